@@ -1,0 +1,24 @@
+//! Taskflow's domain: the values a task is made of, parsed into types so that
+//! once built they are valid, plus the parameter and result types of every
+//! task operation (shared by the REST API, the MCP tools and the chat agent).
+//!
+//! This crate knows nothing of HTTP, SQL, MCP or Dapr.
+
+pub mod due;
+pub mod error;
+pub mod ops;
+pub mod recurrence;
+pub mod reminder;
+pub mod task;
+
+pub use due::{Due, Zone};
+pub use error::Invalid;
+pub use ops::{
+    CreateTask, ListQuery, SnoozeTask, SortKey, StatusFilter, TagCount, TaskFilter, TaskPage,
+    UpdateTask,
+};
+pub use recurrence::{Frequency, RecurrenceRule};
+pub use reminder::Reminder;
+pub use task::{
+    Description, FieldChange, Priority, Tag, Tags, Task, TaskFields, Title, field_changes,
+};

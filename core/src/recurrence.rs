@@ -1,0 +1,383 @@
+//! Recurrence rules: the RFC 5545 RRULE subset Taskflow supports (FREQ
+//! DAILY|WEEKLY|MONTHLY|YEARLY, INTERVAL, BYDAY for weekly rules, COUNT or
+//! UNTIL) and next-occurrence arithmetic.
+//!
+//! Every occurrence is computed from the series anchor (the first
+//! occurrence's due), never from the previous occurrence, so nothing drifts:
+//! monthly on the 31st gives Feb 28 (or 29) and returns to the 31st in March.
+//! Dates are computed on the local calendar and keep the anchor's wall-clock
+//! time, so a 09:00 meeting stays at 09:00 across DST changes.
+
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, Utc, Weekday};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::{Due, Invalid};
+
+const FIELD: &str = "recurrence";
+const MAX_INTERVAL: u32 = 999;
+const MAX_COUNT: u32 = 10_000;
+/// The most steps `next_after` walks from its estimate; far more than any
+/// estimate needs, and a guard against looping on a degenerate rule.
+const MAX_STEPS: u32 = 10_000;
+
+/// How often a series repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Frequency {
+    Daily,
+    Weekly,
+    Monthly,
+    Yearly,
+}
+
+impl Frequency {
+    fn as_str(self) -> &'static str {
+        match self {
+            Frequency::Daily => "DAILY",
+            Frequency::Weekly => "WEEKLY",
+            Frequency::Monthly => "MONTHLY",
+            Frequency::Yearly => "YEARLY",
+        }
+    }
+}
+
+/// When a series ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// After this many occurrences in all, the first included.
+    Count(u32),
+    /// No occurrence after this calendar date (in the task's zone).
+    UntilDate(NaiveDate),
+    /// No occurrence after this instant.
+    UntilInstant(DateTime<Utc>),
+}
+
+/// A parsed recurrence rule; once built it is valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecurrenceRule {
+    freq: Frequency,
+    interval: u32,
+    /// Weekdays of a weekly rule, Monday first, no repeats; empty means "the
+    /// anchor's weekday".
+    by_day: Vec<Weekday>,
+    end: Option<End>,
+}
+
+impl RecurrenceRule {
+    /// A rule repeating every `interval` periods of `freq`, without end.
+    pub fn every(freq: Frequency, interval: u32) -> Result<Self, Invalid> {
+        check_interval(interval)?;
+        Ok(Self {
+            freq,
+            interval,
+            by_day: Vec::new(),
+            end: None,
+        })
+    }
+
+    /// How often the series repeats.
+    pub fn frequency(&self) -> Frequency {
+        self.freq
+    }
+
+    /// Every how many periods.
+    pub fn interval(&self) -> u32 {
+        self.interval
+    }
+
+    /// The listed weekdays of a weekly rule.
+    pub fn by_day(&self) -> &[Weekday] {
+        &self.by_day
+    }
+
+    /// When the series ends, if it does.
+    pub fn end(&self) -> Option<End> {
+        self.end
+    }
+
+    /// The first occurrence of the series anchored at `anchor` that falls
+    /// strictly after `current`, or `None` when COUNT or UNTIL has ended it.
+    pub fn next_after(&self, anchor: &Due, current: &Due) -> Option<Due> {
+        let after = current.instant();
+        let (mut index, mut date) = self.start_near(anchor.date(), current.date())?;
+        for _ in 0..MAX_STEPS {
+            let due = anchor.on(date);
+            if !self.allows(index, &due) {
+                return None;
+            }
+            if due.instant() > after {
+                return Some(due);
+            }
+            (index, date) = self.following(anchor.date(), index, date)?;
+        }
+        None
+    }
+
+    fn allows(&self, index: u64, due: &Due) -> bool {
+        match self.end {
+            None => true,
+            Some(End::Count(count)) => index < u64::from(count),
+            Some(End::UntilDate(until)) => due.date() <= until,
+            Some(End::UntilInstant(until)) => due.instant() <= until,
+        }
+    }
+
+    /// An occurrence (index and date) at or before the first occurrence on or
+    /// after `target`, close to it, so `next_after` walks only a few steps.
+    fn start_near(&self, anchor: NaiveDate, target: NaiveDate) -> Option<(u64, NaiveDate)> {
+        let interval = i64::from(self.interval);
+        let days = (target - anchor).num_days();
+        if days <= 0 {
+            return Some((0, anchor));
+        }
+        if self.freq == Frequency::Weekly && !self.by_day.is_empty() {
+            let period = (monday(target) - monday(anchor)).num_days() / (7 * interval);
+            if period <= 1 {
+                return Some((0, anchor));
+            }
+            let start = period - 1;
+            let week = monday(anchor).checked_add_days(Days::new(
+                u64::try_from(start * 7 * interval).ok()?,
+            ))?;
+            let index = self.first_period_len(anchor)
+                + u64::try_from(start - 1).ok()? * self.by_day.len() as u64;
+            return Some((index, on_weekday(week, self.by_day[0])));
+        }
+        let months = i64::from(target.year() - anchor.year()) * 12 + i64::from(target.month())
+            - i64::from(anchor.month());
+        let periods = match self.freq {
+            Frequency::Daily => days / interval,
+            Frequency::Weekly => days / (7 * interval),
+            Frequency::Monthly => months / interval,
+            Frequency::Yearly => months / (12 * interval),
+        };
+        let n = u64::try_from(periods - 1).unwrap_or(0);
+        Some((n, self.nth(anchor, n)?))
+    }
+
+    /// The occurrence after the one at (`index`, `date`).
+    fn following(&self, anchor: NaiveDate, index: u64, date: NaiveDate) -> Option<(u64, NaiveDate)> {
+        let next = index.checked_add(1)?;
+        if self.freq == Frequency::Weekly && !self.by_day.is_empty() {
+            let week = monday(date);
+            let today = date.weekday().num_days_from_monday();
+            if let Some(day) = self.by_day.iter().find(|d| d.num_days_from_monday() > today) {
+                return Some((next, on_weekday(week, *day)));
+            }
+            let next_week = week.checked_add_days(Days::new(7 * u64::from(self.interval)))?;
+            return Some((next, on_weekday(next_week, self.by_day[0])));
+        }
+        Some((next, self.nth(anchor, next)?))
+    }
+
+    /// Occurrences in the anchor's own period of a BYDAY rule: the anchor
+    /// (always the first occurrence, as in RFC 5545) and the listed days
+    /// after it that week.
+    fn first_period_len(&self, anchor: NaiveDate) -> u64 {
+        let weekday = anchor.weekday().num_days_from_monday();
+        let later = self.by_day.iter().filter(|d| d.num_days_from_monday() > weekday);
+        let later = later.count() as u64;
+        later + 1
+    }
+
+    /// The `n`th occurrence date (0 = the anchor) of a rule without BYDAY.
+    fn nth(&self, anchor: NaiveDate, n: u64) -> Option<NaiveDate> {
+        let steps = n.checked_mul(u64::from(self.interval))?;
+        let date = match self.freq {
+            Frequency::Daily => anchor.checked_add_days(Days::new(steps))?,
+            Frequency::Weekly => anchor.checked_add_days(Days::new(steps.checked_mul(7)?))?,
+            // chrono clamps to the last day of a shorter month.
+            Frequency::Monthly => anchor.checked_add_months(Months::new(u32::try_from(steps).ok()?))?,
+            Frequency::Yearly => anchor.checked_add_months(Months::new(
+                u32::try_from(steps.checked_mul(12)?).ok()?,
+            ))?,
+        };
+        (date.year() <= 9999).then_some(date)
+    }
+}
+
+fn monday(date: NaiveDate) -> NaiveDate {
+    date - Days::new(u64::from(date.weekday().num_days_from_monday()))
+}
+
+fn on_weekday(monday: NaiveDate, day: Weekday) -> NaiveDate {
+    monday + Days::new(u64::from(day.num_days_from_monday()))
+}
+
+fn check_interval(interval: u32) -> Result<(), Invalid> {
+    if (1..=MAX_INTERVAL).contains(&interval) {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            FIELD,
+            format!("INTERVAL must be between 1 and {MAX_INTERVAL}"),
+        ))
+    }
+}
+
+impl FromStr for RecurrenceRule {
+    type Err = Invalid;
+
+    /// Parses RRULE text such as `FREQ=WEEKLY;BYDAY=MO,WE,FR;COUNT=10`; an
+    /// `RRULE:` prefix and lower case are accepted.
+    fn from_str(text: &str) -> Result<Self, Invalid> {
+        let text = text.trim();
+        let body = text
+            .get(..6)
+            .filter(|head| head.eq_ignore_ascii_case("RRULE:"))
+            .map_or(text, |_| &text[6..]);
+        let (mut freq, mut interval, mut by_day, mut count, mut until) =
+            (None, None, None, None, None);
+        for part in body.split(';').filter(|p| !p.trim().is_empty()) {
+            let (key, value) = part.split_once('=').ok_or_else(|| {
+                Invalid::new(FIELD, format!("`{part}` is not KEY=VALUE; example: `FREQ=WEEKLY;BYDAY=MO`"))
+            })?;
+            let key = key.trim().to_ascii_uppercase();
+            let value = value.trim().to_ascii_uppercase();
+            let duplicate = || Invalid::new(FIELD, format!("{key} is given twice"));
+            match key.as_str() {
+                "FREQ" => {
+                    let parsed = match value.as_str() {
+                        "DAILY" => Frequency::Daily,
+                        "WEEKLY" => Frequency::Weekly,
+                        "MONTHLY" => Frequency::Monthly,
+                        "YEARLY" => Frequency::Yearly,
+                        _ => {
+                            return Err(Invalid::new(
+                                FIELD,
+                                format!("FREQ={value} is not supported; use DAILY, WEEKLY, MONTHLY or YEARLY"),
+                            ));
+                        }
+                    };
+                    freq.replace(parsed).map_or(Ok(()), |_| Err(duplicate()))?;
+                }
+                "INTERVAL" => {
+                    let n: u32 = value.parse().map_err(|_| {
+                        Invalid::new(FIELD, format!("INTERVAL={value} is not a whole number"))
+                    })?;
+                    check_interval(n)?;
+                    interval.replace(n).map_or(Ok(()), |_| Err(duplicate()))?;
+                }
+                "BYDAY" => {
+                    let days = parse_by_day(&value)?;
+                    by_day.replace(days).map_or(Ok(()), |_| Err(duplicate()))?;
+                }
+                "COUNT" => {
+                    let n: u32 = value.parse().map_err(|_| {
+                        Invalid::new(FIELD, format!("COUNT={value} is not a whole number"))
+                    })?;
+                    if !(1..=MAX_COUNT).contains(&n) {
+                        return Err(Invalid::new(
+                            FIELD,
+                            format!("COUNT must be between 1 and {MAX_COUNT}"),
+                        ));
+                    }
+                    count.replace(n).map_or(Ok(()), |_| Err(duplicate()))?;
+                }
+                "UNTIL" => {
+                    let end = parse_until(&value)?;
+                    until.replace(end).map_or(Ok(()), |_| Err(duplicate()))?;
+                }
+                _ => {
+                    return Err(Invalid::new(
+                        FIELD,
+                        format!("{key} is not supported; only FREQ, INTERVAL, BYDAY (weekly), COUNT and UNTIL are"),
+                    ));
+                }
+            }
+        }
+        let freq = freq.ok_or_else(|| {
+            Invalid::new(FIELD, "FREQ is required; example: `FREQ=DAILY` or `FREQ=WEEKLY;BYDAY=MO,WE`")
+        })?;
+        let by_day = by_day.unwrap_or_default();
+        if !by_day.is_empty() && freq != Frequency::Weekly {
+            return Err(Invalid::new(FIELD, "BYDAY is supported only with FREQ=WEEKLY"));
+        }
+        let end = match (count, until) {
+            (Some(_), Some(_)) => {
+                return Err(Invalid::new(FIELD, "give COUNT or UNTIL, not both"));
+            }
+            (Some(n), None) => Some(End::Count(n)),
+            (None, until) => until,
+        };
+        Ok(Self {
+            freq,
+            interval: interval.unwrap_or(1),
+            by_day,
+            end,
+        })
+    }
+}
+
+fn parse_by_day(value: &str) -> Result<Vec<Weekday>, Invalid> {
+    let mut days = Vec::new();
+    for code in value.split(',').map(str::trim) {
+        let day = match code {
+            "MO" => Weekday::Mon,
+            "TU" => Weekday::Tue,
+            "WE" => Weekday::Wed,
+            "TH" => Weekday::Thu,
+            "FR" => Weekday::Fri,
+            "SA" => Weekday::Sat,
+            "SU" => Weekday::Sun,
+            _ => {
+                return Err(Invalid::new(
+                    FIELD,
+                    format!("BYDAY `{code}` is not one of MO, TU, WE, TH, FR, SA, SU (ordinals such as 1MO are not supported)"),
+                ));
+            }
+        };
+        if !days.contains(&day) {
+            days.push(day);
+        }
+    }
+    days.sort_by_key(|d| d.num_days_from_monday());
+    Ok(days)
+}
+
+fn parse_until(value: &str) -> Result<End, Invalid> {
+    if let Ok(date) = NaiveDate::parse_from_str(value, "%Y%m%d") {
+        return Ok(End::UntilDate(date));
+    }
+    if let Some(utc) = value.strip_suffix('Z')
+        && let Ok(local) = NaiveDateTime::parse_from_str(utc, "%Y%m%dT%H%M%S")
+    {
+        return Ok(End::UntilInstant(local.and_utc()));
+    }
+    Err(Invalid::new(
+        FIELD,
+        format!("UNTIL={value} is not a date (`20261231`) or a UTC date-time (`20261231T235959Z`)"),
+    ))
+}
+
+impl fmt::Display for RecurrenceRule {
+    /// The canonical RRULE text (no `RRULE:` prefix).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FREQ={}", self.freq.as_str())?;
+        if self.interval != 1 {
+            write!(f, ";INTERVAL={}", self.interval)?;
+        }
+        if !self.by_day.is_empty() {
+            let days: Vec<&str> = self.by_day.iter().map(|d| weekday_code(*d)).collect();
+            write!(f, ";BYDAY={}", days.join(","))?;
+        }
+        match self.end {
+            None => Ok(()),
+            Some(End::Count(n)) => write!(f, ";COUNT={n}"),
+            Some(End::UntilDate(date)) => write!(f, ";UNTIL={}", date.format("%Y%m%d")),
+            Some(End::UntilInstant(at)) => write!(f, ";UNTIL={}", at.format("%Y%m%dT%H%M%SZ")),
+        }
+    }
+}
+
+fn weekday_code(day: Weekday) -> &'static str {
+    match day {
+        Weekday::Mon => "MO",
+        Weekday::Tue => "TU",
+        Weekday::Wed => "WE",
+        Weekday::Thu => "TH",
+        Weekday::Fri => "FR",
+        Weekday::Sat => "SA",
+        Weekday::Sun => "SU",
+    }
+}

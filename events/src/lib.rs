@@ -1,0 +1,126 @@
+//! Taskflow's wire contracts: the topics and the payloads of the events every
+//! task change produces. The store writes these into its outbox in the same
+//! transaction as the change; transports and handlers read them back.
+//!
+//! This crate knows no SQL.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use taskflow_core::{FieldChange, Task};
+
+/// The topic of full task change events (snapshot and changed fields).
+pub const TASK_EVENTS: &str = "task-events";
+
+/// What happened to a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskEventType {
+    Created,
+    Updated,
+    Completed,
+    Reopened,
+    Deleted,
+}
+
+impl TaskEventType {
+    /// Every type, in a stable order.
+    pub const ALL: [TaskEventType; 5] = [
+        TaskEventType::Created,
+        TaskEventType::Updated,
+        TaskEventType::Completed,
+        TaskEventType::Reopened,
+        TaskEventType::Deleted,
+    ];
+
+    /// The short name stored in `task_events.event_type` and sent as `event_type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskEventType::Created => "created",
+            TaskEventType::Updated => "updated",
+            TaskEventType::Completed => "completed",
+            TaskEventType::Reopened => "reopened",
+            TaskEventType::Deleted => "deleted",
+        }
+    }
+
+    /// Parses the short name.
+    pub fn parse(name: &str) -> Option<TaskEventType> {
+        Self::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
+    /// The versioned CloudEvents type, such as `taskflow.task.created.v1`.
+    pub fn cloud_event_type(self) -> String {
+        format!("taskflow.task.{}.v1", self.as_str())
+    }
+}
+
+/// Which surface made a change; recorded with every event for the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Api,
+    Mcp,
+    Chat,
+    Worker,
+    Cli,
+}
+
+impl Source {
+    /// The lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Api => "api",
+            Source::Mcp => "mcp",
+            Source::Chat => "chat",
+            Source::Worker => "worker",
+            Source::Cli => "cli",
+        }
+    }
+
+    /// Parses the lower-case name.
+    pub fn parse(name: &str) -> Option<Source> {
+        [Source::Api, Source::Mcp, Source::Chat, Source::Worker, Source::Cli]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+}
+
+/// The body of a task event as the outbox stores it: the task as it is after
+/// the change (as it was, for a deletion) and every changed field with its
+/// old and new value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TaskEventBody {
+    /// The task after the change; for `deleted`, the task as it was.
+    pub task_data: Task,
+    /// Changed fields by API name, with old and new values.
+    pub changes: BTreeMap<String, FieldChange>,
+}
+
+/// One change in a task's history, as `GET /api/tasks/{id}/history` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct HistoryEntry {
+    /// The event's place in the global order (also its SSE event id).
+    pub sequence: i64,
+    /// The CloudEvent id.
+    pub event_id: String,
+    pub event_type: TaskEventType,
+    /// Who made the change (the user id).
+    pub actor: String,
+    /// Through which surface.
+    pub source: Source,
+    pub occurred_at: DateTime<Utc>,
+    /// Changed fields with old and new values.
+    pub changes: BTreeMap<String, FieldChange>,
+}
+
+/// One page of a task's history, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct HistoryPage {
+    pub entries: Vec<HistoryEntry>,
+    /// Pass as `before` to get older entries; null on the last page.
+    pub next_before: Option<i64>,
+}

@@ -1,0 +1,99 @@
+//! The database a Taskflow process uses: SQLite (embedded mode) or
+//! PostgreSQL (distributed mode), chosen by URL at start-up.
+
+use std::path::Path;
+
+use crate::{Error, Result, postgres, sqlite};
+
+pub use sqlx::postgres::PgConnectOptions as PostgresConnectOptions;
+
+/// Which database engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+/// A connected database.
+#[derive(Debug, Clone)]
+pub struct Database(pub(crate) Pools);
+
+#[derive(Debug, Clone)]
+pub(crate) enum Pools {
+    Sqlite(sqlite::Pools),
+    Postgres(postgres::Pools),
+}
+
+/// Runs `$body` with `$pools` bound to the dialect's pools and `sql` to the
+/// dialect's SQL module.
+macro_rules! dispatch {
+    ($db:expr, $pools:ident => $body:expr) => {
+        match &$db.0 {
+            $crate::database::Pools::Sqlite($pools) => {
+                use $crate::sqlite::sql;
+                $body
+            }
+            $crate::database::Pools::Postgres($pools) => {
+                use $crate::postgres::sql;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use dispatch;
+
+impl Database {
+    /// Connects to a `sqlite://path` or `postgres://…` URL.
+    pub async fn connect(url: &str) -> Result<Database> {
+        if url.starts_with("sqlite:") {
+            Ok(Database(Pools::Sqlite(sqlite::open_url(url).await?)))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options: PostgresConnectOptions = url.parse()?;
+            Self::connect_postgres(options, 16).await
+        } else {
+            Err(Error::Internal(format!(
+                "unsupported database URL `{}`: use sqlite://PATH or postgres://…",
+                url.split('@').next_back().unwrap_or_default()
+            )))
+        }
+    }
+
+    /// Opens (creating if needed) the SQLite database file at `path`.
+    pub async fn open_sqlite(path: &Path) -> Result<Database> {
+        Ok(Database(Pools::Sqlite(sqlite::open_file(path).await?)))
+    }
+
+    /// Connects to PostgreSQL with a pool of `max_connections`.
+    pub async fn connect_postgres(options: PostgresConnectOptions, max_connections: u32) -> Result<Database> {
+        Ok(Database(Pools::Postgres(postgres::connect(options, max_connections).await?)))
+    }
+
+    /// The engine behind this database.
+    pub fn kind(&self) -> DatabaseKind {
+        match self.0 {
+            Pools::Sqlite(_) => DatabaseKind::Sqlite,
+            Pools::Postgres(_) => DatabaseKind::Postgres,
+        }
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<()> {
+        dispatch!(self, pools => sql::migrate(pools).await)
+    }
+
+    /// Checks that the database answers (for readiness probes).
+    pub async fn ping(&self) -> Result<()> {
+        dispatch!(self, pools => sql::ping(pools).await)
+    }
+
+    /// Closes every connection, waiting for those in use to be returned.
+    pub async fn close(&self) {
+        match &self.0 {
+            Pools::Sqlite(p) => {
+                p.read.close().await;
+                p.write.close().await;
+            }
+            Pools::Postgres(p) => p.write.close().await,
+        }
+    }
+}

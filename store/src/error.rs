@@ -1,0 +1,56 @@
+//! The typed errors of every store operation. The API maps them to problem
+//! details and the MCP server to tool errors, each in one place.
+
+use taskflow_core::Invalid;
+
+/// A store result.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input was not valid; names the field.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// No such task for this user (another user's task is "not found" too).
+    #[error("not found")]
+    NotFound,
+    /// The task changed since the version the caller last saw.
+    #[error("the task is at version {current}, not the expected version")]
+    Conflict {
+        /// The task's current version.
+        current: i64,
+    },
+    /// The idempotency key was used before with a different request.
+    #[error("the idempotency key was already used for a different request")]
+    IdempotencyMismatch,
+    /// The database is overloaded or unreachable; try again later.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// Anything else; logged, never shown.
+    #[error("internal store error: {0}")]
+    Internal(String),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                Error::Unavailable(err)
+            }
+            other => Error::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for Error {
+    fn from(err: sqlx::migrate::MigrateError) -> Self {
+        Error::Internal(format!("migration failed: {err}"))
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(err: serde_json::Error) -> Self {
+        Error::Internal(format!("JSON: {err}"))
+    }
+}

@@ -1,0 +1,21 @@
+//! Taskflow's storage: SQLite and PostgreSQL behind one [`Database`], their
+//! migrations, and the [`TaskService`] through which every surface changes
+//! tasks. Each change writes its `task_events` row (the outbox and the audit
+//! trail) in the same transaction, so a change and its event commit together
+//! or not at all.
+//!
+//! All SQL of the project lives in this crate.
+
+mod clock;
+mod cursor;
+mod database;
+mod error;
+mod postgres;
+mod record;
+mod service;
+mod sqlite;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use database::{Database, DatabaseKind, PostgresConnectOptions};
+pub use error::{Error, Result};
+pub use service::{Actor, TaskService};

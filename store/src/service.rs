@@ -1,0 +1,314 @@
+//! The TaskService: every task operation of every surface (REST, MCP, chat,
+//! workers). Each operation parses its input into domain values, then runs
+//! one transaction that changes the task and appends its event to the outbox.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use taskflow_core::{
+    CreateTask, Due, Invalid, ListQuery, SnoozeTask, TagCount, Task, TaskFields, TaskPage,
+    UpdateTask,
+};
+use taskflow_events::{HistoryEntry, HistoryPage, Source, TaskEventType};
+use uuid::Uuid;
+
+use crate::database::dispatch;
+use crate::record::Stored;
+use crate::{Clock, Database, Error, Result, SystemClock};
+
+/// The default and the largest page of a task's history.
+const HISTORY_LIMITS: (u32, u32) = (50, 200);
+/// The longest user id and idempotency key.
+const MAX_ID_LEN: usize = 255;
+
+/// Who asks for a change, and through which surface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The user (the JWT `sub`).
+    pub user: String,
+    /// The surface the change came through.
+    pub source: Source,
+}
+
+impl Actor {
+    /// `user` acting through `source`.
+    pub fn new(user: impl Into<String>, source: Source) -> Self {
+        Self {
+            user: user.into(),
+            source,
+        }
+    }
+}
+
+/// What an operation does to a loaded task.
+#[derive(Debug)]
+pub(crate) enum Change {
+    Unchanged,
+    Update { task: Box<Stored>, event: TaskEventType },
+    Delete,
+}
+
+/// A history row as read from `task_events`.
+#[derive(Debug)]
+pub(crate) struct HistoryRow {
+    pub sequence: i64,
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub source: String,
+    pub user_id: String,
+    pub occurred_at: DateTime<Utc>,
+    pub changes: std::collections::BTreeMap<String, taskflow_core::FieldChange>,
+}
+
+/// An idempotency key with the request it was first used for.
+#[derive(Debug)]
+pub(crate) struct IdempotentCreate {
+    pub key: String,
+    pub request: serde_json::Value,
+}
+
+/// Every task operation, on one database.
+#[derive(Debug, Clone)]
+pub struct TaskService {
+    db: Database,
+    clock: Arc<dyn Clock>,
+}
+
+impl TaskService {
+    /// A service on `db` using the system clock.
+    pub fn new(db: Database) -> Self {
+        Self::with_clock(db, Arc::new(SystemClock))
+    }
+
+    /// A service on `db` reading time from `clock`.
+    pub fn with_clock(db: Database, clock: Arc<dyn Clock>) -> Self {
+        Self { db, clock }
+    }
+
+    /// The database behind the service.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Creates a task. With an idempotency key, repeating the same request
+    /// returns the first result; the same key with another request fails.
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        input: &CreateTask,
+        idempotency_key: Option<&str>,
+    ) -> Result<Task> {
+        check_user(&actor.user)?;
+        let fields = input.parse()?;
+        let idempotency = idempotency_key
+            .map(|key| {
+                check_key(key)?;
+                Ok::<_, Error>(IdempotentCreate {
+                    key: key.to_owned(),
+                    request: serde_json::to_value(input)?,
+                })
+            })
+            .transpose()?;
+        let now = self.clock.now();
+        let task = Stored {
+            id: 0,
+            user_id: actor.user.clone(),
+            anchor: fields.recurrence.as_ref().and(fields.due),
+            fields,
+            completed_at: None,
+            snoozed_until: None,
+            series_id: None,
+            previous_id: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        dispatch!(self.db, pools => sql::create(pools, actor.source, task, idempotency.as_ref()).await)
+    }
+
+    /// One of the user's tasks.
+    pub async fn get(&self, user: &str, id: i64) -> Result<Task> {
+        check_user(user)?;
+        let stored = dispatch!(self.db, pools => sql::get(pools, user, id).await)?;
+        Ok(stored.task())
+    }
+
+    /// A page of the user's tasks.
+    pub async fn list(&self, user: &str, query: &ListQuery) -> Result<TaskPage> {
+        check_user(user)?;
+        let filter = query.parse()?;
+        let now = self.clock.now();
+        let (rows, next) = dispatch!(self.db, pools => sql::list(pools, user, &filter, now).await)?;
+        Ok(TaskPage {
+            tasks: rows.iter().map(Stored::task).collect(),
+            next_cursor: next.map(|c| c.encode(&filter)),
+        })
+    }
+
+    /// Changes some fields of a task. With `expected_version`, the change is
+    /// refused if the task has changed since.
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: i64,
+        patch: &UpdateTask,
+        expected_version: Option<i64>,
+    ) -> Result<Task> {
+        self.mutate(actor, id, expected_version, |old, _| {
+            let fields = patch.apply(&old.fields)?;
+            if fields == old.fields {
+                return Ok(Change::Unchanged);
+            }
+            let mut task = old.clone();
+            task.anchor = anchor_after(old, &fields);
+            if fields.recurrence.is_some() && task.series_id.is_none() {
+                task.series_id = Some(old.id);
+            }
+            task.fields = fields;
+            Ok(Change::Update {
+                task: Box::new(task),
+                event: TaskEventType::Updated,
+            })
+        })
+        .await
+    }
+
+    /// Marks a task done. Completing a completed task changes nothing.
+    pub async fn complete(&self, actor: &Actor, id: i64, expected_version: Option<i64>) -> Result<Task> {
+        self.mutate(actor, id, expected_version, |old, now| {
+            if old.completed_at.is_some() {
+                return Ok(Change::Unchanged);
+            }
+            let mut task = old.clone();
+            task.completed_at = Some(now);
+            Ok(Change::Update {
+                task: Box::new(task),
+                event: TaskEventType::Completed,
+            })
+        })
+        .await
+    }
+
+    /// Marks a completed task open again. Reopening an open task changes nothing.
+    pub async fn reopen(&self, actor: &Actor, id: i64, expected_version: Option<i64>) -> Result<Task> {
+        self.mutate(actor, id, expected_version, |old, _| {
+            if old.completed_at.is_none() {
+                return Ok(Change::Unchanged);
+            }
+            let mut task = old.clone();
+            task.completed_at = None;
+            Ok(Change::Update {
+                task: Box::new(task),
+                event: TaskEventType::Reopened,
+            })
+        })
+        .await
+    }
+
+    /// Deletes a task; returns it as it was. Its history stays readable.
+    pub async fn delete(&self, actor: &Actor, id: i64, expected_version: Option<i64>) -> Result<Task> {
+        self.mutate(actor, id, expected_version, |_, _| Ok(Change::Delete)).await
+    }
+
+    /// Holds a task's reminders until a later time.
+    pub async fn snooze(&self, actor: &Actor, id: i64, input: &SnoozeTask) -> Result<Task> {
+        self.mutate(actor, id, None, |old, now| {
+            if old.completed_at.is_some() {
+                return Err(Invalid::new("id", "the task is completed; reopen it before snoozing").into());
+            }
+            let mut task = old.clone();
+            task.snoozed_until = Some(input.until(now)?);
+            Ok(Change::Update {
+                task: Box::new(task),
+                event: TaskEventType::Updated,
+            })
+        })
+        .await
+    }
+
+    /// A task's changes, newest first; `before` is the `next_before` of the
+    /// previous page. Works for deleted tasks too.
+    pub async fn history(
+        &self,
+        user: &str,
+        id: i64,
+        before: Option<i64>,
+        limit: Option<u32>,
+    ) -> Result<HistoryPage> {
+        check_user(user)?;
+        let limit = limit.unwrap_or(HISTORY_LIMITS.0);
+        if !(1..=HISTORY_LIMITS.1).contains(&limit) {
+            return Err(Invalid::new("limit", format!("limit must be between 1 and {}", HISTORY_LIMITS.1)).into());
+        }
+        let rows = dispatch!(self.db, pools => sql::history(pools, user, id, before, limit + 1).await)?;
+        if rows.is_empty() && before.is_none() {
+            return Err(Error::NotFound);
+        }
+        let more = rows.len() > limit as usize;
+        let entries = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(|row| {
+                let unknown = |what: &str| Error::Internal(format!("event {} has an unknown {what}", row.sequence));
+                Ok(HistoryEntry {
+                    sequence: row.sequence,
+                    event_id: row.event_id.to_string(),
+                    event_type: TaskEventType::parse(&row.event_type).ok_or_else(|| unknown("type"))?,
+                    source: Source::parse(&row.source).ok_or_else(|| unknown("source"))?,
+                    actor: row.user_id,
+                    occurred_at: row.occurred_at,
+                    changes: row.changes,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let next_before = if more { entries.last().map(|e| e.sequence) } else { None };
+        Ok(HistoryPage { entries, next_before })
+    }
+
+    /// The user's tags, alphabetically, with how many tasks carry each.
+    pub async fn tags(&self, user: &str) -> Result<Vec<TagCount>> {
+        check_user(user)?;
+        let rows = dispatch!(self.db, pools => sql::tags(pools, user).await)?;
+        Ok(rows.into_iter().map(|(tag, count)| TagCount { tag, count }).collect())
+    }
+
+    async fn mutate(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: Option<i64>,
+        change: impl FnOnce(&Stored, DateTime<Utc>) -> Result<Change>,
+    ) -> Result<Task> {
+        check_user(&actor.user)?;
+        let now = self.clock.now();
+        let change = |old: &Stored| change(old, now);
+        dispatch!(self.db, pools => {
+            sql::mutate(pools, &actor.user, actor.source, id, expected_version, now, change).await
+        })
+    }
+}
+
+/// The anchor of a series after an update: kept while the rule and the due
+/// stay as they were, restarted from the new due when either changes.
+fn anchor_after(old: &Stored, fields: &TaskFields) -> Option<Due> {
+    let (rule, due) = (fields.recurrence.as_ref()?, fields.due?);
+    let same = old.fields.recurrence.as_ref() == Some(rule) && old.fields.due == Some(due);
+    if same { old.anchor.or(Some(due)) } else { Some(due) }
+}
+
+fn check_user(user: &str) -> Result<(), Invalid> {
+    if user.is_empty() || user.len() > MAX_ID_LEN || user.chars().any(char::is_control) {
+        return Err(Invalid::new("user", format!("the user id must be 1 to {MAX_ID_LEN} bytes without control characters")));
+    }
+    Ok(())
+}
+
+fn check_key(key: &str) -> Result<(), Invalid> {
+    if key.is_empty() || key.len() > MAX_ID_LEN || !key.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(Invalid::new(
+            "idempotency_key",
+            format!("an idempotency key must be 1 to {MAX_ID_LEN} visible ASCII characters"),
+        ));
+    }
+    Ok(())
+}

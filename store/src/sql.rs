@@ -1,0 +1,462 @@
+// The SQL of every store operation, written once and compiled twice: this
+// file is `include!`d by `sqlite.rs` and `postgres.rs`, each of which defines
+// `Db` (the sqlx driver), `Pools`, `MIGRATOR` and `lock_user` before it. The
+// statements use only what both databases accept ($N parameters, RETURNING,
+// partial indexes, ESCAPE); what differs lives in those two files.
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use sqlx::{QueryBuilder, Row};
+use taskflow_core::{SortKey, StatusFilter, Task, TaskFilter, field_changes};
+use taskflow_events::{Source, TaskEventBody, TaskEventType};
+use uuid::Uuid;
+
+use crate::cursor::{Cursor, SortValue, undated};
+use crate::record::{Stored, TASK_COLUMNS, TaskRow};
+use crate::service::{Change, HistoryRow, IdempotentCreate};
+use crate::{Error, Result};
+
+type Tx = sqlx::Transaction<'static, Db>;
+type Conn = <Db as sqlx::Database>::Connection;
+
+/// Applies every pending migration.
+pub async fn migrate(pools: &Pools) -> Result<()> {
+    MIGRATOR.run(&pools.write).await?;
+    Ok(())
+}
+
+/// Checks that the database answers.
+pub async fn ping(pools: &Pools) -> Result<()> {
+    sqlx::query("SELECT 1").execute(&pools.read).await?;
+    Ok(())
+}
+
+/// Starts a write transaction holding the user's write lock.
+async fn begin(pools: &Pools, user: &str) -> Result<Tx> {
+    let mut tx = pools.write.begin().await?;
+    lock_user(&mut tx, user).await?;
+    Ok(tx)
+}
+
+async fn find(conn: &mut Conn, user: &str, id: i64) -> Result<Option<Stored>> {
+    let row: Option<TaskRow> = sqlx::query_as(&format!(
+        "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = $1 AND t.user_id = $2"
+    ))
+    .bind(id)
+    .bind(user)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(Stored::try_from).transpose()
+}
+
+/// One of the user's tasks.
+pub async fn get(pools: &Pools, user: &str, id: i64) -> Result<Stored> {
+    let mut conn = pools.read.acquire().await?;
+    find(&mut conn, user, id).await?.ok_or(Error::NotFound)
+}
+
+async fn insert(tx: &mut Tx, task: &Stored) -> Result<i64> {
+    let d = task.derived();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO tasks (user_id, title, title_key, description, search, completed, \
+         completed_at, priority, priority_rank, tags, due_local, timezone, due_at, deadline_at, \
+         recurrence, anchor_local, reminder_minutes, reminder_at, remind_at, snoozed_until, \
+         series_id, previous_id, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+         $18, $19, $20, $21, $22, $23, $24, $25) RETURNING id",
+    )
+    .bind(&task.user_id)
+    .bind(task.fields.title.as_str())
+    .bind(&d.title_key)
+    .bind(task.fields.description.as_ref().map(|x| x.as_str()))
+    .bind(&d.search)
+    .bind(task.completed_at.is_some())
+    .bind(task.completed_at)
+    .bind(d.priority.as_str())
+    .bind(d.priority.rank())
+    .bind(&d.tags)
+    .bind(&d.due_local)
+    .bind(&d.timezone)
+    .bind(d.due_at)
+    .bind(d.deadline_at)
+    .bind(&d.recurrence)
+    .bind(&d.anchor_local)
+    .bind(d.reminder_minutes)
+    .bind(d.reminder_at)
+    .bind(d.remind_at)
+    .bind(task.snoozed_until)
+    .bind(task.series_id)
+    .bind(task.previous_id)
+    .bind(task.version)
+    .bind(task.created_at)
+    .bind(task.updated_at)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Writes every column of `task`, if the row is still at `old_version`.
+async fn save(tx: &mut Tx, task: &Stored, old_version: i64) -> Result<()> {
+    let d = task.derived();
+    let done = sqlx::query(
+        "UPDATE tasks SET title = $1, title_key = $2, description = $3, search = $4, \
+         completed = $5, completed_at = $6, priority = $7, priority_rank = $8, tags = $9, \
+         due_local = $10, timezone = $11, due_at = $12, deadline_at = $13, recurrence = $14, \
+         anchor_local = $15, reminder_minutes = $16, reminder_at = $17, remind_at = $18, \
+         snoozed_until = $19, series_id = $20, version = $21, updated_at = $22 \
+         WHERE id = $23 AND user_id = $24 AND version = $25",
+    )
+    .bind(task.fields.title.as_str())
+    .bind(&d.title_key)
+    .bind(task.fields.description.as_ref().map(|x| x.as_str()))
+    .bind(&d.search)
+    .bind(task.completed_at.is_some())
+    .bind(task.completed_at)
+    .bind(d.priority.as_str())
+    .bind(d.priority.rank())
+    .bind(&d.tags)
+    .bind(&d.due_local)
+    .bind(&d.timezone)
+    .bind(d.due_at)
+    .bind(d.deadline_at)
+    .bind(&d.recurrence)
+    .bind(&d.anchor_local)
+    .bind(d.reminder_minutes)
+    .bind(d.reminder_at)
+    .bind(d.remind_at)
+    .bind(task.snoozed_until)
+    .bind(task.series_id)
+    .bind(task.version)
+    .bind(task.updated_at)
+    .bind(task.id)
+    .bind(&task.user_id)
+    .bind(old_version)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(Error::Conflict {
+            current: old_version,
+        })
+    }
+}
+
+async fn write_tags(tx: &mut Tx, task: &Stored) -> Result<()> {
+    sqlx::query("DELETE FROM task_tags WHERE task_id = $1")
+        .bind(task.id)
+        .execute(&mut **tx)
+        .await?;
+    let tags = task.fields.tags.as_slice();
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let mut insert = QueryBuilder::<Db>::new("INSERT INTO task_tags (task_id, user_id, tag) ");
+    insert.push_values(tags, |mut row, tag| {
+        row.push_bind(task.id).push_bind(&task.user_id).push_bind(tag);
+    });
+    insert.build().execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Appends the change's event to the outbox; returns its sequence number.
+async fn append_event(
+    tx: &mut Tx,
+    user: &str,
+    source: Source,
+    event_type: TaskEventType,
+    old: Option<&Task>,
+    new: Option<&Task>,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let Some(snapshot) = new.or(old) else {
+        return Err(Error::Internal("an event needs a task".into()));
+    };
+    let body = TaskEventBody {
+        task_data: snapshot.clone(),
+        changes: field_changes(old, new),
+    };
+    let sequence: i64 = sqlx::query_scalar(
+        "INSERT INTO task_events (event_id, user_id, task_id, event_type, source, occurred_at, data) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING sequence",
+    )
+    .bind(Uuid::now_v7())
+    .bind(user)
+    .bind(snapshot.id)
+    .bind(event_type.as_str())
+    .bind(source.as_str())
+    .bind(now)
+    .bind(Json(&body))
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(sequence)
+}
+
+/// Creates a task and its `created` event; with an idempotency key, a repeat
+/// of the same request returns the first result.
+pub async fn create(
+    pools: &Pools,
+    source: Source,
+    mut task: Stored,
+    idempotency: Option<&IdempotentCreate>,
+) -> Result<Task> {
+    let mut tx = begin(pools, &task.user_id).await?;
+    if let Some(key) = idempotency {
+        let earlier: Option<(Json<serde_json::Value>, Json<Task>)> = sqlx::query_as(
+            "SELECT request, response FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+        )
+        .bind(&task.user_id)
+        .bind(&key.key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((Json(request), Json(response))) = earlier {
+            return if request == key.request {
+                Ok(response)
+            } else {
+                Err(Error::IdempotencyMismatch)
+            };
+        }
+    }
+    task.id = insert(&mut tx, &task).await?;
+    if task.fields.recurrence.is_some() && task.series_id.is_none() {
+        task.series_id = Some(task.id);
+        sqlx::query("UPDATE tasks SET series_id = $1 WHERE id = $1")
+            .bind(task.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    write_tags(&mut tx, &task).await?;
+    let view = task.task();
+    append_event(
+        &mut tx,
+        &task.user_id,
+        source,
+        TaskEventType::Created,
+        None,
+        Some(&view),
+        task.created_at,
+    )
+    .await?;
+    if let Some(key) = idempotency {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (user_id, key, request, task_id, response, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&task.user_id)
+        .bind(&key.key)
+        .bind(Json(&key.request))
+        .bind(task.id)
+        .bind(Json(&view))
+        .bind(task.created_at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Changes one task in one transaction: loads it under the user's lock,
+/// checks the expected version, lets `change` decide, then writes the row and
+/// its event together. Returns the task as it is afterwards (as it was, for a
+/// deletion).
+pub async fn mutate(
+    pools: &Pools,
+    user: &str,
+    source: Source,
+    id: i64,
+    expected_version: Option<i64>,
+    now: DateTime<Utc>,
+    change: impl FnOnce(&Stored) -> Result<Change>,
+) -> Result<Task> {
+    let mut tx = begin(pools, user).await?;
+    let old = find(&mut tx, user, id).await?.ok_or(Error::NotFound)?;
+    if let Some(expected) = expected_version
+        && expected != old.version
+    {
+        return Err(Error::Conflict {
+            current: old.version,
+        });
+    }
+    let before = old.task();
+    let after = match change(&old)? {
+        Change::Unchanged => return Ok(before),
+        Change::Delete => {
+            sqlx::query("DELETE FROM tasks WHERE id = $1 AND user_id = $2")
+                .bind(id)
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
+            append_event(&mut tx, user, source, TaskEventType::Deleted, Some(&before), None, now)
+                .await?;
+            tx.commit().await?;
+            return Ok(before);
+        }
+        Change::Update { task, event } => {
+            let mut task = *task;
+            task.version = old.version + 1;
+            task.updated_at = now;
+            save(&mut tx, &task, old.version).await?;
+            if task.fields.tags != old.fields.tags {
+                write_tags(&mut tx, &task).await?;
+            }
+            let after = task.task();
+            append_event(&mut tx, user, source, event, Some(&before), Some(&after), now).await?;
+            after
+        }
+    };
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Escapes LIKE wildcards so search text is matched literally.
+fn like_pattern(word: &str) -> String {
+    let mut pattern = String::with_capacity(word.len() + 2);
+    pattern.push('%');
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// A page of the user's tasks and the cursor of the next one.
+pub async fn list(
+    pools: &Pools,
+    user: &str,
+    filter: &TaskFilter,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Stored>, Option<Cursor>)> {
+    let cursor = Cursor::decode(filter)?;
+    let mut q = QueryBuilder::<Db>::new(format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.user_id = "));
+    q.push_bind(user);
+    if let Some(text) = &filter.q {
+        // Every word must appear, in any order, in the title or description.
+        for word in text.split_whitespace().take(16) {
+            q.push(" AND t.search LIKE ").push_bind(like_pattern(word)).push(" ESCAPE '\\'");
+        }
+    }
+    match filter.status {
+        StatusFilter::All => {}
+        StatusFilter::Open => {
+            q.push(" AND t.completed = ").push_bind(false);
+        }
+        StatusFilter::Completed => {
+            q.push(" AND t.completed = ").push_bind(true);
+        }
+    }
+    if let Some(priority) = filter.priority {
+        q.push(" AND t.priority = ").push_bind(priority.as_str());
+    }
+    if let Some(tag) = &filter.tag {
+        q.push(" AND EXISTS (SELECT 1 FROM task_tags g WHERE g.task_id = t.id AND g.tag = ")
+            .push_bind(tag.clone())
+            .push(")");
+    }
+    if let Some(before) = filter.due_before {
+        q.push(" AND t.due_at < ").push_bind(before);
+    }
+    if let Some(after) = filter.due_after {
+        q.push(" AND t.due_at >= ").push_bind(after);
+    }
+    if filter.overdue {
+        q.push(" AND t.completed = ").push_bind(false);
+        q.push(" AND t.deadline_at < ").push_bind(now);
+    }
+    // Each sort has a natural direction; `-` reverses it. The id breaks ties
+    // in the same direction, so (key, id) is a total order for the cursor.
+    let (natural_desc, key) = match filter.sort {
+        SortKey::Due => (false, "COALESCE(t.due_at, "),
+        SortKey::Created => (false, "t.created_at"),
+        SortKey::Priority => (true, "t.priority_rank"),
+        SortKey::Title => (false, "t.title_key"),
+    };
+    let desc = natural_desc != filter.reverse;
+    let push_key = |q: &mut QueryBuilder<'_, Db>| {
+        q.push(key);
+        if filter.sort == SortKey::Due {
+            q.push_bind(undated()).push(")");
+        }
+    };
+    if let Some(cursor) = &cursor {
+        let (cmp, id_cmp) = if desc { (" < ", " < ") } else { (" > ", " > ") };
+        for (i, op) in [cmp, " = "].into_iter().enumerate() {
+            q.push(if i == 0 { " AND ((" } else { ") OR (" });
+            push_key(&mut q);
+            q.push(op);
+            match &cursor.value {
+                SortValue::Time(t) => q.push_bind(*t),
+                SortValue::Int(n) => q.push_bind(i32::try_from(*n).unwrap_or_default()),
+                SortValue::Text(s) => q.push_bind(s.clone()),
+            };
+        }
+        q.push(" AND t.id").push(id_cmp).push_bind(cursor.id).push("))");
+    }
+    q.push(" ORDER BY ");
+    push_key(&mut q);
+    let dir = if desc { " DESC" } else { " ASC" };
+    q.push(dir).push(", t.id").push(dir);
+    q.push(" LIMIT ").push_bind(i64::from(filter.limit) + 1);
+    let rows: Vec<TaskRow> = q.build_query_as().fetch_all(&pools.read).await?;
+    let mut tasks = rows.into_iter().map(Stored::try_from).collect::<Result<Vec<_>>>()?;
+    let next = if tasks.len() > filter.limit as usize {
+        tasks.truncate(filter.limit as usize);
+        tasks.last().map(|last| Cursor {
+            id: last.id,
+            value: match filter.sort {
+                SortKey::Due => SortValue::Time(last.fields.due.map_or_else(undated, |d| d.instant())),
+                SortKey::Created => SortValue::Time(last.created_at),
+                SortKey::Priority => SortValue::Int(i64::from(last.fields.priority.rank())),
+                SortKey::Title => SortValue::Text(last.fields.title.as_str().to_lowercase()),
+            },
+        })
+    } else {
+        None
+    };
+    Ok((tasks, next))
+}
+
+/// A task's events, newest first, older than `before` (a sequence number).
+pub async fn history(
+    pools: &Pools,
+    user: &str,
+    task_id: i64,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<HistoryRow>> {
+    let rows = sqlx::query(
+        "SELECT sequence, event_id, event_type, source, user_id, occurred_at, data          FROM task_events WHERE user_id = $1 AND task_id = $2 AND sequence < $3          ORDER BY sequence DESC LIMIT $4",
+    )
+    .bind(user)
+    .bind(task_id)
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(i64::from(limit))
+    .fetch_all(&pools.read)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let Json(body): Json<TaskEventBody> = row.try_get("data")?;
+            Ok(HistoryRow {
+                sequence: row.try_get("sequence")?,
+                event_id: row.try_get("event_id")?,
+                event_type: row.try_get("event_type")?,
+                source: row.try_get("source")?,
+                user_id: row.try_get("user_id")?,
+                occurred_at: row.try_get("occurred_at")?,
+                changes: body.changes,
+            })
+        })
+        .collect()
+}
+
+/// The user's tags with the number of tasks carrying each, alphabetically.
+pub async fn tags(pools: &Pools, user: &str) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT tag, COUNT(*) FROM task_tags WHERE user_id = $1 GROUP BY tag ORDER BY tag",
+    )
+    .bind(user)
+    .fetch_all(&pools.read)
+    .await?)
+}
