@@ -1,1 +1,60 @@
+//! Taskflow's HTTP edge. [`app`] builds the router (so tests can drive it
+//! without a socket); handlers parse, call the store, and map the result.
 
+pub mod auth;
+pub mod problem;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use taskflow_store::TaskService;
+
+use crate::auth::{AuthUser, Verifier};
+use crate::problem::Problem;
+
+/// How long a readiness probe waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub tasks: TaskService,
+    pub verifier: Arc<Verifier>,
+}
+
+/// The router of the HTTP API.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/api/me", get(me))
+        .with_state(state)
+}
+
+/// Liveness: the process is up and serving.
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// Readiness: the database answers in time.
+async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
+    match tokio::time::timeout(READY_TIMEOUT, state.tasks.database().ping()).await {
+        Ok(Ok(())) => Ok(Json(json!({"status": "ready", "database": "ok"}))),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "readiness: database check failed");
+            Err(Problem::unavailable("the database is not answering"))
+        }
+        Err(_) => Err(Problem::unavailable(
+            "the database did not answer within 2 s",
+        )),
+    }
+}
+
+/// Who the bearer token belongs to.
+async fn me(user: AuthUser) -> Json<Value> {
+    Json(json!({"user": user.0}))
+}

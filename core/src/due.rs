@@ -97,14 +97,20 @@ impl Due {
         } else {
             return Err(Invalid::new(
                 "due",
-                format!("`{text}` is not a date (`2026-03-23`), a local date-time (`2026-03-23T10:00`) or an RFC 3339 instant (`2026-03-23T09:00:00Z`)"),
+                format!(
+                    "`{text}` is not a date (`2026-03-23`), a local date-time (`2026-03-23T10:00`) or an RFC 3339 instant (`2026-03-23T09:00:00Z`)"
+                ),
             ));
         };
         let due = due.without_fraction();
         if !YEARS.contains(&due.date().year()) {
             return Err(Invalid::new(
                 "due",
-                format!("the year must be between {} and {}", YEARS.start(), YEARS.end()),
+                format!(
+                    "the year must be between {} and {}",
+                    YEARS.start(),
+                    YEARS.end()
+                ),
             ));
         }
         Ok(due)
@@ -196,9 +202,14 @@ impl Due {
 }
 
 fn parse_local(text: &str) -> Option<NaiveDateTime> {
-    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+    [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
 }
 
 #[cfg(test)]
@@ -240,9 +251,21 @@ mod tests {
 
     #[test]
     fn nonsense_names_the_field() {
-        assert_eq!(Due::parse("next tuesday", Zone::UTC).unwrap_err().field, "due");
-        assert_eq!(Due::parse("2026-02-30", Zone::UTC).unwrap_err().field, "due");
-        assert_eq!(Due::parse("0001-01-01", Zone::UTC).unwrap_err().field, "due");
-        assert_eq!(Zone::parse("Mars/Olympus", "timezone").unwrap_err().field, "timezone");
+        assert_eq!(
+            Due::parse("next tuesday", Zone::UTC).unwrap_err().field,
+            "due"
+        );
+        assert_eq!(
+            Due::parse("2026-02-30", Zone::UTC).unwrap_err().field,
+            "due"
+        );
+        assert_eq!(
+            Due::parse("0001-01-01", Zone::UTC).unwrap_err().field,
+            "due"
+        );
+        assert_eq!(
+            Zone::parse("Mars/Olympus", "timezone").unwrap_err().field,
+            "timezone"
+        );
     }
 }

@@ -59,7 +59,11 @@ impl CreateTask {
             description: Description::parse(self.description.as_deref().unwrap_or_default())?,
             priority: self.priority.unwrap_or_default(),
             tags: Tags::parse(&self.tags)?,
-            due: self.due.as_deref().map(|d| Due::parse(d, zone.unwrap_or(Zone::UTC))).transpose()?,
+            due: self
+                .due
+                .as_deref()
+                .map(|d| Due::parse(d, zone.unwrap_or(Zone::UTC)))
+                .transpose()?,
             recurrence: self.recurrence.as_deref().map(str::parse).transpose()?,
             reminder: self.reminder,
         }
@@ -135,10 +139,20 @@ impl UpdateTask {
             None => current.recurrence.clone(),
         };
         TaskFields {
-            title: self.title.as_deref().map(Title::parse).transpose()?.unwrap_or_else(|| current.title.clone()),
+            title: self
+                .title
+                .as_deref()
+                .map(Title::parse)
+                .transpose()?
+                .unwrap_or_else(|| current.title.clone()),
             description,
             priority: self.priority.unwrap_or(current.priority),
-            tags: self.tags.as_deref().map(Tags::parse).transpose()?.unwrap_or_else(|| current.tags.clone()),
+            tags: self
+                .tags
+                .as_deref()
+                .map(Tags::parse)
+                .transpose()?
+                .unwrap_or_else(|| current.tags.clone()),
             due,
             recurrence,
             reminder: self.reminder.unwrap_or(current.reminder),
@@ -168,11 +182,24 @@ impl SnoozeTask {
     pub fn until(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, Invalid> {
         let latest = now + Duration::minutes(i64::from(MAX_SNOOZE_MINUTES));
         let until = match (self.minutes, self.until) {
-            (Some(_), Some(_)) => return Err(Invalid::new("minutes", "give `minutes` or `until`, not both")),
-            (None, None) => return Err(Invalid::new("minutes", "give `minutes` (such as 15) or `until`")),
+            (Some(_), Some(_)) => {
+                return Err(Invalid::new(
+                    "minutes",
+                    "give `minutes` or `until`, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(Invalid::new(
+                    "minutes",
+                    "give `minutes` (such as 15) or `until`",
+                ));
+            }
             (Some(minutes), None) => {
                 if minutes == 0 || minutes > MAX_SNOOZE_MINUTES {
-                    return Err(Invalid::new("minutes", format!("minutes must be between 1 and {MAX_SNOOZE_MINUTES}")));
+                    return Err(Invalid::new(
+                        "minutes",
+                        format!("minutes must be between 1 and {MAX_SNOOZE_MINUTES}"),
+                    ));
                 }
                 now + Duration::minutes(i64::from(minutes))
             }
@@ -182,7 +209,10 @@ impl SnoozeTask {
             return Err(Invalid::new("until", "the snooze must end in the future"));
         }
         if until > latest {
-            return Err(Invalid::new("until", "a task can be snoozed for at most 30 days"));
+            return Err(Invalid::new(
+                "until",
+                "a task can be snoozed for at most 30 days",
+            ));
         }
         Ok(until)
     }
@@ -277,7 +307,10 @@ impl ListQuery {
     pub fn parse(&self) -> Result<TaskFilter, Invalid> {
         let q = match self.q.as_deref().map(str::trim) {
             Some(q) if q.chars().count() > MAX_QUERY => {
-                return Err(Invalid::new("q", format!("the search text must be at most {MAX_QUERY} characters")));
+                return Err(Invalid::new(
+                    "q",
+                    format!("the search text must be at most {MAX_QUERY} characters"),
+                ));
             }
             Some("") | None => None,
             Some(q) => Some(q.to_lowercase()),
@@ -301,21 +334,34 @@ impl ListQuery {
             _ => {
                 return Err(Invalid::new(
                     "sort",
-                    format!("`{raw_sort}` is not a sort; use due, created, priority or title, with `-` in front to reverse"),
+                    format!(
+                        "`{raw_sort}` is not a sort; use due, created, priority or title, with `-` in front to reverse"
+                    ),
                 ));
             }
         };
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(Invalid::new("limit", format!("limit must be between 1 and {MAX_LIMIT}")));
+            return Err(Invalid::new(
+                "limit",
+                format!("limit must be between 1 and {MAX_LIMIT}"),
+            ));
         }
         Ok(TaskFilter {
             q,
             status: self.status.unwrap_or_default(),
             priority: self.priority,
             tag,
-            due_before: self.due_before.as_deref().map(|t| parse_bound(t, "due_before")).transpose()?,
-            due_after: self.due_after.as_deref().map(|t| parse_bound(t, "due_after")).transpose()?,
+            due_before: self
+                .due_before
+                .as_deref()
+                .map(|t| parse_bound(t, "due_before"))
+                .transpose()?,
+            due_after: self
+                .due_after
+                .as_deref()
+                .map(|t| parse_bound(t, "due_after"))
+                .transpose()?,
             overdue: self.overdue.unwrap_or(false),
             sort,
             reverse,
@@ -335,7 +381,9 @@ fn parse_bound(text: &str, field: &str) -> Result<DateTime<Utc>, Invalid> {
     }
     Err(Invalid::new(
         field,
-        format!("`{text}` is not a date (`2026-03-23`) or an RFC 3339 instant (`2026-03-23T09:00:00Z`)"),
+        format!(
+            "`{text}` is not a date (`2026-03-23`) or an RFC 3339 instant (`2026-03-23T09:00:00Z`)"
+        ),
     ))
 }
 

@@ -136,9 +136,8 @@ impl RecurrenceRule {
                 return Some((0, anchor));
             }
             let start = period - 1;
-            let week = monday(anchor).checked_add_days(Days::new(
-                u64::try_from(start * 7 * interval).ok()?,
-            ))?;
+            let week = monday(anchor)
+                .checked_add_days(Days::new(u64::try_from(start * 7 * interval).ok()?))?;
             let index = self.first_period_len(anchor)
                 + u64::try_from(start - 1).ok()? * self.by_day.len() as u64;
             return Some((index, on_weekday(week, self.by_day[0])));
@@ -156,12 +155,21 @@ impl RecurrenceRule {
     }
 
     /// The occurrence after the one at (`index`, `date`).
-    fn following(&self, anchor: NaiveDate, index: u64, date: NaiveDate) -> Option<(u64, NaiveDate)> {
+    fn following(
+        &self,
+        anchor: NaiveDate,
+        index: u64,
+        date: NaiveDate,
+    ) -> Option<(u64, NaiveDate)> {
         let next = index.checked_add(1)?;
         if self.freq == Frequency::Weekly && !self.by_day.is_empty() {
             let week = monday(date);
             let today = date.weekday().num_days_from_monday();
-            if let Some(day) = self.by_day.iter().find(|d| d.num_days_from_monday() > today) {
+            if let Some(day) = self
+                .by_day
+                .iter()
+                .find(|d| d.num_days_from_monday() > today)
+            {
                 return Some((next, on_weekday(week, *day)));
             }
             let next_week = week.checked_add_days(Days::new(7 * u64::from(self.interval)))?;
@@ -175,7 +183,10 @@ impl RecurrenceRule {
     /// after it that week.
     fn first_period_len(&self, anchor: NaiveDate) -> u64 {
         let weekday = anchor.weekday().num_days_from_monday();
-        let later = self.by_day.iter().filter(|d| d.num_days_from_monday() > weekday);
+        let later = self
+            .by_day
+            .iter()
+            .filter(|d| d.num_days_from_monday() > weekday);
         let later = later.count() as u64;
         later + 1
     }
@@ -187,10 +198,11 @@ impl RecurrenceRule {
             Frequency::Daily => anchor.checked_add_days(Days::new(steps))?,
             Frequency::Weekly => anchor.checked_add_days(Days::new(steps.checked_mul(7)?))?,
             // chrono clamps to the last day of a shorter month.
-            Frequency::Monthly => anchor.checked_add_months(Months::new(u32::try_from(steps).ok()?))?,
-            Frequency::Yearly => anchor.checked_add_months(Months::new(
-                u32::try_from(steps.checked_mul(12)?).ok()?,
-            ))?,
+            Frequency::Monthly => {
+                anchor.checked_add_months(Months::new(u32::try_from(steps).ok()?))?
+            }
+            Frequency::Yearly => anchor
+                .checked_add_months(Months::new(u32::try_from(steps.checked_mul(12)?).ok()?))?,
         };
         (date.year() <= 9999).then_some(date)
     }
@@ -230,7 +242,10 @@ impl FromStr for RecurrenceRule {
             (None, None, None, None, None);
         for part in body.split(';').filter(|p| !p.trim().is_empty()) {
             let (key, value) = part.split_once('=').ok_or_else(|| {
-                Invalid::new(FIELD, format!("`{part}` is not KEY=VALUE; example: `FREQ=WEEKLY;BYDAY=MO`"))
+                Invalid::new(
+                    FIELD,
+                    format!("`{part}` is not KEY=VALUE; example: `FREQ=WEEKLY;BYDAY=MO`"),
+                )
             })?;
             let key = key.trim().to_ascii_uppercase();
             let value = value.trim().to_ascii_uppercase();
@@ -245,7 +260,9 @@ impl FromStr for RecurrenceRule {
                         _ => {
                             return Err(Invalid::new(
                                 FIELD,
-                                format!("FREQ={value} is not supported; use DAILY, WEEKLY, MONTHLY or YEARLY"),
+                                format!(
+                                    "FREQ={value} is not supported; use DAILY, WEEKLY, MONTHLY or YEARLY"
+                                ),
                             ));
                         }
                     };
@@ -281,17 +298,25 @@ impl FromStr for RecurrenceRule {
                 _ => {
                     return Err(Invalid::new(
                         FIELD,
-                        format!("{key} is not supported; only FREQ, INTERVAL, BYDAY (weekly), COUNT and UNTIL are"),
+                        format!(
+                            "{key} is not supported; only FREQ, INTERVAL, BYDAY (weekly), COUNT and UNTIL are"
+                        ),
                     ));
                 }
             }
         }
         let freq = freq.ok_or_else(|| {
-            Invalid::new(FIELD, "FREQ is required; example: `FREQ=DAILY` or `FREQ=WEEKLY;BYDAY=MO,WE`")
+            Invalid::new(
+                FIELD,
+                "FREQ is required; example: `FREQ=DAILY` or `FREQ=WEEKLY;BYDAY=MO,WE`",
+            )
         })?;
         let by_day = by_day.unwrap_or_default();
         if !by_day.is_empty() && freq != Frequency::Weekly {
-            return Err(Invalid::new(FIELD, "BYDAY is supported only with FREQ=WEEKLY"));
+            return Err(Invalid::new(
+                FIELD,
+                "BYDAY is supported only with FREQ=WEEKLY",
+            ));
         }
         let end = match (count, until) {
             (Some(_), Some(_)) => {
@@ -323,7 +348,9 @@ fn parse_by_day(value: &str) -> Result<Vec<Weekday>, Invalid> {
             _ => {
                 return Err(Invalid::new(
                     FIELD,
-                    format!("BYDAY `{code}` is not one of MO, TU, WE, TH, FR, SA, SU (ordinals such as 1MO are not supported)"),
+                    format!(
+                        "BYDAY `{code}` is not one of MO, TU, WE, TH, FR, SA, SU (ordinals such as 1MO are not supported)"
+                    ),
                 ));
             }
         };

@@ -31,12 +31,12 @@ impl Reminder {
     /// Checks the reminder against the task's due date.
     pub fn check(&self, due: Option<&Due>) -> Result<(), Invalid> {
         match self {
-            Reminder::Before { minutes_before } if *minutes_before > MAX_MINUTES_BEFORE => Err(
-                Invalid::new(
+            Reminder::Before { minutes_before } if *minutes_before > MAX_MINUTES_BEFORE => {
+                Err(Invalid::new(
                     "reminder",
                     format!("minutes_before must be at most {MAX_MINUTES_BEFORE} (one year)"),
-                ),
-            ),
+                ))
+            }
             Reminder::Before { .. } if due.is_none() => Err(Invalid::new(
                 "reminder",
                 "a reminder in minutes before the due time needs a due date; set `due` or use {\"at\": \"<RFC 3339 instant>\"}",

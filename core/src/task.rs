@@ -77,9 +77,7 @@ impl Description {
 }
 
 /// How important a task is.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     #[default]
@@ -138,7 +136,8 @@ impl Tags {
     pub fn parse<S: AsRef<str>>(tags: &[S]) -> Result<Tags, Invalid> {
         let mut out: Vec<String> = Vec::with_capacity(tags.len());
         for (i, tag) in tags.iter().enumerate() {
-            let tag = Tag::parse(tag.as_ref()).map_err(|reason| Invalid::new(format!("tags[{i}]"), reason))?;
+            let tag = Tag::parse(tag.as_ref())
+                .map_err(|reason| Invalid::new(format!("tags[{i}]"), reason))?;
             if !out.contains(&tag.0) {
                 out.push(tag.0);
             }
@@ -254,7 +253,11 @@ impl Task {
             description: Description::parse(self.description.as_deref().unwrap_or_default())?,
             priority: self.priority,
             tags: Tags::parse(&self.tags)?,
-            due: self.due.as_deref().map(|d| Due::parse(d, zone)).transpose()?,
+            due: self
+                .due
+                .as_deref()
+                .map(|d| Due::parse(d, zone))
+                .transpose()?,
             recurrence: self.recurrence.as_deref().map(str::parse).transpose()?,
             reminder: self.reminder,
         })
@@ -283,7 +286,13 @@ pub fn field_changes(old: Option<&Task>, new: Option<&Task>) -> BTreeMap<String,
             let before = old.get(key).cloned().unwrap_or_default();
             let after = new.get(key).cloned().unwrap_or_default();
             (before != after).then(|| {
-                (key.clone(), FieldChange { old: before, new: after })
+                (
+                    key.clone(),
+                    FieldChange {
+                        old: before,
+                        new: after,
+                    },
+                )
             })
         })
         .collect()

@@ -2,6 +2,8 @@
 //! tests for the invariants (strictly later, never drifts, keeps the wall-clock
 //! time, honours BYDAY, COUNT and UNTIL).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
+
 use chrono::{Datelike, NaiveDate, Weekday};
 use proptest::prelude::*;
 use taskflow_core::{Due, RecurrenceRule, Zone};
@@ -35,8 +37,20 @@ fn chain(rule: &str, anchor: &str, tz: &str, n: usize) -> Vec<String> {
 #[test]
 fn hand_checked_cases() {
     let cases: &[(&str, &str, &str, usize, &[&str])] = &[
-        ("FREQ=DAILY", "2026-03-01", "UTC", 3, &["2026-03-02", "2026-03-03", "2026-03-04"]),
-        ("FREQ=DAILY;INTERVAL=3", "2026-12-30", "UTC", 2, &["2027-01-02", "2027-01-05"]),
+        (
+            "FREQ=DAILY",
+            "2026-03-01",
+            "UTC",
+            3,
+            &["2026-03-02", "2026-03-03", "2026-03-04"],
+        ),
+        (
+            "FREQ=DAILY;INTERVAL=3",
+            "2026-12-30",
+            "UTC",
+            2,
+            &["2027-01-02", "2027-01-05"],
+        ),
         // Monthly on the 31st clamps to the month's last day and comes back.
         (
             "FREQ=MONTHLY",
@@ -45,16 +59,39 @@ fn hand_checked_cases() {
             4,
             &["2026-02-28", "2026-03-31", "2026-04-30", "2026-05-31"],
         ),
-        ("FREQ=MONTHLY", "2027-12-31", "UTC", 3, &["2028-01-31", "2028-02-29", "2028-03-31"]),
-        ("FREQ=MONTHLY;INTERVAL=2", "2026-11-30", "UTC", 2, &["2027-01-30", "2027-03-30"]),
-        ("FREQ=YEARLY", "2028-02-29", "UTC", 4, &["2029-02-28", "2030-02-28", "2031-02-28", "2032-02-29"]),
+        (
+            "FREQ=MONTHLY",
+            "2027-12-31",
+            "UTC",
+            3,
+            &["2028-01-31", "2028-02-29", "2028-03-31"],
+        ),
+        (
+            "FREQ=MONTHLY;INTERVAL=2",
+            "2026-11-30",
+            "UTC",
+            2,
+            &["2027-01-30", "2027-03-30"],
+        ),
+        (
+            "FREQ=YEARLY",
+            "2028-02-29",
+            "UTC",
+            4,
+            &["2029-02-28", "2030-02-28", "2031-02-28", "2032-02-29"],
+        ),
         // 2026-03-23 is a Monday.
         (
             "FREQ=WEEKLY;BYDAY=MO,WE,FR",
             "2026-03-23T09:00",
             "UTC",
             4,
-            &["2026-03-25T09:00:00", "2026-03-27T09:00:00", "2026-03-30T09:00:00", "2026-04-01T09:00:00"],
+            &[
+                "2026-03-25T09:00:00",
+                "2026-03-27T09:00:00",
+                "2026-03-30T09:00:00",
+                "2026-04-01T09:00:00",
+            ],
         ),
         (
             "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH",
@@ -64,8 +101,20 @@ fn hand_checked_cases() {
             &["2026-03-26", "2026-04-07", "2026-04-09", "2026-04-21"],
         ),
         // An anchor off the listed days is still the first occurrence (RFC 5545).
-        ("FREQ=WEEKLY;BYDAY=FR", "2026-03-24", "UTC", 2, &["2026-03-27", "2026-04-03"]),
-        ("FREQ=WEEKLY", "2026-03-23", "UTC", 2, &["2026-03-30", "2026-04-06"]),
+        (
+            "FREQ=WEEKLY;BYDAY=FR",
+            "2026-03-24",
+            "UTC",
+            2,
+            &["2026-03-27", "2026-04-03"],
+        ),
+        (
+            "FREQ=WEEKLY",
+            "2026-03-23",
+            "UTC",
+            2,
+            &["2026-03-30", "2026-04-06"],
+        ),
         // Wall-clock time kept across DST in Berlin (clocks go forward 2026-03-29).
         (
             "FREQ=DAILY",
@@ -75,9 +124,27 @@ fn hand_checked_cases() {
             &["2026-03-29T09:00:00", "2026-03-30T09:00:00"],
         ),
         // COUNT includes the first occurrence; UNTIL is inclusive.
-        ("FREQ=DAILY;COUNT=3", "2026-03-01", "UTC", 10, &["2026-03-02", "2026-03-03"]),
-        ("FREQ=WEEKLY;BYDAY=MO,TU;COUNT=3", "2026-03-23", "UTC", 10, &["2026-03-24", "2026-03-30"]),
-        ("FREQ=DAILY;UNTIL=20260303", "2026-03-01", "UTC", 10, &["2026-03-02", "2026-03-03"]),
+        (
+            "FREQ=DAILY;COUNT=3",
+            "2026-03-01",
+            "UTC",
+            10,
+            &["2026-03-02", "2026-03-03"],
+        ),
+        (
+            "FREQ=WEEKLY;BYDAY=MO,TU;COUNT=3",
+            "2026-03-23",
+            "UTC",
+            10,
+            &["2026-03-24", "2026-03-30"],
+        ),
+        (
+            "FREQ=DAILY;UNTIL=20260303",
+            "2026-03-01",
+            "UTC",
+            10,
+            &["2026-03-02", "2026-03-03"],
+        ),
         (
             "FREQ=DAILY;UNTIL=20260302T080000Z",
             "2026-03-01T09:00",
@@ -87,7 +154,11 @@ fn hand_checked_cases() {
         ),
     ];
     for (rule, anchor, tz, n, expected) in cases {
-        assert_eq!(&chain(rule, anchor, tz, *n), expected, "{rule} from {anchor} in {tz}");
+        assert_eq!(
+            &chain(rule, anchor, tz, *n),
+            expected,
+            "{rule} from {anchor} in {tz}"
+        );
     }
 }
 
@@ -112,16 +183,28 @@ fn completing_late_gives_the_first_occurrence_after_the_current_one() {
     let rule: RecurrenceRule = "FREQ=MONTHLY".parse().unwrap();
     let anchor = due("2026-01-31", "UTC");
     let current = due("2026-06-30", "UTC");
-    assert_eq!(rule.next_after(&anchor, &current).unwrap().local_text(), "2026-07-31");
+    assert_eq!(
+        rule.next_after(&anchor, &current).unwrap().local_text(),
+        "2026-07-31"
+    );
 }
 
 #[test]
 fn rules_round_trip_to_canonical_text() {
     let cases = [
-        ("rrule:freq=weekly;byday=fr,mo;interval=1", "FREQ=WEEKLY;BYDAY=MO,FR"),
-        ("FREQ=MONTHLY;INTERVAL=2;COUNT=5", "FREQ=MONTHLY;INTERVAL=2;COUNT=5"),
+        (
+            "rrule:freq=weekly;byday=fr,mo;interval=1",
+            "FREQ=WEEKLY;BYDAY=MO,FR",
+        ),
+        (
+            "FREQ=MONTHLY;INTERVAL=2;COUNT=5",
+            "FREQ=MONTHLY;INTERVAL=2;COUNT=5",
+        ),
         ("FREQ=DAILY;UNTIL=20261231", "FREQ=DAILY;UNTIL=20261231"),
-        ("FREQ=DAILY;UNTIL=20261231T235959Z", "FREQ=DAILY;UNTIL=20261231T235959Z"),
+        (
+            "FREQ=DAILY;UNTIL=20261231T235959Z",
+            "FREQ=DAILY;UNTIL=20261231T235959Z",
+        ),
     ];
     for (input, canonical) in cases {
         let rule: RecurrenceRule = input.parse().unwrap();
@@ -156,11 +239,20 @@ fn arb_date() -> impl Strategy<Value = NaiveDate> {
 }
 
 fn arb_zone() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(vec!["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"])
+    prop::sample::select(vec![
+        "UTC",
+        "Europe/Berlin",
+        "America/New_York",
+        "Australia/Lord_Howe",
+        "Asia/Kolkata",
+    ])
 }
 
 fn arb_rule() -> impl Strategy<Value = String> {
-    let simple = (prop::sample::select(vec!["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]), 1u32..5)
+    let simple = (
+        prop::sample::select(vec!["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]),
+        1u32..5,
+    )
         .prop_map(|(f, i)| format!("FREQ={f};INTERVAL={i}"));
     let by_day = (1u32..4, prop::collection::btree_set(0usize..7, 1..4)).prop_map(|(i, days)| {
         let codes = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
@@ -242,5 +334,8 @@ fn last_day_of_month(date: NaiveDate) -> u32 {
 
 #[test]
 fn weekday_helper_is_monday_first() {
-    assert_eq!(NaiveDate::from_ymd_opt(2026, 3, 23).unwrap().weekday(), Weekday::Mon);
+    assert_eq!(
+        NaiveDate::from_ymd_opt(2026, 3, 23).unwrap().weekday(),
+        Weekday::Mon
+    );
 }

@@ -83,9 +83,15 @@ impl Source {
 
     /// Parses the lower-case name.
     pub fn parse(name: &str) -> Option<Source> {
-        [Source::Api, Source::Mcp, Source::Chat, Source::Worker, Source::Cli]
-            .into_iter()
-            .find(|s| s.as_str() == name)
+        [
+            Source::Api,
+            Source::Mcp,
+            Source::Chat,
+            Source::Worker,
+            Source::Cli,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
     }
 }
 

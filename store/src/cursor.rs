@@ -36,7 +36,11 @@ fn sort_name(filter: &TaskFilter) -> String {
         SortKey::Priority => "priority",
         SortKey::Title => "title",
     };
-    if filter.reverse { format!("-{name}") } else { name.to_owned() }
+    if filter.reverse {
+        format!("-{name}")
+    } else {
+        name.to_owned()
+    }
 }
 
 impl Cursor {
@@ -55,9 +59,15 @@ impl Cursor {
         let Some(text) = &filter.cursor else {
             return Ok(None);
         };
-        let bad = || Invalid::new("cursor", "the cursor is not one this list returned; start again without it");
+        let bad = || {
+            Invalid::new(
+                "cursor",
+                "the cursor is not one this list returned; start again without it",
+            )
+        };
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
-        let (sort, value, id): (String, Value, i64) = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        let (sort, value, id): (String, Value, i64) =
+            serde_json::from_slice(&bytes).map_err(|_| bad())?;
         if sort != sort_name(filter) {
             return Err(Invalid::new(
                 "cursor",

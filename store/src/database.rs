@@ -64,8 +64,13 @@ impl Database {
     }
 
     /// Connects to PostgreSQL with a pool of `max_connections`.
-    pub async fn connect_postgres(options: PostgresConnectOptions, max_connections: u32) -> Result<Database> {
-        Ok(Database(Pools::Postgres(postgres::connect(options, max_connections).await?)))
+    pub async fn connect_postgres(
+        options: PostgresConnectOptions,
+        max_connections: u32,
+    ) -> Result<Database> {
+        Ok(Database(Pools::Postgres(
+            postgres::connect(options, max_connections).await?,
+        )))
     }
 
     /// The engine behind this database.

@@ -82,8 +82,10 @@ impl TryFrom<TaskRow> for Stored {
         };
         let fields = TaskFields {
             title: taskflow_core::Title::parse(&row.title).map_err(|e| corrupt("title", e))?,
-            description: taskflow_core::Description::parse(row.description.as_deref().unwrap_or_default())
-                .map_err(|e| corrupt("description", e))?,
+            description: taskflow_core::Description::parse(
+                row.description.as_deref().unwrap_or_default(),
+            )
+            .map_err(|e| corrupt("description", e))?,
             priority: row.priority.parse().map_err(|e| corrupt("priority", e))?,
             tags: taskflow_core::Tags::parse(&row.tags.0).map_err(|e| corrupt("tags", e))?,
             due: due_at(&row.due_local, "due")?,

@@ -44,7 +44,10 @@ impl Actor {
 #[derive(Debug)]
 pub(crate) enum Change {
     Unchanged,
-    Update { task: Box<Stored>, event: TaskEventType },
+    Update {
+        task: Box<Stored>,
+        event: TaskEventType,
+    },
     Delete,
 }
 
@@ -174,7 +177,12 @@ impl TaskService {
     }
 
     /// Marks a task done. Completing a completed task changes nothing.
-    pub async fn complete(&self, actor: &Actor, id: i64, expected_version: Option<i64>) -> Result<Task> {
+    pub async fn complete(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: Option<i64>,
+    ) -> Result<Task> {
         self.mutate(actor, id, expected_version, |old, now| {
             if old.completed_at.is_some() {
                 return Ok(Change::Unchanged);
@@ -190,7 +198,12 @@ impl TaskService {
     }
 
     /// Marks a completed task open again. Reopening an open task changes nothing.
-    pub async fn reopen(&self, actor: &Actor, id: i64, expected_version: Option<i64>) -> Result<Task> {
+    pub async fn reopen(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: Option<i64>,
+    ) -> Result<Task> {
         self.mutate(actor, id, expected_version, |old, _| {
             if old.completed_at.is_none() {
                 return Ok(Change::Unchanged);
@@ -206,15 +219,23 @@ impl TaskService {
     }
 
     /// Deletes a task; returns it as it was. Its history stays readable.
-    pub async fn delete(&self, actor: &Actor, id: i64, expected_version: Option<i64>) -> Result<Task> {
-        self.mutate(actor, id, expected_version, |_, _| Ok(Change::Delete)).await
+    pub async fn delete(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: Option<i64>,
+    ) -> Result<Task> {
+        self.mutate(actor, id, expected_version, |_, _| Ok(Change::Delete))
+            .await
     }
 
     /// Holds a task's reminders until a later time.
     pub async fn snooze(&self, actor: &Actor, id: i64, input: &SnoozeTask) -> Result<Task> {
         self.mutate(actor, id, None, |old, now| {
             if old.completed_at.is_some() {
-                return Err(Invalid::new("id", "the task is completed; reopen it before snoozing").into());
+                return Err(
+                    Invalid::new("id", "the task is completed; reopen it before snoozing").into(),
+                );
             }
             let mut task = old.clone();
             task.snoozed_until = Some(input.until(now)?);
@@ -238,9 +259,14 @@ impl TaskService {
         check_user(user)?;
         let limit = limit.unwrap_or(HISTORY_LIMITS.0);
         if !(1..=HISTORY_LIMITS.1).contains(&limit) {
-            return Err(Invalid::new("limit", format!("limit must be between 1 and {}", HISTORY_LIMITS.1)).into());
+            return Err(Invalid::new(
+                "limit",
+                format!("limit must be between 1 and {}", HISTORY_LIMITS.1),
+            )
+            .into());
         }
-        let rows = dispatch!(self.db, pools => sql::history(pools, user, id, before, limit + 1).await)?;
+        let rows =
+            dispatch!(self.db, pools => sql::history(pools, user, id, before, limit + 1).await)?;
         if rows.is_empty() && before.is_none() {
             return Err(Error::NotFound);
         }
@@ -249,11 +275,14 @@ impl TaskService {
             .into_iter()
             .take(limit as usize)
             .map(|row| {
-                let unknown = |what: &str| Error::Internal(format!("event {} has an unknown {what}", row.sequence));
+                let unknown = |what: &str| {
+                    Error::Internal(format!("event {} has an unknown {what}", row.sequence))
+                };
                 Ok(HistoryEntry {
                     sequence: row.sequence,
                     event_id: row.event_id.to_string(),
-                    event_type: TaskEventType::parse(&row.event_type).ok_or_else(|| unknown("type"))?,
+                    event_type: TaskEventType::parse(&row.event_type)
+                        .ok_or_else(|| unknown("type"))?,
                     source: Source::parse(&row.source).ok_or_else(|| unknown("source"))?,
                     actor: row.user_id,
                     occurred_at: row.occurred_at,
@@ -261,15 +290,25 @@ impl TaskService {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let next_before = if more { entries.last().map(|e| e.sequence) } else { None };
-        Ok(HistoryPage { entries, next_before })
+        let next_before = if more {
+            entries.last().map(|e| e.sequence)
+        } else {
+            None
+        };
+        Ok(HistoryPage {
+            entries,
+            next_before,
+        })
     }
 
     /// The user's tags, alphabetically, with how many tasks carry each.
     pub async fn tags(&self, user: &str) -> Result<Vec<TagCount>> {
         check_user(user)?;
         let rows = dispatch!(self.db, pools => sql::tags(pools, user).await)?;
-        Ok(rows.into_iter().map(|(tag, count)| TagCount { tag, count }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(tag, count)| TagCount { tag, count })
+            .collect())
     }
 
     async fn mutate(
@@ -293,12 +332,19 @@ impl TaskService {
 fn anchor_after(old: &Stored, fields: &TaskFields) -> Option<Due> {
     let (rule, due) = (fields.recurrence.as_ref()?, fields.due?);
     let same = old.fields.recurrence.as_ref() == Some(rule) && old.fields.due == Some(due);
-    if same { old.anchor.or(Some(due)) } else { Some(due) }
+    if same {
+        old.anchor.or(Some(due))
+    } else {
+        Some(due)
+    }
 }
 
 fn check_user(user: &str) -> Result<(), Invalid> {
     if user.is_empty() || user.len() > MAX_ID_LEN || user.chars().any(char::is_control) {
-        return Err(Invalid::new("user", format!("the user id must be 1 to {MAX_ID_LEN} bytes without control characters")));
+        return Err(Invalid::new(
+            "user",
+            format!("the user id must be 1 to {MAX_ID_LEN} bytes without control characters"),
+        ));
     }
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! The store conformance suite: the same behaviour on SQLite and PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
+
 mod harness;
 
 use std::collections::HashSet;
@@ -7,7 +9,9 @@ use std::collections::HashSet;
 use chrono::Duration;
 use harness::Harness;
 use serde_json::json;
-use taskflow_core::{CreateTask, ListQuery, Priority, Reminder, SnoozeTask, StatusFilter, UpdateTask};
+use taskflow_core::{
+    CreateTask, ListQuery, Priority, Reminder, SnoozeTask, StatusFilter, UpdateTask,
+};
 use taskflow_events::{Source, TaskEventType};
 use taskflow_store::{Actor, Error};
 
@@ -72,35 +76,64 @@ async fn create_then_get_round_trips_every_field(h: &Harness) {
     assert_eq!(created.due.as_deref(), Some("2026-03-30T10:00:00"));
     assert_eq!(created.timezone.as_deref(), Some("Europe/Berlin"));
     assert_eq!(created.recurrence.as_deref(), Some("FREQ=WEEKLY;BYDAY=MO"));
-    assert_eq!(created.reminder, Some(Reminder::Before { minutes_before: 15 }));
+    assert_eq!(
+        created.reminder,
+        Some(Reminder::Before { minutes_before: 15 })
+    );
     assert_eq!(created.priority, Priority::High);
     assert_eq!(created.version, 1);
     assert_eq!(created.created_at, harness::start());
     assert!(!created.completed);
     let fetched = h.svc.get("alice", created.id).await.unwrap();
     assert_eq!(fetched, created);
-    let history = h.svc.history("alice", created.id, None, None).await.unwrap();
+    let history = h
+        .svc
+        .history("alice", created.id, None, None)
+        .await
+        .unwrap();
     assert_eq!(history.entries.len(), 1);
     assert_eq!(history.entries[0].event_type, TaskEventType::Created);
-    assert_eq!(history.entries[0].changes["title"].new, json!("Team meeting"));
+    assert_eq!(
+        history.entries[0].changes["title"].new,
+        json!("Team meeting")
+    );
 }
 
 async fn unicode_titles_round_trip(h: &Harness) {
-    for title in ["Café ☕ 会議 🗓️", "שלום עולם", "e\u{301}clair", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "emoji 👩‍👩‍👧‍👦"] {
+    for title in [
+        "Café ☕ 会議 🗓️",
+        "שלום עולם",
+        "e\u{301}clair",
+        "𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+        "emoji 👩‍👩‍👧‍👦",
+    ] {
         let task = h.svc.create(&alice(), &titled(title), None).await.unwrap();
         assert_eq!(h.svc.get("alice", task.id).await.unwrap().title, title);
-        let query = ListQuery { q: Some(title.to_uppercase()), ..Default::default() };
+        let query = ListQuery {
+            q: Some(title.to_uppercase()),
+            ..Default::default()
+        };
         let found = h.svc.list("alice", &query).await.unwrap();
-        assert!(found.tasks.iter().any(|t| t.id == task.id), "search finds {title}");
+        assert!(
+            found.tasks.iter().any(|t| t.id == task.id),
+            "search finds {title}"
+        );
     }
 }
 
 async fn a_failed_transaction_leaves_neither_the_change_nor_its_event(h: &Harness) {
-    let task = h.svc.create(&alice(), &titled("keep me"), None).await.unwrap();
+    let task = h
+        .svc
+        .create(&alice(), &titled("keep me"), None)
+        .await
+        .unwrap();
     h.raw.break_inserts("task_events").await;
     let created = h.svc.create(&alice(), &titled("never stored"), None).await;
     assert!(matches!(created, Err(Error::Internal(_))), "{created:?}");
-    let patch = UpdateTask { title: Some("renamed".into()), ..Default::default() };
+    let patch = UpdateTask {
+        title: Some("renamed".into()),
+        ..Default::default()
+    };
     assert!(h.svc.update(&alice(), task.id, &patch, None).await.is_err());
     assert!(h.svc.complete(&alice(), task.id, None).await.is_err());
     assert!(h.svc.delete(&alice(), task.id, None).await.is_err());
@@ -115,29 +148,58 @@ async fn a_failed_transaction_leaves_neither_the_change_nor_its_event(h: &Harnes
 
 async fn a_stale_version_is_refused(h: &Harness) {
     let task = h.svc.create(&alice(), &titled("v1"), None).await.unwrap();
-    let patch = UpdateTask { title: Some("v2".into()), ..Default::default() };
-    let v2 = h.svc.update(&alice(), task.id, &patch, Some(1)).await.unwrap();
+    let patch = UpdateTask {
+        title: Some("v2".into()),
+        ..Default::default()
+    };
+    let v2 = h
+        .svc
+        .update(&alice(), task.id, &patch, Some(1))
+        .await
+        .unwrap();
     assert_eq!(v2.version, 2);
-    let stale = UpdateTask { title: Some("lost update".into()), ..Default::default() };
+    let stale = UpdateTask {
+        title: Some("lost update".into()),
+        ..Default::default()
+    };
     let refused = h.svc.update(&alice(), task.id, &stale, Some(1)).await;
-    assert!(matches!(refused, Err(Error::Conflict { current: 2 })), "{refused:?}");
-    assert!(matches!(h.svc.complete(&alice(), task.id, Some(1)).await, Err(Error::Conflict { current: 2 })));
-    assert!(matches!(h.svc.delete(&alice(), task.id, Some(7)).await, Err(Error::Conflict { current: 2 })));
+    assert!(
+        matches!(refused, Err(Error::Conflict { current: 2 })),
+        "{refused:?}"
+    );
+    assert!(matches!(
+        h.svc.complete(&alice(), task.id, Some(1)).await,
+        Err(Error::Conflict { current: 2 })
+    ));
+    assert!(matches!(
+        h.svc.delete(&alice(), task.id, Some(7)).await,
+        Err(Error::Conflict { current: 2 })
+    ));
     assert_eq!(h.svc.get("alice", task.id).await.unwrap().title, "v2");
 }
 
 async fn concurrent_updates_at_the_same_version_let_exactly_one_through(h: &Harness) {
-    let task = h.svc.create(&alice(), &titled("contended"), None).await.unwrap();
+    let task = h
+        .svc
+        .create(&alice(), &titled("contended"), None)
+        .await
+        .unwrap();
     let attempts = (0..8).map(|i| {
         let svc = h.svc.clone();
         tokio::spawn(async move {
-            let patch = UpdateTask { title: Some(format!("writer {i}")), ..Default::default() };
+            let patch = UpdateTask {
+                title: Some(format!("writer {i}")),
+                ..Default::default()
+            };
             svc.update(&alice(), task.id, &patch, Some(1)).await
         })
     });
     let results = futures::future::join_all(attempts).await;
     let ok = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
-    let conflicts = results.iter().filter(|r| matches!(r, Ok(Err(Error::Conflict { current: 2 })))).count();
+    let conflicts = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Err(Error::Conflict { current: 2 }))))
+        .count();
     assert_eq!((ok, conflicts), (1, 7));
 }
 
@@ -149,7 +211,9 @@ async fn ten_thousand_creates_leave_ten_thousand_events_in_sequence_order(h: &Ha
         tokio::spawn(async move {
             let actor = Actor::new(format!("user{}", w % USERS), Source::Api);
             for i in 0..PER_WORKER {
-                svc.create(&actor, &titled(&format!("task {w}-{i}")), None).await.unwrap();
+                svc.create(&actor, &titled(&format!("task {w}-{i}")), None)
+                    .await
+                    .unwrap();
             }
         })
     });
@@ -157,8 +221,16 @@ async fn ten_thousand_creates_leave_ten_thousand_events_in_sequence_order(h: &Ha
         worker.unwrap();
     }
     assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM tasks").await, 10_000);
-    assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM task_events").await, 10_000);
-    assert_eq!(h.raw.scalar("SELECT COUNT(DISTINCT task_id) FROM task_events").await, 10_000);
+    assert_eq!(
+        h.raw.scalar("SELECT COUNT(*) FROM task_events").await,
+        10_000
+    );
+    assert_eq!(
+        h.raw
+            .scalar("SELECT COUNT(DISTINCT task_id) FROM task_events")
+            .await,
+        10_000
+    );
     // Per user, events are in the order their changes committed: task ids
     // (assigned inside the same transaction) rise with the sequence.
     for u in 0..USERS {
@@ -167,19 +239,39 @@ async fn ten_thousand_creates_leave_ten_thousand_events_in_sequence_order(h: &Ha
             .pairs(&format!("SELECT task_id, user_id FROM task_events WHERE user_id = 'user{u}' ORDER BY sequence"))
             .await;
         assert_eq!(rows.len(), 2 * PER_WORKER);
-        assert!(rows.windows(2).all(|w| w[0].0 < w[1].0), "user{u}'s events are out of order");
+        assert!(
+            rows.windows(2).all(|w| w[0].0 < w[1].0),
+            "user{u}'s events are out of order"
+        );
     }
 }
 
 async fn search_and_filters_treat_wildcards_quotes_and_sql_as_plain_text(h: &Harness) {
-    let titles = ["100% done", "snake_case name", "it's quoted", "back\\slash", "plain"];
+    let titles = [
+        "100% done",
+        "snake_case name",
+        "it's quoted",
+        "back\\slash",
+        "plain",
+    ];
     for title in titles {
         h.svc.create(&alice(), &titled(title), None).await.unwrap();
     }
     let search = |q: &str| {
-        let query = ListQuery { q: Some(q.into()), ..Default::default() };
+        let query = ListQuery {
+            q: Some(q.into()),
+            ..Default::default()
+        };
         let svc = h.svc.clone();
-        async move { svc.list("alice", &query).await.unwrap().tasks.into_iter().map(|t| t.title).collect::<Vec<_>>() }
+        async move {
+            svc.list("alice", &query)
+                .await
+                .unwrap()
+                .tasks
+                .into_iter()
+                .map(|t| t.title)
+                .collect::<Vec<_>>()
+        }
     };
     assert_eq!(search("%").await, ["100% done"]);
     assert_eq!(search("_").await, ["snake_case name"]);
@@ -187,37 +279,102 @@ async fn search_and_filters_treat_wildcards_quotes_and_sql_as_plain_text(h: &Har
     assert_eq!(search("\\").await, ["back\\slash"]);
     assert!(search("' OR '1'='1").await.is_empty());
     assert!(search("x'); DROP TABLE tasks; --").await.is_empty());
-    let tagged = ListQuery { tag: Some("' OR 1=1 --".into()), ..Default::default() };
+    let tagged = ListQuery {
+        tag: Some("' OR 1=1 --".into()),
+        ..Default::default()
+    };
     assert!(h.svc.list("alice", &tagged).await.unwrap().tasks.is_empty());
     assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM tasks").await, 5);
 }
 
 async fn one_users_queries_never_return_another_users_rows(h: &Harness) {
-    let mine = h.svc.create(&alice(), &CreateTask { tags: vec!["secret".into()], ..titled("alice's") }, None).await.unwrap();
+    let mine = h
+        .svc
+        .create(
+            &alice(),
+            &CreateTask {
+                tags: vec!["secret".into()],
+                ..titled("alice's")
+            },
+            None,
+        )
+        .await
+        .unwrap();
     h.svc.create(&bob(), &titled("bob's"), None).await.unwrap();
-    assert!(matches!(h.svc.get("bob", mine.id).await, Err(Error::NotFound)));
-    let patch = UpdateTask { title: Some("hijacked".into()), ..Default::default() };
-    assert!(matches!(h.svc.update(&bob(), mine.id, &patch, None).await, Err(Error::NotFound)));
-    assert!(matches!(h.svc.complete(&bob(), mine.id, None).await, Err(Error::NotFound)));
-    assert!(matches!(h.svc.reopen(&bob(), mine.id, None).await, Err(Error::NotFound)));
-    assert!(matches!(h.svc.delete(&bob(), mine.id, None).await, Err(Error::NotFound)));
-    let snooze = SnoozeTask { minutes: Some(10), until: None };
-    assert!(matches!(h.svc.snooze(&bob(), mine.id, &snooze).await, Err(Error::NotFound)));
-    assert!(matches!(h.svc.history("bob", mine.id, None, None).await, Err(Error::NotFound)));
+    assert!(matches!(
+        h.svc.get("bob", mine.id).await,
+        Err(Error::NotFound)
+    ));
+    let patch = UpdateTask {
+        title: Some("hijacked".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        h.svc.update(&bob(), mine.id, &patch, None).await,
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        h.svc.complete(&bob(), mine.id, None).await,
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        h.svc.reopen(&bob(), mine.id, None).await,
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        h.svc.delete(&bob(), mine.id, None).await,
+        Err(Error::NotFound)
+    ));
+    let snooze = SnoozeTask {
+        minutes: Some(10),
+        until: None,
+    };
+    assert!(matches!(
+        h.svc.snooze(&bob(), mine.id, &snooze).await,
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        h.svc.history("bob", mine.id, None, None).await,
+        Err(Error::NotFound)
+    ));
     let bobs = h.svc.list("bob", &ListQuery::default()).await.unwrap();
-    assert_eq!(bobs.tasks.iter().map(|t| t.title.as_str()).collect::<Vec<_>>(), ["bob's"]);
+    assert_eq!(
+        bobs.tasks
+            .iter()
+            .map(|t| t.title.as_str())
+            .collect::<Vec<_>>(),
+        ["bob's"]
+    );
     assert!(h.svc.tags("bob").await.unwrap().is_empty());
     assert_eq!(h.svc.get("alice", mine.id).await.unwrap(), mine);
 }
 
 async fn an_idempotency_key_returns_the_first_result(h: &Harness) {
-    let first = h.svc.create(&alice(), &titled("once"), Some("key-1")).await.unwrap();
-    let again = h.svc.create(&alice(), &titled("once"), Some("key-1")).await.unwrap();
+    let first = h
+        .svc
+        .create(&alice(), &titled("once"), Some("key-1"))
+        .await
+        .unwrap();
+    let again = h
+        .svc
+        .create(&alice(), &titled("once"), Some("key-1"))
+        .await
+        .unwrap();
     assert_eq!(first, again);
-    let other = h.svc.create(&alice(), &titled("different"), Some("key-1")).await;
-    assert!(matches!(other, Err(Error::IdempotencyMismatch)), "{other:?}");
+    let other = h
+        .svc
+        .create(&alice(), &titled("different"), Some("key-1"))
+        .await;
+    assert!(
+        matches!(other, Err(Error::IdempotencyMismatch)),
+        "{other:?}"
+    );
     // Keys belong to a user.
-    let bobs = h.svc.create(&bob(), &titled("once"), Some("key-1")).await.unwrap();
+    let bobs = h
+        .svc
+        .create(&bob(), &titled("once"), Some("key-1"))
+        .await
+        .unwrap();
     assert_ne!(bobs.id, first.id);
     assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM tasks").await, 2);
     assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM task_events").await, 2);
@@ -225,35 +382,120 @@ async fn an_idempotency_key_returns_the_first_result(h: &Harness) {
 
 async fn filters_select_by_status_priority_tag_due_window_and_overdue(h: &Harness) {
     let new = |title: &str, priority: &str, tag: &str, due: Option<&str>| {
-        serde_json::from_value::<CreateTask>(json!({"title": title, "priority": priority, "tags": [tag], "due": due})).unwrap()
+        serde_json::from_value::<CreateTask>(
+            json!({"title": title, "priority": priority, "tags": [tag], "due": due}),
+        )
+        .unwrap()
     };
-    let past = h.svc.create(&alice(), &new("past", "high", "work", Some("2026-03-22T09:00:00Z")), None).await.unwrap();
-    let today = h.svc.create(&alice(), &new("today", "low", "home", Some("2026-03-23")), None).await.unwrap();
-    let later = h.svc.create(&alice(), &new("later", "high", "home", Some("2026-04-10")), None).await.unwrap();
-    let undated = h.svc.create(&alice(), &new("undated", "none", "work", None), None).await.unwrap();
-    let done = h.svc.create(&alice(), &new("done", "medium", "work", Some("2026-03-01")), None).await.unwrap();
+    let past = h
+        .svc
+        .create(
+            &alice(),
+            &new("past", "high", "work", Some("2026-03-22T09:00:00Z")),
+            None,
+        )
+        .await
+        .unwrap();
+    let today = h
+        .svc
+        .create(
+            &alice(),
+            &new("today", "low", "home", Some("2026-03-23")),
+            None,
+        )
+        .await
+        .unwrap();
+    let later = h
+        .svc
+        .create(
+            &alice(),
+            &new("later", "high", "home", Some("2026-04-10")),
+            None,
+        )
+        .await
+        .unwrap();
+    let undated = h
+        .svc
+        .create(&alice(), &new("undated", "none", "work", None), None)
+        .await
+        .unwrap();
+    let done = h
+        .svc
+        .create(
+            &alice(),
+            &new("done", "medium", "work", Some("2026-03-01")),
+            None,
+        )
+        .await
+        .unwrap();
     h.svc.complete(&alice(), done.id, None).await.unwrap();
     let ids = |query: ListQuery| {
         let svc = h.svc.clone();
         async move {
-            let mut ids: Vec<i64> = svc.list("alice", &query).await.unwrap().tasks.iter().map(|t| t.id).collect();
+            let mut ids: Vec<i64> = svc
+                .list("alice", &query)
+                .await
+                .unwrap()
+                .tasks
+                .iter()
+                .map(|t| t.id)
+                .collect();
             ids.sort();
             ids
         }
     };
-    assert_eq!(ids(ListQuery { status: Some(StatusFilter::Completed), ..Default::default() }).await, [done.id]);
-    assert_eq!(ids(ListQuery { status: Some(StatusFilter::Open), ..Default::default() }).await.len(), 4);
-    assert_eq!(ids(ListQuery { priority: Some(Priority::High), ..Default::default() }).await, [past.id, later.id]);
-    assert_eq!(ids(ListQuery { tag: Some("HOME".into()), ..Default::default() }).await, [today.id, later.id]);
-    let window = ListQuery { due_after: Some("2026-03-22".into()), due_before: Some("2026-04-01".into()), ..Default::default() };
+    assert_eq!(
+        ids(ListQuery {
+            status: Some(StatusFilter::Completed),
+            ..Default::default()
+        })
+        .await,
+        [done.id]
+    );
+    assert_eq!(
+        ids(ListQuery {
+            status: Some(StatusFilter::Open),
+            ..Default::default()
+        })
+        .await
+        .len(),
+        4
+    );
+    assert_eq!(
+        ids(ListQuery {
+            priority: Some(Priority::High),
+            ..Default::default()
+        })
+        .await,
+        [past.id, later.id]
+    );
+    assert_eq!(
+        ids(ListQuery {
+            tag: Some("HOME".into()),
+            ..Default::default()
+        })
+        .await,
+        [today.id, later.id]
+    );
+    let window = ListQuery {
+        due_after: Some("2026-03-22".into()),
+        due_before: Some("2026-04-01".into()),
+        ..Default::default()
+    };
     assert_eq!(ids(window).await, [past.id, today.id]);
     // A date-only task is overdue only once its day has ended.
-    let overdue = || ListQuery { overdue: Some(true), ..Default::default() };
+    let overdue = || ListQuery {
+        overdue: Some(true),
+        ..Default::default()
+    };
     assert_eq!(ids(overdue()).await, [past.id]);
     h.clock.set(harness::start() + Duration::days(1));
     assert_eq!(ids(overdue()).await, [past.id, today.id]);
     assert!(!ids(overdue()).await.contains(&undated.id));
 }
+
+/// (undated, due, -rank, lower-cased title) of a listed task.
+type SortKeys = (bool, Option<String>, i32, String);
 
 async fn every_sort_pages_through_all_tasks_once(h: &Harness) {
     let priorities = ["none", "low", "medium", "high"];
@@ -266,16 +508,42 @@ async fn every_sort_pages_through_all_tasks_once(h: &Harness) {
         }))
         .unwrap();
         h.svc.create(&alice(), &input, None).await.unwrap();
-        h.clock.set(harness::start() + Duration::seconds((i / 2) as i64));
+        h.clock
+            .set(harness::start() + Duration::seconds((i / 2) as i64));
     }
-    for sort in ["due", "-due", "created", "-created", "priority", "-priority", "title", "-title"] {
-        let all = h.svc.list("alice", &ListQuery { sort: Some(sort.into()), limit: Some(200), ..Default::default() }).await.unwrap();
+    for sort in [
+        "due",
+        "-due",
+        "created",
+        "-created",
+        "priority",
+        "-priority",
+        "title",
+        "-title",
+    ] {
+        let all = h
+            .svc
+            .list(
+                "alice",
+                &ListQuery {
+                    sort: Some(sort.into()),
+                    limit: Some(200),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!(all.tasks.len(), 23);
         assert!(all.next_cursor.is_none());
         let mut paged = Vec::new();
         let mut cursor = None;
         loop {
-            let query = ListQuery { sort: Some(sort.into()), limit: Some(5), cursor: cursor.clone(), ..Default::default() };
+            let query = ListQuery {
+                sort: Some(sort.into()),
+                limit: Some(5),
+                cursor: cursor.clone(),
+                ..Default::default()
+            };
             let page = h.svc.list("alice", &query).await.unwrap();
             paged.extend(page.tasks.iter().map(|t| t.id));
             match page.next_cursor {
@@ -285,14 +553,20 @@ async fn every_sort_pages_through_all_tasks_once(h: &Harness) {
         }
         let expected: Vec<i64> = all.tasks.iter().map(|t| t.id).collect();
         assert_eq!(paged, expected, "paging by {sort}");
-        let keys: Vec<(bool, Option<String>, i32, String)> = all
+        let keys: Vec<SortKeys> = all
             .tasks
             .iter()
-            .map(|t| (t.due.is_none(), t.due.clone(), -t.priority.rank(), t.title.to_lowercase()))
+            .map(|t| {
+                (
+                    t.due.is_none(),
+                    t.due.clone(),
+                    -t.priority.rank(),
+                    t.title.to_lowercase(),
+                )
+            })
             .collect();
-        let ordered = |f: &dyn Fn(&(bool, Option<String>, i32, String), &(bool, Option<String>, i32, String)) -> bool| {
-            keys.windows(2).all(|w| f(&w[0], &w[1]))
-        };
+        let ordered =
+            |f: &dyn Fn(&SortKeys, &SortKeys) -> bool| keys.windows(2).all(|w| f(&w[0], &w[1]));
         match sort {
             "due" => assert!(ordered(&|a, b| (a.0, &a.1) <= (b.0, &b.1))),
             "priority" => assert!(ordered(&|a, b| a.2 <= b.2)),
@@ -302,9 +576,40 @@ async fn every_sort_pages_through_all_tasks_once(h: &Harness) {
             _ => {}
         }
     }
-    let created: Vec<_> = h.svc.list("alice", &ListQuery { sort: Some("created".into()), limit: Some(200), ..Default::default() }).await.unwrap().tasks;
-    assert!(created.windows(2).all(|w| (w[0].created_at, w[0].id) < (w[1].created_at, w[1].id)));
-    let wrong = ListQuery { sort: Some("title".into()), cursor: h.svc.list("alice", &ListQuery { limit: Some(1), ..Default::default() }).await.unwrap().next_cursor, ..Default::default() };
+    let created: Vec<_> = h
+        .svc
+        .list(
+            "alice",
+            &ListQuery {
+                sort: Some("created".into()),
+                limit: Some(200),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .tasks;
+    assert!(
+        created
+            .windows(2)
+            .all(|w| (w[0].created_at, w[0].id) < (w[1].created_at, w[1].id))
+    );
+    let wrong = ListQuery {
+        sort: Some("title".into()),
+        cursor: h
+            .svc
+            .list(
+                "alice",
+                &ListQuery {
+                    limit: Some(1),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .next_cursor,
+        ..Default::default()
+    };
     assert_eq!(invalid_field(h.svc.list("alice", &wrong).await), "cursor");
 }
 
@@ -319,7 +624,10 @@ async fn updates_record_old_and_new_values_and_null_clears(h: &Harness) {
     }))
     .unwrap();
     let updated = h.svc.update(&alice(), task.id, &patch, None).await.unwrap();
-    assert_eq!((updated.title.as_str(), updated.description.as_deref()), ("final", None));
+    assert_eq!(
+        (updated.title.as_str(), updated.description.as_deref()),
+        ("final", None)
+    );
     assert_eq!(updated.tags, ["c"]);
     assert_eq!(updated.reminder, None);
     assert_eq!(updated.due.as_deref(), Some("2026-04-01"));
@@ -332,20 +640,43 @@ async fn updates_record_old_and_new_values_and_null_clears(h: &Harness) {
     assert_eq!(change.changes["description"].new, json!(null));
     assert_eq!(change.changes["tags"].new, json!(["c"]));
     let names: Vec<&str> = change.changes.keys().map(String::as_str).collect();
-    assert_eq!(names, ["description", "priority", "reminder", "tags", "title"]);
+    assert_eq!(
+        names,
+        ["description", "priority", "reminder", "tags", "title"]
+    );
     // A patch that changes nothing writes nothing.
-    let same = UpdateTask { title: Some("final".into()), ..Default::default() };
-    assert_eq!(h.svc.update(&alice(), task.id, &same, None).await.unwrap().version, 2);
+    let same = UpdateTask {
+        title: Some("final".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        h.svc
+            .update(&alice(), task.id, &same, None)
+            .await
+            .unwrap()
+            .version,
+        2
+    );
     // Moving to another zone keeps the wall-clock due.
-    let moved = UpdateTask { timezone: Some("Asia/Tokyo".into()), ..Default::default() };
+    let moved = UpdateTask {
+        timezone: Some("Asia/Tokyo".into()),
+        ..Default::default()
+    };
     let moved = h.svc.update(&alice(), task.id, &moved, None).await.unwrap();
-    assert_eq!((moved.due.as_deref(), moved.timezone.as_deref()), (Some("2026-04-01"), Some("Asia/Tokyo")));
+    assert_eq!(
+        (moved.due.as_deref(), moved.timezone.as_deref()),
+        (Some("2026-04-01"), Some("Asia/Tokyo"))
+    );
     assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM task_events").await, 3);
     assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM task_tags").await, 1);
 }
 
 async fn complete_and_reopen_write_one_event_each_however_often_repeated(h: &Harness) {
-    let task = h.svc.create(&alice(), &titled("do it"), None).await.unwrap();
+    let task = h
+        .svc
+        .create(&alice(), &titled("do it"), None)
+        .await
+        .unwrap();
     let done = h.svc.complete(&alice(), task.id, None).await.unwrap();
     assert!(done.completed);
     assert_eq!(done.completed_at, Some(harness::start()));
@@ -353,36 +684,121 @@ async fn complete_and_reopen_write_one_event_each_however_often_repeated(h: &Har
     let open = h.svc.reopen(&alice(), task.id, None).await.unwrap();
     assert!(!open.completed && open.completed_at.is_none());
     h.svc.reopen(&alice(), task.id, None).await.unwrap();
-    let types: Vec<TaskEventType> = h.svc.history("alice", task.id, None, None).await.unwrap().entries.iter().map(|e| e.event_type).collect();
-    assert_eq!(types, [TaskEventType::Reopened, TaskEventType::Completed, TaskEventType::Created]);
-    let page = h.svc.history("alice", task.id, None, Some(2)).await.unwrap();
+    let types: Vec<TaskEventType> = h
+        .svc
+        .history("alice", task.id, None, None)
+        .await
+        .unwrap()
+        .entries
+        .iter()
+        .map(|e| e.event_type)
+        .collect();
+    assert_eq!(
+        types,
+        [
+            TaskEventType::Reopened,
+            TaskEventType::Completed,
+            TaskEventType::Created
+        ]
+    );
+    let page = h
+        .svc
+        .history("alice", task.id, None, Some(2))
+        .await
+        .unwrap();
     assert_eq!(page.entries.len(), 2);
-    let rest = h.svc.history("alice", task.id, page.next_before, Some(2)).await.unwrap();
+    let rest = h
+        .svc
+        .history("alice", task.id, page.next_before, Some(2))
+        .await
+        .unwrap();
     assert_eq!(rest.entries.len(), 1);
     assert_eq!(rest.entries[0].event_type, TaskEventType::Created);
     assert_eq!(rest.next_before, None);
 }
 
 async fn delete_removes_the_task_but_keeps_its_history(h: &Harness) {
-    let task = h.svc.create(&alice(), &CreateTask { tags: vec!["x".into()], ..titled("doomed") }, None).await.unwrap();
+    let task = h
+        .svc
+        .create(
+            &alice(),
+            &CreateTask {
+                tags: vec!["x".into()],
+                ..titled("doomed")
+            },
+            None,
+        )
+        .await
+        .unwrap();
     let deleted = h.svc.delete(&alice(), task.id, Some(1)).await.unwrap();
     assert_eq!(deleted, task);
-    assert!(matches!(h.svc.get("alice", task.id).await, Err(Error::NotFound)));
-    assert!(matches!(h.svc.delete(&alice(), task.id, None).await, Err(Error::NotFound)));
+    assert!(matches!(
+        h.svc.get("alice", task.id).await,
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        h.svc.delete(&alice(), task.id, None).await,
+        Err(Error::NotFound)
+    ));
     let history = h.svc.history("alice", task.id, None, None).await.unwrap();
     assert_eq!(history.entries[0].event_type, TaskEventType::Deleted);
     assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM task_tags").await, 0);
 }
 
 async fn snooze_sets_the_time_and_refuses_nonsense(h: &Harness) {
-    let task = h.svc.create(&alice(), &titled("later"), None).await.unwrap();
-    let snoozed = h.svc.snooze(&alice(), task.id, &SnoozeTask { minutes: Some(15), until: None }).await.unwrap();
-    assert_eq!(snoozed.snoozed_until, Some(harness::start() + Duration::minutes(15)));
-    let past = SnoozeTask { minutes: None, until: Some(harness::start() - Duration::minutes(1)) };
-    assert_eq!(invalid_field(h.svc.snooze(&alice(), task.id, &past).await), "until");
-    assert_eq!(invalid_field(h.svc.snooze(&alice(), task.id, &SnoozeTask::default()).await), "minutes");
+    let task = h
+        .svc
+        .create(&alice(), &titled("later"), None)
+        .await
+        .unwrap();
+    let snoozed = h
+        .svc
+        .snooze(
+            &alice(),
+            task.id,
+            &SnoozeTask {
+                minutes: Some(15),
+                until: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        snoozed.snoozed_until,
+        Some(harness::start() + Duration::minutes(15))
+    );
+    let past = SnoozeTask {
+        minutes: None,
+        until: Some(harness::start() - Duration::minutes(1)),
+    };
+    assert_eq!(
+        invalid_field(h.svc.snooze(&alice(), task.id, &past).await),
+        "until"
+    );
+    assert_eq!(
+        invalid_field(
+            h.svc
+                .snooze(&alice(), task.id, &SnoozeTask::default())
+                .await
+        ),
+        "minutes"
+    );
     h.svc.complete(&alice(), task.id, None).await.unwrap();
-    assert_eq!(invalid_field(h.svc.snooze(&alice(), task.id, &SnoozeTask { minutes: Some(5), until: None }).await), "id");
+    assert_eq!(
+        invalid_field(
+            h.svc
+                .snooze(
+                    &alice(),
+                    task.id,
+                    &SnoozeTask {
+                        minutes: Some(5),
+                        until: None
+                    }
+                )
+                .await
+        ),
+        "id"
+    );
 }
 
 async fn bad_input_to_every_operation_names_the_field(h: &Harness) {
@@ -390,21 +806,53 @@ async fn bad_input_to_every_operation_names_the_field(h: &Harness) {
     let cases = [
         (json!({"title": "   "}), "title"),
         (json!({"title": "x".repeat(201)}), "title"),
-        (json!({"title": "t", "description": "d".repeat(4001)}), "description"),
+        (
+            json!({"title": "t", "description": "d".repeat(4001)}),
+            "description",
+        ),
         (json!({"title": "t", "tags": ["ok", " "]}), "tags[1]"),
-        (json!({"title": "t", "tags": (0..11).map(|i| format!("t{i}")).collect::<Vec<_>>()}), "tags"),
+        (
+            json!({"title": "t", "tags": (0..11).map(|i| format!("t{i}")).collect::<Vec<_>>()}),
+            "tags",
+        ),
         (json!({"title": "t", "tags": ["x".repeat(33)]}), "tags[0]"),
         (json!({"title": "t", "due": "someday"}), "due"),
-        (json!({"title": "t", "due": "2026-03-01", "timezone": "Moon/Base"}), "timezone"),
-        (json!({"title": "t", "due": "2026-03-01", "recurrence": "FREQ=SECONDLY"}), "recurrence"),
-        (json!({"title": "t", "recurrence": "FREQ=DAILY"}), "recurrence"),
-        (json!({"title": "t", "reminder": {"minutes_before": 5}}), "reminder"),
+        (
+            json!({"title": "t", "due": "2026-03-01", "timezone": "Moon/Base"}),
+            "timezone",
+        ),
+        (
+            json!({"title": "t", "due": "2026-03-01", "recurrence": "FREQ=SECONDLY"}),
+            "recurrence",
+        ),
+        (
+            json!({"title": "t", "recurrence": "FREQ=DAILY"}),
+            "recurrence",
+        ),
+        (
+            json!({"title": "t", "reminder": {"minutes_before": 5}}),
+            "reminder",
+        ),
     ];
     for (input, field) in cases {
-        assert_eq!(invalid_field(h.svc.create(&alice(), &create(input.clone()), None).await), field, "{input}");
+        assert_eq!(
+            invalid_field(h.svc.create(&alice(), &create(input.clone()), None).await),
+            field,
+            "{input}"
+        );
     }
-    assert_eq!(invalid_field(h.svc.create(&alice(), &titled("t"), Some("bad key")).await), "idempotency_key");
-    assert_eq!(invalid_field(h.svc.create(&Actor::new("", Source::Api), &titled("t"), None).await), "user");
+    assert_eq!(
+        invalid_field(h.svc.create(&alice(), &titled("t"), Some("bad key")).await),
+        "idempotency_key"
+    );
+    assert_eq!(
+        invalid_field(
+            h.svc
+                .create(&Actor::new("", Source::Api), &titled("t"), None)
+                .await
+        ),
+        "user"
+    );
     let task = h.svc.create(&alice(), &titled("ok"), None).await.unwrap();
     let patches = [
         (json!({"title": ""}), "title"),
@@ -415,33 +863,104 @@ async fn bad_input_to_every_operation_names_the_field(h: &Harness) {
     ];
     for (patch, field) in patches {
         let patch: UpdateTask = serde_json::from_value(patch).unwrap();
-        assert_eq!(invalid_field(h.svc.update(&alice(), task.id, &patch, None).await), field);
+        assert_eq!(
+            invalid_field(h.svc.update(&alice(), task.id, &patch, None).await),
+            field
+        );
     }
     let lists = [
-        (ListQuery { sort: Some("random".into()), ..Default::default() }, "sort"),
-        (ListQuery { limit: Some(0), ..Default::default() }, "limit"),
-        (ListQuery { limit: Some(201), ..Default::default() }, "limit"),
-        (ListQuery { cursor: Some("not-a-cursor".into()), ..Default::default() }, "cursor"),
-        (ListQuery { due_before: Some("soon".into()), ..Default::default() }, "due_before"),
-        (ListQuery { q: Some("q".repeat(201)), ..Default::default() }, "q"),
+        (
+            ListQuery {
+                sort: Some("random".into()),
+                ..Default::default()
+            },
+            "sort",
+        ),
+        (
+            ListQuery {
+                limit: Some(0),
+                ..Default::default()
+            },
+            "limit",
+        ),
+        (
+            ListQuery {
+                limit: Some(201),
+                ..Default::default()
+            },
+            "limit",
+        ),
+        (
+            ListQuery {
+                cursor: Some("not-a-cursor".into()),
+                ..Default::default()
+            },
+            "cursor",
+        ),
+        (
+            ListQuery {
+                due_before: Some("soon".into()),
+                ..Default::default()
+            },
+            "due_before",
+        ),
+        (
+            ListQuery {
+                q: Some("q".repeat(201)),
+                ..Default::default()
+            },
+            "q",
+        ),
     ];
     for (query, field) in lists {
         assert_eq!(invalid_field(h.svc.list("alice", &query).await), field);
     }
-    assert_eq!(invalid_field(h.svc.history("alice", task.id, None, Some(0)).await), "limit");
-    let snooze = SnoozeTask { minutes: Some(0), until: None };
-    assert_eq!(invalid_field(h.svc.snooze(&alice(), task.id, &snooze).await), "minutes");
+    assert_eq!(
+        invalid_field(h.svc.history("alice", task.id, None, Some(0)).await),
+        "limit"
+    );
+    let snooze = SnoozeTask {
+        minutes: Some(0),
+        until: None,
+    };
+    assert_eq!(
+        invalid_field(h.svc.snooze(&alice(), task.id, &snooze).await),
+        "minutes"
+    );
     assert_eq!(h.svc.get("alice", task.id).await.unwrap(), task);
 }
 
 async fn tags_are_counted_per_user(h: &Harness) {
     for tags in [vec!["work", "urgent"], vec!["work"], vec!["home"]] {
-        let input = CreateTask { tags: tags.into_iter().map(String::from).collect(), ..titled("t") };
+        let input = CreateTask {
+            tags: tags.into_iter().map(String::from).collect(),
+            ..titled("t")
+        };
         h.svc.create(&alice(), &input, None).await.unwrap();
     }
-    h.svc.create(&bob(), &CreateTask { tags: vec!["work".into()], ..titled("t") }, None).await.unwrap();
-    let tags: Vec<(String, i64)> = h.svc.tags("alice").await.unwrap().into_iter().map(|t| (t.tag, t.count)).collect();
-    assert_eq!(tags, [("home".into(), 1), ("urgent".into(), 1), ("work".into(), 2)]);
+    h.svc
+        .create(
+            &bob(),
+            &CreateTask {
+                tags: vec!["work".into()],
+                ..titled("t")
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let tags: Vec<(String, i64)> = h
+        .svc
+        .tags("alice")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.tag, t.count))
+        .collect();
+    assert_eq!(
+        tags,
+        [("home".into(), 1), ("urgent".into(), 1), ("work".into(), 2)]
+    );
 }
 
 async fn recurring_tasks_start_a_series(h: &Harness) {
@@ -453,8 +972,13 @@ async fn recurring_tasks_start_a_series(h: &Harness) {
     assert_eq!(task.series_id, Some(task.id));
     let plain = h.svc.create(&alice(), &titled("once"), None).await.unwrap();
     assert_eq!(plain.series_id, None);
-    let made_recurring: UpdateTask = serde_json::from_value(json!({"due": "2026-05-01", "recurrence": "FREQ=DAILY"})).unwrap();
-    let updated = h.svc.update(&alice(), plain.id, &made_recurring, None).await.unwrap();
+    let made_recurring: UpdateTask =
+        serde_json::from_value(json!({"due": "2026-05-01", "recurrence": "FREQ=DAILY"})).unwrap();
+    let updated = h
+        .svc
+        .update(&alice(), plain.id, &made_recurring, None)
+        .await
+        .unwrap();
     assert_eq!(updated.series_id, Some(plain.id));
     let ids: HashSet<i64> = [task.id, plain.id].into();
     assert_eq!(ids.len(), 2);

@@ -85,8 +85,10 @@ impl Raw {
         match self {
             Raw::Sqlite(_) => self.exec(&format!("DROP TRIGGER break_{table}")).await,
             Raw::Postgres(_) => {
-                self.exec(&format!("DROP TRIGGER break_{table} ON {table}; DROP FUNCTION break_{table}();"))
-                    .await
+                self.exec(&format!(
+                    "DROP TRIGGER break_{table} ON {table}; DROP FUNCTION break_{table}();"
+                ))
+                .await
             }
         }
     }
@@ -122,11 +124,23 @@ pub async fn postgres() -> Option<Harness> {
     let admin = PgPool::connect(&url)
         .await
         .unwrap_or_else(|e| panic!("{PG_URL_VAR} is set but PostgreSQL is unreachable: {e}"));
-    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.unwrap();
-    let options: PostgresConnectOptions = url.parse::<PostgresConnectOptions>().unwrap().options([("search_path", schema.as_str())]);
-    let db = Database::connect_postgres(options.clone(), 8).await.unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let options: PostgresConnectOptions = url
+        .parse::<PostgresConnectOptions>()
+        .unwrap()
+        .options([("search_path", schema.as_str())]);
+    let db = Database::connect_postgres(options.clone(), 8)
+        .await
+        .unwrap();
     db.migrate().await.unwrap();
-    let raw = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect_with(options).await.unwrap();
+    let raw = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(options)
+        .await
+        .unwrap();
     let clock = ManualClock::new(start());
     Some(Harness {
         svc: TaskService::with_clock(db, Arc::new(clock.clone())),
@@ -146,7 +160,10 @@ impl Harness {
             Raw::Postgres(p) => p.close().await,
         }
         if let Some((admin, schema)) = self.cleanup {
-            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&admin).await.unwrap();
+            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                .execute(&admin)
+                .await
+                .unwrap();
         }
     }
 }

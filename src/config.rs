@@ -1,0 +1,141 @@
+//! Typed configuration: every setting is a flag and an environment variable,
+//! documented once here (so `--help`, the environment and the Helm values say
+//! the same thing).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use taskflow_store::Database;
+
+/// Taskflow: an event-driven task system for people and their AI assistants.
+#[derive(Debug, Parser)]
+#[command(name = "taskflow", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run everything in one process: the HTTP API, with an embedded SQLite
+    /// database unless --database-url says otherwise.
+    Serve(ServeArgs),
+    /// Apply database migrations, then exit.
+    Migrate(MigrateArgs),
+    /// Print a development token (HS256 JWT) for a user.
+    Token(TokenArgs),
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Directory for the embedded SQLite database and the generated JWT secret.
+    #[arg(long, env = "TASKFLOW_DATA_DIR", default_value_os_t = default_data_dir())]
+    pub data_dir: PathBuf,
+    /// Database URL, `postgres://user@host/db` or `sqlite://path`; without it,
+    /// SQLite at DATA_DIR/taskflow.db.
+    #[arg(long, env = "TASKFLOW_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+impl DatabaseArgs {
+    /// Connects to the configured database, creating the data directory for
+    /// the embedded one.
+    pub async fn connect(&self) -> anyhow::Result<Database> {
+        match &self.database_url {
+            Some(url) => crate::connect(url).await,
+            None => {
+                std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                    format!("creating the data directory {}", self.data_dir.display())
+                })?;
+                let path = self.data_dir.join("taskflow.db");
+                Database::open_sqlite(&path)
+                    .await
+                    .with_context(|| format!("opening {}", path.display()))
+            }
+        }
+    }
+}
+
+/// How tokens are signed and verified.
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    /// Shared HS256 secret for bearer tokens; without it, a secret generated
+    /// once and kept in DATA_DIR/jwt-secret (mode 0600).
+    #[arg(long, env = "TASKFLOW_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+}
+
+impl AuthArgs {
+    /// The configured secret, or the one kept in `data_dir`.
+    pub fn secret(&self, data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+        taskflow_api::auth::load_or_create_secret(self.jwt_secret.as_deref(), data_dir)
+            .with_context(|| {
+                format!(
+                    "reading or creating the JWT secret in {}",
+                    data_dir.display()
+                )
+            })
+    }
+}
+
+/// `taskflow serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    /// Address and port to listen on (port 0 picks a free one).
+    #[arg(long, env = "TASKFLOW_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// How long shutdown waits for requests in flight before it stops anyway.
+    #[arg(long, env = "TASKFLOW_SHUTDOWN_TIMEOUT", default_value = "10s")]
+    pub shutdown_timeout: humantime::Duration,
+    /// The user whose development token `serve` prints at start-up (embedded
+    /// mode only).
+    #[arg(long, env = "TASKFLOW_LOCAL_USER", default_value = "local")]
+    pub local_user: String,
+}
+
+/// `taskflow migrate`.
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// `taskflow token`.
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// The user the token is for (its `sub`).
+    #[arg(long)]
+    pub user: String,
+    /// How long the token is valid, such as `1h`, `30m` or `7d`.
+    #[arg(long, default_value = "1h")]
+    pub ttl: humantime::Duration,
+    /// Directory holding the generated JWT secret.
+    #[arg(long, env = "TASKFLOW_DATA_DIR", default_value_os_t = default_data_dir())]
+    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// `$XDG_DATA_HOME/taskflow`, else `~/.local/share/taskflow`, else `./taskflow-data`.
+fn default_data_dir() -> PathBuf {
+    let env_dir = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(xdg) = env_dir("XDG_DATA_HOME") {
+        return xdg.join("taskflow");
+    }
+    if let Some(home) = env_dir("HOME") {
+        return home.join(".local/share/taskflow");
+    }
+    PathBuf::from("taskflow-data")
+}

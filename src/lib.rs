@@ -1,0 +1,50 @@
+//! The `taskflow` command line: `serve` (everything in one process on an
+//! embedded SQLite database), `migrate` and `token`. Each command is a
+//! function the tests can call; `main.rs` only wires.
+
+pub mod config;
+pub mod serve;
+pub mod telemetry;
+
+use anyhow::Context;
+use taskflow_store::Database;
+
+pub use config::{Cli, Command};
+
+/// Runs one command to completion.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve::run(args, serve::shutdown_signal()).await,
+        Command::Migrate(args) => {
+            let db = args.database.connect().await?;
+            db.migrate().await.context("applying migrations")?;
+            db.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Token(args) => {
+            let secret = args.auth.secret(&args.data_dir)?;
+            let token = taskflow_api::auth::mint(&secret, &args.user, args.ttl.into())
+                .context("minting the token")?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+/// Connects to the configured database (used by every command that needs one).
+pub async fn connect(url: &str) -> anyhow::Result<Database> {
+    Database::connect(url)
+        .await
+        .with_context(|| format!("connecting to {}", redact(url)))
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://…@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}

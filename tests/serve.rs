@@ -1,0 +1,203 @@
+//! Black-box tests of the `taskflow` binary: start `serve` on port 0 with a
+//! fresh data directory, talk HTTP to it, stop it with SIGTERM.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_taskflow");
+
+fn taskflow(data_dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env("TASKFLOW_DATA_DIR", data_dir)
+        .env_remove("TASKFLOW_DATABASE_URL")
+        .env_remove("TASKFLOW_JWT_SECRET")
+        .env_remove("TASKFLOW_LISTEN")
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true);
+    cmd
+}
+
+/// A running `taskflow serve` and the base URL it printed.
+struct Server {
+    child: Child,
+    base: String,
+    started: Instant,
+    printed_token: String,
+}
+
+async fn serve(data_dir: &Path) -> Server {
+    let started = Instant::now();
+    let mut child = taskflow(data_dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed_token = String::new();
+    let base = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.strip_prefix("Taskflow listening on ") {
+                return url.to_owned();
+            }
+            if line.starts_with("ey") {
+                printed_token = line;
+            }
+        }
+        panic!("serve exited before listening");
+    })
+    .await
+    .expect("serve did not start listening within 30 s");
+    Server {
+        child,
+        base,
+        started,
+        printed_token,
+    }
+}
+
+impl Server {
+    async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut request = reqwest::Client::new().get(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Sends SIGTERM and returns how long the process took to exit, and its status.
+    async fn terminate(mut self) -> (Duration, std::process::ExitStatus) {
+        let pid = self.child.id().unwrap().to_string();
+        let asked = Instant::now();
+        let kill = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let status = tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .expect("serve did not exit within 10 s of SIGTERM")
+            .unwrap();
+        (asked.elapsed(), status)
+    }
+}
+
+async fn token(data_dir: &Path, user: &str, ttl: &str) -> String {
+    let out = taskflow(data_dir)
+        .args(["token", "--user", user, "--ttl", ttl])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn serve_starts_with_no_configuration_answers_health_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path()).await;
+    let health = server.get("/healthz", None).await;
+    assert_eq!(health.status(), 200);
+    assert!(
+        server.started.elapsed() < Duration::from_secs(2),
+        "healthz took {:?}",
+        server.started.elapsed()
+    );
+    let ready = server.get("/readyz", None).await;
+    assert_eq!(ready.status(), 200);
+    assert!(dir.path().join("taskflow.db").exists());
+    let secret = dir.path().join("jwt-secret");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    let (took, status) = server.terminate().await;
+    assert!(status.success(), "exit status {status:?}");
+    assert!(took < Duration::from_secs(2), "shutdown took {took:?}");
+}
+
+#[tokio::test]
+async fn serve_accepts_exactly_the_tokens_it_issues() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path()).await;
+    let alice = token(dir.path(), "alice", "1h").await;
+    let me: serde_json::Value = server
+        .get("/api/me", Some(&alice))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["user"], "alice");
+    let local: serde_json::Value = server
+        .get("/api/me", Some(&server.printed_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(local["user"], "local");
+
+    let missing = server.get("/api/me", None).await;
+    assert_eq!(missing.status(), 401);
+    assert!(
+        missing.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    assert_eq!(
+        missing.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: serde_json::Value = missing.json().await.unwrap();
+    assert_eq!(problem["code"], "unauthorized");
+
+    let other_dir = tempfile::tempdir().unwrap();
+    let foreign = token(other_dir.path(), "alice", "1h").await;
+    assert_eq!(server.get("/api/me", Some(&foreign)).await.status(), 401);
+    let garbage = server.get("/api/me", Some("not.a.jwt")).await;
+    assert_eq!(garbage.status(), 401);
+    server.terminate().await;
+}
+
+#[tokio::test]
+async fn migrate_creates_the_database_and_is_repeatable() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let out = taskflow(dir.path()).arg("migrate").output().await.unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(dir.path().join("taskflow.db").exists());
+}
+
+#[tokio::test]
+async fn a_bad_database_url_fails_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = taskflow(dir.path())
+        .args([
+            "migrate",
+            "--database-url",
+            "mysql://root:hunter2@localhost/x",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unsupported database URL"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "the password leaked: {stderr}");
+}
