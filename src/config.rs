@@ -112,10 +112,10 @@ pub struct MigrateArgs {
 #[derive(Debug, Clone, Args)]
 pub struct TokenArgs {
     /// The user the token is for (its `sub`).
-    #[arg(long)]
+    #[arg(long, env = "TASKFLOW_TOKEN_USER")]
     pub user: String,
     /// How long the token is valid, such as `1h`, `30m` or `7d`.
-    #[arg(long, default_value = "1h")]
+    #[arg(long, env = "TASKFLOW_TOKEN_TTL", default_value = "1h")]
     pub ttl: humantime::Duration,
     /// Directory holding the generated JWT secret.
     #[arg(long, env = "TASKFLOW_DATA_DIR", default_value_os_t = default_data_dir())]

@@ -71,3 +71,43 @@ impl Reminder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reminders_read_either_shape_and_nothing_else() {
+        let before: Reminder = serde_json::from_value(json!({"minutes_before": 15})).unwrap();
+        assert_eq!(before, Reminder::Before { minutes_before: 15 });
+        let at: Reminder = serde_json::from_value(json!({"at": "2026-03-23T08:45:00Z"})).unwrap();
+        assert_eq!(at.at().unwrap().to_rfc3339(), "2026-03-23T08:45:00+00:00");
+        for bad in [
+            json!({"minutes_before": -5}),
+            json!({"minutes_before": 5, "at": "2026-03-23T08:45:00Z"}),
+            json!({"minutes": 5}),
+            json!(15),
+        ] {
+            assert!(
+                serde_json::from_value::<Reminder>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_relative_reminder_needs_a_due_date_and_a_sane_offset() {
+        let due = Due::parse("2026-03-23T10:00", crate::Zone::UTC).unwrap();
+        let fifteen = Reminder::Before { minutes_before: 15 };
+        assert_eq!(
+            fifteen.instant(Some(&due)).unwrap().to_rfc3339(),
+            "2026-03-23T09:45:00+00:00"
+        );
+        assert_eq!(fifteen.check(None).unwrap_err().field, "reminder");
+        let huge = Reminder::Before {
+            minutes_before: MAX_MINUTES_BEFORE + 1,
+        };
+        assert_eq!(huge.check(Some(&due)).unwrap_err().field, "reminder");
+    }
+}

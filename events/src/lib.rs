@@ -12,8 +12,18 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use taskflow_core::{FieldChange, Task};
 
+pub mod messages;
+
+pub use messages::{
+    CloudEvent, ReminderKind, ReminderMessage, TaskEventMessage, TaskUpdate, UpdateKind,
+};
+
 /// The topic of full task change events (snapshot and changed fields).
 pub const TASK_EVENTS: &str = "task-events";
+/// The topic of lightweight change notices for live views (SSE).
+pub const TASK_UPDATES: &str = "task-updates";
+/// The topic of reminder and overdue instants that have been reached.
+pub const REMINDERS: &str = "reminders";
 
 /// What happened to a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]

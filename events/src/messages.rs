@@ -1,0 +1,127 @@
+//! The payloads of the three topics and the CloudEvents 1.0 envelope they
+//! travel in. Field names of `task-events` keep those the seeds' consumers
+//! read (`event_type`, `task_id`, `task_data`, `user_id`, `timestamp`) and add
+//! `changes`, `sequence` and `source`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use taskflow_core::{FieldChange, Task};
+
+use crate::{Source, TaskEventType};
+
+/// A CloudEvents 1.0 envelope (structured mode, JSON data).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CloudEvent<T> {
+    /// Always `1.0`.
+    pub specversion: String,
+    /// The event id: the outbox row's UUID, so a re-publish keeps it.
+    pub id: String,
+    /// The producer, such as `taskflow/api`.
+    pub source: String,
+    /// Versioned type, such as `taskflow.task.created.v1`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The task or notification the event is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    pub time: DateTime<Utc>,
+    /// Always `application/json`.
+    pub datacontenttype: String,
+    pub data: T,
+}
+
+impl<T> CloudEvent<T> {
+    /// Wraps `data` in an envelope.
+    pub fn new(
+        id: impl Into<String>,
+        source: impl Into<String>,
+        event_type: impl Into<String>,
+        subject: Option<String>,
+        time: DateTime<Utc>,
+        data: T,
+    ) -> Self {
+        Self {
+            specversion: "1.0".into(),
+            id: id.into(),
+            source: source.into(),
+            event_type: event_type.into(),
+            subject,
+            time,
+            datacontenttype: "application/json".into(),
+            data,
+        }
+    }
+}
+
+/// A `task-events` message: one change to one task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TaskEventMessage {
+    pub event_type: TaskEventType,
+    pub task_id: i64,
+    /// The task after the change; for `deleted`, the task as it was.
+    pub task_data: Task,
+    /// The owner (JWT `sub`); also the partition key.
+    pub user_id: String,
+    /// When the change committed.
+    pub timestamp: DateTime<Utc>,
+    /// Changed fields with old and new values.
+    pub changes: BTreeMap<String, FieldChange>,
+    /// The outbox sequence number: global order, and the SSE event id.
+    pub sequence: i64,
+    /// The surface the change came through.
+    pub source: Source,
+}
+
+/// What a `task-updates` notice is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateKind {
+    /// A task changed.
+    Task,
+    /// A notification was created.
+    NotificationCreated,
+}
+
+/// A `task-updates` message: a lightweight notice for live views, which fetch
+/// what they need.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TaskUpdate {
+    pub kind: UpdateKind,
+    pub user_id: String,
+    pub task_id: Option<i64>,
+    /// For task notices: created, updated, completed, reopened or deleted.
+    pub change: Option<TaskEventType>,
+    /// Names of the changed fields.
+    #[serde(default)]
+    pub fields: Vec<String>,
+    /// For notification notices: the notification's id.
+    pub notification_id: Option<i64>,
+    /// The outbox sequence number (the SSE event id).
+    pub sequence: i64,
+}
+
+/// Which instant a `reminders` message announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReminderKind {
+    /// The task's reminder time has come.
+    ReminderDue,
+    /// The task's due time has passed and it is still open.
+    TaskOverdue,
+}
+
+/// A `reminders` message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ReminderMessage {
+    pub kind: ReminderKind,
+    pub user_id: String,
+    pub task_id: i64,
+    pub title: String,
+    /// The task's due instant, if it has one.
+    pub due_at: Option<DateTime<Utc>>,
+    /// The instant that was reached (the reminder or due instant).
+    pub fire_at: DateTime<Utc>,
+}
