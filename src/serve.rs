@@ -77,12 +77,17 @@ pub async fn run(
     });
     let graceful =
         axum::serve(listener, app(state)).with_graceful_shutdown(stop.clone().cancelled_owned());
-    let server = tokio::spawn(async move { graceful.await });
+    let mut server = tokio::spawn(async move { graceful.await });
     // After the signal, requests in flight get `limit` to finish.
     let result = tokio::select! {
-        joined = server => joined.context("the server task failed")?.context("serving HTTP"),
+        joined = &mut server => match joined {
+            Ok(served) => served.context("serving HTTP"),
+            Err(err) => Err(anyhow::anyhow!("the server task failed: {err}")),
+        },
         _ = async { stop.cancelled().await; tokio::time::sleep(limit).await } => {
-            tracing::warn!(?limit, "requests still in flight at the shutdown limit; stopping anyway");
+            tracing::warn!(?limit, "requests still in flight at the shutdown limit; stopping them");
+            server.abort();
+            let _ = server.await;
             Ok(())
         }
     };

@@ -43,29 +43,42 @@ pub fn load_or_create_secret(configured: Option<&str>, data_dir: &Path) -> io::R
     }
     fs::create_dir_all(data_dir)?;
     let path = data_dir.join(SECRET_FILE);
+    if let Some(kept) = read_secret(&path)? {
+        return Ok(kept);
+    }
+    // Write the new secret to a private temporary file, then link it into
+    // place: the secret file appears complete or not at all, and if another
+    // process won the race, its secret is the one everybody uses.
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    match fs::OpenOptions::new()
+    let temp = data_dir.join(format!(".{SECRET_FILE}.{}", std::process::id()));
+    let mut file = fs::OpenOptions::new()
         .write(true)
-        .create_new(true)
+        .create(true)
+        .truncate(true)
         .mode(0o600)
-        .open(&path)
-    {
-        Ok(mut file) => {
-            file.write_all(hex.as_bytes())?;
-            file.sync_all()?;
-            Ok(hex.into_bytes())
-        }
-        // Another process made it first, or it exists from an earlier run.
-        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
-            let kept = fs::read_to_string(&path)?;
-            let kept = kept.trim();
-            if kept.is_empty() {
-                return Err(io::Error::other(format!("{} is empty", path.display())));
-            }
-            Ok(kept.as_bytes().to_vec())
-        }
+        .open(&temp)?;
+    file.write_all(hex.as_bytes())?;
+    file.sync_all()?;
+    let linked = fs::hard_link(&temp, &path);
+    fs::remove_file(&temp)?;
+    match linked {
+        Ok(()) => Ok(hex.into_bytes()),
+        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => read_secret(&path)?
+            .ok_or_else(|| io::Error::other(format!("{} is empty", path.display()))),
+        Err(err) => Err(err),
+    }
+}
+
+fn read_secret(path: &Path) -> io::Result<Option<Vec<u8>>> {
+    match fs::read_to_string(path) {
+        Ok(kept) if kept.trim().is_empty() => Err(io::Error::other(format!(
+            "{} is empty; delete it to generate a new secret",
+            path.display()
+        ))),
+        Ok(kept) => Ok(Some(kept.trim().as_bytes().to_vec())),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(err) => Err(err),
     }
 }

@@ -11,9 +11,10 @@ use std::fmt;
 
 use crate::Invalid;
 
-/// The earliest and latest years a due date may have; keeps date arithmetic
-/// far from chrono's limits.
-const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+/// The earliest and latest years a due date, reminder or occurrence may have.
+/// Keeps every instant a four-digit year (so RFC 3339 text sorts as time on
+/// SQLite and fits PostgreSQL) and date arithmetic far from chrono's limits.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=9000;
 
 /// An IANA time zone such as `Europe/Berlin` or `UTC`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -312,6 +312,12 @@ impl ListQuery {
                     format!("the search text must be at most {MAX_QUERY} characters"),
                 ));
             }
+            Some(q) if q.chars().any(crate::task::is_forbidden_control) => {
+                return Err(Invalid::new(
+                    "q",
+                    "the search text must not contain control characters",
+                ));
+            }
             Some("") | None => None,
             Some(q) => Some(q.to_lowercase()),
         };

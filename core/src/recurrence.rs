@@ -102,7 +102,7 @@ impl RecurrenceRule {
         let (mut index, mut date) = self.start_near(anchor.date(), current.date())?;
         for _ in 0..MAX_STEPS {
             let due = anchor.on(date);
-            if !self.allows(index, &due) {
+            if !self.allows(index, &due) || !crate::due::YEARS.contains(&date.year()) {
                 return None;
             }
             if due.instant() > after {
@@ -204,7 +204,7 @@ impl RecurrenceRule {
             Frequency::Yearly => anchor
                 .checked_add_months(Months::new(u32::try_from(steps.checked_mul(12)?).ok()?))?,
         };
-        (date.year() <= 9999).then_some(date)
+        Some(date)
     }
 }
 

@@ -41,6 +41,16 @@ impl Reminder {
                 "reminder",
                 "a reminder in minutes before the due time needs a due date; set `due` or use {\"at\": \"<RFC 3339 instant>\"}",
             )),
+            Reminder::At { at } if !crate::due::YEARS.contains(&chrono::Datelike::year(at)) => {
+                Err(Invalid::new(
+                    "reminder",
+                    format!(
+                        "the reminder's year must be between {} and {}",
+                        crate::due::YEARS.start(),
+                        crate::due::YEARS.end()
+                    ),
+                ))
+            }
             _ => Ok(()),
         }
     }

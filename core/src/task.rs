@@ -61,6 +61,12 @@ impl Description {
         if text.trim().is_empty() {
             return Ok(None);
         }
+        if text.chars().any(is_forbidden_control) {
+            return Err(Invalid::new(
+                "description",
+                "the description must not contain control characters other than newlines and tabs",
+            ));
+        }
         if text.chars().count() > MAX_DESCRIPTION {
             return Err(Invalid::new(
                 "description",
@@ -74,6 +80,12 @@ impl Description {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Control characters other than newline, carriage return and tab (which
+/// PostgreSQL refuses in text, `\0`, or which make no sense in a task).
+pub(crate) fn is_forbidden_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\r' | '\t')
 }
 
 /// How important a task is.
@@ -139,14 +151,14 @@ impl Tags {
             let tag = Tag::parse(tag.as_ref())
                 .map_err(|reason| Invalid::new(format!("tags[{i}]"), reason))?;
             if !out.contains(&tag.0) {
+                if out.len() == MAX_TAGS {
+                    return Err(Invalid::new(
+                        "tags",
+                        format!("a task can have at most {MAX_TAGS} tags"),
+                    ));
+                }
                 out.push(tag.0);
             }
-        }
-        if out.len() > MAX_TAGS {
-            return Err(Invalid::new(
-                "tags",
-                format!("a task can have at most {MAX_TAGS} tags"),
-            ));
         }
         Ok(Tags(out))
     }

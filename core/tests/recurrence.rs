@@ -179,6 +179,16 @@ fn dst_keeps_the_local_time_and_moves_the_instant() {
 }
 
 #[test]
+fn a_series_ends_at_the_last_supported_year() {
+    let rule: RecurrenceRule = "FREQ=WEEKLY;BYDAY=MO".parse().unwrap();
+    let anchor = due("9000-12-29", "UTC");
+    assert_eq!(rule.next_after(&anchor, &anchor), None);
+    let yearly: RecurrenceRule = "FREQ=YEARLY".parse().unwrap();
+    let last = due("9000-01-01", "UTC");
+    assert_eq!(yearly.next_after(&last, &last), None);
+}
+
+#[test]
 fn completing_late_gives_the_first_occurrence_after_the_current_one() {
     let rule: RecurrenceRule = "FREQ=MONTHLY".parse().unwrap();
     let anchor = due("2026-01-31", "UTC");

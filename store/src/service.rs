@@ -327,16 +327,14 @@ impl TaskService {
     }
 }
 
-/// The anchor of a series after an update: kept while the rule and the due
-/// stay as they were, restarted from the new due when either changes.
+/// The anchor of a series after an update. Moving one occurrence keeps the
+/// series (and its COUNT) where it was, as calendars do for "this event
+/// only"; a new or changed rule, or a new zone, starts a series at the due.
 fn anchor_after(old: &Stored, fields: &TaskFields) -> Option<Due> {
     let (rule, due) = (fields.recurrence.as_ref()?, fields.due?);
-    let same = old.fields.recurrence.as_ref() == Some(rule) && old.fields.due == Some(due);
-    if same {
-        old.anchor.or(Some(due))
-    } else {
-        Some(due)
-    }
+    let same_series = old.fields.recurrence.as_ref() == Some(rule)
+        && old.anchor.is_some_and(|a| a.zone() == due.zone());
+    if same_series { old.anchor } else { Some(due) }
 }
 
 fn check_user(user: &str) -> Result<(), Invalid> {

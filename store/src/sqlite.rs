@@ -44,6 +44,14 @@ async fn open(options: SqliteConnectOptions) -> Result<Pools> {
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options.clone())
         .await?;
+    let name = options.get_filename();
+    if name.as_os_str().is_empty() || name == Path::new(":memory:") {
+        // An in-memory database exists only on its one connection.
+        return Ok(Pools {
+            read: write.clone(),
+            write,
+        });
+    }
     let read = SqlitePoolOptions::new()
         .max_connections(4)
         .acquire_timeout(Duration::from_secs(10))

@@ -833,6 +833,19 @@ async fn bad_input_to_every_operation_names_the_field(h: &Harness) {
             json!({"title": "t", "reminder": {"minutes_before": 5}}),
             "reminder",
         ),
+        (
+            json!({"title": "t", "reminder": {"at": "+10000-01-01T00:00:00Z"}}),
+            "reminder",
+        ),
+        (
+            json!({"title": "t", "description": "nul \u{0} byte"}),
+            "description",
+        ),
+        (json!({"title": "t", "due": "9999-12-31"}), "due"),
+        (
+            json!({"title": "t", "tags": (0..10_000).map(|i| format!("t{i}")).collect::<Vec<_>>()}),
+            "tags",
+        ),
     ];
     for (input, field) in cases {
         assert_eq!(
@@ -907,6 +920,13 @@ async fn bad_input_to_every_operation_names_the_field(h: &Harness) {
         (
             ListQuery {
                 q: Some("q".repeat(201)),
+                ..Default::default()
+            },
+            "q",
+        ),
+        (
+            ListQuery {
+                q: Some("a\u{0}".into()),
                 ..Default::default()
             },
             "q",

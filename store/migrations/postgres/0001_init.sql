@@ -24,7 +24,7 @@ CREATE TABLE tasks (
     remind_at        TIMESTAMPTZ,
     snoozed_until    TIMESTAMPTZ,
     series_id        BIGINT,
-    previous_id      BIGINT REFERENCES tasks (id) ON DELETE SET NULL,
+    previous_id      BIGINT,      -- a label, no FK: deleting a task never rewrites another
     version          BIGINT      NOT NULL DEFAULT 1,
     created_at       TIMESTAMPTZ NOT NULL,
     updated_at       TIMESTAMPTZ NOT NULL

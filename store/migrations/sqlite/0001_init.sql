@@ -28,7 +28,7 @@ CREATE TABLE tasks (
     remind_at        TEXT,                              -- derived: the instant the reminder fires
     snoozed_until    TEXT,
     series_id        INTEGER,                           -- first task of the series (a label, no FK)
-    previous_id      INTEGER REFERENCES tasks (id) ON DELETE SET NULL,
+    previous_id      INTEGER,                           -- the occurrence this one follows (a label, no FK)
     version          INTEGER NOT NULL DEFAULT 1,
     created_at       TEXT    NOT NULL,
     updated_at       TEXT    NOT NULL
