@@ -9,10 +9,15 @@ use std::time::Duration;
 use anyhow::Context;
 use taskflow_api::auth::{Verifier, mint};
 use taskflow_api::{AppState, app};
-use taskflow_store::{DatabaseKind, TaskService};
+use taskflow_events::{Backoff, InProcessBus};
+use taskflow_store::{DatabaseKind, RelayConfig, TaskService};
+use taskflow_workers::recurrence::Recurrence;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ServeArgs;
+
+/// How often an in-process handler is tried before its event is given up on.
+const HANDLER_ATTEMPTS: u32 = 8;
 
 /// How long the token printed at start-up is valid.
 const LOCAL_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -49,8 +54,25 @@ pub async fn run(
     let db = args.database.connect().await?;
     db.migrate().await.context("applying migrations")?;
     let secret = args.auth.secret(&args.database.data_dir)?;
+    let tasks = TaskService::new(db.clone());
+    // Embedded mode: the outbox relay publishes to in-process handlers.
+    let bus = InProcessBus::new(
+        vec![Arc::new(Recurrence::new(tasks.clone()))],
+        Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(5),
+        },
+        HANDLER_ATTEMPTS,
+    );
+    let relay_stop = CancellationToken::new();
+    let relay = tokio::spawn(taskflow_store::relay::run(
+        db.clone(),
+        Arc::new(bus),
+        RelayConfig::default(),
+        relay_stop.clone(),
+    ));
     let state = AppState {
-        tasks: TaskService::new(db.clone()),
+        tasks,
         verifier: Arc::new(Verifier::hs256(&secret)),
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -91,6 +113,16 @@ pub async fn run(
             Ok(())
         }
     };
+    // Requests are done; let the relay finish the batch in hand.
+    relay_stop.cancel();
+    if tokio::time::timeout(Duration::from_secs(2), relay)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "the relay did not stop in time; unpublished events go out at the next start"
+        );
+    }
     if tokio::time::timeout(Duration::from_secs(1), db.close())
         .await
         .is_err()

@@ -42,8 +42,20 @@ async fn healthz() -> Json<Value> {
 
 /// Readiness: the database answers in time.
 async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
-    match tokio::time::timeout(READY_TIMEOUT, state.tasks.database().ping()).await {
-        Ok(Ok(())) => Ok(Json(json!({"status": "ready", "database": "ok"}))),
+    let db = state.tasks.database();
+    let checked = tokio::time::timeout(READY_TIMEOUT, async {
+        db.ping().await.and(db.relay_lag().await)
+    })
+    .await;
+    match checked {
+        Ok(Ok(lag)) => Ok(Json(json!({
+            "status": "ready",
+            "database": "ok",
+            "relay": {
+                "unpublished": lag.unpublished,
+                "oldest_unpublished_age_seconds": lag.age_seconds(chrono::Utc::now()),
+            },
+        }))),
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "readiness: database check failed");
             Err(Problem::unavailable("the database is not answering"))

@@ -2,7 +2,9 @@
 //! task change produces. The store writes these into its outbox in the same
 //! transaction as the change; transports and handlers read them back.
 //!
-//! This crate knows no SQL.
+//! It also holds the one publishing interface with its two transports (Dapr
+//! HTTP and the in-process bus), the handler trait, and the Dapr subscription
+//! plumbing. This crate knows no SQL.
 
 use std::collections::BTreeMap;
 
@@ -12,11 +14,21 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use taskflow_core::{FieldChange, Task};
 
+pub mod bus;
+pub mod dapr;
+pub mod handler;
 pub mod messages;
+pub mod subscribe;
+pub mod transport;
 
+pub use bus::InProcessBus;
+pub use dapr::{DaprConfig, DaprPublisher};
+pub use handler::{Delivery, ErasedHandler, Handler, Outcome};
 pub use messages::{
     CloudEvent, ReminderKind, ReminderMessage, TaskEventMessage, TaskUpdate, UpdateKind,
 };
+pub use subscribe::Subscriptions;
+pub use transport::{Backoff, Message, Publisher, Stopped};
 
 /// The topic of full task change events (snapshot and changed fields).
 pub const TASK_EVENTS: &str = "task-events";

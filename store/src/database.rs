@@ -2,7 +2,13 @@
 //! PostgreSQL (distributed mode), chosen by URL at start-up.
 
 use std::path::Path;
+use std::sync::Arc;
 
+use tokio::sync::Notify;
+
+use chrono::{DateTime, Utc};
+
+use crate::outbox::{OutboxEvent, RelayLag};
 use crate::{Error, Result, postgres, sqlite};
 
 pub use sqlx::postgres::PgConnectOptions as PostgresConnectOptions;
@@ -16,7 +22,12 @@ pub enum DatabaseKind {
 
 /// A connected database.
 #[derive(Debug, Clone)]
-pub struct Database(pub(crate) Pools);
+pub struct Database {
+    pub(crate) pools: Pools,
+    /// Woken after every commit that appended an event (in this process; on
+    /// PostgreSQL the relay also listens for other processes' commits).
+    pub(crate) committed: Arc<Notify>,
+}
 
 #[derive(Debug, Clone)]
 pub(crate) enum Pools {
@@ -28,7 +39,7 @@ pub(crate) enum Pools {
 /// dialect's SQL module.
 macro_rules! dispatch {
     ($db:expr, $pools:ident => $body:expr) => {
-        match &$db.0 {
+        match &$db.pools {
             $crate::database::Pools::Sqlite($pools) => {
                 use $crate::sqlite::sql;
                 $body
@@ -43,10 +54,17 @@ macro_rules! dispatch {
 pub(crate) use dispatch;
 
 impl Database {
+    fn new(pools: Pools) -> Self {
+        Self {
+            pools,
+            committed: Arc::new(Notify::new()),
+        }
+    }
+
     /// Connects to a `sqlite://path` or `postgres://…` URL.
     pub async fn connect(url: &str) -> Result<Database> {
         if url.starts_with("sqlite:") {
-            Ok(Database(Pools::Sqlite(sqlite::open_url(url).await?)))
+            Ok(Self::new(Pools::Sqlite(sqlite::open_url(url).await?)))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options: PostgresConnectOptions = url.parse()?;
             Self::connect_postgres(options, 16).await
@@ -60,7 +78,7 @@ impl Database {
 
     /// Opens (creating if needed) the SQLite database file at `path`.
     pub async fn open_sqlite(path: &Path) -> Result<Database> {
-        Ok(Database(Pools::Sqlite(sqlite::open_file(path).await?)))
+        Ok(Self::new(Pools::Sqlite(sqlite::open_file(path).await?)))
     }
 
     /// Connects to PostgreSQL with a pool of `max_connections`.
@@ -68,14 +86,14 @@ impl Database {
         options: PostgresConnectOptions,
         max_connections: u32,
     ) -> Result<Database> {
-        Ok(Database(Pools::Postgres(
+        Ok(Self::new(Pools::Postgres(
             postgres::connect(options, max_connections).await?,
         )))
     }
 
     /// The engine behind this database.
     pub fn kind(&self) -> DatabaseKind {
-        match self.0 {
+        match self.pools {
             Pools::Sqlite(_) => DatabaseKind::Sqlite,
             Pools::Postgres(_) => DatabaseKind::Postgres,
         }
@@ -91,9 +109,34 @@ impl Database {
         dispatch!(self, pools => sql::ping(pools).await)
     }
 
+    /// The oldest committed events not yet published, in sequence order.
+    pub async fn unpublished(&self, limit: u32) -> Result<Vec<OutboxEvent>> {
+        let rows = dispatch!(self, pools => sql::unpublished(pools, limit).await)?;
+        rows.into_iter().map(OutboxEvent::try_from).collect()
+    }
+
+    /// Records that events have been handed to the transport.
+    pub async fn mark_published(&self, sequences: &[i64], at: DateTime<Utc>) -> Result<()> {
+        dispatch!(self, pools => sql::mark_published(pools, sequences, at).await)
+    }
+
+    /// How far the relay is behind.
+    pub async fn relay_lag(&self) -> Result<RelayLag> {
+        let (unpublished, oldest) = dispatch!(self, pools => sql::lag(pools).await)?;
+        Ok(RelayLag {
+            unpublished,
+            oldest,
+        })
+    }
+
+    /// Wakes the relay: an event was committed.
+    pub(crate) fn notify_committed(&self) {
+        self.committed.notify_one();
+    }
+
     /// Closes every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
-        match &self.0 {
+        match &self.pools {
             Pools::Sqlite(p) => {
                 p.read.close().await;
                 p.write.close().await;

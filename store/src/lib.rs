@@ -10,12 +10,16 @@ mod clock;
 mod cursor;
 mod database;
 mod error;
+mod outbox;
 mod postgres;
 mod record;
+pub mod relay;
 mod service;
 mod sqlite;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use database::{Database, DatabaseKind, PostgresConnectOptions};
 pub use error::{Error, Result};
+pub use outbox::{EVENT_SOURCE, OutboxEvent, RelayLag};
+pub use relay::RelayConfig;
 pub use service::{Actor, TaskService};

@@ -9,6 +9,30 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::Result;
 
+/// The LISTEN/NOTIFY channel that announces new outbox events.
+pub const OUTBOX_CHANNEL: &str = "taskflow_outbox";
+/// The advisory lock key held by the active relay ("tfrelay" in ASCII).
+const RELAY_LOCK: i64 = 0x0074_6672_656c_6179;
+
+/// Takes the relay lock on a connection of its own, if no other relay holds
+/// it. The lock lives as long as the connection: if the holder dies, its
+/// connection closes and a standby's next attempt succeeds.
+pub async fn try_relay_lock(pools: &Pools) -> Result<Option<sqlx::PgConnection>> {
+    let mut conn = pools.write.acquire().await?.detach();
+    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(RELAY_LOCK)
+        .fetch_one(&mut conn)
+        .await?;
+    Ok(locked.then_some(conn))
+}
+
+/// Subscribes to outbox announcements from every process.
+pub async fn listen(pools: &Pools) -> Result<sqlx::postgres::PgListener> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(&pools.write).await?;
+    listener.listen(OUTBOX_CHANNEL).await?;
+    Ok(listener)
+}
+
 /// The pool of one PostgreSQL database (readers and writers share it).
 #[derive(Debug, Clone)]
 pub struct Pools {
@@ -39,6 +63,15 @@ pub mod sql {
     async fn lock_user(tx: &mut sqlx::Transaction<'static, Db>, user: &str) -> crate::Result<()> {
         sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
             .bind(user)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Wakes relays in every process when the transaction commits.
+    async fn notify_outbox(tx: &mut sqlx::Transaction<'static, Db>) -> crate::Result<()> {
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(super::OUTBOX_CHANNEL)
             .execute(&mut **tx)
             .await?;
         Ok(())

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use taskflow_core::{
-    CreateTask, Due, Invalid, ListQuery, SnoozeTask, TagCount, Task, TaskFields, TaskPage,
-    UpdateTask,
+    CreateTask, Due, Invalid, ListQuery, Reminder, SnoozeTask, TagCount, Task, TaskFields,
+    TaskPage, UpdateTask,
 };
 use taskflow_events::{HistoryEntry, HistoryPage, Source, TaskEventType};
 use uuid::Uuid;
@@ -126,7 +126,11 @@ impl TaskService {
             created_at: now,
             updated_at: now,
         };
-        dispatch!(self.db, pools => sql::create(pools, actor.source, task, idempotency.as_ref()).await)
+        let created = dispatch!(self.db, pools => {
+            sql::create(pools, actor.source, task, idempotency.as_ref()).await
+        })?;
+        self.db.notify_committed();
+        Ok(created)
     }
 
     /// One of the user's tasks.
@@ -311,6 +315,31 @@ impl TaskService {
             .collect())
     }
 
+    /// Creates the next occurrence of a completed recurring task, once per
+    /// completion event for `consumer`, however often the event is delivered,
+    /// and at most once per occurrence (reopening and completing again does
+    /// not make a second). Returns the new task, or None when there is
+    /// nothing to create: a repeat delivery, a task that is open again or
+    /// gone, a task without a rule, or a series ended by COUNT or UNTIL.
+    pub async fn next_occurrence(
+        &self,
+        consumer: &str,
+        event_id: Uuid,
+        user: &str,
+        task_id: i64,
+    ) -> Result<Option<Task>> {
+        check_user(user)?;
+        let now = self.clock.now();
+        let next = |current: &Stored| next_occurrence_of(current, now);
+        let created = dispatch!(self.db, pools => {
+            sql::next_occurrence(pools, consumer, event_id, user, task_id, now, next).await
+        })?;
+        if created.is_some() {
+            self.db.notify_committed();
+        }
+        Ok(created)
+    }
+
     async fn mutate(
         &self,
         actor: &Actor,
@@ -321,10 +350,42 @@ impl TaskService {
         check_user(&actor.user)?;
         let now = self.clock.now();
         let change = |old: &Stored| change(old, now);
-        dispatch!(self.db, pools => {
+        let task = dispatch!(self.db, pools => {
             sql::mutate(pools, &actor.user, actor.source, id, expected_version, now, change).await
-        })
+        })?;
+        self.db.notify_committed();
+        Ok(task)
     }
+}
+
+/// The task that follows a completed occurrence: same fields, the next due
+/// of the series, an absolute reminder moved by as much as the due moved.
+fn next_occurrence_of(current: &Stored, now: DateTime<Utc>) -> Option<Stored> {
+    current.completed_at?;
+    let rule = current.fields.recurrence.as_ref()?;
+    let due = current.fields.due?;
+    let anchor = current.anchor.unwrap_or(due);
+    let next_due = rule.next_after(&anchor, &due)?;
+    let mut fields = current.fields.clone();
+    fields.due = Some(next_due);
+    if let Some(Reminder::At { at }) = fields.reminder {
+        fields.reminder = Some(Reminder::At {
+            at: at + (next_due.instant() - due.instant()),
+        });
+    }
+    Some(Stored {
+        id: 0,
+        user_id: current.user_id.clone(),
+        fields,
+        completed_at: None,
+        snoozed_until: None,
+        series_id: current.series_id.or(Some(current.id)),
+        previous_id: Some(current.id),
+        anchor: Some(anchor),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    })
 }
 
 /// The anchor of a series after an update. Moving one occurrence keeps the

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::cursor::{Cursor, SortValue, undated};
 use crate::record::{Stored, TASK_COLUMNS, TaskRow};
+use crate::outbox::OutboxRow;
 use crate::service::{Change, HistoryRow, IdempotentCreate};
 use crate::{Error, Result};
 
@@ -189,6 +190,7 @@ async fn append_event(
     .bind(Json(&body))
     .fetch_one(&mut **tx)
     .await?;
+    notify_outbox(tx).await?;
     Ok(sequence)
 }
 
@@ -459,4 +461,91 @@ pub async fn tags(pools: &Pools, user: &str) -> Result<Vec<(String, i64)>> {
     .bind(user)
     .fetch_all(&pools.read)
     .await?)
+}
+
+/// The oldest events not yet handed to the transport, in sequence order.
+pub async fn unpublished(pools: &Pools, limit: u32) -> Result<Vec<OutboxRow>> {
+    let rows: Vec<OutboxRow> = sqlx::query_as(
+        "SELECT sequence, event_id, user_id, task_id, event_type, source, occurred_at, data \
+         FROM task_events WHERE published_at IS NULL ORDER BY sequence LIMIT $1",
+    )
+    .bind(i64::from(limit))
+    .fetch_all(&pools.read)
+    .await?;
+    Ok(rows)
+}
+
+/// Records that these events have been handed to the transport.
+pub async fn mark_published(pools: &Pools, sequences: &[i64], at: DateTime<Utc>) -> Result<()> {
+    for chunk in sequences.chunks(500) {
+        let mut q = QueryBuilder::<Db>::new("UPDATE task_events SET published_at = ");
+        q.push_bind(at).push(" WHERE sequence IN (");
+        let mut list = q.separated(", ");
+        for sequence in chunk {
+            list.push_bind(*sequence);
+        }
+        q.push(")");
+        q.build().execute(&pools.write).await?;
+    }
+    Ok(())
+}
+
+/// How many events wait for the relay, and when the oldest was written.
+pub async fn lag(pools: &Pools) -> Result<(i64, Option<DateTime<Utc>>)> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM task_events WHERE published_at IS NULL")
+        .fetch_one(&pools.read)
+        .await?;
+    let oldest: Option<DateTime<Utc>> = sqlx::query_scalar(
+        "SELECT occurred_at FROM task_events WHERE published_at IS NULL ORDER BY sequence LIMIT 1",
+    )
+    .fetch_optional(&pools.read)
+    .await?;
+    Ok((count, oldest))
+}
+
+/// Handles one delivery of a completion event for `consumer`, once: records
+/// (consumer, event id) and, if `next` says so, creates the next occurrence
+/// with its `created` event, all in one transaction. Returns the new task, or
+/// None when the event was seen before or nothing is to be created.
+#[allow(clippy::too_many_arguments)] // one flat call per delivery; a struct would only rename these
+pub async fn next_occurrence(
+    pools: &Pools,
+    consumer: &str,
+    event_id: Uuid,
+    user: &str,
+    task_id: i64,
+    now: DateTime<Utc>,
+    next: impl FnOnce(&Stored) -> Option<Stored>,
+) -> Result<Option<Task>> {
+    let mut tx = begin(pools, user).await?;
+    let first = sqlx::query(
+        "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ($1, $2, $3) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(consumer)
+    .bind(event_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if first.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let already: Option<i64> = sqlx::query_scalar("SELECT id FROM tasks WHERE previous_id = $1")
+        .bind(task_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let task = match (already, find(&mut tx, user, task_id).await?) {
+        (None, Some(current)) => next(&current),
+        _ => None,
+    };
+    let Some(mut task) = task else {
+        tx.commit().await?;
+        return Ok(None);
+    };
+    task.id = insert(&mut tx, &task).await?;
+    write_tags(&mut tx, &task).await?;
+    let view = task.task();
+    append_event(&mut tx, user, Source::Worker, TaskEventType::Created, None, Some(&view), now).await?;
+    tx.commit().await?;
+    Ok(Some(view))
 }

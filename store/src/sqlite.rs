@@ -72,5 +72,10 @@ pub mod sql {
         Ok(())
     }
 
+    /// Readers of a SQLite database in this process are woken in-process.
+    async fn notify_outbox(_tx: &mut sqlx::Transaction<'static, Db>) -> crate::Result<()> {
+        Ok(())
+    }
+
     include!("sql.rs");
 }

@@ -2,18 +2,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
 
-mod harness;
-
 use std::collections::HashSet;
 
 use chrono::Duration;
-use harness::Harness;
 use serde_json::json;
 use taskflow_core::{
     CreateTask, ListQuery, Priority, Reminder, SnoozeTask, StatusFilter, UpdateTask,
 };
 use taskflow_events::{Source, TaskEventType};
 use taskflow_store::{Actor, Error};
+use taskflow_testkit::harness::{self, Harness};
+use taskflow_testkit::on_both_databases;
 
 fn alice() -> Actor {
     Actor::new("alice", Source::Api)

@@ -1,5 +1,5 @@
-//! The store test harness: every test in `store.rs` runs once on SQLite and
-//! once on PostgreSQL. SQLite gets a fresh database file per test; PostgreSQL
+//! The database test harness: a test declared with `on_both_databases!` runs
+//! once on SQLite and once on PostgreSQL. SQLite gets a fresh database file per test; PostgreSQL
 //! (when `TASKFLOW_TEST_DATABASE_URL` is set) a fresh schema per test, dropped
 //! when the test passes. `raw` gives tests plain SQL access for checks and
 //! fault injection.

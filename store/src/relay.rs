@@ -1,0 +1,260 @@
+//! The outbox relay: hands committed `task_events` rows to the Publisher in
+//! sequence order, then marks them published. Each user's events are
+//! published one after another (per-user order); different users' events in
+//! a batch go out concurrently. It wakes on commit (an in-process notify, and
+//! PostgreSQL LISTEN/NOTIFY for other processes) with a slow poll as
+//! backstop. On PostgreSQL exactly one relay is active: it holds an advisory
+//! lock on a connection of its own; standbys retry every second and take
+//! over when the holder's connection goes away. A transport outage only
+//! delays publishing: rows stay unpublished until the transport accepts them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::join_all;
+use taskflow_events::{Backoff, Publisher, Stopped, transport::pause};
+use tokio_util::sync::CancellationToken;
+
+use crate::database::Pools;
+use crate::outbox::OutboxEvent;
+use crate::{Clock, Database, Result, SystemClock, postgres};
+
+/// How the relay batches and waits.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Most events read and published per round.
+    pub batch: u32,
+    /// Backstop poll when no commit notification arrives.
+    pub poll: Duration,
+    /// How often a standby relay tries to become the active one.
+    pub standby_retry: Duration,
+    /// Backoff after a database error.
+    pub retry: Backoff,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        Self {
+            batch: 500,
+            poll: Duration::from_secs(1),
+            standby_retry: Duration::from_secs(1),
+            retry: Backoff {
+                initial: Duration::from_millis(200),
+                max: Duration::from_secs(5),
+            },
+        }
+    }
+}
+
+/// Proof that this process is the active relay.
+enum Lease {
+    /// SQLite: the database belongs to this process.
+    Local,
+    /// PostgreSQL: the advisory lock, held by this connection.
+    Postgres(Box<sqlx::PgConnection>),
+}
+
+impl Lease {
+    async fn still_held(&mut self) -> bool {
+        match self {
+            Lease::Local => true,
+            Lease::Postgres(conn) => sqlx::query("SELECT 1").execute(conn.as_mut()).await.is_ok(),
+        }
+    }
+}
+
+/// Runs the relay until `stop` is cancelled. The batch in hand is finished
+/// (or, if the transport is down, left unpublished for the next start).
+pub async fn run(
+    db: Database,
+    publisher: Arc<dyn Publisher>,
+    config: RelayConfig,
+    stop: CancellationToken,
+) {
+    while !stop.is_cancelled() {
+        let Ok(mut lease) = acquire(&db, &config, &stop).await else {
+            break;
+        };
+        tracing::info!("outbox relay active");
+        let listener = spawn_listener(&db, &stop);
+        let outcome = relay(&db, publisher.as_ref(), &config, &mut lease, &stop).await;
+        if let Some(listener) = listener {
+            listener.abort();
+        }
+        if outcome.is_err() {
+            break;
+        }
+        tracing::warn!("outbox relay lost its lock; standing by");
+    }
+    tracing::info!("outbox relay stopped");
+}
+
+async fn acquire(
+    db: &Database,
+    config: &RelayConfig,
+    stop: &CancellationToken,
+) -> Result<Lease, Stopped> {
+    let Pools::Postgres(pools) = &db.pools else {
+        return Ok(Lease::Local);
+    };
+    let mut waiting_logged = false;
+    loop {
+        match postgres::try_relay_lock(pools).await {
+            Ok(Some(conn)) => return Ok(Lease::Postgres(Box::new(conn))),
+            Ok(None) if !waiting_logged => {
+                tracing::info!("another outbox relay is active; standing by");
+                waiting_logged = true;
+            }
+            Ok(None) => {}
+            Err(err) => tracing::warn!(error = %err, "cannot take the relay lock"),
+        }
+        pause(stop, config.standby_retry).await?;
+    }
+}
+
+/// On PostgreSQL, forwards commit notifications from every process to the
+/// in-process notify.
+fn spawn_listener(db: &Database, stop: &CancellationToken) -> Option<tokio::task::JoinHandle<()>> {
+    let Pools::Postgres(pools) = &db.pools else {
+        return None;
+    };
+    let (pools, committed, stop) = (pools.clone(), db.committed.clone(), stop.clone());
+    Some(tokio::spawn(async move {
+        while !stop.is_cancelled() {
+            match postgres::listen(&pools).await {
+                Ok(mut listener) => loop {
+                    match listener.recv().await {
+                        Ok(_) => committed.notify_one(),
+                        Err(err) => {
+                            tracing::warn!(error = %err, "outbox LISTEN connection failed; reconnecting");
+                            break;
+                        }
+                    }
+                },
+                Err(err) => tracing::warn!(error = %err, "cannot LISTEN for outbox events"),
+            }
+            // Until the listener is back, the poll backstop keeps the relay going.
+            if pause(&stop, Duration::from_secs(1)).await.is_err() {
+                return;
+            }
+        }
+    }))
+}
+
+/// Relays until stopped (Err) or the lease is lost (Ok).
+async fn relay(
+    db: &Database,
+    publisher: &dyn Publisher,
+    config: &RelayConfig,
+    lease: &mut Lease,
+    stop: &CancellationToken,
+) -> Result<(), Stopped> {
+    let mut failures = 0;
+    loop {
+        if stop.is_cancelled() {
+            return Err(Stopped);
+        }
+        let batch = match db.unpublished(config.batch).await {
+            Ok(batch) => batch,
+            Err(err) => {
+                tracing::warn!(error = %err, "relay cannot read the outbox");
+                pause(stop, config.retry.delay(failures)).await?;
+                failures = failures.saturating_add(1);
+                if !lease.still_held().await {
+                    return Ok(());
+                }
+                continue;
+            }
+        };
+        failures = 0;
+        if batch.is_empty() {
+            tokio::select! {
+                _ = stop.cancelled() => return Err(Stopped),
+                _ = db.committed.notified() => {}
+                _ = tokio::time::sleep(config.poll) => {
+                    if !lease.still_held().await {
+                        return Ok(());
+                    }
+                }
+            }
+            continue;
+        }
+        let (published, stopped) = publish_batch(&batch, publisher, stop).await;
+        mark(db, &published, config, stop).await?;
+        if stopped {
+            return Err(Stopped);
+        }
+    }
+}
+
+/// Publishes a batch, each user's events in order, users concurrently.
+/// Returns the sequences published and whether shutdown interrupted.
+async fn publish_batch(
+    batch: &[OutboxEvent],
+    publisher: &dyn Publisher,
+    stop: &CancellationToken,
+) -> (Vec<i64>, bool) {
+    let mut chains: Vec<Vec<&OutboxEvent>> = Vec::new();
+    let mut by_user: HashMap<&str, usize> = HashMap::new();
+    for event in batch {
+        let chain = *by_user.entry(&event.user_id).or_insert_with(|| {
+            chains.push(Vec::new());
+            chains.len() - 1
+        });
+        chains[chain].push(event);
+    }
+    let results = join_all(chains.into_iter().map(|chain| async move {
+        let mut done = Vec::with_capacity(chain.len());
+        for event in chain {
+            let messages = match event.messages() {
+                Ok(messages) => messages,
+                Err(err) => {
+                    tracing::error!(sequence = event.sequence, error = %err, "cannot build the event's messages");
+                    return (done, false);
+                }
+            };
+            for message in &messages {
+                if publisher.publish(message, stop).await.is_err() {
+                    return (done, true);
+                }
+            }
+            done.push(event.sequence);
+        }
+        (done, false)
+    }))
+    .await;
+    let stopped = results.iter().any(|(_, stopped)| *stopped);
+    (
+        results.into_iter().flat_map(|(done, _)| done).collect(),
+        stopped,
+    )
+}
+
+/// Marks events published, retrying: a publish that is not recorded would
+/// only be published again (at least once), but keep that rare.
+async fn mark(
+    db: &Database,
+    sequences: &[i64],
+    config: &RelayConfig,
+    stop: &CancellationToken,
+) -> Result<(), Stopped> {
+    if sequences.is_empty() {
+        return Ok(());
+    }
+    let mut attempt = 0;
+    loop {
+        match db.mark_published(sequences, SystemClock.now()).await {
+            Ok(()) => return Ok(()),
+            Err(err) if attempt < 10 => {
+                tracing::warn!(error = %err, "cannot mark events published; retrying");
+                pause(stop, config.retry.delay(attempt)).await?;
+                attempt += 1;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot mark events published; they will be published again");
+                return Ok(());
+            }
+        }
+    }
+}
