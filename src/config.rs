@@ -23,6 +23,9 @@ pub enum Command {
     /// Run everything in one process: the HTTP API, with an embedded SQLite
     /// database unless --database-url says otherwise.
     Serve(ServeArgs),
+    /// Run the API service of a cluster: the HTTP API and the Dapr
+    /// subscription routes beside a Dapr sidecar, publishing through it.
+    Api(ApiArgs),
     /// Apply database migrations, then exit.
     Migrate(MigrateArgs),
     /// Print a development token (HS256 JWT) for a user.
@@ -99,6 +102,47 @@ pub struct ServeArgs {
     /// mode only).
     #[arg(long, env = "TASKFLOW_LOCAL_USER", default_value = "local")]
     pub local_user: String,
+}
+
+/// How to reach the Dapr sidecar.
+#[derive(Debug, Clone, Args)]
+pub struct DaprArgs {
+    /// The sidecar's HTTP port (Dapr injects it).
+    #[arg(long, env = "DAPR_HTTP_PORT", default_value_t = 3500)]
+    pub dapr_http_port: u16,
+    /// The pub/sub component events are published to and consumed from.
+    #[arg(long, env = "TASKFLOW_PUBSUB", default_value = "pubsub")]
+    pub pubsub: String,
+    /// Token sent to the sidecar as `dapr-api-token`, when it requires one.
+    #[arg(long, env = "DAPR_API_TOKEN", hide_env_values = true)]
+    pub dapr_api_token: Option<String>,
+    /// Token the sidecar must send with deliveries (`dapr-api-token`); set it
+    /// in production so only the sidecar can deliver events.
+    #[arg(long, env = "APP_API_TOKEN", hide_env_values = true)]
+    pub app_api_token: Option<String>,
+}
+
+/// `taskflow api`.
+#[derive(Debug, Clone, Args)]
+pub struct ApiArgs {
+    /// Database URL (`postgres://…`).
+    #[arg(long, env = "TASKFLOW_DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+    /// Shared HS256 secret for bearer tokens.
+    #[arg(long, env = "TASKFLOW_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: String,
+    /// Address and port to listen on.
+    #[arg(long, env = "TASKFLOW_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// How long shutdown waits for requests in flight before it stops anyway.
+    #[arg(long, env = "TASKFLOW_SHUTDOWN_TIMEOUT", default_value = "10s")]
+    pub shutdown_timeout: humantime::Duration,
+    /// Apply migrations at start-up (a cluster runs `taskflow migrate` as a
+    /// job instead).
+    #[arg(long, env = "TASKFLOW_MIGRATE")]
+    pub migrate: bool,
+    #[command(flatten)]
+    pub dapr: DaprArgs,
 }
 
 /// `taskflow migrate`.

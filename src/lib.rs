@@ -2,6 +2,7 @@
 //! embedded SQLite database), `migrate` and `token`. Each command is a
 //! function the tests can call; `main.rs` only wires.
 
+pub mod api;
 pub mod config;
 pub mod serve;
 pub mod telemetry;
@@ -15,6 +16,7 @@ pub use config::{Cli, Command};
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(args, serve::shutdown_signal()).await,
+        Command::Api(args) => api::run(args, serve::shutdown_signal()).await,
         Command::Migrate(args) => {
             let db = args.database.connect().await?;
             db.migrate().await.context("applying migrations")?;

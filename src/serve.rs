@@ -1,16 +1,18 @@
-//! `taskflow serve`: migrate, then serve HTTP until a shutdown signal; on the
-//! signal stop accepting, finish requests in flight (up to the shutdown
-//! timeout), close the database, and exit.
+//! `taskflow serve` (everything in one process, events on the in-process
+//! bus) and the [`Process`] every role runs as: HTTP plus the outbox relay,
+//! until a shutdown signal; then stop accepting, finish requests in flight
+//! (up to the shutdown timeout), let the relay finish, close the database.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use taskflow_api::auth::{Verifier, mint};
 use taskflow_api::{AppState, app};
-use taskflow_events::{Backoff, InProcessBus};
-use taskflow_store::{DatabaseKind, RelayConfig, TaskService};
+use taskflow_events::{Backoff, InProcessBus, Publisher};
+use taskflow_store::{Database, DatabaseKind, RelayConfig, TaskService};
 use taskflow_workers::recurrence::Recurrence;
 use tokio_util::sync::CancellationToken;
 
@@ -64,71 +66,115 @@ pub async fn run(
         },
         HANDLER_ATTEMPTS,
     );
-    let relay_stop = CancellationToken::new();
-    let relay = tokio::spawn(taskflow_store::relay::run(
-        db.clone(),
-        Arc::new(bus),
-        RelayConfig::default(),
-        relay_stop.clone(),
-    ));
     let state = AppState {
         tasks,
         verifier: Arc::new(Verifier::hs256(&secret)),
     };
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("listening on {}", args.listen))?;
-    let addr = listener.local_addr()?;
-    if db.kind() == DatabaseKind::Sqlite {
-        let token = mint(&secret, &args.local_user, LOCAL_TOKEN_TTL)?;
-        println!(
-            "Development token for user `{}` (valid 30 days):\n{token}",
-            args.local_user
-        );
-    }
-    println!("Taskflow listening on http://{addr}");
-    tracing::info!(%addr, database = ?db.kind(), "serving");
-
-    let stop = CancellationToken::new();
-    let stopping = stop.clone();
-    let limit = Duration::from(args.shutdown_timeout);
-    tokio::spawn(async move {
-        shutdown.await;
-        tracing::info!("shutting down");
-        stopping.cancel();
-    });
-    let graceful =
-        axum::serve(listener, app(state)).with_graceful_shutdown(stop.clone().cancelled_owned());
-    let mut server = tokio::spawn(async move { graceful.await });
-    // After the signal, requests in flight get `limit` to finish.
-    let result = tokio::select! {
-        joined = &mut server => match joined {
-            Ok(served) => served.context("serving HTTP"),
-            Err(err) => Err(anyhow::anyhow!("the server task failed: {err}")),
-        },
-        _ = async { stop.cancelled().await; tokio::time::sleep(limit).await } => {
-            tracing::warn!(?limit, "requests still in flight at the shutdown limit; stopping them");
-            server.abort();
-            let _ = server.await;
-            Ok(())
-        }
+    let embedded = db.kind() == DatabaseKind::Sqlite;
+    let process = Process {
+        db,
+        router: app(state),
+        publisher: Arc::new(bus),
+        listen: args.listen,
+        shutdown_timeout: args.shutdown_timeout.into(),
     };
-    // Requests are done; let the relay finish the batch in hand.
-    relay_stop.cancel();
-    if tokio::time::timeout(Duration::from_secs(2), relay)
+    let local_user = args.local_user;
+    process
+        .run(shutdown, move |addr| {
+            if embedded {
+                match mint(&secret, &local_user, LOCAL_TOKEN_TTL) {
+                    Ok(token) => println!(
+                        "Development token for user `{local_user}` (valid 30 days):\n{token}"
+                    ),
+                    Err(err) => tracing::warn!(error = %err, "cannot mint the development token"),
+                }
+            }
+            println!("Taskflow listening on http://{addr}");
+        })
         .await
-        .is_err()
-    {
-        tracing::warn!(
-            "the relay did not stop in time; unpublished events go out at the next start"
-        );
+}
+
+/// One Taskflow process: an HTTP router, and the outbox relay publishing
+/// through `publisher`. Every role (`serve`, `api`) runs as one of these.
+#[derive(Debug)]
+pub struct Process {
+    pub db: Database,
+    pub router: axum::Router,
+    pub publisher: Arc<dyn Publisher>,
+    pub listen: SocketAddr,
+    /// How long requests in flight may take after the shutdown signal.
+    pub shutdown_timeout: Duration,
+}
+
+impl Process {
+    /// Listens, calls `on_listening` with the bound address, then serves and
+    /// relays until `shutdown`: stop accepting, finish requests in flight (up
+    /// to the limit), let the relay finish its batch, close the database.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        on_listening: impl FnOnce(SocketAddr),
+    ) -> anyhow::Result<()> {
+        let Process {
+            db,
+            router,
+            publisher,
+            listen,
+            shutdown_timeout: limit,
+        } = self;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        let addr = listener.local_addr()?;
+        let relay_stop = CancellationToken::new();
+        let relay = tokio::spawn(taskflow_store::relay::run(
+            db.clone(),
+            publisher,
+            RelayConfig::default(),
+            relay_stop.clone(),
+        ));
+        on_listening(addr);
+        tracing::info!(%addr, database = ?db.kind(), "serving");
+
+        let stop = CancellationToken::new();
+        let stopping = stop.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            stopping.cancel();
+        });
+        let graceful =
+            axum::serve(listener, router).with_graceful_shutdown(stop.clone().cancelled_owned());
+        let mut server = tokio::spawn(async move { graceful.await });
+        let result = tokio::select! {
+            joined = &mut server => match joined {
+                Ok(served) => served.context("serving HTTP"),
+                Err(err) => Err(anyhow::anyhow!("the server task failed: {err}")),
+            },
+            _ = async { stop.cancelled().await; tokio::time::sleep(limit).await } => {
+                tracing::warn!(?limit, "requests still in flight at the shutdown limit; stopping them");
+                server.abort();
+                let _ = server.await;
+                Ok(())
+            }
+        };
+        // Requests are done; let the relay finish the batch in hand.
+        relay_stop.cancel();
+        if tokio::time::timeout(Duration::from_secs(2), relay)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "the relay did not stop in time; unpublished events go out at the next start"
+            );
+        }
+        if tokio::time::timeout(Duration::from_secs(1), db.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("database connections still in use at exit");
+        }
+        tracing::info!("stopped");
+        result
     }
-    if tokio::time::timeout(Duration::from_secs(1), db.close())
-        .await
-        .is_err()
-    {
-        tracing::warn!("database connections still in use at exit");
-    }
-    tracing::info!("stopped");
-    result
 }

@@ -114,6 +114,9 @@ async fn serve_starts_with_no_configuration_answers_health_and_stops_cleanly_on_
     );
     let ready = server.get("/readyz", None).await;
     assert_eq!(ready.status(), 200);
+    let ready: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(ready["database"], "ok");
+    assert_eq!(ready["relay"]["unpublished"], 0);
     assert!(dir.path().join("taskflow.db").exists());
     let secret = dir.path().join("jwt-secret");
     use std::os::unix::fs::PermissionsExt;

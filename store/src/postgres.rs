@@ -11,18 +11,19 @@ use crate::Result;
 
 /// The LISTEN/NOTIFY channel that announces new outbox events.
 pub const OUTBOX_CHANNEL: &str = "taskflow_outbox";
-/// The advisory lock key held by the active relay ("tfrelay" in ASCII).
-const RELAY_LOCK: i64 = 0x0074_6672_656c_6179;
 
 /// Takes the relay lock on a connection of its own, if no other relay holds
 /// it. The lock lives as long as the connection: if the holder dies, its
 /// connection closes and a standby's next attempt succeeds.
 pub async fn try_relay_lock(pools: &Pools) -> Result<Option<sqlx::PgConnection>> {
     let mut conn = pools.write.acquire().await?.detach();
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-        .bind(RELAY_LOCK)
-        .fetch_one(&mut conn)
-        .await?;
+    // One lock per schema, so deployments sharing a database (in separate
+    // schemas) each have their own active relay.
+    let locked: bool = sqlx::query_scalar(
+        "SELECT pg_try_advisory_lock(hashtextextended('taskflow-relay:' || current_schema(), 0))",
+    )
+    .fetch_one(&mut conn)
+    .await?;
     Ok(locked.then_some(conn))
 }
 

@@ -185,6 +185,11 @@ async fn relay(
         if stopped {
             return Err(Stopped);
         }
+        if published.is_empty() {
+            // Nothing went out (an unbuildable event heads every chain):
+            // do not spin on it.
+            pause(stop, config.retry.max).await?;
+        }
     }
 }
 
@@ -204,31 +209,57 @@ async fn publish_batch(
         });
         chains[chain].push(event);
     }
-    let results = join_all(chains.into_iter().map(|chain| async move {
-        let mut done = Vec::with_capacity(chain.len());
-        for event in chain {
-            let messages = match event.messages() {
-                Ok(messages) => messages,
-                Err(err) => {
-                    tracing::error!(sequence = event.sequence, error = %err, "cannot build the event's messages");
-                    return (done, false);
-                }
-            };
-            for message in &messages {
-                if publisher.publish(message, stop).await.is_err() {
-                    return (done, true);
-                }
-            }
-            done.push(event.sequence);
-        }
-        (done, false)
-    }))
+    let results = join_all(
+        chains
+            .into_iter()
+            .map(|chain| publish_chain(chain, publisher, stop)),
+    )
     .await;
     let stopped = results.iter().any(|(_, stopped)| *stopped);
     (
         results.into_iter().flat_map(|(done, _)| done).collect(),
         stopped,
     )
+}
+
+/// Publishes one user's events in order. Its `task-events` and
+/// `task-updates` messages are two independent ordered streams, published
+/// side by side; an event is done when both of its messages are.
+async fn publish_chain(
+    chain: Vec<&OutboxEvent>,
+    publisher: &dyn Publisher,
+    stop: &CancellationToken,
+) -> (Vec<i64>, bool) {
+    let mut messages = Vec::with_capacity(chain.len());
+    for event in &chain {
+        match event.messages() {
+            Ok(pair) => messages.push(pair),
+            Err(err) => {
+                // Unreachable for valid rows; stop this user's chain here so
+                // order holds, and leave the row for a fixed build.
+                tracing::error!(sequence = event.sequence, error = %err, "cannot build the event's messages");
+                break;
+            }
+        }
+    }
+    let stream = |topic: usize| {
+        let messages = &messages;
+        async move {
+            for (sent, pair) in messages.iter().enumerate() {
+                if publisher.publish(&pair[topic], stop).await.is_err() {
+                    return (sent, true);
+                }
+            }
+            (messages.len(), false)
+        }
+    };
+    let ((full, stopped_full), (notices, stopped_notices)) = futures::join!(stream(0), stream(1));
+    let done = chain
+        .iter()
+        .take(full.min(notices))
+        .map(|e| e.sequence)
+        .collect();
+    (done, stopped_full || stopped_notices)
 }
 
 /// Marks events published, retrying: a publish that is not recorded would

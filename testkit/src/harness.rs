@@ -18,6 +18,8 @@ pub struct Harness {
     pub svc: TaskService,
     pub clock: ManualClock,
     pub raw: Raw,
+    /// A URL another process can open the same database with.
+    pub url: String,
     cleanup: Option<(PgPool, String)>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -112,6 +114,7 @@ pub async fn sqlite() -> Harness {
         svc: TaskService::with_clock(db, Arc::new(clock.clone())),
         clock,
         raw: Raw::Sqlite(raw),
+        url: format!("sqlite://{}", path.display()),
         cleanup: None,
         _dir: Some(dir),
     }
@@ -146,6 +149,10 @@ pub async fn postgres() -> Option<Harness> {
         svc: TaskService::with_clock(db, Arc::new(clock.clone())),
         clock,
         raw: Raw::Postgres(raw),
+        url: format!(
+            "{url}{}options=-c%20search_path%3D{schema}",
+            if url.contains('?') { '&' } else { '?' }
+        ),
         cleanup: Some((admin, schema)),
         _dir: None,
     })

@@ -37,6 +37,8 @@ pub struct Published {
     pub content_type: Option<String>,
     /// The CloudEvent as the broker would store it.
     pub event: Value,
+    /// When the double accepted it.
+    pub received_at: std::time::Instant,
 }
 
 #[derive(Debug, Default)]
@@ -45,6 +47,7 @@ struct Shared {
     ready: AtomicBool,
     refusing: AtomicBool,
     twice: AtomicBool,
+    app_token: Mutex<Option<String>>,
     publish_calls: AtomicUsize,
     delivered: AtomicUsize,
     published: Mutex<Vec<Published>>,
@@ -93,6 +96,18 @@ impl Sidecar {
         self.shared.refusing.store(refusing, Ordering::SeqCst);
     }
 
+    /// Sends `dapr-api-token` with every delivery (Dapr's `APP_API_TOKEN`).
+    pub fn set_app_token(&self, token: &str) {
+        if let Ok(mut slot) = self.shared.app_token.lock() {
+            *slot = Some(token.to_owned());
+        }
+    }
+
+    /// The port of its HTTP API.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
     /// Delivers every message to the app twice while set.
     pub fn set_deliver_twice(&self, twice: bool) {
         self.shared.twice.store(twice, Ordering::SeqCst);
@@ -113,6 +128,14 @@ impl Sidecar {
             .into_iter()
             .filter(|p| p.topic == topic)
             .collect()
+    }
+
+    /// How many messages of one topic were accepted (cheap: no copies).
+    pub fn count_on(&self, topic: &str) -> usize {
+        self.shared
+            .published
+            .lock()
+            .map_or(0, |p| p.iter().filter(|m| m.topic == topic).count())
     }
 
     /// Publish requests received, accepted or not.
@@ -159,8 +182,15 @@ impl Sidecar {
                 } else {
                     1
                 };
+                let token = shared.app_token.lock().ok().and_then(|t| t.clone());
                 for _ in 0..times {
-                    deliver(&client, &format!("{app_url}{route}"), &message).await;
+                    deliver(
+                        &client,
+                        &format!("{app_url}{route}"),
+                        token.as_deref(),
+                        &message,
+                    )
+                    .await;
                     shared.delivered.fetch_add(1, Ordering::SeqCst);
                 }
             }
@@ -168,10 +198,13 @@ impl Sidecar {
     }
 }
 
-async fn deliver(client: &reqwest::Client, url: &str, message: &Published) {
+async fn deliver(client: &reqwest::Client, url: &str, token: Option<&str>, message: &Published) {
     for _ in 0..DELIVERY_ATTEMPTS {
-        let answer = client
-            .post(url)
+        let mut request = client.post(url);
+        if let Some(token) = token {
+            request = request.header("dapr-api-token", token);
+        }
+        let answer = request
             .header("content-type", "application/cloudevents+json")
             .header("__topic", &message.topic)
             .header("__key", message.partition_key.clone().unwrap_or_default())
@@ -269,6 +302,7 @@ async fn publish(
         partition_key: query.get("metadata.partitionKey").cloned(),
         content_type,
         event,
+        received_at: std::time::Instant::now(),
     };
     if let Ok(mut published) = shared.published.lock() {
         published.push(message.clone());

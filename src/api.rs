@@ -1,0 +1,54 @@
+//! `taskflow api`: the API service of a cluster. The same HTTP API as
+//! `serve`, plus the Dapr subscription routes of the seeds
+//! (`/api/events/task-events`), publishing through the Dapr sidecar.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use taskflow_api::auth::Verifier;
+use taskflow_api::{AppState, app};
+use taskflow_events::{DaprConfig, DaprPublisher, Subscriptions};
+use taskflow_store::TaskService;
+use taskflow_workers::recurrence::Recurrence;
+
+use crate::config::ApiArgs;
+use crate::serve::Process;
+
+/// Runs the API service until `shutdown` resolves.
+pub async fn run(
+    args: ApiArgs,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let db = crate::connect(&args.database_url).await?;
+    if args.migrate {
+        db.migrate().await.context("applying migrations")?;
+    }
+    let tasks = TaskService::new(db.clone());
+    let dapr = &args.dapr;
+    let mut config = DaprConfig::new(
+        format!("http://127.0.0.1:{}", dapr.dapr_http_port),
+        &dapr.pubsub,
+    );
+    config.api_token = dapr.dapr_api_token.clone();
+    let subscriptions = Subscriptions::new(&dapr.pubsub, dapr.app_api_token.clone()).route(
+        "/api/events/task-events",
+        Arc::new(Recurrence::new(tasks.clone())),
+    );
+    let state = AppState {
+        tasks,
+        verifier: Arc::new(Verifier::hs256(args.jwt_secret.as_bytes())),
+    };
+    let process = Process {
+        db,
+        router: app(state).merge(subscriptions.router()),
+        publisher: Arc::new(DaprPublisher::new(config)),
+        listen: args.listen,
+        shutdown_timeout: args.shutdown_timeout.into(),
+    };
+    process
+        .run(shutdown, |addr| {
+            println!("Taskflow API listening on http://{addr}")
+        })
+        .await
+}

@@ -1,0 +1,102 @@
+//! Black-box test of `taskflow api`, the cluster's API service, beside the
+//! Dapr sidecar double: it publishes committed changes through the sidecar,
+//! answers `/dapr/subscribe`, consumes deliveries (only with the app token),
+//! and stops cleanly on SIGTERM. Runs on SQLite and on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::json;
+use taskflow_core::{CreateTask, ListQuery};
+use taskflow_events::{Source, TASK_EVENTS};
+use taskflow_store::Actor;
+use taskflow_testkit::harness::Harness;
+use taskflow_testkit::sidecar::Sidecar;
+use taskflow_testkit::{eventually, on_both_databases};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+on_both_databases!(the_api_service_publishes_through_dapr_and_consumes_its_deliveries);
+
+async fn the_api_service_publishes_through_dapr_and_consumes_its_deliveries(h: &Harness) {
+    let sidecar = Sidecar::start("pubsub").await;
+    sidecar.set_app_token("app-secret");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_taskflow"))
+        .args(["api", "--listen", "127.0.0.1:0"])
+        .env("TASKFLOW_DATABASE_URL", &h.url)
+        .env("TASKFLOW_JWT_SECRET", "jwt-secret")
+        .env("DAPR_HTTP_PORT", sidecar.port().to_string())
+        .env("APP_API_TOKEN", "app-secret")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let app_url = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let line = lines
+                .next_line()
+                .await
+                .unwrap()
+                .expect("api exited before listening");
+            if let Some(url) = line.strip_prefix("Taskflow API listening on ") {
+                return url.to_owned();
+            }
+        }
+    })
+    .await
+    .unwrap();
+    sidecar.subscribe(&app_url).await;
+
+    // A stranger without the app token cannot deliver events.
+    let forged = reqwest::Client::new()
+        .post(format!("{app_url}/api/events/task-events"))
+        .json(&json!({"id": "x", "data": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+
+    // A change committed by anyone is published by the service's relay, and
+    // the completion comes back as a delivery that creates the next one.
+    let alice = Actor::new("alice", Source::Api);
+    let input: CreateTask = serde_json::from_value(
+        json!({"title": "standup", "due": "2026-03-23T09:00", "recurrence": "FREQ=DAILY"}),
+    )
+    .unwrap();
+    let task = h.svc.create(&alice, &input, None).await.unwrap();
+    h.svc.complete(&alice, task.id, None).await.unwrap();
+    let svc = &h.svc;
+    let next_exists = || async {
+        let page = svc.list("alice", &ListQuery::default()).await.unwrap();
+        page.tasks.iter().any(|t| {
+            t.previous_id == Some(task.id) && t.due.as_deref() == Some("2026-03-24T09:00:00")
+        })
+    };
+    assert!(eventually(Duration::from_secs(30), next_exists).await);
+    assert!(
+        eventually(Duration::from_secs(30), || async {
+            sidecar.count_on(TASK_EVENTS) >= 3
+        })
+        .await
+    );
+    let event = &sidecar.published_on(TASK_EVENTS)[0];
+    assert_eq!(event.partition_key.as_deref(), Some("alice"));
+
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
