@@ -2,12 +2,14 @@
 //! without a socket); handlers parse, call the store, and map the result.
 
 pub mod auth;
+pub mod extract;
 pub mod problem;
+pub mod tasks;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -26,13 +28,33 @@ pub struct AppState {
     pub verifier: Arc<Verifier>,
 }
 
+/// The largest request body accepted by default.
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
 /// The router of the HTTP API.
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/api/me", get(me))
+        .merge(tasks::routes())
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(wrong_method)
+        .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
         .with_state(state)
+}
+
+async fn unknown_route() -> Problem {
+    Problem::not_found("no such route")
+}
+
+async fn wrong_method() -> Problem {
+    Problem::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Method not allowed",
+        "this route does not support that method",
+    )
 }
 
 /// Liveness: the process is up and serving.

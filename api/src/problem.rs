@@ -1,9 +1,12 @@
-//! RFC 9457 problem details: every error response, with a stable
-//! snake_case `code` clients can branch on.
+//! RFC 9457 problem details: every error response, `application/problem+json`
+//! with a stable snake_case `code` clients can branch on and, for validation
+//! errors, the `field` at fault. Store errors map here, in one place; internal
+//! causes are logged, never shown.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use taskflow_store::Error;
 
 /// An error response.
 #[derive(Debug, Clone, Serialize)]
@@ -14,36 +17,128 @@ pub struct Problem {
     code: &'static str,
     title: &'static str,
     detail: String,
+    /// The input field at fault, for validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+    /// The task's current version, for version conflicts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_version: Option<i64>,
     #[serde(skip)]
     challenge: Option<&'static str>,
 }
 
 impl Problem {
+    /// A problem with `status`, `code`, `title` and `detail`.
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+            field: None,
+            current_version: None,
+            challenge: None,
+        }
+    }
+
     /// 401 with a `WWW-Authenticate: Bearer` challenge.
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         Self {
-            status: StatusCode::UNAUTHORIZED,
-            code: "unauthorized",
-            title: "Authentication required",
-            detail: detail.into(),
             challenge: Some("Bearer realm=\"taskflow\""),
+            ..Self::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Authentication required",
+                detail,
+            )
         }
     }
 
     /// 503: a dependency is not available; try again.
     pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Service unavailable",
+            detail,
+        )
+    }
+
+    /// 404 for a task (or anything) the caller cannot see.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found", detail)
+    }
+
+    /// 400 for a malformed request (headers, path, query, body syntax).
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, "Bad request", detail)
+    }
+
+    /// 422 naming the field at fault.
+    pub fn invalid(field: impl Into<String>, detail: impl Into<String>) -> Self {
         Self {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            code: "unavailable",
-            title: "Service unavailable",
-            detail: detail.into(),
-            challenge: None,
+            field: Some(field.into()),
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "Invalid input",
+                detail,
+            )
         }
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+impl From<Error> for Problem {
+    fn from(err: Error) -> Self {
+        match err {
+            Error::Invalid(invalid) => Problem::invalid(invalid.field, invalid.reason),
+            Error::NotFound => Problem::not_found("no such task"),
+            Error::Conflict { current } => Problem {
+                current_version: Some(current),
+                ..Problem::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    "version_conflict",
+                    "The task has changed",
+                    format!(
+                        "the task is at version {current}; fetch it again and retry with If-Match: \"{current}\""
+                    ),
+                )
+            },
+            Error::IdempotencyMismatch => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "Idempotency key reused",
+                "this Idempotency-Key was already used with a different request body; use a new key",
+            ),
+            Error::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                Problem::unavailable("the database is busy or unreachable; retry shortly")
+            }
+            Error::Internal(cause) => {
+                tracing::error!(error = %cause, "internal error");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal error",
+                    "something went wrong on our side; it has been logged",
+                )
+            }
+        }
     }
 }
 
@@ -52,7 +147,14 @@ impl IntoResponse for Problem {
         let mut body = serde_json::to_value(&self).unwrap_or_default();
         if let Some(map) = body.as_object_mut() {
             map.insert("status".into(), self.status.as_u16().into());
-            map.insert("type".into(), "about:blank".into());
+            map.insert(
+                "type".into(),
+                format!(
+                    "https://taskflow.dev/problems/{}",
+                    self.code.replace('_', "-")
+                )
+                .into(),
+            );
         }
         let mut response = (self.status, axum::Json(body)).into_response();
         let headers = response.headers_mut();

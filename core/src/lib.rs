@@ -14,8 +14,8 @@ pub mod task;
 pub use due::{Due, Zone};
 pub use error::Invalid;
 pub use ops::{
-    CreateTask, ListQuery, SnoozeTask, SortKey, StatusFilter, TagCount, TaskFilter, TaskPage,
-    UpdateTask,
+    CreateTask, HistoryQuery, ListQuery, SnoozeTask, SortKey, StatusFilter, TagCount, TaskFilter,
+    TaskPage, UpdateTask,
 };
 pub use recurrence::{Frequency, RecurrenceRule};
 pub use reminder::Reminder;

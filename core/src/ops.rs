@@ -408,3 +408,15 @@ pub struct TagCount {
     pub tag: String,
     pub count: i64,
 }
+
+/// A page of a task's history.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    /// The `next_before` of the previous page: only older entries.
+    #[serde(default)]
+    pub before: Option<i64>,
+    /// Page size, 1 to 200 (default 50).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}

@@ -1,0 +1,506 @@
+//! The REST API over a real socket, on SQLite and PostgreSQL: every route,
+//! conditional requests, idempotent creates, user isolation, and a table of
+//! bad requests with the status and problem `code` each must get.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use taskflow_api::auth::{Verifier, mint};
+use taskflow_api::{AppState, app};
+use taskflow_testkit::harness::Harness;
+use taskflow_testkit::on_both_databases;
+
+const SECRET: &[u8] = b"rest test secret";
+
+/// A client of the API served on a free port.
+struct Api {
+    base: String,
+    client: reqwest::Client,
+}
+
+/// What came back.
+#[derive(Debug)]
+struct Reply {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> &str {
+        self.headers.get(name).map_or("", |v| v.to_str().unwrap())
+    }
+}
+
+async fn serve(h: &Harness) -> Api {
+    let state = AppState {
+        tasks: h.svc.clone(),
+        verifier: Arc::new(Verifier::hs256(SECRET)),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app(state)).await });
+    Api {
+        base,
+        client: reqwest::Client::new(),
+    }
+}
+
+fn token(user: &str) -> String {
+    mint(SECRET, user, Duration::from_secs(600)).unwrap()
+}
+
+impl Api {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        user: Option<&str>,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(user) = user {
+            request = request.bearer_auth(token(user));
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn call(&self, method: Method, path: &str, user: &str, body: Option<Value>) -> Reply {
+        let body = body.map(|b| b.to_string());
+        self.send(method, path, Some(user), body.as_deref(), &[])
+            .await
+    }
+}
+
+on_both_databases!(
+    every_task_route_works_end_to_end,
+    conditional_requests_use_the_version_as_etag,
+    an_idempotency_key_replays_the_first_response,
+    another_user_never_sees_changes_or_learns_of_a_task,
+    bad_requests_get_the_right_status_and_code,
+);
+
+async fn every_task_route_works_end_to_end(h: &Harness) {
+    let api = serve(h).await;
+    let created = api
+        .call(
+            Method::POST,
+            "/api/tasks",
+            "alice",
+            Some(json!({"title": "Team meeting", "priority": "high", "tags": ["work"], "due": "2026-03-30T10:00",
+                        "timezone": "Europe/Berlin", "recurrence": "FREQ=WEEKLY;BYDAY=MO", "reminder": {"minutes_before": 15}})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let id = created.body["id"].as_i64().unwrap();
+    assert_eq!(created.header("location"), format!("/api/tasks/{id}"));
+    assert_eq!(created.header("etag"), "\"1\"");
+    assert_eq!(created.body["recurrence"], "FREQ=WEEKLY;BYDAY=MO");
+    assert_eq!(created.body["series_id"], id);
+
+    let fetched = api
+        .call(Method::GET, &format!("/api/tasks/{id}"), "alice", None)
+        .await;
+    assert_eq!(
+        (fetched.status, &fetched.body),
+        (StatusCode::OK, &created.body)
+    );
+
+    let listed = api
+        .call(
+            Method::GET,
+            "/api/tasks?priority=high&tag=work&status=open&sort=due&limit=5",
+            "alice",
+            None,
+        )
+        .await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(listed.body["tasks"][0]["id"], id);
+    assert_eq!(listed.body["next_cursor"], Value::Null);
+    let searched = api
+        .call(Method::GET, "/api/tasks?q=meeting", "alice", None)
+        .await;
+    assert_eq!(searched.body["tasks"].as_array().unwrap().len(), 1);
+
+    let patched = api
+        .call(
+            Method::PATCH,
+            &format!("/api/tasks/{id}"),
+            "alice",
+            Some(json!({"title": "Weekly sync", "reminder": null})),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK);
+    assert_eq!(
+        (
+            patched.body["title"].as_str(),
+            patched.body["reminder"].is_null()
+        ),
+        (Some("Weekly sync"), true)
+    );
+
+    let snoozed = api
+        .call(
+            Method::POST,
+            &format!("/api/tasks/{id}/snooze"),
+            "alice",
+            Some(json!({"minutes": 30})),
+        )
+        .await;
+    assert_eq!(snoozed.status, StatusCode::OK);
+    assert!(snoozed.body["snoozed_until"].is_string());
+
+    let done = api
+        .call(
+            Method::POST,
+            &format!("/api/tasks/{id}/complete"),
+            "alice",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (done.status, done.body["completed"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    let open = api
+        .call(
+            Method::POST,
+            &format!("/api/tasks/{id}/reopen"),
+            "alice",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (open.status, open.body["completed"].as_bool()),
+        (StatusCode::OK, Some(false))
+    );
+
+    let history = api
+        .call(
+            Method::GET,
+            &format!("/api/tasks/{id}/history?limit=2"),
+            "alice",
+            None,
+        )
+        .await;
+    assert_eq!(history.status, StatusCode::OK);
+    let entries = history.body["entries"].as_array().unwrap();
+    assert_eq!(
+        (
+            entries[0]["event_type"].as_str(),
+            entries[1]["event_type"].as_str()
+        ),
+        (Some("reopened"), Some("completed"))
+    );
+    assert_eq!(entries[0]["actor"], "alice");
+    let before = history.body["next_before"].as_i64().unwrap();
+    let older = api
+        .call(
+            Method::GET,
+            &format!("/api/tasks/{id}/history?before={before}"),
+            "alice",
+            None,
+        )
+        .await;
+    assert_eq!(
+        older.body["entries"].as_array().unwrap().last().unwrap()["event_type"],
+        "created"
+    );
+
+    let tags = api.call(Method::GET, "/api/tags", "alice", None).await;
+    assert_eq!(tags.body, json!([{"tag": "work", "count": 1}]));
+
+    let deleted = api
+        .call(Method::DELETE, &format!("/api/tasks/{id}"), "alice", None)
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let gone = api
+        .call(Method::GET, &format!("/api/tasks/{id}"), "alice", None)
+        .await;
+    assert_eq!(
+        (gone.status, gone.body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+}
+
+async fn conditional_requests_use_the_version_as_etag(h: &Harness) {
+    let api = serve(h).await;
+    let created = api
+        .call(
+            Method::POST,
+            "/api/tasks",
+            "alice",
+            Some(json!({"title": "v1"})),
+        )
+        .await;
+    let path = format!("/api/tasks/{}", created.body["id"]);
+    let body = json!({"title": "v2"}).to_string();
+    let ok = api
+        .send(
+            Method::PATCH,
+            &path,
+            Some("alice"),
+            Some(&body),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!((ok.status, ok.header("etag")), (StatusCode::OK, "\"2\""));
+    let stale = api
+        .send(
+            Method::PATCH,
+            &path,
+            Some("alice"),
+            Some(&body),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(
+        (
+            stale.body["code"].as_str(),
+            stale.body["current_version"].as_i64()
+        ),
+        (Some("version_conflict"), Some(2))
+    );
+    let weak = api
+        .send(
+            Method::POST,
+            &format!("{path}/complete"),
+            Some("alice"),
+            None,
+            &[("if-match", "W/\"2\"")],
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::OK);
+    let stale_delete = api
+        .send(
+            Method::DELETE,
+            &path,
+            Some("alice"),
+            None,
+            &[("if-match", "\"2\"")],
+        )
+        .await;
+    assert_eq!(stale_delete.status, StatusCode::PRECONDITION_FAILED);
+    let any = api
+        .send(
+            Method::DELETE,
+            &path,
+            Some("alice"),
+            None,
+            &[("if-match", "*")],
+        )
+        .await;
+    assert_eq!(any.status, StatusCode::NO_CONTENT);
+}
+
+async fn an_idempotency_key_replays_the_first_response(h: &Harness) {
+    let api = serve(h).await;
+    let body = json!({"title": "pay rent"}).to_string();
+    let key = [("idempotency-key", "rent-2026-03")];
+    let first = api
+        .send(Method::POST, "/api/tasks", Some("alice"), Some(&body), &key)
+        .await;
+    let again = api
+        .send(Method::POST, "/api/tasks", Some("alice"), Some(&body), &key)
+        .await;
+    assert_eq!(
+        (first.status, again.status),
+        (StatusCode::CREATED, StatusCode::CREATED)
+    );
+    assert_eq!(first.body, again.body);
+    let other = json!({"title": "pay rent twice"}).to_string();
+    let reused = api
+        .send(
+            Method::POST,
+            "/api/tasks",
+            Some("alice"),
+            Some(&other),
+            &key,
+        )
+        .await;
+    assert_eq!(
+        (reused.status, reused.body["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("idempotency_key_reused")
+        )
+    );
+    let listed = api.call(Method::GET, "/api/tasks", "alice", None).await;
+    assert_eq!(listed.body["tasks"].as_array().unwrap().len(), 1);
+}
+
+async fn another_user_never_sees_changes_or_learns_of_a_task(h: &Harness) {
+    let api = serve(h).await;
+    let mine = api
+        .call(
+            Method::POST,
+            "/api/tasks",
+            "alice",
+            Some(json!({"title": "secret plan", "tags": ["private"]})),
+        )
+        .await;
+    let id = mine.body["id"].as_i64().unwrap();
+    let missing_id = id + 1000;
+    for (method, suffix, body) in [
+        (Method::GET, "", None),
+        (Method::PATCH, "", Some(json!({"title": "hijacked"}))),
+        (Method::DELETE, "", None),
+        (Method::POST, "/complete", None),
+        (Method::POST, "/reopen", None),
+        (Method::POST, "/snooze", Some(json!({"minutes": 5}))),
+        (Method::GET, "/history", None),
+    ] {
+        let theirs = api
+            .call(
+                method.clone(),
+                &format!("/api/tasks/{id}{suffix}"),
+                "mallory",
+                body.clone(),
+            )
+            .await;
+        let nobodys = api
+            .call(
+                method.clone(),
+                &format!("/api/tasks/{missing_id}{suffix}"),
+                "mallory",
+                body,
+            )
+            .await;
+        assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{method} {suffix}");
+        // Exactly like a task that does not exist: nothing to learn.
+        assert_eq!(theirs.body, nobodys.body, "{method} {suffix}");
+    }
+    let list = api
+        .call(Method::GET, "/api/tasks?q=secret", "mallory", None)
+        .await;
+    assert_eq!(list.body["tasks"], json!([]));
+    assert_eq!(
+        api.call(Method::GET, "/api/tags", "mallory", None)
+            .await
+            .body,
+        json!([])
+    );
+    let still = api
+        .call(Method::GET, &format!("/api/tasks/{id}"), "alice", None)
+        .await;
+    assert_eq!(still.body, mine.body);
+}
+
+async fn bad_requests_get_the_right_status_and_code(h: &Harness) {
+    let api = serve(h).await;
+    let task = api
+        .call(
+            Method::POST,
+            "/api/tasks",
+            "alice",
+            Some(json!({"title": "target"})),
+        )
+        .await;
+    let t = format!("/api/tasks/{}", task.body["id"]);
+    let big = format!(
+        r#"{{"title": "x", "description": "{}"}}"#,
+        "d".repeat(70_000)
+    );
+    let many_tags =
+        json!({"title": "x", "tags": (0..11).map(|i| format!("t{i}")).collect::<Vec<_>>()})
+            .to_string();
+    let long_title = format!(r#"{{"title": "{}"}}"#, "x".repeat(201));
+    let bearer = format!("Bearer {}", token("alice"));
+    let (c, u) = (Some("alice"), None::<&str>);
+    let post = Method::POST;
+    let get = Method::GET;
+    let patch = Method::PATCH;
+    #[rustfmt::skip]
+    let cases: Vec<(Method, String, Option<&str>, Option<&str>, Vec<(&str, &str)>, u16, &str)> = vec![
+        (get.clone(), "/api/tasks".into(), u, None, vec![], 401, "unauthorized"),
+        (get.clone(), "/api/tasks".into(), None, None, vec![("authorization", "Bearer nope")], 401, "unauthorized"),
+        (get.clone(), "/api/tasks".into(), None, None, vec![("authorization", "Basic YWxpY2U6cHc=")], 401, "unauthorized"),
+        (post.clone(), "/api/tasks".into(), c, Some("{"), vec![], 400, "malformed_json"),
+        (post.clone(), "/api/tasks".into(), c, Some(r#"{"title": "x",}"#), vec![], 400, "malformed_json"),
+        (post.clone(), "/api/tasks".into(), c, Some("[]"), vec![], 422, "invalid_body"),
+        (post.clone(), "/api/tasks".into(), c, Some("{}"), vec![], 422, "invalid_body"),
+        (post.clone(), "/api/tasks".into(), c, Some(r#"{"title": 5}"#), vec![], 422, "invalid_body"),
+        (post.clone(), "/api/tasks".into(), c, Some(r#"{"title": "x", "colour": "red"}"#), vec![], 422, "invalid_body"),
+        (post.clone(), "/api/tasks".into(), c, Some(r#"{"title": "x", "priority": "urgent"}"#), vec![], 422, "invalid_body"),
+        (post.clone(), "/api/tasks".into(), c, Some(r#"{"title": "x", "tags": "work"}"#), vec![], 422, "invalid_body"),
+        (post.clone(), "/api/tasks".into(), c, Some(r#"{"title": "x", "reminder": {"minutes_before": -1}}"#), vec![], 422, "invalid_body"),
+        (post.clone(), "/api/tasks".into(), c, Some(r#"{"title": "   "}"#), vec![], 422, "validation_failed"),
+        (post.clone(), "/api/tasks".into(), c, Some(&long_title), vec![], 422, "validation_failed"),
+        (post.clone(), "/api/tasks".into(), c, Some(r#"{"title": "x", "due": "tomorrow"}"#), vec![], 422, "validation_failed"),
+        (post.clone(), "/api/tasks".into(), c, Some(r#"{"title": "x", "due": "2026-02-30"}"#), vec![], 422, "validation_failed"),
+        (post.clone(), "/api/tasks".into(), c, Some(r#"{"title": "x", "due": "2026-03-01", "timezone": "Mars/Base"}"#), vec![], 422, "validation_failed"),
+        (post.clone(), "/api/tasks".into(), c, Some(r#"{"title": "x", "due": "2026-03-01", "recurrence": "FREQ=HOURLY"}"#), vec![], 422, "validation_failed"),
+        (post.clone(), "/api/tasks".into(), c, Some(r#"{"title": "x", "due": "2026-03-01", "recurrence": "FREQ=DAILY;COUNT=0"}"#), vec![], 422, "validation_failed"),
+        (post.clone(), "/api/tasks".into(), c, Some(r#"{"title": "x", "recurrence": "FREQ=DAILY"}"#), vec![], 422, "validation_failed"),
+        (post.clone(), "/api/tasks".into(), c, Some(r#"{"title": "x", "reminder": {"minutes_before": 10}}"#), vec![], 422, "validation_failed"),
+        (post.clone(), "/api/tasks".into(), c, Some(&many_tags), vec![], 422, "validation_failed"),
+        (post.clone(), "/api/tasks".into(), c, Some(r#"{"title": "x", "description": "nul\u0000"}"#), vec![], 422, "validation_failed"),
+        (post.clone(), "/api/tasks".into(), c, Some(r#"{"title": "x"}"#), vec![("idempotency-key", "has space")], 422, "validation_failed"),
+        (post.clone(), "/api/tasks".into(), c, Some(&big), vec![], 413, "payload_too_large"),
+        (post.clone(), "/api/tasks".into(), None, None, vec![("authorization", &bearer), ("content-type", "text/plain")], 415, "unsupported_media_type"),
+        (get.clone(), "/api/tasks?sort=random".into(), c, None, vec![], 422, "validation_failed"),
+        (get.clone(), "/api/tasks?limit=0".into(), c, None, vec![], 422, "validation_failed"),
+        (get.clone(), "/api/tasks?limit=many".into(), c, None, vec![], 400, "invalid_query"),
+        (get.clone(), "/api/tasks?status=maybe".into(), c, None, vec![], 400, "invalid_query"),
+        (get.clone(), "/api/tasks?overdue=perhaps".into(), c, None, vec![], 400, "invalid_query"),
+        (get.clone(), "/api/tasks?colour=red".into(), c, None, vec![], 400, "invalid_query"),
+        (get.clone(), "/api/tasks?cursor=garbage".into(), c, None, vec![], 422, "validation_failed"),
+        (get.clone(), "/api/tasks?due_before=soon".into(), c, None, vec![], 422, "validation_failed"),
+        (get.clone(), "/api/tasks/abc".into(), c, None, vec![], 404, "not_found"),
+        (get.clone(), "/api/tasks/-4".into(), c, None, vec![], 404, "not_found"),
+        (get.clone(), "/api/tasks/99999999999999999999".into(), c, None, vec![], 404, "not_found"),
+        (get.clone(), "/api/tasks/999999".into(), c, None, vec![], 404, "not_found"),
+        (get.clone(), "/api/nothing-here".into(), c, None, vec![], 404, "not_found"),
+        (Method::PUT, t.clone(), c, Some("{}"), vec![], 405, "method_not_allowed"),
+        (patch.clone(), t.clone(), c, Some(r#"{"due": "31/12/2026"}"#), vec![], 422, "validation_failed"),
+        (patch.clone(), t.clone(), c, Some(r#"{"id": 7}"#), vec![], 422, "invalid_body"),
+        (patch.clone(), t.clone(), c, Some(r#"{"title": "y"}"#), vec![("if-match", "version-one")], 400, "invalid_if_match"),
+        (patch.clone(), t.clone(), c, Some(r#"{"title": "y"}"#), vec![("if-match", "\"41\"")], 412, "version_conflict"),
+        (post.clone(), format!("{t}/snooze"), c, Some("{}"), vec![], 422, "validation_failed"),
+        (post.clone(), format!("{t}/snooze"), c, Some(r#"{"minutes": 0}"#), vec![], 422, "validation_failed"),
+        (post.clone(), format!("{t}/snooze"), c, Some(r#"{"until": "yesterday"}"#), vec![], 422, "invalid_body"),
+        (get.clone(), format!("{t}/history?limit=0"), c, None, vec![], 422, "validation_failed"),
+        (get.clone(), format!("{t}/history?before=x"), c, None, vec![], 400, "invalid_query"),
+    ];
+    assert!(cases.len() >= 40);
+    for (method, path, user, body, headers, status, code) in cases {
+        let reply = api.send(method.clone(), &path, user, body, &headers).await;
+        let what = format!("{method} {path} {:?}", body.map(|b| &b[..b.len().min(60)]));
+        assert_eq!(reply.status.as_u16(), status, "{what}: {:?}", reply.body);
+        assert_eq!(reply.body["code"], code, "{what}: {:?}", reply.body);
+        assert_eq!(
+            reply.header("content-type"),
+            "application/problem+json",
+            "{what}"
+        );
+        assert!(reply.body["detail"].is_string(), "{what}");
+        if code == "validation_failed" {
+            assert!(reply.body["field"].is_string(), "{what}: {:?}", reply.body);
+        }
+    }
+    let unchanged = api.call(Method::GET, &t, "alice", None).await;
+    assert_eq!(unchanged.body["version"], 1);
+}
