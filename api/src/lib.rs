@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod extract;
+pub mod notifications;
 pub mod problem;
 pub mod tasks;
 
@@ -38,6 +39,7 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/api/me", get(me))
         .merge(tasks::routes())
+        .merge(notifications::routes())
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))

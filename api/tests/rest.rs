@@ -100,7 +100,145 @@ on_both_databases!(
     an_idempotency_key_replays_the_first_response,
     another_user_never_sees_changes_or_learns_of_a_task,
     bad_requests_get_the_right_status_and_code,
+    notifications_are_listed_read_and_counted_per_user,
 );
+
+async fn notifications_are_listed_read_and_counted_per_user(h: &Harness) {
+    use taskflow_core::NotificationKind;
+    let api = serve(h).await;
+    for i in 0..5 {
+        let event = uuid::Uuid::new_v4();
+        let kind = if i % 2 == 0 {
+            NotificationKind::Reminder
+        } else {
+            NotificationKind::Overdue
+        };
+        let made = h
+            .svc
+            .record_notification("test", event, "alice", i, kind, &format!("note {i}"))
+            .await
+            .unwrap();
+        assert!(made.is_some());
+        // The same delivery again records nothing.
+        assert!(
+            h.svc
+                .record_notification("test", event, "alice", i, kind, "again")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+    h.svc
+        .record_notification(
+            "test",
+            uuid::Uuid::new_v4(),
+            "bob",
+            1,
+            NotificationKind::Reminder,
+            "bob's",
+        )
+        .await
+        .unwrap();
+
+    let count = api
+        .call(
+            Method::GET,
+            "/api/notifications/unread-count",
+            "alice",
+            None,
+        )
+        .await;
+    assert_eq!(count.body, json!({"unread": 5}));
+    let page = api
+        .call(Method::GET, "/api/notifications?limit=3", "alice", None)
+        .await;
+    let texts: Vec<&str> = page.body["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["note 4", "note 3", "note 2"]);
+    let cursor = page.body["next_cursor"].as_str().unwrap();
+    let rest = api
+        .call(
+            Method::GET,
+            &format!("/api/notifications?cursor={cursor}"),
+            "alice",
+            None,
+        )
+        .await;
+    assert_eq!(rest.body["notifications"].as_array().unwrap().len(), 2);
+    assert_eq!(rest.body["next_cursor"], Value::Null);
+
+    let newest = page.body["notifications"][0]["id"].as_i64().unwrap();
+    // Bob can neither read Alice's notification nor tell it exists.
+    let theirs = api
+        .call(
+            Method::POST,
+            &format!("/api/notifications/{newest}/read"),
+            "bob",
+            None,
+        )
+        .await;
+    let nobodys = api
+        .call(
+            Method::POST,
+            "/api/notifications/99999999/read",
+            "bob",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (theirs.status, &theirs.body),
+        (StatusCode::NOT_FOUND, &nobodys.body)
+    );
+    let read = api
+        .call(
+            Method::POST,
+            &format!("/api/notifications/{newest}/read"),
+            "alice",
+            None,
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::NO_CONTENT);
+    let unread = api
+        .call(Method::GET, "/api/notifications?unread=true", "alice", None)
+        .await;
+    assert_eq!(unread.body["notifications"].as_array().unwrap().len(), 4);
+    let all = api
+        .call(Method::POST, "/api/notifications/read-all", "alice", None)
+        .await;
+    assert_eq!(all.body, json!({"marked": 4}));
+    assert_eq!(
+        api.call(
+            Method::GET,
+            "/api/notifications/unread-count",
+            "alice",
+            None
+        )
+        .await
+        .body,
+        json!({"unread": 0})
+    );
+    assert_eq!(
+        api.call(Method::GET, "/api/notifications/unread-count", "bob", None)
+            .await
+            .body,
+        json!({"unread": 1})
+    );
+    let bobs = api
+        .call(Method::GET, "/api/notifications", "bob", None)
+        .await;
+    assert_eq!(bobs.body["notifications"].as_array().unwrap().len(), 1);
+    let bad = api
+        .call(Method::GET, "/api/notifications?cursor=x", "alice", None)
+        .await;
+    assert_eq!(
+        (bad.status, bad.body["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"))
+    );
+}
 
 async fn every_task_route_works_end_to_end(h: &Harness) {
     let api = serve(h).await;

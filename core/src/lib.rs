@@ -6,6 +6,7 @@
 
 pub mod due;
 pub mod error;
+pub mod notification;
 pub mod ops;
 pub mod recurrence;
 pub mod reminder;
@@ -13,6 +14,9 @@ pub mod task;
 
 pub use due::{Due, Zone};
 pub use error::Invalid;
+pub use notification::{
+    Notification, NotificationKind, NotificationPage, NotificationQuery, UnreadCount,
+};
 pub use ops::{
     CreateTask, HistoryQuery, ListQuery, SnoozeTask, SortKey, StatusFilter, TagCount, TaskFilter,
     TaskPage, UpdateTask,

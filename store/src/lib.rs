@@ -10,6 +10,7 @@ mod clock;
 mod cursor;
 mod database;
 mod error;
+mod notifications;
 mod outbox;
 mod postgres;
 mod record;

@@ -184,3 +184,14 @@ pub struct Derived {
     pub reminder_at: Option<DateTime<Utc>>,
     pub remind_at: Option<DateTime<Utc>>,
 }
+
+/// One `notifications` row.
+#[derive(Debug, sqlx::FromRow)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub task_id: Option<i64>,
+    pub kind: String,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}

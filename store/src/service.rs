@@ -88,6 +88,11 @@ impl TaskService {
         Self { db, clock }
     }
 
+    /// The current time of the service's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     /// The database behind the service.
     pub fn database(&self) -> &Database {
         &self.db
@@ -398,7 +403,7 @@ fn anchor_after(old: &Stored, fields: &TaskFields) -> Option<Due> {
     if same_series { old.anchor } else { Some(due) }
 }
 
-fn check_user(user: &str) -> Result<(), Invalid> {
+pub(crate) fn check_user(user: &str) -> Result<(), Invalid> {
     if user.is_empty() || user.len() > MAX_ID_LEN || user.chars().any(char::is_control) {
         return Err(Invalid::new(
             "user",

@@ -12,7 +12,7 @@ use taskflow_events::{Source, TaskEventBody, TaskEventType};
 use uuid::Uuid;
 
 use crate::cursor::{Cursor, SortValue, undated};
-use crate::record::{Stored, TASK_COLUMNS, TaskRow};
+use crate::record::{NotificationRow, Stored, TASK_COLUMNS, TaskRow};
 use crate::outbox::OutboxRow;
 use crate::service::{Change, HistoryRow, IdempotentCreate};
 use crate::{Error, Result};
@@ -548,4 +548,97 @@ pub async fn next_occurrence(
     append_event(&mut tx, user, Source::Worker, TaskEventType::Created, None, Some(&view), now).await?;
     tx.commit().await?;
     Ok(Some(view))
+}
+
+const NOTIFICATION_COLUMNS: &str = "id, task_id, kind, text, created_at, read_at";
+
+/// The user's notifications, newest first, below `before` (an id).
+pub async fn notifications(
+    pools: &Pools,
+    user: &str,
+    unread_only: bool,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<NotificationRow>> {
+    let mut q = QueryBuilder::<Db>::new(format!("SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = "));
+    q.push_bind(user);
+    if unread_only {
+        q.push(" AND read_at IS NULL");
+    }
+    if let Some(before) = before {
+        q.push(" AND id < ").push_bind(before);
+    }
+    q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(limit));
+    Ok(q.build_query_as().fetch_all(&pools.read).await?)
+}
+
+/// Marks one notification read (keeping the first read time); false if the
+/// user has no such notification.
+pub async fn mark_read(pools: &Pools, user: &str, id: i64, now: DateTime<Utc>) -> Result<bool> {
+    let done = sqlx::query("UPDATE notifications SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND user_id = $3")
+        .bind(now)
+        .bind(id)
+        .bind(user)
+        .execute(&pools.write)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks every unread notification of the user read; returns how many.
+pub async fn mark_all_read(pools: &Pools, user: &str, now: DateTime<Utc>) -> Result<u64> {
+    let done = sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
+        .bind(now)
+        .bind(user)
+        .execute(&pools.write)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// How many of the user's notifications are unread.
+pub async fn unread_count(pools: &Pools, user: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+        .bind(user)
+        .fetch_one(&pools.read)
+        .await?)
+}
+
+/// Records a notification for `consumer`'s delivery of event `event_id`,
+/// once: a repeat delivery returns None.
+#[allow(clippy::too_many_arguments)] // one flat call per delivery
+pub async fn record_notification(
+    pools: &Pools,
+    consumer: &str,
+    event_id: Uuid,
+    user: &str,
+    task_id: i64,
+    kind: &str,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<NotificationRow>> {
+    let mut tx = begin(pools, user).await?;
+    let first = sqlx::query(
+        "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ($1, $2, $3) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(consumer)
+    .bind(event_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if first.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let row: NotificationRow = sqlx::query_as(&format!(
+        "INSERT INTO notifications (user_id, task_id, kind, text, created_at) VALUES ($1, $2, $3, $4, $5) \
+         RETURNING {NOTIFICATION_COLUMNS}"
+    ))
+    .bind(user)
+    .bind(task_id)
+    .bind(kind)
+    .bind(text)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(row))
 }

@@ -1,0 +1,55 @@
+//! `/api/notifications`: list, mark read, mark all read, unread count.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+use taskflow_core::NotificationQuery;
+
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::extract::ApiQuery;
+use crate::problem::Problem;
+
+/// The notification routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/notifications", get(list))
+        .route("/api/notifications/unread-count", get(unread_count))
+        .route("/api/notifications/read-all", post(read_all))
+        .route("/api/notifications/{id}/read", post(read))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(query): ApiQuery<NotificationQuery>,
+) -> Result<Response, Problem> {
+    Ok(Json(state.tasks.notifications(&user.0, &query).await?).into_response())
+}
+
+async fn unread_count(State(state): State<AppState>, user: AuthUser) -> Result<Response, Problem> {
+    Ok(Json(state.tasks.unread_count(&user.0).await?).into_response())
+}
+
+async fn read_all(State(state): State<AppState>, user: AuthUser) -> Result<Response, Problem> {
+    let marked = state.tasks.mark_all_notifications_read(&user.0).await?;
+    Ok(Json(json!({"marked": marked})).into_response())
+}
+
+async fn read(
+    State(state): State<AppState>,
+    user: AuthUser,
+    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+) -> Result<Response, Problem> {
+    let Ok(Path(id)) = id else {
+        return Err(Problem::not_found("no such notification"));
+    };
+    match state.tasks.mark_notification_read(&user.0, id).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Err(taskflow_store::Error::NotFound) => Err(Problem::not_found("no such notification")),
+        Err(err) => Err(err.into()),
+    }
+}
