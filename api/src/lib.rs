@@ -4,17 +4,23 @@
 pub mod auth;
 pub mod extract;
 pub mod notifications;
+pub mod openapi;
 pub mod problem;
 pub mod tasks;
+pub mod telemetry;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use taskflow_store::TaskService;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 
 use crate::auth::{AuthUser, Verifier};
 use crate::problem::Problem;
@@ -34,16 +40,52 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
 /// The router of the HTTP API.
 pub fn app(state: AppState) -> Router {
+    telemetry::prometheus();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/api/me", get(me))
+        .route(
+            "/api/openapi.json",
+            get(|| async { Json(openapi::document().clone()) }),
+        )
         .merge(tasks::routes())
         .merge(notifications::routes())
+        .route("/metrics", get(metrics_text))
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
+        .route_layer(axum::middleware::from_fn(telemetry::track))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+                }))
+                .layer(PropagateRequestIdLayer::x_request_id()),
+        )
         .with_state(state)
+}
+
+/// Prometheus text: request metrics, events published, relay lag.
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    let Some(handle) = telemetry::prometheus() else {
+        return Problem::unavailable("metrics are not recorded in this process").into_response();
+    };
+    if let Ok(lag) = state.tasks.database().relay_lag().await {
+        metrics::gauge!("taskflow_relay_unpublished_events").set(lag.unpublished as f64);
+        metrics::gauge!("taskflow_relay_oldest_unpublished_age_seconds")
+            .set(lag.age_seconds(chrono::Utc::now()));
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        handle.render(),
+    )
+        .into_response()
 }
 
 async fn unknown_route() -> Problem {

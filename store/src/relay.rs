@@ -249,6 +249,8 @@ async fn publish_chain(
                 if publisher.publish(&pair[topic], stop).await.is_err() {
                     return (sent, true);
                 }
+                metrics::counter!("taskflow_events_published_total", "topic" => pair[topic].topic)
+                    .increment(1);
             }
             (messages.len(), false)
         }

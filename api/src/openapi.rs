@@ -1,0 +1,412 @@
+//! The OpenAPI 3.1 document of the REST API, generated from the code: every
+//! operation is listed once below with the Rust types of its query, body and
+//! response, whose JSON Schemas come from the same `schemars` derives the MCP
+//! tools use. A test checks that every listed operation is routed.
+
+use std::sync::OnceLock;
+
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, Schema};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use taskflow_core::{
+    CreateTask, HistoryQuery, ListQuery, NotificationPage, NotificationQuery, SnoozeTask, TagCount,
+    Task, TaskPage, UnreadCount, UpdateTask,
+};
+use taskflow_events::HistoryPage;
+
+/// The document, built once.
+pub fn document() -> &'static Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get_or_init(build)
+}
+
+/// The body of every error response (RFC 9457 problem details).
+#[derive(Debug, Serialize, JsonSchema)]
+#[allow(dead_code)] // documents the shape `Problem` renders
+struct ProblemDetails {
+    /// A URI naming the problem type.
+    #[serde(rename = "type")]
+    kind: String,
+    title: String,
+    status: u16,
+    /// Stable snake_case code to branch on, such as `validation_failed`.
+    code: String,
+    detail: String,
+    /// The input field at fault (validation errors).
+    field: Option<String>,
+    /// The task's current version (version conflicts).
+    current_version: Option<i64>,
+}
+
+/// `{"marked": N}`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[allow(dead_code)] // documents the read-all response
+struct Marked {
+    marked: u64,
+}
+
+/// `{"user": "…"}`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[allow(dead_code)] // documents the /api/me response
+struct Me {
+    user: String,
+}
+
+/// One operation: method, path, what it takes and returns.
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    id: &'static str,
+    summary: &'static str,
+    query: Option<Schema>,
+    body: Option<Schema>,
+    status: u16,
+    response: Option<Schema>,
+    /// Sends ETag; accepts If-Match.
+    conditional: bool,
+    errors: &'static [u16],
+}
+
+/// Every documented operation, `(method, path)`, for the routing test.
+pub fn operations() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(paths) = document()["paths"].as_object() {
+        for (path, item) in paths {
+            for method in item
+                .as_object()
+                .map(|m| m.keys().cloned().collect::<Vec<_>>())
+                .unwrap_or_default()
+            {
+                out.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+fn build() -> Value {
+    let mut generator = SchemaSettings::draft2020_12()
+        .with(|s| s.definitions_path = "/components/schemas".into())
+        .for_deserialize()
+        .into_generator();
+    let g = &mut generator;
+    let id_errors: &[u16] = &[401, 404];
+    let write_errors: &[u16] = &[400, 401, 404, 412, 413, 415, 422];
+    let ops = vec![
+        op(
+            "post",
+            "/api/tasks",
+            "createTask",
+            "Create a task (Idempotency-Key honoured)",
+            None,
+            Some(g.subschema_for::<CreateTask>()),
+            201,
+            Some(g.subschema_for::<Task>()),
+            false,
+            &[400, 401, 413, 415, 422],
+        ),
+        op(
+            "get",
+            "/api/tasks",
+            "listTasks",
+            "Search, filter, sort and page through tasks",
+            Some(query::<ListQuery>()),
+            None,
+            200,
+            Some(g.subschema_for::<TaskPage>()),
+            false,
+            &[400, 401, 422],
+        ),
+        op(
+            "get",
+            "/api/tasks/{id}",
+            "getTask",
+            "One task",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<Task>()),
+            false,
+            id_errors,
+        ),
+        op(
+            "patch",
+            "/api/tasks/{id}",
+            "updateTask",
+            "Change some fields (null clears)",
+            None,
+            Some(g.subschema_for::<UpdateTask>()),
+            200,
+            Some(g.subschema_for::<Task>()),
+            true,
+            write_errors,
+        ),
+        op(
+            "delete",
+            "/api/tasks/{id}",
+            "deleteTask",
+            "Delete a task",
+            None,
+            None,
+            204,
+            None,
+            true,
+            &[400, 401, 404, 412],
+        ),
+        op(
+            "post",
+            "/api/tasks/{id}/complete",
+            "completeTask",
+            "Mark a task done",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<Task>()),
+            true,
+            &[400, 401, 404, 412],
+        ),
+        op(
+            "post",
+            "/api/tasks/{id}/reopen",
+            "reopenTask",
+            "Mark a task open again",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<Task>()),
+            true,
+            &[400, 401, 404, 412],
+        ),
+        op(
+            "post",
+            "/api/tasks/{id}/snooze",
+            "snoozeTask",
+            "Hold a task's reminders",
+            None,
+            Some(g.subschema_for::<SnoozeTask>()),
+            200,
+            Some(g.subschema_for::<Task>()),
+            false,
+            write_errors,
+        ),
+        op(
+            "get",
+            "/api/tasks/{id}/history",
+            "taskHistory",
+            "A task's changes, newest first",
+            Some(query::<HistoryQuery>()),
+            None,
+            200,
+            Some(g.subschema_for::<HistoryPage>()),
+            false,
+            &[400, 401, 404, 422],
+        ),
+        op(
+            "get",
+            "/api/tags",
+            "listTags",
+            "Tags with task counts",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<Vec<TagCount>>()),
+            false,
+            &[401],
+        ),
+        op(
+            "get",
+            "/api/notifications",
+            "listNotifications",
+            "Notifications, newest first",
+            Some(query::<NotificationQuery>()),
+            None,
+            200,
+            Some(g.subschema_for::<NotificationPage>()),
+            false,
+            &[400, 401, 422],
+        ),
+        op(
+            "get",
+            "/api/notifications/unread-count",
+            "unreadCount",
+            "How many notifications are unread",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<UnreadCount>()),
+            false,
+            &[401],
+        ),
+        op(
+            "post",
+            "/api/notifications/read-all",
+            "readAllNotifications",
+            "Mark every notification read",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<Marked>()),
+            false,
+            &[401],
+        ),
+        op(
+            "post",
+            "/api/notifications/{id}/read",
+            "readNotification",
+            "Mark one notification read",
+            None,
+            None,
+            204,
+            None,
+            false,
+            id_errors,
+        ),
+        op(
+            "get",
+            "/api/me",
+            "me",
+            "Who the bearer token belongs to",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<Me>()),
+            false,
+            &[401],
+        ),
+    ];
+    let problem = g.subschema_for::<ProblemDetails>();
+    let mut paths = Map::new();
+    for op in ops {
+        let operation = operation(&op, &problem);
+        if let Value::Object(item) = paths.entry(op.path).or_insert_with(|| json!({})) {
+            item.insert(op.method.to_owned(), operation);
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Taskflow API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Tasks, notifications and history for one user per bearer token. Errors are RFC 9457 problem details with a stable `code`.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "schemas": generator.take_definitions(true),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    })
+}
+
+#[allow(clippy::too_many_arguments)] // a table row
+fn op(
+    method: &'static str,
+    path: &'static str,
+    id: &'static str,
+    summary: &'static str,
+    query: Option<Schema>,
+    body: Option<Schema>,
+    status: u16,
+    response: Option<Schema>,
+    conditional: bool,
+    errors: &'static [u16],
+) -> Op {
+    Op {
+        method,
+        path,
+        id,
+        summary,
+        query,
+        body,
+        status,
+        response,
+        conditional,
+        errors,
+    }
+}
+
+/// The inline schema of a query-parameter struct (its properties become
+/// parameters).
+fn query<T: JsonSchema>() -> Schema {
+    SchemaSettings::draft2020_12()
+        .for_deserialize()
+        .into_generator()
+        .into_root_schema_for::<T>()
+}
+
+fn operation(op: &Op, problem: &Schema) -> Value {
+    let mut parameters = Vec::new();
+    if op.path.contains("{id}") {
+        parameters.push(json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}}));
+    }
+    if let Some(query) = &op.query {
+        let defs = query.get("$defs").cloned();
+        if let Some(Value::Object(props)) = query.get("properties") {
+            for (name, schema) in props {
+                let mut schema = schema.clone();
+                inline_refs(&mut schema, defs.as_ref());
+                let description = schema.get("description").cloned().unwrap_or(Value::Null);
+                parameters.push(json!({"name": name, "in": "query", "required": false, "schema": schema, "description": description}));
+            }
+        }
+    }
+    if op.conditional {
+        parameters.push(json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"}, "description": "The ETag you last saw; 412 if the task changed since."}));
+    }
+    if op.id == "createTask" {
+        parameters.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 255}, "description": "Replays the first response for a repeated request."}));
+    }
+    let mut responses = Map::new();
+    let ok = match &op.response {
+        Some(schema) => {
+            json!({"description": "Success", "content": {"application/json": {"schema": schema}}})
+        }
+        None => json!({"description": "Success, no content"}),
+    };
+    responses.insert(op.status.to_string(), ok);
+    for status in op.errors.iter().chain([503].iter()) {
+        responses.insert(
+            status.to_string(),
+            json!({"description": "Problem details", "content": {"application/problem+json": {"schema": problem}}}),
+        );
+    }
+    let mut operation = json!({
+        "operationId": op.id,
+        "summary": op.summary,
+        "parameters": parameters,
+        "responses": responses,
+    });
+    if let Some(body) = &op.body {
+        operation["requestBody"] =
+            json!({"required": true, "content": {"application/json": {"schema": body}}});
+    }
+    operation
+}
+
+/// Replaces `$ref`s to a query struct's own `$defs` with the definitions.
+fn inline_refs(schema: &mut Value, defs: Option<&Value>) {
+    match schema {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get("$ref")
+                && let Some(name) = target.strip_prefix("#/$defs/")
+                && let Some(def) = defs.and_then(|d| d.get(name))
+            {
+                let mut def = def.clone();
+                inline_refs(&mut def, defs);
+                map.remove("$ref");
+                if let Value::Object(def) = def {
+                    for (k, v) in def {
+                        map.entry(k).or_insert(v);
+                    }
+                }
+            }
+            for value in map.values_mut() {
+                inline_refs(value, defs);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| inline_refs(v, defs)),
+        _ => {}
+    }
+}
