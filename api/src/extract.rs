@@ -2,7 +2,8 @@
 //! with a stable code: JSON bodies, query strings, path ids, `If-Match` and
 //! `Idempotency-Key`.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -19,35 +20,64 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(JsonRejection::JsonDataError(err)) => Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
-                "Invalid request body",
-                err.body_text(),
-            )),
-            Err(JsonRejection::JsonSyntaxError(err)) => {
-                Err(Problem::bad_request("malformed_json", err.body_text()))
-            }
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(Problem::new(
+        let json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                let v = v.trim();
+                v.eq_ignore_ascii_case("application/json") || v.ends_with("+json")
+            });
+        if !json {
+            return Err(Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "Unsupported media type",
                 "send the body as JSON with `Content-Type: application/json`",
-            )),
-            Err(JsonRejection::BytesRejection(err))
-                if err.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                Err(Problem::new(
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|err| {
+            if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Problem::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "payload_too_large",
                     "Request body too large",
                     "the request body is larger than this server accepts",
-                ))
+                )
+            } else {
+                Problem::bad_request("invalid_body", err.body_text())
             }
-            Err(err) => Err(Problem::bad_request("invalid_body", err.body_text())),
+        })?;
+        // Every body of this API is an object; serde would also read a
+        // struct from an array, which no client means.
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => {}
+            Some(_) if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() => {
+                return Err(Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_body",
+                    "Invalid request body",
+                    "the body must be a JSON object",
+                ));
+            }
+            _ => {}
         }
+        serde_json::from_slice(&bytes).map(ApiJson).map_err(|err| {
+            if err.is_data() {
+                Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_body",
+                    "Invalid request body",
+                    err.to_string(),
+                )
+            } else {
+                Problem::bad_request(
+                    "malformed_json",
+                    format!("the body is not valid JSON: {err}"),
+                )
+            }
+        })
     }
 }
 
@@ -98,7 +128,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             return Ok(IfMatch(None));
         };
         let text = value.to_str().unwrap_or_default().trim();
-        if text == "*" {
+        if text == "*" || text.is_empty() {
             return Ok(IfMatch(None));
         }
         text.trim_start_matches("W/")

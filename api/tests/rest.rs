@@ -547,6 +547,17 @@ async fn another_user_never_sees_changes_or_learns_of_a_task(h: &Harness) {
     assert_eq!(still.body, mine.body);
 }
 
+/// method, path, user, body, headers, expected status, expected code.
+type BadRequest<'a> = (
+    Method,
+    String,
+    Option<&'a str>,
+    Option<&'a str>,
+    Vec<(&'a str, &'a str)>,
+    u16,
+    &'a str,
+);
+
 async fn bad_requests_get_the_right_status_and_code(h: &Harness) {
     let api = serve(h).await;
     let task = api
@@ -572,7 +583,7 @@ async fn bad_requests_get_the_right_status_and_code(h: &Harness) {
     let get = Method::GET;
     let patch = Method::PATCH;
     #[rustfmt::skip]
-    let cases: Vec<(Method, String, Option<&str>, Option<&str>, Vec<(&str, &str)>, u16, &str)> = vec![
+    let cases: Vec<BadRequest> = vec![
         (get.clone(), "/api/tasks".into(), u, None, vec![], 401, "unauthorized"),
         (get.clone(), "/api/tasks".into(), None, None, vec![("authorization", "Bearer nope")], 401, "unauthorized"),
         (get.clone(), "/api/tasks".into(), None, None, vec![("authorization", "Basic YWxpY2U6cHc=")], 401, "unauthorized"),
@@ -615,6 +626,9 @@ async fn bad_requests_get_the_right_status_and_code(h: &Harness) {
         (Method::PUT, t.clone(), c, Some("{}"), vec![], 405, "method_not_allowed"),
         (patch.clone(), t.clone(), c, Some(r#"{"due": "31/12/2026"}"#), vec![], 422, "validation_failed"),
         (patch.clone(), t.clone(), c, Some(r#"{"id": 7}"#), vec![], 422, "invalid_body"),
+        (patch.clone(), t.clone(), c, Some("[null, null]"), vec![], 422, "invalid_body"),
+        (patch.clone(), t.clone(), c, Some("null"), vec![], 422, "invalid_body"),
+        (post.clone(), "/api/tasks".into(), c, Some(r#""a title""#), vec![], 422, "invalid_body"),
         (patch.clone(), t.clone(), c, Some(r#"{"title": "y"}"#), vec![("if-match", "version-one")], 400, "invalid_if_match"),
         (patch.clone(), t.clone(), c, Some(r#"{"title": "y"}"#), vec![("if-match", "\"41\"")], 412, "version_conflict"),
         (post.clone(), format!("{t}/snooze"), c, Some("{}"), vec![], 422, "validation_failed"),

@@ -61,6 +61,7 @@ pub struct NotificationQuery {
     pub unread: Option<bool>,
     /// Page size, 1 to 200 (default 20).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 200))]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     #[serde(default)]

@@ -23,6 +23,7 @@ pub const MAX_SNOOZE_MINUTES: u32 = 43_200;
 #[serde(deny_unknown_fields)]
 pub struct CreateTask {
     /// What to do, 1–200 characters.
+    #[schemars(length(min = 1, max = 200))]
     pub title: String,
     /// Longer notes, up to 4000 characters.
     #[serde(default)]
@@ -171,6 +172,7 @@ fn parse_zone(name: Option<&str>) -> Result<Option<Zone>, Invalid> {
 pub struct SnoozeTask {
     /// Snooze for this many minutes (1 to 43200). Give this or `until`.
     #[serde(default)]
+    #[schemars(range(min = 1, max = 43200))]
     pub minutes: Option<u32>,
     /// Snooze until this RFC 3339 instant (at most 30 days ahead).
     #[serde(default)]
@@ -277,6 +279,7 @@ pub struct ListQuery {
     pub sort: Option<String>,
     /// Page size, 1 to 200 (default 20).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 200))]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     #[serde(default)]
@@ -418,5 +421,6 @@ pub struct HistoryQuery {
     pub before: Option<i64>,
     /// Page size, 1 to 200 (default 50).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 200))]
     pub limit: Option<u32>,
 }
