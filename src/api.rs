@@ -6,7 +6,6 @@ use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context;
-use taskflow_api::auth::Verifier;
 use taskflow_api::{AppState, app};
 use taskflow_events::{DaprConfig, DaprPublisher, Subscriptions};
 use taskflow_store::TaskService;
@@ -37,7 +36,10 @@ pub async fn run(
     );
     let state = AppState {
         tasks,
-        verifier: Arc::new(Verifier::hs256(args.jwt_secret.as_bytes())),
+        verifier: Arc::new(
+            args.verify
+                .verifier(args.jwt_secret.as_deref().map(str::as_bytes))?,
+        ),
     };
     let process = Process {
         db,

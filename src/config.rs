@@ -85,6 +85,39 @@ impl AuthArgs {
     }
 }
 
+/// Which signed tokens are accepted besides the HS256 secret's.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// JWKS URL of an identity provider whose RS256, ES256 or EdDSA tokens
+    /// are accepted (keys cached, fetched again for an unknown `kid`).
+    #[arg(long, env = "TASKFLOW_JWKS_URL")]
+    pub jwks_url: Option<String>,
+    /// Required `iss` claim, if set.
+    #[arg(long, env = "TASKFLOW_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// Required `aud` claim, if set.
+    #[arg(long, env = "TASKFLOW_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+}
+
+impl VerifyArgs {
+    /// The verifier for an optional HS256 secret plus these settings.
+    pub fn verifier(&self, secret: Option<&[u8]>) -> anyhow::Result<taskflow_api::auth::Verifier> {
+        use taskflow_api::auth::Verifier;
+        let verifier = match (secret, &self.jwks_url) {
+            (Some(secret), Some(url)) => Verifier::hs256(secret).with_jwks(url),
+            (Some(secret), None) => Verifier::hs256(secret),
+            (None, Some(url)) => Verifier::jwks_only(url),
+            (None, None) => anyhow::bail!(
+                "set TASKFLOW_JWT_SECRET or TASKFLOW_JWKS_URL: no token could be verified"
+            ),
+        };
+        Ok(verifier
+            .with_issuer(self.jwt_issuer.clone())
+            .with_audience(self.jwt_audience.clone()))
+    }
+}
+
 /// `taskflow serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -92,6 +125,8 @@ pub struct ServeArgs {
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub auth: AuthArgs,
+    #[command(flatten)]
+    pub verify: VerifyArgs,
     /// Address and port to listen on (port 0 picks a free one).
     #[arg(long, env = "TASKFLOW_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -122,15 +157,22 @@ pub struct DaprArgs {
     pub app_api_token: Option<String>,
 }
 
-/// `taskflow api`.
-#[derive(Debug, Clone, Args)]
+/// `taskflow api` (and the `taskflow-api` binary).
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "taskflow-api",
+    version,
+    about = "Taskflow's API service, beside a Dapr sidecar"
+)]
 pub struct ApiArgs {
     /// Database URL (`postgres://…`).
     #[arg(long, env = "TASKFLOW_DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
-    /// Shared HS256 secret for bearer tokens.
+    /// Shared HS256 secret for bearer tokens (or use --jwks-url).
     #[arg(long, env = "TASKFLOW_JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: String,
+    pub jwt_secret: Option<String>,
+    #[command(flatten)]
+    pub verify: VerifyArgs,
     /// Address and port to listen on.
     #[arg(long, env = "TASKFLOW_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use taskflow_api::auth::{Verifier, mint};
+use taskflow_api::auth::mint;
 use taskflow_api::{AppState, app};
 use taskflow_events::{Backoff, InProcessBus, Publisher};
 use taskflow_store::{Database, DatabaseKind, RelayConfig, TaskService};
@@ -68,7 +68,7 @@ pub async fn run(
     );
     let state = AppState {
         tasks,
-        verifier: Arc::new(Verifier::hs256(&secret)),
+        verifier: Arc::new(args.verify.verifier(Some(&secret))?),
     };
     let embedded = db.kind() == DatabaseKind::Sqlite;
     let process = Process {

@@ -1,4 +1,4 @@
-//! Black-box test of `taskflow api`, the cluster's API service, beside the
+//! Black-box test of `taskflow-api` (= `taskflow api`), the cluster's API service, beside the
 //! Dapr sidecar double: it publishes committed changes through the sidecar,
 //! answers `/dapr/subscribe`, consumes deliveries (only with the app token),
 //! and stops cleanly on SIGTERM. Runs on SQLite and on PostgreSQL.
@@ -23,8 +23,8 @@ on_both_databases!(the_api_service_publishes_through_dapr_and_consumes_its_deliv
 async fn the_api_service_publishes_through_dapr_and_consumes_its_deliveries(h: &Harness) {
     let sidecar = Sidecar::start("pubsub").await;
     sidecar.set_app_token("app-secret");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taskflow"))
-        .args(["api", "--listen", "127.0.0.1:0"])
+    let mut child = Command::new(env!("CARGO_BIN_EXE_taskflow-api"))
+        .args(["--listen", "127.0.0.1:0"])
         .env("TASKFLOW_DATABASE_URL", &h.url)
         .env("TASKFLOW_JWT_SECRET", "jwt-secret")
         .env("DAPR_HTTP_PORT", sidecar.port().to_string())

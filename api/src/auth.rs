@@ -1,16 +1,20 @@
-//! Bearer-token authentication: HS256 JWTs with a shared secret, verified
-//! locally on every request (no call to another service). `sub` is the user.
+//! Bearer-token authentication: JWTs verified locally on every request —
+//! HS256 with a shared secret, or RS256/ES256/EdDSA with keys from a cached
+//! JWKS (no call to another service per request). `sub` is the user.
 //! The development secret is generated once and kept in the data directory.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::time::Duration;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -102,44 +106,137 @@ pub fn mint(
     )
 }
 
-/// Verifies bearer tokens.
+/// How often the key set may be fetched again for an unknown `kid`: a
+/// stream of tokens with made-up key ids cannot turn into a stream of fetches.
+const JWKS_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Verifies bearer tokens: HS256 with a shared secret, and/or RS256, ES256
+/// and EdDSA with keys from a JWKS URL. The algorithm must match the key
+/// (no `alg: none`, no HMAC with a public key), `exp` and `sub` are
+/// required, and `iss`/`aud` are checked when configured.
 pub struct Verifier {
-    key: DecodingKey,
-    validation: Validation,
+    secret: Option<DecodingKey>,
+    jwks: Option<Jwks>,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+/// A JWKS endpoint and the keys last fetched from it, by `kid`.
+struct Jwks {
+    url: String,
+    client: reqwest::Client,
+    keys: RwLock<HashMap<String, (DecodingKey, Algorithm)>>,
+    fetched: tokio::sync::Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Verifier").finish_non_exhaustive()
+        f.debug_struct("Verifier")
+            .field("hs256", &self.secret.is_some())
+            .field("jwks", &self.jwks.as_ref().map(|j| &j.url))
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish()
     }
 }
 
 impl Verifier {
-    /// Accepts HS256 tokens signed with `secret`, with `exp` required. Only
-    /// HS256 is allowed, so `alg: none` and algorithm confusion are refused.
+    /// Accepts HS256 tokens signed with `secret`.
     pub fn hs256(secret: &[u8]) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = LEEWAY_SECONDS;
-        validation.set_required_spec_claims(&["exp", "sub"]);
         Self {
-            key: DecodingKey::from_secret(secret),
-            validation,
+            secret: Some(DecodingKey::from_secret(secret)),
+            jwks: None,
+            issuer: None,
+            audience: None,
         }
     }
 
+    /// Also (or only, with `hs256` absent) accepts tokens signed by the keys
+    /// published at `url`, fetched on first use and again when a token names
+    /// an unknown `kid`.
+    pub fn with_jwks(mut self, url: impl Into<String>) -> Self {
+        self.jwks = Some(Jwks {
+            url: url.into(),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap_or_default(),
+            keys: RwLock::new(HashMap::new()),
+            fetched: tokio::sync::Mutex::new(None),
+        });
+        self
+    }
+
+    /// A verifier that accepts only JWKS-signed tokens.
+    pub fn jwks_only(url: impl Into<String>) -> Self {
+        Self {
+            secret: None,
+            jwks: None,
+            issuer: None,
+            audience: None,
+        }
+        .with_jwks(url)
+    }
+
+    /// Requires this `iss` claim.
+    pub fn with_issuer(mut self, issuer: Option<String>) -> Self {
+        self.issuer = issuer.filter(|i| !i.is_empty());
+        self
+    }
+
+    /// Requires this `aud` claim.
+    pub fn with_audience(mut self, audience: Option<String>) -> Self {
+        self.audience = audience.filter(|a| !a.is_empty());
+        self
+    }
+
     /// The user a token belongs to.
-    pub fn verify(&self, token: &str) -> Result<String, Problem> {
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|err| {
-                use jsonwebtoken::errors::ErrorKind;
-                Problem::unauthorized(match err.kind() {
-                    ErrorKind::ExpiredSignature => "the token has expired; get a new one",
-                    ErrorKind::InvalidSignature | ErrorKind::InvalidAlgorithm => {
-                        "the token's signature is not valid for this server"
-                    }
-                    _ => "the bearer token is not a valid JWT",
-                })
-            })?;
+    pub async fn verify(&self, token: &str) -> Result<String, Problem> {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| Problem::unauthorized("the bearer token is not a valid JWT"))?;
+        let key = match (header.alg, &self.secret, &self.jwks) {
+            (Algorithm::HS256, Some(secret), _) => secret.clone(),
+            (Algorithm::RS256 | Algorithm::ES256 | Algorithm::EdDSA, _, Some(jwks)) => {
+                let kid = header
+                    .kid
+                    .as_deref()
+                    .ok_or_else(|| Problem::unauthorized("the token names no key (`kid`)"))?;
+                let (key, alg) = jwks.key(kid).await?;
+                if alg != header.alg {
+                    return Err(Problem::unauthorized(
+                        "the token's algorithm does not match its key",
+                    ));
+                }
+                key
+            }
+            _ => {
+                return Err(Problem::unauthorized(
+                    "the token's signing algorithm is not accepted here",
+                ));
+            }
+        };
+        let mut validation = Validation::new(header.alg);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        if let Some(issuer) = &self.issuer {
+            validation.set_issuer(&[issuer]);
+        }
+        match &self.audience {
+            Some(audience) => validation.set_audience(&[audience]),
+            None => validation.validate_aud = false,
+        }
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|err| {
+            use jsonwebtoken::errors::ErrorKind;
+            Problem::unauthorized(match err.kind() {
+                ErrorKind::ExpiredSignature => "the token has expired; get a new one",
+                ErrorKind::InvalidSignature | ErrorKind::InvalidAlgorithm => {
+                    "the token's signature is not valid for this server"
+                }
+                ErrorKind::InvalidIssuer => "the token's issuer (`iss`) is not accepted here",
+                ErrorKind::InvalidAudience => "the token's audience (`aud`) is not this service",
+                _ => "the bearer token is not a valid JWT",
+            })
+        })?;
         let user = data.claims.sub;
         if user.is_empty() || user.len() > 255 {
             return Err(Problem::unauthorized(
@@ -147,6 +244,93 @@ impl Verifier {
             ));
         }
         Ok(user)
+    }
+}
+
+impl Jwks {
+    /// The key with this id, fetching the set again (at most every 10 s)
+    /// when it is not known.
+    async fn key(&self, kid: &str) -> Result<(DecodingKey, Algorithm), Problem> {
+        if let Some(found) = self.cached(kid) {
+            return Ok(found);
+        }
+        let mut fetched = self.fetched.lock().await;
+        if let Some(found) = self.cached(kid) {
+            return Ok(found);
+        }
+        if fetched.is_some_and(|at| at.elapsed() < JWKS_REFRESH_INTERVAL) {
+            return Err(Problem::unauthorized(
+                "the token is signed by an unknown key",
+            ));
+        }
+        *fetched = Some(Instant::now());
+        match self.fetch().await {
+            Ok(keys) => {
+                if let Ok(mut cache) = self.keys.write() {
+                    *cache = keys;
+                }
+            }
+            Err(err) => {
+                tracing::warn!(url = %self.url, error = %err, "cannot fetch the JWKS");
+                return Err(Problem::unavailable(
+                    "the token's signing keys cannot be fetched right now",
+                ));
+            }
+        }
+        self.cached(kid)
+            .ok_or_else(|| Problem::unauthorized("the token is signed by an unknown key"))
+    }
+
+    fn cached(&self, kid: &str) -> Option<(DecodingKey, Algorithm)> {
+        self.keys.read().ok()?.get(kid).cloned()
+    }
+
+    async fn fetch(&self) -> Result<HashMap<String, (DecodingKey, Algorithm)>, String> {
+        let set: JwkSet = self
+            .client
+            .get(&self.url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut keys = HashMap::new();
+        for jwk in &set.keys {
+            let (Some(kid), Some(alg)) = (jwk.common.key_id.clone(), algorithm_of(jwk)) else {
+                continue;
+            };
+            match DecodingKey::from_jwk(jwk) {
+                Ok(key) => {
+                    keys.insert(kid, (key, alg));
+                }
+                Err(err) => tracing::warn!(%kid, error = %err, "skipping an unusable JWK"),
+            }
+        }
+        Ok(keys)
+    }
+}
+
+/// The one algorithm a JWK may verify: its `alg`, or what its type implies.
+/// Only RS256, ES256 and EdDSA keys are used.
+fn algorithm_of(jwk: &Jwk) -> Option<Algorithm> {
+    let implied = match &jwk.algorithm {
+        AlgorithmParameters::RSA(_) => Algorithm::RS256,
+        AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => {
+            Algorithm::ES256
+        }
+        AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => {
+            Algorithm::EdDSA
+        }
+        _ => return None,
+    };
+    match jwk.common.key_algorithm {
+        None => Some(implied),
+        Some(KeyAlgorithm::RS256) if implied == Algorithm::RS256 => Some(implied),
+        Some(KeyAlgorithm::ES256) if implied == Algorithm::ES256 => Some(implied),
+        Some(KeyAlgorithm::EdDSA) if implied == Algorithm::EdDSA => Some(implied),
+        Some(_) => None,
     }
 }
 
@@ -174,6 +358,6 @@ impl FromRequestParts<AppState> for AuthUser {
             .ok_or_else(|| {
                 Problem::unauthorized("the Authorization header must be `Bearer <token>`")
             })?;
-        state.verifier.verify(token).map(AuthUser)
+        state.verifier.verify(token).await.map(AuthUser)
     }
 }
