@@ -143,11 +143,14 @@ async fn save(tx: &mut Tx, task: &Stored, old_version: i64) -> Result<()> {
     }
 }
 
-async fn write_tags(tx: &mut Tx, task: &Stored) -> Result<()> {
-    sqlx::query("DELETE FROM task_tags WHERE task_id = $1")
-        .bind(task.id)
-        .execute(&mut **tx)
-        .await?;
+/// Writes the task's tag rows; `replace` first removes the old ones.
+async fn write_tags(tx: &mut Tx, task: &Stored, replace: bool) -> Result<()> {
+    if replace {
+        sqlx::query("DELETE FROM task_tags WHERE task_id = $1")
+            .bind(task.id)
+            .execute(&mut **tx)
+            .await?;
+    }
     let tags = task.fields.tags.as_slice();
     if tags.is_empty() {
         return Ok(());
@@ -227,7 +230,7 @@ pub async fn create(
             .execute(&mut *tx)
             .await?;
     }
-    write_tags(&mut tx, &task).await?;
+    write_tags(&mut tx, &task, false).await?;
     let view = task.task();
     append_event(
         &mut tx,
@@ -299,7 +302,7 @@ pub async fn mutate(
             task.updated_at = now;
             save(&mut tx, &task, old.version).await?;
             if task.fields.tags != old.fields.tags {
-                write_tags(&mut tx, &task).await?;
+                write_tags(&mut tx, &task, true).await?;
             }
             let after = task.task();
             append_event(&mut tx, user, source, event, Some(&before), Some(&after), now).await?;
@@ -543,7 +546,7 @@ pub async fn next_occurrence(
         return Ok(None);
     };
     task.id = insert(&mut tx, &task).await?;
-    write_tags(&mut tx, &task).await?;
+    write_tags(&mut tx, &task, false).await?;
     let view = task.task();
     append_event(&mut tx, user, Source::Worker, TaskEventType::Created, None, Some(&view), now).await?;
     tx.commit().await?;
