@@ -1,6 +1,7 @@
 //! `taskflow api`: the API service of a cluster. The same HTTP API as
 //! `serve`, plus the Dapr subscription routes of the seeds
-//! (`/api/events/task-events`), publishing through the Dapr sidecar.
+//! (`/api/events/task-events` → recurrence, `/api/events/reminders` →
+//! notifications), publishing through the Dapr sidecar.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use anyhow::Context;
 use taskflow_api::{AppState, app};
 use taskflow_events::{DaprConfig, DaprPublisher, Subscriptions};
 use taskflow_store::TaskService;
+use taskflow_workers::notifications::Notifications;
 use taskflow_workers::recurrence::Recurrence;
 
 use crate::config::ApiArgs;
@@ -30,10 +32,15 @@ pub async fn run(
         &dapr.pubsub,
     );
     config.api_token = dapr.dapr_api_token.clone();
-    let subscriptions = Subscriptions::new(&dapr.pubsub, dapr.app_api_token.clone()).route(
-        "/api/events/task-events",
-        Arc::new(Recurrence::new(tasks.clone())),
-    );
+    let subscriptions = Subscriptions::new(&dapr.pubsub, dapr.app_api_token.clone())
+        .route(
+            "/api/events/task-events",
+            Arc::new(Recurrence::new(tasks.clone())),
+        )
+        .route(
+            "/api/events/reminders",
+            Arc::new(Notifications::new(tasks.clone())),
+        );
     let state = AppState {
         tasks,
         verifier: Arc::new(

@@ -13,6 +13,7 @@ use taskflow_api::auth::mint;
 use taskflow_api::{AppState, app};
 use taskflow_events::{Backoff, InProcessBus, Publisher};
 use taskflow_store::{Database, DatabaseKind, RelayConfig, TaskService};
+use taskflow_workers::notifications::Notifications;
 use taskflow_workers::recurrence::Recurrence;
 use tokio_util::sync::CancellationToken;
 
@@ -59,7 +60,10 @@ pub async fn run(
     let tasks = TaskService::new(db.clone());
     // Embedded mode: the outbox relay publishes to in-process handlers.
     let bus = InProcessBus::new(
-        vec![Arc::new(Recurrence::new(tasks.clone()))],
+        vec![
+            Arc::new(Recurrence::new(tasks.clone())),
+            Arc::new(Notifications::new(tasks.clone())),
+        ],
         Backoff {
             initial: Duration::from_millis(100),
             max: Duration::from_secs(5),

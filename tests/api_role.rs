@@ -23,6 +23,7 @@ on_both_databases!(the_api_service_publishes_through_dapr_and_consumes_its_deliv
 async fn the_api_service_publishes_through_dapr_and_consumes_its_deliveries(h: &Harness) {
     let sidecar = Sidecar::start("pubsub").await;
     sidecar.set_app_token("app-secret");
+    sidecar.set_deliver_twice(true);
     let mut child = Command::new(env!("CARGO_BIN_EXE_taskflow-api"))
         .args(["--listen", "127.0.0.1:0"])
         .env("TASKFLOW_DATABASE_URL", &h.url)
@@ -85,6 +86,37 @@ async fn the_api_service_publishes_through_dapr_and_consumes_its_deliveries(h: &
     );
     let event = &sidecar.published_on(TASK_EVENTS)[0];
     assert_eq!(event.partition_key.as_deref(), Some("alice"));
+
+    // A reminder published (here by hand, as the reminders worker will) is
+    // delivered twice, like everything else, and becomes one notification.
+    let reminder = json!({
+        "specversion": "1.0", "id": "6f1d1c2e-8a4b-4c3d-9e2f-0123456789ab", "source": "taskflow",
+        "type": "taskflow.reminder.due.v1", "time": "2026-03-23T08:45:00Z", "datacontenttype": "application/json",
+        "data": {"kind": "reminder_due", "user_id": "alice", "task_id": task.id, "title": "standup",
+                 "due_at": "2026-03-23T09:00:00Z", "fire_at": "2026-03-23T08:45:00Z"}
+    });
+    let published = reqwest::Client::new()
+        .post(format!("{}/v1.0/publish/pubsub/reminders", sidecar.url()))
+        .header("content-type", "application/cloudevents+json")
+        .body(reminder.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(published.status(), 204);
+    let delivered = sidecar.delivered();
+    assert!(
+        eventually(Duration::from_secs(30), || async {
+            sidecar.delivered() >= delivered + 2
+        })
+        .await
+    );
+    let notifications = h
+        .svc
+        .notifications("alice", &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(notifications.notifications.len(), 1);
+    assert_eq!(notifications.notifications[0].text, "Reminder: standup");
 
     let pid = child.id().unwrap().to_string();
     assert!(

@@ -2,4 +2,5 @@
 //! `taskflow serve` and behind Dapr subscriptions in a cluster. Each handler
 //! is a thin typed job over the `TaskService`.
 
+pub mod notifications;
 pub mod recurrence;
