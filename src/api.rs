@@ -7,14 +7,16 @@ use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context;
+use taskflow_api::stream::Hub;
 use taskflow_api::{AppState, app};
 use taskflow_events::{DaprConfig, DaprPublisher, Subscriptions};
 use taskflow_store::TaskService;
 use taskflow_workers::notifications::Notifications;
 use taskflow_workers::recurrence::Recurrence;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::ApiArgs;
-use crate::serve::Process;
+use crate::serve::{Process, stream_ticket_key};
 
 /// Runs the API service until `shutdown` resolves.
 pub async fn run(
@@ -32,28 +34,33 @@ pub async fn run(
         &dapr.pubsub,
     );
     config.api_token = dapr.dapr_api_token.clone();
+    let closing = CancellationToken::new();
+    let ticket_key = args
+        .jwt_secret
+        .as_deref()
+        .map(|s| stream_ticket_key(s.as_bytes()));
+    let state = AppState {
+        hub: Hub::new(closing.clone(), ticket_key),
+        ..AppState::new(
+            tasks.clone(),
+            args.verify
+                .verifier(args.jwt_secret.as_deref().map(str::as_bytes))?,
+        )
+    };
     let subscriptions = Subscriptions::new(&dapr.pubsub, dapr.app_api_token.clone())
         .route(
             "/api/events/task-events",
             Arc::new(Recurrence::new(tasks.clone())),
         )
-        .route(
-            "/api/events/reminders",
-            Arc::new(Notifications::new(tasks.clone())),
-        );
-    let state = AppState {
-        tasks,
-        verifier: Arc::new(
-            args.verify
-                .verifier(args.jwt_secret.as_deref().map(str::as_bytes))?,
-        ),
-    };
+        .route("/api/events/reminders", Arc::new(Notifications::new(tasks)))
+        .route("/api/events/task-updates", Arc::new(state.hub.clone()));
     let process = Process {
         db,
         router: app(state).merge(subscriptions.router()),
         publisher: Arc::new(DaprPublisher::new(config)),
         listen: args.listen,
         shutdown_timeout: args.shutdown_timeout.into(),
+        closing,
     };
     process
         .run(shutdown, |addr| {

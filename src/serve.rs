@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use taskflow_api::auth::mint;
+use taskflow_api::stream::Hub;
 use taskflow_api::{AppState, app};
 use taskflow_events::{Backoff, InProcessBus, Publisher};
 use taskflow_store::{Database, DatabaseKind, RelayConfig, TaskService};
@@ -58,11 +59,17 @@ pub async fn run(
     db.migrate().await.context("applying migrations")?;
     let secret = args.auth.secret(&args.database.data_dir)?;
     let tasks = TaskService::new(db.clone());
+    let closing = CancellationToken::new();
+    let state = AppState {
+        hub: Hub::new(closing.clone(), Some(stream_ticket_key(&secret))),
+        ..AppState::new(tasks.clone(), args.verify.verifier(Some(&secret))?)
+    };
     // Embedded mode: the outbox relay publishes to in-process handlers.
     let bus = InProcessBus::new(
         vec![
             Arc::new(Recurrence::new(tasks.clone())),
             Arc::new(Notifications::new(tasks.clone())),
+            Arc::new(state.hub.clone()),
         ],
         Backoff {
             initial: Duration::from_millis(100),
@@ -70,10 +77,6 @@ pub async fn run(
         },
         HANDLER_ATTEMPTS,
     );
-    let state = AppState {
-        tasks,
-        verifier: Arc::new(args.verify.verifier(Some(&secret))?),
-    };
     let embedded = db.kind() == DatabaseKind::Sqlite;
     let process = Process {
         db,
@@ -81,6 +84,7 @@ pub async fn run(
         publisher: Arc::new(bus),
         listen: args.listen,
         shutdown_timeout: args.shutdown_timeout.into(),
+        closing,
     };
     let local_user = args.local_user;
     process
@@ -108,6 +112,18 @@ pub struct Process {
     pub listen: SocketAddr,
     /// How long requests in flight may take after the shutdown signal.
     pub shutdown_timeout: Duration,
+    /// Cancelled when shutdown starts, so endless responses (SSE streams)
+    /// end cleanly instead of holding the shutdown up.
+    pub closing: CancellationToken,
+}
+
+/// The key of stream tickets, derived from the token secret so every
+/// replica sharing the secret accepts them, yet distinct from it so a ticket
+/// is never a bearer token.
+pub fn stream_ticket_key(secret: &[u8]) -> Vec<u8> {
+    let mut key = secret.to_vec();
+    key.extend_from_slice(b"/taskflow-stream-tickets");
+    key
 }
 
 impl Process {
@@ -125,6 +141,7 @@ impl Process {
             publisher,
             listen,
             shutdown_timeout: limit,
+            closing,
         } = self;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -145,6 +162,7 @@ impl Process {
         tokio::spawn(async move {
             shutdown.await;
             tracing::info!("shutting down");
+            closing.cancel();
             stopping.cancel();
         });
         let graceful =

@@ -6,6 +6,7 @@ pub mod extract;
 pub mod notifications;
 pub mod openapi;
 pub mod problem;
+pub mod stream;
 pub mod tasks;
 pub mod telemetry;
 
@@ -33,6 +34,19 @@ const READY_TIMEOUT: Duration = Duration::from_secs(2);
 pub struct AppState {
     pub tasks: TaskService,
     pub verifier: Arc<Verifier>,
+    /// Fan-out to open SSE streams.
+    pub hub: stream::Hub,
+}
+
+impl AppState {
+    /// State with a hub of its own (random ticket key, never closed).
+    pub fn new(tasks: TaskService, verifier: Verifier) -> Self {
+        Self {
+            tasks,
+            verifier: Arc::new(verifier),
+            hub: stream::Hub::new(tokio_util::sync::CancellationToken::new(), None),
+        }
+    }
 }
 
 /// The largest request body accepted by default.
@@ -51,6 +65,7 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(tasks::routes())
         .merge(notifications::routes())
+        .merge(stream::routes())
         .route("/metrics", get(metrics_text))
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)

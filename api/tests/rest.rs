@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
@@ -37,10 +36,7 @@ impl Reply {
 }
 
 async fn serve(h: &Harness) -> Api {
-    let state = AppState {
-        tasks: h.svc.clone(),
-        verifier: Arc::new(Verifier::hs256(SECRET)),
-    };
+    let state = AppState::new(h.svc.clone(), Verifier::hs256(SECRET));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app(state)).await });

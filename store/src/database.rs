@@ -115,6 +115,18 @@ impl Database {
         rows.into_iter().map(OutboxEvent::try_from).collect()
     }
 
+    /// The user's committed events after sequence `after`, oldest first, at
+    /// most `limit` (what a reconnecting live view missed).
+    pub async fn events_after(
+        &self,
+        user: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxEvent>> {
+        let rows = dispatch!(self, pools => sql::events_after(pools, user, after, limit).await)?;
+        rows.into_iter().map(OutboxEvent::try_from).collect()
+    }
+
     /// Records that events have been handed to the transport.
     pub async fn mark_published(&self, sequences: &[i64], at: DateTime<Utc>) -> Result<()> {
         dispatch!(self, pools => sql::mark_published(pools, sequences, at).await)

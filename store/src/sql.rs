@@ -478,6 +478,20 @@ pub async fn unpublished(pools: &Pools, limit: u32) -> Result<Vec<OutboxRow>> {
     Ok(rows)
 }
 
+/// The user's events after sequence `after`, oldest first (SSE replay).
+pub async fn events_after(pools: &Pools, user: &str, after: i64, limit: u32) -> Result<Vec<OutboxRow>> {
+    let rows: Vec<OutboxRow> = sqlx::query_as(
+        "SELECT sequence, event_id, user_id, task_id, event_type, source, occurred_at, data \
+         FROM task_events WHERE user_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3",
+    )
+    .bind(user)
+    .bind(after)
+    .bind(i64::from(limit))
+    .fetch_all(&pools.read)
+    .await?;
+    Ok(rows)
+}
+
 /// Records that these events have been handed to the transport.
 pub async fn mark_published(pools: &Pools, sequences: &[i64], at: DateTime<Utc>) -> Result<()> {
     for chunk in sequences.chunks(500) {

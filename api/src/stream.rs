@@ -1,0 +1,279 @@
+//! The SSE gateway: `GET /api/stream/tasks` streams the user's task changes
+//! (and, later, notifications) as named events whose `id:` is the outbox
+//! sequence number. A reconnecting client sends `Last-Event-ID` and first
+//! gets what it missed, replayed from `task_events` (bounded), then live
+//! updates. A heartbeat comment goes out every 15 s. Each client has a
+//! bounded buffer: one that falls behind is disconnected (and replays on
+//! reconnect) instead of slowing anyone else.
+//!
+//! Browsers' EventSource cannot send an Authorization header, so a client
+//! first exchanges its bearer token for a stream ticket (`POST
+//! /api/stream/ticket`): valid for 60 s, for this route only, so a URL that
+//! ends up in a log or a proxy is worth little — unlike a token in the query.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures::Stream;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use taskflow_events::{Delivery, Handler, Outcome, TASK_UPDATES, TaskUpdate, UpdateKind};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::problem::Problem;
+
+/// How many missed events a reconnect replays at most.
+const REPLAY_LIMIT: u32 = 1000;
+/// Updates buffered per user before a slow client is dropped.
+const BUFFER: usize = 256;
+/// How long a stream ticket is valid.
+const TICKET_TTL: Duration = Duration::from_secs(60);
+/// The audience that makes a token a stream ticket and nothing else.
+const TICKET_AUDIENCE: &str = "taskflow-stream";
+
+/// Per-user fan-out of `task-updates` to open streams. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Hub(Arc<HubInner>);
+
+#[derive(Debug)]
+struct HubInner {
+    users: RwLock<HashMap<String, broadcast::Sender<TaskUpdate>>>,
+    closing: CancellationToken,
+    ticket_key: Vec<u8>,
+}
+
+impl Hub {
+    /// A hub whose streams end when `closing` is cancelled (shutdown), with
+    /// stream tickets signed by `ticket_key` (replicas behind one load
+    /// balancer must share it; a random key suits one process).
+    pub fn new(closing: CancellationToken, ticket_key: Option<Vec<u8>>) -> Self {
+        let ticket_key = ticket_key.unwrap_or_else(|| {
+            let mut key = vec![0u8; 32];
+            rand::rng().fill_bytes(&mut key);
+            key
+        });
+        Hub(Arc::new(HubInner {
+            users: RwLock::new(HashMap::new()),
+            closing,
+            ticket_key,
+        }))
+    }
+
+    /// Sends an update to the user's open streams, if any.
+    pub fn publish(&self, update: TaskUpdate) {
+        let Ok(users) = self.0.users.read() else {
+            return;
+        };
+        if let Some(sender) = users.get(&update.user_id) {
+            let _ = sender.send(update);
+        }
+    }
+
+    fn subscribe(&self, user: &str) -> broadcast::Receiver<TaskUpdate> {
+        let mut users = self.0.users.write().unwrap_or_else(|e| e.into_inner());
+        // Forget users whose streams have all closed.
+        users.retain(|_, sender| sender.receiver_count() > 0);
+        users
+            .entry(user.to_owned())
+            .or_insert_with(|| broadcast::channel(BUFFER).0)
+            .subscribe()
+    }
+
+    /// How many users have an open stream.
+    pub fn connected_users(&self) -> usize {
+        self.0
+            .users
+            .read()
+            .map_or(0, |u| u.values().filter(|s| s.receiver_count() > 0).count())
+    }
+
+    fn mint_ticket(&self, user: &str) -> Result<String, Problem> {
+        let claims = Ticket {
+            sub: user.to_owned(),
+            aud: TICKET_AUDIENCE.to_owned(),
+            exp: jsonwebtoken::get_current_timestamp() + TICKET_TTL.as_secs(),
+        };
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(&self.0.ticket_key),
+        )
+        .map_err(|_| Problem::unavailable("cannot issue a stream ticket"))
+    }
+
+    fn verify_ticket(&self, ticket: &str) -> Result<String, Problem> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&[TICKET_AUDIENCE]);
+        validation.leeway = 5;
+        jsonwebtoken::decode::<Ticket>(
+            ticket,
+            &DecodingKey::from_secret(&self.0.ticket_key),
+            &validation,
+        )
+        .map(|data| data.claims.sub)
+        .map_err(|_| {
+            Problem::unauthorized("the stream ticket is invalid or expired; get a new one")
+        })
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Ticket {
+    sub: String,
+    aud: String,
+    exp: u64,
+}
+
+impl Handler for Hub {
+    type Payload = TaskUpdate;
+    const TOPIC: &'static str = TASK_UPDATES;
+    const NAME: &'static str = "sse";
+
+    async fn handle(&self, delivery: Delivery<TaskUpdate>) -> Outcome {
+        self.publish(delivery.data);
+        Outcome::Success
+    }
+}
+
+/// The stream routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/stream/tasks", get(stream))
+        .route("/api/stream/ticket", post(ticket))
+}
+
+async fn ticket(State(state): State<AppState>, user: AuthUser) -> Result<Response, Problem> {
+    let ticket = state.hub.mint_ticket(&user.0)?;
+    Ok(Json(json!({"ticket": ticket, "expires_in": TICKET_TTL.as_secs()})).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StreamQuery {
+    ticket: Option<String>,
+}
+
+/// The SSE event name of an update, such as `task.created`.
+fn event_name(update: &TaskUpdate) -> String {
+    match (update.kind, update.change) {
+        (UpdateKind::Task, Some(change)) => format!("task.{}", change.as_str()),
+        (UpdateKind::Task, None) => "task.updated".into(),
+        (UpdateKind::NotificationCreated, _) => "notification.created".into(),
+    }
+}
+
+fn event(update: &TaskUpdate) -> Event {
+    Event::default()
+        .id(update.sequence.to_string())
+        .event(event_name(update))
+        .json_data(update)
+        .unwrap_or_else(|_| Event::default().comment("unencodable update skipped"))
+}
+
+async fn stream(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>>, Problem> {
+    let Ok(Query(query)) = query else {
+        return Err(Problem::bad_request(
+            "invalid_query",
+            "the only parameter is `ticket`",
+        ));
+    };
+    let user = match (
+        &query.ticket,
+        headers.get(axum::http::header::AUTHORIZATION),
+    ) {
+        (Some(ticket), _) => state.hub.verify_ticket(ticket)?,
+        (None, Some(_)) => crate::auth::user_from_headers(&state, &headers).await?,
+        (None, None) => {
+            return Err(Problem::unauthorized(
+                "send `Authorization: Bearer <token>` or `?ticket=` from POST /api/stream/ticket",
+            ));
+        }
+    };
+    let last_seen = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    // Subscribe first, then read what was missed: nothing falls in between,
+    // and anything seen twice is skipped by sequence.
+    let live = state.hub.subscribe(&user);
+    let replay = match last_seen {
+        Some(after) => {
+            state
+                .tasks
+                .database()
+                .events_after(&user, after, REPLAY_LIMIT)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let truncated = replay.len() == REPLAY_LIMIT as usize;
+    let replay: Vec<TaskUpdate> = replay.iter().map(|e| e.task_update()).collect();
+    let closing = state.hub.0.closing.clone();
+    let start = Cursor {
+        replay: replay.into_iter(),
+        truncated,
+        live,
+        last_sent: last_seen.unwrap_or(0),
+        closing,
+    };
+    let events = futures::stream::unfold(start, |mut cursor| async move {
+        if cursor.truncated {
+            cursor.truncated = false;
+            // More was missed than is replayed: the client should refetch.
+            return Some((Ok(Event::default().event("resync").data("{}")), cursor));
+        }
+        for update in cursor.replay.by_ref() {
+            if update.sequence > cursor.last_sent {
+                cursor.last_sent = update.sequence;
+                return Some((Ok(event(&update)), cursor));
+            }
+        }
+        loop {
+            let received = tokio::select! {
+                _ = cursor.closing.cancelled() => return None,
+                received = cursor.live.recv() => received,
+            };
+            match received {
+                Ok(update) if update.sequence > cursor.last_sent => {
+                    cursor.last_sent = update.sequence;
+                    return Some((Ok(event(&update)), cursor));
+                }
+                Ok(_) => {}
+                // Fell behind: end the stream; the client reconnects with
+                // Last-Event-ID and replays from the database.
+                Err(broadcast::error::RecvError::Lagged(_))
+                | Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(events).keep_alive(
+        KeepAlive::new()
+            .interval(Duration::from_secs(15))
+            .text("heartbeat"),
+    ))
+}
+
+/// Where a stream is.
+struct Cursor {
+    replay: std::vec::IntoIter<TaskUpdate>,
+    truncated: bool,
+    live: broadcast::Receiver<TaskUpdate>,
+    last_sent: i64,
+    closing: CancellationToken,
+}
