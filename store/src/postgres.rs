@@ -79,4 +79,14 @@ pub mod sql {
     }
 
     include!("sql.rs");
+
+    /// PostgreSQL's extended protocol runs one statement per round trip; the
+    /// shared path is the one.
+    async fn create_in_one_round_trip(
+        _: &Pools,
+        _: Source,
+        _: &mut Stored,
+    ) -> Result<Option<Task>> {
+        Ok(None)
+    }
 }

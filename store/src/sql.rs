@@ -205,6 +205,11 @@ pub async fn create(
     mut task: Stored,
     idempotency: Option<&IdempotentCreate>,
 ) -> Result<Task> {
+    if idempotency.is_none() && task.fields.recurrence.is_none() {
+        if let Some(created) = create_in_one_round_trip(pools, source, &mut task).await? {
+            return Ok(created);
+        }
+    }
     let mut tx = begin(pools, &task.user_id).await?;
     if let Some(key) = idempotency {
         let earlier: Option<(Json<serde_json::Value>, Json<Task>)> = sqlx::query_as(

@@ -55,7 +55,33 @@ on_both_databases!(
     bad_input_to_every_operation_names_the_field,
     tags_are_counted_per_user,
     recurring_tasks_start_a_series,
+    the_created_event_carries_the_task_exactly_as_created,
 );
+
+async fn the_created_event_carries_the_task_exactly_as_created(h: &Harness) {
+    let plain = CreateTask {
+        tags: vec!["a".into(), "b".into()],
+        ..titled("plain")
+    };
+    let recurring: CreateTask = serde_json::from_value(
+        json!({"title": "weekly", "due": "2026-03-30", "recurrence": "FREQ=WEEKLY"}),
+    )
+    .unwrap();
+    let mut created = Vec::new();
+    for input in [&plain, &recurring, &titled("second plain")] {
+        created.push(h.svc.create(&alice(), input, None).await.unwrap());
+    }
+    let events = h.svc.database().unpublished(10).await.unwrap();
+    assert_eq!(events.len(), 3);
+    for (event, task) in events.iter().zip(&created) {
+        assert_eq!(event.task_id, task.id);
+        assert_eq!(event.event_type, TaskEventType::Created);
+        assert_eq!(&event.body.task_data, task);
+        assert_eq!(event.body.changes["id"].new, json!(task.id));
+        assert_eq!(h.svc.get("alice", task.id).await.unwrap(), *task);
+    }
+    assert_eq!(h.svc.tags("alice").await.unwrap().len(), 2);
+}
 
 async fn create_then_get_round_trips_every_field(h: &Harness) {
     let input: CreateTask = serde_json::from_value(json!({
