@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use taskflow_core::{Due, Priority, Reminder, Task, TaskFields, Zone};
+use taskflow_core::{Due, Priority, Reminder, SortKey, Task, TaskFields, Zone};
+
+use crate::cursor::{Cursor, SortValue, undated};
 
 use crate::{Error, Result};
 
@@ -12,7 +14,7 @@ use crate::{Error, Result};
 pub const TASK_COLUMNS: &str = "t.id, t.user_id, t.title, t.description, t.completed_at, \
     t.priority, t.tags, t.due_local, t.timezone, t.recurrence, t.anchor_local, \
     t.reminder_minutes, t.reminder_at, t.snoozed_until, t.series_id, t.previous_id, \
-    t.version, t.created_at, t.updated_at";
+    t.version, t.created_at, t.updated_at, t.due_at, t.title_key";
 
 /// One row of `tasks`, as selected by [`TASK_COLUMNS`].
 #[derive(Debug, sqlx::FromRow)]
@@ -36,6 +38,62 @@ pub struct TaskRow {
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    due_at: Option<DateTime<Utc>>,
+    title_key: String,
+}
+
+impl TaskRow {
+    /// Where a list continues after this row, under `sort`.
+    pub fn cursor(&self, sort: SortKey) -> Cursor {
+        let value = match sort {
+            SortKey::Due => SortValue::Time(self.due_at.unwrap_or_else(undated)),
+            SortKey::Created => SortValue::Time(self.created_at),
+            SortKey::Priority => SortValue::Int(i64::from(
+                self.priority.parse::<Priority>().map_or(0, Priority::rank),
+            )),
+            SortKey::Title => SortValue::Text(self.title_key.clone()),
+        };
+        Cursor { id: self.id, value }
+    }
+
+    /// The task as shown, straight from the row (no re-validation: every
+    /// row was written from parsed values). Read paths that only show tasks
+    /// use this; writes parse the row into a [`Stored`].
+    pub fn into_task(self) -> Result<Task> {
+        let priority = self.priority.parse::<Priority>().map_err(|e| {
+            Error::Internal(format!("task {} has an unreadable priority: {e}", self.id))
+        })?;
+        let reminder = match (self.reminder_minutes, self.reminder_at) {
+            (Some(minutes), _) => Some(Reminder::Before {
+                minutes_before: u32::try_from(minutes).unwrap_or_default(),
+            }),
+            (None, Some(at)) => Some(Reminder::At { at }),
+            (None, None) => None,
+        };
+        let timezone = self
+            .due_local
+            .as_ref()
+            .map(|_| self.timezone.unwrap_or_else(|| "UTC".into()));
+        Ok(Task {
+            id: self.id,
+            title: self.title,
+            description: self.description,
+            completed: self.completed_at.is_some(),
+            completed_at: self.completed_at,
+            priority,
+            tags: self.tags.0,
+            due: self.due_local,
+            timezone,
+            recurrence: self.recurrence,
+            reminder,
+            snoozed_until: self.snoozed_until,
+            series_id: self.series_id,
+            previous_id: self.previous_id,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
 }
 
 /// A stored task.

@@ -152,7 +152,7 @@ impl TaskService {
         let now = self.clock.now();
         let (rows, next) = dispatch!(self.db, pools => sql::list(pools, user, &filter, now).await)?;
         Ok(TaskPage {
-            tasks: rows.iter().map(Stored::task).collect(),
+            tasks: rows,
             next_cursor: next.map(|c| c.encode(&filter)),
         })
     }

@@ -338,7 +338,7 @@ pub async fn list(
     user: &str,
     filter: &TaskFilter,
     now: DateTime<Utc>,
-) -> Result<(Vec<Stored>, Option<Cursor>)> {
+) -> Result<(Vec<Task>, Option<Cursor>)> {
     let cursor = Cursor::decode(filter)?;
     let mut q = QueryBuilder::<Db>::new(format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.user_id = "));
     q.push_bind(user);
@@ -409,22 +409,15 @@ pub async fn list(
     let dir = if desc { " DESC" } else { " ASC" };
     q.push(dir).push(", t.id").push(dir);
     q.push(" LIMIT ").push_bind(i64::from(filter.limit) + 1);
-    let rows: Vec<TaskRow> = q.build_query_as().fetch_all(&pools.read).await?;
-    let mut tasks = rows.into_iter().map(Stored::try_from).collect::<Result<Vec<_>>>()?;
-    let next = if tasks.len() > filter.limit as usize {
-        tasks.truncate(filter.limit as usize);
-        tasks.last().map(|last| Cursor {
-            id: last.id,
-            value: match filter.sort {
-                SortKey::Due => SortValue::Time(last.fields.due.map_or_else(undated, |d| d.instant())),
-                SortKey::Created => SortValue::Time(last.created_at),
-                SortKey::Priority => SortValue::Int(i64::from(last.fields.priority.rank())),
-                SortKey::Title => SortValue::Text(last.fields.title.as_str().to_lowercase()),
-            },
-        })
+    let mut rows: Vec<TaskRow> = q.build_query_as().fetch_all(&pools.read).await?;
+    let next = if rows.len() > filter.limit as usize {
+        rows.truncate(filter.limit as usize);
+        rows.last().map(|last| last.cursor(filter.sort))
     } else {
         None
     };
+    // Rows were valid when written: show them without parsing them again.
+    let tasks = rows.into_iter().map(TaskRow::into_task).collect::<Result<Vec<_>>>()?;
     Ok((tasks, next))
 }
 
