@@ -23,6 +23,13 @@ pub async fn run(
     args: ApiArgs,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.dapr
+            .app_api_token
+            .as_deref()
+            .is_some_and(|t| !t.is_empty()),
+        "set APP_API_TOKEN (and the same token in Dapr): without it anyone who reaches this service could deliver events"
+    );
     let db = crate::connect(&args.database_url).await?;
     if args.migrate {
         db.migrate().await.context("applying migrations")?;

@@ -104,6 +104,10 @@ impl VerifyArgs {
     /// The verifier for an optional HS256 secret plus these settings.
     pub fn verifier(&self, secret: Option<&[u8]>) -> anyhow::Result<taskflow_api::auth::Verifier> {
         use taskflow_api::auth::Verifier;
+        anyhow::ensure!(
+            self.jwks_url.is_none() || self.jwt_audience.is_some(),
+            "set TASKFLOW_JWT_AUDIENCE with TASKFLOW_JWKS_URL: otherwise tokens the provider issued for other applications would be accepted"
+        );
         let verifier = match (secret, &self.jwks_url) {
             (Some(secret), Some(url)) => Verifier::hs256(secret).with_jwks(url),
             (Some(secret), None) => Verifier::hs256(secret),

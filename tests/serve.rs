@@ -204,3 +204,31 @@ async fn a_bad_database_url_fails_with_a_clear_message() {
     assert!(stderr.contains("unsupported database URL"), "{stderr}");
     assert!(!stderr.contains("hunter2"), "the password leaked: {stderr}");
 }
+
+#[tokio::test]
+async fn unsafe_configurations_are_refused_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    // The API service without APP_API_TOKEN would accept forged deliveries.
+    let api = Command::new(env!("CARGO_BIN_EXE_taskflow-api"))
+        .args(["--database-url", "sqlite::memory:", "--jwt-secret", "s"])
+        .env_remove("APP_API_TOKEN")
+        .output()
+        .await
+        .unwrap();
+    assert!(!api.status.success());
+    assert!(String::from_utf8_lossy(&api.stderr).contains("APP_API_TOKEN"));
+    // A JWKS without an audience would accept tokens meant for other apps.
+    let jwks = taskflow(dir.path())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--jwks-url",
+            "http://127.0.0.1:9/jwks.json",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(!jwks.status.success());
+    assert!(String::from_utf8_lossy(&jwks.stderr).contains("TASKFLOW_JWT_AUDIENCE"));
+}

@@ -271,6 +271,8 @@ impl Jwks {
                 }
             }
             Err(err) => {
+                // A failed fetch does not count: the next token may try again.
+                *fetched = None;
                 tracing::warn!(url = %self.url, error = %err, "cannot fetch the JWKS");
                 return Err(Problem::unavailable(
                     "the token's signing keys cannot be fetched right now",

@@ -229,7 +229,7 @@ async fn stream(
         replay: replay.into_iter(),
         truncated,
         live,
-        last_sent: last_seen.unwrap_or(0),
+        replayed_up_to: last_seen.unwrap_or(0),
         closing,
     };
     let events = futures::stream::unfold(start, |mut cursor| async move {
@@ -238,11 +238,9 @@ async fn stream(
             // More was missed than is replayed: the client should refetch.
             return Some((Ok(Event::default().event("resync").data("{}")), cursor));
         }
-        for update in cursor.replay.by_ref() {
-            if update.sequence > cursor.last_sent {
-                cursor.last_sent = update.sequence;
-                return Some((Ok(event(&update)), cursor));
-            }
+        if let Some(update) = cursor.replay.next() {
+            cursor.replayed_up_to = cursor.replayed_up_to.max(update.sequence);
+            return Some((Ok(event(&update)), cursor));
         }
         loop {
             let received = tokio::select! {
@@ -250,8 +248,9 @@ async fn stream(
                 received = cursor.live.recv() => received,
             };
             match received {
-                Ok(update) if update.sequence > cursor.last_sent => {
-                    cursor.last_sent = update.sequence;
+                // Skip only what the replay already sent; anything else goes
+                // out even if it arrives out of order (clients key on `id`).
+                Ok(update) if update.sequence > cursor.replayed_up_to => {
                     return Some((Ok(event(&update)), cursor));
                 }
                 Ok(_) => {}
@@ -274,6 +273,8 @@ struct Cursor {
     replay: std::vec::IntoIter<TaskUpdate>,
     truncated: bool,
     live: broadcast::Receiver<TaskUpdate>,
-    last_sent: i64,
+    /// The highest sequence the client had or was replayed; live updates at
+    /// or below it are duplicates.
+    replayed_up_to: i64,
     closing: CancellationToken,
 }

@@ -207,6 +207,7 @@ impl SnoozeTask {
             }
             (None, Some(until)) => until,
         };
+        let until = chrono::SubsecRound::trunc_subsecs(until, 6);
         if until <= now {
             return Err(Invalid::new("until", "the snooze must end in the future"));
         }

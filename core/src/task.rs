@@ -210,7 +210,14 @@ pub struct TaskFields {
 
 impl TaskFields {
     /// Checks the rules that span fields.
-    pub fn check(self) -> Result<TaskFields, Invalid> {
+    pub fn check(mut self) -> Result<TaskFields, Invalid> {
+        // Both databases keep microseconds; keep no more, so a value reads
+        // back exactly as it was accepted.
+        if let Some(Reminder::At { at }) = self.reminder {
+            self.reminder = Some(Reminder::At {
+                at: chrono::SubsecRound::trunc_subsecs(at, 6),
+            });
+        }
         if self.recurrence.is_some() && self.due.is_none() {
             return Err(Invalid::new(
                 "recurrence",

@@ -62,7 +62,9 @@ pub mod sql {
     static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
     async fn lock_user(tx: &mut sqlx::Transaction<'static, Db>, user: &str) -> crate::Result<()> {
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        // Two 32-bit keys (a namespace and the user): a key space of its own,
+        // apart from the relay's single 64-bit key.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('taskflow-user'), hashtext($1))")
             .bind(user)
             .execute(&mut **tx)
             .await?;

@@ -168,6 +168,11 @@ async fn relay(
             }
         };
         failures = 0;
+        // Another relay may have taken over if our lock connection died
+        // while we were busy: never publish without the lock.
+        if !batch.is_empty() && !lease.still_held().await {
+            return Ok(());
+        }
         if batch.is_empty() {
             tokio::select! {
                 _ = stop.cancelled() => return Err(Stopped),

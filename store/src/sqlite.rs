@@ -24,7 +24,24 @@ pub struct Pools {
 
 /// Opens (creating if needed) the database at `url` (`sqlite://path`).
 pub async fn open_url(url: &str) -> Result<Pools> {
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return open_in_memory(SqliteConnectOptions::from_str(url)?).await;
+    }
     open(SqliteConnectOptions::from_str(url)?).await
+}
+
+/// An in-memory database lives only as long as its one connection: keep
+/// exactly one, forever, for reads and writes alike.
+async fn open_in_memory(options: SqliteConnectOptions) -> Result<Pools> {
+    let pool = SqlitePoolOptions::new()
+        .min_connections(1)
+        .max_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .test_before_acquire(false)
+        .connect_with(options.foreign_keys(true))
+        .await?;
+    Ok(Pools::new(pool.clone(), pool))
 }
 
 /// Opens (creating if needed) the database file at `path`.
@@ -61,11 +78,6 @@ async fn open(options: SqliteConnectOptions) -> Result<Pools> {
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options.clone())
         .await?;
-    let name = options.get_filename();
-    if name.as_os_str().is_empty() || name == Path::new(":memory:") {
-        // An in-memory database exists only on its one connection.
-        return Ok(Pools::new(write.clone(), write));
-    }
     let read = SqlitePoolOptions::new()
         .max_connections(4)
         .test_before_acquire(false)

@@ -56,7 +56,59 @@ on_both_databases!(
     tags_are_counted_per_user,
     recurring_tasks_start_a_series,
     the_created_event_carries_the_task_exactly_as_created,
+    instants_keep_microseconds_on_both_databases,
 );
+
+async fn instants_keep_microseconds_on_both_databases(h: &Harness) {
+    let input: CreateTask = serde_json::from_value(
+        json!({"title": "precise", "reminder": {"at": "2026-05-01T08:45:00.123456789Z"}}),
+    )
+    .unwrap();
+    let created = h.svc.create(&alice(), &input, None).await.unwrap();
+    assert_eq!(
+        created.reminder.unwrap().at().unwrap().to_rfc3339(),
+        "2026-05-01T08:45:00.123456+00:00"
+    );
+    assert_eq!(h.svc.get("alice", created.id).await.unwrap(), created);
+    // The same value again is no change.
+    let same: UpdateTask =
+        serde_json::from_value(json!({"reminder": {"at": "2026-05-01T08:45:00.123456789Z"}}))
+            .unwrap();
+    assert_eq!(
+        h.svc
+            .update(&alice(), created.id, &same, None)
+            .await
+            .unwrap()
+            .version,
+        1
+    );
+    let until = SnoozeTask {
+        minutes: None,
+        until: Some(harness::start() + Duration::nanoseconds(60_000_000_123)),
+    };
+    let snoozed = h.svc.snooze(&alice(), created.id, &until).await.unwrap();
+    assert_eq!(h.svc.get("alice", created.id).await.unwrap(), snoozed);
+}
+
+#[tokio::test]
+async fn an_in_memory_sqlite_database_works() {
+    let db = taskflow_store::Database::connect("sqlite::memory:")
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    let svc = taskflow_store::TaskService::new(db);
+    let task = svc
+        .create(&alice(), &titled("in memory"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        svc.list("alice", &ListQuery::default())
+            .await
+            .unwrap()
+            .tasks,
+        [task]
+    );
+}
 
 async fn the_created_event_carries_the_task_exactly_as_created(h: &Harness) {
     let plain = CreateTask {
