@@ -110,9 +110,28 @@ impl Database {
     }
 
     /// The oldest committed events not yet published, in sequence order.
+    ///
+    /// A row that does not decode (written by a newer version, say) holds
+    /// back its user's later events, so their order is kept, and is logged;
+    /// other users' events go on.
     pub async fn unpublished(&self, limit: u32) -> Result<Vec<OutboxEvent>> {
         let rows = dispatch!(self, pools => sql::unpublished(pools, limit).await)?;
-        rows.into_iter().map(OutboxEvent::try_from).collect()
+        let mut held: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut events = Vec::with_capacity(rows.len());
+        for row in rows {
+            if held.contains(row.user_id()) {
+                continue;
+            }
+            let (user, sequence) = (row.user_id().to_owned(), row.sequence());
+            match OutboxEvent::try_from(row) {
+                Ok(event) => events.push(event),
+                Err(err) => {
+                    tracing::error!(sequence, %user, error = %err, "an outbox row cannot be read; holding back this user's events");
+                    held.insert(user);
+                }
+            }
+        }
+        Ok(events)
     }
 
     /// The user's committed events after sequence `after`, oldest first, at

@@ -25,7 +25,20 @@ pub struct OutboxRow {
     event_type: String,
     source: String,
     occurred_at: DateTime<Utc>,
-    data: Json<TaskEventBody>,
+    /// Decoded per row, so one unreadable row cannot fail a whole batch.
+    data: Json<serde_json::Value>,
+}
+
+impl OutboxRow {
+    /// The row's owner (also for rows that do not decode).
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    /// The row's sequence number.
+    pub fn sequence(&self) -> i64 {
+        self.sequence
+    }
 }
 
 /// A committed event waiting to be published.
@@ -50,12 +63,12 @@ impl TryFrom<OutboxRow> for OutboxEvent {
         Ok(OutboxEvent {
             event_type: TaskEventType::parse(&row.event_type).ok_or_else(|| unknown("type"))?,
             source: Source::parse(&row.source).ok_or_else(|| unknown("source"))?,
+            body: serde_json::from_value(row.data.0)?,
             sequence: row.sequence,
             event_id: row.event_id,
             user_id: row.user_id,
             task_id: row.task_id,
             occurred_at: row.occurred_at,
-            body: row.data.0,
         })
     }
 }

@@ -57,7 +57,46 @@ on_both_databases!(
     recurring_tasks_start_a_series,
     the_created_event_carries_the_task_exactly_as_created,
     instants_keep_microseconds_on_both_databases,
+    an_unreadable_outbox_row_holds_back_only_its_users_events,
 );
+
+async fn an_unreadable_outbox_row_holds_back_only_its_users_events(h: &Harness) {
+    h.svc
+        .create(&alice(), &titled("before"), None)
+        .await
+        .unwrap();
+    let uuid = match h.svc.database().kind() {
+        taskflow_store::DatabaseKind::Sqlite => "randomblob(16)",
+        taskflow_store::DatabaseKind::Postgres => "gen_random_uuid()",
+    };
+    h.raw
+        .exec(&format!(
+            "INSERT INTO task_events (event_id, user_id, task_id, event_type, source, occurred_at, data) \
+             VALUES ({uuid}, 'alice', 1, 'teleported', 'api', '2026-03-23T12:00:00+00:00', '{{}}')"
+        ))
+        .await;
+    h.svc
+        .create(&alice(), &titled("after"), None)
+        .await
+        .unwrap();
+    h.svc.create(&bob(), &titled("bob's"), None).await.unwrap();
+    let ready: Vec<(String, String)> = h
+        .svc
+        .database()
+        .unpublished(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.user_id, e.body.task_data.title))
+        .collect();
+    assert_eq!(
+        ready,
+        [
+            ("alice".to_owned(), "before".to_owned()),
+            ("bob".to_owned(), "bob's".to_owned())
+        ]
+    );
+}
 
 async fn instants_keep_microseconds_on_both_databases(h: &Harness) {
     let input: CreateTask = serde_json::from_value(
