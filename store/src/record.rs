@@ -63,13 +63,7 @@ impl TaskRow {
         let priority = self.priority.parse::<Priority>().map_err(|e| {
             Error::Internal(format!("task {} has an unreadable priority: {e}", self.id))
         })?;
-        let reminder = match (self.reminder_minutes, self.reminder_at) {
-            (Some(minutes), _) => Some(Reminder::Before {
-                minutes_before: u32::try_from(minutes).unwrap_or_default(),
-            }),
-            (None, Some(at)) => Some(Reminder::At { at }),
-            (None, None) => None,
-        };
+        let reminder = reminder_of(self.reminder_minutes, self.reminder_at);
         let timezone = self
             .due_local
             .as_ref()
@@ -93,6 +87,17 @@ impl TaskRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
+    }
+}
+
+/// The reminder the two reminder columns describe.
+fn reminder_of(minutes: Option<i32>, at: Option<DateTime<Utc>>) -> Option<Reminder> {
+    match (minutes, at) {
+        (Some(minutes), _) => Some(Reminder::Before {
+            minutes_before: u32::try_from(minutes).unwrap_or_default(),
+        }),
+        (None, Some(at)) => Some(Reminder::At { at }),
+        (None, None) => None,
     }
 }
 
@@ -131,13 +136,7 @@ impl TryFrom<TaskRow> for Stored {
                 .transpose()
                 .map_err(|e| corrupt(what, e))
         };
-        let reminder = match (row.reminder_minutes, row.reminder_at) {
-            (Some(minutes), _) => Some(Reminder::Before {
-                minutes_before: u32::try_from(minutes).unwrap_or_default(),
-            }),
-            (None, Some(at)) => Some(Reminder::At { at }),
-            (None, None) => None,
-        };
+        let reminder = reminder_of(row.reminder_minutes, row.reminder_at);
         let fields = TaskFields {
             title: taskflow_core::Title::parse(&row.title).map_err(|e| corrupt("title", e))?,
             description: taskflow_core::Description::parse(

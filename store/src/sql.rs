@@ -18,6 +18,39 @@ use crate::service::{Change, HistoryRow, IdempotentCreate};
 use crate::{Error, Result};
 
 type Tx = sqlx::Transaction<'static, Db>;
+
+/// Binds a new task's 25 `tasks` columns, in `INSERT` order, to `$query`
+/// (`$task` a `Stored`, `$d` its `derived()`); shared by every insert.
+macro_rules! bind_new_task {
+    ($query:expr, $task:expr, $d:expr) => {
+        $query
+            .bind(&$task.user_id)
+            .bind($task.fields.title.as_str())
+            .bind(&$d.title_key)
+            .bind($task.fields.description.as_ref().map(|x| x.as_str()))
+            .bind(&$d.search)
+            .bind($task.completed_at.is_some())
+            .bind($task.completed_at)
+            .bind($d.priority.as_str())
+            .bind($d.priority.rank())
+            .bind(&$d.tags)
+            .bind(&$d.due_local)
+            .bind(&$d.timezone)
+            .bind($d.due_at)
+            .bind($d.deadline_at)
+            .bind(&$d.recurrence)
+            .bind(&$d.anchor_local)
+            .bind($d.reminder_minutes)
+            .bind($d.reminder_at)
+            .bind($d.remind_at)
+            .bind($task.snoozed_until)
+            .bind($task.series_id)
+            .bind($task.previous_id)
+            .bind($task.version)
+            .bind($task.created_at)
+            .bind($task.updated_at)
+    };
+}
 type Conn = <Db as sqlx::Database>::Connection;
 
 /// Applies every pending migration.
@@ -58,40 +91,15 @@ pub async fn get(pools: &Pools, user: &str, id: i64) -> Result<Stored> {
 
 async fn insert(tx: &mut Tx, task: &Stored) -> Result<i64> {
     let d = task.derived();
-    let id: i64 = sqlx::query_scalar(
+    let query = sqlx::query_scalar(
         "INSERT INTO tasks (user_id, title, title_key, description, search, completed, \
          completed_at, priority, priority_rank, tags, due_local, timezone, due_at, deadline_at, \
          recurrence, anchor_local, reminder_minutes, reminder_at, remind_at, snoozed_until, \
          series_id, previous_id, version, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
          $18, $19, $20, $21, $22, $23, $24, $25) RETURNING id",
-    )
-    .bind(&task.user_id)
-    .bind(task.fields.title.as_str())
-    .bind(&d.title_key)
-    .bind(task.fields.description.as_ref().map(|x| x.as_str()))
-    .bind(&d.search)
-    .bind(task.completed_at.is_some())
-    .bind(task.completed_at)
-    .bind(d.priority.as_str())
-    .bind(d.priority.rank())
-    .bind(&d.tags)
-    .bind(&d.due_local)
-    .bind(&d.timezone)
-    .bind(d.due_at)
-    .bind(d.deadline_at)
-    .bind(&d.recurrence)
-    .bind(&d.anchor_local)
-    .bind(d.reminder_minutes)
-    .bind(d.reminder_at)
-    .bind(d.remind_at)
-    .bind(task.snoozed_until)
-    .bind(task.series_id)
-    .bind(task.previous_id)
-    .bind(task.version)
-    .bind(task.created_at)
-    .bind(task.updated_at)
-    .fetch_one(&mut **tx)
+    );
+    let id: i64 = bind_new_task!(query, task, d).fetch_one(&mut **tx)
     .await?;
     Ok(id)
 }
