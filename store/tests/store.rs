@@ -204,7 +204,7 @@ async fn create_then_get_round_trips_every_field(h: &Harness) {
     assert_eq!(fetched, created);
     // Lists show rows without re-parsing them; they must read the same.
     let listed = h.svc.list("alice", &ListQuery::default()).await.unwrap();
-    assert_eq!(listed.tasks, [created.clone()]);
+    assert_eq!(listed.tasks, std::slice::from_ref(&created));
     let history = h
         .svc
         .history("alice", created.id, None, None)
