@@ -526,6 +526,21 @@ pub async fn lag(pools: &Pools) -> Result<(i64, Option<DateTime<Utc>>)> {
     Ok((count, oldest))
 }
 
+/// Records that `consumer` handled `event_id`; false if it had before (the
+/// caller then does nothing: the delivery is a repeat).
+async fn first_delivery(tx: &mut Tx, consumer: &str, event_id: Uuid, now: DateTime<Utc>) -> Result<bool> {
+    let recorded = sqlx::query(
+        "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ($1, $2, $3) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(consumer)
+    .bind(event_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(recorded.rows_affected() == 1)
+}
+
 /// Handles one delivery of a completion event for `consumer`, once: records
 /// (consumer, event id) and, if `next` says so, creates the next occurrence
 /// with its `created` event, all in one transaction. Returns the new task, or
@@ -541,16 +556,7 @@ pub async fn next_occurrence(
     next: impl FnOnce(&Stored) -> Option<Stored>,
 ) -> Result<Option<Task>> {
     let mut tx = begin(pools, user).await?;
-    let first = sqlx::query(
-        "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ($1, $2, $3) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(consumer)
-    .bind(event_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    if first.rows_affected() == 0 {
+    if !first_delivery(&mut tx, consumer, event_id, now).await? {
         return Ok(None);
     }
     let already: Option<i64> = sqlx::query_scalar("SELECT id FROM tasks WHERE previous_id = $1")
@@ -639,16 +645,7 @@ pub async fn record_notification(
     now: DateTime<Utc>,
 ) -> Result<Option<NotificationRow>> {
     let mut tx = begin(pools, user).await?;
-    let first = sqlx::query(
-        "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ($1, $2, $3) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(consumer)
-    .bind(event_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    if first.rows_affected() == 0 {
+    if !first_delivery(&mut tx, consumer, event_id, now).await? {
         return Ok(None);
     }
     let row: NotificationRow = sqlx::query_as(&format!(
