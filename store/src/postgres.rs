@@ -1,7 +1,9 @@
-//! The PostgreSQL edition: one pool; writers of the same user are serialised
-//! by a transaction-scoped advisory lock, so each user's events get sequence
-//! numbers in commit order (the relay and SSE replay rely on it), while
-//! different users write in parallel.
+//! The PostgreSQL edition: one pool. Writes that read before they write
+//! (updates, completions, next occurrences, idempotent creates) take a
+//! transaction-scoped advisory lock per user; plain creates take none. Event
+//! order does not depend on it: the relay publishes only settled events
+//! (`SETTLED`: written by transactions older than every running one), so no
+//! lower sequence can commit after a published one.
 
 use std::time::Duration;
 
@@ -9,7 +11,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::Result;
 
-/// The LISTEN/NOTIFY channel that announces new outbox events.
+/// The LISTEN/NOTIFY channel that announces new outbox events (notified by
+/// the `task_events_notify` trigger of the migration).
 pub const OUTBOX_CHANNEL: &str = "taskflow_outbox";
 
 /// Takes the relay lock on a connection of its own, if no other relay holds
@@ -61,20 +64,15 @@ pub mod sql {
 
     static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+    /// Only events whose transaction is older than every running one: no
+    /// lower sequence can still commit after them (see the migration).
+    const SETTLED: &str = "AND xid < pg_snapshot_xmin(pg_current_snapshot())";
+
     async fn lock_user(tx: &mut sqlx::Transaction<'static, Db>, user: &str) -> crate::Result<()> {
         // Two 32-bit keys (a namespace and the user): a key space of its own,
         // apart from the relay's single 64-bit key.
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext('taskflow-user'), hashtext($1))")
             .bind(user)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    }
-
-    /// Wakes relays in every process when the transaction commits.
-    async fn notify_outbox(tx: &mut sqlx::Transaction<'static, Db>) -> crate::Result<()> {
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(super::OUTBOX_CHANNEL)
             .execute(&mut **tx)
             .await?;
         Ok(())

@@ -201,7 +201,6 @@ async fn append_event(
     .bind(Json(&body))
     .fetch_one(&mut **tx)
     .await?;
-    notify_outbox(tx).await?;
     Ok(sequence)
 }
 
@@ -218,7 +217,13 @@ pub async fn create(
             return Ok(created);
         }
     }
-    let mut tx = begin(pools, &task.user_id).await?;
+    // A create reads nothing it writes, so it needs the user's lock only to
+    // make an idempotency key's check-then-insert atomic.
+    let mut tx = if idempotency.is_some() {
+        begin(pools, &task.user_id).await?
+    } else {
+        pools.write.begin().await?
+    };
     if let Some(key) = idempotency {
         let earlier: Option<(Json<serde_json::Value>, Json<Task>)> = sqlx::query_as(
             "SELECT request, response FROM idempotency_keys WHERE user_id = $1 AND key = $2",
@@ -474,10 +479,10 @@ pub async fn tags(pools: &Pools, user: &str) -> Result<Vec<(String, i64)>> {
 
 /// The oldest events not yet handed to the transport, in sequence order.
 pub async fn unpublished(pools: &Pools, limit: u32) -> Result<Vec<OutboxRow>> {
-    let rows: Vec<OutboxRow> = sqlx::query_as(
+    let rows: Vec<OutboxRow> = sqlx::query_as(&format!(
         "SELECT sequence, event_id, user_id, task_id, event_type, source, occurred_at, data \
-         FROM task_events WHERE published_at IS NULL ORDER BY sequence LIMIT $1",
-    )
+         FROM task_events WHERE published_at IS NULL {SETTLED} ORDER BY sequence LIMIT $1"
+    ))
     .bind(i64::from(limit))
     .fetch_all(&pools.read)
     .await?;

@@ -94,13 +94,11 @@ pub mod sql {
 
     static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+    /// One writer: every committed event is settled.
+    const SETTLED: &str = "";
+
     /// SQLite has one writer connection, which already serialises writers.
     async fn lock_user(_tx: &mut sqlx::Transaction<'static, Db>, _user: &str) -> crate::Result<()> {
-        Ok(())
-    }
-
-    /// Readers of a SQLite database in this process are woken in-process.
-    async fn notify_outbox(_tx: &mut sqlx::Transaction<'static, Db>) -> crate::Result<()> {
         Ok(())
     }
 

@@ -45,8 +45,11 @@ CREATE TABLE task_tags (
 );
 CREATE INDEX task_tags_user_tag ON task_tags (user_id, tag);
 
--- Writers of one user are serialised by a transaction-scoped advisory lock,
--- so per user the sequence order is also the commit order.
+-- Sequence numbers are taken before commit, so a later sequence can commit
+-- first. The relay therefore publishes only rows whose writing transaction
+-- is older than every transaction still running (xid below the snapshot's
+-- xmin): by then no lower sequence can still appear, and each user's events
+-- go out in sequence order without serialising the writers.
 CREATE TABLE task_events (
     sequence     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     event_id     UUID        NOT NULL UNIQUE,
@@ -56,11 +59,23 @@ CREATE TABLE task_events (
     source       TEXT        NOT NULL,
     occurred_at  TIMESTAMPTZ NOT NULL,
     data         JSONB       NOT NULL,
-    published_at TIMESTAMPTZ
+    published_at TIMESTAMPTZ,
+    xid          XID8        NOT NULL DEFAULT pg_current_xact_id()
 );
 CREATE INDEX task_events_user ON task_events (user_id, sequence);
 CREATE INDEX task_events_task ON task_events (task_id, sequence);
 CREATE INDEX task_events_unpublished ON task_events (sequence) WHERE published_at IS NULL;
+
+-- Wake every relay when events commit (NOTIFY is delivered at commit), in the
+-- inserting statement itself rather than with a round trip of its own.
+CREATE FUNCTION task_events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('taskflow_outbox', '');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER task_events_notify AFTER INSERT ON task_events
+    FOR EACH STATEMENT EXECUTE FUNCTION task_events_notify();
 
 CREATE TABLE processed_events (
     consumer     TEXT        NOT NULL,
