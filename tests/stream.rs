@@ -247,6 +247,23 @@ async fn changes_reach_only_their_owners_stream_and_reconnects_replay_what_was_m
 }
 
 #[tokio::test]
+async fn a_last_event_id_this_server_never_issued_asks_the_client_to_resync() {
+    let server = serve().await;
+    let alice = token("alice");
+    let mut stream = Stream::open(&server.base, &alice, Some(1_000_000)).await;
+    assert_eq!(stream.expect().await.name, "resync");
+    // Then live updates follow as usual.
+    post(
+        &server.base,
+        &alice,
+        "/api/tasks",
+        json!({"title": "after resync"}),
+    )
+    .await;
+    assert_eq!(stream.expect().await.name, "task.created");
+}
+
+#[tokio::test]
 async fn browsers_use_a_short_lived_stream_ticket() {
     let server = serve().await;
     let alice = token("alice");

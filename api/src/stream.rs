@@ -222,14 +222,25 @@ async fn stream(
         }
         None => Vec::new(),
     };
-    let truncated = replay.len() == REPLAY_LIMIT as usize;
+    // Truncated, or a Last-Event-ID from another database (after a restore,
+    // say): the client cannot catch up by replay and must refetch.
+    let from_elsewhere = match last_seen {
+        Some(after) if replay.is_empty() => after > state.tasks.database().last_sequence().await?,
+        _ => false,
+    };
+    let truncated = replay.len() == REPLAY_LIMIT as usize || from_elsewhere;
     let replay: Vec<TaskUpdate> = replay.iter().map(|e| e.task_update()).collect();
     let closing = state.hub.0.closing.clone();
     let start = Cursor {
         replay: replay.into_iter(),
         truncated,
         live,
-        replayed_up_to: last_seen.unwrap_or(0),
+        // An id from elsewhere means nothing here: skip nothing live.
+        replayed_up_to: if from_elsewhere {
+            0
+        } else {
+            last_seen.unwrap_or(0)
+        },
         closing,
     };
     let events = futures::stream::unfold(start, |mut cursor| async move {

@@ -146,6 +146,11 @@ impl Database {
         rows.into_iter().map(OutboxEvent::try_from).collect()
     }
 
+    /// The highest event sequence number written so far (0 for none).
+    pub async fn last_sequence(&self) -> Result<i64> {
+        dispatch!(self, pools => sql::last_sequence(pools).await)
+    }
+
     /// Records that events have been handed to the transport.
     pub async fn mark_published(&self, sequences: &[i64], at: DateTime<Utc>) -> Result<()> {
         dispatch!(self, pools => sql::mark_published(pools, sequences, at).await)

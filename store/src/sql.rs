@@ -503,6 +503,14 @@ pub async fn events_after(pools: &Pools, user: &str, after: i64, limit: u32) -> 
     Ok(rows)
 }
 
+/// The highest sequence number written so far (0 for none).
+pub async fn last_sequence(pools: &Pools) -> Result<i64> {
+    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(sequence) FROM task_events")
+        .fetch_one(&pools.read)
+        .await?;
+    Ok(last.unwrap_or(0))
+}
+
 /// Records that these events have been handed to the transport.
 pub async fn mark_published(pools: &Pools, sequences: &[i64], at: DateTime<Utc>) -> Result<()> {
     for chunk in sequences.chunks(500) {
