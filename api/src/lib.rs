@@ -147,7 +147,14 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
     }
 }
 
+/// Who a bearer token belongs to.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct Me {
+    /// The user id (the token's `sub`).
+    pub user: String,
+}
+
 /// Who the bearer token belongs to.
-async fn me(user: AuthUser) -> Json<Value> {
-    Json(json!({"user": user.0}))
+async fn me(user: AuthUser) -> Json<Me> {
+    Json(Me { user: user.0 })
 }

@@ -5,7 +5,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::json;
 use taskflow_core::NotificationQuery;
 
 use crate::AppState;
@@ -34,9 +33,16 @@ async fn unread_count(State(state): State<AppState>, user: AuthUser) -> Result<R
     Ok(Json(state.tasks.unread_count(&user.0).await?).into_response())
 }
 
+/// How many notifications read-all marked.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct Marked {
+    #[schemars(with = "i64")]
+    pub marked: u64,
+}
+
 async fn read_all(State(state): State<AppState>, user: AuthUser) -> Result<Response, Problem> {
     let marked = state.tasks.mark_all_notifications_read(&user.0).await?;
-    Ok(Json(json!({"marked": marked})).into_response())
+    Ok(Json(Marked { marked }).into_response())
 }
 
 async fn read(

@@ -15,6 +15,9 @@ use taskflow_core::{
 };
 use taskflow_events::HistoryPage;
 
+use crate::Me;
+use crate::notifications::Marked;
+
 /// The document, built once.
 pub fn document() -> &'static Value {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
@@ -37,20 +40,6 @@ struct ProblemDetails {
     field: Option<String>,
     /// The task's current version (version conflicts).
     current_version: Option<i64>,
-}
-
-/// `{"marked": N}`.
-#[derive(Debug, Serialize, JsonSchema)]
-#[allow(dead_code)] // documents the read-all response
-struct Marked {
-    marked: u64,
-}
-
-/// `{"user": "…"}`.
-#[derive(Debug, Serialize, JsonSchema)]
-#[allow(dead_code)] // documents the /api/me response
-struct Me {
-    user: String,
 }
 
 /// One operation: method, path, what it takes and returns.
