@@ -96,11 +96,6 @@ impl Problem {
     pub fn status(&self) -> StatusCode {
         self.status
     }
-
-    /// The stable code.
-    pub fn code(&self) -> &'static str {
-        self.code
-    }
 }
 
 impl From<Error> for Problem {

@@ -91,14 +91,6 @@ impl Hub {
             .subscribe()
     }
 
-    /// How many users have an open stream.
-    pub fn connected_users(&self) -> usize {
-        self.0
-            .users
-            .read()
-            .map_or(0, |u| u.values().filter(|s| s.receiver_count() > 0).count())
-    }
-
     fn mint_ticket(&self, user: &str) -> Result<String, Problem> {
         let claims = Ticket {
             sub: user.to_owned(),

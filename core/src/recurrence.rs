@@ -64,17 +64,6 @@ pub struct RecurrenceRule {
 }
 
 impl RecurrenceRule {
-    /// A rule repeating every `interval` periods of `freq`, without end.
-    pub fn every(freq: Frequency, interval: u32) -> Result<Self, Invalid> {
-        check_interval(interval)?;
-        Ok(Self {
-            freq,
-            interval,
-            by_day: Vec::new(),
-            end: None,
-        })
-    }
-
     /// How often the series repeats.
     pub fn frequency(&self) -> Frequency {
         self.freq

@@ -104,11 +104,6 @@ impl Database {
         dispatch!(self, pools => sql::migrate(pools).await)
     }
 
-    /// Checks that the database answers (for readiness probes).
-    pub async fn ping(&self) -> Result<()> {
-        dispatch!(self, pools => sql::ping(pools).await)
-    }
-
     /// The oldest committed events not yet published, in sequence order.
     ///
     /// A row that does not decode (written by a newer version, say) holds

@@ -59,12 +59,6 @@ pub async fn migrate(pools: &Pools) -> Result<()> {
     Ok(())
 }
 
-/// Checks that the database answers.
-pub async fn ping(pools: &Pools) -> Result<()> {
-    sqlx::query("SELECT 1").execute(&pools.read).await?;
-    Ok(())
-}
-
 /// Starts a write transaction holding the user's write lock.
 async fn begin(pools: &Pools, user: &str) -> Result<Tx> {
     let mut tx = pools.write.begin().await?;
