@@ -65,8 +65,8 @@ pub async fn run(
         db,
         router: app(state).merge(subscriptions.router()),
         publisher: Arc::new(DaprPublisher::new(config)),
-        listen: args.listen,
-        shutdown_timeout: args.shutdown_timeout.into(),
+        listen: args.http.listen,
+        shutdown_timeout: args.http.shutdown_timeout.into(),
         closing,
     };
     process

@@ -122,6 +122,17 @@ impl VerifyArgs {
     }
 }
 
+/// Where a process serves HTTP and how it stops.
+#[derive(Debug, Clone, Args)]
+pub struct HttpArgs {
+    /// Address and port to listen on (port 0 picks a free one).
+    #[arg(long, env = "TASKFLOW_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// How long shutdown waits for requests in flight before it stops anyway.
+    #[arg(long, env = "TASKFLOW_SHUTDOWN_TIMEOUT", default_value = "10s")]
+    pub shutdown_timeout: humantime::Duration,
+}
+
 /// `taskflow serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -131,12 +142,8 @@ pub struct ServeArgs {
     pub auth: AuthArgs,
     #[command(flatten)]
     pub verify: VerifyArgs,
-    /// Address and port to listen on (port 0 picks a free one).
-    #[arg(long, env = "TASKFLOW_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
-    /// How long shutdown waits for requests in flight before it stops anyway.
-    #[arg(long, env = "TASKFLOW_SHUTDOWN_TIMEOUT", default_value = "10s")]
-    pub shutdown_timeout: humantime::Duration,
+    #[command(flatten)]
+    pub http: HttpArgs,
     /// The user whose development token `serve` prints at start-up (embedded
     /// mode only).
     #[arg(long, env = "TASKFLOW_LOCAL_USER", default_value = "local")]
@@ -177,12 +184,8 @@ pub struct ApiArgs {
     pub jwt_secret: Option<String>,
     #[command(flatten)]
     pub verify: VerifyArgs,
-    /// Address and port to listen on.
-    #[arg(long, env = "TASKFLOW_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
-    /// How long shutdown waits for requests in flight before it stops anyway.
-    #[arg(long, env = "TASKFLOW_SHUTDOWN_TIMEOUT", default_value = "10s")]
-    pub shutdown_timeout: humantime::Duration,
+    #[command(flatten)]
+    pub http: HttpArgs,
     /// Apply migrations at start-up (a cluster runs `taskflow migrate` as a
     /// job instead).
     #[arg(long, env = "TASKFLOW_MIGRATE")]

@@ -82,8 +82,8 @@ pub async fn run(
         db,
         router: app(state),
         publisher: Arc::new(bus),
-        listen: args.listen,
-        shutdown_timeout: args.shutdown_timeout.into(),
+        listen: args.http.listen,
+        shutdown_timeout: args.http.shutdown_timeout.into(),
         closing,
     };
     let local_user = args.local_user;
