@@ -5,7 +5,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::json;
@@ -13,9 +12,9 @@ use taskflow_core::{CreateTask, ListQuery};
 use taskflow_events::{Source, TASK_EVENTS};
 use taskflow_store::Actor;
 use taskflow_testkit::harness::Harness;
+use taskflow_testkit::process::{Listening, exit_status, sigterm, spawn_listening};
 use taskflow_testkit::sidecar::Sidecar;
 use taskflow_testkit::{eventually, on_both_databases};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 on_both_databases!(the_api_service_publishes_through_dapr_and_consumes_its_deliveries);
@@ -24,32 +23,20 @@ async fn the_api_service_publishes_through_dapr_and_consumes_its_deliveries(h: &
     let sidecar = Sidecar::start("pubsub").await;
     sidecar.set_app_token("app-secret");
     sidecar.set_deliver_twice(true);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taskflow-api"))
-        .args(["--listen", "127.0.0.1:0"])
-        .env("TASKFLOW_DATABASE_URL", &h.url)
-        .env("TASKFLOW_JWT_SECRET", "jwt-secret")
-        .env("DAPR_HTTP_PORT", sidecar.port().to_string())
-        .env("APP_API_TOKEN", "app-secret")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let app_url = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            let line = lines
-                .next_line()
-                .await
-                .unwrap()
-                .expect("api exited before listening");
-            if let Some(url) = line.strip_prefix("Taskflow API listening on ") {
-                return url.to_owned();
-            }
-        }
-    })
-    .await
-    .unwrap();
+    let Listening {
+        mut child,
+        url: app_url,
+        ..
+    } = spawn_listening(
+        Command::new(env!("CARGO_BIN_EXE_taskflow-api"))
+            .args(["--listen", "127.0.0.1:0"])
+            .env("TASKFLOW_DATABASE_URL", &h.url)
+            .env("TASKFLOW_JWT_SECRET", "jwt-secret")
+            .env("DAPR_HTTP_PORT", sidecar.port().to_string())
+            .env("APP_API_TOKEN", "app-secret")
+            .env("RUST_LOG", "warn"),
+    )
+    .await;
     sidecar.subscribe(&app_url).await;
 
     // A stranger without the app token cannot deliver events.
@@ -118,17 +105,7 @@ async fn the_api_service_publishes_through_dapr_and_consumes_its_deliveries(h: &
     assert_eq!(notifications.notifications.len(), 1);
     assert_eq!(notifications.notifications[0].text, "Reminder: standup");
 
-    let pid = child.id().unwrap().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    sigterm(&child);
+    let status = exit_status(&mut child).await;
     assert!(status.success(), "{status:?}");
 }

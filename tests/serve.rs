@@ -4,10 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, BufReader};
+use taskflow_testkit::process::{exit_status, sigterm, spawn_listening};
 use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_taskflow");
@@ -33,29 +32,17 @@ struct Server {
 
 async fn serve(data_dir: &Path) -> Server {
     let started = Instant::now();
-    let mut child = taskflow(data_dir)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut printed_token = String::new();
-    let base = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(url) = line.strip_prefix("Taskflow listening on ") {
-                return url.to_owned();
-            }
-            if line.starts_with("ey") {
-                printed_token = line;
-            }
-        }
-        panic!("serve exited before listening");
-    })
-    .await
-    .expect("serve did not start listening within 30 s");
+    let listening =
+        spawn_listening(taskflow(data_dir).args(["serve", "--listen", "127.0.0.1:0"])).await;
+    let printed_token = listening
+        .printed
+        .iter()
+        .find(|l| l.starts_with("ey"))
+        .cloned()
+        .unwrap_or_default();
     Server {
-        child,
-        base,
+        child: listening.child,
+        base: listening.url,
         started,
         printed_token,
     }
@@ -72,17 +59,9 @@ impl Server {
 
     /// Sends SIGTERM and returns how long the process took to exit, and its status.
     async fn terminate(mut self) -> (Duration, std::process::ExitStatus) {
-        let pid = self.child.id().unwrap().to_string();
         let asked = Instant::now();
-        let kill = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        let status = tokio::time::timeout(Duration::from_secs(10), self.child.wait())
-            .await
-            .expect("serve did not exit within 10 s of SIGTERM")
-            .unwrap();
+        sigterm(&self.child);
+        let status = exit_status(&mut self.child).await;
         (asked.elapsed(), status)
     }
 }

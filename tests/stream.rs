@@ -6,12 +6,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use taskflow_testkit::process::{Listening, exit_status, sigterm, spawn_listening};
 use tokio::process::{Child, Command};
 
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -24,27 +23,17 @@ struct Server {
 
 async fn serve() -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taskflow"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("TASKFLOW_DATA_DIR", dir.path())
-        .env("TASKFLOW_JWT_SECRET", "stream-test-secret")
-        .env_remove("TASKFLOW_DATABASE_URL")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = tokio::time::timeout(DEADLINE, async {
-        loop {
-            let line = lines.next_line().await.unwrap().expect("serve exited");
-            if let Some(url) = line.strip_prefix("Taskflow listening on ") {
-                return url.to_owned();
-            }
-        }
-    })
-    .await
-    .unwrap();
+    let Listening {
+        child, url: base, ..
+    } = spawn_listening(
+        Command::new(env!("CARGO_BIN_EXE_taskflow"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("TASKFLOW_DATA_DIR", dir.path())
+            .env("TASKFLOW_JWT_SECRET", "stream-test-secret")
+            .env_remove("TASKFLOW_DATABASE_URL")
+            .env("RUST_LOG", "warn"),
+    )
+    .await;
     Server {
         child,
         base,
@@ -224,14 +213,7 @@ async fn changes_reach_only_their_owners_stream_and_reconnects_replay_what_was_m
     assert!(again.expect().await.id > b.id);
 
     // SIGTERM ends open streams cleanly and the process exits 0.
-    let pid = server.child.id().unwrap().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    sigterm(&server.child);
     assert!(
         tokio::time::timeout(DEADLINE, again.next())
             .await
@@ -239,10 +221,7 @@ async fn changes_reach_only_their_owners_stream_and_reconnects_replay_what_was_m
             .is_none()
     );
     let mut child = server.child;
-    let status = tokio::time::timeout(DEADLINE, child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let status = exit_status(&mut child).await;
     assert!(status.success());
 }
 

@@ -5,6 +5,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 pub mod harness;
+pub mod process;
 pub mod sidecar;
 
 use std::future::Future;
