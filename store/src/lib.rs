@@ -15,6 +15,7 @@ mod outbox;
 mod postgres;
 mod record;
 pub mod relay;
+mod reminders;
 mod service;
 mod sqlite;
 
@@ -23,4 +24,5 @@ pub use database::{Database, DatabaseKind, PostgresConnectOptions};
 pub use error::{Error, Result};
 pub use outbox::{EVENT_SOURCE, OutboxEvent, RelayLag};
 pub use relay::RelayConfig;
+pub use reminders::Dispatch;
 pub use service::{Actor, TaskService};

@@ -219,7 +219,12 @@ impl Stored {
                 .and_then(|r| r.minutes_before())
                 .map(|m| i32::try_from(m).unwrap_or(i32::MAX)),
             reminder_at: f.reminder.and_then(|r| r.at()),
-            remind_at: f.reminder.and_then(|r| r.instant(f.due.as_ref())),
+            // A snooze holds the reminder until it ends; snoozing a task
+            // without one asks to be reminded then.
+            remind_at: f
+                .reminder
+                .and_then(|r| r.instant(f.due.as_ref()))
+                .max(self.snoozed_until),
         }
     }
 }
@@ -239,6 +244,7 @@ pub struct Derived {
     pub anchor_local: Option<String>,
     pub reminder_minutes: Option<i32>,
     pub reminder_at: Option<DateTime<Utc>>,
+    /// When the reminder fires: its instant, or the end of a snooze past it.
     pub remind_at: Option<DateTime<Utc>>,
 }
 
@@ -251,4 +257,16 @@ pub struct NotificationRow {
     pub text: String,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
+}
+
+/// A dispatch whose message the transport has not confirmed.
+#[derive(Debug, sqlx::FromRow)]
+pub struct DispatchRow {
+    pub task_id: i64,
+    pub kind: String,
+    /// The instant that came (the key with task and kind).
+    pub due_at: DateTime<Utc>,
+    pub fired_at: DateTime<Utc>,
+    pub user_id: String,
+    pub message: Json<serde_json::Value>,
 }

@@ -8,11 +8,11 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row};
 use taskflow_core::{SortKey, StatusFilter, Task, TaskFilter, field_changes};
-use taskflow_events::{Source, TaskEventBody, TaskEventType};
+use taskflow_events::{ReminderKind, ReminderMessage, Source, TaskEventBody, TaskEventType};
 use uuid::Uuid;
 
 use crate::cursor::{Cursor, SortValue, undated};
-use crate::record::{NotificationRow, Stored, TASK_COLUMNS, TaskRow};
+use crate::record::{DispatchRow, NotificationRow, Stored, TASK_COLUMNS, TaskRow};
 use crate::outbox::OutboxRow;
 use crate::service::{Change, HistoryRow, IdempotentCreate};
 use crate::{Error, Result};
@@ -668,4 +668,144 @@ pub async fn record_notification(
     .await?;
     tx.commit().await?;
     Ok(Some(row))
+}
+
+/// A task whose reminder or overdue instant came, as the claim returns it.
+#[derive(Debug, sqlx::FromRow)]
+struct ClaimedRow {
+    id: i64,
+    user_id: String,
+    title: String,
+    due_at: Option<DateTime<Utc>>,
+    /// The instant that came: remind_at or deadline_at.
+    instant: DateTime<Utc>,
+}
+
+/// Claims up to `limit` reminders and `limit` overdue notices whose instant is
+/// at or before `now` and records each (task, kind, instant) with its message
+/// in `reminder_dispatches`, in one transaction; returns the dispatches
+/// recorded for the first time. A conditional UPDATE claims each task, so
+/// concurrent schedulers never both win one.
+pub async fn claim_due_reminders(pools: &Pools, now: DateTime<Utc>, limit: u32) -> Result<Vec<DispatchRow>> {
+    let mut tx = pools.write.begin().await?;
+    let reminders: Vec<ClaimedRow> = sqlx::query_as(
+        "UPDATE tasks SET reminded_for = remind_at \
+         WHERE id IN (SELECT id FROM tasks WHERE NOT completed AND remind_at IS NOT NULL \
+                      AND reminded_for IS DISTINCT FROM remind_at AND remind_at <= $1 \
+                      ORDER BY remind_at LIMIT $2) \
+           AND NOT completed AND reminded_for IS DISTINCT FROM remind_at \
+         RETURNING id, user_id, title, due_at, remind_at AS instant",
+    )
+    .bind(now)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *tx)
+    .await?;
+    // A snooze holds the overdue notice too, until it ends.
+    let overdue: Vec<ClaimedRow> = sqlx::query_as(
+        "UPDATE tasks SET overdue_for = deadline_at \
+         WHERE id IN (SELECT id FROM tasks WHERE NOT completed AND deadline_at IS NOT NULL \
+                      AND overdue_for IS DISTINCT FROM deadline_at AND deadline_at <= $1 \
+                      AND (snoozed_until IS NULL OR snoozed_until <= $1) \
+                      ORDER BY deadline_at LIMIT $2) \
+           AND NOT completed AND overdue_for IS DISTINCT FROM deadline_at \
+         RETURNING id, user_id, title, due_at, deadline_at AS instant",
+    )
+    .bind(now)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *tx)
+    .await?;
+    let claimed = reminders
+        .into_iter()
+        .map(|row| (ReminderKind::ReminderDue, row))
+        .chain(overdue.into_iter().map(|row| (ReminderKind::TaskOverdue, row)));
+    let mut fired = Vec::new();
+    for (kind, row) in claimed {
+        let message = Json(serde_json::to_value(ReminderMessage {
+            kind,
+            user_id: row.user_id.clone(),
+            task_id: row.id,
+            title: row.title,
+            due_at: row.due_at,
+            fire_at: row.instant,
+        })?);
+        // Once per (task, kind, instant): an instant moved away and back has
+        // already fired.
+        let first: Option<DispatchRow> = sqlx::query_as(
+            "INSERT INTO reminder_dispatches (task_id, kind, due_at, fired_at, user_id, message) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING \
+             RETURNING task_id, kind, due_at, fired_at, user_id, message",
+        )
+        .bind(row.id)
+        .bind(dispatch_kind(kind))
+        .bind(row.instant)
+        .bind(now)
+        .bind(&row.user_id)
+        .bind(message)
+        .fetch_optional(&mut *tx)
+        .await?;
+        fired.extend(first);
+    }
+    tx.commit().await?;
+    Ok(fired)
+}
+
+/// The `reminder_dispatches.kind` of a reminder kind.
+fn dispatch_kind(kind: ReminderKind) -> &'static str {
+    match kind {
+        ReminderKind::ReminderDue => "reminder",
+        ReminderKind::TaskOverdue => "overdue",
+    }
+}
+
+/// The earliest instant at which a reminder or overdue notice will be due,
+/// after `now` for overdue notices (a snoozed past deadline waits for the
+/// snooze's end, which is the task's remind_at).
+pub async fn next_reminder_instant(pools: &Pools, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+    let reminder: Option<DateTime<Utc>> = sqlx::query_scalar(
+        "SELECT MIN(remind_at) FROM tasks WHERE NOT completed AND remind_at IS NOT NULL \
+         AND reminded_for IS DISTINCT FROM remind_at",
+    )
+    .fetch_one(&pools.read)
+    .await?;
+    let overdue: Option<DateTime<Utc>> = sqlx::query_scalar(
+        "SELECT MIN(deadline_at) FROM tasks WHERE NOT completed AND deadline_at IS NOT NULL \
+         AND overdue_for IS DISTINCT FROM deadline_at AND deadline_at > $1",
+    )
+    .bind(now)
+    .fetch_one(&pools.read)
+    .await?;
+    Ok(reminder.into_iter().chain(overdue).min())
+}
+
+/// Dispatches recorded at or before `fired_before` and not yet published.
+pub async fn unpublished_dispatches(pools: &Pools, fired_before: DateTime<Utc>, limit: u32) -> Result<Vec<DispatchRow>> {
+    Ok(sqlx::query_as(
+        "SELECT task_id, kind, due_at, fired_at, user_id, message FROM reminder_dispatches \
+         WHERE published_at IS NULL AND fired_at <= $1 ORDER BY fired_at LIMIT $2",
+    )
+    .bind(fired_before)
+    .bind(i64::from(limit))
+    .fetch_all(&pools.read)
+    .await?)
+}
+
+/// Marks one dispatch published.
+pub async fn mark_dispatch_published(
+    pools: &Pools,
+    task_id: i64,
+    kind: &str,
+    due_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE reminder_dispatches SET published_at = $1 \
+         WHERE task_id = $2 AND kind = $3 AND due_at = $4",
+    )
+    .bind(at)
+    .bind(task_id)
+    .bind(kind)
+    .bind(due_at)
+    .execute(&pools.write)
+    .await?;
+    Ok(())
 }
