@@ -4,3 +4,4 @@
 
 pub mod notifications;
 pub mod recurrence;
+pub mod reminders;
