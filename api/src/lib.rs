@@ -52,21 +52,56 @@ impl AppState {
 /// The largest request body accepted by default.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
-/// The router of the HTTP API.
+/// Which route groups a process serves, besides `/healthz`, `/readyz` and
+/// `/metrics`, which every process serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Surfaces {
+    /// The REST API (tasks, notifications, tags, `/api/me`, the OpenAPI
+    /// document).
+    pub rest: bool,
+    /// The SSE gateway (`/api/stream/*`).
+    pub stream: bool,
+}
+
+impl Surfaces {
+    /// Everything: `taskflow serve`.
+    pub const ALL: Surfaces = Surfaces {
+        rest: true,
+        stream: true,
+    };
+    /// Only the operational routes: a worker.
+    pub const NONE: Surfaces = Surfaces {
+        rest: false,
+        stream: false,
+    };
+}
+
+/// The router of the whole HTTP API.
 pub fn app(state: AppState) -> Router {
+    router(state, Surfaces::ALL)
+}
+
+/// The router of the chosen route groups.
+pub fn router(state: AppState, surfaces: Surfaces) -> Router {
     telemetry::prometheus();
-    Router::new()
+    let mut router = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/api/me", get(me))
-        .route(
-            "/api/openapi.json",
-            get(|| async { Json(openapi::document().clone()) }),
-        )
-        .merge(tasks::routes())
-        .merge(notifications::routes())
-        .merge(stream::routes())
-        .route("/metrics", get(metrics_text))
+        .route("/metrics", get(metrics_text));
+    if surfaces.rest {
+        router = router
+            .route("/api/me", get(me))
+            .route(
+                "/api/openapi.json",
+                get(|| async { Json(openapi::document().clone()) }),
+            )
+            .merge(tasks::routes())
+            .merge(notifications::routes());
+    }
+    if surfaces.stream {
+        router = router.merge(stream::routes());
+    }
+    router
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))

@@ -1,5 +1,5 @@
 //! The SSE gateway: `GET /api/stream/tasks` streams the user's task changes
-//! (and, later, notifications) as named events whose `id:` is the outbox
+//! and new notifications as named events whose `id:` is the outbox
 //! sequence number. A reconnecting client sends `Last-Event-ID` and first
 //! gets what it missed, replayed from `task_events` (bounded), then live
 //! updates. A heartbeat comment goes out every 15 s. Each client has a
@@ -166,9 +166,15 @@ fn event_name(update: &TaskUpdate) -> String {
     }
 }
 
+/// A task change carries its outbox sequence as `id:`; a notification has
+/// none (it is not in the outbox), so it leaves the client's Last-Event-ID
+/// alone and a reconnecting client refetches its notifications instead.
 fn event(update: &TaskUpdate) -> Event {
-    Event::default()
-        .id(update.sequence.to_string())
+    let event = match update.kind {
+        UpdateKind::Task => Event::default().id(update.sequence.to_string()),
+        UpdateKind::NotificationCreated => Event::default(),
+    };
+    event
         .event(event_name(update))
         .json_data(update)
         .unwrap_or_else(|_| Event::default().comment("unencodable update skipped"))
@@ -233,6 +239,7 @@ async fn stream(
         } else {
             last_seen.unwrap_or(0)
         },
+        notified_up_to: 0,
         closing,
     };
     let events = futures::stream::unfold(start, |mut cursor| async move {
@@ -251,9 +258,18 @@ async fn stream(
                 received = cursor.live.recv() => received,
             };
             match received {
-                // Skip only what the replay already sent; anything else goes
-                // out even if it arrives out of order (clients key on `id`).
+                // Each user's changes arrive in sequence order (one
+                // partition per user), so anything at or below what was sent
+                // is a replayed or redelivered duplicate.
+                Ok(update) if update.kind == UpdateKind::NotificationCreated => {
+                    let id = update.notification_id.unwrap_or(0);
+                    if id > cursor.notified_up_to {
+                        cursor.notified_up_to = id;
+                        return Some((Ok(event(&update)), cursor));
+                    }
+                }
                 Ok(update) if update.sequence > cursor.replayed_up_to => {
+                    cursor.replayed_up_to = update.sequence;
                     return Some((Ok(event(&update)), cursor));
                 }
                 Ok(_) => {}
@@ -276,8 +292,11 @@ struct Cursor {
     replay: std::vec::IntoIter<TaskUpdate>,
     truncated: bool,
     live: broadcast::Receiver<TaskUpdate>,
-    /// The highest sequence the client had or was replayed; live updates at
-    /// or below it are duplicates.
+    /// The highest sequence the client had or was sent; live updates at or
+    /// below it are duplicates.
     replayed_up_to: i64,
+    /// The highest notification id sent (a user's notifications are
+    /// announced in id order); redeliveries are at or below it.
+    notified_up_to: i64,
     closing: CancellationToken,
 }

@@ -27,6 +27,9 @@ pub struct Subscriptions {
     pubsub: String,
     app_token: Option<String>,
     routes: Vec<(String, Arc<dyn ErasedHandler>)>,
+    /// Whether `GET /dapr/subscribe` lists the routes (false when the
+    /// deployment declares Subscription resources instead).
+    programmatic: bool,
 }
 
 impl Subscriptions {
@@ -37,7 +40,15 @@ impl Subscriptions {
             pubsub: pubsub.into(),
             app_token: app_token.filter(|t| !t.is_empty()),
             routes: Vec::new(),
+            programmatic: true,
         }
+    }
+
+    /// Leaves the subscriptions to declarative Subscription resources:
+    /// `GET /dapr/subscribe` answers `[]`, and the routes still deliver.
+    pub fn declarative(mut self) -> Self {
+        self.programmatic = false;
+        self
     }
 
     /// Delivers the handler's topic to `route` (a path such as
@@ -49,6 +60,9 @@ impl Subscriptions {
 
     /// The programmatic subscription list Dapr reads once at start-up.
     pub fn subscription_list(&self) -> Value {
+        if !self.programmatic {
+            return Value::Array(Vec::new());
+        }
         let list: Vec<Value> = self
             .routes
             .iter()

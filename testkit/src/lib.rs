@@ -7,6 +7,7 @@
 pub mod harness;
 pub mod process;
 pub mod sidecar;
+pub mod sse;
 
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -6,7 +6,7 @@
 //! `ERR_PUBSUB_NOT_FOUND` for another pub/sub name; 500
 //! `ERR_PUBSUB_PUBLISH_MESSAGE` while the broker "refuses"), keeping the
 //! app's own CloudEvent for `application/cloudevents+json` and adding `topic`
-//! and `pubsubname`; and delivery to a subscribed app: it reads the app's
+//! and `pubsubname`; and delivery to each subscribed app: it reads the app's
 //! `GET /dapr/subscribe` once, then POSTs each accepted message to its route
 //! as `application/cloudevents+json` in publish order, re-delivering on
 //! `RETRY` or a non-2xx answer (not 404), and — as fault injection — every
@@ -51,7 +51,9 @@ struct Shared {
     publish_calls: AtomicUsize,
     delivered: AtomicUsize,
     published: Mutex<Vec<Published>>,
-    deliveries: Mutex<Option<mpsc::UnboundedSender<Published>>>,
+    /// One delivery queue per subscribed app (each app's own sidecar, all
+    /// on one broker).
+    deliveries: Mutex<Vec<mpsc::UnboundedSender<Published>>>,
 }
 
 /// A running sidecar double on 127.0.0.1.
@@ -150,6 +152,8 @@ impl Sidecar {
 
     /// Reads the app's subscriptions and starts delivering accepted messages
     /// of those topics to it (messages accepted earlier are not replayed).
+    /// Several apps may subscribe: each gets every message of its topics, as
+    /// apps with their own consumer groups do on one broker.
     pub async fn subscribe(&self, app_url: &str) {
         let client = reqwest::Client::new();
         let list: Value = client
@@ -168,8 +172,8 @@ impl Sidecar {
             }
         }
         let (tx, mut rx) = mpsc::unbounded_channel::<Published>();
-        if let Ok(mut slot) = self.shared.deliveries.lock() {
-            *slot = Some(tx);
+        if let Ok(mut apps) = self.shared.deliveries.lock() {
+            apps.push(tx);
         }
         let (shared, app_url) = (self.shared.clone(), app_url.to_owned());
         tokio::spawn(async move {
@@ -307,10 +311,10 @@ async fn publish(
     if let Ok(mut published) = shared.published.lock() {
         published.push(message.clone());
     }
-    if let Ok(deliveries) = shared.deliveries.lock()
-        && let Some(tx) = deliveries.as_ref()
-    {
-        let _ = tx.send(message);
+    if let Ok(apps) = shared.deliveries.lock() {
+        for app in apps.iter() {
+            let _ = app.send(message.clone());
+        }
     }
     StatusCode::NO_CONTENT.into_response()
 }
