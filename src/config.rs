@@ -23,9 +23,6 @@ pub enum Command {
     /// Run everything in one process: the HTTP API, with an embedded SQLite
     /// database unless --database-url says otherwise.
     Serve(ServeArgs),
-    /// Run the API service of a cluster: the HTTP API and the Dapr
-    /// subscription routes beside a Dapr sidecar, publishing through it.
-    Api(ApiArgs),
     /// Apply database migrations, then exit.
     Migrate(MigrateArgs),
     /// Print a development token (HS256 JWT) for a user.
@@ -131,6 +128,10 @@ pub struct HttpArgs {
     /// How long shutdown waits for requests in flight before it stops anyway.
     #[arg(long, env = "TASKFLOW_SHUTDOWN_TIMEOUT", default_value = "10s")]
     pub shutdown_timeout: humantime::Duration,
+    /// How long a response may wait on a client that stopped reading (a
+    /// stalled SSE stream, say) before its connection is closed.
+    #[arg(long, env = "TASKFLOW_WRITE_TIMEOUT", default_value = "30s")]
+    pub write_timeout: humantime::Duration,
 }
 
 /// `taskflow serve`.
@@ -166,16 +167,30 @@ pub struct DaprArgs {
     /// in production so only the sidecar can deliver events.
     #[arg(long, env = "APP_API_TOKEN", hide_env_values = true)]
     pub app_api_token: Option<String>,
+    /// Where Dapr learns this role's subscriptions.
+    #[arg(
+        long,
+        env = "TASKFLOW_SUBSCRIPTIONS",
+        value_enum,
+        default_value = "programmatic"
+    )]
+    pub subscriptions: SubscriptionSource,
 }
 
-/// `taskflow api` (and the `taskflow-api` binary).
+/// Where a cluster role's subscriptions come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SubscriptionSource {
+    /// `GET /dapr/subscribe` lists the role's subscriptions.
+    Programmatic,
+    /// Declarative Subscription resources (with dead-letter topics) do;
+    /// `GET /dapr/subscribe` answers `[]`.
+    Declarative,
+}
+
+/// The settings of every cluster role (`taskflow-api`, `taskflow-sse`,
+/// `taskflow-recurrence`, `taskflow-reminders`), each beside a Dapr sidecar.
 #[derive(Debug, Clone, Parser)]
-#[command(
-    name = "taskflow-api",
-    version,
-    about = "Taskflow's API service, beside a Dapr sidecar"
-)]
-pub struct ApiArgs {
+pub struct ClusterArgs {
     /// Database URL (`postgres://…`).
     #[arg(long, env = "TASKFLOW_DATABASE_URL", hide_env_values = true)]
     pub database_url: String,

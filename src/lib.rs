@@ -1,9 +1,11 @@
 //! The `taskflow` command line: `serve` (everything in one process on an
-//! embedded SQLite database), `migrate` and `token`. Each command is a
+//! embedded SQLite database), `migrate` and `token`; and the cluster roles
+//! (`cluster`), one binary each. Each command is a
 //! function the tests can call; `main.rs` only wires.
 
-pub mod api;
+pub mod cluster;
 pub mod config;
+pub mod net;
 pub mod serve;
 pub mod telemetry;
 
@@ -16,7 +18,6 @@ pub use config::{Cli, Command};
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(args, serve::shutdown_signal()).await,
-        Command::Api(args) => api::run(args, serve::shutdown_signal()).await,
         Command::Migrate(args) => {
             let db = args.database.connect().await?;
             db.migrate().await.context("applying migrations")?;

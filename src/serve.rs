@@ -16,6 +16,7 @@ use taskflow_events::{Backoff, InProcessBus, Publisher};
 use taskflow_store::{Database, DatabaseKind, RelayConfig, TaskService};
 use taskflow_workers::notifications::Notifications;
 use taskflow_workers::recurrence::Recurrence;
+use taskflow_workers::reminders::Reminders;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ServeArgs;
@@ -64,27 +65,44 @@ pub async fn run(
         hub: Hub::new(closing.clone(), Some(stream_ticket_key(&secret))),
         ..AppState::new(tasks.clone(), args.verify.verifier(Some(&secret))?)
     };
-    // Embedded mode: the outbox relay publishes to in-process handlers.
-    let bus = InProcessBus::new(
-        vec![
-            Arc::new(Recurrence::new(tasks.clone())),
-            Arc::new(Notifications::new(tasks.clone())),
-            Arc::new(state.hub.clone()),
-        ],
-        Backoff {
-            initial: Duration::from_millis(100),
-            max: Duration::from_secs(5),
-        },
-        HANDLER_ATTEMPTS,
+    // Embedded mode: in-process buses stand in for the broker. The relay
+    // publishes task changes to recurrence, the reminder scheduler (to
+    // re-arm) and the SSE hub; the scheduler publishes reminders to the
+    // notifications handler, which announces new notifications to the hub.
+    let bus = |handlers: Vec<Arc<dyn taskflow_events::ErasedHandler>>| {
+        Arc::new(InProcessBus::new(
+            handlers,
+            Backoff {
+                initial: Duration::from_millis(100),
+                max: Duration::from_secs(5),
+            },
+            HANDLER_ATTEMPTS,
+        ))
+    };
+    let announcements = bus(vec![Arc::new(state.hub.clone())]);
+    let reminders = Reminders::new(
+        tasks.clone(),
+        bus(vec![Arc::new(Notifications::new(
+            tasks.clone(),
+            announcements,
+        ))]),
     );
+    let changes = bus(vec![
+        Arc::new(Recurrence::new(tasks.clone())),
+        Arc::new(reminders.clone()),
+        Arc::new(state.hub.clone()),
+    ]);
+    let background = vec![tokio::spawn(reminders.clone().run(closing.child_token()))];
     let embedded = db.kind() == DatabaseKind::Sqlite;
     let process = Process {
         db,
-        router: app(state),
-        publisher: Arc::new(bus),
+        router: app(state).merge(reminders.routes()),
+        publisher: changes,
         listen: args.http.listen,
         shutdown_timeout: args.http.shutdown_timeout.into(),
+        write_timeout: args.http.write_timeout.into(),
         closing,
+        background,
     };
     let local_user = args.local_user;
     process
@@ -102,8 +120,9 @@ pub async fn run(
         .await
 }
 
-/// One Taskflow process: an HTTP router, and the outbox relay publishing
-/// through `publisher`. Every role (`serve`, `api`) runs as one of these.
+/// One Taskflow process: an HTTP router, the outbox relay publishing
+/// through `publisher`, and background workers. `serve` and every cluster
+/// role run as one of these.
 #[derive(Debug)]
 pub struct Process {
     pub db: Database,
@@ -112,9 +131,15 @@ pub struct Process {
     pub listen: SocketAddr,
     /// How long requests in flight may take after the shutdown signal.
     pub shutdown_timeout: Duration,
+    /// How long a write may wait on a client that stopped reading.
+    pub write_timeout: Duration,
     /// Cancelled when shutdown starts, so endless responses (SSE streams)
-    /// end cleanly instead of holding the shutdown up.
+    /// end cleanly instead of holding the shutdown up, and background
+    /// workers stop.
     pub closing: CancellationToken,
+    /// Workers that stop when `closing` is cancelled (the reminder
+    /// scheduler); awaited, briefly, before the database closes.
+    pub background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// The key of stream tickets, derived from the token secret so every
@@ -141,7 +166,9 @@ impl Process {
             publisher,
             listen,
             shutdown_timeout: limit,
+            write_timeout,
             closing,
+            background,
         } = self;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -165,8 +192,11 @@ impl Process {
             closing.cancel();
             stopping.cancel();
         });
-        let graceful =
-            axum::serve(listener, router).with_graceful_shutdown(stop.clone().cancelled_owned());
+        let graceful = axum::serve(
+            crate::net::TimedListener::new(listener, write_timeout),
+            router,
+        )
+        .with_graceful_shutdown(stop.clone().cancelled_owned());
         let mut server = tokio::spawn(async move { graceful.await });
         let result = tokio::select! {
             joined = &mut server => match joined {
@@ -180,8 +210,18 @@ impl Process {
                 Ok(())
             }
         };
-        // Requests are done; let the relay finish the batch in hand.
+        // Requests are done; let the relay finish the batch in hand, and the
+        // workers their step.
         relay_stop.cancel();
+        if tokio::time::timeout(
+            Duration::from_secs(2),
+            futures::future::join_all(background),
+        )
+        .await
+        .is_err()
+        {
+            tracing::warn!("background workers did not stop in time");
+        }
         if tokio::time::timeout(Duration::from_secs(2), relay)
             .await
             .is_err()

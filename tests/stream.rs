@@ -8,9 +8,9 @@
 
 use std::time::Duration;
 
-use futures::StreamExt;
 use serde_json::{Value, json};
 use taskflow_testkit::process::{Listening, exit_status, sigterm, spawn_listening};
+use taskflow_testkit::sse::Stream;
 use tokio::process::{Child, Command};
 
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -50,79 +50,6 @@ fn token(user: &str) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-/// One SSE event.
-#[derive(Debug, Clone)]
-struct SseEvent {
-    id: Option<i64>,
-    name: String,
-    data: Value,
-}
-
-/// An open SSE stream.
-struct Stream {
-    body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
-    buffer: String,
-}
-
-impl Stream {
-    async fn open(base: &str, auth: &str, last_event_id: Option<i64>) -> Stream {
-        let mut request = reqwest::Client::new().get(format!("{base}/api/stream/tasks"));
-        if auth.starts_with("ticket=") {
-            request = reqwest::Client::new().get(format!("{base}/api/stream/tasks?{auth}"));
-        } else {
-            request = request.bearer_auth(auth);
-        }
-        if let Some(id) = last_event_id {
-            request = request.header("last-event-id", id.to_string());
-        }
-        let response = request.send().await.unwrap();
-        assert_eq!(response.status(), 200);
-        assert_eq!(response.headers()["content-type"], "text/event-stream");
-        Stream {
-            body: response.bytes_stream().boxed(),
-            buffer: String::new(),
-        }
-    }
-
-    /// The next event, skipping heartbeats; None when the stream ends.
-    async fn next(&mut self) -> Option<SseEvent> {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let (mut id, mut name, mut data) = (None, String::new(), String::new());
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("id:") {
-                        id = v.trim().parse().ok();
-                    } else if let Some(v) = line.strip_prefix("event:") {
-                        name = v.trim().to_owned();
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data.push_str(v.trim());
-                    }
-                }
-                if name.is_empty() {
-                    continue; // a comment (heartbeat)
-                }
-                return Some(SseEvent {
-                    id,
-                    name,
-                    data: serde_json::from_str(&data).unwrap_or(Value::Null),
-                });
-            }
-            match self.body.next().await {
-                Some(Ok(chunk)) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
-                _ => return None,
-            }
-        }
-    }
-
-    async fn expect(&mut self) -> SseEvent {
-        tokio::time::timeout(DEADLINE, self.next())
-            .await
-            .expect("no event in time")
-            .expect("stream ended")
-    }
-}
-
 async fn post(base: &str, token: &str, path: &str, body: Value) -> Value {
     let response = reqwest::Client::new()
         .post(format!("{base}{path}"))
@@ -146,7 +73,7 @@ async fn changes_reach_only_their_owners_stream_and_reconnects_replay_what_was_m
     let mut alices = Stream::open(&server.base, &alice, None).await;
     let mut bobs = Stream::open(&server.base, &bob, None).await;
 
-    let weekly = post(&server.base, &alice, "/api/tasks", json!({"title": "standup", "due": "2026-03-23T09:00", "timezone": "Europe/Berlin", "recurrence": "FREQ=WEEKLY"})).await;
+    let weekly = post(&server.base, &alice, "/api/tasks", json!({"title": "standup", "due": "2036-03-24T09:00", "timezone": "Europe/Berlin", "recurrence": "FREQ=WEEKLY"})).await;
     let id = weekly["id"].as_i64().unwrap();
     let created = alices.expect().await;
     assert_eq!(
@@ -176,7 +103,7 @@ async fn changes_reach_only_their_owners_stream_and_reconnects_replay_what_was_m
         .json()
         .await
         .unwrap();
-    assert_eq!(fetched["due"], "2026-03-30T09:00:00");
+    assert_eq!(fetched["due"], "2036-03-31T09:00:00");
 
     // Bob saw none of it: his first event is his own task.
     let mine = post(&server.base, &bob, "/api/tasks", json!({"title": "bob's"})).await;

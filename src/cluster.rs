@@ -1,0 +1,192 @@
+//! The cluster roles, one thin binary each, every one beside a Dapr sidecar
+//! and publishing through it (the outbox relay runs in each; on PostgreSQL
+//! only one is active at a time):
+//!
+//! - `taskflow-api`: the REST API.
+//! - `taskflow-sse`: the SSE gateway; consumes `task-updates` (every replica
+//!   needs every update: a consumer group per pod).
+//! - `taskflow-recurrence`: consumes `task-events`, creates next occurrences.
+//! - `taskflow-reminders`: the reminder scheduler; consumes `task-events`
+//!   (to re-arm) and `reminders` (to record notifications), and serves the
+//!   Dapr cron binding `POST /reminder-sweep`.
+//!
+//! Delivery routes are `/api/events/<topic>`.
+
+use std::future::Future;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{CommandFactory, FromArgMatches};
+use rand::RngCore;
+use taskflow_api::auth::Verifier;
+use taskflow_api::stream::Hub;
+use taskflow_api::{AppState, Surfaces, router};
+use taskflow_events::{DaprConfig, DaprPublisher, Publisher, Subscriptions};
+use taskflow_store::TaskService;
+use taskflow_workers::notifications::Notifications;
+use taskflow_workers::recurrence::Recurrence;
+use taskflow_workers::reminders::Reminders;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{ClusterArgs, SubscriptionSource};
+use crate::serve::{Process, shutdown_signal, stream_ticket_key};
+
+/// A cluster role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Api,
+    Sse,
+    Recurrence,
+    Reminders,
+}
+
+impl Role {
+    /// The role's binary.
+    pub fn binary(self) -> &'static str {
+        match self {
+            Role::Api => "taskflow-api",
+            Role::Sse => "taskflow-sse",
+            Role::Recurrence => "taskflow-recurrence",
+            Role::Reminders => "taskflow-reminders",
+        }
+    }
+
+    fn about(self) -> &'static str {
+        match self {
+            Role::Api => "Taskflow's REST API, beside a Dapr sidecar",
+            Role::Sse => "Taskflow's SSE gateway: live task changes and notifications for browsers",
+            Role::Recurrence => {
+                "Taskflow's recurrence worker: creates the next occurrence of completed recurring tasks"
+            }
+            Role::Reminders => {
+                "Taskflow's reminder worker: fires reminders and overdue notices, records notifications"
+            }
+        }
+    }
+
+    fn surfaces(self) -> Surfaces {
+        match self {
+            Role::Api => Surfaces {
+                rest: true,
+                stream: false,
+            },
+            Role::Sse => Surfaces {
+                rest: false,
+                stream: true,
+            },
+            Role::Recurrence | Role::Reminders => Surfaces::NONE,
+        }
+    }
+}
+
+/// The `main` of a role's binary: parses its flags and environment, runs it
+/// until SIGTERM or Ctrl-C.
+pub async fn main(role: Role) -> ExitCode {
+    let command = ClusterArgs::command()
+        .name(role.binary())
+        .bin_name(role.binary())
+        .about(role.about());
+    let args = match ClusterArgs::from_arg_matches(&command.get_matches()) {
+        Ok(args) => args,
+        Err(err) => err.exit(),
+    };
+    crate::telemetry::init();
+    match run(role, args, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `role` until `shutdown` resolves.
+pub async fn run(
+    role: Role,
+    args: ClusterArgs,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let dapr = &args.dapr;
+    anyhow::ensure!(
+        dapr.app_api_token.as_deref().is_some_and(|t| !t.is_empty()),
+        "set APP_API_TOKEN (and the same token in Dapr): without it anyone who reaches this service could deliver events"
+    );
+    let surfaces = role.surfaces();
+    // Only roles with user-facing routes verify tokens; the others get a
+    // verifier no token can satisfy.
+    let verifier = if surfaces == Surfaces::NONE {
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        Verifier::hs256(&key)
+    } else {
+        args.verify
+            .verifier(args.jwt_secret.as_deref().map(str::as_bytes))?
+    };
+    let db = crate::connect(&args.database_url).await?;
+    if args.migrate {
+        db.migrate().await.context("applying migrations")?;
+    }
+    let tasks = TaskService::new(db.clone());
+    let mut config = DaprConfig::new(
+        format!("http://127.0.0.1:{}", dapr.dapr_http_port),
+        &dapr.pubsub,
+    );
+    config.api_token = dapr.dapr_api_token.clone();
+    let publisher: Arc<dyn Publisher> = Arc::new(DaprPublisher::new(config));
+    let closing = CancellationToken::new();
+    let ticket_key = args
+        .jwt_secret
+        .as_deref()
+        .map(|s| stream_ticket_key(s.as_bytes()));
+    let state = AppState {
+        hub: Hub::new(closing.clone(), ticket_key),
+        ..AppState::new(tasks.clone(), verifier)
+    };
+    let mut subscriptions = Subscriptions::new(&dapr.pubsub, dapr.app_api_token.clone());
+    if dapr.subscriptions == SubscriptionSource::Declarative {
+        subscriptions = subscriptions.declarative();
+    }
+    let mut app = router(state.clone(), surfaces);
+    let mut background = Vec::new();
+    match role {
+        Role::Api => {}
+        Role::Sse => {
+            subscriptions =
+                subscriptions.route("/api/events/task-updates", Arc::new(state.hub.clone()));
+        }
+        Role::Recurrence => {
+            subscriptions = subscriptions.route(
+                "/api/events/task-events",
+                Arc::new(Recurrence::new(tasks.clone())),
+            );
+        }
+        Role::Reminders => {
+            let reminders = Reminders::new(tasks.clone(), publisher.clone());
+            subscriptions = subscriptions
+                .route("/api/events/task-events", Arc::new(reminders.clone()))
+                .route(
+                    "/api/events/reminders",
+                    Arc::new(Notifications::new(tasks.clone(), publisher.clone())),
+                );
+            app = app.merge(reminders.routes());
+            background.push(tokio::spawn(reminders.run(closing.child_token())));
+        }
+    }
+    let process = Process {
+        db,
+        router: app.merge(subscriptions.router()),
+        publisher,
+        listen: args.http.listen,
+        shutdown_timeout: args.http.shutdown_timeout.into(),
+        write_timeout: args.http.write_timeout.into(),
+        closing,
+        background,
+    };
+    process
+        .run(shutdown, |addr| {
+            println!("Taskflow {} listening on http://{addr}", role.binary())
+        })
+        .await
+}

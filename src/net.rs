@@ -1,0 +1,168 @@
+//! The listener every process serves HTTP on: TCP with a write timeout, so a
+//! peer that stops reading (a stalled browser tab holding an SSE stream, a
+//! slow-loris client) is disconnected instead of holding its connection,
+//! buffers and stream subscription forever. Other connections never wait on
+//! it either way; this bounds what it costs.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Sleep;
+
+/// A TCP listener whose connections fail a write that cannot make progress
+/// for `write_timeout`.
+#[derive(Debug)]
+pub struct TimedListener {
+    inner: TcpListener,
+    write_timeout: Duration,
+}
+
+impl TimedListener {
+    pub fn new(inner: TcpListener, write_timeout: Duration) -> Self {
+        Self {
+            inner,
+            write_timeout,
+        }
+    }
+}
+
+impl axum::serve::Listener for TimedListener {
+    type Io = WriteTimeout<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        // axum's own accept loop: transient errors (EMFILE, …) are retried.
+        let (stream, addr) = axum::serve::Listener::accept(&mut self.inner).await;
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+        }
+        (WriteTimeout::new(stream, self.write_timeout), addr)
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
+/// An I/O stream whose writes and flushes fail with `TimedOut` once they
+/// have been blocked (the peer's window full) for the timeout in a row.
+#[derive(Debug)]
+pub struct WriteTimeout<T> {
+    inner: T,
+    timeout: Duration,
+    /// Armed while a write is blocked; cleared by any progress.
+    blocked: Option<Pin<Box<Sleep>>>,
+}
+
+impl<T> WriteTimeout<T> {
+    pub fn new(inner: T, timeout: Duration) -> Self {
+        Self {
+            inner,
+            timeout,
+            blocked: None,
+        }
+    }
+
+    /// Maps a pending write to a timeout error once it has waited too long.
+    fn watch<R>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<R>>) -> Poll<io::Result<R>> {
+        if poll.is_ready() {
+            self.blocked = None;
+            return poll;
+        }
+        let timeout = self.timeout;
+        let blocked = self
+            .blocked
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        ready!(blocked.as_mut().poll(cx));
+        Poll::Ready(Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the peer stopped reading",
+        )))
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for WriteTimeout<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for WriteTimeout<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.watch(cx, poll)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.watch(cx, poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let poll = Pin::new(&mut self.inner).poll_flush(cx);
+        self.watch(cx, poll)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_blocked_past_the_timeout_fails_and_progress_resets_it() {
+        // A pipe with room for 8 bytes whose reader never reads.
+        let (writer, _reader) = tokio::io::duplex(8);
+        let mut io = WriteTimeout::new(writer, Duration::from_secs(5));
+        io.write_all(b"12345678").await.unwrap();
+        let err = io.write_all(b"more").await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_but_reading_peer_is_not_cut_off() {
+        use tokio::io::AsyncReadExt;
+        let (writer, mut reader) = tokio::io::duplex(8);
+        let mut io = WriteTimeout::new(writer, Duration::from_secs(5));
+        let read = tokio::spawn(async move {
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4];
+            // Reads 4 bytes every 3 s: always under the timeout.
+            while got.len() < 32 {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                let n = reader.read(&mut buf).await.unwrap();
+                got.extend_from_slice(&buf[..n]);
+            }
+            got
+        });
+        io.write_all(&[7u8; 32]).await.unwrap();
+        assert_eq!(read.await.unwrap(), vec![7u8; 32]);
+    }
+}

@@ -1,0 +1,224 @@
+//! The cluster end to end on PostgreSQL: `taskflow-api`, `taskflow-sse`,
+//! `taskflow-recurrence` and `taskflow-reminders` as separate processes, all
+//! publishing through the Dapr sidecar double (which delivers every message
+//! twice, as at-least-once delivery may). A reminder fires at its instant
+//! and reaches the owner's browser stream as a notification; completing a
+//! weekly task creates exactly one next occurrence, which the stream shows;
+//! another user's stream sees none of it; every role stops cleanly.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
+
+use std::time::Duration;
+
+use chrono::{SecondsFormat, Utc};
+use serde_json::{Value, json};
+use taskflow_testkit::harness;
+use taskflow_testkit::process::{Listening, exit_status, sigterm, spawn_listening};
+use taskflow_testkit::sidecar::Sidecar;
+use taskflow_testkit::sse::Stream;
+use tokio::process::{Child, Command};
+
+const SECRET: &str = "cluster-test-secret";
+const APP_TOKEN: &str = "app-secret";
+
+struct Role {
+    child: Child,
+    url: String,
+}
+
+async fn start(binary: &str, db_url: &str, sidecar: &Sidecar) -> Role {
+    let Listening { child, url, .. } = spawn_listening(
+        Command::new(binary)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("TASKFLOW_DATABASE_URL", db_url)
+            .env("TASKFLOW_JWT_SECRET", SECRET)
+            .env("DAPR_HTTP_PORT", sidecar.port().to_string())
+            .env("APP_API_TOKEN", APP_TOKEN)
+            .env("RUST_LOG", "warn"),
+    )
+    .await;
+    sidecar.subscribe(&url).await;
+    Role { child, url }
+}
+
+fn token(user: &str) -> String {
+    taskflow_api::auth::mint(SECRET.as_bytes(), user, Duration::from_secs(600)).unwrap()
+}
+
+async fn call(method: reqwest::Method, url: String, user: &str, body: Option<Value>) -> Value {
+    let mut request = reqwest::Client::new()
+        .request(method, &url)
+        .bearer_auth(token(user));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    assert!(
+        response.status().is_success(),
+        "{url}: {}",
+        response.status()
+    );
+    response.json().await.unwrap()
+}
+
+async fn topics(role: &Role) -> Vec<String> {
+    let list: Value = reqwest::get(format!("{}/dapr/subscribe", role.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut topics: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["topic"].as_str().unwrap().to_owned())
+        .collect();
+    topics.sort();
+    topics
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cluster_roles_work_together_through_the_sidecar() {
+    let Some(h) = harness::postgres().await else {
+        eprintln!("skipped: {} is not set", harness::PG_URL_VAR);
+        return;
+    };
+    let sidecar = Sidecar::start("pubsub").await;
+    sidecar.set_app_token(APP_TOKEN);
+    sidecar.set_deliver_twice(true);
+    let api = start(env!("CARGO_BIN_EXE_taskflow-api"), &h.url, &sidecar).await;
+    let sse = start(env!("CARGO_BIN_EXE_taskflow-sse"), &h.url, &sidecar).await;
+    let recurrence = start(env!("CARGO_BIN_EXE_taskflow-recurrence"), &h.url, &sidecar).await;
+    let reminders = start(env!("CARGO_BIN_EXE_taskflow-reminders"), &h.url, &sidecar).await;
+
+    // Each role subscribes to what it consumes, and serves only its routes.
+    assert!(topics(&api).await.is_empty());
+    assert_eq!(topics(&sse).await, ["task-updates"]);
+    assert_eq!(topics(&recurrence).await, ["task-events"]);
+    assert_eq!(topics(&reminders).await, ["reminders", "task-events"]);
+    let client = reqwest::Client::new();
+    let status = |url: String| {
+        let client = client.clone();
+        async move {
+            client
+                .get(url)
+                .bearer_auth(token("alice"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(status(format!("{}/api/tasks", recurrence.url)).await, 404);
+    assert_eq!(status(format!("{}/api/stream/tasks", api.url)).await, 404);
+    for role in [&api, &sse, &recurrence, &reminders] {
+        assert_eq!(status(format!("{}/readyz", role.url)).await, 200);
+    }
+    // Only the sidecar (with the app token) delivers events.
+    let forged = client
+        .post(format!("{}/api/events/task-events", recurrence.url))
+        .json(&json!({"id": "x", "data": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    // Dapr's cron binding gets exactly 200.
+    let swept = client
+        .post(format!("{}/reminder-sweep", reminders.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(swept.status(), 200);
+
+    let mut alice = Stream::open(&sse.url, &token("alice"), None).await;
+    let mut bob = Stream::open(&sse.url, &token("bob"), None).await;
+
+    // A weekly task due tomorrow, with a reminder two seconds from now.
+    let now = Utc::now();
+    let due = (now + chrono::Duration::days(1))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let remind_at = (now + chrono::Duration::seconds(2)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    let task = call(
+        reqwest::Method::POST,
+        format!("{}/api/tasks", api.url),
+        "alice",
+        Some(
+            json!({"title": "standup", "due": due, "timezone": "UTC", "recurrence": "FREQ=WEEKLY",
+                    "reminder": {"at": remind_at}}),
+        ),
+    )
+    .await;
+    let created = alice.expect().await;
+    assert_eq!(created.name, "task.created");
+    assert_eq!(created.data["task_id"], task["id"]);
+
+    // The reminder fires at its instant and arrives as a notification.
+    let notified = alice.expect().await;
+    assert_eq!(notified.name, "notification.created", "{notified:?}");
+    assert_eq!(notified.id, None);
+    assert!(Utc::now() - now < chrono::Duration::seconds(10));
+    let page = call(
+        reqwest::Method::GET,
+        format!("{}/api/notifications", api.url),
+        "alice",
+        None,
+    )
+    .await;
+    let notifications = page["notifications"].as_array().unwrap();
+    assert_eq!(notifications.len(), 1, "{page}");
+    assert_eq!(notifications[0]["text"], "Reminder: standup");
+    assert_eq!(notifications[0]["id"], notified.data["notification_id"]);
+
+    // Completing it creates the next occurrence once, a week later.
+    call(
+        reqwest::Method::POST,
+        format!("{}/api/tasks/{}/complete", api.url, task["id"]),
+        "alice",
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(alice.expect().await.name, "task.completed");
+    let next = alice.expect().await;
+    assert_eq!(next.name, "task.created");
+    let next_task = call(
+        reqwest::Method::GET,
+        format!("{}/api/tasks/{}", api.url, next.data["task_id"]),
+        "alice",
+        None,
+    )
+    .await;
+    let next_due = (now + chrono::Duration::days(8))
+        .format("%Y-%m-%dT%H:%M:00")
+        .to_string();
+    assert_eq!(next_task["due"], next_due.as_str());
+    assert_eq!(next_task["previous_id"], task["id"]);
+    let all = call(
+        reqwest::Method::GET,
+        format!("{}/api/tasks", api.url),
+        "alice",
+        None,
+    )
+    .await;
+    assert_eq!(all["tasks"].as_array().unwrap().len(), 2, "{all}");
+
+    // Bob's stream saw none of it: his first event is his own.
+    let mine = call(
+        reqwest::Method::POST,
+        format!("{}/api/tasks", api.url),
+        "bob",
+        Some(json!({"title": "bob's"})),
+    )
+    .await;
+    let first = bob.expect().await;
+    assert_eq!(first.data["task_id"], mine["id"]);
+    assert_eq!(first.data["user_id"], "bob");
+
+    for mut role in [api, sse, recurrence, reminders] {
+        sigterm(&role.child);
+        let status = exit_status(&mut role.child).await;
+        assert!(status.success(), "{status:?}");
+    }
+    h.finish().await;
+}
