@@ -181,6 +181,7 @@ pub async fn run(
         listen: args.http.listen,
         shutdown_timeout: args.http.shutdown_timeout.into(),
         write_timeout: args.http.write_timeout.into(),
+        send_buffer: args.http.send_buffer,
         closing,
         background,
     };

@@ -132,6 +132,11 @@ pub struct HttpArgs {
     /// stalled SSE stream, say) before its connection is closed.
     #[arg(long, env = "TASKFLOW_WRITE_TIMEOUT", default_value = "30s")]
     pub write_timeout: humantime::Duration,
+    /// Bytes the kernel may queue per connection for a client (Linux
+    /// doubles it); with the write timeout, bounds what a stalled client
+    /// costs.
+    #[arg(long, env = "TASKFLOW_SEND_BUFFER", default_value_t = 256 * 1024)]
+    pub send_buffer: usize,
 }
 
 /// `taskflow serve`.

@@ -1,8 +1,11 @@
-//! The listener every process serves HTTP on: TCP with a write timeout, so a
-//! peer that stops reading (a stalled browser tab holding an SSE stream, a
-//! slow-loris client) is disconnected instead of holding its connection,
-//! buffers and stream subscription forever. Other connections never wait on
-//! it either way; this bounds what it costs.
+//! The listener every process serves HTTP on: TCP with a bounded kernel send
+//! buffer and a write timeout, so a peer that stops reading (a stalled
+//! browser tab holding an SSE stream, a slow-loris client) is disconnected
+//! instead of holding its connection, buffers and stream subscription
+//! forever. Other connections never wait on it either way; this bounds what
+//! it costs. (Left to autotuning, Linux grows a send buffer to
+//! `tcp_wmem`'s maximum, 4 MiB here: that much per stalled stream, and
+//! minutes of updates before a write ever blocks.)
 
 use std::io;
 use std::net::SocketAddr;
@@ -20,13 +23,17 @@ use tokio::time::Sleep;
 pub struct TimedListener {
     inner: TcpListener,
     write_timeout: Duration,
+    send_buffer: usize,
 }
 
 impl TimedListener {
-    pub fn new(inner: TcpListener, write_timeout: Duration) -> Self {
+    /// Connections of `inner` with at most `send_buffer` bytes queued in the
+    /// kernel and writes failing after `write_timeout` without progress.
+    pub fn new(inner: TcpListener, write_timeout: Duration, send_buffer: usize) -> Self {
         Self {
             inner,
             write_timeout,
+            send_buffer,
         }
     }
 }
@@ -40,6 +47,9 @@ impl axum::serve::Listener for TimedListener {
         let (stream, addr) = axum::serve::Listener::accept(&mut self.inner).await;
         if let Err(err) = stream.set_nodelay(true) {
             tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+        }
+        if let Err(err) = socket2::SockRef::from(&stream).set_send_buffer_size(self.send_buffer) {
+            tracing::debug!(error = %err, "cannot set SO_SNDBUF");
         }
         (WriteTimeout::new(stream, self.write_timeout), addr)
     }

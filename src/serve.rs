@@ -101,6 +101,7 @@ pub async fn run(
         listen: args.http.listen,
         shutdown_timeout: args.http.shutdown_timeout.into(),
         write_timeout: args.http.write_timeout.into(),
+        send_buffer: args.http.send_buffer,
         closing,
         background,
     };
@@ -133,6 +134,8 @@ pub struct Process {
     pub shutdown_timeout: Duration,
     /// How long a write may wait on a client that stopped reading.
     pub write_timeout: Duration,
+    /// The kernel send buffer of each connection, in bytes.
+    pub send_buffer: usize,
     /// Cancelled when shutdown starts, so endless responses (SSE streams)
     /// end cleanly instead of holding the shutdown up, and background
     /// workers stop.
@@ -167,6 +170,7 @@ impl Process {
             listen,
             shutdown_timeout: limit,
             write_timeout,
+            send_buffer,
             closing,
             background,
         } = self;
@@ -193,7 +197,7 @@ impl Process {
             stopping.cancel();
         });
         let graceful = axum::serve(
-            crate::net::TimedListener::new(listener, write_timeout),
+            crate::net::TimedListener::new(listener, write_timeout, send_buffer),
             router,
         )
         .with_graceful_shutdown(stop.clone().cancelled_owned());

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
 use serde_json::{Value, json};
 use taskflow_testkit::process::{Listening, exit_status, sigterm, spawn_listening};
 use taskflow_testkit::sse::Stream;
@@ -22,12 +23,17 @@ struct Server {
 }
 
 async fn serve() -> Server {
+    serve_with(&[]).await
+}
+
+async fn serve_with(flags: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let Listening {
         child, url: base, ..
     } = spawn_listening(
         Command::new(env!("CARGO_BIN_EXE_taskflow"))
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(flags)
             .env("TASKFLOW_DATA_DIR", dir.path())
             .env("TASKFLOW_JWT_SECRET", "stream-test-secret")
             .env_remove("TASKFLOW_DATABASE_URL")
@@ -201,4 +207,111 @@ async fn browsers_use_a_short_lived_stream_ticket() {
         .await
         .unwrap();
     assert_eq!(anonymous.status(), 401);
+}
+
+#[tokio::test]
+async fn a_reminder_fires_at_its_instant_and_reaches_the_owners_stream() {
+    let server = serve().await;
+    let alice = token("alice");
+    let mut stream = Stream::open(&server.base, &alice, None).await;
+    let at = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let task = post(
+        &server.base,
+        &alice,
+        "/api/tasks",
+        json!({"title": "call mum", "reminder": {"at": at.to_rfc3339()}}),
+    )
+    .await;
+    assert_eq!(stream.expect().await.name, "task.created");
+    let rang = stream.expect().await;
+    assert_eq!(rang.name, "notification.created");
+    assert_eq!(rang.data["task_id"], task["id"]);
+    assert!(chrono::Utc::now() >= at, "not before its instant");
+    let count: Value = reqwest::Client::new()
+        .get(format!("{}/api/notifications/unread-count", server.base))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(count["unread"], 1);
+}
+
+/// The number of open SSE streams the server reports.
+async fn open_streams(base: &str) -> f64 {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("taskflow_sse_streams "))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_without_delaying_the_others() {
+    use tokio::io::AsyncWriteExt;
+    let server = serve_with(&["--write-timeout", "1s", "--send-buffer", "16384"]).await;
+    let alice = token("alice");
+    // A client with a tiny receive window that never reads what it asked for.
+    let addr: std::net::SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stalled = socket.connect(addr).await.unwrap();
+    stalled
+        .write_all(
+            format!("GET /api/stream/tasks HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {alice}\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut reader = Stream::open(&server.base, &alice, None).await;
+    assert!(
+        taskflow_testkit::eventually(DEADLINE, || async {
+            open_streams(&server.base).await == 2.0
+        })
+        .await
+    );
+
+    // Far more updates than the stalled connection's buffers hold: the
+    // reading client gets every one, in order.
+    let client = reqwest::Client::new();
+    let total = 1500;
+    let (base, owner) = (server.base.clone(), alice.clone());
+    let creates = futures::stream::iter(0..total).map(move |n| {
+        let (client, base, alice) = (client.clone(), base.clone(), owner.clone());
+        async move {
+            let response = client
+                .post(format!("{base}/api/tasks"))
+                .bearer_auth(alice)
+                .json(&json!({"title": format!("task {n}")}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 201);
+        }
+    });
+    let writer = tokio::spawn(creates.buffer_unordered(16).collect::<Vec<()>>());
+    let mut last = 0;
+    for _ in 0..total {
+        let event = reader.expect().await;
+        assert_eq!(event.name, "task.created");
+        let id = event.id.unwrap();
+        assert!(id > last);
+        last = id;
+    }
+    writer.await.unwrap();
+    // The stalled connection is closed by the server, not kept forever.
+    assert!(
+        taskflow_testkit::eventually(DEADLINE, || async {
+            open_streams(&server.base).await == 1.0
+        })
+        .await,
+        "the stalled stream is still open"
+    );
+    drop(stalled);
 }

@@ -230,6 +230,7 @@ async fn stream(
     let replay: Vec<TaskUpdate> = replay.iter().map(|e| e.task_update()).collect();
     let closing = state.hub.0.closing.clone();
     let start = Cursor {
+        _open: OpenStream::new(),
         replay: replay.into_iter(),
         truncated,
         live,
@@ -287,8 +288,25 @@ async fn stream(
     ))
 }
 
+/// Counts open streams in `taskflow_sse_streams` while it lives.
+struct OpenStream;
+
+impl OpenStream {
+    fn new() -> Self {
+        metrics::gauge!("taskflow_sse_streams").increment(1.0);
+        OpenStream
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        metrics::gauge!("taskflow_sse_streams").decrement(1.0);
+    }
+}
+
 /// Where a stream is.
 struct Cursor {
+    _open: OpenStream,
     replay: std::vec::IntoIter<TaskUpdate>,
     truncated: bool,
     live: broadcast::Receiver<TaskUpdate>,

@@ -331,7 +331,7 @@ async fn a_standby_relay_takes_over_when_the_active_one_dies() {
         .await
         .unwrap();
     assert!(
-        eventually(Duration::from_secs(5), || async {
+        eventually(DEADLINE, || async {
             sidecar.published_on(TASK_EVENTS).len() == 3
         })
         .await
