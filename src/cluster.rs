@@ -9,6 +9,8 @@
 //! - `taskflow-reminders`: the reminder scheduler; consumes `task-events`
 //!   (to re-arm) and `reminders` (to record notifications), and serves the
 //!   Dapr cron binding `POST /reminder-sweep`.
+//! - `taskflow-mcp`: MCP over streamable HTTP at `/mcp`; consumes
+//!   `task-events` for its subscribers (a consumer group per pod, like SSE).
 //!
 //! Delivery routes are `/api/events/<topic>`.
 
@@ -23,6 +25,8 @@ use taskflow_api::auth::Verifier;
 use taskflow_api::stream::Hub;
 use taskflow_api::{AppState, Surfaces, router};
 use taskflow_events::{DaprConfig, DaprPublisher, Publisher, Subscriptions};
+use taskflow_mcp::watch::Watch;
+use taskflow_mcp::{Identity, TaskflowMcp};
 use taskflow_store::TaskService;
 use taskflow_workers::notifications::Notifications;
 use taskflow_workers::recurrence::Recurrence;
@@ -39,6 +43,7 @@ pub enum Role {
     Sse,
     Recurrence,
     Reminders,
+    Mcp,
 }
 
 impl Role {
@@ -49,6 +54,7 @@ impl Role {
             Role::Sse => "taskflow-sse",
             Role::Recurrence => "taskflow-recurrence",
             Role::Reminders => "taskflow-reminders",
+            Role::Mcp => "taskflow-mcp",
         }
     }
 
@@ -62,6 +68,7 @@ impl Role {
             Role::Reminders => {
                 "Taskflow's reminder worker: fires reminders and overdue notices, records notifications"
             }
+            Role::Mcp => "Taskflow's MCP server over streamable HTTP, beside a Dapr sidecar",
         }
     }
 
@@ -75,7 +82,7 @@ impl Role {
                 rest: false,
                 stream: true,
             },
-            Role::Recurrence | Role::Reminders => Surfaces::NONE,
+            Role::Recurrence | Role::Reminders | Role::Mcp => Surfaces::NONE,
         }
     }
 }
@@ -116,7 +123,7 @@ pub async fn run(
     let surfaces = role.surfaces();
     // Only roles with user-facing routes verify tokens; the others get a
     // verifier no token can satisfy.
-    let verifier = if surfaces == Surfaces::NONE {
+    let verifier = if surfaces == Surfaces::NONE && role != Role::Mcp {
         let mut key = [0u8; 32];
         rand::rng().fill_bytes(&mut key);
         Verifier::hs256(&key)
@@ -172,6 +179,16 @@ pub async fn run(
                 );
             app = app.merge(reminders.routes());
             background.push(tokio::spawn(reminders.run(closing.child_token())));
+        }
+        Role::Mcp => {
+            let watch = Watch::default();
+            subscriptions = subscriptions.route("/api/events/task-events", Arc::new(watch.clone()));
+            app = app.merge(taskflow_mcp::http::router(
+                TaskflowMcp::new(tasks.clone(), watch, Identity::PerRequest),
+                state.verifier.clone(),
+                args.mcp.options(),
+                closing.clone(),
+            ));
         }
     }
     let process = Process {

@@ -27,6 +27,41 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Print a development token (HS256 JWT) for a user.
     Token(TokenArgs),
+    /// Serve MCP over stdio for a desktop assistant, acting as one user on
+    /// the same database as `serve` (which publishes the changes).
+    Mcp(McpStdioArgs),
+}
+
+/// `taskflow mcp`.
+#[derive(Debug, Clone, Args)]
+pub struct McpStdioArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The user the assistant acts for.
+    #[arg(long, env = "TASKFLOW_MCP_USER")]
+    pub user: String,
+}
+
+/// Who may reach `/mcp` over HTTP.
+#[derive(Debug, Clone, Args)]
+pub struct McpHttpArgs {
+    /// Host names accepted in the `Host` header of `/mcp` requests (a
+    /// DNS-rebinding guard), comma-separated; empty: loopback names only.
+    #[arg(long, env = "TASKFLOW_MCP_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub mcp_allowed_hosts: Vec<String>,
+    /// Browser origins accepted by `/mcp`, comma-separated; empty: no Origin
+    /// check.
+    #[arg(long, env = "TASKFLOW_MCP_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub mcp_allowed_origins: Vec<String>,
+}
+
+impl McpHttpArgs {
+    pub fn options(&self) -> taskflow_mcp::http::HttpOptions {
+        taskflow_mcp::http::HttpOptions {
+            allowed_hosts: self.mcp_allowed_hosts.clone(),
+            allowed_origins: self.mcp_allowed_origins.clone(),
+        }
+    }
 }
 
 /// Where the data lives.
@@ -150,6 +185,8 @@ pub struct ServeArgs {
     pub verify: VerifyArgs,
     #[command(flatten)]
     pub http: HttpArgs,
+    #[command(flatten)]
+    pub mcp: McpHttpArgs,
     /// The user whose development token `serve` prints at start-up (embedded
     /// mode only).
     #[arg(long, env = "TASKFLOW_LOCAL_USER", default_value = "local")]
@@ -193,7 +230,8 @@ pub enum SubscriptionSource {
 }
 
 /// The settings of every cluster role (`taskflow-api`, `taskflow-sse`,
-/// `taskflow-recurrence`, `taskflow-reminders`), each beside a Dapr sidecar.
+/// `taskflow-recurrence`, `taskflow-reminders`, `taskflow-mcp`), each beside a
+/// Dapr sidecar.
 #[derive(Debug, Clone, Parser)]
 pub struct ClusterArgs {
     /// Database URL (`postgres://…`).
@@ -206,6 +244,8 @@ pub struct ClusterArgs {
     pub verify: VerifyArgs,
     #[command(flatten)]
     pub http: HttpArgs,
+    #[command(flatten)]
+    pub mcp: McpHttpArgs,
     /// Apply migrations at start-up (a cluster runs `taskflow migrate` as a
     /// job instead).
     #[arg(long, env = "TASKFLOW_MIGRATE")]

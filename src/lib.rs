@@ -25,6 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::Mcp(args) => mcp_stdio(args).await,
         Command::Token(args) => {
             let secret = args.auth.secret(&args.data_dir)?;
             let token = taskflow_api::auth::mint(&secret, &args.user, args.ttl.into())
@@ -33,6 +34,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `taskflow mcp`: MCP over stdin/stdout (logs go to stderr) for one user,
+/// until the client closes the stream. It writes through the same
+/// `TaskService` as every surface; `serve` (or the cluster) publishes the
+/// changes. On SQLite, resource updates follow the outbox table, so changes
+/// made by any process on the same file reach this session.
+async fn mcp_stdio(args: config::McpStdioArgs) -> anyhow::Result<()> {
+    use rmcp::ServiceExt;
+    let db = args.database.connect().await?;
+    db.migrate().await.context("applying migrations")?;
+    let watch = taskflow_mcp::watch::Watch::default();
+    let stop = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(watch.clone().tail(db.clone(), stop.clone()));
+    let server = taskflow_mcp::TaskflowMcp::new(
+        taskflow_store::TaskService::new(db.clone()),
+        watch,
+        taskflow_mcp::Identity::Fixed(args.user),
+    );
+    let running = server
+        .serve(rmcp::transport::stdio())
+        .await
+        .context("starting MCP over stdio")?;
+    let ended = running.waiting().await;
+    stop.cancel();
+    db.close().await;
+    ended.context("serving MCP over stdio")?;
+    Ok(())
 }
 
 /// Connects to the configured database (used by every command that needs one).

@@ -13,6 +13,8 @@ use taskflow_api::auth::mint;
 use taskflow_api::stream::Hub;
 use taskflow_api::{AppState, app};
 use taskflow_events::{Backoff, InProcessBus, Publisher};
+use taskflow_mcp::watch::Watch;
+use taskflow_mcp::{Identity, TaskflowMcp};
 use taskflow_store::{Database, DatabaseKind, RelayConfig, TaskService};
 use taskflow_workers::notifications::Notifications;
 use taskflow_workers::recurrence::Recurrence;
@@ -87,16 +89,24 @@ pub async fn run(
             announcements,
         ))]),
     );
+    let watch = Watch::default();
     let changes = bus(vec![
         Arc::new(Recurrence::new(tasks.clone())),
         Arc::new(reminders.clone()),
         Arc::new(state.hub.clone()),
+        Arc::new(watch.clone()),
     ]);
+    let mcp = taskflow_mcp::http::router(
+        TaskflowMcp::new(tasks.clone(), watch, Identity::PerRequest),
+        state.verifier.clone(),
+        args.mcp.options(),
+        closing.clone(),
+    );
     let background = vec![tokio::spawn(reminders.clone().run(closing.child_token()))];
     let embedded = db.kind() == DatabaseKind::Sqlite;
     let process = Process {
         db,
-        router: app(state).merge(reminders.routes()),
+        router: app(state).merge(reminders.routes()).merge(mcp),
         publisher: changes,
         listen: args.http.listen,
         shutdown_timeout: args.http.shutdown_timeout.into(),

@@ -133,6 +133,8 @@ pub struct TaskEventBody {
 pub struct HistoryEntry {
     /// The event's place in the global order (also its SSE event id).
     pub sequence: i64,
+    /// The task changed.
+    pub task_id: i64,
     /// The CloudEvent id.
     pub event_id: String,
     pub event_type: TaskEventType,

@@ -141,7 +141,13 @@ impl Database {
         rows.into_iter().map(OutboxEvent::try_from).collect()
     }
 
-    /// The highest event sequence number written so far (0 for none).
+    /// (sequence, user, task) of every committed event after `after`,
+    /// oldest first, at most `limit` (on SQLite, commit order).
+    pub async fn events_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, String, i64)>> {
+        dispatch!(self, pools => sql::events_since(pools, after, limit).await)
+    }
+
+    /// The highest sequence number committed so far (0 for none).
     pub async fn last_sequence(&self) -> Result<i64> {
         dispatch!(self, pools => sql::last_sequence(pools).await)
     }

@@ -56,6 +56,7 @@ pub(crate) enum Change {
 pub(crate) struct HistoryRow {
     pub sequence: i64,
     pub event_id: Uuid,
+    pub task_id: i64,
     pub event_type: String,
     pub source: String,
     pub user_id: String,
@@ -266,19 +267,36 @@ impl TaskService {
         limit: Option<u32>,
     ) -> Result<HistoryPage> {
         check_user(user)?;
-        let limit = limit.unwrap_or(HISTORY_LIMITS.0);
-        if !(1..=HISTORY_LIMITS.1).contains(&limit) {
-            return Err(Invalid::new(
-                "limit",
-                format!("limit must be between 1 and {}", HISTORY_LIMITS.1),
-            )
-            .into());
-        }
-        let rows =
-            dispatch!(self.db, pools => sql::history(pools, user, id, before, limit + 1).await)?;
-        if rows.is_empty() && before.is_none() {
+        let limit = history_limit(limit)?;
+        let page = self.events_page(user, Some(id), before, limit).await?;
+        if page.entries.is_empty() && before.is_none() {
             return Err(Error::NotFound);
         }
+        Ok(page)
+    }
+
+    /// The user's changes to all their tasks, newest first: what they (and
+    /// the workers acting for them) did recently, on any surface.
+    pub async fn activity(
+        &self,
+        user: &str,
+        before: Option<i64>,
+        limit: Option<u32>,
+    ) -> Result<HistoryPage> {
+        check_user(user)?;
+        let limit = history_limit(limit)?;
+        self.events_page(user, None, before, limit).await
+    }
+
+    async fn events_page(
+        &self,
+        user: &str,
+        task: Option<i64>,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<HistoryPage> {
+        let rows =
+            dispatch!(self.db, pools => sql::history(pools, user, task, before, limit + 1).await)?;
         let more = rows.len() > limit as usize;
         let entries = rows
             .into_iter()
@@ -289,6 +307,7 @@ impl TaskService {
                 };
                 Ok(HistoryEntry {
                     sequence: row.sequence,
+                    task_id: row.task_id,
                     event_id: row.event_id.to_string(),
                     event_type: TaskEventType::parse(&row.event_type)
                         .ok_or_else(|| unknown("type"))?,
@@ -421,4 +440,18 @@ fn check_key(key: &str) -> Result<(), Invalid> {
         ));
     }
     Ok(())
+}
+
+/// A history page size, checked.
+fn history_limit(limit: Option<u32>) -> Result<u32> {
+    let limit = limit.unwrap_or(HISTORY_LIMITS.0);
+    if (1..=HISTORY_LIMITS.1).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(Invalid::new(
+            "limit",
+            format!("limit must be between 1 and {}", HISTORY_LIMITS.1),
+        )
+        .into())
+    }
 }

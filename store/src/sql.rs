@@ -432,25 +432,28 @@ pub async fn list(
 pub async fn history(
     pools: &Pools,
     user: &str,
-    task_id: i64,
+    task_id: Option<i64>,
     before: Option<i64>,
     limit: u32,
 ) -> Result<Vec<HistoryRow>> {
-    let rows = sqlx::query(
-        "SELECT sequence, event_id, event_type, source, user_id, occurred_at, data          FROM task_events WHERE user_id = $1 AND task_id = $2 AND sequence < $3          ORDER BY sequence DESC LIMIT $4",
-    )
-    .bind(user)
-    .bind(task_id)
-    .bind(before.unwrap_or(i64::MAX))
-    .bind(i64::from(limit))
-    .fetch_all(&pools.read)
-    .await?;
+    let mut q = QueryBuilder::<Db>::new(
+        "SELECT sequence, event_id, task_id, event_type, source, user_id, occurred_at, data \
+         FROM task_events WHERE user_id = ",
+    );
+    q.push_bind(user);
+    if let Some(task_id) = task_id {
+        q.push(" AND task_id = ").push_bind(task_id);
+    }
+    q.push(" AND sequence < ").push_bind(before.unwrap_or(i64::MAX));
+    q.push(" ORDER BY sequence DESC LIMIT ").push_bind(i64::from(limit));
+    let rows = q.build().fetch_all(&pools.read).await?;
     rows.into_iter()
         .map(|row| {
             let Json(body): Json<TaskEventBody> = row.try_get("data")?;
             Ok(HistoryRow {
                 sequence: row.try_get("sequence")?,
                 event_id: row.try_get("event_id")?,
+                task_id: row.try_get("task_id")?,
                 event_type: row.try_get("event_type")?,
                 source: row.try_get("source")?,
                 user_id: row.try_get("user_id")?,
@@ -498,6 +501,18 @@ pub async fn events_after(pools: &Pools, user: &str, after: i64, limit: u32) -> 
 }
 
 /// The highest sequence number written so far (0 for none).
+/// (sequence, user, task) of every committed event after `after`, oldest
+/// first.
+pub async fn events_since(pools: &Pools, after: i64, limit: u32) -> Result<Vec<(i64, String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT sequence, user_id, task_id FROM task_events WHERE sequence > $1 ORDER BY sequence LIMIT $2",
+    )
+    .bind(after)
+    .bind(i64::from(limit))
+    .fetch_all(&pools.read)
+    .await?)
+}
+
 pub async fn last_sequence(pools: &Pools) -> Result<i64> {
     let last: Option<i64> = sqlx::query_scalar("SELECT MAX(sequence) FROM task_events")
         .fetch_one(&pools.read)

@@ -1,0 +1,136 @@
+//! Streamable HTTP at `/mcp`: bearer tokens checked by the same verifier as
+//! the REST API (401 with `WWW-Authenticate` pointing at
+//! `/.well-known/oauth-protected-resource`), allowed hosts and origins
+//! configurable, sessions kept per process (an unknown session gets 404, so
+//! clients initialize again).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use serde_json::json;
+use taskflow_api::auth::Verifier;
+use tokio_util::sync::CancellationToken;
+
+use crate::{McpUser, TaskflowMcp};
+
+/// Who may reach `/mcp`.
+#[derive(Debug, Clone, Default)]
+pub struct HttpOptions {
+    /// Host names accepted in `Host` (DNS-rebinding guard); empty: loopback
+    /// names only.
+    pub allowed_hosts: Vec<String>,
+    /// Origins accepted from browsers; empty: no Origin check.
+    pub allowed_origins: Vec<String>,
+}
+
+/// `/mcp` and `/.well-known/oauth-protected-resource`; `server` must act
+/// per request ([`crate::Identity::PerRequest`]). Streams end when
+/// `closing` is cancelled.
+pub fn router(
+    server: TaskflowMcp,
+    verifier: Arc<Verifier>,
+    options: HttpOptions,
+    closing: CancellationToken,
+) -> Router {
+    let mut config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(true)
+        .with_sse_keep_alive(Some(std::time::Duration::from_secs(15)))
+        .with_cancellation_token(closing.child_token());
+    if !options.allowed_hosts.is_empty() {
+        config = config.with_allowed_hosts(options.allowed_hosts.clone());
+    }
+    if !options.allowed_origins.is_empty() {
+        config = config.with_allowed_origins(options.allowed_origins.clone());
+    }
+    let service = StreamableHttpService::new(
+        move || Ok(server.new_session()),
+        LocalSessionManager::default().into(),
+        config,
+    );
+    Router::new()
+        .nest_service("/mcp", service)
+        .layer(axum::middleware::from_fn_with_state(verifier, authenticate))
+        .route(
+            "/.well-known/oauth-protected-resource",
+            get(protected_resource),
+        )
+        .route(
+            "/.well-known/oauth-protected-resource/mcp",
+            get(protected_resource),
+        )
+}
+
+/// This server's public base URL, as the client reached it.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+/// RFC 9728 protected-resource metadata.
+async fn protected_resource(headers: HeaderMap) -> Response {
+    let base = base_url(&headers);
+    axum::Json(json!({
+        "resource": format!("{base}/mcp"),
+        "bearer_methods_supported": ["header"],
+        "resource_name": "Taskflow",
+    }))
+    .into_response()
+}
+
+async fn authenticate(
+    State(verifier): State<Arc<Verifier>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if !request.uri().path().starts_with("/mcp") {
+        return next.run(request).await;
+    }
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_owned());
+    let metadata = format!(
+        "{}/.well-known/oauth-protected-resource",
+        base_url(request.headers())
+    );
+    let refused = |description: &str| {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(
+                header::WWW_AUTHENTICATE,
+                format!("Bearer resource_metadata=\"{metadata}\", error=\"invalid_token\", error_description=\"{description}\""),
+            )],
+            axum::Json(json!({"error": "invalid_token", "error_description": description})),
+        )
+            .into_response()
+    };
+    let Some(token) = token else {
+        return refused("send Authorization: Bearer <token>");
+    };
+    match verifier.verify(&token).await {
+        Ok(user) => {
+            request.extensions_mut().insert(McpUser(user));
+            next.run(request).await
+        }
+        Err(_) => refused("the token is invalid or expired"),
+    }
+}

@@ -1,0 +1,576 @@
+//! Taskflow's MCP server (rmcp): task tools for AI assistants, live
+//! resources fed by `task-events`, and the prompts of `prompts/`. Every
+//! write goes through the `TaskService`, so MCP changes publish events and
+//! appear in history like any other.
+//!
+//! One [`TaskflowMcp`] value serves one session; its user is fixed (stdio,
+//! `--user`) or taken from the verified bearer token of each HTTP request
+//! ([`http`]).
+
+pub mod http;
+pub mod prompts;
+pub mod resources;
+pub mod tools;
+pub mod watch;
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::model::{
+    CompleteRequestParams, CompleteResult, CompletionInfo, GetPromptRequestParams,
+    GetPromptResponse, Implementation, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
+    Reference, ResourceUpdatedNotificationParam, ServerCapabilities, ServerConfig,
+    SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
+};
+use rmcp::service::{RequestContext, SubscriptionContext};
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, tool, tool_handler, tool_router};
+use taskflow_core::{NotificationPage, NotificationQuery, Task};
+use taskflow_events::{HistoryPage, Source};
+use taskflow_store::{Actor, TaskService};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::tools::{
+    AddTask, Completed, ListTasks, MAX_LIST, RecentActivity, SnoozeTaskParams, TaskList, TaskRef,
+    UpdateTaskParams, tool_error, trim_for_list,
+};
+use crate::watch::{Change, Watch};
+
+/// Who the session acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// One user for the whole session (stdio).
+    Fixed(String),
+    /// The user of each HTTP request, set by [`http`]'s authentication.
+    PerRequest,
+}
+
+/// The user an authenticated HTTP request acts for (a request extension).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct McpUser(pub String);
+
+/// The MCP server of one session.
+#[derive(Debug, Clone)]
+pub struct TaskflowMcp {
+    tasks: TaskService,
+    watch: Watch,
+    identity: Identity,
+    session: Arc<Session>,
+    tool_router: ToolRouter<Self>,
+}
+
+/// Legacy (`resources/subscribe`) subscriptions of one session.
+#[derive(Debug, Default)]
+struct Session {
+    subscribed: Mutex<HashSet<String>>,
+    forwarding: AtomicBool,
+}
+
+const INSTRUCTIONS: &str = "Taskflow keeps the user's tasks. Find tasks with list_tasks (filters, search with `q`, \
+pages with `cursor`) before acting on them; never guess ids. Give due dates as `2026-03-23` (a whole day) or \
+`2026-03-23T10:00` with an IANA `timezone`. Recurring tasks use an RRULE such as FREQ=WEEKLY;BYDAY=MO; completing \
+one creates the next occurrence. Confirm with the user before delete_task. Resources taskflow://tasks/today, \
+taskflow://tasks/overdue and taskflow://activity give context and update live.";
+
+impl TaskflowMcp {
+    /// A server over `tasks`, told of changes by `watch`, acting for
+    /// `identity`.
+    pub fn new(tasks: TaskService, watch: Watch, identity: Identity) -> Self {
+        Self {
+            tasks,
+            watch,
+            identity,
+            session: Arc::default(),
+            tool_router: tools::compact(Self::tool_router()),
+        }
+    }
+
+    /// The same server with fresh session state, for a new session.
+    pub fn new_session(&self) -> Self {
+        Self {
+            session: Arc::default(),
+            ..self.clone()
+        }
+    }
+
+    fn user(&self, ctx: &RequestContext<RoleServer>) -> Result<String, String> {
+        match &self.identity {
+            Identity::Fixed(user) => Ok(user.clone()),
+            Identity::PerRequest => ctx
+                .extensions
+                .get::<axum::http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<McpUser>())
+                .map(|user| user.0.clone())
+                .ok_or_else(|| "the request is not authenticated".to_owned()),
+        }
+    }
+
+    fn actor(&self, ctx: &RequestContext<RoleServer>) -> Result<Actor, String> {
+        Ok(Actor::new(self.user(ctx)?, Source::Mcp))
+    }
+}
+
+#[tool_router]
+impl TaskflowMcp {
+    #[tool(
+        description = "Create a task; only `title` is required. A date-only `due` stays a whole day; with a time, always pass the user's IANA `timezone`. Pass an `idempotency_key` so a retry never creates a duplicate.",
+        annotations(
+            title = "Add task",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn add_task(
+        &self,
+        Parameters(args): Parameters<AddTask>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<Task>, String> {
+        let actor = self.actor(&ctx)?;
+        self.tasks
+            .create(&actor, &args.task, args.idempotency_key.as_deref())
+            .await
+            .map(Json)
+            .map_err(|e| tool_error(e, None))
+    }
+
+    #[tool(
+        description = "List the user's tasks, 20 per page by default (at most 50). Filters: `q` (words in title or description), `status` (open, completed, all; default all), `priority`, `tag`, `due_before`/`due_after` (date or RFC 3339), `overdue: true`, `sort` (due, created, priority, title; prefix `-` to reverse). Pass `next_cursor` back as `cursor` for the next page.",
+        annotations(
+            title = "List tasks",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn list_tasks(
+        &self,
+        Parameters(mut query): Parameters<ListTasks>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<TaskList>, String> {
+        let user = self.user(&ctx)?;
+        if query.limit.is_some_and(|l| l > MAX_LIST) {
+            return Err(format!(
+                "Invalid `limit`: at most {MAX_LIST} per call; use `cursor` for more."
+            ));
+        }
+        query.limit = Some(query.limit.unwrap_or(20));
+        let page = self
+            .tasks
+            .list(&user, &query)
+            .await
+            .map_err(|e| tool_error(e, None))?;
+        Ok(Json(TaskList {
+            tasks: page.tasks.into_iter().map(trim_for_list).collect(),
+            next_cursor: page.next_cursor,
+        }))
+    }
+
+    #[tool(
+        description = "Get one task by id, with its full description.",
+        annotations(
+            title = "Get task",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn get_task(
+        &self,
+        Parameters(args): Parameters<TaskRef>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<Task>, String> {
+        let user = self.user(&ctx)?;
+        self.tasks
+            .get(&user, args.id)
+            .await
+            .map(Json)
+            .map_err(|e| tool_error(e, Some(args.id)))
+    }
+
+    #[tool(
+        description = "Change some fields of a task; fields left out stay as they are, and null clears a field (description, due, recurrence, reminder). Moving `due` keeps the recurrence; a new `due` time is in `timezone` (or the task's zone).",
+        annotations(
+            title = "Update task",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn update_task(
+        &self,
+        Parameters(args): Parameters<UpdateTaskParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<Task>, String> {
+        let actor = self.actor(&ctx)?;
+        self.tasks
+            .update(&actor, args.id, &args.changes, None)
+            .await
+            .map(Json)
+            .map_err(|e| tool_error(e, Some(args.id)))
+    }
+
+    #[tool(
+        description = "Mark a task done. For a recurring task, the next occurrence is created right after (its previous_id is this task's id). Completing a done task changes nothing.",
+        annotations(
+            title = "Complete task",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn complete_task(
+        &self,
+        Parameters(args): Parameters<TaskRef>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<Completed>, String> {
+        let actor = self.actor(&ctx)?;
+        let task = self
+            .tasks
+            .complete(&actor, args.id, None)
+            .await
+            .map_err(|e| tool_error(e, Some(args.id)))?;
+        Ok(Json(Completed {
+            recurring: task.recurrence.is_some(),
+            task,
+        }))
+    }
+
+    #[tool(
+        description = "Mark a completed task open again. Its next occurrence, if one was created, stays.",
+        annotations(
+            title = "Reopen task",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn reopen_task(
+        &self,
+        Parameters(args): Parameters<TaskRef>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<Task>, String> {
+        let actor = self.actor(&ctx)?;
+        self.tasks
+            .reopen(&actor, args.id, None)
+            .await
+            .map(Json)
+            .map_err(|e| tool_error(e, Some(args.id)))
+    }
+
+    #[tool(
+        description = "Delete a task for good (its history stays readable). Ask the user to confirm first. Returns the task as it was.",
+        annotations(
+            title = "Delete task",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn delete_task(
+        &self,
+        Parameters(args): Parameters<TaskRef>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<Task>, String> {
+        let actor = self.actor(&ctx)?;
+        self.tasks
+            .delete(&actor, args.id, None)
+            .await
+            .map(Json)
+            .map_err(|e| tool_error(e, Some(args.id)))
+    }
+
+    #[tool(
+        description = "Hold an open task's reminder (and overdue notice) until later: `minutes` (1–43200) or `until` (RFC 3339, at most 30 days ahead). The reminder fires again when the snooze ends. The due date does not move; use update_task to reschedule.",
+        annotations(
+            title = "Snooze task",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn snooze_task(
+        &self,
+        Parameters(args): Parameters<SnoozeTaskParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<Task>, String> {
+        let actor = self.actor(&ctx)?;
+        self.tasks
+            .snooze(&actor, args.id, &args.snooze)
+            .await
+            .map(Json)
+            .map_err(|e| tool_error(e, Some(args.id)))
+    }
+
+    #[tool(
+        description = "The user's notifications (reminders that fired, tasks that became overdue), newest first. `unread: true` for unread only; pass `next_cursor` as `cursor` for more.",
+        annotations(
+            title = "List notifications",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn list_notifications(
+        &self,
+        Parameters(query): Parameters<NotificationQuery>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<NotificationPage>, String> {
+        let user = self.user(&ctx)?;
+        self.tasks
+            .notifications(&user, &query)
+            .await
+            .map(Json)
+            .map_err(|e| tool_error(e, None))
+    }
+
+    #[tool(
+        description = "What changed recently across all the user's tasks, newest first, on every surface (app, assistant, chat, workers): who, when, which task, which fields. Pass `next_before` as `before` for older changes.",
+        annotations(
+            title = "Recent activity",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn recent_activity(
+        &self,
+        Parameters(query): Parameters<RecentActivity>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<HistoryPage>, String> {
+        let user = self.user(&ctx)?;
+        self.tasks
+            .activity(&user, query.before, Some(query.limit.unwrap_or(20)))
+            .await
+            .map(Json)
+            .map_err(|e| tool_error(e, None))
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for TaskflowMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_prompts()
+                .enable_resources()
+                .enable_resources_subscribe()
+                .enable_completions()
+                .build(),
+        )
+        .with_server_info(Implementation::new("taskflow", env!("CARGO_PKG_VERSION")))
+        .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_prompts(
+        &self,
+        _: Option<PaginatedRequestParams>,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(ListPromptsResult {
+            prompts: prompts::all()
+                .iter()
+                .map(prompts::PromptFile::listing)
+                .collect(),
+            ..Default::default()
+        })
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        let prompt = prompts::all()
+            .iter()
+            .find(|p| p.meta.name == request.name)
+            .ok_or_else(|| {
+                McpError::invalid_params(format!("no prompt `{}`", request.name), None)
+            })?;
+        let arguments: BTreeMap<String, String> = request
+            .arguments
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, value)| {
+                let text = match value {
+                    serde_json::Value::String(text) => text,
+                    other => other.to_string(),
+                };
+                (name, text)
+            })
+            .collect();
+        prompt
+            .render(&arguments)
+            .map(Into::into)
+            .map_err(|err| McpError::invalid_params(err, None))
+    }
+
+    async fn list_resources(
+        &self,
+        _: Option<PaginatedRequestParams>,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        Ok(resources::list())
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _: Option<PaginatedRequestParams>,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        Ok(resources::templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let user = self
+            .user(&ctx)
+            .map_err(|err| McpError::invalid_request(err, None))?;
+        Ok(resources::read(&self.tasks, &user, &request.uri)
+            .await?
+            .into())
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, McpError> {
+        let task_id = matches!(&request.r#ref, Reference::Resource(r) if r.uri == resources::TASK_TEMPLATE)
+            && request.argument.name == "id";
+        if !task_id {
+            return Ok(CompleteResult::default());
+        }
+        let user = self
+            .user(&ctx)
+            .map_err(|err| McpError::invalid_request(err, None))?;
+        let query = taskflow_core::ListQuery {
+            status: Some(taskflow_core::StatusFilter::Open),
+            sort: Some("-created".into()),
+            limit: Some(100),
+            ..Default::default()
+        };
+        let page = self
+            .tasks
+            .list(&user, &query)
+            .await
+            .map_err(|err| McpError::internal_error(err.to_string(), None))?;
+        let values: Vec<String> = page
+            .tasks
+            .iter()
+            .map(|t| t.id.to_string())
+            .filter(|id| id.starts_with(&request.argument.value))
+            .take(CompletionInfo::MAX_VALUES)
+            .collect();
+        let completion = CompletionInfo::new(values).unwrap_or_default();
+        Ok(CompleteResult::new(completion))
+    }
+
+    #[allow(deprecated)]
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let user = self
+            .user(&ctx)
+            .map_err(|err| McpError::invalid_request(err, None))?;
+        self.session
+            .subscribed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(request.uri);
+        if self.session.forwarding.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        // One forwarder per session: the user's changes, filtered by what
+        // the session subscribed to, until the session goes away.
+        let mut changes = self.watch.subscribe(&user);
+        let (peer, session) = (ctx.peer.clone(), self.session.clone());
+        tokio::spawn(async move {
+            loop {
+                let change = match changes.recv().await {
+                    Ok(change) => change,
+                    Err(RecvError::Lagged(_)) => Change::Unknown,
+                    Err(RecvError::Closed) => return,
+                };
+                let uris: Vec<String> = {
+                    let subscribed = session.subscribed.lock().unwrap_or_else(|e| e.into_inner());
+                    change
+                        .uris()
+                        .into_iter()
+                        .filter(|uri| subscribed.contains(uri))
+                        .collect()
+                };
+                for uri in uris {
+                    let sent = peer
+                        .notify_resource_updated(ResourceUpdatedNotificationParam::new(uri))
+                        .await;
+                    if sent.is_err() {
+                        return; // the session is gone
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+
+    #[allow(deprecated)]
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.session
+            .subscribed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&request.uri);
+        Ok(())
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        Some(requested.supported_by(&self.get_info().capabilities))
+    }
+
+    async fn listen(&self, cx: SubscriptionContext) -> Result<(), McpError> {
+        let user = self
+            .user(cx.request_context())
+            .map_err(|err| McpError::invalid_request(err, None))?;
+        let mut changes = self.watch.subscribe(&user);
+        loop {
+            let change = tokio::select! {
+                _ = cx.cancelled() => return Ok(()),
+                change = changes.recv() => match change {
+                    Ok(change) => change,
+                    Err(RecvError::Lagged(_)) => Change::Unknown,
+                    Err(RecvError::Closed) => return Ok(()),
+                },
+            };
+            for uri in change.uris() {
+                // The sink drops URIs the client did not ask for.
+                let _ = cx.sink().notify_resource_updated(uri).await;
+            }
+        }
+    }
+}

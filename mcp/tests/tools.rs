@@ -1,0 +1,382 @@
+//! The MCP server in process (a real rmcp client over an in-memory duplex
+//! pipe), on SQLite: every tool, bad arguments, other users' ids, the
+//! `tools/list` schemas (snapshot and size budget), resources with live
+//! `resources/updated`, and the prompts.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, GetPromptRequestParams, ReadResourceRequestParams,
+    ResourceUpdatedNotificationParam, SubscribeRequestParams,
+};
+use rmcp::service::{NotificationContext, RunningService};
+use rmcp::{ClientHandler, RoleClient, ServiceExt};
+use serde_json::{Value, json};
+use taskflow_events::{Backoff, InProcessBus};
+use taskflow_mcp::watch::Watch;
+use taskflow_mcp::{Identity, TaskflowMcp};
+use taskflow_store::RelayConfig;
+use taskflow_testkit::eventually;
+use taskflow_testkit::harness::{self, Harness};
+use tokio_util::sync::CancellationToken;
+
+/// A client that records the `resources/updated` notifications it gets.
+#[derive(Debug, Clone, Default)]
+struct Client {
+    updated: Arc<Mutex<Vec<(String, Instant)>>>,
+}
+
+impl ClientHandler for Client {
+    async fn on_resource_updated(
+        &self,
+        params: ResourceUpdatedNotificationParam,
+        _: NotificationContext<RoleClient>,
+    ) {
+        self.updated
+            .lock()
+            .unwrap()
+            .push((params.uri, Instant::now()));
+    }
+}
+
+type Session = RunningService<RoleClient, Client>;
+
+mod erased {
+    /// The compact JSON size of a schema.
+    pub trait Size {
+        fn size(&self) -> usize;
+    }
+    impl Size for serde_json::Map<String, serde_json::Value> {
+        fn size(&self) -> usize {
+            serde_json::to_string(self).map_or(0, |s| s.len())
+        }
+    }
+}
+
+async fn connect(h: &Harness, watch: &Watch, user: &str) -> (Session, Client) {
+    let (server_io, client_io) = tokio::io::duplex(64 * 1024);
+    let server = TaskflowMcp::new(h.svc.clone(), watch.clone(), Identity::Fixed(user.into()));
+    tokio::spawn(async move {
+        let running = server.serve(server_io).await.unwrap();
+        let _ = running.waiting().await;
+    });
+    let client = Client::default();
+    (client.clone().serve(client_io).await.unwrap(), client)
+}
+
+async fn call(session: &Session, tool: &'static str, args: Value) -> CallToolResult {
+    let params = CallToolRequestParams::new(tool).with_arguments(args.as_object().unwrap().clone());
+    session.call_tool(params).await.unwrap()
+}
+
+/// The structured result of a call that must succeed.
+async fn ok(session: &Session, tool: &'static str, args: Value) -> Value {
+    let result = call(session, tool, args).await;
+    assert_ne!(result.is_error, Some(true), "{tool}: {result:?}");
+    result.structured_content.expect("structured content")
+}
+
+/// The message of a call that must fail as a tool error.
+async fn refused(session: &Session, tool: &'static str, args: Value) -> String {
+    let result = call(session, tool, args).await;
+    assert_eq!(
+        result.is_error,
+        Some(true),
+        "{tool} should fail: {result:?}"
+    );
+    serde_json::to_value(&result.content).unwrap()[0]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn tools_list_is_stable_small_and_annotated() {
+    let h = harness::sqlite().await;
+    let (session, _) = connect(&h, &Watch::default(), "alice").await;
+    let tools = session.list_all_tools().await.unwrap();
+    let listed = serde_json::to_value(&tools).unwrap();
+    let size = listed.to_string().len();
+    let sizes: Vec<String> = tools
+        .iter()
+        .map(|t| {
+            let part = |v: &dyn erased::Size| v.size();
+            format!(
+                "{} in {} out {} text {}",
+                t.name,
+                part(&*t.input_schema),
+                t.output_schema.as_ref().map_or(0, |o| part(&**o)),
+                t.description.as_ref().map_or(0, |d| d.len())
+            )
+        })
+        .collect();
+    assert!(size < 16 * 1024, "tools/list is {size} bytes: {sizes:#?}");
+    assert!(tools.len() <= 12);
+    for tool in &tools {
+        let annotations = tool.annotations.as_ref().expect("annotations");
+        assert_eq!(annotations.open_world_hint, Some(false), "{}", tool.name);
+        assert!(annotations.read_only_hint.is_some() && annotations.destructive_hint.is_some());
+        assert!(
+            tool.output_schema.is_some(),
+            "{} has no output schema",
+            tool.name
+        );
+        assert_eq!(
+            tool.input_schema.get("additionalProperties"),
+            Some(&json!(false)),
+            "{}",
+            tool.name
+        );
+    }
+    insta::assert_json_snapshot!("tools_list", listed);
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn every_tool_goes_through_the_task_service() {
+    let h = harness::sqlite().await;
+    let (mcp, _) = connect(&h, &Watch::default(), "alice").await;
+    // A date-only due stays a date; a time is kept in its zone.
+    let weekly = ok(&mcp, "add_task", json!({"title": "Review", "due": "2026-03-30", "recurrence": "FREQ=WEEKLY", "priority": "high", "tags": ["Work"]})).await;
+    assert_eq!(weekly["due"], "2026-03-30");
+    let meeting = ok(&mcp, "add_task", json!({"title": "Meeting", "due": "2026-03-24T10:00", "timezone": "Europe/Berlin", "reminder": {"minutes_before": 15}})).await;
+    assert_eq!(
+        (meeting["due"].as_str(), meeting["timezone"].as_str()),
+        (Some("2026-03-24T10:00:00"), Some("Europe/Berlin"))
+    );
+    let id = meeting["id"].as_i64().unwrap();
+
+    let page = ok(&mcp, "list_tasks", json!({"tag": "work"})).await;
+    assert_eq!(page["tasks"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        ok(&mcp, "get_task", json!({"id": id})).await["title"],
+        "Meeting"
+    );
+    let renamed = ok(
+        &mcp,
+        "update_task",
+        json!({"id": id, "title": "Team meeting", "reminder": null}),
+    )
+    .await;
+    assert_eq!(
+        (renamed["title"].as_str(), &renamed["reminder"]),
+        (Some("Team meeting"), &Value::Null)
+    );
+    let snoozed = ok(&mcp, "snooze_task", json!({"id": id, "minutes": 30})).await;
+    assert!(snoozed["snoozed_until"].is_string());
+    let done = ok(&mcp, "complete_task", json!({"id": weekly["id"]})).await;
+    assert_eq!(
+        (
+            done["task"]["completed"].as_bool(),
+            done["recurring"].as_bool()
+        ),
+        (Some(true), Some(true))
+    );
+    let reopened = ok(&mcp, "reopen_task", json!({"id": weekly["id"]})).await;
+    assert_eq!(reopened["completed"], false);
+    ok(&mcp, "delete_task", json!({"id": id})).await;
+    assert!(
+        refused(&mcp, "get_task", json!({"id": id}))
+            .await
+            .contains("no task")
+    );
+
+    // Every change is in the history, made through MCP.
+    let activity = ok(&mcp, "recent_activity", json!({"limit": 50})).await;
+    let entries = activity["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 7);
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["source"] == "mcp" && e["actor"] == "alice")
+    );
+    assert_eq!(entries[0]["event_type"], "deleted");
+    let notifications = ok(&mcp, "list_notifications", json!({"unread": true})).await;
+    assert_eq!(notifications["notifications"], json!([]));
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn bad_arguments_get_errors_that_say_how_to_fix_them() {
+    let h = harness::sqlite().await;
+    let (mcp, _) = connect(&h, &Watch::default(), "alice").await;
+    let unknown = refused(&mcp, "add_task", json!({"title": "x", "colour": "red"})).await;
+    assert!(unknown.contains("colour"), "{unknown}");
+    let rule = refused(
+        &mcp,
+        "add_task",
+        json!({"title": "x", "due": "2026-03-30", "recurrence": "FREQ=HOURLY"}),
+    )
+    .await;
+    assert!(
+        rule.contains("`recurrence`") && rule.contains("not supported"),
+        "{rule}"
+    );
+    let zone = refused(
+        &mcp,
+        "add_task",
+        json!({"title": "x", "due": "2026-03-30T10:00", "timezone": "Mars/Olympus"}),
+    )
+    .await;
+    assert!(zone.contains("`timezone`"), "{zone}");
+    let missing = refused(&mcp, "update_task", json!({"title": "no id"})).await;
+    assert!(missing.contains("id"), "{missing}");
+    let too_many = refused(&mcp, "list_tasks", json!({"limit": 500})).await;
+    assert!(too_many.contains("cursor"), "{too_many}");
+    let ghost = refused(&mcp, "complete_task", json!({"id": 424242})).await;
+    assert!(ghost.contains("list_tasks"), "{ghost}");
+    let snooze = refused(&mcp, "snooze_task", json!({"id": 1})).await;
+    assert!(!snooze.is_empty());
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn another_users_tasks_look_exactly_like_missing_ones() {
+    let h = harness::sqlite().await;
+    let watch = Watch::default();
+    let (alice, _) = connect(&h, &watch, "alice").await;
+    let (bob, _) = connect(&h, &watch, "bob").await;
+    let task = ok(&alice, "add_task", json!({"title": "private"})).await;
+    let id = task["id"].as_i64().unwrap();
+    for (tool, args) in [
+        ("get_task", json!({"id": id})),
+        ("update_task", json!({"id": id, "title": "mine now"})),
+        ("complete_task", json!({"id": id})),
+        ("delete_task", json!({"id": id})),
+        ("snooze_task", json!({"id": id, "minutes": 5})),
+    ] {
+        let message = refused(&bob, tool, args).await;
+        assert_eq!(
+            message,
+            refused(&bob, tool, json!({"id": 999_999}))
+                .await
+                .replace("999999", &id.to_string())
+        );
+    }
+    assert_eq!(ok(&bob, "list_tasks", json!({})).await["tasks"], json!([]));
+    let read = bob
+        .read_resource(ReadResourceRequestParams::new(format!(
+            "taskflow://tasks/{id}"
+        )))
+        .await;
+    assert!(read.is_err());
+    assert_eq!(
+        ok(&alice, "get_task", json!({"id": id})).await["title"],
+        "private"
+    );
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn a_retried_add_with_the_same_key_creates_one_task() {
+    let h = harness::sqlite().await;
+    let (mcp, _) = connect(&h, &Watch::default(), "alice").await;
+    let args = json!({"title": "once", "idempotency_key": "k-1"});
+    let first = ok(&mcp, "add_task", args.clone()).await;
+    let again = ok(&mcp, "add_task", args).await;
+    assert_eq!(first["id"], again["id"]);
+    let other = refused(
+        &mcp,
+        "add_task",
+        json!({"title": "different", "idempotency_key": "k-1"}),
+    )
+    .await;
+    assert!(other.contains("idempotency_key"), "{other}");
+    h.finish().await;
+}
+
+#[tokio::test]
+#[allow(deprecated)] // resources/subscribe: the legacy subscription, still what most clients use
+async fn subscribers_hear_of_changes_from_any_surface_within_a_second() {
+    let h = harness::sqlite().await;
+    let watch = Watch::default();
+    // The relay feeds the watch through the in-process bus, as under serve.
+    let bus = InProcessBus::new(vec![Arc::new(watch.clone())], Backoff::default(), 3);
+    let stop = CancellationToken::new();
+    tokio::spawn(taskflow_store::relay::run(
+        h.svc.database().clone(),
+        Arc::new(bus),
+        RelayConfig::default(),
+        stop.clone(),
+    ));
+    let (mcp, client) = connect(&h, &watch, "alice").await;
+    let (bob, bobs_client) = connect(&h, &watch, "bob").await;
+    for uri in ["taskflow://activity", "taskflow://tasks/today"] {
+        mcp.subscribe(SubscribeRequestParams::new(uri))
+            .await
+            .unwrap();
+    }
+    bob.subscribe(SubscribeRequestParams::new("taskflow://activity"))
+        .await
+        .unwrap();
+
+    // A change through another surface (here the service, as REST does).
+    let changed_at = Instant::now();
+    let alice = taskflow_store::Actor::new("alice", taskflow_events::Source::Api);
+    let input: taskflow_core::CreateTask =
+        serde_json::from_value(json!({"title": "from the app"})).unwrap();
+    h.svc.create(&alice, &input, None).await.unwrap();
+    let heard = || async { client.updated.lock().unwrap().len() >= 2 };
+    assert!(eventually(Duration::from_secs(5), heard).await);
+    let updates = client.updated.lock().unwrap().clone();
+    let mut uris: Vec<&str> = updates.iter().map(|(u, _)| u.as_str()).collect();
+    uris.sort();
+    assert_eq!(uris, ["taskflow://activity", "taskflow://tasks/today"]);
+    assert!(
+        updates
+            .iter()
+            .all(|(_, at)| at.duration_since(changed_at) < Duration::from_secs(1))
+    );
+    assert!(
+        bobs_client.updated.lock().unwrap().is_empty(),
+        "bob hears nothing of alice"
+    );
+
+    let activity = mcp
+        .read_resource(ReadResourceRequestParams::new("taskflow://activity"))
+        .await
+        .unwrap();
+    let text = serde_json::to_value(&activity.contents).unwrap()[0]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(text.contains("from the app"), "{text}");
+    stop.cancel();
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn prompts_come_from_the_prompts_directory() {
+    let h = harness::sqlite().await;
+    let (mcp, _) = connect(&h, &Watch::default(), "alice").await;
+    let prompts = mcp.list_all_prompts().await.unwrap();
+    let names: Vec<&str> = prompts.iter().map(|p| p.name.as_str()).collect();
+    for name in [
+        "plan_my_day",
+        "weekly_review",
+        "triage_overdue",
+        "capture_tasks",
+    ] {
+        assert!(names.contains(&name), "{names:?}");
+    }
+    let mut args = serde_json::Map::new();
+    args.insert("text".into(), json!("Call Bob on Friday; pay rent monthly"));
+    let prompt = mcp
+        .get_prompt(GetPromptRequestParams::new("capture_tasks").with_arguments(args))
+        .await
+        .unwrap();
+    let text = serde_json::to_value(&prompt.messages).unwrap()[0]["content"]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(text.contains("Call Bob on Friday"));
+    assert!(
+        mcp.get_prompt(GetPromptRequestParams::new("capture_tasks"))
+            .await
+            .is_err()
+    );
+    h.finish().await;
+}
