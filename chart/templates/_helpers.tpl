@@ -205,6 +205,11 @@ sse:
       name: {{ include "taskflow.apiTokenSecretName" $root }}
       key: token
 {{- end }}
+{{- if eq .role "mcp" }}
+{{- $svc := printf "%s-mcp" (include "taskflow.fullname" $root) }}
+- name: TASKFLOW_MCP_ALLOWED_HOSTS
+  value: {{ join "," (compact (list $root.Values.ingress.host $svc (printf "%s.%s" $svc $root.Release.Namespace) (printf "%s.%s.svc" $svc $root.Release.Namespace) (printf "%s.%s.svc.cluster.local" $svc $root.Release.Namespace) "localhost" "127.0.0.1")) | quote }}
+{{- end }}
 - name: RUST_LOG
   value: {{ $root.Values.config.logLevel | quote }}
 - name: TASKFLOW_LOG_FORMAT

@@ -376,6 +376,18 @@ impl ServerHandler for TaskflowMcp {
         .with_instructions(INSTRUCTIONS)
     }
 
+    /// Protocol logging is deprecated (SEP-2577) and not offered: Taskflow
+    /// logs to stderr. A client that sets a level anyway is told yes rather
+    /// than failed.
+    #[allow(deprecated)]
+    async fn set_level(
+        &self,
+        _: rmcp::model::SetLevelRequestParams,
+        _: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        Ok(())
+    }
+
     async fn list_prompts(
         &self,
         _: Option<PaginatedRequestParams>,

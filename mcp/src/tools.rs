@@ -182,6 +182,19 @@ pub fn compact<S>(
         let tool = &mut route.attr;
         let mut input = Value::Object((*tool.input_schema).clone());
         strip(&mut input, &["format", "$schema"]);
+        if tool.name == "list_tasks" {
+            // SEP-2243: HTTP clients mirror the search into `Mcp-Param-Query`
+            // (so gateways can route or log it without parsing bodies); the
+            // server checks that header against the body.
+            if let Some(q) = input
+                .pointer_mut("/properties/q")
+                .and_then(Value::as_object_mut)
+            {
+                q.insert("x-mcp-header".into(), Value::String("Query".into()));
+                // A header carries a string: leave `q` out rather than null.
+                q.insert("type".into(), Value::String("string".into()));
+            }
+        }
         if let Value::Object(input) = input {
             tool.input_schema = std::sync::Arc::new(input);
         }
