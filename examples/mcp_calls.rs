@@ -74,7 +74,7 @@ async fn main() {
         "seeded {tasks} tasks in {:.1}s",
         seeded.elapsed().as_secs_f64()
     );
-    let ids = |i: usize| (i * 7919 % tasks) as i64 + 1;
+    let ids = move |i: usize| (i * 7919 % tasks) as i64 + 1;
 
     // stdio: one client, calls in sequence.
     let mut command = tokio::process::Command::new(common::taskflow_binary());

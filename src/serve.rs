@@ -206,9 +206,12 @@ impl Process {
             closing.cancel();
             stopping.cancel();
         });
+        // `into_make_service`: each connection clones the finished router
+        // (an Arc). Handing axum the Router itself rebuilds its route table
+        // per connection: about 10 KiB that an open SSE stream would hold.
         let graceful = axum::serve(
             crate::net::TimedListener::new(listener, write_timeout, send_buffer),
-            router,
+            router.into_make_service(),
         )
         .with_graceful_shutdown(stop.clone().cancelled_owned());
         let mut server = tokio::spawn(async move { graceful.await });

@@ -211,3 +211,65 @@ async fn unsafe_configurations_are_refused_at_start_up() {
     assert!(!jwks.status.success());
     assert!(String::from_utf8_lossy(&jwks.stderr).contains("TASKFLOW_JWT_AUDIENCE"));
 }
+
+#[tokio::test]
+async fn mcp_over_http_requires_a_token_and_points_at_its_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path()).await;
+    let client = reqwest::Client::new();
+    let initialize = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let post = |token: Option<&str>, session: Option<&str>| {
+        let mut request = client
+            .post(format!("{}/mcp", server.base))
+            .header("accept", "application/json, text/event-stream")
+            .json(&initialize);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(session) = session {
+            request = request.header("mcp-session-id", session);
+        }
+        request.send()
+    };
+    // No token: 401 naming the protected-resource metadata.
+    let anonymous = post(None, None).await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let challenge = anonymous.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(challenge.starts_with("Bearer "), "{challenge}");
+    let metadata_url = challenge
+        .split("resource_metadata=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    let metadata: serde_json::Value = client
+        .get(metadata_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(metadata["resource"], format!("{}/mcp", server.base));
+    assert_eq!(post(Some("not-a-token"), None).await.unwrap().status(), 401);
+
+    // With the printed token, a session starts; an unknown session is 404,
+    // so clients initialize again.
+    let started = post(Some(&server.printed_token), None).await.unwrap();
+    assert_eq!(started.status(), 200);
+    assert!(started.headers().contains_key("mcp-session-id"));
+    let list = serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    let unknown = client
+        .post(format!("{}/mcp", server.base))
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-session-id", "no-such-session")
+        .bearer_auth(&server.printed_token)
+        .json(&list)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}

@@ -21,7 +21,6 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures::Stream;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -36,8 +35,10 @@ use crate::problem::Problem;
 
 /// How many missed events a reconnect replays at most.
 const REPLAY_LIMIT: u32 = 1000;
-/// Updates buffered per user before a slow client is dropped.
-const BUFFER: usize = 256;
+/// Updates buffered per user before a slow client is dropped (it then
+/// reconnects and replays from the database). Each slot costs a pointer and
+/// a little bookkeeping, per user with an open stream.
+const BUFFER: usize = 64;
 /// How long a stream ticket is valid.
 const TICKET_TTL: Duration = Duration::from_secs(60);
 /// The audience that makes a token a stream ticket and nothing else.
@@ -49,7 +50,7 @@ pub struct Hub(Arc<HubInner>);
 
 #[derive(Debug)]
 struct HubInner {
-    users: RwLock<HashMap<String, broadcast::Sender<TaskUpdate>>>,
+    users: RwLock<HashMap<String, broadcast::Sender<Arc<TaskUpdate>>>>,
     closing: CancellationToken,
     ticket_key: Vec<u8>,
 }
@@ -77,11 +78,11 @@ impl Hub {
             return;
         };
         if let Some(sender) = users.get(&update.user_id) {
-            let _ = sender.send(update);
+            let _ = sender.send(Arc::new(update));
         }
     }
 
-    fn subscribe(&self, user: &str) -> broadcast::Receiver<TaskUpdate> {
+    fn subscribe(&self, user: &str) -> broadcast::Receiver<Arc<TaskUpdate>> {
         let mut users = self.0.users.write().unwrap_or_else(|e| e.into_inner());
         // Forget users whose streams have all closed.
         users.retain(|_, sender| sender.receiver_count() > 0);
@@ -184,7 +185,7 @@ async fn stream(
     State(state): State<AppState>,
     headers: HeaderMap,
     query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>>, Problem> {
+) -> Result<Response, Problem> {
     let Ok(Query(query)) = query else {
         return Err(Problem::bad_request(
             "invalid_query",
@@ -247,7 +248,10 @@ async fn stream(
         if cursor.truncated {
             cursor.truncated = false;
             // More was missed than is replayed: the client should refetch.
-            return Some((Ok(Event::default().event("resync").data("{}")), cursor));
+            return Some((
+                Ok::<_, std::convert::Infallible>(Event::default().event("resync").data("{}")),
+                cursor,
+            ));
         }
         if let Some(update) = cursor.replay.next() {
             cursor.replayed_up_to = cursor.replayed_up_to.max(update.sequence);
@@ -281,11 +285,20 @@ async fn stream(
             }
         }
     });
-    Ok(Sse::new(events).keep_alive(
+    let sse = Sse::new(events).keep_alive(
         KeepAlive::new()
             .interval(Duration::from_secs(15))
             .text("heartbeat"),
-    ))
+    );
+    // Proxies (nginx and its ingress) must pass events on, not buffer them.
+    Ok((
+        [(
+            axum::http::HeaderName::from_static("x-accel-buffering"),
+            "no",
+        )],
+        sse,
+    )
+        .into_response())
 }
 
 /// Counts open streams in `taskflow_sse_streams` while it lives.
@@ -309,7 +322,7 @@ struct Cursor {
     _open: OpenStream,
     replay: std::vec::IntoIter<TaskUpdate>,
     truncated: bool,
-    live: broadcast::Receiver<TaskUpdate>,
+    live: broadcast::Receiver<Arc<TaskUpdate>>,
     /// The highest sequence the client had or was sent; live updates at or
     /// below it are duplicates.
     replayed_up_to: i64,

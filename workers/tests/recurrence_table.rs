@@ -127,8 +127,12 @@ async fn each_rule_yields_the_right_next_occurrences_through_the_worker(h: &Harn
         loop {
             h.svc.complete(&actor, current.id, None).await.unwrap();
             // The relay marks an event published once the bus delivered it.
-            let db = h.svc.database();
-            let handled = || async { db.unpublished(10).await.unwrap().is_empty() };
+            let published = format!(
+                "SELECT COUNT(*) FROM task_events WHERE task_id = {} \
+                 AND event_type = 'completed' AND published_at IS NOT NULL",
+                current.id
+            );
+            let handled = || async { h.raw.scalar(&published).await == 1 };
             assert!(
                 eventually(DEADLINE, handled).await,
                 "{rule}: event not handled"
