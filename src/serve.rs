@@ -89,20 +89,31 @@ pub async fn run(
             announcements,
         ))]),
     );
+    // MCP subscribers: on SQLite another process (`taskflow mcp` over
+    // stdio) may write the same file, and only this process's relay
+    // publishes; following the outbox table tells them of every change,
+    // whoever made it. On PostgreSQL the relay's bus does.
     let watch = Watch::default();
-    let changes = bus(vec![
+    let mut consumers: Vec<Arc<dyn taskflow_events::ErasedHandler>> = vec![
         Arc::new(Recurrence::new(tasks.clone())),
         Arc::new(reminders.clone()),
         Arc::new(state.hub.clone()),
-        Arc::new(watch.clone()),
-    ]);
+    ];
+    let mut background = vec![tokio::spawn(reminders.clone().run(closing.child_token()))];
+    if db.kind() == DatabaseKind::Sqlite {
+        background.push(tokio::spawn(
+            watch.clone().tail(db.clone(), closing.child_token()),
+        ));
+    } else {
+        consumers.push(Arc::new(watch.clone()));
+    }
+    let changes = bus(consumers);
     let mcp = taskflow_mcp::http::router(
         TaskflowMcp::new(tasks.clone(), watch, Identity::PerRequest),
         state.verifier.clone(),
         args.mcp.options(),
         closing.clone(),
     );
-    let background = vec![tokio::spawn(reminders.clone().run(closing.child_token()))];
     let embedded = db.kind() == DatabaseKind::Sqlite;
     let process = Process {
         db,
