@@ -26,7 +26,6 @@ use taskflow_api::stream::Hub;
 use taskflow_api::{AppState, Surfaces, router};
 use taskflow_events::{DaprConfig, DaprPublisher, Publisher, Subscriptions};
 use taskflow_mcp::watch::Watch;
-use taskflow_mcp::{Identity, TaskflowMcp};
 use taskflow_store::TaskService;
 use taskflow_workers::notifications::Notifications;
 use taskflow_workers::recurrence::Recurrence;
@@ -184,7 +183,8 @@ pub async fn run(
             let watch = Watch::default();
             subscriptions = subscriptions.route("/api/events/task-events", Arc::new(watch.clone()));
             app = app.merge(taskflow_mcp::http::router(
-                TaskflowMcp::new(tasks.clone(), watch, Identity::PerRequest),
+                tasks.clone(),
+                watch,
                 state.verifier.clone(),
                 args.mcp.options(),
                 closing.clone(),

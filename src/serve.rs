@@ -14,7 +14,6 @@ use taskflow_api::stream::Hub;
 use taskflow_api::{AppState, app};
 use taskflow_events::{Backoff, InProcessBus, Publisher};
 use taskflow_mcp::watch::Watch;
-use taskflow_mcp::{Identity, TaskflowMcp};
 use taskflow_store::{Database, DatabaseKind, RelayConfig, TaskService};
 use taskflow_workers::notifications::Notifications;
 use taskflow_workers::recurrence::Recurrence;
@@ -109,7 +108,8 @@ pub async fn run(
     }
     let changes = bus(consumers);
     let mcp = taskflow_mcp::http::router(
-        TaskflowMcp::new(tasks.clone(), watch, Identity::PerRequest),
+        tasks.clone(),
+        watch,
         state.verifier.clone(),
         args.mcp.options(),
         closing.clone(),

@@ -336,27 +336,29 @@ fn algorithm_of(jwk: &Jwk) -> Option<Algorithm> {
     }
 }
 
-/// The user of the bearer token in `headers`.
-pub async fn user_from_headers(
-    state: &AppState,
-    headers: &axum::http::HeaderMap,
-) -> Result<String, Problem> {
-    let header = headers
-        .get(AUTHORIZATION)
-        .ok_or_else(|| Problem::unauthorized("send `Authorization: Bearer <token>`"))?;
-    let token = header
-        .to_str()
-        .ok()
-        .and_then(|h| {
-            h.strip_prefix("Bearer ")
-                .or_else(|| h.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            Problem::unauthorized("the Authorization header must be `Bearer <token>`")
-        })?;
-    state.verifier.verify(token).await
+impl Verifier {
+    /// The user of the bearer token in `headers`.
+    pub async fn user_from_headers(
+        &self,
+        headers: &axum::http::HeaderMap,
+    ) -> Result<String, Problem> {
+        let header = headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| Problem::unauthorized("send `Authorization: Bearer <token>`"))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                Problem::unauthorized("the Authorization header must be `Bearer <token>`")
+            })?;
+        self.verify(token).await
+    }
 }
 
 /// The authenticated user of a request.
@@ -367,6 +369,10 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        user_from_headers(state, &parts.headers).await.map(AuthUser)
+        state
+            .verifier
+            .user_from_headers(&parts.headers)
+            .await
+            .map(AuthUser)
     }
 }

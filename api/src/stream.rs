@@ -11,8 +11,7 @@
 //! /api/stream/ticket`): valid for 60 s, for this route only, so a URL that
 //! ends up in a log or a proxy is worth little — unlike a token in the query.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Query, State};
@@ -25,7 +24,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use taskflow_events::{Delivery, Handler, Outcome, TASK_UPDATES, TaskUpdate, UpdateKind};
+use taskflow_events::{Delivery, Handler, Outcome, PerUser, TASK_UPDATES, TaskUpdate, UpdateKind};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
@@ -50,7 +49,7 @@ pub struct Hub(Arc<HubInner>);
 
 #[derive(Debug)]
 struct HubInner {
-    users: RwLock<HashMap<String, broadcast::Sender<Arc<TaskUpdate>>>>,
+    users: PerUser<Arc<TaskUpdate>>,
     closing: CancellationToken,
     ticket_key: Vec<u8>,
 }
@@ -66,7 +65,7 @@ impl Hub {
             key
         });
         Hub(Arc::new(HubInner {
-            users: RwLock::new(HashMap::new()),
+            users: PerUser::new(BUFFER),
             closing,
             ticket_key,
         }))
@@ -74,22 +73,8 @@ impl Hub {
 
     /// Sends an update to the user's open streams, if any.
     pub fn publish(&self, update: TaskUpdate) {
-        let Ok(users) = self.0.users.read() else {
-            return;
-        };
-        if let Some(sender) = users.get(&update.user_id) {
-            let _ = sender.send(Arc::new(update));
-        }
-    }
-
-    fn subscribe(&self, user: &str) -> broadcast::Receiver<Arc<TaskUpdate>> {
-        let mut users = self.0.users.write().unwrap_or_else(|e| e.into_inner());
-        // Forget users whose streams have all closed.
-        users.retain(|_, sender| sender.receiver_count() > 0);
-        users
-            .entry(user.to_owned())
-            .or_insert_with(|| broadcast::channel(BUFFER).0)
-            .subscribe()
+        let user = update.user_id.clone();
+        self.0.users.send(&user, Arc::new(update));
     }
 
     fn mint_ticket(&self, user: &str) -> Result<String, Problem> {
@@ -197,7 +182,7 @@ async fn stream(
         headers.get(axum::http::header::AUTHORIZATION),
     ) {
         (Some(ticket), _) => state.hub.verify_ticket(ticket)?,
-        (None, Some(_)) => crate::auth::user_from_headers(&state, &headers).await?,
+        (None, Some(_)) => state.verifier.user_from_headers(&headers).await?,
         (None, None) => {
             return Err(Problem::unauthorized(
                 "send `Authorization: Bearer <token>` or `?ticket=` from POST /api/stream/ticket",
@@ -210,7 +195,7 @@ async fn stream(
         .and_then(|v| v.trim().parse::<i64>().ok());
     // Subscribe first, then read what was missed: nothing falls in between,
     // and anything seen twice is skipped by sequence.
-    let live = state.hub.subscribe(&user);
+    let live = state.hub.0.users.subscribe(&user);
     let replay = match last_seen {
         Some(after) => {
             state

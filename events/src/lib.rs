@@ -16,6 +16,7 @@ use taskflow_core::{FieldChange, Task};
 
 pub mod bus;
 pub mod dapr;
+pub mod fanout;
 pub mod handler;
 pub mod messages;
 pub mod subscribe;
@@ -23,6 +24,7 @@ pub mod transport;
 
 pub use bus::InProcessBus;
 pub use dapr::{DaprConfig, DaprPublisher};
+pub use fanout::PerUser;
 pub use handler::{Delivery, ErasedHandler, Handler, Outcome};
 pub use messages::{
     CloudEvent, ReminderKind, ReminderMessage, TaskEventMessage, TaskUpdate, UpdateKind,

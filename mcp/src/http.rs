@@ -18,7 +18,10 @@ use serde_json::json;
 use taskflow_api::auth::Verifier;
 use tokio_util::sync::CancellationToken;
 
-use crate::{McpUser, TaskflowMcp};
+use taskflow_store::TaskService;
+
+use crate::watch::Watch;
+use crate::{Identity, McpUser, TaskflowMcp};
 
 /// Who may reach `/mcp`.
 #[derive(Debug, Clone, Default)]
@@ -30,15 +33,17 @@ pub struct HttpOptions {
     pub allowed_origins: Vec<String>,
 }
 
-/// `/mcp` and `/.well-known/oauth-protected-resource`; `server` must act
-/// per request ([`crate::Identity::PerRequest`]). Streams end when
-/// `closing` is cancelled.
+/// `/mcp` and `/.well-known/oauth-protected-resource`: MCP over `tasks`
+/// for the user of each request's bearer token, told of changes by
+/// `watch`. Streams end when `closing` is cancelled.
 pub fn router(
-    server: TaskflowMcp,
+    tasks: TaskService,
+    watch: Watch,
     verifier: Arc<Verifier>,
     options: HttpOptions,
     closing: CancellationToken,
 ) -> Router {
+    let server = TaskflowMcp::new(tasks, watch, Identity::PerRequest);
     let mut config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(true)
         .with_sse_keep_alive(Some(std::time::Duration::from_secs(15)))
@@ -99,38 +104,30 @@ async fn authenticate(
     if !request.uri().path().starts_with("/mcp") {
         return next.run(request).await;
     }
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| {
-            h.strip_prefix("Bearer ")
-                .or_else(|| h.strip_prefix("bearer "))
-        })
-        .map(|t| t.trim().to_owned());
-    let metadata = format!(
-        "{}/.well-known/oauth-protected-resource",
-        base_url(request.headers())
-    );
-    let refused = |description: &str| {
-        (
-            StatusCode::UNAUTHORIZED,
-            [(
-                header::WWW_AUTHENTICATE,
-                format!("Bearer resource_metadata=\"{metadata}\", error=\"invalid_token\", error_description=\"{description}\""),
-            )],
-            axum::Json(json!({"error": "invalid_token", "error_description": description})),
-        )
-            .into_response()
-    };
-    let Some(token) = token else {
-        return refused("send Authorization: Bearer <token>");
-    };
-    match verifier.verify(&token).await {
+    match verifier.user_from_headers(request.headers()).await {
         Ok(user) => {
             request.extensions_mut().insert(McpUser(user));
             next.run(request).await
         }
-        Err(_) => refused("the token is invalid or expired"),
+        Err(_) => {
+            let metadata = format!(
+                "{}/.well-known/oauth-protected-resource",
+                base_url(request.headers())
+            );
+            let description = if request.headers().contains_key(header::AUTHORIZATION) {
+                "the token is invalid or expired"
+            } else {
+                "send Authorization: Bearer <token>"
+            };
+            (
+                StatusCode::UNAUTHORIZED,
+                [(
+                    header::WWW_AUTHENTICATE,
+                    format!("Bearer resource_metadata=\"{metadata}\", error=\"invalid_token\", error_description=\"{description}\""),
+                )],
+                axum::Json(json!({"error": "invalid_token", "error_description": description})),
+            )
+                .into_response()
+        }
     }
 }

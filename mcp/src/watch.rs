@@ -3,11 +3,9 @@
 //! tail of the outbox table where another process writes the same SQLite
 //! file); read by subscribed MCP sessions.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use taskflow_events::{Delivery, Handler, Outcome, TASK_EVENTS, TaskEventMessage};
+use taskflow_events::{Delivery, Handler, Outcome, PerUser, TASK_EVENTS, TaskEventMessage};
 use taskflow_store::Database;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -40,26 +38,24 @@ impl Change {
 }
 
 /// Per-user fan-out of task changes to MCP sessions. Cheap to clone.
-#[derive(Debug, Clone, Default)]
-pub struct Watch(Arc<RwLock<HashMap<String, broadcast::Sender<Change>>>>);
+#[derive(Debug, Clone)]
+pub struct Watch(PerUser<Change>);
+
+impl Default for Watch {
+    fn default() -> Self {
+        Watch(PerUser::new(BUFFER))
+    }
+}
 
 impl Watch {
     /// Announces a change of `user`'s task.
     pub fn changed(&self, user: &str, task_id: i64) {
-        let Ok(users) = self.0.read() else { return };
-        if let Some(sender) = users.get(user) {
-            let _ = sender.send(Change::Task(task_id));
-        }
+        self.0.send(user, Change::Task(task_id));
     }
 
     /// The user's changes from now on.
     pub fn subscribe(&self, user: &str) -> broadcast::Receiver<Change> {
-        let mut users = self.0.write().unwrap_or_else(|e| e.into_inner());
-        users.retain(|_, sender| sender.receiver_count() > 0);
-        users
-            .entry(user.to_owned())
-            .or_insert_with(|| broadcast::channel(BUFFER).0)
-            .subscribe()
+        self.0.subscribe(user)
     }
 
     /// Follows the outbox table from its end until `stop`, announcing each
