@@ -39,10 +39,7 @@ async fn get_task(client: &RunningService<RoleClient, ()>, id: i64) {
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let args = common::numeric_args();
     let tasks = args.first().copied().unwrap_or(10_000);
     let calls = args.get(1).copied().unwrap_or(2000);
     let clients = args.get(2).copied().unwrap_or(16);

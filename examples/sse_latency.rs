@@ -23,10 +23,7 @@ const SECRET: &str = "sse-latency-secret";
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let args = common::numeric_args();
     let clients = args.first().copied().unwrap_or(1000);
     let writes = args.get(1).copied().unwrap_or(2000);
     let rate = args.get(2).copied().unwrap_or(200).max(1);

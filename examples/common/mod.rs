@@ -49,6 +49,14 @@ pub async fn serve(data_dir: &Path, secret: &str) -> (Child, String) {
     (child, url)
 }
 
+/// The command line's numeric arguments, in order.
+pub fn numeric_args() -> Vec<usize> {
+    std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect()
+}
+
 /// The resident set of a process, in KiB.
 pub fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

@@ -111,6 +111,18 @@ impl TaskflowMcp {
     fn actor(&self, ctx: &RequestContext<RoleServer>) -> Result<Actor, String> {
         Ok(Actor::new(self.user(ctx)?, Source::Mcp))
     }
+
+    /// The user, for protocol requests (resources, subscriptions).
+    fn request_user(&self, ctx: &RequestContext<RoleServer>) -> Result<String, McpError> {
+        self.user(ctx)
+            .map_err(|err| McpError::invalid_request(err, None))
+    }
+}
+
+/// A store result as a tool result: structured output, or a tool error
+/// about task `id` the model can act on.
+fn reply<T>(result: taskflow_store::Result<T>, id: Option<i64>) -> Result<Json<T>, String> {
+    result.map(Json).map_err(|e| tool_error(e, id))
 }
 
 #[tool_router]
@@ -131,11 +143,12 @@ impl TaskflowMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<Task>, String> {
         let actor = self.actor(&ctx)?;
-        self.tasks
-            .create(&actor, &args.task, args.idempotency_key.as_deref())
-            .await
-            .map(Json)
-            .map_err(|e| tool_error(e, None))
+        reply(
+            self.tasks
+                .create(&actor, &args.task, args.idempotency_key.as_deref())
+                .await,
+            None,
+        )
     }
 
     #[tool(
@@ -187,11 +200,7 @@ impl TaskflowMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<Task>, String> {
         let user = self.user(&ctx)?;
-        self.tasks
-            .get(&user, args.id)
-            .await
-            .map(Json)
-            .map_err(|e| tool_error(e, Some(args.id)))
+        reply(self.tasks.get(&user, args.id).await, Some(args.id))
     }
 
     #[tool(
@@ -210,11 +219,12 @@ impl TaskflowMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<Task>, String> {
         let actor = self.actor(&ctx)?;
-        self.tasks
-            .update(&actor, args.id, &args.changes, None)
-            .await
-            .map(Json)
-            .map_err(|e| tool_error(e, Some(args.id)))
+        reply(
+            self.tasks
+                .update(&actor, args.id, &args.changes, None)
+                .await,
+            Some(args.id),
+        )
     }
 
     #[tool(
@@ -260,11 +270,10 @@ impl TaskflowMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<Task>, String> {
         let actor = self.actor(&ctx)?;
-        self.tasks
-            .reopen(&actor, args.id, None)
-            .await
-            .map(Json)
-            .map_err(|e| tool_error(e, Some(args.id)))
+        reply(
+            self.tasks.reopen(&actor, args.id, None).await,
+            Some(args.id),
+        )
     }
 
     #[tool(
@@ -283,11 +292,10 @@ impl TaskflowMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<Task>, String> {
         let actor = self.actor(&ctx)?;
-        self.tasks
-            .delete(&actor, args.id, None)
-            .await
-            .map(Json)
-            .map_err(|e| tool_error(e, Some(args.id)))
+        reply(
+            self.tasks.delete(&actor, args.id, None).await,
+            Some(args.id),
+        )
     }
 
     #[tool(
@@ -306,11 +314,10 @@ impl TaskflowMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<Task>, String> {
         let actor = self.actor(&ctx)?;
-        self.tasks
-            .snooze(&actor, args.id, &args.snooze)
-            .await
-            .map(Json)
-            .map_err(|e| tool_error(e, Some(args.id)))
+        reply(
+            self.tasks.snooze(&actor, args.id, &args.snooze).await,
+            Some(args.id),
+        )
     }
 
     #[tool(
@@ -329,11 +336,7 @@ impl TaskflowMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<NotificationPage>, String> {
         let user = self.user(&ctx)?;
-        self.tasks
-            .notifications(&user, &query)
-            .await
-            .map(Json)
-            .map_err(|e| tool_error(e, None))
+        reply(self.tasks.notifications(&user, &query).await, None)
     }
 
     #[tool(
@@ -352,11 +355,12 @@ impl TaskflowMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<HistoryPage>, String> {
         let user = self.user(&ctx)?;
-        self.tasks
-            .activity(&user, query.before, Some(query.limit.unwrap_or(20)))
-            .await
-            .map(Json)
-            .map_err(|e| tool_error(e, None))
+        reply(
+            self.tasks
+                .activity(&user, query.before, Some(query.limit.unwrap_or(20)))
+                .await,
+            None,
+        )
     }
 }
 
@@ -452,9 +456,7 @@ impl ServerHandler for TaskflowMcp {
         request: ReadResourceRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        let user = self
-            .user(&ctx)
-            .map_err(|err| McpError::invalid_request(err, None))?;
+        let user = self.request_user(&ctx)?;
         Ok(resources::read(&self.tasks, &user, &request.uri)
             .await?
             .into())
@@ -470,9 +472,7 @@ impl ServerHandler for TaskflowMcp {
         if !task_id {
             return Ok(CompleteResult::default());
         }
-        let user = self
-            .user(&ctx)
-            .map_err(|err| McpError::invalid_request(err, None))?;
+        let user = self.request_user(&ctx)?;
         let query = taskflow_core::ListQuery {
             status: Some(taskflow_core::StatusFilter::Open),
             sort: Some("-created".into()),
@@ -501,9 +501,7 @@ impl ServerHandler for TaskflowMcp {
         request: SubscribeRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        let user = self
-            .user(&ctx)
-            .map_err(|err| McpError::invalid_request(err, None))?;
+        let user = self.request_user(&ctx)?;
         self.session
             .subscribed
             .lock()
@@ -566,9 +564,7 @@ impl ServerHandler for TaskflowMcp {
     }
 
     async fn listen(&self, cx: SubscriptionContext) -> Result<(), McpError> {
-        let user = self
-            .user(cx.request_context())
-            .map_err(|err| McpError::invalid_request(err, None))?;
+        let user = self.request_user(cx.request_context())?;
         let mut changes = self.watch.subscribe(&user);
         loop {
             let change = tokio::select! {
