@@ -33,11 +33,12 @@ use taskflow_events::{HistoryPage, Source};
 use taskflow_store::{Actor, TaskService};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::tools::{
-    AddTask, Completed, ListTasks, MAX_LIST, RecentActivity, SnoozeTaskParams, TaskList, TaskRef,
-    UpdateTaskParams, tool_error, trim_for_list,
-};
 use crate::watch::{Change, Watch};
+use taskflow_core::tools::{
+    AddTask, Completed, ListTasks, RecentActivity, SnoozeTaskParams, TaskList, TaskRef,
+    UpdateTaskParams,
+};
+use taskflow_store::tools::Tools;
 
 /// Who the session acts for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,248 +120,169 @@ impl TaskflowMcp {
     }
 }
 
-/// A store result as a tool result: structured output, or a tool error
-/// about task `id` the model can act on.
-fn reply<T>(result: taskflow_store::Result<T>, id: Option<i64>) -> Result<Json<T>, String> {
-    result.map(Json).map_err(|e| tool_error(e, id))
+/// Runs a tool of the catalog for the session's user (descriptions and
+/// schemas come from `taskflow_core::tools`; the work from
+/// `taskflow_store::tools`).
+macro_rules! run {
+    ($self:ident, $ctx:ident, $tool:ident, $args:expr) => {{
+        let actor = $self.actor(&$ctx)?;
+        Tools::new(&$self.tasks, &actor)
+            .$tool($args)
+            .await
+            .map(Json)
+    }};
 }
 
 #[tool_router]
 impl TaskflowMcp {
-    #[tool(
-        description = "Create a task; only `title` is required. A date-only `due` stays a whole day; with a time, always pass the user's IANA `timezone`. Pass an `idempotency_key` so a retry never creates a duplicate.",
-        annotations(
-            title = "Add task",
-            read_only_hint = false,
-            destructive_hint = false,
-            idempotent_hint = false,
-            open_world_hint = false
-        )
-    )]
+    #[tool(annotations(
+        title = "Add task",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false,
+        open_world_hint = false
+    ))]
     async fn add_task(
         &self,
         Parameters(args): Parameters<AddTask>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<Task>, String> {
-        let actor = self.actor(&ctx)?;
-        reply(
-            self.tasks
-                .create(&actor, &args.task, args.idempotency_key.as_deref())
-                .await,
-            None,
-        )
+        run!(self, ctx, add_task, args)
     }
 
-    #[tool(
-        description = "List the user's tasks, 20 per page by default (at most 50). Filters: `q` (words in title or description), `status` (open, completed, all; default all), `priority`, `tag`, `due_before`/`due_after` (date or RFC 3339), `overdue: true`, `sort` (due, created, priority, title; prefix `-` to reverse). Pass `next_cursor` back as `cursor` for the next page.",
-        annotations(
-            title = "List tasks",
-            read_only_hint = true,
-            destructive_hint = false,
-            idempotent_hint = true,
-            open_world_hint = false
-        )
-    )]
+    #[tool(annotations(
+        title = "List tasks",
+        read_only_hint = true,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
     async fn list_tasks(
         &self,
-        Parameters(mut query): Parameters<ListTasks>,
+        Parameters(args): Parameters<ListTasks>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<TaskList>, String> {
-        let user = self.user(&ctx)?;
-        if query.limit.is_some_and(|l| l > MAX_LIST) {
-            return Err(format!(
-                "Invalid `limit`: at most {MAX_LIST} per call; use `cursor` for more."
-            ));
-        }
-        query.limit = Some(query.limit.unwrap_or(20));
-        let page = self
-            .tasks
-            .list(&user, &query)
-            .await
-            .map_err(|e| tool_error(e, None))?;
-        Ok(Json(TaskList {
-            tasks: page.tasks.into_iter().map(trim_for_list).collect(),
-            next_cursor: page.next_cursor,
-        }))
+        run!(self, ctx, list_tasks, args)
     }
 
-    #[tool(
-        description = "Get one task by id, with its full description.",
-        annotations(
-            title = "Get task",
-            read_only_hint = true,
-            destructive_hint = false,
-            idempotent_hint = true,
-            open_world_hint = false
-        )
-    )]
+    #[tool(annotations(
+        title = "Get task",
+        read_only_hint = true,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
     async fn get_task(
         &self,
         Parameters(args): Parameters<TaskRef>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<Task>, String> {
-        let user = self.user(&ctx)?;
-        reply(self.tasks.get(&user, args.id).await, Some(args.id))
+        run!(self, ctx, get_task, args)
     }
 
-    #[tool(
-        description = "Change some fields of a task; fields left out stay as they are, and null clears a field (description, due, recurrence, reminder). Moving `due` keeps the recurrence; a new `due` time is in `timezone` (or the task's zone).",
-        annotations(
-            title = "Update task",
-            read_only_hint = false,
-            destructive_hint = true,
-            idempotent_hint = true,
-            open_world_hint = false
-        )
-    )]
+    #[tool(annotations(
+        title = "Update task",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
     async fn update_task(
         &self,
         Parameters(args): Parameters<UpdateTaskParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<Task>, String> {
-        let actor = self.actor(&ctx)?;
-        reply(
-            self.tasks
-                .update(&actor, args.id, &args.changes, None)
-                .await,
-            Some(args.id),
-        )
+        run!(self, ctx, update_task, args)
     }
 
-    #[tool(
-        description = "Mark a task done. For a recurring task, the next occurrence is created right after (its previous_id is this task's id). Completing a done task changes nothing.",
-        annotations(
-            title = "Complete task",
-            read_only_hint = false,
-            destructive_hint = true,
-            idempotent_hint = true,
-            open_world_hint = false
-        )
-    )]
+    #[tool(annotations(
+        title = "Complete task",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
     async fn complete_task(
         &self,
         Parameters(args): Parameters<TaskRef>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<Completed>, String> {
-        let actor = self.actor(&ctx)?;
-        let task = self
-            .tasks
-            .complete(&actor, args.id, None)
-            .await
-            .map_err(|e| tool_error(e, Some(args.id)))?;
-        Ok(Json(Completed {
-            recurring: task.recurrence.is_some(),
-            task,
-        }))
+        run!(self, ctx, complete_task, args)
     }
 
-    #[tool(
-        description = "Mark a completed task open again. Its next occurrence, if one was created, stays.",
-        annotations(
-            title = "Reopen task",
-            read_only_hint = false,
-            destructive_hint = true,
-            idempotent_hint = true,
-            open_world_hint = false
-        )
-    )]
+    #[tool(annotations(
+        title = "Reopen task",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
     async fn reopen_task(
         &self,
         Parameters(args): Parameters<TaskRef>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<Task>, String> {
-        let actor = self.actor(&ctx)?;
-        reply(
-            self.tasks.reopen(&actor, args.id, None).await,
-            Some(args.id),
-        )
+        run!(self, ctx, reopen_task, args)
     }
 
-    #[tool(
-        description = "Delete a task for good (its history stays readable). Ask the user to confirm first. Returns the task as it was.",
-        annotations(
-            title = "Delete task",
-            read_only_hint = false,
-            destructive_hint = true,
-            idempotent_hint = false,
-            open_world_hint = false
-        )
-    )]
+    #[tool(annotations(
+        title = "Delete task",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = false,
+        open_world_hint = false
+    ))]
     async fn delete_task(
         &self,
         Parameters(args): Parameters<TaskRef>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<Task>, String> {
-        let actor = self.actor(&ctx)?;
-        reply(
-            self.tasks.delete(&actor, args.id, None).await,
-            Some(args.id),
-        )
+        run!(self, ctx, delete_task, args)
     }
 
-    #[tool(
-        description = "Hold an open task's reminder (and overdue notice) until later: `minutes` (1–43200) or `until` (RFC 3339, at most 30 days ahead). The reminder fires again when the snooze ends. The due date does not move; use update_task to reschedule.",
-        annotations(
-            title = "Snooze task",
-            read_only_hint = false,
-            destructive_hint = false,
-            idempotent_hint = false,
-            open_world_hint = false
-        )
-    )]
+    #[tool(annotations(
+        title = "Snooze task",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false,
+        open_world_hint = false
+    ))]
     async fn snooze_task(
         &self,
         Parameters(args): Parameters<SnoozeTaskParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<Task>, String> {
-        let actor = self.actor(&ctx)?;
-        reply(
-            self.tasks.snooze(&actor, args.id, &args.snooze).await,
-            Some(args.id),
-        )
+        run!(self, ctx, snooze_task, args)
     }
 
-    #[tool(
-        description = "The user's notifications (reminders that fired, tasks that became overdue), newest first. `unread: true` for unread only; pass `next_cursor` as `cursor` for more.",
-        annotations(
-            title = "List notifications",
-            read_only_hint = true,
-            destructive_hint = false,
-            idempotent_hint = true,
-            open_world_hint = false
-        )
-    )]
+    #[tool(annotations(
+        title = "List notifications",
+        read_only_hint = true,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
     async fn list_notifications(
         &self,
-        Parameters(query): Parameters<NotificationQuery>,
+        Parameters(args): Parameters<NotificationQuery>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<NotificationPage>, String> {
-        let user = self.user(&ctx)?;
-        reply(self.tasks.notifications(&user, &query).await, None)
+        run!(self, ctx, list_notifications, args)
     }
 
-    #[tool(
-        description = "What changed recently across all the user's tasks, newest first, on every surface (app, assistant, chat, workers): who, when, which task, which fields. Pass `next_before` as `before` for older changes.",
-        annotations(
-            title = "Recent activity",
-            read_only_hint = true,
-            destructive_hint = false,
-            idempotent_hint = true,
-            open_world_hint = false
-        )
-    )]
+    #[tool(annotations(
+        title = "Recent activity",
+        read_only_hint = true,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
     async fn recent_activity(
         &self,
-        Parameters(query): Parameters<RecentActivity>,
+        Parameters(args): Parameters<RecentActivity>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<HistoryPage>, String> {
-        let user = self.user(&ctx)?;
-        reply(
-            self.tasks
-                .activity(&user, query.before, Some(query.limit.unwrap_or(20)))
-                .await,
-            None,
-        )
+        run!(self, ctx, recent_activity, args)
     }
 }
 

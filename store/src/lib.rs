@@ -7,6 +7,7 @@
 //! All SQL of the project lives in this crate.
 
 mod clock;
+pub mod conversations;
 mod cursor;
 mod database;
 mod error;
@@ -18,6 +19,7 @@ pub mod relay;
 mod reminders;
 mod service;
 mod sqlite;
+pub mod tools;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use database::{Database, DatabaseKind, PostgresConnectOptions};

@@ -270,3 +270,23 @@ pub struct DispatchRow {
     pub user_id: String,
     pub message: Json<serde_json::Value>,
 }
+
+/// A chat conversation.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ConversationRow {
+    pub id: i64,
+    pub title: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One message of a conversation; `data` is the surface's own JSON
+/// (for chat: the actions taken and what the reply asked).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MessageRow {
+    pub id: i64,
+    pub role: String,
+    pub content: String,
+    pub data: Option<sqlx::types::Json<serde_json::Value>>,
+    pub created_at: DateTime<Utc>,
+}

@@ -12,7 +12,9 @@ use taskflow_events::{ReminderKind, ReminderMessage, Source, TaskEventBody, Task
 use uuid::Uuid;
 
 use crate::cursor::{Cursor, SortValue, undated};
-use crate::record::{DispatchRow, NotificationRow, Stored, TASK_COLUMNS, TaskRow};
+use crate::record::{
+    ConversationRow, DispatchRow, MessageRow, NotificationRow, Stored, TASK_COLUMNS, TaskRow,
+};
 use crate::outbox::OutboxRow;
 use crate::service::{Change, HistoryRow, IdempotentCreate};
 use crate::{Error, Result};
@@ -823,4 +825,124 @@ pub async fn mark_dispatch_published(
     .execute(&pools.write)
     .await?;
     Ok(())
+}
+
+/// Starts a conversation.
+pub async fn create_conversation(
+    pools: &Pools,
+    user: &str,
+    title: &str,
+    now: DateTime<Utc>,
+) -> Result<ConversationRow> {
+    Ok(sqlx::query_as(
+        "INSERT INTO conversations (user_id, title, created_at, updated_at) VALUES ($1, $2, $3, $3) \
+         RETURNING id, title, created_at, updated_at",
+    )
+    .bind(user)
+    .bind(title)
+    .bind(now)
+    .fetch_one(&pools.write)
+    .await?)
+}
+
+/// One of the user's conversations.
+pub async fn conversation(pools: &Pools, user: &str, id: i64) -> Result<Option<ConversationRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, title, created_at, updated_at FROM conversations WHERE id = $1 AND user_id = $2",
+    )
+    .bind(id)
+    .bind(user)
+    .fetch_optional(&pools.read)
+    .await?)
+}
+
+/// The user's conversations, newest first, before id `before`.
+pub async fn conversations(
+    pools: &Pools,
+    user: &str,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<ConversationRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, title, created_at, updated_at FROM conversations \
+         WHERE user_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+    )
+    .bind(user)
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(i64::from(limit))
+    .fetch_all(&pools.read)
+    .await?)
+}
+
+/// The last `limit` messages of a conversation, oldest first.
+pub async fn messages(pools: &Pools, conversation: i64, limit: u32) -> Result<Vec<MessageRow>> {
+    let mut rows: Vec<MessageRow> = sqlx::query_as(
+        "SELECT id, role, content, data, created_at FROM messages \
+         WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(conversation)
+    .bind(i64::from(limit))
+    .fetch_all(&pools.read)
+    .await?;
+    rows.reverse();
+    Ok(rows)
+}
+
+/// Appends messages to one of the user's conversations, in one
+/// transaction; false if the user has no such conversation.
+pub async fn append_messages(
+    pools: &Pools,
+    user: &str,
+    conversation: i64,
+    messages: &[(&str, &str, Option<&serde_json::Value>)],
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let mut tx = pools.write.begin().await?;
+    let found = sqlx::query("UPDATE conversations SET updated_at = $1 WHERE id = $2 AND user_id = $3")
+        .bind(now)
+        .bind(conversation)
+        .bind(user)
+        .execute(&mut *tx)
+        .await?;
+    if found.rows_affected() != 1 {
+        return Ok(false);
+    }
+    for (role, content, data) in messages {
+        sqlx::query(
+            "INSERT INTO messages (conversation_id, role, content, data, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(conversation)
+        .bind(*role)
+        .bind(*content)
+        .bind(data.map(Json))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Deletes one of the user's conversations with its messages; false if
+/// there is none.
+pub async fn delete_conversation(pools: &Pools, user: &str, id: i64) -> Result<bool> {
+    let mut tx = pools.write.begin().await?;
+    let owned: Option<i64> = sqlx::query_scalar("SELECT id FROM conversations WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if owned.is_none() {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM messages WHERE conversation_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM conversations WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
 }

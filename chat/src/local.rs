@@ -1,0 +1,374 @@
+//! The built-in agent: runs the interpreter's [`Command`] through the task
+//! tools — finding the task a title names, asking "which one?" when several
+//! match and taking the answer in the next message — and says what it did.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use taskflow_core::Task;
+use taskflow_store::conversations::MessageRow;
+use taskflow_store::tools::Tools;
+
+use crate::interpret::{Command, Pick, Target, interpret};
+use crate::{Action, Turn, say};
+
+/// What the agent remembers between messages.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Memory {
+    /// The task last spoken of ("it").
+    #[serde(default)]
+    last_task: Option<i64>,
+    /// A command waiting for "which one?".
+    #[serde(default)]
+    pending: Option<Pending>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    tool: String,
+    arguments: Value,
+    candidates: Vec<i64>,
+}
+
+const HELP: &str = "I can manage your tasks. Try: \"Add high priority weekly meeting for Monday 10 AM\", \
+\"Remind me to call Sam tomorrow at 5pm\", \"Complete the meeting task\", \"Move the report to Friday\", \
+\"Snooze the dentist for 2 hours\", \"What's due this week?\" or \"What's overdue?\".";
+
+/// One turn of the built-in agent.
+pub async fn run(
+    tools: &Tools<'_>,
+    history: &[MessageRow],
+    message: &str,
+    zone: &str,
+    now: NaiveDateTime,
+) -> Turn {
+    let memory: Memory = serde_json::from_value(crate::memory(history)).unwrap_or_default();
+    let mut agent = Agent {
+        tools,
+        today: now.date(),
+        actions: Vec::new(),
+        memory: Memory {
+            last_task: memory.last_task,
+            pending: None,
+        },
+    };
+    let reply = match interpret(message, now, zone) {
+        Command::Help => HELP.to_owned(),
+        Command::Smalltalk => "Happy to help. Tell me what to add, finish or look up.".to_owned(),
+        Command::Unknown => format!("Sorry, I didn't understand that. {HELP}"),
+        Command::Choose { pick } => agent.choose(pick, memory.pending).await,
+        Command::Call {
+            tool,
+            arguments,
+            label,
+        } => agent.call(tool, arguments, label).await,
+        Command::OnTask {
+            tool,
+            target,
+            arguments,
+        } => agent.on_task(tool, target, arguments).await,
+    };
+    Turn {
+        reply,
+        actions: agent.actions,
+        memory: serde_json::to_value(&agent.memory).unwrap_or(Value::Null),
+    }
+}
+
+struct Agent<'a, 't> {
+    tools: &'a Tools<'t>,
+    today: chrono::NaiveDate,
+    actions: Vec<Action>,
+    memory: Memory,
+}
+
+impl Agent<'_, '_> {
+    /// Calls a tool and records it as an action.
+    async fn perform(&mut self, tool: &str, arguments: Value) -> Result<Value, String> {
+        let outcome = self.tools.call(tool, arguments.clone()).await;
+        self.actions.push(Action::new(tool, arguments, &outcome));
+        outcome
+    }
+
+    async fn call(&mut self, tool: &str, arguments: Value, label: Option<String>) -> String {
+        let outcome = self.perform(tool, arguments).await;
+        match (tool, outcome) {
+            (_, Err(error)) => format!("I couldn't do that: {error}"),
+            ("add_task", Ok(result)) => match serde_json::from_value::<Task>(result) {
+                Ok(task) => {
+                    self.memory.last_task = Some(task.id);
+                    format!("Added {}", say::task(&task, self.today))
+                }
+                Err(_) => "Added it.".into(),
+            },
+            (_, Ok(result)) => self.listing(result, label.as_deref()),
+        }
+    }
+
+    fn listing(&mut self, result: Value, label: Option<&str>) -> String {
+        let tasks: Vec<Task> = result
+            .get("tasks")
+            .cloned()
+            .and_then(|t| serde_json::from_value(t).ok())
+            .unwrap_or_default();
+        let what = label.map(|l| format!(" {l}")).unwrap_or_default();
+        match tasks.as_slice() {
+            [] => format!("You have no tasks{what}."),
+            [one] => {
+                self.memory.last_task = Some(one.id);
+                format!("One task{what}: {}.", say::item(one, self.today))
+            }
+            many => {
+                let more = if result.get("next_cursor").is_some_and(|c| !c.is_null()) {
+                    " There are more; ask me to narrow it down."
+                } else {
+                    ""
+                };
+                let lines: Vec<String> = many
+                    .iter()
+                    .take(10)
+                    .enumerate()
+                    .map(|(i, t)| format!("{}. {}", i + 1, say::item(t, self.today)))
+                    .collect();
+                let shown = if many.len() > 10 {
+                    format!("{} tasks{what} (first 10)", many.len())
+                } else {
+                    format!("{} tasks{what}", many.len())
+                };
+                format!("{shown}:\n{}{more}", lines.join("\n"))
+            }
+        }
+    }
+
+    async fn on_task(&mut self, tool: &str, target: Target, arguments: Value) -> String {
+        let id = match target {
+            Target::Id(id) => id,
+            Target::Last => match self.memory.last_task {
+                Some(id) => id,
+                None => return "Which task do you mean? Name it by its title or number.".into(),
+            },
+            Target::Title(words) => {
+                let candidates = self.find(&words, tool == "reopen_task").await;
+                match candidates.as_slice() {
+                    [] => {
+                        let state = if tool == "reopen_task" {
+                            "completed"
+                        } else {
+                            "open"
+                        };
+                        return format!("I couldn't find an {state} task matching '{words}'.");
+                    }
+                    [task] => task.id,
+                    several => {
+                        let lines: Vec<String> = several
+                            .iter()
+                            .take(9)
+                            .enumerate()
+                            .map(|(i, t)| format!("{}. {}", i + 1, say::item(t, self.today)))
+                            .collect();
+                        self.memory.pending = Some(Pending {
+                            tool: tool.to_owned(),
+                            arguments,
+                            candidates: several.iter().take(9).map(|t| t.id).collect(),
+                        });
+                        return format!(
+                            "Several tasks match '{words}'. Which one?\n{}",
+                            lines.join("\n")
+                        );
+                    }
+                }
+            }
+        };
+        self.act(tool, id, arguments).await
+    }
+
+    async fn choose(&mut self, pick: Pick, pending: Option<Pending>) -> String {
+        let Some(pending) = pending else {
+            return match pick {
+                Pick::Id(id) => {
+                    let outcome = self.perform("get_task", json!({ "id": id })).await;
+                    match outcome.map(serde_json::from_value::<Task>) {
+                        Ok(Ok(task)) => {
+                            self.memory.last_task = Some(task.id);
+                            format!("Task {}: {}", task.id, say::task(&task, self.today))
+                        }
+                        _ => format!("There is no task {id}."),
+                    }
+                }
+                Pick::Nth(_) => format!("I'm not sure what you are choosing. {HELP}"),
+            };
+        };
+        let id = match pick {
+            Pick::Nth(n) => pending.candidates.get(n - 1).copied(),
+            Pick::Id(id) => Some(id),
+        };
+        match id {
+            Some(id) => self.act(&pending.tool, id, pending.arguments).await,
+            None => {
+                let count = pending.candidates.len();
+                self.memory.pending = Some(pending);
+                format!("Pick a number from 1 to {count}.")
+            }
+        }
+    }
+
+    /// Runs `tool` on task `id` and says what happened.
+    async fn act(&mut self, tool: &str, id: i64, mut arguments: Value) -> String {
+        if let Value::Object(map) = &mut arguments {
+            map.insert("id".into(), json!(id));
+        }
+        let outcome = self.perform(tool, arguments.clone()).await;
+        let result = match outcome {
+            Ok(result) => result,
+            Err(error) => return format!("I couldn't do that: {error}"),
+        };
+        self.memory.last_task = Some(id);
+        let task: Option<Task> =
+            serde_json::from_value(result.get("task").cloned().unwrap_or(result)).ok();
+        let Some(task) = task else {
+            return "Done.".into();
+        };
+        let title = &task.title;
+        match tool {
+            "complete_task" => match next_due(&task) {
+                Some(next) => format!(
+                    "Completed '{title}'. It repeats, so the next one is due {}.",
+                    say::when(&next, self.today)
+                ),
+                None if task.recurrence.is_some() => {
+                    format!("Completed '{title}'. That was the last one of the series.")
+                }
+                None => format!("Completed '{title}'. Nice work!"),
+            },
+            "reopen_task" => format!("Reopened '{title}'."),
+            "delete_task" => format!("Deleted '{title}'."),
+            "snooze_task" => {
+                let minutes = arguments
+                    .get("minutes")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+                format!(
+                    "Snoozed '{title}' for {}; its reminder will come again then.",
+                    say::minutes(u32::try_from(minutes).unwrap_or(u32::MAX))
+                )
+            }
+            _ => {
+                if arguments.get("title").is_some() {
+                    format!("Renamed it to '{title}'.")
+                } else if arguments.get("priority").is_some() {
+                    format!("'{title}' is now {} priority.", task.priority.as_str())
+                } else if let Some(due) = say::due(&task, self.today) {
+                    format!("Moved '{title}' to {due}.")
+                } else {
+                    format!("Updated {}", say::task(&task, self.today))
+                }
+            }
+        }
+    }
+
+    /// The open (or, for reopening, completed) tasks `words` best names:
+    /// an exact title beats a title containing the words, which beats one
+    /// with all the words, which beats most of them; ties are all returned.
+    async fn find(&self, words: &str, completed: bool) -> Vec<Task> {
+        let status = if completed { "completed" } else { "open" };
+        let mut seen = std::collections::HashSet::new();
+        let mut pool = Vec::new();
+        for query in [
+            json!({ "q": words, "status": status, "limit": 50 }),
+            json!({ "status": status, "sort": "-created", "limit": 50 }),
+        ] {
+            if let Ok(page) = self
+                .tools
+                .list_tasks(serde_json::from_value(query).unwrap_or_default())
+                .await
+            {
+                for task in page.tasks {
+                    if seen.insert(task.id) {
+                        pool.push(task);
+                    }
+                }
+            }
+        }
+        let wanted = words.to_lowercase();
+        let wanted_words: Vec<&str> = wanted
+            .split_whitespace()
+            .filter(|w| !matches!(*w, "the" | "a" | "an" | "my" | "task" | "to"))
+            .collect();
+        let score = |task: &Task| -> u32 {
+            let title = task.title.to_lowercase();
+            if title == wanted {
+                return 100;
+            }
+            if title.contains(&wanted) {
+                return 80;
+            }
+            let title_words: Vec<&str> = title
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect();
+            let found = wanted_words
+                .iter()
+                .filter(|w| title_words.iter().any(|t| similar(t, w)))
+                .count();
+            if wanted_words.is_empty() || found == 0 {
+                return 0;
+            }
+            if found == wanted_words.len() {
+                return 60;
+            }
+            if found * 2 >= wanted_words.len() {
+                return u32::try_from(found * 40 / wanted_words.len()).unwrap_or(0);
+            }
+            0
+        };
+        let best = pool.iter().map(score).max().unwrap_or(0);
+        if best == 0 {
+            return Vec::new();
+        }
+        pool.into_iter().filter(|t| score(t) == best).collect()
+    }
+}
+
+/// When a recurring task's next occurrence falls (the recurrence worker
+/// creates it).
+fn next_due(task: &Task) -> Option<taskflow_core::Due> {
+    let fields = task.fields().ok()?;
+    let (due, rule) = (fields.due?, fields.recurrence?);
+    rule.next_after(&due, &due)
+}
+
+/// Whether two words are the same but for a plural or one typo.
+fn similar(a: &str, b: &str) -> bool {
+    if a == b || a.trim_end_matches('s') == b.trim_end_matches('s') {
+        return true;
+    }
+    if a.len() < 4 || b.len() < 4 {
+        return false;
+    }
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    // Edit distance of at most one.
+    let (mut i, mut j, mut edits) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] == b[j] {
+            i += 1;
+            j += 1;
+            continue;
+        }
+        edits += 1;
+        if edits > 1 {
+            return false;
+        }
+        match a.len().cmp(&b.len()) {
+            std::cmp::Ordering::Greater => i += 1,
+            std::cmp::Ordering::Less => j += 1,
+            std::cmp::Ordering::Equal => {
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    edits + (a.len() - i) + (b.len() - j) <= 1
+}
