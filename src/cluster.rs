@@ -148,7 +148,7 @@ pub async fn run(
         .map(|s| stream_ticket_key(s.as_bytes()));
     let state = AppState {
         hub: Hub::new(closing.clone(), ticket_key),
-        ..AppState::new(tasks.clone(), verifier)
+        ..AppState::new(tasks.clone(), verifier).with_chat_model(args.chat.model())
     };
     let mut subscriptions = Subscriptions::new(&dapr.pubsub, dapr.app_api_token.clone());
     if dapr.subscriptions == SubscriptionSource::Declarative {

@@ -22,7 +22,7 @@ pub struct Cli {
 pub enum Command {
     /// Run everything in one process: the HTTP API, with an embedded SQLite
     /// database unless --database-url says otherwise.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply database migrations, then exit.
     Migrate(MigrateArgs),
     /// Print a development token (HS256 JWT) for a user.
@@ -174,6 +174,42 @@ pub struct HttpArgs {
     pub send_buffer: usize,
 }
 
+/// The chat agent's model: an OpenAI-compatible chat-completions endpoint.
+/// Without a URL, chat uses the built-in English interpreter.
+#[derive(Debug, Clone, Args)]
+pub struct ChatArgs {
+    /// API base of an OpenAI-compatible endpoint, such as
+    /// `https://api.openai.com/v1` (requests go to `<base>/chat/completions`).
+    #[arg(long, env = "TASKFLOW_CHAT_BASE_URL")]
+    pub chat_base_url: Option<String>,
+    /// The endpoint's API key.
+    #[arg(long, env = "TASKFLOW_CHAT_API_KEY", hide_env_values = true)]
+    pub chat_api_key: Option<String>,
+    /// The model name.
+    #[arg(long, env = "TASKFLOW_CHAT_MODEL", default_value = "gpt-4.1-mini")]
+    pub chat_model: String,
+    /// The longest one model request may take.
+    #[arg(long, env = "TASKFLOW_CHAT_TIMEOUT", default_value = "30s")]
+    pub chat_timeout: humantime::Duration,
+    /// The most model requests (tool rounds) in one chat turn.
+    #[arg(long, env = "TASKFLOW_CHAT_MAX_ROUNDS", default_value_t = 8)]
+    pub chat_max_rounds: u32,
+}
+
+impl ChatArgs {
+    /// The model configuration, if a URL is set.
+    pub fn model(&self) -> Option<taskflow_chat::ModelConfig> {
+        let base_url = self.chat_base_url.clone().filter(|u| !u.is_empty())?;
+        Some(taskflow_chat::ModelConfig {
+            base_url,
+            api_key: self.chat_api_key.clone().filter(|k| !k.is_empty()),
+            model: self.chat_model.clone(),
+            timeout: self.chat_timeout.into(),
+            max_rounds: self.chat_max_rounds.max(1),
+        })
+    }
+}
+
 /// `taskflow serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -187,6 +223,8 @@ pub struct ServeArgs {
     pub http: HttpArgs,
     #[command(flatten)]
     pub mcp: McpHttpArgs,
+    #[command(flatten)]
+    pub chat: ChatArgs,
     /// The user whose development token `serve` prints at start-up (embedded
     /// mode only).
     #[arg(long, env = "TASKFLOW_LOCAL_USER", default_value = "local")]
@@ -246,6 +284,8 @@ pub struct ClusterArgs {
     pub http: HttpArgs,
     #[command(flatten)]
     pub mcp: McpHttpArgs,
+    #[command(flatten)]
+    pub chat: ChatArgs,
     /// Apply migrations at start-up (a cluster runs `taskflow migrate` as a
     /// job instead).
     #[arg(long, env = "TASKFLOW_MIGRATE")]

@@ -17,7 +17,7 @@ pub use config::{Cli, Command};
 /// Runs one command to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => serve::run(args, serve::shutdown_signal()).await,
+        Command::Serve(args) => serve::run(*args, serve::shutdown_signal()).await,
         Command::Migrate(args) => {
             let db = args.database.connect().await?;
             db.migrate().await.context("applying migrations")?;

@@ -65,6 +65,7 @@ pub async fn run(
     let state = AppState {
         hub: Hub::new(closing.clone(), Some(stream_ticket_key(&secret))),
         ..AppState::new(tasks.clone(), args.verify.verifier(Some(&secret))?)
+            .with_chat_model(args.chat.model())
     };
     // Embedded mode: in-process buses stand in for the broker. The relay
     // publishes task changes to recurrence, the reminder scheduler (to

@@ -273,3 +273,66 @@ async fn mcp_over_http_requires_a_token_and_points_at_its_metadata() {
         .unwrap();
     assert_eq!(unknown.status(), 404);
 }
+
+#[tokio::test]
+async fn chat_demo_adds_a_weekly_meeting_and_completing_it_makes_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path()).await;
+    let client = reqwest::Client::new();
+    let say = |message: &str, conversation: Option<i64>| {
+        let body = serde_json::json!({
+            "conversation_id": conversation,
+            "message": message,
+            "timezone": "Europe/Berlin",
+        });
+        client
+            .post(format!("{}/api/chat", server.base))
+            .bearer_auth(&server.printed_token)
+            .json(&body)
+            .send()
+    };
+    let added: serde_json::Value = say("Add high priority weekly meeting for Monday 10 AM", None)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let first = added["actions"][0]["result"].clone();
+    assert_eq!(first["recurrence"], "FREQ=WEEKLY;BYDAY=MO", "{added}");
+    let conversation = added["conversation_id"].as_i64();
+    let done: serde_json::Value = say("Complete the meeting task", conversation)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        done["actions"][0]["result"]["task"]["completed"], true,
+        "{done}"
+    );
+
+    // The recurrence worker creates the next occurrence, a week later.
+    let due =
+        chrono::NaiveDateTime::parse_from_str(first["due"].as_str().unwrap(), "%Y-%m-%dT%H:%M:%S")
+            .unwrap();
+    let next_due = (due + chrono::Duration::days(7))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    let token = server.printed_token.clone();
+    let appeared = taskflow_testkit::eventually(Duration::from_secs(5), || async {
+        let page: serde_json::Value = server
+            .get("/api/tasks?status=open", Some(&token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        page["tasks"].as_array().unwrap().iter().any(|t| {
+            t["previous_id"] == first["id"]
+                && t["due"] == next_due.as_str()
+                && t["title"] == "Meeting"
+        })
+    })
+    .await;
+    assert!(appeared, "the next occurrence was not created");
+    server.terminate().await;
+}

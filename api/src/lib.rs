@@ -2,6 +2,7 @@
 //! without a socket); handlers parse, call the store, and map the result.
 
 pub mod auth;
+pub mod chat;
 pub mod extract;
 pub mod notifications;
 pub mod openapi;
@@ -36,16 +37,25 @@ pub struct AppState {
     pub verifier: Arc<Verifier>,
     /// Fan-out to open SSE streams.
     pub hub: stream::Hub,
+    /// The chat agent behind `/api/chat`.
+    pub chat: taskflow_chat::Chat,
 }
 
 impl AppState {
     /// State with a hub of its own (random ticket key, never closed).
     pub fn new(tasks: TaskService, verifier: Verifier) -> Self {
         Self {
+            chat: taskflow_chat::Chat::new(tasks.clone(), None),
             tasks,
             verifier: Arc::new(verifier),
             hub: stream::Hub::new(tokio_util::sync::CancellationToken::new(), None),
         }
+    }
+
+    /// The same state with the chat agent using a model.
+    pub fn with_chat_model(mut self, model: Option<taskflow_chat::ModelConfig>) -> Self {
+        self.chat = taskflow_chat::Chat::new(self.tasks.clone(), model);
+        self
     }
 }
 
@@ -56,8 +66,8 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 /// `/metrics`, which every process serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Surfaces {
-    /// The REST API (tasks, notifications, tags, `/api/me`, the OpenAPI
-    /// document).
+    /// The REST API (tasks, notifications, tags, chat and conversations,
+    /// `/api/me`, the OpenAPI document).
     pub rest: bool,
     /// The SSE gateway (`/api/stream/*`).
     pub stream: bool,
@@ -96,7 +106,8 @@ pub fn router(state: AppState, surfaces: Surfaces) -> Router {
                 get(|| async { Json(openapi::document().clone()) }),
             )
             .merge(tasks::routes())
-            .merge(notifications::routes());
+            .merge(notifications::routes())
+            .merge(chat::routes());
     }
     if surfaces.stream {
         router = router.merge(stream::routes());

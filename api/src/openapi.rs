@@ -9,6 +9,9 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use taskflow_chat::{
+    Action, ChatReply, ChatRequest, ConversationDetail, ConversationPage, ConversationQuery,
+};
 use taskflow_core::{
     CreateTask, HistoryQuery, ListQuery, NotificationPage, NotificationQuery, SnoozeTask, TagCount,
     Task, TaskPage, UnreadCount, UpdateTask,
@@ -40,6 +43,10 @@ struct ProblemDetails {
     field: Option<String>,
     /// The task's current version (version conflicts).
     current_version: Option<i64>,
+    /// The conversation a failed chat turn belongs to (chat model errors).
+    conversation_id: Option<i64>,
+    /// What a failed chat turn did before it failed (chat model errors).
+    actions: Option<Vec<Action>>,
 }
 
 /// One operation: method, path, what it takes and returns.
@@ -263,6 +270,54 @@ fn build() -> Value {
             false,
             &[401],
         ),
+        op(
+            "post",
+            "/api/chat",
+            "chat",
+            "Say something to the task agent; it performs task operations and answers",
+            None,
+            Some(g.subschema_for::<ChatRequest>()),
+            200,
+            Some(g.subschema_for::<ChatReply>()),
+            false,
+            &[400, 401, 404, 413, 415, 422, 502, 504],
+        ),
+        op(
+            "get",
+            "/api/conversations",
+            "listConversations",
+            "Chat conversations, newest first",
+            Some(query::<ConversationQuery>()),
+            None,
+            200,
+            Some(g.subschema_for::<ConversationPage>()),
+            false,
+            &[400, 401, 422],
+        ),
+        op(
+            "get",
+            "/api/conversations/{id}",
+            "getConversation",
+            "A conversation with its messages",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<ConversationDetail>()),
+            false,
+            id_errors,
+        ),
+        op(
+            "delete",
+            "/api/conversations/{id}",
+            "deleteConversation",
+            "Delete a conversation and its messages",
+            None,
+            None,
+            204,
+            None,
+            false,
+            id_errors,
+        ),
     ];
     let problem = g.subschema_for::<ProblemDetails>();
     let mut paths = Map::new();
@@ -277,7 +332,7 @@ fn build() -> Value {
         "info": {
             "title": "Taskflow API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Tasks, notifications and history for one user per bearer token. Errors are RFC 9457 problem details with a stable `code`.",
+            "description": "Tasks, notifications, history and chat for one user per bearer token. Errors are RFC 9457 problem details with a stable `code`.",
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],

@@ -20,9 +20,10 @@ pub struct Problem {
     /// The input field at fault, for validation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<String>,
-    /// The task's current version, for version conflicts.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    current_version: Option<i64>,
+    /// Members particular to one problem (RFC 9457 extensions), such as
+    /// `current_version` of a version conflict.
+    #[serde(skip)]
+    extensions: Option<Box<serde_json::Map<String, serde_json::Value>>>,
     #[serde(skip)]
     challenge: Option<&'static str>,
 }
@@ -41,9 +42,18 @@ impl Problem {
             title,
             detail: detail.into(),
             field: None,
-            current_version: None,
+            extensions: None,
             challenge: None,
         }
+    }
+
+    /// The same problem with an extension member.
+    pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
+        self.extensions.get_or_insert_default().insert(
+            key.to_owned(),
+            serde_json::to_value(value).unwrap_or_default(),
+        );
+        self
     }
 
     /// 401 with a `WWW-Authenticate: Bearer` challenge.
@@ -103,17 +113,15 @@ impl From<Error> for Problem {
         match err {
             Error::Invalid(invalid) => Problem::invalid(invalid.field, invalid.reason),
             Error::NotFound => Problem::not_found("no such task"),
-            Error::Conflict { current } => Problem {
-                current_version: Some(current),
-                ..Problem::new(
-                    StatusCode::PRECONDITION_FAILED,
-                    "version_conflict",
-                    "The task has changed",
-                    format!(
-                        "the task is at version {current}; fetch it again and retry with If-Match: \"{current}\""
-                    ),
-                )
-            },
+            Error::Conflict { current } => Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+                "version_conflict",
+                "The task has changed",
+                format!(
+                    "the task is at version {current}; fetch it again and retry with If-Match: \"{current}\""
+                ),
+            )
+            .with("current_version", current),
             Error::IdempotencyMismatch => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
@@ -141,6 +149,9 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let mut body = serde_json::to_value(&self).unwrap_or_default();
         if let Some(map) = body.as_object_mut() {
+            if let Some(extensions) = &self.extensions {
+                map.extend(extensions.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
             map.insert("status".into(), self.status.as_u16().into());
             map.insert(
                 "type".into(),

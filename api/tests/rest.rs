@@ -4,91 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
 
-use std::time::Duration;
-
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use taskflow_api::auth::{Verifier, mint};
-use taskflow_api::{AppState, app};
 use taskflow_testkit::harness::Harness;
 use taskflow_testkit::on_both_databases;
 
-const SECRET: &[u8] = b"rest test secret";
+mod common;
 
-/// A client of the API served on a free port.
-struct Api {
-    base: String,
-    client: reqwest::Client,
-}
-
-/// What came back.
-#[derive(Debug)]
-struct Reply {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> &str {
-        self.headers.get(name).map_or("", |v| v.to_str().unwrap())
-    }
-}
-
-async fn serve(h: &Harness) -> Api {
-    let state = AppState::new(h.svc.clone(), Verifier::hs256(SECRET));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app(state)).await });
-    Api {
-        base,
-        client: reqwest::Client::new(),
-    }
-}
-
-fn token(user: &str) -> String {
-    mint(SECRET, user, Duration::from_secs(600)).unwrap()
-}
-
-impl Api {
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        user: Option<&str>,
-        body: Option<&str>,
-        headers: &[(&str, &str)],
-    ) -> Reply {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(user) = user {
-            request = request.bearer_auth(token(user));
-        }
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body.to_owned());
-        }
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.unwrap();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn call(&self, method: Method, path: &str, user: &str, body: Option<Value>) -> Reply {
-        let body = body.map(|b| b.to_string());
-        self.send(method, path, Some(user), body.as_deref(), &[])
-            .await
-    }
-}
+use common::{serve, token};
 
 on_both_databases!(
     every_task_route_works_end_to_end,
@@ -663,7 +586,7 @@ async fn the_openapi_document_lists_every_route_and_each_is_served() {
     assert_eq!(doc.status, StatusCode::OK);
     assert_eq!(doc.body["openapi"], "3.1.0");
     let operations = taskflow_api::openapi::operations();
-    assert_eq!(operations.len(), 15);
+    assert_eq!(operations.len(), 19);
     for (method, path) in operations {
         let path = path.replace("{id}", "1");
         let reply = api

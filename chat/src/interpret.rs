@@ -1024,7 +1024,7 @@ fn on_task(words: &mut Words, joined: &str, now: NaiveDateTime, zone: &str) -> O
         || joined.starts_with("change priority of ")
     {
         let of = w.iter().position(|x| *x == "of")?;
-        let to = w.iter().rposition(|x| *x == "to")?;
+        let to = w.iter().rposition(|x| *x == "to").filter(|to| *to > of)?;
         let priority = match w.get(to + 1).copied()? {
             "high" | "urgent" => "high",
             "medium" | "normal" => "medium",

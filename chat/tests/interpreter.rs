@@ -73,3 +73,32 @@ fn every_phrase_gives_its_command() {
         failures.join("\n")
     );
 }
+
+use proptest::prelude::Strategy;
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+    /// Any text, however odd, gives a command: the interpreter never panics.
+    #[test]
+    fn any_text_gives_a_command(
+        words in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::sample::select(vec![
+                    "add", "complete", "mark", "as", "done", "not", "rename", "to", "move", "snooze",
+                    "for", "until", "every", "other", "week", "weeks", "monday", "and", "on", "the",
+                    "15th", "at", "10", "am", "pm", "10:30", "in", "2", "hours", "remind", "me",
+                    "before", "high", "priority", "#work", "tagged", "\"", "'", "of", "set", "what's",
+                    "due", "this", "next", "tomorrow", "times", "task", "3", "it", "delete", "find",
+                    "2026-02-30", "3/45", "31st", "february", "day", "after", "end", "month",
+                ]).prop_map(str::to_owned),
+                "\\PC{0,12}",
+            ],
+            0..14,
+        )
+    ) {
+        let text = words.join(" ");
+        let _ = interpret(&text, now(), "Europe/Berlin");
+        let _ = interpret(&text, now(), "America/New_York");
+    }
+}

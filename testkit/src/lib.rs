@@ -1,10 +1,12 @@
-//! Test support shared by the crates' tests: a test double of the Dapr
-//! sidecar, and waiting on a condition with a deadline (never "sleep a bit").
+//! Test support shared by the crates' tests: test doubles of the Dapr
+//! sidecar and of an OpenAI-compatible model endpoint, test databases, and
+//! waiting on a condition with a deadline (never "sleep a bit").
 
 // Test support: a broken double or environment must fail the test loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 pub mod harness;
+pub mod model;
 pub mod process;
 pub mod sidecar;
 pub mod sse;

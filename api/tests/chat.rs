@@ -1,0 +1,652 @@
+//! `/api/chat` and `/api/conversations` over a real socket, on SQLite and
+//! PostgreSQL: the built-in interpreter (the seeds' demo, "which one?",
+//! rescheduling), stored conversations, user isolation, bad requests, and
+//! the model path against a scripted OpenAI-compatible double (tool calls
+//! with the MCP tools' schemas, bad arguments, a model that never stops,
+//! a failing and a silent endpoint).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Api, SECRET, serve, serve_state, token};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use taskflow_api::AppState;
+use taskflow_api::auth::Verifier;
+use taskflow_chat::ModelConfig;
+use taskflow_testkit::harness::Harness;
+use taskflow_testkit::model::{ScriptedModel, Step, say, tool_call};
+use taskflow_testkit::on_both_databases;
+
+on_both_databases!(
+    the_demo_adds_a_weekly_meeting_and_completes_it,
+    an_ambiguous_title_asks_which_one_and_takes_the_answer,
+    conversations_are_stored_listed_and_deleted_per_user,
+    another_users_conversation_is_not_found,
+    bad_chat_requests_get_clear_problems,
+    the_model_calls_the_same_tools_and_never_sees_the_token,
+    a_tool_call_with_bad_arguments_gets_an_error_the_model_can_fix,
+    a_model_that_never_stops_calling_tools_is_stopped,
+    a_failing_or_silent_model_endpoint_is_a_clear_error,
+);
+
+async fn chat(api: &Api, user: &str, body: Value) -> common::Reply {
+    api.call(Method::POST, "/api/chat", user, Some(body)).await
+}
+
+async fn the_demo_adds_a_weekly_meeting_and_completes_it(h: &Harness) {
+    let api = serve(h).await;
+    // The clock reads Monday 2026-03-23 12:00 UTC (13:00 in Berlin).
+    let added = chat(
+        &api,
+        "alice",
+        json!({"message": "Add high priority weekly meeting for Monday 10 AM", "timezone": "Europe/Berlin"}),
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::OK, "{:?}", added.body);
+    let conversation = added.body["conversation_id"].as_i64().unwrap();
+    let action = &added.body["actions"][0];
+    assert_eq!(action["tool"], "add_task");
+    assert_eq!(action["ok"], true);
+    let task = &action["result"];
+    assert_eq!(task["title"], "Meeting");
+    assert_eq!(task["priority"], "high");
+    assert_eq!(task["due"], "2026-03-30T10:00:00");
+    assert_eq!(task["timezone"], "Europe/Berlin");
+    assert_eq!(task["recurrence"], "FREQ=WEEKLY;BYDAY=MO");
+    assert_eq!(
+        added.body["reply"],
+        "Added 'Meeting' — every Monday at 10:00, starting Mon 30 Mar, high priority."
+    );
+
+    let done = chat(
+        &api,
+        "alice",
+        json!({"conversation_id": conversation, "message": "Complete the meeting task", "timezone": "Europe/Berlin"}),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{:?}", done.body);
+    assert_eq!(done.body["actions"][0]["tool"], "complete_task");
+    assert_eq!(done.body["actions"][0]["result"]["task"]["completed"], true);
+    assert_eq!(done.body["actions"][0]["result"]["recurring"], true);
+    assert_eq!(
+        done.body["reply"],
+        "Completed 'Meeting'. It repeats, so the next one is due Mon 6 Apr at 10:00."
+    );
+    // Both changes are events from the chat surface (the recurrence worker
+    // turns the completion into the next occurrence; tests/serve.rs has it
+    // end to end).
+    let sources = h
+        .raw
+        .pairs("SELECT sequence, source FROM task_events WHERE user_id = 'alice' ORDER BY sequence")
+        .await;
+    assert_eq!(
+        sources.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>(),
+        ["chat", "chat"]
+    );
+
+    // "it" is the task last spoken of; a list answers in words.
+    let reopened = chat(
+        &api,
+        "alice",
+        json!({"conversation_id": conversation, "message": "reopen it"}),
+    )
+    .await;
+    assert_eq!(reopened.body["reply"], "Reopened 'Meeting'.");
+    let week = chat(
+        &api,
+        "alice",
+        json!({"conversation_id": conversation, "message": "What's due next week?", "timezone": "Europe/Berlin"}),
+    )
+    .await;
+    assert_eq!(week.body["actions"][0]["tool"], "list_tasks");
+    assert_eq!(
+        week.body["reply"],
+        format!(
+            "One task due next week: 'Meeting' (task {}, Mon 30 Mar at 10:00, high priority).",
+            task["id"]
+        )
+    );
+    let moved = chat(
+        &api,
+        "alice",
+        json!({"conversation_id": conversation, "message": "move the meeting to Tuesday at 9", "timezone": "Europe/Berlin"}),
+    )
+    .await;
+    assert_eq!(moved.body["reply"], "Moved 'Meeting' to tomorrow at 09:00.");
+    let snoozed = chat(
+        &api,
+        "alice",
+        json!({"conversation_id": conversation, "message": "snooze it for 2 hours"}),
+    )
+    .await;
+    assert_eq!(
+        snoozed.body["reply"],
+        "Snoozed 'Meeting' for 2 hours; its reminder will come again then."
+    );
+}
+
+async fn an_ambiguous_title_asks_which_one_and_takes_the_answer(h: &Harness) {
+    let api = serve(h).await;
+    let mut ids = Vec::new();
+    for title in ["Write report", "Review report", "Buy milk"] {
+        let made = api
+            .call(
+                Method::POST,
+                "/api/tasks",
+                "alice",
+                Some(json!({"title": title})),
+            )
+            .await;
+        ids.push(made.body["id"].as_i64().unwrap());
+    }
+    let asked = chat(&api, "alice", json!({"message": "finish the report"})).await;
+    let conversation = asked.body["conversation_id"].as_i64().unwrap();
+    assert_eq!(asked.body["actions"], json!([]), "nothing is done yet");
+    let reply = asked.body["reply"].as_str().unwrap();
+    assert!(
+        reply.starts_with("Several tasks match 'report'. Which one?"),
+        "{reply}"
+    );
+    assert!(
+        reply.contains("1. 'Review report'") && reply.contains("2. 'Write report'"),
+        "{reply}"
+    );
+
+    let picked = chat(
+        &api,
+        "alice",
+        json!({"conversation_id": conversation, "message": "the second one"}),
+    )
+    .await;
+    assert_eq!(picked.body["reply"], "Completed 'Write report'. Nice work!");
+    assert_eq!(
+        picked.body["actions"][0]["arguments"],
+        json!({"id": ids[0]})
+    );
+
+    // A typo still finds the one task; nothing at all is said plainly.
+    let milk = chat(&api, "alice", json!({"message": "delete the by milk"})).await;
+    assert_eq!(milk.body["reply"], "Deleted 'Buy milk'.");
+    let none = chat(&api, "alice", json!({"message": "complete the tax return"})).await;
+    assert_eq!(
+        none.body["reply"],
+        "I couldn't find an open task matching 'tax return'."
+    );
+    assert_eq!(none.body["actions"], json!([]));
+}
+
+async fn conversations_are_stored_listed_and_deleted_per_user(h: &Harness) {
+    let api = serve(h).await;
+    let first = chat(&api, "alice", json!({"message": "add buy milk tomorrow"})).await;
+    let id = first.body["conversation_id"].as_i64().unwrap();
+    chat(
+        &api,
+        "alice",
+        json!({"conversation_id": id, "message": "list my tasks"}),
+    )
+    .await;
+    let second = chat(&api, "alice", json!({"message": "help"})).await;
+    let other = second.body["conversation_id"].as_i64().unwrap();
+    chat(&api, "bob", json!({"message": "hello"})).await;
+
+    let page = api
+        .call(Method::GET, "/api/conversations?limit=1", "alice", None)
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.body["conversations"][0]["id"], other);
+    let cursor = page.body["next_cursor"].as_str().unwrap();
+    let rest = api
+        .call(
+            Method::GET,
+            &format!("/api/conversations?cursor={cursor}"),
+            "alice",
+            None,
+        )
+        .await;
+    assert_eq!(rest.body["conversations"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        rest.body["conversations"][0]["title"],
+        "add buy milk tomorrow"
+    );
+    assert_eq!(rest.body["next_cursor"], Value::Null);
+
+    let detail = api
+        .call(
+            Method::GET,
+            &format!("/api/conversations/{id}"),
+            "alice",
+            None,
+        )
+        .await;
+    let messages = detail.body["messages"].as_array().unwrap();
+    let roles: Vec<&str> = messages
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["user", "assistant", "user", "assistant"]);
+    assert_eq!(messages[1]["actions"][0]["tool"], "add_task");
+    assert_eq!(messages[3]["actions"][0]["tool"], "list_tasks");
+
+    let deleted = api
+        .call(
+            Method::DELETE,
+            &format!("/api/conversations/{id}"),
+            "alice",
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let gone = api
+        .call(
+            Method::GET,
+            &format!("/api/conversations/{id}"),
+            "alice",
+            None,
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        h.raw
+            .scalar(&format!(
+                "SELECT COUNT(*) FROM messages WHERE conversation_id = {id}"
+            ))
+            .await,
+        0
+    );
+    let continued = chat(
+        &api,
+        "alice",
+        json!({"conversation_id": id, "message": "hi"}),
+    )
+    .await;
+    assert_eq!(continued.status, StatusCode::NOT_FOUND);
+}
+
+async fn another_users_conversation_is_not_found(h: &Harness) {
+    let api = serve(h).await;
+    let alices = chat(
+        &api,
+        "alice",
+        json!({"message": "add call the bank tomorrow"}),
+    )
+    .await;
+    let id = alices.body["conversation_id"].as_i64().unwrap();
+    let task = alices.body["actions"][0]["result"]["id"].as_i64().unwrap();
+    let missing = api
+        .call(Method::GET, "/api/conversations/99999999", "bob", None)
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    for (method, path, body) in [
+        (Method::GET, format!("/api/conversations/{id}"), None),
+        (Method::DELETE, format!("/api/conversations/{id}"), None),
+        (
+            Method::POST,
+            "/api/chat".to_owned(),
+            Some(json!({"conversation_id": id, "message": "list my tasks"})),
+        ),
+    ] {
+        let reply = api.call(method.clone(), &path, "bob", body).await;
+        assert_eq!(
+            (reply.status, &reply.body),
+            (StatusCode::NOT_FOUND, &missing.body),
+            "{method} {path}"
+        );
+    }
+    let listed = api
+        .call(Method::GET, "/api/conversations", "bob", None)
+        .await;
+    assert_eq!(listed.body["conversations"], json!([]));
+    // Bob's chat cannot reach Alice's task by id or by title.
+    let by_id = chat(
+        &api,
+        "bob",
+        json!({"message": format!("complete task {task}")}),
+    )
+    .await;
+    assert_eq!(by_id.body["actions"][0]["ok"], false);
+    assert!(
+        by_id.body["reply"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("There is no task {task}"))
+    );
+    let by_title = chat(&api, "bob", json!({"message": "delete the bank"})).await;
+    assert_eq!(
+        by_title.body["reply"],
+        "I couldn't find an open task matching 'bank'."
+    );
+    let alice_tasks = api
+        .call(Method::GET, &format!("/api/tasks/{task}"), "alice", None)
+        .await;
+    assert_eq!(alice_tasks.body["completed"], false);
+}
+
+async fn bad_chat_requests_get_clear_problems(h: &Harness) {
+    let api = serve(h).await;
+    let long = "x".repeat(4001);
+    let cases: Vec<(Value, StatusCode, &str, Option<&str>)> = vec![
+        (
+            json!({"message": ""}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some("message"),
+        ),
+        (
+            json!({"message": "   "}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some("message"),
+        ),
+        (
+            json!({"message": long}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some("message"),
+        ),
+        (
+            json!({"message": "hi", "timezone": "Mars/Olympus"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some("timezone"),
+        ),
+        (
+            json!({"message": "hi", "mood": "happy"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            None,
+        ),
+        (
+            json!({"message": 5}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            None,
+        ),
+        (
+            json!({}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            None,
+        ),
+        (
+            json!({"message": "hi", "conversation_id": "abc"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            None,
+        ),
+        (
+            json!({"message": "hi", "conversation_id": 424242}),
+            StatusCode::NOT_FOUND,
+            "not_found",
+            None,
+        ),
+    ];
+    for (body, status, code, field) in cases {
+        let reply = chat(&api, "alice", body.clone()).await;
+        assert_eq!(reply.status, status, "{body}: {:?}", reply.body);
+        assert_eq!(reply.body["code"], code, "{body}: {:?}", reply.body);
+        if let Some(field) = field {
+            assert_eq!(reply.body["field"], field, "{body}");
+        }
+    }
+    let unauthenticated = api
+        .send(
+            Method::POST,
+            "/api/chat",
+            None,
+            Some(r#"{"message":"hi"}"#),
+            &[],
+        )
+        .await;
+    assert_eq!(unauthenticated.status, StatusCode::UNAUTHORIZED);
+    let bad_cursor = api
+        .call(Method::GET, "/api/conversations?cursor=zzz", "alice", None)
+        .await;
+    assert_eq!(
+        (bad_cursor.status, &bad_cursor.body["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("cursor"))
+    );
+    let bad_limit = api
+        .call(Method::GET, "/api/conversations?limit=0", "alice", None)
+        .await;
+    assert_eq!(bad_limit.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let bad_id = api
+        .call(Method::GET, "/api/conversations/abc", "alice", None)
+        .await;
+    assert_eq!(bad_id.status, StatusCode::NOT_FOUND);
+    // Nothing half-written: no conversation was started by a refused turn.
+    assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM conversations").await, 0);
+}
+
+/// The API with chat backed by `model`, allowing `rounds` tool rounds.
+async fn with_model(h: &Harness, base_url: &str, rounds: u32, timeout: Duration) -> Api {
+    let state =
+        AppState::new(h.svc.clone(), Verifier::hs256(SECRET)).with_chat_model(Some(ModelConfig {
+            base_url: base_url.to_owned(),
+            api_key: Some("model-key".into()),
+            model: "test-model".into(),
+            timeout,
+            max_rounds: rounds,
+        }));
+    serve_state(state).await
+}
+
+async fn the_model_calls_the_same_tools_and_never_sees_the_token(h: &Harness) {
+    let model = ScriptedModel::start(vec![
+        tool_call(
+            "call_1",
+            "add_task",
+            r#"{"title":"Team meeting","due":"2026-03-30T10:00","timezone":"Europe/Berlin","recurrence":"FREQ=WEEKLY;BYDAY=MO","priority":"high","reminder":{"minutes_before":15}}"#,
+        ),
+        say("Added 'Team meeting' — every Monday at 10:00, high priority. Reminder 15 minutes before."),
+    ])
+    .await;
+    let api = with_model(h, &model.base_url, 4, Duration::from_secs(10)).await;
+    let reply = chat(
+        &api,
+        "alice",
+        json!({"message": "Add high priority weekly team meeting for Monday 10 AM, remind me 15 minutes before", "timezone": "Europe/Berlin"}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    assert_eq!(
+        reply.body["reply"],
+        "Added 'Team meeting' — every Monday at 10:00, high priority. Reminder 15 minutes before."
+    );
+    assert_eq!(reply.body["actions"][0]["tool"], "add_task");
+    assert_eq!(
+        reply.body["actions"][0]["result"]["recurrence"],
+        "FREQ=WEEKLY;BYDAY=MO"
+    );
+    let source = h
+        .raw
+        .pairs("SELECT sequence, source FROM task_events")
+        .await;
+    assert_eq!(source[0].1, "chat");
+
+    let requests = model.requests();
+    assert_eq!(requests.len(), 2);
+    // The same tools, descriptions and schemas as the MCP server's.
+    let tools: Vec<Value> = taskflow_core::tools::catalog()
+        .iter()
+        .map(|spec| json!({"type": "function", "function": {"name": spec.name, "description": spec.description, "parameters": spec.input_schema()}}))
+        .collect();
+    assert_eq!(requests[0]["tools"], Value::Array(tools));
+    assert_eq!(requests[0]["model"], "test-model");
+    let system = requests[0]["messages"][0]["content"].as_str().unwrap();
+    assert!(
+        system.contains(
+            "The user's time zone is Europe/Berlin and it is now Monday 2026-03-23 13:00 there."
+        ),
+        "{system}"
+    );
+    // The tool's result went back with the call's id.
+    let tool_message = &requests[1]["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(tool_message["role"], "tool");
+    assert_eq!(tool_message["tool_call_id"], "call_1");
+    let result: Value = serde_json::from_str(tool_message["content"].as_str().unwrap()).unwrap();
+    assert_eq!(result["title"], "Team meeting");
+    // The user's token reaches neither the prompt nor the model's headers.
+    let user_token = token("alice");
+    let secret_part = user_token.rsplit('.').next().unwrap();
+    for (request, headers) in requests.iter().zip(model.headers()) {
+        assert!(!request.to_string().contains(secret_part));
+        assert!(!request.to_string().contains(&user_token));
+        let auth = headers.get("authorization").unwrap().to_str().unwrap();
+        assert_eq!(auth, "Bearer model-key");
+    }
+
+    // The next turn carries the conversation so far.
+    let id = reply.body["conversation_id"].as_i64().unwrap();
+    chat(
+        &api,
+        "alice",
+        json!({"conversation_id": id, "message": "thanks"}),
+    )
+    .await;
+    let third = &model.requests()[2]["messages"];
+    let roles: Vec<&str> = third
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["system", "user", "assistant", "user"]);
+}
+
+async fn a_tool_call_with_bad_arguments_gets_an_error_the_model_can_fix(h: &Harness) {
+    let model = ScriptedModel::start(vec![
+        tool_call("call_1", "add_task", r#"{"title": 5}"#),
+        tool_call(
+            "call_2",
+            "add_task",
+            r#"{"title":"Pay rent","recurrence":"FREQ=HOURLY","due":"2026-04-01"}"#,
+        ),
+        tool_call("call_3", "add_task", "{not json"),
+        tool_call("call_4", "no_such_tool", "{}"),
+        tool_call(
+            "call_5",
+            "add_task",
+            r#"{"title":"Pay rent","due":"2026-04-01","recurrence":"FREQ=MONTHLY"}"#,
+        ),
+        say("Added 'Pay rent', monthly from 1 April."),
+    ])
+    .await;
+    let api = with_model(h, &model.base_url, 8, Duration::from_secs(10)).await;
+    let reply = chat(
+        &api,
+        "alice",
+        json!({"message": "pay rent monthly from april 1"}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    let oks: Vec<bool> = reply.body["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["ok"].as_bool().unwrap())
+        .collect();
+    assert_eq!(oks, [false, false, false, false, true]);
+    let requests = model.requests();
+    let tool_reply = |round: usize| -> String {
+        let messages = requests[round]["messages"].as_array().unwrap();
+        let last = messages.last().unwrap();
+        assert_eq!(last["role"], "tool");
+        last["content"].as_str().unwrap().to_owned()
+    };
+    assert!(
+        tool_reply(1).contains("Invalid arguments for add_task"),
+        "{}",
+        tool_reply(1)
+    );
+    assert!(
+        tool_reply(2).contains("Invalid `recurrence`"),
+        "{}",
+        tool_reply(2)
+    );
+    assert!(
+        tool_reply(3).contains("not valid JSON"),
+        "{}",
+        tool_reply(3)
+    );
+    assert!(
+        tool_reply(4).contains("There is no tool `no_such_tool`"),
+        "{}",
+        tool_reply(4)
+    );
+    assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM tasks").await, 1);
+}
+
+async fn a_model_that_never_stops_calling_tools_is_stopped(h: &Harness) {
+    let model = ScriptedModel::start(vec![tool_call("call", "list_tasks", "{}")]).await;
+    let api = with_model(h, &model.base_url, 3, Duration::from_secs(10)).await;
+    let reply = chat(&api, "alice", json!({"message": "what do I have?"})).await;
+    assert_eq!(reply.status, StatusCode::BAD_GATEWAY);
+    assert_eq!(reply.body["code"], "chat_model_loop");
+    assert_eq!(reply.body["actions"].as_array().unwrap().len(), 3);
+    assert_eq!(model.requests().len(), 3);
+    // The turn is kept in the conversation, with what it did.
+    let id = reply.body["conversation_id"].as_i64().unwrap();
+    let detail = api
+        .call(
+            Method::GET,
+            &format!("/api/conversations/{id}"),
+            "alice",
+            None,
+        )
+        .await;
+    assert_eq!(
+        detail.body["messages"][1]["actions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+async fn a_failing_or_silent_model_endpoint_is_a_clear_error(h: &Harness) {
+    let failing = ScriptedModel::start(vec![Step::Fail(500, "upstream exploded".into())]).await;
+    let api = with_model(h, &failing.base_url, 4, Duration::from_secs(10)).await;
+    let reply = chat(&api, "alice", json!({"message": "hi"})).await;
+    assert_eq!(reply.status, StatusCode::BAD_GATEWAY);
+    assert_eq!(reply.body["code"], "chat_model_error");
+    assert!(
+        reply.body["detail"].as_str().unwrap().contains("500"),
+        "{:?}",
+        reply.body
+    );
+
+    let garbage = ScriptedModel::start(vec![Step::Message(json!("not a message"))]).await;
+    let api = with_model(h, &garbage.base_url, 4, Duration::from_secs(10)).await;
+    let reply = chat(&api, "alice", json!({"message": "hi"})).await;
+    assert_eq!(
+        (reply.status, reply.body["code"].as_str()),
+        (StatusCode::BAD_GATEWAY, Some("chat_model_error"))
+    );
+
+    let silent = ScriptedModel::start(vec![Step::Hang]).await;
+    let api = with_model(h, &silent.base_url, 4, Duration::from_millis(300)).await;
+    let reply = chat(&api, "alice", json!({"message": "hi"})).await;
+    assert_eq!(reply.status, StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(reply.body["code"], "chat_model_timeout");
+
+    let unreachable = with_model(h, "http://127.0.0.1:1/v1", 4, Duration::from_secs(10)).await;
+    let reply = chat(&unreachable, "alice", json!({"message": "hi"})).await;
+    assert_eq!(reply.status, StatusCode::BAD_GATEWAY);
+    assert!(
+        reply.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached"),
+        "{:?}",
+        reply.body
+    );
+}
