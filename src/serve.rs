@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use taskflow_api::auth::mint;
+use taskflow_api::dashboard::LocalSignIn;
 use taskflow_api::stream::Hub;
 use taskflow_api::{AppState, app};
 use taskflow_events::{Backoff, InProcessBus, Publisher};
@@ -61,11 +62,20 @@ pub async fn run(
     db.migrate().await.context("applying migrations")?;
     let secret = args.auth.secret(&args.database.data_dir)?;
     let tasks = TaskService::new(db.clone());
+    let embedded = db.kind() == DatabaseKind::Sqlite;
     let closing = CancellationToken::new();
     let state = AppState {
         hub: Hub::new(closing.clone(), Some(stream_ticket_key(&secret))),
         ..AppState::new(tasks.clone(), args.verify.verifier(Some(&secret))?)
             .with_chat_model(args.chat.model())
+    };
+    // One-click sign-in for the dashboard: embedded mode, loopback only.
+    let state = AppState {
+        local_sign_in: (embedded && args.http.listen.ip().is_loopback()).then(|| LocalSignIn {
+            user: args.local_user.clone(),
+            secret: Arc::new(secret.clone()),
+        }),
+        ..state
     };
     // Embedded mode: in-process buses stand in for the broker. The relay
     // publishes task changes to recurrence, the reminder scheduler (to
@@ -115,7 +125,6 @@ pub async fn run(
         args.mcp.options(),
         closing.clone(),
     );
-    let embedded = db.kind() == DatabaseKind::Sqlite;
     let process = Process {
         db,
         router: app(state).merge(reminders.routes()).merge(mcp),

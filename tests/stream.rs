@@ -190,7 +190,28 @@ async fn browsers_use_a_short_lived_stream_ticket() {
         json!({"title": "seen by the browser"}),
     )
     .await;
-    assert_eq!(stream.expect().await.data["user_id"], "alice");
+    let seen = stream.expect().await;
+    assert_eq!(seen.data["user_id"], "alice");
+    // A page that opens a new EventSource (with a fresh ticket) passes the
+    // last id it saw in the query, and gets what it missed first.
+    drop(stream);
+    post(
+        &server.base,
+        &alice,
+        "/api/tasks",
+        json!({"title": "missed"}),
+    )
+    .await;
+    let fresh = post(&server.base, &alice, "/api/stream/ticket", json!({})).await;
+    let resume = format!(
+        "ticket={}&last_event_id={}",
+        fresh["ticket"].as_str().unwrap(),
+        seen.id.unwrap()
+    );
+    let mut resumed = Stream::open(&server.base, &resume, None).await;
+    let missed = resumed.expect().await;
+    assert!(missed.id.unwrap() > seen.id.unwrap());
+    assert_eq!(missed.name, "task.created");
     // A ticket is not a bearer token, and a bad ticket is refused.
     let as_bearer = reqwest::Client::new()
         .get(format!("{}/api/tasks", server.base))

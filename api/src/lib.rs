@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod chat;
+pub mod dashboard;
 pub mod extract;
 pub mod notifications;
 pub mod openapi;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub hub: stream::Hub,
     /// The chat agent behind `/api/chat`.
     pub chat: taskflow_chat::Chat,
+    /// The dashboard's one-click sign-in (embedded mode on loopback only).
+    pub local_sign_in: Option<dashboard::LocalSignIn>,
 }
 
 impl AppState {
@@ -46,6 +49,7 @@ impl AppState {
     pub fn new(tasks: TaskService, verifier: Verifier) -> Self {
         Self {
             chat: taskflow_chat::Chat::new(tasks.clone(), None),
+            local_sign_in: None,
             tasks,
             verifier: Arc::new(verifier),
             hub: stream::Hub::new(tokio_util::sync::CancellationToken::new(), None),
@@ -67,7 +71,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Surfaces {
     /// The REST API (tasks, notifications, tags, chat and conversations,
-    /// `/api/me`, the OpenAPI document).
+    /// `/api/me`, the OpenAPI document) and the dashboard at `/`.
     pub rest: bool,
     /// The SSE gateway (`/api/stream/*`).
     pub stream: bool,
@@ -107,7 +111,8 @@ pub fn router(state: AppState, surfaces: Surfaces) -> Router {
             )
             .merge(tasks::routes())
             .merge(notifications::routes())
-            .merge(chat::routes());
+            .merge(chat::routes())
+            .merge(dashboard::routes());
     }
     if surfaces.stream {
         router = router.merge(stream::routes());

@@ -141,6 +141,10 @@ async fn ticket(State(state): State<AppState>, user: AuthUser) -> Result<Respons
 #[serde(deny_unknown_fields)]
 struct StreamQuery {
     ticket: Option<String>,
+    /// Stands in for the `Last-Event-ID` header, which a browser sends
+    /// only when its EventSource reconnects by itself: a page that opens a
+    /// new one (with a fresh ticket) passes the last id it saw here.
+    last_event_id: Option<i64>,
 }
 
 /// The SSE event name of an update, such as `task.created`.
@@ -174,7 +178,7 @@ async fn stream(
     let Ok(Query(query)) = query else {
         return Err(Problem::bad_request(
             "invalid_query",
-            "the only parameter is `ticket`",
+            "the parameters are `ticket` and `last_event_id` (an integer)",
         ));
     };
     let user = match (
@@ -192,7 +196,8 @@ async fn stream(
     let last_seen = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<i64>().ok());
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .or(query.last_event_id);
     // Subscribe first, then read what was missed: nothing falls in between,
     // and anything seen twice is skipped by sequence.
     let live = state.hub.0.users.subscribe(&user);

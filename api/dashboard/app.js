@@ -1,0 +1,581 @@
+// Taskflow's dashboard: plain modules, no build step. Every change comes
+// back through /api/stream/tasks, so this tab, other tabs, MCP, chat and
+// the workers all update the list the same way.
+
+const $ = (id) => document.getElementById(id);
+const TOKEN_KEY = "taskflow.token";
+const PAGE = 50;
+
+const state = {
+  token: localStorage.getItem(TOKEN_KEY) || "",
+  user: "",
+  tasks: [],
+  cursor: null,
+  conversation: null,
+  lastEventId: null,
+  source: null,
+  retry: 0,
+  refreshTimer: null,
+};
+
+// ---- HTTP -----------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+async function api(method, path, body, headers = {}) {
+  const init = { method, headers: { ...headers } };
+  if (state.token) init.headers.authorization = `Bearer ${state.token}`;
+  if (body !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, init);
+  if (response.status === 401 && path !== "/api/me") {
+    signOut("Your session has ended; sign in again.");
+    throw new ApiError(401, { detail: "signed out" });
+  }
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!response.ok) throw new ApiError(response.status, data || {});
+  return { data, response };
+}
+
+// ---- Sign-in --------------------------------------------------------------
+
+async function start() {
+  if (state.token) {
+    try {
+      const { data } = await api("GET", "/api/me");
+      state.user = data.user;
+      return showApp();
+    } catch {
+      localStorage.removeItem(TOKEN_KEY);
+      state.token = "";
+    }
+  }
+  showSignIn();
+}
+
+async function showSignIn(message = "") {
+  $("app").hidden = true;
+  $("signin").hidden = false;
+  $("signin-error").textContent = message;
+  try {
+    const response = await fetch("/api/local-sign-in");
+    if (response.ok) {
+      const { user } = await response.json();
+      $("local-user").textContent = user;
+      $("local-signin").hidden = false;
+    }
+  } catch {
+    /* no local sign-in here */
+  }
+  $("token-input").focus();
+}
+
+async function signIn(token) {
+  state.token = token.trim();
+  try {
+    const { data } = await api("GET", "/api/me");
+    state.user = data.user;
+    localStorage.setItem(TOKEN_KEY, state.token);
+    showApp();
+  } catch (error) {
+    state.token = "";
+    $("signin-error").textContent = error.status === 401 ? "That token was not accepted." : error.message;
+  }
+}
+
+function signOut(message = "") {
+  localStorage.removeItem(TOKEN_KEY);
+  state.token = "";
+  if (state.source) state.source.close();
+  state.source = null;
+  showSignIn(message);
+}
+
+function showApp() {
+  $("signin").hidden = true;
+  $("app").hidden = false;
+  $("who").textContent = `(${state.user})`;
+  refresh();
+  loadTags();
+  loadUnread();
+  connect();
+}
+
+// ---- Tasks ----------------------------------------------------------------
+
+function query(cursor) {
+  const params = new URLSearchParams();
+  const q = $("f-q").value.trim();
+  if (q) params.set("q", q);
+  params.set("status", $("f-status").value);
+  if ($("f-priority").value) params.set("priority", $("f-priority").value);
+  if ($("f-tag").value) params.set("tag", $("f-tag").value);
+  if ($("f-overdue").checked) params.set("overdue", "true");
+  params.set("sort", $("f-sort").value);
+  params.set("limit", String(PAGE));
+  if (cursor) params.set("cursor", cursor);
+  return `/api/tasks?${params}`;
+}
+
+async function refresh() {
+  try {
+    const { data } = await api("GET", query());
+    state.tasks = data.tasks;
+    state.cursor = data.next_cursor;
+    render();
+  } catch (error) {
+    announce(error.message);
+  }
+}
+
+async function more() {
+  if (!state.cursor) return;
+  const { data } = await api("GET", query(state.cursor));
+  state.tasks = state.tasks.concat(data.tasks);
+  state.cursor = data.next_cursor;
+  render();
+}
+
+// Many events arrive together (a completion and the next occurrence):
+// refetch once for all of them.
+function refreshSoon() {
+  clearTimeout(state.refreshTimer);
+  state.refreshTimer = setTimeout(() => {
+    refresh();
+    loadTags();
+  }, 50);
+}
+
+function describeDue(task) {
+  if (!task.due) return null;
+  const [date, time] = task.due.split("T");
+  const day = new Date(`${date}T00:00:00`);
+  const text = day.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short" });
+  return time ? `${text} ${time.slice(0, 5)}${task.timezone && task.timezone !== browserZone() ? ` (${task.timezone})` : ""}` : text;
+}
+
+function isOverdue(task) {
+  if (task.completed || !task.due) return false;
+  const [date, time] = task.due.split("T");
+  if (!time) return date < new Date().toISOString().slice(0, 10);
+  return new Date(`${date}T${time}`) < new Date(); // approximate: browser zone
+}
+
+function render() {
+  const list = $("tasks");
+  list.replaceChildren(...state.tasks.map(renderTask));
+  $("empty").hidden = state.tasks.length > 0;
+  $("more").hidden = !state.cursor;
+}
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (value !== undefined && value !== null) node.setAttribute(key, value);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+function renderTask(task) {
+  const done = el("input", {
+    type: "checkbox",
+    "aria-label": task.completed ? `Reopen ${task.title}` : `Complete ${task.title}`,
+    onchange: () => act(task, task.completed ? "reopen" : "complete"),
+  });
+  done.checked = task.completed;
+  const meta = el("div", { class: "meta" });
+  const due = describeDue(task);
+  if (due) meta.append(el("span", { class: isOverdue(task) ? "overdue" : "" }, `Due ${due}`));
+  if (task.recurrence) meta.append(el("span", { title: task.recurrence }, `↻ ${describeRule(task.recurrence)}`));
+  if (task.priority !== "none") meta.append(el("span", { class: `prio-${task.priority}` }, `${task.priority} priority`));
+  for (const tag of task.tags) meta.append(el("span", { class: "tag" }, `#${tag}`));
+  if (task.snoozed_until && new Date(task.snoozed_until) > new Date()) {
+    meta.append(el("span", {}, `Snoozed until ${new Date(task.snoozed_until).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`));
+  }
+  const buttons = el(
+    "div",
+    { class: "buttons" },
+    el("button", { type: "button", onclick: () => openForm(task), "aria-label": `Edit ${task.title}` }, "Edit"),
+    task.completed ? null : el("button", { type: "button", onclick: () => snooze(task), "aria-label": `Snooze ${task.title} for an hour` }, "Snooze 1h"),
+    el("button", { type: "button", onclick: () => showHistory(task), "aria-label": `History of ${task.title}` }, "History"),
+    el("button", { type: "button", onclick: () => remove(task), "aria-label": `Delete ${task.title}` }, "Delete"),
+  );
+  const body = el("div", {}, el("div", { class: "title" }, task.title), task.description ? el("div", { class: "meta" }, task.description) : null, meta);
+  return el("li", { class: `task${task.completed ? " done" : ""}`, "data-id": task.id }, done, body, buttons);
+}
+
+async function act(task, action) {
+  try {
+    await api("POST", `/api/tasks/${task.id}/${action}`, undefined, { "if-match": `"${task.version}"` });
+    announce(action === "complete" ? `Completed ${task.title}` : `Reopened ${task.title}`);
+  } catch (error) {
+    announce(error.message);
+  }
+  refreshSoon();
+}
+
+async function snooze(task) {
+  try {
+    await api("POST", `/api/tasks/${task.id}/snooze`, { minutes: 60 });
+    announce(`Snoozed ${task.title} for an hour`);
+  } catch (error) {
+    announce(error.message);
+  }
+  refreshSoon();
+}
+
+async function remove(task) {
+  if (!confirm(`Delete “${task.title}”?`)) return;
+  try {
+    await api("DELETE", `/api/tasks/${task.id}`, undefined, { "if-match": `"${task.version}"` });
+    announce(`Deleted ${task.title}`);
+  } catch (error) {
+    announce(error.message);
+  }
+  refreshSoon();
+}
+
+async function loadTags() {
+  try {
+    const { data } = await api("GET", "/api/tags");
+    const select = $("f-tag");
+    const chosen = select.value;
+    select.replaceChildren(el("option", { value: "" }, "Any"), ...data.map((t) => el("option", { value: t.tag }, `${t.tag} (${t.count})`)));
+    select.value = data.some((t) => t.tag === chosen) ? chosen : "";
+  } catch {
+    /* the list still works without tags */
+  }
+}
+
+// ---- History --------------------------------------------------------------
+
+async function showHistory(task) {
+  const { data } = await api("GET", `/api/tasks/${task.id}/history?limit=50`);
+  $("history-title").textContent = `History of “${task.title}”`;
+  $("history-list").replaceChildren(
+    ...data.entries.map((entry) => {
+      const fields = Object.keys(entry.changes || {}).join(", ");
+      const when = new Date(entry.occurred_at).toLocaleString();
+      return el("li", {}, `${when}: ${entry.event_type} via ${entry.source}${fields ? ` (${fields})` : ""}`);
+    }),
+  );
+  $("history-dialog").showModal();
+}
+
+// ---- Create and edit ------------------------------------------------------
+
+let editing = null;
+
+function browserZone() {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}
+
+function fillZones() {
+  const zones = Intl.supportedValuesOf ? Intl.supportedValuesOf("timeZone") : [browserZone()];
+  if (!zones.includes("UTC")) zones.unshift("UTC");
+  $("t-zone").replaceChildren(...zones.map((z) => el("option", { value: z }, z)));
+}
+
+const DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+
+function describeRule(rule) {
+  const parts = Object.fromEntries(rule.split(";").map((p) => p.split("=")));
+  const n = Number(parts.INTERVAL || 1);
+  const unit = { DAILY: "day", WEEKLY: "week", MONTHLY: "month", YEARLY: "year" }[parts.FREQ] || "time";
+  let text = n > 1 ? `every ${n} ${unit}s` : `every ${unit}`;
+  if (parts.BYDAY === "MO,TU,WE,TH,FR" && n === 1) text = "every weekday";
+  else if (parts.BYDAY) text += ` on ${parts.BYDAY.split(",").map((d) => d[0] + d[1].toLowerCase()).join(", ")}`;
+  if (parts.COUNT) text += `, ${parts.COUNT} times`;
+  if (parts.UNTIL) text += `, until ${parts.UNTIL.slice(0, 4)}-${parts.UNTIL.slice(4, 6)}-${parts.UNTIL.slice(6, 8)}`;
+  return text;
+}
+
+function syncRepeat() {
+  const repeat = $("t-repeat").value;
+  $("t-days").hidden = repeat !== "WEEKLY";
+  $("t-end-row").hidden = repeat === "";
+  $("t-interval").disabled = repeat === "" || repeat === "WEEKDAYS";
+  $("t-unit").textContent = { DAILY: "days", WEEKLY: "weeks", MONTHLY: "months", YEARLY: "years" }[repeat] || "";
+  $("t-count-label").hidden = $("t-end").value !== "count";
+  $("t-until-label").hidden = $("t-end").value !== "until";
+}
+
+function ruleFromForm() {
+  const repeat = $("t-repeat").value;
+  if (!repeat) return null;
+  let rule;
+  if (repeat === "WEEKDAYS") rule = "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR";
+  else {
+    rule = `FREQ=${repeat}`;
+    const interval = Number($("t-interval").value || 1);
+    if (interval > 1) rule += `;INTERVAL=${interval}`;
+    if (repeat === "WEEKLY") {
+      const days = [...$("t-days").querySelectorAll("input:checked")].map((c) => c.value);
+      if (days.length) rule += `;BYDAY=${days.join(",")}`;
+    }
+  }
+  if ($("t-end").value === "count") rule += `;COUNT=${Number($("t-count").value || 1)}`;
+  if ($("t-end").value === "until" && $("t-until").value) rule += `;UNTIL=${$("t-until").value.replaceAll("-", "")}`;
+  return rule;
+}
+
+function ruleToForm(rule) {
+  const parts = rule ? Object.fromEntries(rule.split(";").map((p) => p.split("="))) : {};
+  const weekdays = parts.FREQ === "WEEKLY" && parts.BYDAY === "MO,TU,WE,TH,FR" && !parts.INTERVAL;
+  $("t-repeat").value = !rule ? "" : weekdays ? "WEEKDAYS" : parts.FREQ;
+  $("t-interval").value = parts.INTERVAL || 1;
+  const days = (parts.BYDAY || "").split(",");
+  for (const box of $("t-days").querySelectorAll("input")) box.checked = !weekdays && days.includes(box.value);
+  $("t-end").value = parts.COUNT ? "count" : parts.UNTIL ? "until" : "";
+  $("t-count").value = parts.COUNT || 10;
+  $("t-until").value = parts.UNTIL ? `${parts.UNTIL.slice(0, 4)}-${parts.UNTIL.slice(4, 6)}-${parts.UNTIL.slice(6, 8)}` : "";
+  syncRepeat();
+}
+
+function openForm(task = null) {
+  editing = task;
+  $("task-dialog-title").textContent = task ? "Edit task" : "New task";
+  $("task-error").textContent = "";
+  $("t-title").value = task?.title || "";
+  $("t-description").value = task?.description || "";
+  const [date, time] = (task?.due || "").split("T");
+  $("t-date").value = date || "";
+  $("t-time").value = time ? time.slice(0, 5) : "";
+  $("t-zone").value = task?.timezone || browserZone();
+  ruleToForm(task?.recurrence || null);
+  const minutes = task?.reminder?.minutes_before;
+  $("t-reminder").value = minutes === undefined ? "" : String(minutes);
+  $("t-priority").value = task?.priority || "none";
+  $("t-tags").value = (task?.tags || []).join(", ");
+  $("task-dialog").showModal();
+  $("t-title").focus();
+}
+
+function formFields() {
+  const date = $("t-date").value;
+  const time = $("t-time").value;
+  const due = date ? (time ? `${date}T${time}` : date) : null;
+  const reminder = $("t-reminder").value === "" ? null : { minutes_before: Number($("t-reminder").value) };
+  return {
+    title: $("t-title").value.trim(),
+    description: $("t-description").value.trim() || null,
+    priority: $("t-priority").value,
+    tags: $("t-tags").value.split(",").map((t) => t.trim().replace(/^#/, "")).filter(Boolean),
+    due,
+    timezone: $("t-zone").value,
+    recurrence: ruleFromForm(),
+    reminder,
+  };
+}
+
+async function saveForm(event) {
+  event.preventDefault();
+  const fields = formFields();
+  try {
+    if (editing) {
+      await api("PATCH", `/api/tasks/${editing.id}`, fields, { "if-match": `"${editing.version}"` });
+    } else {
+      const body = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null));
+      await api("POST", "/api/tasks", body, { "idempotency-key": crypto.randomUUID() });
+    }
+    $("task-dialog").close();
+    announce(`Saved ${fields.title}`);
+    refreshSoon();
+  } catch (error) {
+    const field = error.problem?.field ? ` (${error.problem.field})` : "";
+    $("task-error").textContent = `${error.message}${field}`;
+  }
+}
+
+// ---- Notifications --------------------------------------------------------
+
+async function loadUnread() {
+  try {
+    const { data } = await api("GET", "/api/notifications/unread-count");
+    $("unread").textContent = String(data.unread);
+    $("unread").classList.toggle("zero", data.unread === 0);
+  } catch {
+    /* shown again on the next event */
+  }
+}
+
+async function loadNotifications() {
+  const { data } = await api("GET", "/api/notifications?limit=30");
+  $("notification-list").replaceChildren(
+    ...data.notifications.map((n) =>
+      el(
+        "li",
+        { class: n.read_at ? "" : "unread" },
+        el("span", {}, `${n.text} · ${new Date(n.created_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`),
+        n.read_at ? null : el("button", { type: "button", onclick: () => markRead(n.id) }, "Mark read"),
+      ),
+    ),
+  );
+  if (!data.notifications.length) $("notification-list").append(el("li", {}, "Nothing yet."));
+}
+
+async function markRead(id) {
+  await api("POST", `/api/notifications/${id}/read`);
+  await Promise.all([loadUnread(), loadNotifications()]);
+}
+
+function togglePanel(button, panel, onOpen) {
+  const open = panel.hidden;
+  panel.hidden = !open;
+  button.setAttribute("aria-expanded", String(open));
+  if (open && onOpen) onOpen();
+}
+
+// ---- Live updates ---------------------------------------------------------
+
+async function connect() {
+  if (state.source) state.source.close();
+  let ticket;
+  try {
+    ({ data: { ticket } } = await api("POST", "/api/stream/ticket"));
+  } catch {
+    return retryLater();
+  }
+  const params = new URLSearchParams({ ticket });
+  // A new EventSource cannot send Last-Event-ID itself: pass it along.
+  if (state.lastEventId) params.set("last_event_id", state.lastEventId);
+  const source = new EventSource(`/api/stream/tasks?${params}`);
+  state.source = source;
+  source.onopen = () => {
+    state.retry = 0;
+    $("live").classList.add("on");
+    $("live").title = "Live updates: connected";
+  };
+  const onTask = (event) => {
+    if (event.lastEventId) state.lastEventId = event.lastEventId;
+    refreshSoon();
+  };
+  for (const name of ["task.created", "task.updated", "task.completed", "task.reopened", "task.deleted"]) {
+    source.addEventListener(name, onTask);
+  }
+  source.addEventListener("notification.created", () => {
+    loadUnread();
+    if (!$("notifications").hidden) loadNotifications();
+  });
+  source.addEventListener("resync", () => {
+    refreshSoon();
+    loadUnread();
+  });
+  source.onerror = () => {
+    $("live").classList.remove("on");
+    $("live").title = "Live updates: reconnecting";
+    // The browser retries on its own while the ticket is valid; once it
+    // gives up (CLOSED), start over with a fresh ticket.
+    if (source.readyState === EventSource.CLOSED) retryLater();
+  };
+}
+
+function retryLater() {
+  if (!state.token) return;
+  state.retry = Math.min(state.retry + 1, 6);
+  setTimeout(() => {
+    if (state.token) {
+      connect();
+      refreshSoon();
+      loadUnread();
+    }
+  }, 250 * 2 ** state.retry);
+}
+
+// ---- Chat -----------------------------------------------------------------
+
+function chatLine(role, text) {
+  const line = el("li", { class: role }, text);
+  $("chat-log").append(line);
+  line.scrollIntoView({ block: "end" });
+}
+
+async function sendChat(event) {
+  event.preventDefault();
+  const input = $("chat-input");
+  const message = input.value.trim();
+  if (!message) return;
+  input.value = "";
+  chatLine("user", message);
+  try {
+    const { data } = await api("POST", "/api/chat", {
+      conversation_id: state.conversation,
+      message,
+      timezone: browserZone(),
+    });
+    state.conversation = data.conversation_id;
+    chatLine("assistant", data.reply);
+    if (data.actions.length) refreshSoon();
+  } catch (error) {
+    chatLine("assistant", `Sorry — ${error.message}`);
+  }
+}
+
+// ---- Wiring ---------------------------------------------------------------
+
+function announce(text) {
+  $("status").textContent = text;
+}
+
+function wire() {
+  $("signin-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    signIn($("token-input").value);
+  });
+  $("local-signin-button").addEventListener("click", async () => {
+    const response = await fetch("/api/local-sign-in", { method: "POST" });
+    if (response.ok) signIn((await response.json()).token);
+    else $("signin-error").textContent = "Local sign-in is not available here.";
+  });
+  $("signout").addEventListener("click", () => signOut());
+  $("new-task").addEventListener("click", () => openForm());
+  $("task-form").addEventListener("submit", saveForm);
+  $("task-cancel").addEventListener("click", () => $("task-dialog").close());
+  $("history-close").addEventListener("click", () => $("history-dialog").close());
+  $("t-repeat").addEventListener("change", syncRepeat);
+  $("t-end").addEventListener("change", syncRepeat);
+  $("filters").addEventListener("submit", (e) => e.preventDefault());
+  $("filters").addEventListener("change", refresh);
+  let typing;
+  $("f-q").addEventListener("input", () => {
+    clearTimeout(typing);
+    typing = setTimeout(refresh, 200);
+  });
+  $("more").addEventListener("click", more);
+  $("bell").addEventListener("click", () => togglePanel($("bell"), $("notifications"), loadNotifications));
+  $("read-all").addEventListener("click", async () => {
+    await api("POST", "/api/notifications/read-all");
+    await Promise.all([loadUnread(), loadNotifications()]);
+  });
+  $("chat-toggle").addEventListener("click", () => togglePanel($("chat-toggle"), $("chat"), () => $("chat-input").focus()));
+  $("chat-form").addEventListener("submit", sendChat);
+  $("chat-new").addEventListener("click", () => {
+    state.conversation = null;
+    $("chat-log").replaceChildren();
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      for (const [button, panel] of [[$("bell"), $("notifications")], [$("chat-toggle"), $("chat")]]) {
+        if (!panel.hidden) togglePanel(button, panel);
+      }
+    }
+  });
+  // Back online after a drop: reconnect at once rather than at the next retry.
+  window.addEventListener("online", () => state.token && connect());
+  fillZones();
+}
+
+wire();
+start();

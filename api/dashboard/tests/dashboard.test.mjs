@@ -1,0 +1,267 @@
+// The dashboard in a real browser: Debian's headless Chromium driven by
+// playwright-core, against a real `taskflow serve` (started here on a free
+// port with a fresh data directory, stopped by its process id). Each step
+// waits on a condition with a deadline and saves a screenshot.
+//
+//   TASKFLOW_BIN=target/debug/taskflow SCREENSHOTS=target/dashboard node --test api/dashboard/tests/
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createServer, connect as tcpConnect } from "node:net";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+const BIN = resolve(process.env.TASKFLOW_BIN || "target/debug/taskflow");
+const SHOTS = resolve(process.env.SCREENSHOTS || "target/dashboard-screenshots");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+let server, base, token, browser, context, tabA, tabB, dataDir;
+
+function startServer() {
+  dataDir = mkdtempSync(join(tmpdir(), "taskflow-dashboard-"));
+  const env = { ...process.env, RUST_LOG: "warn" };
+  delete env.TASKFLOW_DATABASE_URL; // embedded mode: SQLite in the data directory
+  const child = spawn(BIN, ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"], {
+    env,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error("serve did not start within 20 s")), 20_000);
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const match = out.match(/listening on (http:\/\/\S+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolvePromise({ child, url: match[1] });
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`serve exited with ${code}`)));
+  });
+}
+
+async function call(method, path, body) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/// The task row titled `title` (open list), within `timeout` ms.
+function row(page, title) {
+  return page.locator("#tasks li.task", { has: page.locator(".title", { hasText: new RegExp(`^${title}$`) }) });
+}
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  ({ child: server, url: base } = await startServer());
+  const signIn = await fetch(`${base}/api/local-sign-in`, { method: "POST" });
+  token = (await signIn.json()).token;
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server) {
+    process.kill(server.pid, "SIGTERM");
+    await new Promise((r) => server.once("exit", r));
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("sign in with one click, then both tabs go live", async () => {
+  tabA = await context.newPage();
+  await tabA.goto(base);
+  await tabA.getByRole("button", { name: /Sign in as local/ }).click();
+  await tabA.locator("#app").waitFor({ state: "visible", timeout: 5000 });
+  tabB = await context.newPage();
+  await tabB.goto(base); // the token is remembered
+  await tabB.locator("#app").waitFor({ state: "visible", timeout: 5000 });
+  await tabA.locator("#live.on").waitFor({ timeout: 5000 });
+  await tabB.locator("#live.on").waitFor({ timeout: 5000 });
+  await shot(tabA, "01-signed-in");
+});
+
+test("a task created in tab A appears in tab B within 1 s", async () => {
+  await tabA.getByRole("button", { name: "New task" }).click();
+  await tabA.locator("#t-title").fill("Write the report");
+  await tabA.locator("#t-priority").selectOption("high");
+  await tabA.locator("#t-tags").fill("work");
+  // Tab B notes when the row appears; the clock starts when tab A's
+  // create is answered.
+  await tabB.evaluate(() => {
+    window.seenAt = null;
+    new MutationObserver((_, observer) => {
+      const titles = [...document.querySelectorAll("#tasks .title")].map((t) => t.textContent);
+      if (titles.includes("Write the report")) {
+        window.seenAt = Date.now();
+        observer.disconnect();
+      }
+    }).observe(document.getElementById("tasks"), { childList: true, subtree: true });
+  });
+  const [created] = await Promise.all([
+    tabA.waitForResponse((r) => r.url().endsWith("/api/tasks") && r.request().method() === "POST"),
+    tabA.getByRole("button", { name: "Save" }).click(),
+  ]);
+  assert.equal(created.status(), 201);
+  const createdAt = Date.now();
+  await row(tabB, "Write the report").waitFor({ timeout: 2000 });
+  const seenAt = await tabB.evaluate(() => window.seenAt);
+  const elapsed = seenAt - createdAt;
+  assert.ok(elapsed < 1000, `appeared ${elapsed} ms after the create was answered`);
+  await shot(tabB, "02-created-in-a-seen-in-b");
+});
+
+test("completing a weekly task brings its next occurrence", async () => {
+  await tabA.getByRole("button", { name: "New task" }).click();
+  await tabA.locator("#t-title").fill("Weekly sync");
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  await tabA.locator("#t-date").fill(tomorrow);
+  await tabA.locator("#t-time").fill("10:00");
+  await tabA.locator("#t-zone").selectOption("UTC");
+  await tabA.locator("#t-repeat").selectOption("WEEKLY");
+  await tabA.getByRole("button", { name: "Save" }).click();
+  const first = row(tabA, "Weekly sync");
+  await first.waitFor({ timeout: 2000 });
+  const firstId = await first.getAttribute("data-id");
+  await tabA.getByRole("checkbox", { name: "Complete Weekly sync" }).check();
+  // The recurrence worker creates the next one; both tabs show it.
+  for (const tab of [tabA, tabB]) {
+    await tab.waitForFunction(
+      (id) => [...document.querySelectorAll("#tasks li.task")].some(
+        (li) => li.querySelector(".title")?.textContent === "Weekly sync" && li.dataset.id !== id,
+      ),
+      firstId,
+      { timeout: 3000 },
+    );
+  }
+  const next = await row(tabB, "Weekly sync").getAttribute("data-id");
+  const task = await call("GET", `/api/tasks/${next}`);
+  assert.equal(task.previous_id, Number(firstId));
+  assert.equal(task.recurrence, "FREQ=WEEKLY");
+  await shot(tabB, "03-next-occurrence");
+});
+
+test("a reminder that fires raises the bell count at once", async () => {
+  assert.equal(await tabA.locator("#unread").textContent(), "0");
+  const at = new Date(Date.now() + 1500).toISOString();
+  await call("POST", "/api/tasks", { title: "Stretch", reminder: { at } });
+  await tabA.waitForFunction(() => document.getElementById("unread").textContent === "1", null, { timeout: 6000 });
+  await tabA.getByRole("button", { name: /Notifications/ }).click();
+  await tabA.locator("#notification-list li.unread").first().waitFor({ timeout: 2000 });
+  await shot(tabA, "04-reminder-bell");
+  await tabA.getByRole("button", { name: "Mark all read" }).click();
+  await tabA.waitForFunction(() => document.getElementById("unread").textContent === "0", null, { timeout: 2000 });
+  await tabA.keyboard.press("Escape");
+});
+
+test("chat: 'Add buy milk tomorrow' puts the task in the list", async () => {
+  await tabA.getByRole("button", { name: "Chat" }).click();
+  await tabA.locator("#chat-input").fill("Add buy milk tomorrow");
+  await tabA.locator("#chat-input").press("Enter");
+  await tabA.locator("#chat-log li.assistant", { hasText: "Added 'Buy milk'" }).waitFor({ timeout: 3000 });
+  await row(tabB, "Buy milk").waitFor({ timeout: 2000 });
+  await shot(tabA, "05-chat");
+  await tabA.keyboard.press("Escape");
+});
+
+/// A TCP proxy to the server that can drop every connection, as a network
+/// outage would, and refuse new ones until it is restored.
+function dropProxy(target) {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set();
+  let down = false;
+  const proxy = createServer((client) => {
+    if (down) return client.destroy();
+    const upstream = tcpConnect(Number(port), hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+      s.on("error", () => s.destroy());
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  return new Promise((resolvePromise) =>
+    proxy.listen(0, "127.0.0.1", () =>
+      resolvePromise({
+        url: `http://127.0.0.1:${proxy.address().port}`,
+        drop() {
+          down = true;
+          for (const s of sockets) s.destroy();
+        },
+        restore() {
+          down = false;
+        },
+        close: () => proxy.close(),
+      }),
+    ),
+  );
+}
+
+test("after a network drop the stream reconnects and replays what it missed", async () => {
+  const link = await dropProxy(base);
+  const tab = await context.newPage();
+  try {
+    await tab.goto(link.url);
+    await tab.getByRole("button", { name: /Sign in as local/ }).click();
+    await tab.locator("#live.on").waitFor({ timeout: 5000 });
+    await call("POST", "/api/tasks", { title: "Seen before the outage" });
+    await row(tab, "Seen before the outage").waitFor({ timeout: 2000 });
+    link.drop();
+    await tab.waitForFunction(() => !document.getElementById("live").classList.contains("on"), null, { timeout: 5000 });
+    // Changed elsewhere while this tab is cut off.
+    await call("POST", "/api/tasks", { title: "Made during the outage" });
+    const replayed = tab.waitForRequest((r) => r.url().includes("/api/stream/tasks"), { timeout: 15_000 });
+    link.restore();
+    const request = await replayed;
+    const headers = await request.allHeaders();
+    const lastEventId = headers["last-event-id"] || new URL(request.url()).searchParams.get("last_event_id");
+    assert.ok(Number(lastEventId) > 0, "the reconnect names the last event seen");
+    await row(tab, "Made during the outage").waitFor({ timeout: 10_000 });
+    await tab.locator("#live.on").waitFor({ timeout: 10_000 });
+    await shot(tab, "06-reconnected");
+  } finally {
+    await tab.close();
+    link.close();
+  }
+});
+
+test("usable at phone width, with labels on every control", async () => {
+  const phone = await context.newPage();
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await phone.goto(base);
+  await row(phone, "Buy milk").waitFor({ timeout: 3000 });
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
+  const unlabeled = await phone.evaluate(() =>
+    [...document.querySelectorAll("input, select, textarea, button")]
+      .filter((c) => !(c.labels?.length || c.getAttribute("aria-label") || c.textContent.trim()))
+      .map((c) => c.id || c.outerHTML.slice(0, 60)),
+  );
+  assert.deepEqual(unlabeled, []);
+  // Keyboard: Tab reaches "New task", Enter opens the form, Escape closes it.
+  await phone.keyboard.press("Tab");
+  for (let i = 0; i < 10 && !(await phone.evaluate(() => document.activeElement?.id === "new-task")); i++) {
+    await phone.keyboard.press("Tab");
+  }
+  await phone.keyboard.press("Enter");
+  await phone.locator("#task-dialog[open]").waitFor({ timeout: 2000 });
+  await shot(phone, "07-phone-form");
+  await phone.keyboard.press("Escape");
+  await phone.locator("#task-dialog[open]").waitFor({ state: "detached", timeout: 2000 });
+  await shot(phone, "08-phone-list");
+});
