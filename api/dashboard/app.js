@@ -266,7 +266,7 @@ async function showHistory(task) {
   $("history-title").textContent = `History of “${task.title}”`;
   $("history-list").replaceChildren(
     ...data.entries.map((entry) => {
-      const fields = Object.keys(entry.changes || {}).join(", ");
+      const fields = entry.event_type === "updated" ? Object.keys(entry.changes || {}).join(", ") : "";
       const when = new Date(entry.occurred_at).toLocaleString();
       return el("li", {}, `${when}: ${entry.event_type} via ${entry.source}${fields ? ` (${fields})` : ""}`);
     }),
@@ -355,8 +355,19 @@ function openForm(task = null) {
   $("t-time").value = time ? time.slice(0, 5) : "";
   $("t-zone").value = task?.timezone || browserZone();
   ruleToForm(task?.recurrence || null);
+  // A reminder at a set time (from the API, MCP or chat) is kept as it is
+  // unless another choice is made.
+  $("t-reminder").querySelector('option[value="at"]')?.remove();
+  if (task?.reminder?.at) {
+    const at = new Date(task.reminder.at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    $("t-reminder").append(el("option", { value: "at" }, `At ${at}`));
+  }
   const minutes = task?.reminder?.minutes_before;
-  $("t-reminder").value = minutes === undefined ? "" : String(minutes);
+  $("t-reminder").value = task?.reminder?.at ? "at" : minutes === undefined ? "" : String(minutes);
+  if (minutes !== undefined && $("t-reminder").value !== String(minutes)) {
+    $("t-reminder").append(el("option", { value: String(minutes) }, `${minutes} minutes before`));
+    $("t-reminder").value = String(minutes);
+  }
   $("t-priority").value = task?.priority || "none";
   $("t-tags").value = (task?.tags || []).join(", ");
   $("task-dialog").showModal();
@@ -367,7 +378,8 @@ function formFields() {
   const date = $("t-date").value;
   const time = $("t-time").value;
   const due = date ? (time ? `${date}T${time}` : date) : null;
-  const reminder = $("t-reminder").value === "" ? null : { minutes_before: Number($("t-reminder").value) };
+  const choice = $("t-reminder").value;
+  const reminder = choice === "" ? null : choice === "at" ? editing?.reminder ?? null : { minutes_before: Number(choice) };
   return {
     title: $("t-title").value.trim(),
     description: $("t-description").value.trim() || null,

@@ -154,6 +154,24 @@ test("completing a weekly task brings its next occurrence", async () => {
   assert.equal(task.previous_id, Number(firstId));
   assert.equal(task.recurrence, "FREQ=WEEKLY");
   await shot(tabB, "03-next-occurrence");
+
+  // Edit it: the form reads the rule back; "end after 3" and Thursdays too.
+  await tabB.getByRole("button", { name: "Edit Weekly sync" }).click();
+  assert.equal(await tabB.locator("#t-repeat").inputValue(), "WEEKLY");
+  await tabB.locator('#t-days input[value="TH"]').check();
+  await tabB.locator('#t-days input[value="' + ["SU", "MO", "TU", "WE", "TH", "FR", "SA"][new Date(`${task.due}Z`).getUTCDay()] + '"]').check();
+  await tabB.locator("#t-end").selectOption("count");
+  await tabB.locator("#t-count").fill("3");
+  await tabB.getByRole("button", { name: "Save" }).click();
+  await tabB.locator("#task-dialog[open]").waitFor({ state: "detached", timeout: 3000 });
+  const edited = await call("GET", `/api/tasks/${next}`);
+  assert.match(edited.recurrence, /^FREQ=WEEKLY;BYDAY=[A-Z,]*TH[A-Z,]*;COUNT=3$/);
+  // Its history shows the creation by the worker and the edit from the app.
+  await tabB.getByRole("button", { name: "History of Weekly sync" }).click();
+  await tabB.locator("#history-list li", { hasText: "updated via api" }).waitFor({ timeout: 3000 });
+  await tabB.locator("#history-list li", { hasText: "created via worker" }).waitFor({ timeout: 3000 });
+  await shot(tabB, "03b-history");
+  await tabB.getByRole("button", { name: "Close" }).click();
 });
 
 test("a reminder that fires raises the bell count at once", async () => {
