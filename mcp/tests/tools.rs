@@ -370,3 +370,107 @@ async fn prompts_come_from_the_prompts_directory() {
     );
     h.finish().await;
 }
+
+/// JSON nested `depth` arrays deep.
+fn nested(depth: usize) -> Value {
+    (0..depth).fold(json!("bottom"), |inner, _| json!([inner]))
+}
+
+#[tokio::test]
+async fn hostile_tool_calls_get_errors_never_a_crash_or_a_hang() {
+    let h = harness::sqlite().await;
+    let watch = Watch::default();
+    let (alice, _) = connect(&h, &watch, "alice").await;
+    let (bob, _) = connect(&h, &watch, "bob").await;
+    let own = ok(&alice, "add_task", json!({"title": "mine"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let bobs = ok(&bob, "add_task", json!({"title": "bob's secret"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let many_tags: Vec<String> = (0..1000).map(|i| format!("t{i}")).collect();
+    let calls: Vec<(&str, Value)> = vec![
+        ("add_task", json!({"title": 5})),
+        ("add_task", json!({"title": "x".repeat(1_000_000)})),
+        ("add_task", json!({})),
+        ("add_task", json!({"title": "ok", "due": "2026-02-30"})),
+        (
+            "add_task",
+            json!({"title": "ok", "recurrence": "FREQ=SECONDLY"}),
+        ),
+        (
+            "add_task",
+            json!({"title": "ok", "due": "2026-03-30", "recurrence": "FREQ=DAILY;COUNT=99999999999"}),
+        ),
+        ("add_task", json!({"title": "ok", "timezone": "Mars/Base"})),
+        ("add_task", json!({"title": "ok", "tags": many_tags})),
+        (
+            "add_task",
+            json!({"title": "ok", "description": nested(100)}),
+        ),
+        ("add_task", json!({"title": "ok", "user_id": "bob"})),
+        ("add_task", json!({"title": "bell\u{7} and \u{0} nul"})),
+        (
+            "add_task",
+            json!({"title": "ok", "reminder": {"minutes_before": -1}}),
+        ),
+        ("get_task", json!({"id": "one"})),
+        ("get_task", json!({"id": 1e30})),
+        ("get_task", json!({"id": -1})),
+        ("get_task", json!({"id": bobs})),
+        ("update_task", json!({"id": bobs, "title": "pwned"})),
+        ("delete_task", json!({"id": bobs})),
+        ("complete_task", json!({"id": i64::MAX})),
+        ("snooze_task", json!({"id": own, "minutes": 0})),
+        (
+            "snooze_task",
+            json!({"id": own, "minutes": 4_294_967_296_u64}),
+        ),
+        ("list_tasks", json!({"limit": 100_000})),
+        ("list_tasks", json!({"sort": "title; DROP TABLE tasks"})),
+        ("list_tasks", json!({"cursor": "garbage"})),
+        ("list_tasks", json!({"q": "x".repeat(10_000)})),
+        ("recent_activity", json!({"before": "x"})),
+        ("list_notifications", json!({"limit": -5})),
+        ("drop_database", json!({})),
+    ];
+    assert!(calls.len() >= 20);
+    for (tool, args) in calls {
+        let params =
+            CallToolRequestParams::new(tool).with_arguments(args.as_object().unwrap().clone());
+        let what = format!(
+            "{tool} {}",
+            &args.to_string()[..args.to_string().len().min(80)]
+        );
+        let answer = tokio::time::timeout(Duration::from_secs(10), alice.call_tool(params))
+            .await
+            .unwrap_or_else(|_| panic!("{what}: no answer within 10 s"));
+        match answer {
+            // A tool error the model can act on…
+            Ok(result) => {
+                assert_eq!(result.is_error, Some(true), "{what}: {result:?}");
+                let text = serde_json::to_value(&result.content).unwrap()[0]["text"].clone();
+                assert!(text.as_str().is_some_and(|t| !t.is_empty()), "{what}");
+                assert!(
+                    !text.to_string().contains("secret"),
+                    "{what} leaked bob's task"
+                );
+            }
+            // …or a JSON-RPC error (unknown tool, unparseable arguments).
+            Err(err) => assert!(!err.to_string().is_empty(), "{what}"),
+        }
+    }
+    // Text that looks like SQL is only text.
+    let found = ok(&alice, "list_tasks", json!({"q": "%' OR '1'='1"})).await;
+    assert_eq!(found["tasks"], json!([]));
+    // The session still works, and Bob's task is as he left it.
+    assert_eq!(
+        ok(&alice, "get_task", json!({"id": own})).await["title"],
+        "mine"
+    );
+    assert_eq!(
+        ok(&bob, "get_task", json!({"id": bobs})).await["title"],
+        "bob's secret"
+    );
+    assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM tasks").await, 2);
+}
