@@ -4,7 +4,9 @@
 //! started again, twenty times. Afterwards every change a client was told
 //! about exists with its event, no event exists without its change, the
 //! relay has published everything, and every completed recurring task has
-//! exactly one next occurrence.
+//! exactly one next occurrence. And SIGTERM under the same load: every
+//! request the server accepted is answered and committed with its event,
+//! open SSE streams end cleanly, and the process exits 0 in time.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
 
@@ -25,7 +27,10 @@ const SECRET: &str = "crash test secret";
 const ROUNDS: usize = 20;
 const WRITERS: usize = 8;
 
-on_both_databases!(kill_9_during_writes_loses_nothing_and_doubles_nothing);
+on_both_databases!(
+    kill_9_during_writes_loses_nothing_and_doubles_nothing,
+    sigterm_under_load_finishes_what_it_accepted_and_exits_0,
+);
 
 /// What the clients were told succeeded.
 #[derive(Debug, Default)]
@@ -239,4 +244,125 @@ async fn kill_9_during_writes_loses_nothing_and_doubles_nothing(h: &Harness) {
         "a next occurrence was created twice"
     );
     drop(server);
+}
+
+async fn sigterm_under_load_finishes_what_it_accepted_and_exits_0(h: &Harness) {
+    let data = tempfile::tempdir().unwrap();
+    let token =
+        taskflow_api::auth::mint(SECRET.as_bytes(), "alice", Duration::from_secs(3600)).unwrap();
+    let mut server = start(h, data.path()).await;
+    let mut stream = taskflow_testkit::sse::Stream::open(&server.url, &token, None).await;
+    // No keep-alive: a request either reaches the server on a connection of
+    // its own or is refused at connect once the listener has closed.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let outcomes = Arc::new(Mutex::new((
+        Vec::<i64>::new(),
+        0usize,
+        Vec::<String>::new(),
+    )));
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|writer| {
+            let (client, base, token, outcomes) = (
+                client.clone(),
+                server.url.clone(),
+                token.clone(),
+                outcomes.clone(),
+            );
+            tokio::spawn(async move {
+                for n in 0.. {
+                    let sent = client
+                        .post(format!("{base}/api/tasks"))
+                        .bearer_auth(&token)
+                        .json(&json!({"title": format!("w{writer}-{n}")}))
+                        .send()
+                        .await;
+                    let outcome = match sent {
+                        Ok(answer) if answer.status() == StatusCode::CREATED => answer
+                            .json::<Value>()
+                            .await
+                            .map(|t| t["id"].as_i64().unwrap_or(0))
+                            .map_err(|e| format!("{e:?}")),
+                        Ok(answer) => Err(format!("status {}", answer.status())),
+                        Err(err) if err.is_connect() => Err(String::new()),
+                        // A connection the kernel had queued but the
+                        // server never accepted is reset when the listener
+                        // closes: the request was never seen (checked below).
+                        Err(err) if format!("{err:?}").contains("ConnectionReset") => {
+                            Err(format!("reset:w{writer}-{n}"))
+                        }
+                        Err(err) => Err(format!("{err:?}")),
+                    };
+                    let mut outcomes = outcomes.lock().unwrap();
+                    match outcome {
+                        Ok(id) => {
+                            outcomes.0.push(id);
+                            continue;
+                        }
+                        Err(refused) if refused.is_empty() => outcomes.1 += 1,
+                        Err(broken) => outcomes.2.push(broken),
+                    }
+                    return;
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let asked = std::time::Instant::now();
+    taskflow_testkit::process::sigterm(&server.child);
+    let status = taskflow_testkit::process::exit_status(&mut server.child).await;
+    assert!(status.success(), "serve exited with {status}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(10),
+        "shutdown took {:?}",
+        asked.elapsed()
+    );
+    // The stream delivers what it had, then ends.
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while stream.next().await.is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the SSE stream did not end");
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let (answered, refused, broken) = std::mem::take(&mut *outcomes.lock().unwrap());
+    let (reset, broken): (Vec<String>, Vec<String>) =
+        broken.into_iter().partition(|b| b.starts_with("reset:"));
+    assert!(
+        broken.is_empty(),
+        "requests broken by the shutdown: {broken:?}"
+    );
+    assert_eq!(
+        refused + reset.len(),
+        WRITERS,
+        "each writer ends on a refused connection"
+    );
+    for title in reset.iter().map(|r| r.trim_start_matches("reset:")) {
+        assert_eq!(
+            h.raw
+                .scalar(&format!(
+                    "SELECT COUNT(*) FROM tasks WHERE title = '{title}'"
+                ))
+                .await,
+            0,
+            "{title} was applied but never answered"
+        );
+    }
+    assert!(!answered.is_empty());
+    for id in &answered {
+        assert_eq!(
+            h.raw.scalar(&format!("SELECT COUNT(*) FROM task_events WHERE task_id = {id} AND event_type = 'created'")).await,
+            1,
+            "answered create {id} is not committed with its event"
+        );
+    }
+    // Every answered create is committed with its event.
+    assert_eq!(
+        h.raw.scalar("SELECT COUNT(*) FROM tasks t WHERE NOT EXISTS (SELECT 1 FROM task_events e WHERE e.task_id = t.id)").await,
+        0
+    );
 }
