@@ -147,7 +147,7 @@ pub async fn run(
         .as_deref()
         .map(|s| stream_ticket_key(s.as_bytes()));
     let state = AppState {
-        hub: Hub::new(closing.clone(), ticket_key),
+        hub: Hub::new(closing.clone(), ticket_key, args.http.max_streams),
         ..AppState::new(tasks.clone(), verifier).with_chat_model(args.chat.model())
     };
     let mut subscriptions = Subscriptions::new(&dapr.pubsub, dapr.app_api_token.clone());

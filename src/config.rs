@@ -172,6 +172,10 @@ pub struct HttpArgs {
     /// costs.
     #[arg(long, env = "TASKFLOW_SEND_BUFFER", default_value_t = 256 * 1024)]
     pub send_buffer: usize,
+    /// The most SSE streams open at once; more are refused with 503 and
+    /// `Retry-After`.
+    #[arg(long, env = "TASKFLOW_MAX_STREAMS", default_value_t = taskflow_api::stream::DEFAULT_MAX_STREAMS)]
+    pub max_streams: usize,
 }
 
 /// The chat agent's model: an OpenAI-compatible chat-completions endpoint.

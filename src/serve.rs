@@ -65,7 +65,11 @@ pub async fn run(
     let embedded = db.kind() == DatabaseKind::Sqlite;
     let closing = CancellationToken::new();
     let state = AppState {
-        hub: Hub::new(closing.clone(), Some(stream_ticket_key(&secret))),
+        hub: Hub::new(
+            closing.clone(),
+            Some(stream_ticket_key(&secret)),
+            args.http.max_streams,
+        ),
         ..AppState::new(tasks.clone(), args.verify.verifier(Some(&secret))?)
             .with_chat_model(args.chat.model())
     };

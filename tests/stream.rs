@@ -336,3 +336,45 @@ async fn a_client_that_stops_reading_is_dropped_without_delaying_the_others() {
     );
     drop(stalled);
 }
+
+#[tokio::test]
+async fn streams_beyond_the_limit_are_refused_clearly_and_a_freed_place_is_reused() {
+    let server = serve_with(&["--max-streams", "2"]).await;
+    let alice = token("alice");
+    let first = Stream::open(&server.base, &alice, None).await;
+    let _second = Stream::open(&server.base, &token("bob"), None).await;
+    let refused = reqwest::Client::new()
+        .get(format!("{}/api/stream/tasks", server.base))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["code"], "too_many_streams");
+    // The rest of the API is unaffected.
+    post(
+        &server.base,
+        &alice,
+        "/api/tasks",
+        json!({"title": "still fine"}),
+    )
+    .await;
+    // A client that leaves frees its place.
+    drop(first);
+    let reopened = taskflow_testkit::eventually(Duration::from_secs(10), || async {
+        reqwest::Client::new()
+            .get(format!("{}/api/stream/tasks", server.base))
+            .bearer_auth(&alice)
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+    assert!(reopened, "the place of a closed stream was not freed");
+}

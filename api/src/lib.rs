@@ -52,7 +52,11 @@ impl AppState {
             local_sign_in: None,
             tasks,
             verifier: Arc::new(verifier),
-            hub: stream::Hub::new(tokio_util::sync::CancellationToken::new(), None),
+            hub: stream::Hub::new(
+                tokio_util::sync::CancellationToken::new(),
+                None,
+                stream::DEFAULT_MAX_STREAMS,
+            ),
         }
     }
 

@@ -12,6 +12,7 @@
 //! ends up in a log or a proxy is worth little — unlike a token in the query.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::extract::{Query, State};
@@ -52,13 +53,26 @@ struct HubInner {
     users: PerUser<Arc<TaskUpdate>>,
     closing: CancellationToken,
     ticket_key: Vec<u8>,
+    /// Streams open now, and the most allowed at once.
+    open: AtomicUsize,
+    max_streams: usize,
 }
+
+/// The default most streams a process holds open at once.
+pub const DEFAULT_MAX_STREAMS: usize = 20_000;
 
 impl Hub {
     /// A hub whose streams end when `closing` is cancelled (shutdown), with
     /// stream tickets signed by `ticket_key` (replicas behind one load
     /// balancer must share it; a random key suits one process).
-    pub fn new(closing: CancellationToken, ticket_key: Option<Vec<u8>>) -> Self {
+    ///
+    /// At most `max_streams` streams are open at once; more are refused with
+    /// 503 and `Retry-After` rather than exhausting memory or descriptors.
+    pub fn new(
+        closing: CancellationToken,
+        ticket_key: Option<Vec<u8>>,
+        max_streams: usize,
+    ) -> Self {
         let ticket_key = ticket_key.unwrap_or_else(|| {
             let mut key = vec![0u8; 32];
             rand::rng().fill_bytes(&mut key);
@@ -68,7 +82,23 @@ impl Hub {
             users: PerUser::new(BUFFER),
             closing,
             ticket_key,
+            open: AtomicUsize::new(0),
+            max_streams,
         }))
+    }
+
+    /// Takes a place for one more stream, if there is one.
+    fn open_stream(&self) -> Option<OpenStream> {
+        let taken = self
+            .0
+            .open
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |open| {
+                (open < self.0.max_streams).then_some(open + 1)
+            });
+        taken.ok().map(|_| {
+            metrics::gauge!("taskflow_sse_streams").increment(1.0);
+            OpenStream(self.0.clone())
+        })
     }
 
     /// Sends an update to the user's open streams, if any.
@@ -193,6 +223,14 @@ async fn stream(
             ));
         }
     };
+    let Some(open) = state.hub.open_stream() else {
+        return Err(Problem::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_streams",
+            "Too many open streams",
+            "this server holds as many live streams as it is allowed; retry shortly",
+        ));
+    };
     let last_seen = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -221,7 +259,7 @@ async fn stream(
     let replay: Vec<TaskUpdate> = replay.iter().map(|e| e.task_update()).collect();
     let closing = state.hub.0.closing.clone();
     let start = Cursor {
-        _open: OpenStream::new(),
+        _open: open,
         replay: replay.into_iter(),
         truncated,
         live,
@@ -292,17 +330,11 @@ async fn stream(
 }
 
 /// Counts open streams in `taskflow_sse_streams` while it lives.
-struct OpenStream;
-
-impl OpenStream {
-    fn new() -> Self {
-        metrics::gauge!("taskflow_sse_streams").increment(1.0);
-        OpenStream
-    }
-}
+struct OpenStream(Arc<HubInner>);
 
 impl Drop for OpenStream {
     fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
         metrics::gauge!("taskflow_sse_streams").decrement(1.0);
     }
 }
