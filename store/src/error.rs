@@ -38,9 +38,23 @@ impl From<sqlx::Error> for Error {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 Error::Unavailable(err)
             }
+            sqlx::Error::Database(ref db) if db.code().as_deref().is_some_and(busy) => {
+                Error::Unavailable(err)
+            }
             other => Error::Internal(other.to_string()),
         }
     }
+}
+
+/// Database error codes that mean "busy, try again" rather than a fault:
+/// SQLite's BUSY and LOCKED (with their extended codes) after the busy
+/// timeout; PostgreSQL's lock and statement timeouts, too many connections,
+/// serialization failures and deadlocks.
+fn busy(code: &str) -> bool {
+    matches!(
+        code,
+        "5" | "6" | "261" | "517" | "773" | "55P03" | "57014" | "53300" | "40001" | "40P01"
+    )
 }
 
 impl From<sqlx::migrate::MigrateError> for Error {

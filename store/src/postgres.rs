@@ -46,6 +46,9 @@ pub struct Pools {
 
 /// Connects with at most `max_connections` connections.
 pub async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<Pools> {
+    // A slow or locked database answers 503 within seconds instead of
+    // holding requests (and their connections) without bound.
+    let options = options.options([("lock_timeout", "5s"), ("statement_timeout", "15s")]);
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
