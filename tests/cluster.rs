@@ -313,6 +313,19 @@ async fn a_sixty_second_broker_outage_under_load_loses_nothing() {
         let before = last.insert(user.clone(), sequence).unwrap_or(0);
         assert!(sequence > before, "{user}'s events arrived out of order");
     }
+    // The retries show in /metrics.
+    let metrics = reqwest::get(format!("{}/metrics", api.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let retries: f64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("taskflow_publish_retries_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert!(retries > 0.0, "{metrics}");
     let mut child = api.child;
     sigterm(&child);
     assert!(exit_status(&mut child).await.success());

@@ -334,5 +334,13 @@ async fn chat_demo_adds_a_weekly_meeting_and_completing_it_makes_the_next_one() 
     })
     .await;
     assert!(appeared, "the next occurrence was not created");
+    // The workers' outcomes show in /metrics, per consumer and topic.
+    let metrics = server.get("/metrics", None).await.text().await.unwrap();
+    let handled = metrics.lines().find(|l| {
+        l.starts_with("taskflow_handler_outcomes_total{")
+            && l.contains("topic=\"task-events\"")
+            && l.contains("outcome=\"SUCCESS\"")
+    });
+    assert!(handled.is_some(), "{metrics}");
     server.terminate().await;
 }

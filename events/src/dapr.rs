@@ -182,6 +182,7 @@ impl Publisher for DaprPublisher {
                     }
                     Answer::Transient(why) => {
                         tracing::warn!(topic = message.topic, event_id = %message.event.id, attempt, %why, "publish failed; retrying");
+                        metrics::counter!("taskflow_publish_retries_total", "topic" => message.topic).increment(1);
                         pause(stop, self.config.retry.delay(attempt)).await?;
                         attempt = attempt.saturating_add(1);
                     }

@@ -68,6 +68,17 @@ pub trait ErasedHandler: Send + Sync {
     fn deliver<'a>(&'a self, event: &'a CloudEvent<Value>) -> BoxFuture<'a, Outcome>;
 }
 
+/// `taskflow_handler_outcomes_total{consumer, topic, outcome}`.
+fn count(consumer: &'static str, topic: &'static str, outcome: Outcome) {
+    metrics::counter!(
+        "taskflow_handler_outcomes_total",
+        "consumer" => consumer,
+        "topic" => topic,
+        "outcome" => outcome.dapr_status()
+    )
+    .increment(1);
+}
+
 impl fmt::Debug for dyn ErasedHandler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}({})", self.name(), self.topic())
@@ -93,14 +104,21 @@ impl<H: Handler> ErasedHandler for H {
                     error = %err,
                     "dropping an event whose data does not parse"
                 );
+                count(H::NAME, H::TOPIC, Outcome::Drop);
                 return std::future::ready(Outcome::Drop).boxed();
             }
         };
-        self.handle(Delivery {
-            id: event.id.clone(),
-            event_type: event.event_type.clone(),
-            data,
-        })
+        async move {
+            let outcome = self
+                .handle(Delivery {
+                    id: event.id.clone(),
+                    event_type: event.event_type.clone(),
+                    data,
+                })
+                .await;
+            count(H::NAME, H::TOPIC, outcome);
+            outcome
+        }
         .boxed()
     }
 }
