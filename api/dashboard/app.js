@@ -16,6 +16,9 @@ const state = {
   source: null,
   retry: 0,
   refreshTimer: null,
+  // Bumped by every connect and sign-out, so a slower, older connect
+  // cannot leave a second stream open.
+  generation: 0,
 };
 
 // ---- HTTP -----------------------------------------------------------------
@@ -95,8 +98,13 @@ async function signIn(token) {
 function signOut(message = "") {
   localStorage.removeItem(TOKEN_KEY);
   state.token = "";
+  state.generation += 1;
   if (state.source) state.source.close();
-  state.source = null;
+  // Nothing of this user stays on the page for the next one.
+  Object.assign(state, { source: null, user: "", tasks: [], cursor: null, conversation: null, lastEventId: null });
+  $("tasks").replaceChildren();
+  $("chat-log").replaceChildren();
+  $("notification-list").replaceChildren();
   showSignIn(message);
 }
 
@@ -166,7 +174,11 @@ function describeDue(task) {
 function isOverdue(task) {
   if (task.completed || !task.due) return false;
   const [date, time] = task.due.split("T");
-  if (!time) return date < new Date().toISOString().slice(0, 10);
+  if (!time) {
+    const now = new Date();
+    const today = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
+    return date < today;
+  }
   return new Date(`${date}T${time}`) < new Date(); // approximate: browser zone
 }
 
@@ -453,13 +465,16 @@ function togglePanel(button, panel, onOpen) {
 // ---- Live updates ---------------------------------------------------------
 
 async function connect() {
+  const generation = ++state.generation;
   if (state.source) state.source.close();
+  state.source = null;
   let ticket;
   try {
     ({ data: { ticket } } = await api("POST", "/api/stream/ticket"));
   } catch {
     return retryLater();
   }
+  if (generation !== state.generation) return; // a newer connect won
   const params = new URLSearchParams({ ticket });
   // A new EventSource cannot send Last-Event-ID itself: pass it along.
   if (state.lastEventId) params.set("last_event_id", state.lastEventId);

@@ -157,6 +157,29 @@ async fn an_ambiguous_title_asks_which_one_and_takes_the_answer(h: &Harness) {
         "{reply}"
     );
 
+    // A bare number names a place in the list just shown, not a task id.
+    let numbered = chat(
+        &api,
+        "alice",
+        json!({"conversation_id": conversation, "message": "snooze 1"}),
+    )
+    .await;
+    assert_eq!(
+        numbered.body["actions"][0]["arguments"],
+        json!({"id": ids[1], "minutes": 60})
+    );
+    let again = chat(
+        &api,
+        "alice",
+        json!({"conversation_id": conversation, "message": "finish the report"}),
+    )
+    .await;
+    assert!(
+        again.body["reply"]
+            .as_str()
+            .unwrap()
+            .starts_with("Several tasks match")
+    );
     let picked = chat(
         &api,
         "alice",
@@ -628,6 +651,8 @@ async fn a_failing_or_silent_model_endpoint_is_a_clear_error(h: &Harness) {
         "{:?}",
         reply.body
     );
+    // What the endpoint said stays in the log, out of the reply.
+    assert!(!reply.body.to_string().contains("upstream exploded"));
 
     let garbage = ScriptedModel::start(vec![Step::Message(json!("not a message"))]).await;
     let api = with_model(h, &garbage.base_url, 4, Duration::from_secs(10)).await;

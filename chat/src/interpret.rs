@@ -45,6 +45,8 @@ pub enum Command {
 pub enum Target {
     /// "task 3", "#3".
     Id(i64),
+    /// A bare "3": the third task of the list last shown, or else task 3.
+    Number(i64),
     /// "it", "that": the task of the last reply.
     Last,
     /// Words of the title: "the meeting task" → "meeting".
@@ -176,7 +178,7 @@ impl Words {
 
 /// Reads one message, said at local time `now` in zone `zone`.
 pub fn interpret(text: &str, now: NaiveDateTime, zone: &str) -> Command {
-    let (text, quoted) = unquote(text.trim());
+    let (text, quoted) = unquote(without_filler(text.trim()));
     let mut words = Words::new(&text);
     let lower = words.lower();
     let joined = lower.join(" ");
@@ -192,11 +194,31 @@ pub fn interpret(text: &str, now: NaiveDateTime, zone: &str) -> Command {
     ) {
         return Command::Help;
     }
-    if matches!(
-        lower[0],
-        "hi" | "hello" | "hey" | "thanks" | "thank" | "thx" | "ok" | "okay" | "cool" | "great"
-    ) && lower.len() <= 3
-    {
+    // Only a message made of nothing else: "ok, delete it" is a command.
+    if lower.iter().all(|w| {
+        matches!(
+            *w,
+            "hi" | "hello"
+                | "hey"
+                | "there"
+                | "thanks"
+                | "thank"
+                | "you"
+                | "thx"
+                | "ok"
+                | "okay"
+                | "cool"
+                | "great"
+                | "nice"
+                | "good"
+                | "morning"
+                | "so"
+                | "much"
+                | "a"
+                | "lot"
+                | "perfect"
+        )
+    }) {
         return Command::Smalltalk;
     }
     let starts = |phrase: &str| joined == phrase || joined.starts_with(&format!("{phrase} "));
@@ -248,6 +270,40 @@ pub fn interpret(text: &str, now: NaiveDateTime, zone: &str) -> Command {
         return command;
     }
     Command::Unknown
+}
+
+/// The message without leading words that only soften it ("ok, delete
+/// it", "thanks, now complete the report"), unless that is all it says.
+fn without_filler(text: &str) -> &str {
+    let mut rest = text;
+    loop {
+        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let word = rest[..word_end]
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase();
+        let filler = matches!(
+            word.as_str(),
+            "ok" | "okay"
+                | "thanks"
+                | "thank"
+                | "you"
+                | "please"
+                | "then"
+                | "now"
+                | "so"
+                | "and"
+                | "great"
+                | "cool"
+                | "alright"
+                | "hey"
+                | "hi"
+        );
+        let next = rest[word_end..].trim_start();
+        if !filler || next.is_empty() {
+            return rest;
+        }
+        rest = next;
+    }
 }
 
 /// "2", "the second one", "#12", "task 12", "number 3".
@@ -929,7 +985,7 @@ fn on_task(words: &mut Words, joined: &str, now: NaiveDateTime, zone: &str) -> O
             ],
         );
         let from = if w.get(from) == Some(&"completing") || w.get(from) == Some(&"complete") {
-            from + 1
+            (from + 1).min(to)
         } else {
             from
         };
@@ -1117,10 +1173,14 @@ fn target(lower: &[&str], original: &[String]) -> Target {
         ["it"] | ["that"] | ["this"] | ["that", "one"] | ["this", "one"] | [] => {
             return Target::Last;
         }
-        ["task", id] | [id] | ["number", id]
-            if id.trim_start_matches('#').parse::<i64>().is_ok() =>
-        {
+        ["task", id] if id.trim_start_matches('#').parse::<i64>().is_ok() => {
             return Target::Id(id.trim_start_matches('#').parse().unwrap_or_default());
+        }
+        [id] if id.starts_with('#') && id[1..].parse::<i64>().is_ok() => {
+            return Target::Id(id[1..].parse().unwrap_or_default());
+        }
+        [n] | ["number", n] if n.parse::<i64>().is_ok() => {
+            return Target::Number(n.parse().unwrap_or_default());
         }
         _ => {}
     }

@@ -21,6 +21,9 @@ struct Memory {
     /// A command waiting for "which one?".
     #[serde(default)]
     pending: Option<Pending>,
+    /// The tasks of the numbered list last shown, in order: "complete 2".
+    #[serde(default)]
+    listed: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -50,6 +53,7 @@ pub async fn run(
         memory: Memory {
             last_task: memory.last_task,
             pending: None,
+            listed: memory.listed,
         },
     };
     let reply = match interpret(message, now, zone) {
@@ -124,6 +128,7 @@ impl Agent<'_, '_> {
                 } else {
                     ""
                 };
+                self.memory.listed = many.iter().take(10).map(|t| t.id).collect();
                 let lines: Vec<String> = many
                     .iter()
                     .take(10)
@@ -143,6 +148,11 @@ impl Agent<'_, '_> {
     async fn on_task(&mut self, tool: &str, target: Target, arguments: Value) -> String {
         let id = match target {
             Target::Id(id) => id,
+            Target::Number(n) => usize::try_from(n)
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|i| self.memory.listed.get(i).copied())
+                .unwrap_or(n),
             Target::Last => match self.memory.last_task {
                 Some(id) => id,
                 None => return "Which task do you mean? Name it by its title or number.".into(),
@@ -166,10 +176,12 @@ impl Agent<'_, '_> {
                             .enumerate()
                             .map(|(i, t)| format!("{}. {}", i + 1, say::item(t, self.today)))
                             .collect();
+                        let candidates: Vec<i64> = several.iter().take(9).map(|t| t.id).collect();
+                        self.memory.listed = candidates.clone();
                         self.memory.pending = Some(Pending {
                             tool: tool.to_owned(),
                             arguments,
-                            candidates: several.iter().take(9).map(|t| t.id).collect(),
+                            candidates,
                         });
                         return format!(
                             "Several tasks match '{words}'. Which one?\n{}",

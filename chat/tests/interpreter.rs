@@ -91,6 +91,7 @@ proptest::proptest! {
                     "before", "high", "priority", "#work", "tagged", "\"", "'", "of", "set", "what's",
                     "due", "this", "next", "tomorrow", "times", "task", "3", "it", "delete", "find",
                     "2026-02-30", "3/45", "31st", "february", "day", "after", "end", "month",
+                    "undo", "reopen", "ok", "thanks", "#3", "number",
                 ]).prop_map(str::to_owned),
                 "\\PC{0,12}",
             ],
