@@ -378,3 +378,25 @@ async fn streams_beyond_the_limit_are_refused_clearly_and_a_freed_place_is_reuse
     .await;
     assert!(reopened, "the place of a closed stream was not freed");
 }
+
+#[tokio::test]
+async fn one_user_cannot_take_every_place() {
+    let server = serve().await;
+    let alice = token("alice");
+    let mut held = Vec::new();
+    for _ in 0..taskflow_api::stream::MAX_STREAMS_PER_USER {
+        held.push(Stream::open(&server.base, &alice, None).await);
+    }
+    let refused = reqwest::Client::new()
+        .get(format!("{}/api/stream/tasks", server.base))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 503);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["code"], "too_many_streams");
+    assert!(problem["detail"].as_str().unwrap().contains("one user"));
+    // Others are not affected.
+    let _bobs = Stream::open(&server.base, &token("bob"), None).await;
+}

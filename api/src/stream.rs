@@ -56,7 +56,12 @@ struct HubInner {
     /// Streams open now, and the most allowed at once.
     open: AtomicUsize,
     max_streams: usize,
+    /// Streams open now per user, so no one user takes every place.
+    per_user: std::sync::Mutex<std::collections::HashMap<String, usize>>,
 }
+
+/// The most streams one user may hold open in one process (tabs, devices).
+pub const MAX_STREAMS_PER_USER: usize = 32;
 
 /// The default most streams a process holds open at once.
 pub const DEFAULT_MAX_STREAMS: usize = 20_000;
@@ -84,21 +89,38 @@ impl Hub {
             ticket_key,
             open: AtomicUsize::new(0),
             max_streams,
+            per_user: Default::default(),
         }))
     }
 
-    /// Takes a place for one more stream, if there is one.
-    fn open_stream(&self) -> Option<OpenStream> {
+    /// Takes a place for one more stream of `user`, or says why not.
+    fn open_stream(&self, user: &str) -> Result<OpenStream, &'static str> {
         let taken = self
             .0
             .open
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |open| {
                 (open < self.0.max_streams).then_some(open + 1)
             });
-        taken.ok().map(|_| {
-            metrics::gauge!("taskflow_sse_streams").increment(1.0);
-            OpenStream(self.0.clone())
-        })
+        if taken.is_err() {
+            return Err("this server holds as many live streams as it is allowed; retry shortly");
+        }
+        // From here the stream counts; dropping it gives both places back.
+        let mut open = OpenStream {
+            hub: self.0.clone(),
+            user: None,
+        };
+        let mut per_user = self.0.per_user.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = per_user.entry(user.to_owned()).or_insert(0);
+        if *mine >= MAX_STREAMS_PER_USER {
+            return Err(
+                "this user already has as many live streams open as one user may; close some",
+            );
+        }
+        *mine += 1;
+        drop(per_user);
+        metrics::gauge!("taskflow_sse_streams").increment(1.0);
+        open.user = Some(user.to_owned());
+        Ok(open)
     }
 
     /// Sends an update to the user's open streams, if any.
@@ -223,14 +245,14 @@ async fn stream(
             ));
         }
     };
-    let Some(open) = state.hub.open_stream() else {
-        return Err(Problem::new(
+    let open = state.hub.open_stream(&user).map_err(|why| {
+        Problem::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             "too_many_streams",
             "Too many open streams",
-            "this server holds as many live streams as it is allowed; retry shortly",
-        ));
-    };
+            why,
+        )
+    })?;
     let last_seen = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -329,12 +351,24 @@ async fn stream(
         .into_response())
 }
 
-/// Counts open streams in `taskflow_sse_streams` while it lives.
-struct OpenStream(Arc<HubInner>);
+/// A stream's places (in the process, and for its user once counted)
+/// while it lives; counted in `taskflow_sse_streams`.
+struct OpenStream {
+    hub: Arc<HubInner>,
+    user: Option<String>,
+}
 
 impl Drop for OpenStream {
     fn drop(&mut self) {
-        self.0.open.fetch_sub(1, Ordering::SeqCst);
+        self.hub.open.fetch_sub(1, Ordering::SeqCst);
+        let Some(user) = &self.user else { return };
+        let mut per_user = self.hub.per_user.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(mine) = per_user.get_mut(user) {
+            *mine = mine.saturating_sub(1);
+            if *mine == 0 {
+                per_user.remove(user);
+            }
+        }
         metrics::gauge!("taskflow_sse_streams").decrement(1.0);
     }
 }
