@@ -2,7 +2,7 @@
 //! operations, and the stored conversations. Another user's conversation
 //! answers 404, exactly like a missing one.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -11,7 +11,7 @@ use taskflow_chat::{ChatError, ChatRequest, ConversationQuery};
 
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, ConversationId};
 use crate::problem::Problem;
 
 /// The chat routes.
@@ -24,9 +24,7 @@ pub fn routes() -> Router<AppState> {
 
 fn problem(err: ChatError) -> Problem {
     match err {
-        ChatError::Store(taskflow_store::Error::NotFound) => {
-            Problem::not_found("no such conversation")
-        }
+        ChatError::Store(taskflow_store::Error::NotFound) => ConversationId::not_found(),
         ChatError::Store(err) => err.into(),
         ChatError::Model {
             code,
@@ -72,11 +70,8 @@ async fn list(
 async fn fetch(
     State(state): State<AppState>,
     user: AuthUser,
-    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+    ConversationId(id): ConversationId,
 ) -> Result<Response, Problem> {
-    let Ok(Path(id)) = id else {
-        return Err(Problem::not_found("no such conversation"));
-    };
     let conversation = state
         .chat
         .conversation(&user.0, id)
@@ -88,11 +83,8 @@ async fn fetch(
 async fn remove(
     State(state): State<AppState>,
     user: AuthUser,
-    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+    ConversationId(id): ConversationId,
 ) -> Result<Response, Problem> {
-    let Ok(Path(id)) = id else {
-        return Err(Problem::not_found("no such conversation"));
-    };
     state
         .chat
         .delete_conversation(&user.0, id)

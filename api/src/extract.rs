@@ -96,24 +96,52 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// A task id from the path; anything but a positive integer is 404, like
-/// any id the caller cannot see.
-#[derive(Debug, Clone, Copy)]
-pub struct TaskId(pub i64);
+/// Declares an id taken from the path: anything but a positive integer is
+/// 404 with `$missing`, like any id the caller cannot see.
+macro_rules! path_id {
+    ($(#[$doc:meta])* $name:ident, $missing:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name(pub i64);
 
-impl<S: Send + Sync> FromRequestParts<S> for TaskId {
-    type Rejection = Problem;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
-        match Path::<i64>::from_request_parts(parts, state).await {
-            Ok(Path(id)) if id > 0 => Ok(TaskId(id)),
-            Ok(_) | Err(PathRejection::FailedToDeserializePathParams(_)) => {
-                Err(Problem::not_found("no such task"))
+        impl $name {
+            /// The problem for an id that is absent or not the caller's.
+            pub fn not_found() -> Problem {
+                Problem::not_found($missing)
             }
-            Err(err) => Err(Problem::bad_request("invalid_path", err.body_text())),
         }
-    }
+
+        impl<S: Send + Sync> FromRequestParts<S> for $name {
+            type Rejection = Problem;
+
+            async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+                match Path::<i64>::from_request_parts(parts, state).await {
+                    Ok(Path(id)) if id > 0 => Ok($name(id)),
+                    Ok(_) | Err(PathRejection::FailedToDeserializePathParams(_)) => {
+                        Err(Self::not_found())
+                    }
+                    Err(err) => Err(Problem::bad_request("invalid_path", err.body_text())),
+                }
+            }
+        }
+    };
 }
+
+path_id!(
+    /// A task id from the path.
+    TaskId,
+    "no such task"
+);
+path_id!(
+    /// A notification id from the path.
+    NotificationId,
+    "no such notification"
+);
+path_id!(
+    /// A chat conversation id from the path.
+    ConversationId,
+    "no such conversation"
+);
 
 /// The version from `If-Match: "3"` (or `W/"3"`), if the header is present;
 /// `*` matches any version.

@@ -1,6 +1,6 @@
 //! `/api/notifications`: list, mark read, mark all read, unread count.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -9,7 +9,7 @@ use taskflow_core::NotificationQuery;
 
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::extract::ApiQuery;
+use crate::extract::{ApiQuery, NotificationId};
 use crate::problem::Problem;
 
 /// The notification routes.
@@ -48,14 +48,11 @@ async fn read_all(State(state): State<AppState>, user: AuthUser) -> Result<Respo
 async fn read(
     State(state): State<AppState>,
     user: AuthUser,
-    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+    NotificationId(id): NotificationId,
 ) -> Result<Response, Problem> {
-    let Ok(Path(id)) = id else {
-        return Err(Problem::not_found("no such notification"));
-    };
     match state.tasks.mark_notification_read(&user.0, id).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
-        Err(taskflow_store::Error::NotFound) => Err(Problem::not_found("no such notification")),
+        Err(taskflow_store::Error::NotFound) => Err(NotificationId::not_found()),
         Err(err) => Err(err.into()),
     }
 }
