@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use taskflow_core::ops::{id_page, id_page_of};
 use taskflow_core::{Invalid, Zone};
 use taskflow_events::Source;
 use taskflow_store::conversations::{ConversationRow, MessageRow, NewMessage};
@@ -206,11 +207,6 @@ impl Chat {
         }
     }
 
-    /// Whether a model is configured.
-    pub fn uses_model(&self) -> bool {
-        self.model.is_some()
-    }
-
     /// Runs one turn for `user`: reads the message, performs the task
     /// operations, stores both messages, and answers.
     pub async fn send(&self, user: &str, request: ChatRequest) -> Result<ChatReply, ChatError> {
@@ -230,7 +226,7 @@ impl Chat {
             None => Zone::UTC,
         };
         let (id, history) = match request.conversation_id {
-            Some(id) => (id, self.tasks.messages(user, id, HISTORY).await?),
+            Some(id) => (id, self.tasks.conversation(user, id, HISTORY).await?.1),
             None => (
                 self.tasks.start_conversation(user, message).await?.id,
                 Vec::new(),
@@ -295,26 +291,9 @@ impl Chat {
         user: &str,
         query: &ConversationQuery,
     ) -> Result<ConversationPage, ChatError> {
-        let limit = query.limit.unwrap_or(20);
-        if !(1..=100).contains(&limit) {
-            return Err(Invalid::new("limit", "limit must be between 1 and 100").into());
-        }
-        let before = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-            Some(cursor) => Some(
-                cursor
-                    .parse::<i64>()
-                    .map_err(|_| Invalid::new("cursor", "not a cursor from a previous page"))?,
-            ),
-            None => None,
-        };
-        let mut rows = self.tasks.conversations(user, before, limit + 1).await?;
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next_cursor = if more {
-            rows.last().map(|c| c.id.to_string())
-        } else {
-            None
-        };
+        let (limit, before) = id_page(query.limit, query.cursor.as_deref(), (20, 100))?;
+        let rows = self.tasks.conversations(user, before, limit + 1).await?;
+        let (rows, next_cursor) = id_page_of(rows, limit, |c| c.id);
         Ok(ConversationPage {
             conversations: rows.into_iter().map(Into::into).collect(),
             next_cursor,
@@ -323,8 +302,7 @@ impl Chat {
 
     /// One of the user's conversations with its messages.
     pub async fn conversation(&self, user: &str, id: i64) -> Result<ConversationDetail, ChatError> {
-        let conversation = self.tasks.conversation(user, id).await?;
-        let messages = self.tasks.messages(user, id, 200).await?;
+        let (conversation, messages) = self.tasks.conversation(user, id, 200).await?;
         Ok(ConversationDetail {
             conversation: conversation.into(),
             messages: messages.into_iter().map(Into::into).collect(),

@@ -71,27 +71,7 @@ pub struct NotificationQuery {
 impl NotificationQuery {
     /// The page size and the id to continue below, checked.
     pub fn parse(&self) -> Result<(u32, Option<i64>), Invalid> {
-        let limit = self.limit.unwrap_or(LIMITS.0);
-        if !(1..=LIMITS.1).contains(&limit) {
-            return Err(Invalid::new(
-                "limit",
-                format!("limit must be between 1 and {}", LIMITS.1),
-            ));
-        }
-        let before = self
-            .cursor
-            .as_deref()
-            .filter(|c| !c.is_empty())
-            .map(|c| {
-                c.parse::<i64>().map_err(|_| {
-                    Invalid::new(
-                        "cursor",
-                        "the cursor is not one this list returned; start again without it",
-                    )
-                })
-            })
-            .transpose()?;
-        Ok((limit, before))
+        crate::ops::id_page(self.limit, self.cursor.as_deref(), LIMITS)
     }
 }
 

@@ -18,6 +18,52 @@ pub const MAX_QUERY: usize = 200;
 /// The longest snooze: 30 days.
 pub const MAX_SNOOZE_MINUTES: u32 = 43_200;
 
+/// Checks the paging of a newest-first list keyed by id: the page size
+/// (`limits.0` by default, 1 to `limits.1`) and, from a `next_cursor` of an
+/// earlier page, the id to continue below.
+pub fn id_page(
+    limit: Option<u32>,
+    cursor: Option<&str>,
+    limits: (u32, u32),
+) -> Result<(u32, Option<i64>), Invalid> {
+    let limit = limit.unwrap_or(limits.0);
+    if !(1..=limits.1).contains(&limit) {
+        return Err(Invalid::new(
+            "limit",
+            format!("limit must be between 1 and {}", limits.1),
+        ));
+    }
+    let before = cursor
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            c.parse::<i64>().map_err(|_| {
+                Invalid::new(
+                    "cursor",
+                    "the cursor is not one this list returned; start again without it",
+                )
+            })
+        })
+        .transpose()?;
+    Ok((limit, before))
+}
+
+/// Cuts `rows`, fetched one longer than `limit`, to a page: the rows and,
+/// when there are more, the cursor (the last row's id) for the next page.
+pub fn id_page_of<T>(
+    mut rows: Vec<T>,
+    limit: u32,
+    id: impl Fn(&T) -> i64,
+) -> (Vec<T>, Option<String>) {
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = if more {
+        rows.last().map(|row| id(row).to_string())
+    } else {
+        None
+    };
+    (rows, next)
+}
+
 /// Create a task.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -27,13 +27,6 @@ impl TaskService {
         dispatch!(self.database(), pools => sql::create_conversation(pools, user, &title, now).await)
     }
 
-    /// One of the user's conversations.
-    pub async fn conversation(&self, user: &str, id: i64) -> Result<ConversationRow> {
-        crate::service::check_user(user)?;
-        dispatch!(self.database(), pools => sql::conversation(pools, user, id).await)?
-            .ok_or(Error::NotFound)
-    }
-
     /// The user's conversations, newest first: at most `limit`, older than
     /// id `before`.
     pub async fn conversations(
@@ -46,11 +39,20 @@ impl TaskService {
         dispatch!(self.database(), pools => sql::conversations(pools, user, before, limit).await)
     }
 
-    /// The last `limit` messages of one of the user's conversations,
+    /// One of the user's conversations with its last `limit` messages,
     /// oldest first.
-    pub async fn messages(&self, user: &str, id: i64, limit: u32) -> Result<Vec<MessageRow>> {
-        self.conversation(user, id).await?;
-        dispatch!(self.database(), pools => sql::messages(pools, id, limit).await)
+    pub async fn conversation(
+        &self,
+        user: &str,
+        id: i64,
+        limit: u32,
+    ) -> Result<(ConversationRow, Vec<MessageRow>)> {
+        crate::service::check_user(user)?;
+        let conversation =
+            dispatch!(self.database(), pools => sql::conversation(pools, user, id).await)?
+                .ok_or(Error::NotFound)?;
+        let messages = dispatch!(self.database(), pools => sql::messages(pools, id, limit).await)?;
+        Ok((conversation, messages))
     }
 
     /// Appends messages to one of the user's conversations, together.

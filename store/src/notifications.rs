@@ -23,10 +23,9 @@ impl TaskService {
         let (limit, before) = query.parse()?;
         let unread = query.unread.unwrap_or(false);
         let rows = dispatch!(self.database(), pools => sql::notifications(pools, user, unread, before, limit + 1).await)?;
-        let more = rows.len() > limit as usize;
+        let (rows, next_cursor) = taskflow_core::ops::id_page_of(rows, limit, |row| row.id);
         let notifications = rows
             .into_iter()
-            .take(limit as usize)
             .map(|row| {
                 Ok(Notification {
                     kind: NotificationKind::parse(&row.kind).ok_or_else(|| {
@@ -40,11 +39,6 @@ impl TaskService {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let next_cursor = if more {
-            notifications.last().map(|n| n.id.to_string())
-        } else {
-            None
-        };
         Ok(NotificationPage {
             notifications,
             next_cursor,
