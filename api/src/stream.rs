@@ -12,7 +12,6 @@
 //! ends up in a log or a proxy is worth little — unlike a token in the query.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::extract::{Query, State};
@@ -53,11 +52,17 @@ struct HubInner {
     users: PerUser<Arc<TaskUpdate>>,
     closing: CancellationToken,
     ticket_key: Vec<u8>,
-    /// Streams open now, and the most allowed at once.
-    open: AtomicUsize,
+    /// The most streams allowed at once.
     max_streams: usize,
-    /// Streams open now per user, so no one user takes every place.
-    per_user: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+    open: std::sync::Mutex<Open>,
+}
+
+/// The streams open now: in all, and per user (so no one user takes every
+/// place).
+#[derive(Debug, Default)]
+struct Open {
+    total: usize,
+    per_user: std::collections::HashMap<String, usize>,
 }
 
 /// The most streams one user may hold open in one process (tabs, devices).
@@ -87,40 +92,30 @@ impl Hub {
             users: PerUser::new(BUFFER),
             closing,
             ticket_key,
-            open: AtomicUsize::new(0),
             max_streams,
-            per_user: Default::default(),
+            open: Default::default(),
         }))
     }
 
     /// Takes a place for one more stream of `user`, or says why not.
     fn open_stream(&self, user: &str) -> Result<OpenStream, &'static str> {
-        let taken = self
-            .0
-            .open
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |open| {
-                (open < self.0.max_streams).then_some(open + 1)
-            });
-        if taken.is_err() {
+        let mut open = self.0.open.lock().unwrap_or_else(|e| e.into_inner());
+        if open.total >= self.0.max_streams {
             return Err("this server holds as many live streams as it is allowed; retry shortly");
         }
-        // From here the stream counts; dropping it gives both places back.
-        let mut open = OpenStream {
-            hub: self.0.clone(),
-            user: None,
-        };
-        let mut per_user = self.0.per_user.lock().unwrap_or_else(|e| e.into_inner());
-        let mine = per_user.entry(user.to_owned()).or_insert(0);
+        let mine = open.per_user.entry(user.to_owned()).or_insert(0);
         if *mine >= MAX_STREAMS_PER_USER {
             return Err(
                 "this user already has as many live streams open as one user may; close some",
             );
         }
         *mine += 1;
-        drop(per_user);
+        open.total += 1;
         metrics::gauge!("taskflow_sse_streams").increment(1.0);
-        open.user = Some(user.to_owned());
-        Ok(open)
+        Ok(OpenStream {
+            hub: self.0.clone(),
+            user: user.to_owned(),
+        })
     }
 
     /// Sends an update to the user's open streams, if any.
@@ -351,22 +346,21 @@ async fn stream(
         .into_response())
 }
 
-/// A stream's places (in the process, and for its user once counted)
-/// while it lives; counted in `taskflow_sse_streams`.
+/// A stream's place (in the process and for its user) while it lives;
+/// counted in `taskflow_sse_streams`.
 struct OpenStream {
     hub: Arc<HubInner>,
-    user: Option<String>,
+    user: String,
 }
 
 impl Drop for OpenStream {
     fn drop(&mut self) {
-        self.hub.open.fetch_sub(1, Ordering::SeqCst);
-        let Some(user) = &self.user else { return };
-        let mut per_user = self.hub.per_user.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(mine) = per_user.get_mut(user) {
+        let mut open = self.hub.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.total = open.total.saturating_sub(1);
+        if let Some(mine) = open.per_user.get_mut(&self.user) {
             *mine = mine.saturating_sub(1);
             if *mine == 0 {
-                per_user.remove(user);
+                open.per_user.remove(&self.user);
             }
         }
         metrics::gauge!("taskflow_sse_streams").decrement(1.0);
