@@ -590,26 +590,15 @@ async fn a_tool_call_with_bad_arguments_gets_an_error_the_model_can_fix(h: &Harn
         assert_eq!(last["role"], "tool");
         last["content"].as_str().unwrap().to_owned()
     };
-    assert!(
-        tool_reply(1).contains("Invalid arguments for add_task"),
-        "{}",
-        tool_reply(1)
-    );
-    assert!(
-        tool_reply(2).contains("Invalid `recurrence`"),
-        "{}",
-        tool_reply(2)
-    );
-    assert!(
-        tool_reply(3).contains("not valid JSON"),
-        "{}",
-        tool_reply(3)
-    );
-    assert!(
-        tool_reply(4).contains("There is no tool `no_such_tool`"),
-        "{}",
-        tool_reply(4)
-    );
+    for (round, expected) in [
+        (1, "Invalid arguments for add_task"),
+        (2, "Invalid `recurrence`"),
+        (3, "not valid JSON"),
+        (4, "There is no tool `no_such_tool`"),
+    ] {
+        let reply = tool_reply(round);
+        assert!(reply.contains(expected), "round {round}: {reply}");
+    }
     assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM tasks").await, 1);
 }
 

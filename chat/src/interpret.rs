@@ -898,7 +898,7 @@ fn offset_of(zone: &str, local: NaiveDateTime) -> String {
         .from_local_datetime(&local)
         .earliest()
         .map(|t| t.offset().fix())
-        .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).unwrap_or(chrono::Utc.fix()));
+        .unwrap_or(chrono::Utc.fix());
     offset.to_string()
 }
 
@@ -923,13 +923,12 @@ fn on_task(words: &mut Words, joined: &str, now: NaiveDateTime, zone: &str) -> O
         "change the name of",
         "retitle",
     ] {
-        if let Some(rest) = joined.strip_prefix(&format!("{verb} ")) {
+        if joined.starts_with(&format!("{verb} ")) {
             let verb_len = verb.split(' ').count();
             let to = w.iter().rposition(|x| *x == "to" || *x == "as")?;
             if to <= verb_len {
                 return None;
             }
-            let _ = rest;
             let target = target(&w[verb_len..to], &words.original[verb_len..to]);
             let title = words.original[to + 1..].join(" ");
             return call(

@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use taskflow_core::Task;
+use taskflow_core::{ListQuery, StatusFilter, Task};
 use taskflow_store::conversations::MessageRow;
 use taskflow_store::tools::Tools;
 
@@ -26,11 +26,11 @@ struct Memory {
     listed: Vec<i64>,
 }
 
+/// A command waiting for the user to pick one of `Memory::listed`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Pending {
     tool: String,
     arguments: Value,
-    candidates: Vec<i64>,
 }
 
 const HELP: &str = "I can manage your tasks. Try: \"Add high priority weekly meeting for Monday 10 AM\", \
@@ -128,21 +128,28 @@ impl Agent<'_, '_> {
                 } else {
                     ""
                 };
-                self.memory.listed = many.iter().take(10).map(|t| t.id).collect();
-                let lines: Vec<String> = many
-                    .iter()
-                    .take(10)
-                    .enumerate()
-                    .map(|(i, t)| format!("{}. {}", i + 1, say::item(t, self.today)))
-                    .collect();
+                let lines = self.numbered(many, 10);
                 let shown = if many.len() > 10 {
                     format!("{} tasks{what} (first 10)", many.len())
                 } else {
                     format!("{} tasks{what}", many.len())
                 };
-                format!("{shown}:\n{}{more}", lines.join("\n"))
+                format!("{shown}:\n{lines}{more}")
             }
         }
+    }
+
+    /// The first `at_most` tasks as a numbered list, remembered so that a
+    /// number in the next message names one of them.
+    fn numbered(&mut self, tasks: &[Task], at_most: usize) -> String {
+        let shown = &tasks[..tasks.len().min(at_most)];
+        self.memory.listed = shown.iter().map(|t| t.id).collect();
+        let lines: Vec<String> = shown
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("{}. {}", i + 1, say::item(t, self.today)))
+            .collect();
+        lines.join("\n")
     }
 
     async fn on_task(&mut self, tool: &str, target: Target, arguments: Value) -> String {
@@ -170,23 +177,12 @@ impl Agent<'_, '_> {
                     }
                     [task] => task.id,
                     several => {
-                        let lines: Vec<String> = several
-                            .iter()
-                            .take(9)
-                            .enumerate()
-                            .map(|(i, t)| format!("{}. {}", i + 1, say::item(t, self.today)))
-                            .collect();
-                        let candidates: Vec<i64> = several.iter().take(9).map(|t| t.id).collect();
-                        self.memory.listed = candidates.clone();
+                        let lines = self.numbered(several, 9);
                         self.memory.pending = Some(Pending {
                             tool: tool.to_owned(),
                             arguments,
-                            candidates,
                         });
-                        return format!(
-                            "Several tasks match '{words}'. Which one?\n{}",
-                            lines.join("\n")
-                        );
+                        return format!("Several tasks match '{words}'. Which one?\n{lines}");
                     }
                 }
             }
@@ -211,13 +207,13 @@ impl Agent<'_, '_> {
             };
         };
         let id = match pick {
-            Pick::Nth(n) => pending.candidates.get(n - 1).copied(),
+            Pick::Nth(n) => self.memory.listed.get(n - 1).copied(),
             Pick::Id(id) => Some(id),
         };
         match id {
             Some(id) => self.act(&pending.tool, id, pending.arguments).await,
             None => {
-                let count = pending.candidates.len();
+                let count = self.memory.listed.len();
                 self.memory.pending = Some(pending);
                 format!("Pick a number from 1 to {count}.")
             }
@@ -282,18 +278,27 @@ impl Agent<'_, '_> {
     /// an exact title beats a title containing the words, which beats one
     /// with all the words, which beats most of them; ties are all returned.
     async fn find(&self, words: &str, completed: bool) -> Vec<Task> {
-        let status = if completed { "completed" } else { "open" };
+        let status = Some(if completed {
+            StatusFilter::Completed
+        } else {
+            StatusFilter::Open
+        });
         let mut seen = std::collections::HashSet::new();
         let mut pool = Vec::new();
-        for query in [
-            json!({ "q": words, "status": status, "limit": 50 }),
-            json!({ "status": status, "sort": "-created", "limit": 50 }),
-        ] {
-            if let Ok(page) = self
-                .tools
-                .list_tasks(serde_json::from_value(query).unwrap_or_default())
-                .await
-            {
+        let searched = ListQuery {
+            q: Some(words.to_owned()),
+            status,
+            limit: Some(50),
+            ..ListQuery::default()
+        };
+        let recent = ListQuery {
+            status,
+            sort: Some("-created".into()),
+            limit: Some(50),
+            ..ListQuery::default()
+        };
+        for query in [searched, recent] {
+            if let Ok(page) = self.tools.list_tasks(query).await {
                 for task in page.tasks {
                     if seen.insert(task.id) {
                         pool.push(task);
