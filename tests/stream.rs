@@ -56,6 +56,21 @@ fn token(user: &str) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
+async fn get(base: &str, token: &str, path: &str) -> Value {
+    let response = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    response.json().await.unwrap()
+}
+
 async fn post(base: &str, token: &str, path: &str, body: Value) -> Value {
     let response = reqwest::Client::new()
         .post(format!("{base}{path}"))
@@ -100,15 +115,7 @@ async fn changes_reach_only_their_owners_stream_and_reconnects_replay_what_was_m
     let next = alices.expect().await;
     assert_eq!(next.name, "task.created");
     let next_id = next.data["task_id"].as_i64().unwrap();
-    let fetched: Value = reqwest::Client::new()
-        .get(format!("{}/api/tasks/{next_id}", server.base))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fetched: Value = get(&server.base, &alice, &format!("/api/tasks/{next_id}")).await;
     assert_eq!(fetched["due"], "2036-03-31T09:00:00");
 
     // Bob saw none of it: his first event is his own task.
@@ -248,15 +255,7 @@ async fn a_reminder_fires_at_its_instant_and_reaches_the_owners_stream() {
     assert_eq!(rang.name, "notification.created");
     assert_eq!(rang.data["task_id"], task["id"]);
     assert!(chrono::Utc::now() >= at, "not before its instant");
-    let count: Value = reqwest::Client::new()
-        .get(format!("{}/api/notifications/unread-count", server.base))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let count: Value = get(&server.base, &alice, "/api/notifications/unread-count").await;
     assert_eq!(count["unread"], 1);
 }
 
