@@ -171,17 +171,34 @@ async fn the_cluster_roles_work_together_through_the_sidecar() {
     assert_eq!(notifications[0]["text"], "Reminder: standup");
     assert_eq!(notifications[0]["id"], notified.data["notification_id"]);
 
-    // Completing it creates the next occurrence once, a week later.
-    call(
-        reqwest::Method::POST,
-        format!("{}/api/tasks/{}/complete", api.url, task["id"]),
-        "alice",
-        Some(json!({})),
-    )
-    .await;
+    // Completing it (in the caller's trace) creates the next occurrence
+    // once, a week later, in the same trace.
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let completed = client
+        .post(format!("{}/api/tasks/{}/complete", api.url, task["id"]))
+        .bearer_auth(token("alice"))
+        .header("traceparent", format!("00-{trace}-00f067aa0ba902b7-01"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(completed.status(), 200);
     assert_eq!(alice.expect().await.name, "task.completed");
     let next = alice.expect().await;
     assert_eq!(next.name, "task.created");
+    // The trace went API → outbox → sidecar → recurrence worker → outbox.
+    let traces = h
+        .raw
+        .pairs(&format!(
+            "SELECT task_id, traceparent FROM task_events WHERE task_id = {} AND event_type = 'created'",
+            next.data["task_id"]
+        ))
+        .await;
+    assert_eq!(traces.len(), 1);
+    assert!(
+        traces[0].1.starts_with(&format!("00-{trace}-")),
+        "{traces:?}"
+    );
     let next_task = call(
         reqwest::Method::GET,
         format!("{}/api/tasks/{}", api.url, next.data["task_id"]),

@@ -344,3 +344,119 @@ async fn chat_demo_adds_a_weekly_meeting_and_completing_it_makes_the_next_one() 
     assert!(handled.is_some(), "{metrics}");
     server.terminate().await;
 }
+
+/// One trace follows a change: the request that completes a weekly task,
+/// its commit and publish, the recurrence worker that handles the event,
+/// the next occurrence it commits and publishes, and the SSE pushes of both
+/// — every JSON log line of that work has the caller's `trace_id` at the
+/// top level.
+#[tokio::test]
+async fn one_trace_follows_a_change_from_the_request_to_the_sse_push() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("serve.log");
+    let listening = spawn_listening(
+        taskflow(dir.path())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("TASKFLOW_LOG_FORMAT", "json")
+            .env(
+                "RUST_LOG",
+                "info,tower_http=debug,taskflow_api=debug,taskflow_store=debug,taskflow_events=debug",
+            )
+            .stderr(std::fs::File::create(&log_path).unwrap()),
+    )
+    .await;
+    let base = listening.url.clone();
+    let token = listening
+        .printed
+        .iter()
+        .find(|l| l.starts_with("ey"))
+        .cloned()
+        .unwrap();
+    let server = Server {
+        child: listening.child,
+        base,
+        started: Instant::now(),
+        printed_token: token.clone(),
+    };
+    let mut stream = taskflow_testkit::sse::Stream::open(&server.base, &token, None).await;
+    let client = reqwest::Client::new();
+    let created: serde_json::Value = client
+        .post(format!("{}/api/tasks", server.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"title": "Review", "due": "2030-01-07", "recurrence": "FREQ=WEEKLY"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stream.expect().await.name, "task.created");
+
+    let trace = "0af7651916cd43dd8448eb211c80319c";
+    let completed = client
+        .post(format!(
+            "{}/api/tasks/{}/complete",
+            server.base, created["id"]
+        ))
+        .bearer_auth(&token)
+        .header("traceparent", format!("00-{trace}-b7ad6b7169203331-01"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(completed.status(), 200);
+    // The answer names the request's own span in the caller's trace.
+    let answered = completed.headers()["traceresponse"].to_str().unwrap();
+    assert!(answered.starts_with(&format!("00-{trace}-")), "{answered}");
+    assert!(!answered.contains("b7ad6b7169203331"), "{answered}");
+    assert_eq!(stream.expect().await.name, "task.completed");
+    let next = stream.expect().await;
+    assert_eq!(next.name, "task.created");
+    assert_ne!(next.data["task_id"], created["id"]);
+
+    // Read the log until the whole chain is there (lines are written as
+    // the work happens; the last ones may trail the SSE event).
+    let wanted = |lines: &[serde_json::Value]| {
+        let mine: Vec<_> = lines.iter().filter(|l| l["trace_id"] == trace).collect();
+        let has = |span: &str, message: &str, extra: &dyn Fn(&serde_json::Value) -> bool| {
+            mine.iter().any(|l| {
+                l["span"].as_str().unwrap_or("").contains(span)
+                    && l["message"] == message
+                    && extra(l)
+            })
+        };
+        let any = &|_: &serde_json::Value| true;
+        has("request", "finished processing request", any)
+            && has("publish", "published", &|l| l["topic"] == "task-events")
+            && has("consume", "handled", &|l| l["consumer"] == "recurrence")
+            // Both changes (the completion and the next occurrence) reach the
+            // open stream within the trace.
+            && mine
+                .iter()
+                .filter(|l| l["consumer"] == "sse" && l["message"] == "pushed to live streams" && l["streams"] == 1)
+                .count()
+                == 2
+    };
+    let mut lines = Vec::new();
+    let found = taskflow_testkit::eventually(Duration::from_secs(10), || {
+        let text = std::fs::read_to_string(&log_path).unwrap();
+        lines = text
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l)
+                    .unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))
+            })
+            .collect();
+        let done = wanted(&lines);
+        async move { done }
+    })
+    .await;
+    assert!(found, "the trace is incomplete: {lines:#?}");
+    // Every line is a flat JSON object with the basics.
+    for line in &lines {
+        for key in ["timestamp", "level", "target"] {
+            assert!(line[key].is_string(), "{line}");
+        }
+    }
+    server.terminate().await;
+}

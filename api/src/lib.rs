@@ -128,11 +128,26 @@ pub fn router(state: AppState, surfaces: Surfaces) -> Router {
         .route_layer(axum::middleware::from_fn(telemetry::track))
         .layer(
             ServiceBuilder::new()
+                .layer(axum::middleware::from_fn(telemetry::traced))
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-                    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
-                }))
+                .layer(TraceLayer::new_for_http().make_span_with(
+                    |request: &axum::http::Request<_>| {
+                        let id = request
+                            .headers()
+                            .get("x-request-id")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("-");
+                        let trace = taskflow_events::trace::current();
+                        tracing::info_span!(
+                            "request",
+                            method = %request.method(),
+                            uri = %request.uri(),
+                            request_id = %id,
+                            trace_id = trace.map(|t| t.trace_id_hex()),
+                            span_id = trace.map(|t| t.span_id_hex()),
+                        )
+                    },
+                ))
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
         .with_state(state)

@@ -118,10 +118,10 @@ impl Hub {
         })
     }
 
-    /// Sends an update to the user's open streams, if any.
-    pub fn publish(&self, update: TaskUpdate) {
+    /// Sends an update to the user's open streams, if any; returns how many.
+    pub fn publish(&self, update: TaskUpdate) -> usize {
         let user = update.user_id.clone();
-        self.0.users.send(&user, Arc::new(update));
+        self.0.users.send(&user, Arc::new(update))
     }
 
     fn mint_ticket(&self, user: &str) -> Result<String, Problem> {
@@ -167,7 +167,8 @@ impl Handler for Hub {
     const NAME: &'static str = "sse";
 
     async fn handle(&self, delivery: Delivery<TaskUpdate>) -> Outcome {
-        self.publish(delivery.data);
+        let streams = self.publish(delivery.data);
+        tracing::debug!(streams, "pushed to live streams");
         Outcome::Success
     }
 }

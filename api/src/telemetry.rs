@@ -1,4 +1,5 @@
-//! Per-request telemetry: a request id (`x-request-id`, generated when the
+//! Per-request telemetry: the request's trace (W3C `traceparent` in,
+//! `traceresponse` out), a request id (`x-request-id`, generated when the
 //! client sends none, echoed in the response and put on the request's
 //! tracing span), and Prometheus metrics — request counts and latency
 //! histograms per route, plus whatever the rest of the process records
@@ -8,9 +9,11 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use taskflow_events::trace::{self, TraceContext};
 
 /// Latency buckets, in seconds: 0.1 ms to 10 s.
 const BUCKETS: &[f64] = &[
@@ -49,5 +52,22 @@ pub async fn track(request: Request, next: Next) -> Response {
         .increment(1);
     metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
         .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Runs the request in its trace: a child of the caller's `traceparent`, or
+/// a new trace. What it commits carries the trace on; the answer names it in
+/// `traceresponse` (Trace Context Level 2), so a client can find its
+/// request in the logs.
+pub async fn traced(request: Request, next: Next) -> Response {
+    let parent = request
+        .headers()
+        .get("traceparent")
+        .and_then(|value| value.to_str().ok());
+    let context = TraceContext::continue_from(parent);
+    let mut response = trace::scope(context, next.run(request)).await;
+    if let Ok(value) = HeaderValue::from_str(&context.to_string()) {
+        response.headers_mut().insert("traceresponse", value);
+    }
     response
 }

@@ -20,6 +20,7 @@ on_both_databases!(
     another_user_never_sees_changes_or_learns_of_a_task,
     bad_requests_get_the_right_status_and_code,
     notifications_are_listed_read_and_counted_per_user,
+    each_change_is_committed_in_the_trace_of_its_request,
 );
 
 async fn notifications_are_listed_read_and_counted_per_user(h: &Harness) {
@@ -664,4 +665,71 @@ async fn metrics_count_requests_per_route_and_show_relay_lag() {
         "{text}"
     );
     h.finish().await;
+}
+
+async fn each_change_is_committed_in_the_trace_of_its_request(h: &Harness) {
+    let api = serve(h).await;
+    let trace = "0af7651916cd43dd8448eb211c80319c";
+    let parent = format!("00-{trace}-b7ad6b7169203331-01");
+    let traced = [("traceparent", parent.as_str())];
+    // A plain create (batched on SQLite), a recurring one, and an update.
+    let bodies = [
+        json!({"title": "plain"}),
+        json!({"title": "weekly", "due": "2030-01-07", "recurrence": "FREQ=WEEKLY"}),
+    ];
+    let mut answered = Vec::new();
+    for body in &bodies {
+        let created = api
+            .send(
+                Method::POST,
+                "/api/tasks",
+                Some("alice"),
+                Some(&body.to_string()),
+                &traced,
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+        answered.push(created.header("traceresponse").to_owned());
+    }
+    let updated = api
+        .send(
+            Method::PATCH,
+            "/api/tasks/1",
+            Some("alice"),
+            Some(r#"{"title": "plain 2"}"#),
+            &traced,
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK);
+    answered.push(updated.header("traceresponse").to_owned());
+    // Each request is its own span in the caller's trace, and its event
+    // row carries exactly that span.
+    let rows = h
+        .raw
+        .pairs("SELECT sequence, traceparent FROM task_events ORDER BY sequence")
+        .await;
+    let stored: Vec<&str> = rows.iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(stored, answered);
+    for value in &answered {
+        assert!(value.starts_with(&format!("00-{trace}-")), "{value}");
+        assert!(!value.contains("b7ad6b7169203331"), "{value}");
+    }
+    // Without a parent, or with a broken one, a request starts a new trace.
+    for headers in [&[][..], &[("traceparent", "00-junk-01")][..]] {
+        let fresh = api
+            .send(
+                Method::POST,
+                "/api/tasks",
+                Some("alice"),
+                Some(r#"{"title": "x"}"#),
+                headers,
+            )
+            .await;
+        let context = taskflow_events::trace::TraceContext::parse(fresh.header("traceresponse"));
+        assert!(
+            context.is_some_and(|c| c.trace_id_hex() != trace),
+            "{:?}",
+            fresh.headers
+        );
+    }
 }

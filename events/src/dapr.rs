@@ -122,7 +122,7 @@ impl DaprPublisher {
             "{}/v1.0/publish/{}/{}",
             self.config.base_url, self.config.pubsub, message.topic
         );
-        let request = self
+        let mut request = self
             .client
             .post(url)
             .query(&[("metadata.partitionKey", message.key.as_str())])
@@ -131,6 +131,10 @@ impl DaprPublisher {
                 "application/cloudevents+json",
             )
             .body(body.to_vec());
+        // The sidecar's own span joins the event's trace.
+        if let Some(traceparent) = &message.event.traceparent {
+            request = request.header("traceparent", traceparent);
+        }
         let response = match self.with_token(request).send().await {
             Ok(response) => response,
             Err(err) => return Answer::Transient(format!("sidecar unreachable: {err}")),

@@ -32,14 +32,15 @@ impl<T: Clone> PerUser<T> {
         }
     }
 
-    /// Sends `item` to the user's subscribers, if any.
-    pub fn send(&self, user: &str, item: T) {
+    /// Sends `item` to the user's subscribers, if any; returns how many.
+    pub fn send(&self, user: &str, item: T) -> usize {
         let Ok(users) = self.users.read() else {
-            return;
+            return 0;
         };
-        if let Some(sender) = users.get(user) {
-            let _ = sender.send(item);
-        }
+        users
+            .get(user)
+            .and_then(|sender| sender.send(item).ok())
+            .unwrap_or(0)
     }
 
     /// The user's items from now on.

@@ -10,8 +10,10 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tracing::Instrument;
 
 use crate::CloudEvent;
+use crate::trace::{self, TraceContext};
 
 /// What a handler made of a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,20 +97,23 @@ impl<H: Handler> ErasedHandler for H {
     }
 
     fn deliver<'a>(&'a self, event: &'a CloudEvent<Value>) -> BoxFuture<'a, Outcome> {
-        let data = match decode::<H::Payload>(&event.data) {
-            Ok(data) => data,
-            Err(err) => {
-                tracing::warn!(
-                    consumer = H::NAME,
-                    event_id = %event.id,
-                    error = %err,
-                    "dropping an event whose data does not parse"
-                );
-                count(H::NAME, H::TOPIC, Outcome::Drop);
-                return std::future::ready(Outcome::Drop).boxed();
-            }
-        };
-        async move {
+        let context = TraceContext::continue_from(event.traceparent.as_deref());
+        let span = tracing::info_span!(
+            "consume",
+            consumer = H::NAME,
+            event_id = %event.id,
+            trace_id = %context.trace_id_hex(),
+            span_id = %context.span_id_hex(),
+        );
+        let work = async move {
+            let data = match decode::<H::Payload>(&event.data) {
+                Ok(data) => data,
+                Err(err) => {
+                    tracing::warn!(error = %err, "dropping an event whose data does not parse");
+                    count(H::NAME, H::TOPIC, Outcome::Drop);
+                    return Outcome::Drop;
+                }
+            };
             let outcome = self
                 .handle(Delivery {
                     id: event.id.clone(),
@@ -116,10 +121,11 @@ impl<H: Handler> ErasedHandler for H {
                     data,
                 })
                 .await;
+            tracing::debug!(outcome = outcome.dapr_status(), "handled");
             count(H::NAME, H::TOPIC, outcome);
             outcome
-        }
-        .boxed()
+        };
+        trace::scope(context, work.instrument(span)).boxed()
     }
 }
 

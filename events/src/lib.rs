@@ -20,6 +20,7 @@ pub mod fanout;
 pub mod handler;
 pub mod messages;
 pub mod subscribe;
+pub mod trace;
 pub mod transport;
 
 pub use bus::InProcessBus;

@@ -30,11 +30,16 @@ pub struct CloudEvent<T> {
     pub time: DateTime<Utc>,
     /// Always `application/json`.
     pub datacontenttype: String,
+    /// The W3C `traceparent` of the work that produced the event (the
+    /// CloudEvents distributed-tracing extension); consumers continue it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
     pub data: T,
 }
 
 impl<T> CloudEvent<T> {
-    /// Wraps `data` in an envelope.
+    /// Wraps `data` in an envelope stamped with the current trace context
+    /// (a new trace when the work runs outside any).
     pub fn new(
         id: impl Into<String>,
         source: impl Into<String>,
@@ -51,6 +56,11 @@ impl<T> CloudEvent<T> {
             subject,
             time,
             datacontenttype: "application/json".into(),
+            traceparent: Some(
+                crate::trace::current()
+                    .unwrap_or_else(crate::trace::TraceContext::root)
+                    .to_string(),
+            ),
             data,
         }
     }

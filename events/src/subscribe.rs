@@ -120,7 +120,16 @@ async fn deliver(State(delivery): State<Delivery>, headers: HeaderMap, body: Byt
         }
     }
     let outcome = match parse(&body) {
-        Ok(event) => delivery.handler.deliver(&event).await,
+        Ok(mut event) => {
+            // Dapr puts the trace in the envelope; the header is the fallback.
+            if event.traceparent.is_none() {
+                event.traceparent = headers
+                    .get("traceparent")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+            }
+            delivery.handler.deliver(&event).await
+        }
         Err(why) => {
             tracing::warn!(consumer = delivery.handler.name(), %why, "dropping a delivery that is not a CloudEvent");
             Outcome::Drop
@@ -154,14 +163,16 @@ pub fn parse(body: &[u8]) -> Result<CloudEvent<Value>, String> {
         .and_then(Value::as_str)
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         .map_or_else(Utc::now, |t| t.with_timezone(&Utc));
-    Ok(CloudEvent::new(
+    let mut event = CloudEvent::new(
         id,
         text(&mut raw, "source").unwrap_or_default(),
         text(&mut raw, "type").unwrap_or_default(),
         text(&mut raw, "subject"),
         time,
         data,
-    ))
+    );
+    event.traceparent = text(&mut raw, "traceparent");
+    Ok(event)
 }
 
 /// Compares secrets without revealing, through timing, how much matched.

@@ -14,6 +14,7 @@ use base64::Engine;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use taskflow_events::trace::{self, TraceContext};
 use taskflow_events::{
     Backoff, CloudEvent, DaprConfig, DaprPublisher, Delivery, Handler, InProcessBus, Message,
     Outcome, Publisher, Subscriptions,
@@ -175,6 +176,9 @@ async fn dapr_publishes_our_cloud_event_with_the_partition_key() {
     assert_eq!(p.event["id"], "e-1");
     assert_eq!(p.event["type"], "test.ping.v1");
     assert_eq!(p.event["data"], json!({"n": 7}));
+    // Published outside any traced work, the event starts a trace.
+    let traceparent = p.event["traceparent"].as_str().unwrap();
+    assert!(TraceContext::parse(traceparent).is_some(), "{traceparent}");
 }
 
 #[tokio::test]
@@ -320,4 +324,56 @@ async fn deliveries_need_the_app_token_when_one_is_set() {
     );
     assert_eq!(post(&router, Some("s3cret"), &body).await.0, StatusCode::OK);
     assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+}
+
+/// Records the trace context each delivery was handled in.
+#[derive(Clone, Default)]
+struct Traces(Arc<Mutex<Vec<Option<TraceContext>>>>);
+
+impl Handler for Traces {
+    type Payload = Ping;
+    const TOPIC: &'static str = "pings";
+    const NAME: &'static str = "traces";
+
+    async fn handle(&self, _: Delivery<Ping>) -> Outcome {
+        self.0.lock().unwrap().push(trace::current());
+        Outcome::Success
+    }
+}
+
+#[tokio::test]
+async fn a_delivery_continues_the_trace_of_its_event_from_the_envelope_or_the_header() {
+    let traces = Traces::default();
+    let router = Subscriptions::new("pubsub", None)
+        .route("/events/pings", Arc::new(traces.clone()))
+        .router();
+    let parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let in_envelope = json!({"id": "1", "type": "t", "traceparent": parent, "data": {"n": 1}});
+    assert_eq!(post(&router, None, &in_envelope.to_string()).await.0, 200);
+    let only_header = Request::post("/events/pings")
+        .header("content-type", "application/cloudevents+json")
+        .header("traceparent", parent)
+        .body(Body::from(json!({"id": "2", "data": {"n": 1}}).to_string()))
+        .unwrap();
+    assert_eq!(
+        router.clone().oneshot(only_header).await.unwrap().status(),
+        200
+    );
+    let garbage = json!({"id": "3", "traceparent": "00-zz", "data": {"n": 1}});
+    assert_eq!(post(&router, None, &garbage.to_string()).await.0, 200);
+
+    let seen = traces.0.lock().unwrap().clone();
+    let parent = TraceContext::parse(parent).unwrap();
+    for continued in &seen[..2] {
+        let continued = continued.unwrap();
+        assert_eq!(continued.trace_id, parent.trace_id);
+        assert_ne!(continued.span_id, parent.span_id);
+    }
+    // An invalid parent starts a new trace rather than failing the delivery.
+    assert_ne!(seen[2].unwrap().trace_id, parent.trace_id);
+
+    // What the handler publishes in turn carries its trace on.
+    let inner = TraceContext::root();
+    let event = trace::scope(inner, async { message("e-9", 1).event }).await;
+    assert_eq!(event.traceparent, Some(inner.to_string()));
 }

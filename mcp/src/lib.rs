@@ -29,9 +29,11 @@ use rmcp::model::{
 use rmcp::service::{RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 use taskflow_core::{NotificationPage, NotificationQuery, Task};
+use taskflow_events::trace::TraceContext;
 use taskflow_events::{HistoryPage, Source};
 use taskflow_store::{Actor, TaskService};
 use tokio::sync::broadcast::error::RecvError;
+use tracing::Instrument;
 
 use crate::watch::{Change, Watch};
 use taskflow_core::tools::{
@@ -114,6 +116,17 @@ impl TaskflowMcp {
         Ok(Actor::new(self.user(ctx)?, Source::Mcp))
     }
 
+    /// A tool call's trace: a child of the `traceparent` in `_meta`
+    /// (SEP-414) or, over HTTP, in the request header; else a new trace.
+    fn trace(ctx: &RequestContext<RoleServer>) -> TraceContext {
+        let header = ctx
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.headers.get("traceparent"))
+            .and_then(|value| value.to_str().ok());
+        TraceContext::continue_from(ctx.meta.get_traceparent().or(header))
+    }
+
     /// The user, for protocol requests (resources, subscriptions).
     fn request_user(&self, ctx: &RequestContext<RoleServer>) -> Result<String, McpError> {
         self.user(ctx)
@@ -123,12 +136,19 @@ impl TaskflowMcp {
 
 /// Runs a tool of the catalog for the session's user (descriptions and
 /// schemas come from `taskflow_core::tools`; the work from
-/// `taskflow_store::tools`).
+/// `taskflow_store::tools`), in the call's trace.
 macro_rules! run {
     ($self:ident, $ctx:ident, $tool:ident, $args:expr) => {{
         let actor = $self.actor(&$ctx)?;
-        Tools::new(&$self.tasks, &actor)
-            .$tool($args)
+        let trace = Self::trace(&$ctx);
+        let span = tracing::info_span!(
+            "tool",
+            tool = stringify!($tool),
+            trace_id = %trace.trace_id_hex(),
+            span_id = %trace.span_id_hex(),
+        );
+        let tools = Tools::new(&$self.tasks, &actor);
+        taskflow_events::trace::scope(trace, tools.$tool($args).instrument(span))
             .await
             .map(Json)
     }};

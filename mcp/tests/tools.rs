@@ -480,3 +480,32 @@ async fn hostile_tool_calls_get_errors_never_a_crash_or_a_hang() {
     );
     assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM tasks").await, 2);
 }
+
+#[tokio::test]
+async fn a_tool_call_commits_in_the_trace_its_meta_names() {
+    let h = harness::sqlite().await;
+    let (session, _) = connect(&h, &Watch::default(), "alice").await;
+    let trace = "0af7651916cd43dd8448eb211c80319c";
+    let mut meta = rmcp::model::RequestMetaObject::default();
+    meta.set_traceparent(format!("00-{trace}-b7ad6b7169203331-01"));
+    let args = json!({"title": "traced"});
+    let mut params =
+        CallToolRequestParams::new("add_task").with_arguments(args.as_object().unwrap().clone());
+    params.meta = Some(meta);
+    let result = session.call_tool(params).await.unwrap();
+    assert_ne!(result.is_error, Some(true), "{result:?}");
+    ok(&session, "add_task", json!({"title": "untraced"})).await;
+    let rows = h
+        .raw
+        .pairs("SELECT task_id, traceparent FROM task_events ORDER BY sequence")
+        .await;
+    assert_eq!(rows.len(), 2);
+    // The call is a child span of the client's; a call without one starts
+    // its own trace.
+    assert!(rows[0].1.starts_with(&format!("00-{trace}-")), "{rows:?}");
+    assert!(!rows[0].1.contains("b7ad6b7169203331"), "{rows:?}");
+    assert!(
+        rows[1].1.starts_with("00-") && !rows[1].1.contains(trace),
+        "{rows:?}"
+    );
+}

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use taskflow_events::{
     CloudEvent, Message, Source, TASK_EVENTS, TASK_UPDATES, TaskEventBody, TaskEventMessage,
-    TaskEventType, TaskUpdate, UpdateKind,
+    TaskEventType, TaskUpdate, UpdateKind, trace::TraceContext,
 };
 use uuid::Uuid;
 
@@ -27,6 +27,7 @@ pub struct OutboxRow {
     occurred_at: DateTime<Utc>,
     /// Decoded per row, so one unreadable row cannot fail a whole batch.
     data: Json<serde_json::Value>,
+    traceparent: Option<String>,
 }
 
 impl OutboxRow {
@@ -52,6 +53,8 @@ pub struct OutboxEvent {
     pub source: Source,
     pub occurred_at: DateTime<Utc>,
     pub body: TaskEventBody,
+    /// The trace of the work that made the change, if it was traced.
+    pub traceparent: Option<String>,
 }
 
 impl TryFrom<OutboxRow> for OutboxEvent {
@@ -69,6 +72,7 @@ impl TryFrom<OutboxRow> for OutboxEvent {
             user_id: row.user_id,
             task_id: row.task_id,
             occurred_at: row.occurred_at,
+            traceparent: row.traceparent,
         })
     }
 }
@@ -103,10 +107,11 @@ impl OutboxEvent {
 
     /// The messages this event is published as: its `task-events` message
     /// (CloudEvent id = the outbox UUID) and its `task-updates` notice (an id
-    /// derived from it), so a re-publish keeps both ids.
+    /// derived from it), so a re-publish keeps both ids; both carry the
+    /// change's `traceparent`.
     pub fn messages(&self) -> Result<[Message; 2]> {
         let subject = Some(format!("task/{}", self.task_id));
-        let full = CloudEvent::new(
+        let mut full = CloudEvent::new(
             self.event_id.to_string(),
             EVENT_SOURCE,
             self.event_type.cloud_event_type(),
@@ -114,7 +119,7 @@ impl OutboxEvent {
             self.occurred_at,
             serde_json::to_value(self.task_event())?,
         );
-        let notice = CloudEvent::new(
+        let mut notice = CloudEvent::new(
             Uuid::new_v5(&self.event_id, TASK_UPDATES.as_bytes()).to_string(),
             EVENT_SOURCE,
             "taskflow.task.update.v1",
@@ -122,6 +127,14 @@ impl OutboxEvent {
             self.occurred_at,
             serde_json::to_value(self.task_update())?,
         );
+        // Both messages continue the change's trace (one new trace for a
+        // change made before tracing).
+        let traceparent = self
+            .traceparent
+            .clone()
+            .unwrap_or_else(|| TraceContext::root().to_string());
+        full.traceparent = Some(traceparent.clone());
+        notice.traceparent = Some(traceparent);
         Ok([
             Message {
                 topic: TASK_EVENTS,

@@ -13,8 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::join_all;
-use taskflow_events::{Backoff, Publisher, Stopped, transport::pause};
+use taskflow_events::trace::TraceContext;
+use taskflow_events::{Backoff, Message, Publisher, Stopped, transport::pause};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::database::Pools;
 use crate::outbox::OutboxEvent;
@@ -251,9 +253,16 @@ async fn publish_chain(
         let messages = &messages;
         async move {
             for (sent, pair) in messages.iter().enumerate() {
-                if publisher.publish(&pair[topic], stop).await.is_err() {
+                let message = &pair[topic];
+                let span = publish_span(message);
+                let published = publisher
+                    .publish(message, stop)
+                    .instrument(span.clone())
+                    .await;
+                if published.is_err() {
                     return (sent, true);
                 }
+                span.in_scope(|| tracing::debug!("published"));
                 metrics::counter!("taskflow_events_published_total", "topic" => pair[topic].topic)
                     .increment(1);
             }
@@ -267,6 +276,21 @@ async fn publish_chain(
         .map(|e| e.sequence)
         .collect();
     (done, stopped_full || stopped_notices)
+}
+
+/// The span of one publish, in the event's trace.
+fn publish_span(message: &Message) -> tracing::Span {
+    let trace = message
+        .event
+        .traceparent
+        .as_deref()
+        .and_then(TraceContext::parse);
+    tracing::info_span!(
+        "publish",
+        topic = message.topic,
+        event_id = %message.event.id,
+        trace_id = trace.map(|t| t.trace_id_hex()),
+    )
 }
 
 /// Marks events published, retrying: a publish that is not recorded would

@@ -185,8 +185,9 @@ async fn append_event(
         changes: field_changes(old, new),
     };
     let sequence: i64 = sqlx::query_scalar(
-        "INSERT INTO task_events (event_id, user_id, task_id, event_type, source, occurred_at, data) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING sequence",
+        "INSERT INTO task_events (event_id, user_id, task_id, event_type, source, occurred_at, data, \
+           traceparent) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING sequence",
     )
     .bind(Uuid::now_v7())
     .bind(user)
@@ -195,6 +196,7 @@ async fn append_event(
     .bind(source.as_str())
     .bind(now)
     .bind(Json(&body))
+    .bind(taskflow_events::trace::current_traceparent())
     .fetch_one(&mut **tx)
     .await?;
     Ok(sequence)
@@ -479,7 +481,7 @@ pub async fn tags(pools: &Pools, user: &str) -> Result<Vec<(String, i64)>> {
 /// The oldest events not yet handed to the transport, in sequence order.
 pub async fn unpublished(pools: &Pools, limit: u32) -> Result<Vec<OutboxRow>> {
     let rows: Vec<OutboxRow> = sqlx::query_as(&format!(
-        "SELECT sequence, event_id, user_id, task_id, event_type, source, occurred_at, data \
+        "SELECT sequence, event_id, user_id, task_id, event_type, source, occurred_at, data, traceparent \
          FROM task_events WHERE published_at IS NULL {SETTLED} ORDER BY sequence LIMIT $1"
     ))
     .bind(i64::from(limit))
@@ -491,7 +493,7 @@ pub async fn unpublished(pools: &Pools, limit: u32) -> Result<Vec<OutboxRow>> {
 /// The user's events after sequence `after`, oldest first (SSE replay).
 pub async fn events_after(pools: &Pools, user: &str, after: i64, limit: u32) -> Result<Vec<OutboxRow>> {
     let rows: Vec<OutboxRow> = sqlx::query_as(
-        "SELECT sequence, event_id, user_id, task_id, event_type, source, occurred_at, data \
+        "SELECT sequence, event_id, user_id, task_id, event_type, source, occurred_at, data, traceparent \
          FROM task_events WHERE user_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3",
     )
     .bind(user)

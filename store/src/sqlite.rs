@@ -107,7 +107,7 @@ pub mod sql {
     /// How many creates one transaction commits at most.
     pub const MAX_BATCH: usize = 64;
     /// Bind parameters per create in the batch statement.
-    const PARAMS: usize = 29;
+    const PARAMS: usize = 30;
 
     /// A plain create waiting for the batcher.
     #[derive(Debug)]
@@ -116,6 +116,9 @@ pub mod sql {
         source: Source,
         body: TaskEventBody,
         event_id: Uuid,
+        /// The creating request's trace, captured here: the batcher runs
+        /// on a task of its own.
+        traceparent: Option<String>,
         reply: tokio::sync::oneshot::Sender<Result<i64>>,
     }
 
@@ -141,6 +144,7 @@ pub mod sql {
             source,
             body,
             event_id: Uuid::now_v7(),
+            traceparent: taskflow_events::trace::current_traceparent(),
             reply,
         };
         if pools.creates.send(job).await.is_err() {
@@ -203,8 +207,9 @@ pub mod sql {
                    priority, priority_rank, tags, due_local, timezone, due_at, deadline_at, recurrence, \
                    anchor_local, reminder_minutes, reminder_at, remind_at, snoozed_until, series_id, \
                    previous_id, version, created_at, updated_at) VALUES ({}); \
-                 INSERT INTO task_events (event_id, user_id, task_id, event_type, source, occurred_at, data) \
-                   VALUES ({e}, {u}, last_insert_rowid(), 'created', {s}, {t}, json_set({d}, \
+                 INSERT INTO task_events (event_id, user_id, task_id, event_type, source, occurred_at, \
+                   traceparent, data) \
+                   VALUES ({e}, {u}, last_insert_rowid(), 'created', {s}, {t}, {tp}, json_set({d}, \
                    '$.task_data.id', last_insert_rowid(), '$.changes.id.new', last_insert_rowid())); \
                  INSERT INTO task_tags (task_id, user_id, tag) SELECT \
                    (SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), {u}, value FROM json_each({g}); \
@@ -216,6 +221,7 @@ pub mod sql {
                 t = p(24),
                 d = p(28),
                 g = p(29),
+                tp = p(30),
             ));
         }
         sql.push_str("COMMIT;");
@@ -227,7 +233,8 @@ pub mod sql {
                 .bind(job.event_id)
                 .bind(job.source.as_str())
                 .bind(Json(&job.body))
-                .bind(Json(task.fields.tags.as_slice()));
+                .bind(Json(task.fields.tags.as_slice()))
+                .bind(job.traceparent.as_deref());
         }
         let mut conn = write.acquire().await?;
         match query.fetch_all(&mut *conn).await {
