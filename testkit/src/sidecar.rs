@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -47,6 +47,8 @@ struct Shared {
     ready: AtomicBool,
     refusing: AtomicBool,
     twice: AtomicBool,
+    /// Added latency of each publish, in microseconds.
+    delay_us: AtomicU64,
     app_token: Mutex<Option<String>>,
     publish_calls: AtomicUsize,
     delivered: AtomicUsize,
@@ -108,6 +110,13 @@ impl Sidecar {
     /// The port of its HTTP API.
     pub fn port(&self) -> u16 {
         self.addr.port()
+    }
+
+    /// Answers each publish only after `delay` (a real sidecar's latency;
+    /// tokio's timer rounds it up to whole milliseconds).
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        let micros = u64::try_from(delay.as_micros()).unwrap_or(u64::MAX);
+        self.shared.delay_us.store(micros, Ordering::SeqCst);
     }
 
     /// Delivers every message to the app twice while set.
@@ -208,6 +217,10 @@ async fn deliver(client: &reqwest::Client, url: &str, token: Option<&str>, messa
         if let Some(token) = token {
             request = request.header("dapr-api-token", token);
         }
+        // Dapr adds the event's trace as a header too (contract §1.3).
+        if let Some(traceparent) = message.event["traceparent"].as_str() {
+            request = request.header("traceparent", traceparent);
+        }
         let answer = request
             .header("content-type", "application/cloudevents+json")
             .header("__topic", &message.topic)
@@ -247,6 +260,10 @@ async fn publish(
     body: Bytes,
 ) -> Response {
     shared.publish_calls.fetch_add(1, Ordering::SeqCst);
+    let delay = shared.delay_us.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_micros(delay)).await;
+    }
     if !shared.ready.load(Ordering::SeqCst) {
         return error(
             StatusCode::BAD_REQUEST,

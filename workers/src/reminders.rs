@@ -20,11 +20,13 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use taskflow_events::{
     Backoff, Delivery, Handler, Outcome, Publisher, TASK_EVENTS, TaskEventMessage,
+    trace::TraceContext,
 };
 use taskflow_store::{Dispatch, TaskService};
 use tokio::sync::Notify;
 use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// How many reminders (and as many overdue notices) one claim takes.
 const BATCH: u32 = 200;
@@ -97,15 +99,29 @@ impl Reminders {
     async fn publish(&self, dispatches: Vec<Dispatch>, stop: &CancellationToken) -> usize {
         let mut sent = 0;
         for dispatch in dispatches {
-            if self
+            // Each fired reminder starts a trace (its message carries it).
+            let trace = dispatch
+                .message
+                .event
+                .traceparent
+                .as_deref()
+                .and_then(TraceContext::parse);
+            let span = tracing::info_span!(
+                "reminder",
+                task = dispatch.task_id,
+                kind = %dispatch.kind,
+                trace_id = trace.map(|t| t.trace_id_hex()),
+            );
+            let published = self
                 .0
                 .publisher
                 .publish(&dispatch.message, stop)
-                .await
-                .is_err()
-            {
+                .instrument(span.clone())
+                .await;
+            if published.is_err() {
                 break; // stopping; the next start publishes it again
             }
+            span.in_scope(|| tracing::debug!(instant = %dispatch.instant, "reminder fired"));
             sent += 1;
             metrics::counter!("taskflow_reminders_fired_total", "kind" => dispatch.kind.clone())
                 .increment(1);
