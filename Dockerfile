@@ -24,7 +24,7 @@ COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
     --mount=type=cache,target=/src/target,sharing=locked \
-    cargo build --release --locked --bins \
+    cargo build --release --locked --bins -p taskflow \
     && mkdir -p /out/bin /out/data \
     && for bin in ${BINARIES}; do cp "target/release/${bin}" /out/bin/; done
 

@@ -1,0 +1,1026 @@
+//! The scenarios, each beside the limit it is measured against in the same
+//! run: creates (SQLite, PostgreSQL), write → SSE, MCP calls, the outbox
+//! drain, memory and start-up.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use futures::StreamExt;
+use rmcp::ServiceExt;
+use rmcp::model::CallToolRequestParams;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use serde_json::json;
+use taskflow_core::CreateTask;
+use taskflow_events::{DaprConfig, DaprPublisher, Source, TASK_EVENTS};
+use taskflow_store::{Actor, Database, RelayConfig, TaskService};
+use taskflow_testkit::sidecar::Sidecar;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+use tokio_util::sync::CancellationToken;
+
+use crate::load::{Load, Server, closed_loop, free_port, micros, quantile_ms, sibling};
+use crate::record::{Entry, Recorder};
+
+const SECRET: &str = "taskflow-bench-secret";
+const CONNECTIONS: usize = 64;
+const WARMUP: Duration = Duration::from_secs(1);
+
+/// How long and how much each step runs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub seconds: u64,
+    pub subscribers: Vec<usize>,
+    pub sse_rate: u64,
+    pub drain_events: usize,
+    pub mcp_calls: usize,
+    pub starts: usize,
+    pub pg_admin_url: String,
+}
+
+/// One run of every scenario.
+pub struct Bench<'a> {
+    pub settings: &'a Settings,
+    pub recorder: &'a mut Recorder,
+}
+
+impl Bench<'_> {
+    fn step(&self) -> Duration {
+        Duration::from_secs(self.settings.seconds)
+    }
+
+    /// Runs every scenario; returns how many could not be measured.
+    pub async fn all(&mut self) -> usize {
+        let mut failed = 0;
+        for (name, outcome) in [
+            ("start-up", self.startup().await),
+            ("create/sqlite", self.create_sqlite().await),
+            ("create/postgres", self.create_postgres().await),
+            ("write→sse", self.write_to_sse().await),
+            ("mcp", self.mcp().await),
+            ("outbox drain", self.drain().await),
+        ] {
+            if let Err(err) = outcome {
+                eprintln!("  {name}: not measured: {err:#}");
+                failed += 1;
+            }
+        }
+        failed
+    }
+
+    /// `taskflow serve` on a free port over `dir` (or `database_url`).
+    async fn serve(dir: &Path, database_url: Option<&str>) -> anyhow::Result<Server> {
+        Server::start(serve_command(dir, database_url, "127.0.0.1:0")?).await
+    }
+
+    /// The reference server (hello POST, bare SSE fan-out).
+    async fn reference() -> anyhow::Result<Server> {
+        let mut command = Command::new(sibling("taskflow-bench")?);
+        command.args(["reference", "--listen", "127.0.0.1:0"]);
+        Server::start(command).await
+    }
+
+    /// Start-up to ready: `serve` on an empty and on a migrated database,
+    /// against the reference server's spawn to ready.
+    async fn startup(&mut self) -> anyhow::Result<()> {
+        self.recorder.before_step().await;
+        let (mut empty, mut migrated, mut reference) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..self.settings.starts {
+            let dir = tempfile::tempdir()?;
+            empty.push(time_to_ready(serve_command(dir.path(), None, "")?, "/readyz").await?);
+            migrated.push(time_to_ready(serve_command(dir.path(), None, "")?, "/readyz").await?);
+            let mut command = Command::new(sibling("taskflow-bench")?);
+            command.arg("reference");
+            reference.push(time_to_ready(command, "/healthz").await?);
+        }
+        let limit = median(&reference);
+        for (metric, values, target) in [
+            ("ready, empty database", empty, None),
+            ("ready, migrated database", migrated, Some("< 200 ms")),
+        ] {
+            self.recorder.record(
+                "start-up",
+                Entry {
+                    metric,
+                    value: median(&values),
+                    unit: "ms",
+                    lower_is_better: true,
+                    limit: Some(("ms reference server", limit)),
+                    target,
+                    ..Entry::default()
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// REST creates on SQLite at 64 connections, against the same two
+    /// inserts as a raw transaction loop and a hello-world JSON POST.
+    async fn create_sqlite(&mut self) -> anyhow::Result<()> {
+        self.recorder.before_step().await;
+        let hello = self.hello_post().await?;
+        let raw = raw_sqlite_loop(self.step()).await?;
+        let dir = tempfile::tempdir()?;
+        let server = Self::serve(dir.path(), None).await?;
+        let (load, cpu) = create_load(&server, self.step()).await;
+        let after_load = server.rss_kib();
+        server.stop().await;
+        self.record_creates(
+            "create/sqlite",
+            &load,
+            cpu,
+            ("tx/s raw SQLite loop", raw),
+            &hello,
+        );
+        self.recorder.record(
+            "memory",
+            Entry {
+                metric: "serve RSS after the create load",
+                value: after_load / 1024.0,
+                unit: "MiB",
+                lower_is_better: true,
+                ..Entry::default()
+            },
+        );
+        Ok(())
+    }
+
+    /// The hello-world POST at the same concurrency; also the reference's
+    /// idle RSS, beside `serve`'s.
+    async fn hello_post(&mut self) -> anyhow::Result<Load> {
+        let reference = Self::reference().await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let reference_idle = reference.rss_kib();
+        let url = format!("{}/hello", reference.url);
+        let load = closed_loop(CONNECTIONS, WARMUP, self.step(), move |client, _, n| {
+            client
+                .post(&url)
+                .json(&json!({"title": format!("hello {n}"), "priority": "high"}))
+        })
+        .await;
+        reference.stop().await;
+        let dir = tempfile::tempdir()?;
+        let server = Self::serve(dir.path(), None).await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let idle = server.rss_kib();
+        server.stop().await;
+        self.recorder.record(
+            "memory",
+            Entry {
+                metric: "serve RSS idle",
+                value: idle / 1024.0,
+                unit: "MiB",
+                lower_is_better: true,
+                limit: Some(("MiB reference server idle", reference_idle / 1024.0)),
+                target: Some("< 30 MB"),
+                ..Entry::default()
+            },
+        );
+        Ok(load)
+    }
+
+    fn record_creates(
+        &mut self,
+        scenario: &str,
+        load: &Load,
+        cpu: Duration,
+        database: (&str, f64),
+        hello: &Load,
+    ) {
+        let cpu_us = cpu.as_secs_f64() * 1e6 / (load.ok.max(1) as f64);
+        let sqlite = scenario.ends_with("sqlite");
+        self.recorder.record(
+            scenario,
+            Entry {
+                metric: "creates/s at 64 connections",
+                value: load.rate(),
+                unit: "req/s",
+                limit: Some(database),
+                target: Some(if sqlite {
+                    "≥ 8,000/s"
+                } else {
+                    "≥ 0.7 × pgbench"
+                }),
+                cpu_us_per_op: Some(cpu_us),
+                ..Entry::default()
+            },
+        );
+        self.recorder.record(
+            scenario,
+            Entry {
+                metric: "creates/s vs hello POST",
+                value: load.rate(),
+                unit: "req/s",
+                limit: Some(("req/s hello-world JSON POST", hello.rate())),
+                ..Entry::default()
+            },
+        );
+        self.recorder.record(
+            scenario,
+            Entry {
+                metric: "create p99",
+                value: load.quantile_ms(0.99),
+                unit: "ms",
+                lower_is_better: true,
+                limit: Some(("ms hello POST p99", hello.quantile_ms(0.99))),
+                target: sqlite.then_some("< 25 ms"),
+                ..Entry::default()
+            },
+        );
+        self.recorder.record(
+            scenario,
+            Entry {
+                metric: "failed requests",
+                value: load.errors as f64,
+                unit: "",
+                lower_is_better: true,
+                target: Some("0"),
+                ..Entry::default()
+            },
+        );
+    }
+
+    /// REST creates on PostgreSQL against pgbench running the service's two
+    /// inserts in one transaction.
+    async fn create_postgres(&mut self) -> anyhow::Result<()> {
+        self.recorder.before_step().await;
+        let url = fresh_pg_database(&self.settings.pg_admin_url).await?;
+        let db = Database::connect(&url).await?;
+        db.migrate().await?;
+        db.close().await;
+        let tps = pgbench(&url, self.step()).await?;
+        // pgbench's rows would otherwise wait for the relay during the load.
+        let pool = sqlx::PgPool::connect(&url).await?;
+        sqlx::query("TRUNCATE tasks, task_events, task_tags")
+            .execute(&pool)
+            .await?;
+        pool.close().await;
+        let hello = self.hello_post().await?;
+        let dir = tempfile::tempdir()?;
+        let server = Self::serve(dir.path(), Some(&url)).await?;
+        let (load, cpu) = create_load(&server, self.step()).await;
+        server.stop().await;
+        self.record_creates("create/postgres", &load, cpu, ("tx/s pgbench", tps), &hello);
+        Ok(())
+    }
+
+    /// Write → SSE: N users each hold a stream; creates at a fixed rate,
+    /// each timed from the POST to its owner's stream delivering it. The
+    /// limit is the reference server's bare fan-out with the same client.
+    async fn write_to_sse(&mut self) -> anyhow::Result<()> {
+        raise_open_files(self.settings.subscribers.iter().max().copied().unwrap_or(0));
+        for &n in &self.settings.subscribers.clone() {
+            self.recorder.before_step().await;
+            let writes = (self.settings.sse_rate * self.settings.seconds) as usize;
+            let rate = self.settings.sse_rate;
+
+            let reference = Self::reference().await?;
+            let base = reference.url.clone();
+            let bare = sse_round(
+                &reference,
+                n,
+                writes,
+                rate,
+                |client, user| client.get(format!("{base}/sse?user=u{user}")),
+                {
+                    let base = reference.url.clone();
+                    move |client, user, k| {
+                        client
+                            .post(format!("{base}/publish?user=u{user}"))
+                            .body(format!("{{\"task_id\":{k}}}"))
+                    }
+                },
+            )
+            .await?;
+            reference.stop().await;
+
+            let dir = tempfile::tempdir()?;
+            let server = Self::serve(dir.path(), None).await?;
+            let tokens: Arc<Vec<String>> = Arc::new(
+                (0..n)
+                    .map(|i| mint(&format!("user{i}")))
+                    .collect::<anyhow::Result<_>>()?,
+            );
+            let (base, read_tokens) = (server.url.clone(), tokens.clone());
+            let write_base = server.url.clone();
+            let ours = sse_round(
+                &server,
+                n,
+                writes,
+                rate,
+                move |client, user| {
+                    client
+                        .get(format!("{base}/api/stream/tasks"))
+                        .bearer_auth(&read_tokens[user])
+                },
+                move |client, user, k| {
+                    client
+                        .post(format!("{write_base}/api/tasks"))
+                        .bearer_auth(&tokens[user])
+                        .json(&json!({"title": format!("sse {k}")}))
+                },
+            )
+            .await?;
+            server.stop().await;
+
+            let scenario = format!("write→sse/{n}");
+            let at_1000 = (n == 1000).then_some("< 50 ms");
+            for (metric, q, target) in
+                [("delivery p50", 0.5, None), ("delivery p99", 0.99, at_1000)]
+            {
+                self.recorder.record(
+                    &scenario,
+                    Entry {
+                        metric,
+                        value: quantile_ms(&ours.samples, q),
+                        unit: "ms",
+                        lower_is_better: true,
+                        limit: Some(("ms bare SSE server", quantile_ms(&bare.samples, q))),
+                        target,
+                        ..Entry::default()
+                    },
+                );
+            }
+            self.recorder.record(
+                &scenario,
+                Entry {
+                    metric: "events missed",
+                    value: ours.missed as f64,
+                    unit: "",
+                    lower_is_better: true,
+                    target: Some("0"),
+                    ..Entry::default()
+                },
+            );
+            if n >= 100 {
+                let per = |r: &Round| (r.rss_open - r.rss_before) / n as f64;
+                self.recorder.record(
+                    "memory",
+                    Entry {
+                        metric: if n >= 10_000 {
+                            "KiB per SSE connection (10,000 open)"
+                        } else {
+                            "KiB per SSE connection"
+                        },
+                        value: per(&ours),
+                        unit: "KiB",
+                        lower_is_better: true,
+                        limit: Some(("KiB bare SSE server", per(&bare))),
+                        ..Entry::default()
+                    },
+                );
+                if n >= 10_000 {
+                    self.recorder.record(
+                        "memory",
+                        Entry {
+                            metric: "serve RSS with 10,000 SSE connections",
+                            value: ours.rss_open / 1024.0,
+                            unit: "MiB",
+                            lower_is_better: true,
+                            limit: Some(("MiB bare SSE server", bare.rss_open / 1024.0)),
+                            target: Some("< 200 MB"),
+                            ..Entry::default()
+                        },
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// MCP `get_task` over stdio and streamable HTTP, against the same read
+    /// over REST and a stdin/stdout echo child.
+    async fn mcp(&mut self) -> anyhow::Result<()> {
+        self.recorder.before_step().await;
+        let calls = self.settings.mcp_calls;
+        let dir = tempfile::tempdir()?;
+        let tasks = seed(dir.path(), 1000).await?;
+        let id = move |i: usize| (i * 7919 % tasks) as i64 + 1;
+
+        let mut command = Command::new(sibling("taskflow")?);
+        command
+            .args(["mcp", "--user", "bench"])
+            .env("TASKFLOW_DATA_DIR", dir.path())
+            .env("RUST_LOG", "error");
+        let stdio = ().serve(TokioChildProcess::new(command)?).await?;
+        let mut stdio_samples = Vec::with_capacity(calls);
+        for i in 0..calls + 50 {
+            let at = Instant::now();
+            get_task(&stdio, id(i)).await?;
+            if i >= 50 {
+                stdio_samples.push(micros(at.elapsed()));
+            }
+        }
+        stdio.cancel().await?;
+
+        let echo_samples = echo_round(calls).await?;
+
+        let server = Self::serve(dir.path(), None).await?;
+        let token = mint("bench")?;
+        let client = reqwest::Client::new();
+        let mut rest_samples = Vec::with_capacity(calls);
+        for i in 0..calls + 50 {
+            let at = Instant::now();
+            let response = client
+                .get(format!("{}/api/tasks/{}", server.url, id(i)))
+                .bearer_auth(&token)
+                .send()
+                .await?;
+            if !response.status().is_success() {
+                bail!("REST get answered {}", response.status());
+            }
+            response.bytes().await?;
+            if i >= 50 {
+                rest_samples.push(micros(at.elapsed()));
+            }
+        }
+        let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", server.url))
+            .auth_header(token.clone());
+        let http = ().serve(StreamableHttpClientTransport::from_config(config)).await?;
+        let mut http_samples = Vec::with_capacity(calls);
+        for i in 0..calls + 50 {
+            let at = Instant::now();
+            get_task(&http, id(i)).await?;
+            if i >= 50 {
+                http_samples.push(micros(at.elapsed()));
+            }
+        }
+        http.cancel().await?;
+        server.stop().await;
+
+        let (stdio, http, rest, echo) =
+            (&stdio_samples, &http_samples, &rest_samples, &echo_samples);
+        let rows = [
+            (
+                "stdio get_task p50",
+                stdio,
+                0.5,
+                ("ms echo child p50", echo),
+                None,
+            ),
+            (
+                "stdio get_task p99",
+                stdio,
+                0.99,
+                ("ms REST p99", rest),
+                Some("< 2 ms"),
+            ),
+            ("HTTP get_task p50", http, 0.5, ("ms REST p50", rest), None),
+            ("HTTP get_task p99", http, 0.99, ("ms REST p99", rest), None),
+        ];
+        for (metric, samples, q, (limit_name, limit), target) in rows {
+            self.recorder.record(
+                "mcp",
+                Entry {
+                    metric,
+                    value: quantile_ms(samples, q),
+                    unit: "ms",
+                    lower_is_better: true,
+                    limit: Some((limit_name, quantile_ms(limit, q))),
+                    target,
+                    ..Entry::default()
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// The outbox drain through the Dapr publisher into the sidecar double
+    /// (0 and 0.5 ms added latency), against the double's own HTTP ceiling.
+    async fn drain(&mut self) -> anyhow::Result<()> {
+        for delay_us in [0u64, 500] {
+            self.recorder.before_step().await;
+            let sidecar = Sidecar::start("pubsub").await;
+            sidecar.set_delay(Duration::from_micros(delay_us));
+            let ceiling = sidecar_ceiling(&sidecar, self.step()).await;
+            let sidecar = Sidecar::start("pubsub").await;
+            sidecar.set_delay(Duration::from_micros(delay_us));
+            let (events, seconds, lag) = drain_round(&sidecar, self.settings.drain_events).await?;
+            let scenario = format!("outbox drain/{delay_us} µs sidecar");
+            self.recorder.record(
+                &scenario,
+                Entry {
+                    metric: "events/s drained (2 publishes each)",
+                    value: events as f64 / seconds,
+                    unit: "events/s",
+                    // Each event is two HTTP publishes.
+                    limit: Some(("events/s double's HTTP ceiling ÷ 2", ceiling / 2.0)),
+                    target: Some("≥ 5,000/s"),
+                    ..Entry::default()
+                },
+            );
+            if let Some(lag) = lag {
+                self.recorder.record(
+                    &scenario,
+                    Entry {
+                        metric: "commit → publish p99 at 500 creates/s",
+                        value: lag,
+                        unit: "ms",
+                        lower_is_better: true,
+                        target: Some("< 100 ms"),
+                        ..Entry::default()
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn mint(user: &str) -> anyhow::Result<String> {
+    Ok(taskflow_api::auth::mint(
+        SECRET.as_bytes(),
+        user,
+        Duration::from_secs(3600),
+    )?)
+}
+
+fn serve_command(dir: &Path, database_url: Option<&str>, listen: &str) -> anyhow::Result<Command> {
+    let mut command = Command::new(sibling("taskflow")?);
+    command.arg("serve");
+    if !listen.is_empty() {
+        command.args(["--listen", listen]);
+    }
+    command
+        .env("TASKFLOW_DATA_DIR", dir)
+        .env("TASKFLOW_JWT_SECRET", SECRET)
+        .env("RUST_LOG", "error");
+    match database_url {
+        Some(url) => command.env("TASKFLOW_DATABASE_URL", url),
+        None => command.env_remove("TASKFLOW_DATABASE_URL"),
+    };
+    Ok(command)
+}
+
+/// Milliseconds from spawning `command` (given a free port) to `path`
+/// answering 200, polled every 2 ms; then stops it by process id.
+async fn time_to_ready(mut command: Command, path: &str) -> anyhow::Result<f64> {
+    let port = free_port()?;
+    command
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}{path}");
+    let started = Instant::now();
+    let mut child = command.spawn()?;
+    let deadline = started + Duration::from_secs(30);
+    let ready = loop {
+        if let Ok(response) = client.get(&url).send().await {
+            if response.status().is_success() {
+                break started.elapsed();
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("{url} was not ready within 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    };
+    if let Some(pid) = child.id() {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+    Ok(ready.as_secs_f64() * 1000.0)
+}
+
+/// Creates at 64 connections, one user per connection; returns the load
+/// and the server's CPU time during it.
+async fn create_load(server: &Server, duration: Duration) -> (Load, Duration) {
+    let tokens: Arc<Vec<String>> = Arc::new(
+        (0..CONNECTIONS)
+            .filter_map(|i| mint(&format!("user{i}")).ok())
+            .collect(),
+    );
+    let url = format!("{}/api/tasks", server.url);
+    let cpu_before = server.cpu();
+    let load = closed_loop(CONNECTIONS, WARMUP, duration, move |client, worker, n| {
+        client
+            .post(&url)
+            .bearer_auth(&tokens[worker % tokens.len()])
+            .json(&json!({"title": format!("bench {n}"), "priority": "high"}))
+    })
+    .await;
+    // CPU over warm-up and measurement, per counted request: slightly high.
+    (load, server.cpu() - cpu_before)
+}
+
+/// The same two inserts a create makes, in one transaction per loop on one
+/// rusqlite connection with prepared statements (WAL, synchronous=NORMAL,
+/// as the service runs SQLite): SQLite's own speed, no async driver.
+async fn raw_sqlite_loop(duration: Duration) -> anyhow::Result<f64> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("raw.db");
+    let db = Database::open_sqlite(&path).await?;
+    db.migrate().await?;
+    db.close().await;
+    tokio::task::spawn_blocking(move || -> anyhow::Result<f64> {
+        let mut conn = rusqlite::Connection::open(&path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let mut create = |n: u64| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            let title = format!("raw {n}");
+            tx.prepare_cached(
+                "INSERT INTO tasks (user_id, title, title_key, search, completed, priority, \
+                   priority_rank, tags, version, created_at, updated_at) \
+                 VALUES ('raw', ?1, ?1, ?1, 0, 'high', 3, '[]', 1, ?2, ?2)",
+            )?
+            .execute(rusqlite::params![title, now])?;
+            let id = tx.last_insert_rowid();
+            tx.prepare_cached(
+                "INSERT INTO task_events (event_id, user_id, task_id, event_type, source, \
+                   occurred_at, data) VALUES (randomblob(16), 'raw', ?1, 'created', 'api', ?2, ?3)",
+            )?
+            .execute(rusqlite::params![
+                id,
+                now,
+                format!("{{\"task_data\":{{\"title\":\"{title}\"}},\"changes\":{{}}}}")
+            ])?;
+            tx.commit()
+        };
+        let mut n = 0u64;
+        let warm = Instant::now() + WARMUP;
+        while Instant::now() < warm {
+            create(n)?;
+            n += 1;
+        }
+        let started = Instant::now();
+        let mut done = 0u64;
+        while started.elapsed() < duration {
+            create(n)?;
+            n += 1;
+            done += 1;
+        }
+        Ok(done as f64 / started.elapsed().as_secs_f64())
+    })
+    .await?
+}
+
+/// A fresh `taskflow_bench` database next to the admin URL's.
+async fn fresh_pg_database(admin_url: &str) -> anyhow::Result<String> {
+    let admin = sqlx::PgPool::connect(admin_url)
+        .await
+        .context("PostgreSQL is not reachable")?;
+    sqlx::query("DROP DATABASE IF EXISTS taskflow_bench WITH (FORCE)")
+        .execute(&admin)
+        .await?;
+    sqlx::query("CREATE DATABASE taskflow_bench")
+        .execute(&admin)
+        .await?;
+    admin.close().await;
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .context("the admin URL names no database")?;
+    Ok(format!("{base}/taskflow_bench"))
+}
+
+/// pgbench with the service's create transaction (a task row and its
+/// outbox event), 8 clients, prepared statements; transactions/s.
+async fn pgbench(url: &str, duration: Duration) -> anyhow::Result<f64> {
+    let dir = tempfile::tempdir()?;
+    let script = dir.path().join("create.sql");
+    std::fs::write(
+        &script,
+        "BEGIN;\n\
+         INSERT INTO tasks (user_id, title, title_key, search, completed, priority, priority_rank, tags, \
+           version, created_at, updated_at) VALUES ('pgbench', 'pgbench', 'pgbench', 'pgbench', false, \
+           'high', 3, '[]', 1, now(), now()) RETURNING id \\gset\n\
+         INSERT INTO task_events (event_id, user_id, task_id, event_type, source, occurred_at, data) \
+           VALUES (gen_random_uuid(), 'pgbench', :id, 'created', 'api', now(), \
+           '{\"task_data\": {\"title\": \"pgbench\"}, \"changes\": {}}');\n\
+         COMMIT;\n",
+    )?;
+    let output = tokio::time::timeout(
+        duration + Duration::from_secs(30),
+        Command::new("pgbench")
+            .args(["-n", "-M", "prepared", "-c", "8", "-j", "2", "-T"])
+            .arg(duration.as_secs().to_string())
+            .arg("-f")
+            .arg(&script)
+            .arg(url)
+            .output(),
+    )
+    .await
+    .context("pgbench did not finish in time")??;
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("tps = "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .with_context(|| {
+            format!(
+                "pgbench printed no tps: {text}{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })
+}
+
+/// The bench's own open-files limit, raised for N streams (children inherit it).
+fn raise_open_files(streams: usize) {
+    let wanted = (streams as u64) * 2 + 1024;
+    if let Ok((soft, hard)) = rlimit::Resource::NOFILE.get() {
+        if soft < wanted {
+            let _ = rlimit::Resource::NOFILE.set(wanted.min(hard), hard);
+        }
+    }
+}
+
+/// What one write → SSE round measured.
+struct Round {
+    samples: Vec<u32>,
+    missed: usize,
+    rss_before: f64,
+    rss_open: f64,
+}
+
+/// Opens `n` streams (user i reads with `open(i)`), then makes `writes`
+/// writes at `rate`/s round-robin over the users, each timed from its
+/// request to its user's stream delivering a `task.created` event.
+async fn sse_round<O, W>(
+    server: &Server,
+    n: usize,
+    writes: usize,
+    rate: u64,
+    open: O,
+    write: W,
+) -> anyhow::Result<Round>
+where
+    O: Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder,
+    W: Fn(&reqwest::Client, usize, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let rss_before = server.rss_kib();
+    let pending: Arc<Vec<Mutex<VecDeque<Instant>>>> =
+        Arc::new((0..n).map(|_| Mutex::default()).collect());
+    let samples: Arc<Mutex<Vec<u32>>> = Arc::default();
+    let delivered = Arc::new(AtomicUsize::new(0));
+    let stop = CancellationToken::new();
+    let readers = reqwest::Client::builder().build()?;
+    let users: Vec<usize> = (0..n).collect();
+    for chunk in users.chunks(200) {
+        let opened = futures::future::join_all(chunk.iter().map(|&user| {
+            let request = open(&readers, user);
+            async move { (user, request.send().await) }
+        }))
+        .await;
+        for (user, response) in opened {
+            let response = response?;
+            if !response.status().is_success() {
+                bail!("stream {user} answered {}", response.status());
+            }
+            let (pending, samples, delivered, stop) = (
+                pending.clone(),
+                samples.clone(),
+                delivered.clone(),
+                stop.clone(),
+            );
+            tokio::spawn(async move {
+                let mut body = response.bytes_stream();
+                let mut buffer = String::new();
+                loop {
+                    let chunk = tokio::select! {
+                        _ = stop.cancelled() => return,
+                        chunk = body.next() => chunk,
+                    };
+                    let Some(Ok(chunk)) = chunk else { return };
+                    buffer.push_str(&String::from_utf8_lossy(&chunk));
+                    while let Some(end) = buffer.find("\n\n") {
+                        let event: String = buffer.drain(..end + 2).collect();
+                        if !event.lines().any(|l| l == "event: task.created") {
+                            continue;
+                        }
+                        let sent = pending[user].lock().ok().and_then(|mut q| q.pop_front());
+                        if let Some(sent) = sent {
+                            if let Ok(mut samples) = samples.lock() {
+                                samples.push(micros(sent.elapsed()));
+                            }
+                            delivered.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            });
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rss_open = server.rss_kib();
+
+    let write = Arc::new(write);
+    let writer = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
+    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate.max(1)));
+    let mut requests = Vec::with_capacity(writes);
+    for k in 0..writes {
+        tick.tick().await;
+        let user = k % n;
+        if let Ok(mut queue) = pending[user].lock() {
+            queue.push_back(Instant::now());
+        }
+        let request = write(&writer, user, k);
+        requests.push(tokio::spawn(async move {
+            matches!(request.send().await, Ok(r) if r.status().is_success())
+        }));
+    }
+    for request in requests {
+        if !request.await.unwrap_or(false) {
+            bail!("a write failed");
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while delivered.load(Ordering::Relaxed) < writes && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.cancel();
+    let samples = samples.lock().map(|s| s.clone()).unwrap_or_default();
+    Ok(Round {
+        missed: writes.saturating_sub(samples.len()),
+        samples,
+        rss_before,
+        rss_open,
+    })
+}
+
+/// Seeds `count` tasks of user `bench` into `dir`'s embedded database.
+async fn seed(dir: &Path, count: usize) -> anyhow::Result<usize> {
+    let db = Database::open_sqlite(&dir.join("taskflow.db")).await?;
+    db.migrate().await?;
+    let svc = TaskService::new(db.clone());
+    let actor = Actor::new("bench", Source::Cli);
+    for chunk in (0..count).collect::<Vec<_>>().chunks(200) {
+        let created = futures::future::join_all(chunk.iter().map(|n| {
+            let input = CreateTask {
+                title: format!("task {n}"),
+                ..Default::default()
+            };
+            let (svc, actor) = (svc.clone(), actor.clone());
+            async move { svc.create(&actor, &input, None).await }
+        }))
+        .await;
+        for task in created {
+            task?;
+        }
+    }
+    db.close().await;
+    Ok(count)
+}
+
+async fn get_task(
+    client: &rmcp::service::RunningService<rmcp::RoleClient, ()>,
+    id: i64,
+) -> anyhow::Result<()> {
+    let args = json!({"id": id}).as_object().cloned().unwrap_or_default();
+    let result = client
+        .call_tool(CallToolRequestParams::new("get_task").with_arguments(args))
+        .await?;
+    if result.is_error == Some(true) {
+        bail!("get_task failed: {result:?}");
+    }
+    Ok(())
+}
+
+/// Round trips of a `tools/call`-sized line through the echo child.
+async fn echo_round(calls: usize) -> anyhow::Result<Vec<u32>> {
+    let mut child = Command::new(sibling("taskflow-bench")?)
+        .arg("echo")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut stdin = child.stdin.take().context("no stdin")?;
+    let mut lines = BufReader::new(child.stdout.take().context("no stdout")?).lines();
+    let line = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "get_task", "arguments": {"id": 123}}})
+    .to_string()
+        + "\n";
+    let mut samples = Vec::with_capacity(calls);
+    for i in 0..calls + 50 {
+        let at = Instant::now();
+        stdin.write_all(line.as_bytes()).await?;
+        stdin.flush().await?;
+        lines.next_line().await?.context("the echo child stopped")?;
+        if i >= 50 {
+            samples.push(micros(at.elapsed()));
+        }
+    }
+    drop(stdin);
+    let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
+    Ok(samples)
+}
+
+/// The double's HTTP ceiling: publishes of a task event's size at the
+/// relay's concurrency, messages/s.
+async fn sidecar_ceiling(sidecar: &Sidecar, duration: Duration) -> f64 {
+    let url = format!("{}/v1.0/publish/pubsub/{TASK_EVENTS}", sidecar.url());
+    let body = json!({"specversion": "1.0", "id": "x", "source": "taskflow", "type": "taskflow.task.created.v1",
+        "datacontenttype": "application/json", "data": {"task_data": {"title": "a task of usual size",
+        "priority": "high", "tags": ["work"], "id": 1, "version": 1}, "changes": {}}})
+    .to_string();
+    closed_loop(CONNECTIONS, WARMUP, duration, move |client, _, _| {
+        client
+            .post(&url)
+            .header("content-type", "application/cloudevents+json")
+            .body(body.clone())
+    })
+    .await
+    .rate()
+}
+
+/// A backlog of `events` creates by 50 users, drained by the relay through
+/// the Dapr publisher; then commit → publish latency at a steady 500/s.
+/// Returns (events, seconds, lag p99 ms).
+async fn drain_round(
+    sidecar: &Sidecar,
+    events: usize,
+) -> anyhow::Result<(usize, f64, Option<f64>)> {
+    const USERS: usize = 50;
+    let dir = tempfile::tempdir()?;
+    let db = Database::open_sqlite(&dir.path().join("drain.db")).await?;
+    db.migrate().await?;
+    let svc = TaskService::new(db.clone());
+    let per_user = events / USERS;
+    let writers: Vec<_> = (0..USERS)
+        .map(|u| {
+            let svc = svc.clone();
+            tokio::spawn(async move {
+                let actor = Actor::new(format!("user{u}"), Source::Api);
+                for i in 0..per_user {
+                    let input = CreateTask {
+                        title: format!("t{i}"),
+                        ..Default::default()
+                    };
+                    svc.create(&actor, &input, None).await?;
+                }
+                Ok::<_, taskflow_store::Error>(())
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await??;
+    }
+    let total = per_user * USERS;
+    let publisher = Arc::new(DaprPublisher::new(DaprConfig::new(sidecar.url(), "pubsub")));
+    let stop = CancellationToken::new();
+    let started = Instant::now();
+    let relay = tokio::spawn(taskflow_store::relay::run(
+        db.clone(),
+        publisher,
+        RelayConfig::default(),
+        stop.clone(),
+    ));
+    let deadline = started + Duration::from_secs(300);
+    while sidecar.count_on(TASK_EVENTS) < total {
+        if Instant::now() > deadline {
+            bail!("the relay did not drain {total} events in 300 s");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+
+    // Steady state: 1,000 creates at 500/s, create call → accepted by the double.
+    let before = sidecar.count_on(TASK_EVENTS);
+    let mut committed = std::collections::HashMap::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(2));
+    let actor = Actor::new("steady", Source::Api);
+    for i in 0..1000 {
+        tick.tick().await;
+        let title = format!("steady {i}");
+        let at = Instant::now();
+        let input = CreateTask {
+            title: title.clone(),
+            ..Default::default()
+        };
+        svc.create(&actor, &input, None).await?;
+        committed.insert(title, at);
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sidecar.count_on(TASK_EVENTS) < before + 1000 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let lags: Vec<u32> = sidecar
+        .published_on(TASK_EVENTS)
+        .iter()
+        .filter_map(|p| {
+            let title = p.event["data"]["task_data"]["title"].as_str()?;
+            let at = committed.get(title)?;
+            Some(micros(p.received_at.saturating_duration_since(*at)))
+        })
+        .collect();
+    stop.cancel();
+    let _ = relay.await;
+    db.close().await;
+    Ok((total, seconds, Some(quantile_ms(&lags, 0.99))))
+}
