@@ -138,7 +138,7 @@ pub fn router(state: AppState, surfaces: Surfaces) -> Router {
                             .and_then(|v| v.to_str().ok())
                             .unwrap_or("-");
                         let trace = taskflow_events::trace::current();
-                        tracing::info_span!(
+                        tracing::error_span!(
                             "request",
                             method = %request.method(),
                             uri = %request.uri(),

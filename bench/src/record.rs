@@ -91,6 +91,12 @@ impl Recorder {
     }
 
     pub fn record(&mut self, scenario: &str, entry: Entry<'_>) {
+        if !entry.value.is_finite() {
+            eprintln!("  {scenario} / {}: no value (no samples)", entry.metric);
+            return;
+        }
+        let limit = entry.limit.filter(|(_, limit)| limit.is_finite());
+        let entry = Entry { limit, ..entry };
         let ratio = entry
             .limit
             .filter(|(_, limit)| *limit > 0.0)
@@ -209,37 +215,74 @@ pub fn table(metrics: &[Metric]) -> String {
     out
 }
 
+/// The metrics of a result file's newest run set: those with the git
+/// revision and profile of its last line (the file is append-only).
 fn read(path: &Path) -> anyhow::Result<Vec<Metric>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
-    text.lines()
+    let metrics: Vec<Metric> = text
+        .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).with_context(|| format!("{}: {l}", path.display())))
-        .collect()
+        .filter_map(|l| match serde_json::from_str(l) {
+            Ok(metric) => Some(metric),
+            Err(err) => {
+                eprintln!("{}: skipping a line ({err}): {l}", path.display());
+                None
+            }
+        })
+        .collect();
+    let Some(last) = metrics.last() else {
+        anyhow::bail!("{} holds no results", path.display());
+    };
+    let newest = (last.git_rev.clone(), last.profile.clone());
+    Ok(metrics
+        .into_iter()
+        .filter(|m| (m.git_rev.clone(), m.profile.clone()) == newest)
+        .collect())
 }
 
-/// Compares the median ratios of two result files; returns the table and
-/// whether any ratio got worse by more than `threshold` percent.
+/// Compares two result files: median ratios where a metric has a limit,
+/// median values where it has none (failures, missed events, lag). Returns
+/// the table and whether anything got worse by more than `threshold`
+/// percent, went from zero to more for a lower-is-better count, or is
+/// missing from the newer file.
 pub fn compare(before: &Path, after: &Path, threshold: f64) -> anyhow::Result<(String, bool)> {
     let (before, after) = (read(before)?, read(after)?);
-    let medians = |metrics: &[Metric]| -> BTreeMap<(String, String), (f64, Better)> {
+    let medians = |metrics: &[Metric]| -> BTreeMap<(String, String), (f64, Better, &'static str)> {
         grouped(metrics)
             .into_iter()
-            .filter_map(|(key, group)| {
+            .map(|(key, group)| {
                 let ratio = median(group.iter().filter_map(|m| m.ratio).collect());
-                (!ratio.is_nan()).then_some((key, (ratio, group[0].better)))
+                let (figure, kind) = if ratio.is_nan() {
+                    (median(group.iter().map(|m| m.value).collect()), "value")
+                } else {
+                    (ratio, "ratio")
+                };
+                (key, (figure, group[0].better, kind))
             })
             .collect()
     };
     let (old, new) = (medians(&before), medians(&after));
     let mut out = String::from(
-        "| scenario | metric | ratio before | ratio after | change | |\n|---|---|---|---|---|---|\n",
+        "| scenario | metric | before | after | change | |\n|---|---|---|---|---|---|\n",
     );
     let mut regressed = false;
-    for ((scenario, metric), (ratio, better)) in &new {
-        let Some((previous, _)) = old.get(&(scenario.clone(), metric.clone())) else {
+    for ((scenario, metric), (previous, better, kind)) in &old {
+        let Some((now, _, _)) = new.get(&(scenario.clone(), metric.clone())) else {
+            regressed = true;
+            out.push_str(&format!(
+                "| {scenario} | {metric} | {previous:.3} {kind} | — | — | **missing** |\n"
+            ));
             continue;
         };
-        let change = (ratio / previous - 1.0) * 100.0;
+        let change = if *previous == 0.0 {
+            if *now == 0.0 {
+                0.0
+            } else {
+                f64::INFINITY.copysign(*now)
+            }
+        } else {
+            (now / previous - 1.0) * 100.0
+        };
         let worse = match better {
             Better::Higher => -change,
             Better::Lower => change,
@@ -247,7 +290,7 @@ pub fn compare(before: &Path, after: &Path, threshold: f64) -> anyhow::Result<(S
         let flag = worse > threshold;
         regressed |= flag;
         out.push_str(&format!(
-            "| {scenario} | {metric} | {previous:.3} | {ratio:.3} | {change:+.1}% | {} |\n",
+            "| {scenario} | {metric} | {previous:.3} {kind} | {now:.3} | {change:+.1}% | {} |\n",
             if flag { "**worse**" } else { "" }
         ));
     }
@@ -274,6 +317,7 @@ fn cpu_jiffies() -> (u64, u64) {
         .unwrap_or_default()
         .split_whitespace()
         .skip(1)
+        .take(8) // user … steal; guest time is already inside user and nice
         .filter_map(|v| v.parse().ok())
         .collect();
     let total: u64 = fields.iter().sum();
@@ -369,15 +413,41 @@ mod tests {
         let (table, regressed) = compare(before.path(), after.path(), 20.0).unwrap();
         assert!(regressed, "{table}");
         assert!(
-            table.contains("| s | p99 | 1.000 | 1.300 | +30.0% | **worse** |"),
+            table.contains("| s | p99 | 1.000 ratio | 1.300 | +30.0% | **worse** |"),
             "{table}"
         );
         assert!(
-            table.contains("| s | rate | 1.000 | 0.900 | -10.0% |  |"),
+            table.contains("| s | rate | 1.000 ratio | 0.900 | -10.0% |  |"),
             "{table}"
         );
         let (_, same) = compare(before.path(), before.path(), 20.0).unwrap();
         assert!(!same);
+    }
+
+    #[test]
+    fn compare_flags_new_failures_and_missing_metrics() {
+        let mut failed = metric("failed", 0.0, Better::Lower, 1);
+        (failed.ratio, failed.limit, failed.value) = (None, None, 0.0);
+        let before = write(&[failed.clone(), metric("rate", 1.0, Better::Higher, 1)]);
+        let mut now = failed.clone();
+        now.value = 3.0;
+        // An older revision in the same file is ignored.
+        let mut old = metric("rate", 5.0, Better::Higher, 1);
+        old.git_rev = "older".into();
+        let after = write(&[old, now, metric("rate", 1.0, Better::Higher, 1)]);
+        let (table, regressed) = compare(before.path(), after.path(), 20.0).unwrap();
+        assert!(regressed, "{table}");
+        assert!(
+            table.contains("| s | failed | 0.000 value | 3.000 | +inf% | **worse** |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| s | rate | 1.000 ratio | 1.000 | +0.0% |  |"),
+            "{table}"
+        );
+        let missing = write(&[metric("rate", 1.0, Better::Higher, 1)]);
+        let (table, regressed) = compare(before.path(), missing.path(), 20.0).unwrap();
+        assert!(regressed && table.contains("**missing**"), "{table}");
     }
 
     #[test]

@@ -2,9 +2,8 @@
 //! run: creates (SQLite, PostgreSQL), write → SSE, MCP calls, the outbox
 //! drain, memory and start-up.
 
-use std::collections::VecDeque;
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,6 +28,10 @@ use crate::record::{Entry, Recorder};
 const SECRET: &str = "taskflow-bench-secret";
 const CONNECTIONS: usize = 64;
 const WARMUP: Duration = Duration::from_secs(1);
+/// The longest any single request, call or line may take.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest a scenario may take.
+const SCENARIO_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// How long and how much each step runs.
 #[derive(Debug, Clone)]
@@ -56,14 +59,27 @@ impl Bench<'_> {
     /// Runs every scenario; returns how many could not be measured.
     pub async fn all(&mut self) -> usize {
         let mut failed = 0;
-        for (name, outcome) in [
-            ("start-up", self.startup().await),
-            ("create/sqlite", self.create_sqlite().await),
-            ("create/postgres", self.create_postgres().await),
-            ("write→sse", self.write_to_sse().await),
-            ("mcp", self.mcp().await),
-            ("outbox drain", self.drain().await),
+        for name in [
+            "start-up",
+            "create/sqlite",
+            "create/postgres",
+            "write→sse",
+            "mcp",
+            "outbox drain",
         ] {
+            let scenario = async {
+                match name {
+                    "start-up" => self.startup().await,
+                    "create/sqlite" => self.create_sqlite().await,
+                    "create/postgres" => self.create_postgres().await,
+                    "write→sse" => self.write_to_sse().await,
+                    "mcp" => self.mcp().await,
+                    _ => self.drain().await,
+                }
+            };
+            let outcome = tokio::time::timeout(SCENARIO_TIMEOUT, scenario)
+                .await
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("took longer than {SCENARIO_TIMEOUT:?}")));
             if let Err(err) = outcome {
                 eprintln!("  {name}: not measured: {err:#}");
                 failed += 1;
@@ -361,11 +377,7 @@ impl Bench<'_> {
                 self.recorder.record(
                     "memory",
                     Entry {
-                        metric: if n >= 10_000 {
-                            "KiB per SSE connection (10,000 open)"
-                        } else {
-                            "KiB per SSE connection"
-                        },
+                        metric: &format!("KiB per SSE connection ({n} open)"),
                         value: per(&ours),
                         unit: "KiB",
                         lower_is_better: true,
@@ -421,7 +433,7 @@ impl Bench<'_> {
 
         let server = Self::serve(dir.path(), None).await?;
         let token = mint("bench")?;
-        let client = reqwest::Client::new();
+        let client = reqwest::Client::builder().timeout(CALL_TIMEOUT).build()?;
         let mut rest_samples = Vec::with_capacity(calls);
         for i in 0..calls + 50 {
             let at = Instant::now();
@@ -613,8 +625,13 @@ async fn create_load(server: &Server, duration: Duration) -> (Load, Duration) {
             .json(&json!({"title": format!("bench {n}"), "priority": "high"}))
     })
     .await;
-    // CPU over warm-up and measurement, per counted request: slightly high.
-    (load, server.cpu() - cpu_before)
+    // The CPU time covers warm-up and measurement; count it for the
+    // measured part only.
+    let used = server.cpu().saturating_sub(cpu_before);
+    (
+        load,
+        used.mul_f64(duration.as_secs_f64() / (WARMUP + duration).as_secs_f64()),
+    )
 }
 
 /// The same two inserts a create makes, in one transaction per loop on one
@@ -748,8 +765,9 @@ struct Round {
 }
 
 /// Opens `n` streams (user i reads with `open(i)`), then makes `writes`
-/// writes at `rate`/s round-robin over the users, each timed from its
-/// request to its user's stream delivering a `task.created` event.
+/// writes at `rate`/s round-robin over the users. Each write is timed from
+/// its request to the first `task.created` event carrying its id (the `id`
+/// the write answered with, else its number) on its user's stream.
 async fn sse_round<O, W>(
     server: &Server,
     n: usize,
@@ -764,30 +782,31 @@ where
 {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let rss_before = server.rss_kib();
-    let pending: Arc<Vec<Mutex<VecDeque<Instant>>>> =
-        Arc::new((0..n).map(|_| Mutex::default()).collect());
-    let samples: Arc<Mutex<Vec<u32>>> = Arc::default();
-    let delivered = Arc::new(AtomicUsize::new(0));
+    // task id → when it first arrived.
+    let received: Arc<Mutex<HashMap<i64, Instant>>> = Arc::default();
     let stop = CancellationToken::new();
-    let readers = reqwest::Client::builder().build()?;
+    let readers = reqwest::Client::builder()
+        .connect_timeout(CALL_TIMEOUT)
+        .build()?;
     let users: Vec<usize> = (0..n).collect();
     for chunk in users.chunks(200) {
         let opened = futures::future::join_all(chunk.iter().map(|&user| {
             let request = open(&readers, user);
-            async move { (user, request.send().await) }
+            async move {
+                (
+                    user,
+                    tokio::time::timeout(CALL_TIMEOUT, request.send()).await,
+                )
+            }
         }))
         .await;
         for (user, response) in opened {
-            let response = response?;
+            let response =
+                response.with_context(|| format!("stream {user} did not open in time"))??;
             if !response.status().is_success() {
                 bail!("stream {user} answered {}", response.status());
             }
-            let (pending, samples, delivered, stop) = (
-                pending.clone(),
-                samples.clone(),
-                delivered.clone(),
-                stop.clone(),
-            );
+            let (received, stop) = (received.clone(), stop.clone());
             tokio::spawn(async move {
                 let mut body = response.bytes_stream();
                 let mut buffer = String::new();
@@ -797,18 +816,20 @@ where
                         chunk = body.next() => chunk,
                     };
                     let Some(Ok(chunk)) = chunk else { return };
+                    let at = Instant::now();
                     buffer.push_str(&String::from_utf8_lossy(&chunk));
                     while let Some(end) = buffer.find("\n\n") {
                         let event: String = buffer.drain(..end + 2).collect();
                         if !event.lines().any(|l| l == "event: task.created") {
                             continue;
                         }
-                        let sent = pending[user].lock().ok().and_then(|mut q| q.pop_front());
-                        if let Some(sent) = sent {
-                            if let Ok(mut samples) = samples.lock() {
-                                samples.push(micros(sent.elapsed()));
-                            }
-                            delivered.fetch_add(1, Ordering::Relaxed);
+                        let id = event
+                            .lines()
+                            .find_map(|l| l.strip_prefix("data: "))
+                            .and_then(|data| serde_json::from_str::<serde_json::Value>(data).ok())
+                            .and_then(|data| data["task_id"].as_i64());
+                        if let (Some(id), Ok(mut received)) = (id, received.lock()) {
+                            received.entry(id).or_insert(at);
                         }
                     }
                 }
@@ -821,33 +842,50 @@ where
     let write = Arc::new(write);
     let writer = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
+        .timeout(CALL_TIMEOUT)
         .build()?;
     let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate.max(1)));
     let mut requests = Vec::with_capacity(writes);
     for k in 0..writes {
         tick.tick().await;
-        let user = k % n;
-        if let Ok(mut queue) = pending[user].lock() {
-            queue.push_back(Instant::now());
-        }
-        let request = write(&writer, user, k);
+        let request = write(&writer, k % n, k);
+        let sent = Instant::now();
         requests.push(tokio::spawn(async move {
-            matches!(request.send().await, Ok(r) if r.status().is_success())
+            let response = request.send().await.ok()?;
+            if !response.status().is_success() {
+                return None;
+            }
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            let id = body["id"].as_i64().unwrap_or(k as i64);
+            Some((id, sent))
         }));
     }
+    let mut sent = Vec::with_capacity(writes);
     for request in requests {
-        if !request.await.unwrap_or(false) {
-            bail!("a write failed");
-        }
+        sent.push(request.await.ok().flatten().context("a write failed")?);
     }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while delivered.load(Ordering::Relaxed) < writes && Instant::now() < deadline {
+    let all_in = || {
+        received
+            .lock()
+            .map(|r| sent.iter().all(|(id, _)| r.contains_key(id)))
+            .unwrap_or(false)
+    };
+    let deadline = Instant::now() + CALL_TIMEOUT;
+    while !all_in() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     stop.cancel();
-    let samples = samples.lock().map(|s| s.clone()).unwrap_or_default();
+    let received = received.lock().map(|r| r.clone()).unwrap_or_default();
+    let samples: Vec<u32> = sent
+        .iter()
+        .filter_map(|(id, at)| {
+            received
+                .get(id)
+                .map(|got| micros(got.saturating_duration_since(*at)))
+        })
+        .collect();
     Ok(Round {
-        missed: writes.saturating_sub(samples.len()),
+        missed: writes - samples.len(),
         samples,
         rss_before,
         rss_open,
@@ -883,9 +921,10 @@ async fn get_task(
     id: i64,
 ) -> anyhow::Result<()> {
     let args = json!({"id": id}).as_object().cloned().unwrap_or_default();
-    let result = client
-        .call_tool(CallToolRequestParams::new("get_task").with_arguments(args))
-        .await?;
+    let call = client.call_tool(CallToolRequestParams::new("get_task").with_arguments(args));
+    let result = tokio::time::timeout(CALL_TIMEOUT, call)
+        .await
+        .context("get_task did not answer in time")??;
     if result.is_error == Some(true) {
         bail!("get_task failed: {result:?}");
     }
@@ -911,7 +950,10 @@ async fn echo_round(calls: usize) -> anyhow::Result<Vec<u32>> {
         let at = Instant::now();
         stdin.write_all(line.as_bytes()).await?;
         stdin.flush().await?;
-        lines.next_line().await?.context("the echo child stopped")?;
+        tokio::time::timeout(CALL_TIMEOUT, lines.next_line())
+            .await
+            .context("the echo child did not answer in time")??
+            .context("the echo child stopped")?;
         if i >= 50 {
             samples.push(micros(at.elapsed()));
         }
@@ -921,6 +963,9 @@ async fn echo_round(calls: usize) -> anyhow::Result<Vec<u32>> {
     Ok(samples)
 }
 
+/// Users whose creates make the outbox backlog.
+const DRAIN_USERS: usize = 50;
+
 /// The double's HTTP ceiling: publishes of a task event's size at the
 /// relay's concurrency, messages/s.
 async fn sidecar_ceiling(sidecar: &Sidecar, duration: Duration) -> f64 {
@@ -929,7 +974,8 @@ async fn sidecar_ceiling(sidecar: &Sidecar, duration: Duration) -> f64 {
         "datacontenttype": "application/json", "data": {"task_data": {"title": "a task of usual size",
         "priority": "high", "tags": ["work"], "id": 1, "version": 1}, "changes": {}}})
     .to_string();
-    closed_loop(CONNECTIONS, WARMUP, duration, move |client, _, _| {
+    // The relay has up to two publishes in flight per user.
+    closed_loop(2 * DRAIN_USERS, WARMUP, duration, move |client, _, _| {
         client
             .post(&url)
             .header("content-type", "application/cloudevents+json")
@@ -946,7 +992,7 @@ async fn drain_round(
     sidecar: &Sidecar,
     events: usize,
 ) -> anyhow::Result<(usize, f64, Option<f64>)> {
-    const USERS: usize = 50;
+    const USERS: usize = DRAIN_USERS;
     let dir = tempfile::tempdir()?;
     let db = Database::open_sqlite(&dir.path().join("drain.db")).await?;
     db.migrate().await?;

@@ -98,7 +98,7 @@ impl<H: Handler> ErasedHandler for H {
 
     fn deliver<'a>(&'a self, event: &'a CloudEvent<Value>) -> BoxFuture<'a, Outcome> {
         let context = TraceContext::continue_from(event.traceparent.as_deref());
-        let span = tracing::info_span!(
+        let span = tracing::error_span!(
             "consume",
             consumer = H::NAME,
             event_id = %event.id,

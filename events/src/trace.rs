@@ -57,6 +57,18 @@ impl TraceContext {
             .map_or_else(Self::root, |parent| parent.child())
     }
 
+    /// The trace of a message that has none, derived from its id, so every
+    /// re-publish of it lands in the same trace.
+    pub fn of_message(id: u128) -> Self {
+        let trace_id = id.max(1);
+        let span_id = (id as u64).max(1);
+        Self {
+            trace_id,
+            span_id,
+            sampled: true,
+        }
+    }
+
     /// Parses a `traceparent` value. Version `00` must be exactly
     /// `00-<32 hex>-<16 hex>-<2 hex>`; a later version may append fields
     /// after those four. Upper-case hex, zero ids and version `ff` are
@@ -179,6 +191,14 @@ mod tests {
         let fresh = TraceContext::continue_from(Some("garbage"));
         assert_ne!(fresh.trace_id, parent.trace_id);
         assert_ne!(fresh.trace_id, 0);
+    }
+
+    #[test]
+    fn a_message_without_a_trace_gets_the_same_one_each_time() {
+        let id = 0x0190_1234_5678_7abc_8def_0123_4567_89ab_u128;
+        assert_eq!(TraceContext::of_message(id), TraceContext::of_message(id));
+        let zero = TraceContext::of_message(0);
+        assert!(TraceContext::parse(&zero.to_string()).is_some());
     }
 
     #[tokio::test]

@@ -124,7 +124,12 @@ impl TaskflowMcp {
             .get::<axum::http::request::Parts>()
             .and_then(|parts| parts.headers.get("traceparent"))
             .and_then(|value| value.to_str().ok());
-        TraceContext::continue_from(ctx.meta.get_traceparent().or(header))
+        // A malformed `_meta` value must not hide a good header.
+        let parent = [ctx.meta.get_traceparent(), header]
+            .into_iter()
+            .flatten()
+            .find(|value| TraceContext::parse(value).is_some());
+        TraceContext::continue_from(parent)
     }
 
     /// The user, for protocol requests (resources, subscriptions).
@@ -141,7 +146,7 @@ macro_rules! run {
     ($self:ident, $ctx:ident, $tool:ident, $args:expr) => {{
         let actor = $self.actor(&$ctx)?;
         let trace = Self::trace(&$ctx);
-        let span = tracing::info_span!(
+        let span = tracing::error_span!(
             "tool",
             tool = stringify!($tool),
             trace_id = %trace.trace_id_hex(),

@@ -127,12 +127,13 @@ impl OutboxEvent {
             self.occurred_at,
             serde_json::to_value(self.task_update())?,
         );
-        // Both messages continue the change's trace (one new trace for a
-        // change made before tracing).
+        // Both messages continue the change's trace (for a change made
+        // before tracing, one derived from the event id, the same on every
+        // re-publish).
         let traceparent = self
             .traceparent
             .clone()
-            .unwrap_or_else(|| TraceContext::root().to_string());
+            .unwrap_or_else(|| TraceContext::of_message(self.event_id.as_u128()).to_string());
         full.traceparent = Some(traceparent.clone());
         notice.traceparent = Some(traceparent);
         Ok([

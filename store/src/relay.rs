@@ -285,7 +285,7 @@ fn publish_span(message: &Message) -> tracing::Span {
         .traceparent
         .as_deref()
         .and_then(TraceContext::parse);
-    tracing::info_span!(
+    tracing::error_span!(
         "publish",
         topic = message.topic,
         event_id = %message.event.id,

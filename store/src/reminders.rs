@@ -4,6 +4,7 @@
 //! dispatches' own small outbox.
 
 use chrono::{DateTime, Duration, Utc};
+use taskflow_events::trace::TraceContext;
 use taskflow_events::{CloudEvent, Message, REMINDERS};
 use uuid::Uuid;
 
@@ -40,7 +41,7 @@ impl Dispatch {
             "overdue" => "taskflow.task.overdue.v1",
             _ => "taskflow.reminder.due.v1",
         };
-        let event = CloudEvent::new(
+        let mut event = CloudEvent::new(
             id.to_string(),
             EVENT_SOURCE,
             event_type,
@@ -48,6 +49,8 @@ impl Dispatch {
             row.fired_at,
             row.message.0,
         );
+        // Each fired reminder is a trace of its own, the same on a re-publish.
+        event.traceparent = Some(TraceContext::of_message(id.as_u128()).to_string());
         Dispatch {
             task_id: row.task_id,
             kind: row.kind,

@@ -106,7 +106,7 @@ impl Reminders {
                 .traceparent
                 .as_deref()
                 .and_then(TraceContext::parse);
-            let span = tracing::info_span!(
+            let span = tracing::error_span!(
                 "reminder",
                 task = dispatch.task_id,
                 kind = %dispatch.kind,
