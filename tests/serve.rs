@@ -31,9 +31,13 @@ struct Server {
 }
 
 async fn serve(data_dir: &Path) -> Server {
+    start(taskflow(data_dir).args(["serve", "--listen", "127.0.0.1:0"])).await
+}
+
+/// Starts `command` (a `serve` command line) and waits until it listens.
+async fn start(command: &mut Command) -> Server {
     let started = Instant::now();
-    let listening =
-        spawn_listening(taskflow(data_dir).args(["serve", "--listen", "127.0.0.1:0"])).await;
+    let listening = spawn_listening(command).await;
     let printed_token = listening
         .printed
         .iter()
@@ -354,7 +358,7 @@ async fn chat_demo_adds_a_weekly_meeting_and_completing_it_makes_the_next_one() 
 async fn one_trace_follows_a_change_from_the_request_to_the_sse_push() {
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("serve.log");
-    let listening = spawn_listening(
+    let server = start(
         taskflow(dir.path())
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("TASKFLOW_LOG_FORMAT", "json")
@@ -365,19 +369,8 @@ async fn one_trace_follows_a_change_from_the_request_to_the_sse_push() {
             .stderr(std::fs::File::create(&log_path).unwrap()),
     )
     .await;
-    let base = listening.url.clone();
-    let token = listening
-        .printed
-        .iter()
-        .find(|l| l.starts_with("ey"))
-        .cloned()
-        .unwrap();
-    let server = Server {
-        child: listening.child,
-        base,
-        started: Instant::now(),
-        printed_token: token.clone(),
-    };
+    let token = server.printed_token.clone();
+    assert!(token.starts_with("ey"), "serve printed no token");
     let mut stream = taskflow_testkit::sse::Stream::open(&server.base, &token, None).await;
     let client = reqwest::Client::new();
     let created: serde_json::Value = client

@@ -57,28 +57,28 @@ fn token(user: &str) -> String {
 }
 
 async fn get(base: &str, token: &str, path: &str) -> Value {
-    let response = reqwest::Client::new()
-        .get(format!("{base}{path}"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{path}: {}",
-        response.status()
-    );
-    response.json().await.unwrap()
+    call(reqwest::Method::GET, base, token, path, None).await
 }
 
 async fn post(base: &str, token: &str, path: &str, body: Value) -> Value {
-    let response = reqwest::Client::new()
-        .post(format!("{base}{path}"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    call(reqwest::Method::POST, base, token, path, Some(body)).await
+}
+
+/// A request that must succeed; its JSON answer (null when there is none).
+async fn call(
+    method: reqwest::Method,
+    base: &str,
+    token: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
     assert!(
         response.status().is_success(),
         "{path}: {}",

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use taskflow_testkit::process::{sigterm, try_spawn_listening};
 use tokio::process::{Child, Command};
 
 use crate::record;
@@ -36,28 +36,15 @@ pub struct Server {
 impl Server {
     /// Spawns `command` and waits (at most 30 s) for its "… listening on URL" line.
     pub async fn start(mut command: Command) -> anyhow::Result<Server> {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .context("spawn the server")?;
-        let pid = child.id().context("the server has no pid")?;
-        let stdout = child.stdout.take().context("no stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let url = tokio::time::timeout(Duration::from_secs(30), async {
-            while let Some(line) = lines.next_line().await? {
-                if let Some((_, url)) = line.split_once(" listening on ") {
-                    return Ok(url.to_owned());
-                }
-            }
-            bail!("the server exited before listening")
+        let listening = try_spawn_listening(command.stderr(Stdio::null()))
+            .await
+            .map_err(anyhow::Error::msg)?;
+        let pid = listening.child.id().context("the server has no pid")?;
+        Ok(Server {
+            child: listening.child,
+            pid,
+            url: listening.url,
         })
-        .await
-        .context("the server did not listen within 30 s")??;
-        // Keep reading its output so it never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(Server { child, pid, url })
     }
 
     pub fn cpu(&self) -> Duration {
@@ -70,9 +57,7 @@ impl Server {
 
     /// Stops it by process id: SIGTERM, then SIGKILL after 10 s.
     pub async fn stop(mut self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &self.pid.to_string()])
-            .status();
+        sigterm(&self.child);
         if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
             .await
             .is_err()

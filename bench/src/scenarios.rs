@@ -419,14 +419,7 @@ impl Bench<'_> {
             .env("TASKFLOW_DATA_DIR", dir.path())
             .env("RUST_LOG", "error");
         let stdio = ().serve(TokioChildProcess::new(command)?).await?;
-        let mut stdio_samples = Vec::with_capacity(calls);
-        for i in 0..calls + 50 {
-            let at = Instant::now();
-            get_task(&stdio, id(i)).await?;
-            if i >= 50 {
-                stdio_samples.push(micros(at.elapsed()));
-            }
-        }
+        let stdio_samples = timed(calls, |i| get_task(&stdio, id(i))).await?;
         stdio.cancel().await?;
 
         let echo_samples = echo_round(calls).await?;
@@ -434,33 +427,24 @@ impl Bench<'_> {
         let server = Self::serve(dir.path(), None).await?;
         let token = mint("bench")?;
         let client = reqwest::Client::builder().timeout(CALL_TIMEOUT).build()?;
-        let mut rest_samples = Vec::with_capacity(calls);
-        for i in 0..calls + 50 {
-            let at = Instant::now();
-            let response = client
+        let rest_samples = timed(calls, |i| {
+            let request = client
                 .get(format!("{}/api/tasks/{}", server.url, id(i)))
-                .bearer_auth(&token)
-                .send()
-                .await?;
-            if !response.status().is_success() {
-                bail!("REST get answered {}", response.status());
+                .bearer_auth(&token);
+            async move {
+                let response = request.send().await?;
+                if !response.status().is_success() {
+                    bail!("REST get answered {}", response.status());
+                }
+                response.bytes().await?;
+                Ok(())
             }
-            response.bytes().await?;
-            if i >= 50 {
-                rest_samples.push(micros(at.elapsed()));
-            }
-        }
+        })
+        .await?;
         let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", server.url))
             .auth_header(token.clone());
         let http = ().serve(StreamableHttpClientTransport::from_config(config)).await?;
-        let mut http_samples = Vec::with_capacity(calls);
-        for i in 0..calls + 50 {
-            let at = Instant::now();
-            get_task(&http, id(i)).await?;
-            if i >= 50 {
-                http_samples.push(micros(at.elapsed()));
-            }
-        }
+        let http_samples = timed(calls, |i| get_task(&http, id(i))).await?;
         http.cancel().await?;
         server.stop().await;
 
@@ -931,6 +915,27 @@ async fn get_task(
     Ok(())
 }
 
+/// Calls before the timed ones (connections, caches).
+const UNTIMED_CALLS: usize = 50;
+
+/// Times `calls` sequential `call(i)` after [`UNTIMED_CALLS`] untimed ones;
+/// microseconds each.
+async fn timed<F, Fut>(calls: usize, mut call: F) -> anyhow::Result<Vec<u32>>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let mut samples = Vec::with_capacity(calls);
+    for i in 0..calls + UNTIMED_CALLS {
+        let at = Instant::now();
+        call(i).await?;
+        if i >= UNTIMED_CALLS {
+            samples.push(micros(at.elapsed()));
+        }
+    }
+    Ok(samples)
+}
+
 /// Round trips of a `tools/call`-sized line through the echo child.
 async fn echo_round(calls: usize) -> anyhow::Result<Vec<u32>> {
     let mut child = Command::new(sibling("taskflow-bench")?)
@@ -946,7 +951,7 @@ async fn echo_round(calls: usize) -> anyhow::Result<Vec<u32>> {
     .to_string()
         + "\n";
     let mut samples = Vec::with_capacity(calls);
-    for i in 0..calls + 50 {
+    for i in 0..calls + UNTIMED_CALLS {
         let at = Instant::now();
         stdin.write_all(line.as_bytes()).await?;
         stdin.flush().await?;
@@ -954,7 +959,7 @@ async fn echo_round(calls: usize) -> anyhow::Result<Vec<u32>> {
             .await
             .context("the echo child did not answer in time")??
             .context("the echo child stopped")?;
-        if i >= 50 {
+        if i >= UNTIMED_CALLS {
             samples.push(micros(at.elapsed()));
         }
     }

@@ -48,6 +48,36 @@ impl<T> CloudEvent<T> {
         time: DateTime<Utc>,
         data: T,
     ) -> Self {
+        let trace = crate::trace::current().unwrap_or_else(crate::trace::TraceContext::root);
+        Self::in_trace(
+            id,
+            source,
+            event_type,
+            subject,
+            time,
+            data,
+            Some(trace.to_string()),
+        )
+    }
+
+    /// The trace id of the event's `traceparent`, as logged.
+    pub fn trace_id(&self) -> Option<String> {
+        self.traceparent
+            .as_deref()
+            .and_then(crate::trace::TraceContext::parse)
+            .map(|trace| trace.trace_id_hex())
+    }
+
+    /// Wraps `data` in an envelope in the trace given (or none).
+    pub fn in_trace(
+        id: impl Into<String>,
+        source: impl Into<String>,
+        event_type: impl Into<String>,
+        subject: Option<String>,
+        time: DateTime<Utc>,
+        data: T,
+        traceparent: Option<String>,
+    ) -> Self {
         Self {
             specversion: "1.0".into(),
             id: id.into(),
@@ -56,11 +86,7 @@ impl<T> CloudEvent<T> {
             subject,
             time,
             datacontenttype: "application/json".into(),
-            traceparent: Some(
-                crate::trace::current()
-                    .unwrap_or_else(crate::trace::TraceContext::root)
-                    .to_string(),
-            ),
+            traceparent,
             data,
         }
     }

@@ -163,16 +163,15 @@ pub fn parse(body: &[u8]) -> Result<CloudEvent<Value>, String> {
         .and_then(Value::as_str)
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         .map_or_else(Utc::now, |t| t.with_timezone(&Utc));
-    let mut event = CloudEvent::new(
+    Ok(CloudEvent::in_trace(
         id,
         text(&mut raw, "source").unwrap_or_default(),
         text(&mut raw, "type").unwrap_or_default(),
         text(&mut raw, "subject"),
         time,
         data,
-    );
-    event.traceparent = text(&mut raw, "traceparent");
-    Ok(event)
+        text(&mut raw, "traceparent"),
+    ))
 }
 
 /// Compares secrets without revealing, through timing, how much matched.

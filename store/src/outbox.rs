@@ -111,22 +111,6 @@ impl OutboxEvent {
     /// change's `traceparent`.
     pub fn messages(&self) -> Result<[Message; 2]> {
         let subject = Some(format!("task/{}", self.task_id));
-        let mut full = CloudEvent::new(
-            self.event_id.to_string(),
-            EVENT_SOURCE,
-            self.event_type.cloud_event_type(),
-            subject.clone(),
-            self.occurred_at,
-            serde_json::to_value(self.task_event())?,
-        );
-        let mut notice = CloudEvent::new(
-            Uuid::new_v5(&self.event_id, TASK_UPDATES.as_bytes()).to_string(),
-            EVENT_SOURCE,
-            "taskflow.task.update.v1",
-            subject,
-            self.occurred_at,
-            serde_json::to_value(self.task_update())?,
-        );
         // Both messages continue the change's trace (for a change made
         // before tracing, one derived from the event id, the same on every
         // re-publish).
@@ -134,8 +118,24 @@ impl OutboxEvent {
             .traceparent
             .clone()
             .unwrap_or_else(|| TraceContext::of_message(self.event_id.as_u128()).to_string());
-        full.traceparent = Some(traceparent.clone());
-        notice.traceparent = Some(traceparent);
+        let full = CloudEvent::in_trace(
+            self.event_id.to_string(),
+            EVENT_SOURCE,
+            self.event_type.cloud_event_type(),
+            subject.clone(),
+            self.occurred_at,
+            serde_json::to_value(self.task_event())?,
+            Some(traceparent.clone()),
+        );
+        let notice = CloudEvent::in_trace(
+            Uuid::new_v5(&self.event_id, TASK_UPDATES.as_bytes()).to_string(),
+            EVENT_SOURCE,
+            "taskflow.task.update.v1",
+            subject,
+            self.occurred_at,
+            serde_json::to_value(self.task_update())?,
+            Some(traceparent),
+        );
         Ok([
             Message {
                 topic: TASK_EVENTS,

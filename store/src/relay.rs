@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::join_all;
-use taskflow_events::trace::TraceContext;
 use taskflow_events::{Backoff, Message, Publisher, Stopped, transport::pause};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -280,16 +279,11 @@ async fn publish_chain(
 
 /// The span of one publish, in the event's trace.
 fn publish_span(message: &Message) -> tracing::Span {
-    let trace = message
-        .event
-        .traceparent
-        .as_deref()
-        .and_then(TraceContext::parse);
     tracing::error_span!(
         "publish",
         topic = message.topic,
         event_id = %message.event.id,
-        trace_id = trace.map(|t| t.trace_id_hex()),
+        trace_id = message.event.trace_id(),
     )
 }
 

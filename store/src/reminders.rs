@@ -41,16 +41,16 @@ impl Dispatch {
             "overdue" => "taskflow.task.overdue.v1",
             _ => "taskflow.reminder.due.v1",
         };
-        let mut event = CloudEvent::new(
+        // Each fired reminder is a trace of its own, the same on a re-publish.
+        let event = CloudEvent::in_trace(
             id.to_string(),
             EVENT_SOURCE,
             event_type,
             Some(format!("task/{}", row.task_id)),
             row.fired_at,
             row.message.0,
+            Some(TraceContext::of_message(id.as_u128()).to_string()),
         );
-        // Each fired reminder is a trace of its own, the same on a re-publish.
-        event.traceparent = Some(TraceContext::of_message(id.as_u128()).to_string());
         Dispatch {
             task_id: row.task_id,
             kind: row.kind,

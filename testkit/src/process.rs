@@ -21,31 +21,45 @@ pub struct Listening {
 }
 
 /// Spawns `command` (stdout piped, killed when dropped) and waits until it
-/// prints its "… listening on URL" line.
+/// prints its "… listening on URL" line; panics if it does not.
 pub async fn spawn_listening(command: &mut Command) -> Listening {
+    try_spawn_listening(command)
+        .await
+        .unwrap_or_else(|why| panic!("{why}"))
+}
+
+/// [`spawn_listening`], saying why it failed instead of panicking. What
+/// the binary prints afterwards is read and dropped, so it never blocks on
+/// a full pipe.
+pub async fn try_spawn_listening(command: &mut Command) -> Result<Listening, String> {
     let mut child = command
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .expect("spawn the binary");
-    let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
-    let (url, printed) = tokio::time::timeout(DEADLINE, async {
+        .map_err(|e| format!("cannot spawn the binary: {e}"))?;
+    let stdout = child.stdout.take().ok_or("stdout is not piped")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let found = tokio::time::timeout(DEADLINE, async {
         let mut printed = Vec::new();
-        while let Some(line) = lines.next_line().await.expect("read stdout") {
+        while let Ok(Some(line)) = lines.next_line().await {
             if let Some((_, url)) = line.split_once(" listening on ") {
-                return (url.to_owned(), printed);
+                return Ok((url.to_owned(), printed));
             }
             printed.push(line);
         }
-        panic!("the binary exited before listening; it printed {printed:?}");
+        Err(format!(
+            "the binary exited before listening; it printed {printed:?}"
+        ))
     })
     .await
-    .expect("the binary did not start listening within 30 s");
-    Listening {
+    .map_err(|_| "the binary did not start listening within 30 s".to_owned())?;
+    let (url, printed) = found?;
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok(Listening {
         child,
         url,
         printed,
-    }
+    })
 }
 
 /// Sends SIGTERM.

@@ -20,7 +20,6 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use taskflow_events::{
     Backoff, Delivery, Handler, Outcome, Publisher, TASK_EVENTS, TaskEventMessage,
-    trace::TraceContext,
 };
 use taskflow_store::{Dispatch, TaskService};
 use tokio::sync::Notify;
@@ -100,17 +99,11 @@ impl Reminders {
         let mut sent = 0;
         for dispatch in dispatches {
             // Each fired reminder starts a trace (its message carries it).
-            let trace = dispatch
-                .message
-                .event
-                .traceparent
-                .as_deref()
-                .and_then(TraceContext::parse);
             let span = tracing::error_span!(
                 "reminder",
                 task = dispatch.task_id,
                 kind = %dispatch.kind,
-                trace_id = trace.map(|t| t.trace_id_hex()),
+                trace_id = dispatch.message.event.trace_id(),
             );
             let published = self
                 .0
