@@ -6,8 +6,12 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::io;
+
 use anyhow::{Context, bail};
 use taskflow_testkit::process::{sigterm, try_spawn_listening};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
 use crate::record;
@@ -104,45 +108,77 @@ pub fn micros(d: Duration) -> u32 {
     u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
 }
 
-/// Closed loop: `connections` workers, each with its own connection, send
-/// `request(worker, n)` back to back; the first `warmup` is not counted.
+/// One HTTP/1.1 POST, encoded once, as the closed loop sends it.
+pub fn post(url: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let host = url.trim_start_matches("http://");
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// Closed loop: `connections` workers, each with its own keep-alive
+/// connection to `url` (`http://host:port`), send `request(worker, n)` (from
+/// [`post`]) back to back; the first `warmup` is not counted.
+///
+/// The client is a bare HTTP/1.1 exchange over a socket, not reqwest: the
+/// load shares the machine's two cores with the server, and this costs it
+/// a small fraction of what a full client does per request, so the server
+/// is what is measured.
 pub async fn closed_loop<F>(
+    url: &str,
     connections: usize,
     warmup: Duration,
     duration: Duration,
     request: F,
 ) -> Load
 where
-    F: Fn(&reqwest::Client, usize, u64) -> reqwest::RequestBuilder + Send + Sync + 'static,
+    F: Fn(usize, u64) -> Vec<u8> + Send + Sync + 'static,
 {
     let request = Arc::new(request);
+    let address = url.trim_start_matches("http://").to_owned();
     let start = Instant::now() + warmup;
     let end = start + duration;
     let workers: Vec<_> = (0..connections)
         .map(|worker| {
-            let request = request.clone();
+            let (request, address) = (request.clone(), address.clone());
             tokio::spawn(async move {
-                let client = reqwest::Client::builder()
-                    .pool_max_idle_per_host(1)
-                    .timeout(Duration::from_secs(10))
-                    .build()
-                    .unwrap_or_default();
                 let mut load = Load::default();
+                let mut connection: Option<TcpStream> = None;
+                let mut buffer = Vec::with_capacity(4096);
                 let mut n = 0u64;
                 loop {
                     let sent = Instant::now();
                     if sent >= end {
                         break;
                     }
-                    let answer = request(&client, worker, n).send().await;
+                    let bytes = request(worker, n);
                     n += 1;
-                    let ok = match answer {
-                        Ok(response) => {
-                            let ok = response.status().is_success();
-                            let _ = response.bytes().await;
-                            ok
+                    let exchange = async {
+                        if connection.is_none() {
+                            let stream = TcpStream::connect(&address).await?;
+                            stream.set_nodelay(true)?;
+                            connection = Some(stream);
                         }
-                        Err(_) => false,
+                        let Some(stream) = connection.as_mut() else {
+                            unreachable!("connected above")
+                        };
+                        exchange(stream, &mut buffer, &bytes).await
+                    };
+                    let ok = match tokio::time::timeout(CALL_TIMEOUT, exchange).await {
+                        Ok(Ok(status)) => (200..300).contains(&status),
+                        _ => {
+                            // Start over on a new connection.
+                            connection = None;
+                            false
+                        }
                     };
                     if sent < start {
                         continue;
@@ -169,6 +205,50 @@ where
         total.samples.extend(load.samples);
     }
     total
+}
+
+/// The longest one request of the closed loop may take.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Sends `request` and reads the whole response (a `Content-Length` body;
+/// chunked bodies are not spoken here and fail); returns its status.
+async fn exchange(stream: &mut TcpStream, buffer: &mut Vec<u8>, request: &[u8]) -> io::Result<u16> {
+    stream.write_all(request).await?;
+    buffer.clear();
+    loop {
+        if stream.read_buf(buffer).await? == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut response = httparse::Response::new(&mut headers);
+        let head = match response.parse(buffer) {
+            Ok(httparse::Status::Complete(head)) => head,
+            Ok(httparse::Status::Partial) => continue,
+            Err(err) => return Err(io::Error::new(io::ErrorKind::InvalidData, err)),
+        };
+        let status = response.code.unwrap_or(0);
+        let mut length = 0;
+        for header in response.headers.iter() {
+            if header.name.eq_ignore_ascii_case("transfer-encoding") {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "a chunked response",
+                ));
+            }
+            if header.name.eq_ignore_ascii_case("content-length") {
+                length = std::str::from_utf8(header.value)
+                    .ok()
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "content-length"))?;
+            }
+        }
+        while buffer.len() < head + length {
+            if stream.read_buf(buffer).await? == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+        }
+        return Ok(status);
+    }
 }
 
 /// A free TCP port on 127.0.0.1.

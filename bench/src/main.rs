@@ -52,6 +52,9 @@ enum Command {
         /// A PostgreSQL URL whose server may get a `taskflow_bench` database.
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
         pg_admin_url: String,
+        /// Runs only these scenarios (repeatable), e.g. `--only create/sqlite`.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(scenarios::SCENARIOS))]
+        only: Vec<String>,
     },
     /// Compares the median ratios of two result files.
     Compare {
@@ -123,6 +126,7 @@ async fn main() -> anyhow::Result<()> {
             out,
             table,
             pg_admin_url,
+            only,
         } => {
             let name = format!("{profile:?}").to_lowercase();
             let (settings, runs) = settings(profile, pg_admin_url);
@@ -135,6 +139,7 @@ async fn main() -> anyhow::Result<()> {
                 let mut bench = Bench {
                     settings: &settings,
                     recorder: &mut recorder,
+                    only: &only,
                 };
                 // A bound on the whole run, whatever a step does.
                 let limit = Duration::from_secs(if runs == 1 { 600 } else { 1800 });

@@ -22,11 +22,13 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
-use crate::load::{Load, Server, closed_loop, free_port, micros, quantile_ms, sibling};
+use crate::load::{Load, Server, closed_loop, free_port, micros, post, quantile_ms, sibling};
 use crate::record::{Entry, Recorder};
 
 const SECRET: &str = "taskflow-bench-secret";
 const CONNECTIONS: usize = 64;
+/// The content type of a JSON body.
+const JSON: (&str, &str) = ("content-type", "application/json");
 const WARMUP: Duration = Duration::from_secs(1);
 /// The longest any single request, call or line may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,7 +51,19 @@ pub struct Settings {
 pub struct Bench<'a> {
     pub settings: &'a Settings,
     pub recorder: &'a mut Recorder,
+    /// The scenarios to run; all when empty.
+    pub only: &'a [String],
 }
+
+/// Every scenario, in the order a run takes them.
+pub const SCENARIOS: [&str; 6] = [
+    "start-up",
+    "create/sqlite",
+    "create/postgres",
+    "write→sse",
+    "mcp",
+    "outbox drain",
+];
 
 impl Bench<'_> {
     fn step(&self) -> Duration {
@@ -59,14 +73,10 @@ impl Bench<'_> {
     /// Runs every scenario; returns how many could not be measured.
     pub async fn all(&mut self) -> usize {
         let mut failed = 0;
-        for name in [
-            "start-up",
-            "create/sqlite",
-            "create/postgres",
-            "write→sse",
-            "mcp",
-            "outbox drain",
-        ] {
+        for name in SCENARIOS {
+            if !self.only.is_empty() && !self.only.iter().any(|only| only == name) {
+                continue;
+            }
             let scenario = async {
                 match name {
                     "start-up" => self.startup().await,
@@ -171,12 +181,17 @@ impl Bench<'_> {
         let reference = Self::reference().await?;
         tokio::time::sleep(Duration::from_millis(300)).await;
         let reference_idle = reference.rss_kib();
-        let url = format!("{}/hello", reference.url);
-        let load = closed_loop(CONNECTIONS, WARMUP, self.step(), move |client, _, n| {
-            client
-                .post(&url)
-                .json(&json!({"title": format!("hello {n}"), "priority": "high"}))
-        })
+        let url = reference.url.clone();
+        let load = closed_loop(
+            &reference.url,
+            CONNECTIONS,
+            WARMUP,
+            self.step(),
+            move |_, n| {
+                let body = json!({"title": format!("hello {n}"), "priority": "high"}).to_string();
+                post(&url, "/hello", &[JSON], body.as_bytes())
+            },
+        )
         .await;
         reference.stop().await;
         let dir = tempfile::tempdir()?;
@@ -600,14 +615,24 @@ async fn create_load(server: &Server, duration: Duration) -> (Load, Duration) {
             .filter_map(|i| mint(&format!("user{i}")).ok())
             .collect(),
     );
-    let url = format!("{}/api/tasks", server.url);
+    let url = server.url.clone();
     let cpu_before = server.cpu();
-    let load = closed_loop(CONNECTIONS, WARMUP, duration, move |client, worker, n| {
-        client
-            .post(&url)
-            .bearer_auth(&tokens[worker % tokens.len()])
-            .json(&json!({"title": format!("bench {n}"), "priority": "high"}))
-    })
+    let load = closed_loop(
+        &server.url,
+        CONNECTIONS,
+        WARMUP,
+        duration,
+        move |worker, n| {
+            let bearer = format!("Bearer {}", tokens[worker % tokens.len()]);
+            let body = json!({"title": format!("bench {n}"), "priority": "high"}).to_string();
+            post(
+                &url,
+                "/api/tasks",
+                &[JSON, ("authorization", &bearer)],
+                body.as_bytes(),
+            )
+        },
+    )
     .await;
     // The CPU time covers warm-up and measurement; count it for the
     // measured part only.
@@ -974,17 +999,20 @@ const DRAIN_USERS: usize = 50;
 /// The double's HTTP ceiling: publishes of a task event's size at the
 /// relay's concurrency, messages/s.
 async fn sidecar_ceiling(sidecar: &Sidecar, duration: Duration) -> f64 {
-    let url = format!("{}/v1.0/publish/pubsub/{TASK_EVENTS}", sidecar.url());
+    let (url, path) = (sidecar.url(), format!("/v1.0/publish/pubsub/{TASK_EVENTS}"));
     let body = json!({"specversion": "1.0", "id": "x", "source": "taskflow", "type": "taskflow.task.created.v1",
         "datacontenttype": "application/json", "data": {"task_data": {"title": "a task of usual size",
         "priority": "high", "tags": ["work"], "id": 1, "version": 1}, "changes": {}}})
     .to_string();
     // The relay has up to two publishes in flight per user.
-    closed_loop(2 * DRAIN_USERS, WARMUP, duration, move |client, _, _| {
-        client
-            .post(&url)
-            .header("content-type", "application/cloudevents+json")
-            .body(body.clone())
+    let base = url.clone();
+    closed_loop(&url, 2 * DRAIN_USERS, WARMUP, duration, move |_, _| {
+        post(
+            &base,
+            &path,
+            &[("content-type", "application/cloudevents+json")],
+            body.as_bytes(),
+        )
     })
     .await
     .rate()
