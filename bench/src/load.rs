@@ -110,9 +110,18 @@ pub fn micros(d: Duration) -> u32 {
 
 /// One HTTP/1.1 POST, encoded once, as the closed loop sends it.
 pub fn post(url: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    request("POST", url, path, headers, body)
+}
+
+/// One HTTP/1.1 GET, encoded once.
+pub fn get(url: &str, path: &str, headers: &[(&str, &str)]) -> Vec<u8> {
+    request("GET", url, path, headers, b"")
+}
+
+fn request(method: &str, url: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     let host = url.trim_start_matches("http://");
     let mut request = format!(
-        "POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {}\r\n",
         body.len()
     );
     for (name, value) in headers {
@@ -126,7 +135,7 @@ pub fn post(url: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec
 
 /// Closed loop: `connections` workers, each with its own keep-alive
 /// connection to `url` (`http://host:port`), send `request(worker, n)` (from
-/// [`post`]) back to back; the first `warmup` is not counted.
+/// [`post`] or [`get`]) back to back; the first `warmup` is not counted.
 ///
 /// The client is a bare HTTP/1.1 exchange over a socket, not reqwest: the
 /// load shares the machine's two cores with the server, and this costs it

@@ -1,4 +1,5 @@
-//! The limits that are servers: a hello-world JSON POST, and a bare per-user
+//! The limits that are servers: a hello-world JSON POST (and a GET of a
+//! page of tasks made in memory), and a bare per-user
 //! SSE fan-out (a POST sends one event to that user's open streams) with
 //! nothing behind it; and the stdin/stdout echo child that bounds MCP stdio.
 //! Each runs as its own process, like the server it is compared with.
@@ -26,7 +27,7 @@ pub async fn serve(listen: &str) -> anyhow::Result<()> {
     let users: PerUser<String> = PerUser::new(256);
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/hello", post(hello))
+        .route("/hello", post(hello).get(hello_list))
         .route("/sse", get(stream))
         .route("/publish", post(publish))
         .with_state(users);
@@ -42,6 +43,16 @@ async fn hello(Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
         StatusCode::CREATED,
         Json(json!({"id": 1, "title": body["title"], "completed": false, "version": 1})),
     )
+}
+
+/// Answers a page of 20 tasks' worth of JSON, as a list does, from memory.
+async fn hello_list() -> Json<Value> {
+    let task = |id: usize| {
+        json!({"id": id, "title": format!("task {id}"), "description": null, "completed": false,
+            "priority": "medium", "tags": [], "due": null, "version": 1,
+            "created_at": "2026-11-24T08:00:00Z", "updated_at": "2026-11-24T08:00:00Z"})
+    };
+    Json(json!({"tasks": (1..=20).map(task).collect::<Vec<_>>(), "next_cursor": "abc"}))
 }
 
 async fn stream(

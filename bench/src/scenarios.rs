@@ -22,7 +22,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
-use crate::load::{Load, Server, closed_loop, free_port, micros, post, quantile_ms, sibling};
+use crate::load::{Load, Server, closed_loop, free_port, get, micros, post, quantile_ms, sibling};
 use crate::record::{Entry, Recorder};
 
 const SECRET: &str = "taskflow-bench-secret";
@@ -56,9 +56,10 @@ pub struct Bench<'a> {
 }
 
 /// Every scenario, in the order a run takes them.
-pub const SCENARIOS: [&str; 6] = [
+pub const SCENARIOS: [&str; 7] = [
     "start-up",
     "create/sqlite",
+    "list/sqlite",
     "create/postgres",
     "write→sse",
     "mcp",
@@ -81,6 +82,7 @@ impl Bench<'_> {
                 match name {
                     "start-up" => self.startup().await,
                     "create/sqlite" => self.create_sqlite().await,
+                    "list/sqlite" => self.list_sqlite().await,
                     "create/postgres" => self.create_postgres().await,
                     "write→sse" => self.write_to_sse().await,
                     "mcp" => self.mcp().await,
@@ -169,6 +171,74 @@ impl Bench<'_> {
                 value: after_load / 1024.0,
                 unit: "MiB",
                 lower_is_better: true,
+                ..Entry::default()
+            },
+        );
+        Ok(())
+    }
+
+    /// `GET /api/tasks?limit=20` over 100,000 tasks of one user at 64
+    /// connections, against a page of tasks served from memory.
+    async fn list_sqlite(&mut self) -> anyhow::Result<()> {
+        self.recorder.before_step().await;
+        let reference = Self::reference().await?;
+        let url = reference.url.clone();
+        let hello = closed_loop(
+            &reference.url,
+            CONNECTIONS,
+            WARMUP,
+            self.step(),
+            move |_, _| get(&url, "/hello", &[]),
+        )
+        .await;
+        reference.stop().await;
+        let dir = tempfile::tempdir()?;
+        seed(dir.path(), LIST_TASKS).await?;
+        let server = Self::serve(dir.path(), None).await?;
+        let (url, bearer) = (server.url.clone(), format!("Bearer {}", mint(SEED_USER)?));
+        let cpu_before = server.cpu();
+        let load = closed_loop(
+            &server.url,
+            CONNECTIONS,
+            WARMUP,
+            self.step(),
+            move |_, _| get(&url, "/api/tasks?limit=20", &[("authorization", &bearer)]),
+        )
+        .await;
+        let cpu = measured_part(server.cpu().saturating_sub(cpu_before), self.step());
+        server.stop().await;
+        let scenario = "list/sqlite";
+        self.recorder.record(
+            scenario,
+            Entry {
+                metric: "lists/s over 100,000 tasks",
+                value: load.rate(),
+                unit: "req/s",
+                limit: Some(("req/s JSON GET from memory", hello.rate())),
+                target: Some("≥ 10,000/s"),
+                cpu_us_per_op: Some(cpu.as_secs_f64() * 1e6 / (load.ok.max(1) as f64)),
+                ..Entry::default()
+            },
+        );
+        self.recorder.record(
+            scenario,
+            Entry {
+                metric: "list p99",
+                value: load.quantile_ms(0.99),
+                unit: "ms",
+                lower_is_better: true,
+                limit: Some(("ms JSON GET p99", hello.quantile_ms(0.99))),
+                ..Entry::default()
+            },
+        );
+        self.recorder.record(
+            scenario,
+            Entry {
+                metric: "failed requests",
+                value: load.errors as f64,
+                unit: "",
+                lower_is_better: true,
+                target: Some("0"),
                 ..Entry::default()
             },
         );
@@ -430,7 +500,7 @@ impl Bench<'_> {
 
         let mut command = Command::new(sibling("taskflow")?);
         command
-            .args(["mcp", "--user", "bench"])
+            .args(["mcp", "--user", SEED_USER])
             .env("TASKFLOW_DATA_DIR", dir.path())
             .env("RUST_LOG", "error");
         let stdio = ().serve(TokioChildProcess::new(command)?).await?;
@@ -440,7 +510,7 @@ impl Bench<'_> {
         let echo_samples = echo_round(calls).await?;
 
         let server = Self::serve(dir.path(), None).await?;
-        let token = mint("bench")?;
+        let token = mint(SEED_USER)?;
         let client = reqwest::Client::builder().timeout(CALL_TIMEOUT).build()?;
         let rest_samples = timed(calls, |i| {
             let request = client
@@ -634,12 +704,9 @@ async fn create_load(server: &Server, duration: Duration) -> (Load, Duration) {
         },
     )
     .await;
-    // The CPU time covers warm-up and measurement; count it for the
-    // measured part only.
-    let used = server.cpu().saturating_sub(cpu_before);
     (
         load,
-        used.mul_f64(duration.as_secs_f64() / (WARMUP + duration).as_secs_f64()),
+        measured_part(server.cpu().saturating_sub(cpu_before), duration),
     )
 }
 
@@ -902,11 +969,25 @@ where
 }
 
 /// Seeds `count` tasks of user `bench` into `dir`'s embedded database.
+/// The CPU time of warm-up and measurement, counted for the measured part
+/// (of `duration`) only.
+fn measured_part(used: Duration, duration: Duration) -> Duration {
+    used.mul_f64(duration.as_secs_f64() / (WARMUP + duration).as_secs_f64())
+}
+
+/// The owner of the seeded tasks.
+const SEED_USER: &str = "bench";
+/// Tasks behind the list scenario.
+const LIST_TASKS: usize = 100_000;
+
+/// Creates `count` tasks of [`SEED_USER`] in a new database in `dir`, their
+/// events marked published (history, not load for the relay of the server
+/// that is then measured).
 async fn seed(dir: &Path, count: usize) -> anyhow::Result<usize> {
     let db = Database::open_sqlite(&dir.join("taskflow.db")).await?;
     db.migrate().await?;
     let svc = TaskService::new(db.clone());
-    let actor = Actor::new("bench", Source::Cli);
+    let actor = Actor::new(SEED_USER, Source::Cli);
     for chunk in (0..count).collect::<Vec<_>>().chunks(200) {
         let created = futures::future::join_all(chunk.iter().map(|n| {
             let input = CreateTask {
@@ -922,6 +1003,13 @@ async fn seed(dir: &Path, count: usize) -> anyhow::Result<usize> {
         }
     }
     db.close().await;
+    let pool =
+        sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.join("taskflow.db").display()))
+            .await?;
+    sqlx::query("UPDATE task_events SET published_at = occurred_at WHERE published_at IS NULL")
+        .execute(&pool)
+        .await?;
+    pool.close().await;
     Ok(count)
 }
 
