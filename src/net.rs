@@ -10,12 +10,61 @@
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
+use axum::Router;
+use axum::body::Body;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use taskflow_api::stream::Peer;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Sleep;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
+
+/// Serves `router` over HTTP/1.1 on `listener` until `stop`; then accepts
+/// no more connections, lets each finish the request in hand (streams end
+/// on their own shutdown signal) and returns when all are closed.
+///
+/// This is axum's `serve` with one setting changed: HTTP/1 half-close. By
+/// default hyper keeps reading a connection while it writes a response, to
+/// notice a client that went away, and for that reserves a second read
+/// buffer: 8 KiB more per open SSE stream, which never sends anything
+/// after its request. With half-close, a stream notices a client that left
+/// by watching the connection, which each request carries in its
+/// extensions (`Peer`). HTTP/2 is not offered: browsers speak it only over
+/// TLS, which ends at the ingress in front of Taskflow.
+pub async fn serve(mut listener: TimedListener, router: Router, stop: CancellationToken) {
+    let connections = GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.half_close(true).timer(TokioTimer::new());
+    loop {
+        let (io, _peer) = tokio::select! {
+            accepted = axum::serve::Listener::accept(&mut listener) => accepted,
+            _ = stop.cancelled() => break,
+        };
+        let peer = Peer(io.get_ref().0.clone());
+        let service = TowerToHyperService::new(router.clone().map_request(
+            move |mut request: hyper::Request<Incoming>| {
+                request.extensions_mut().insert(peer.clone());
+                request.map(Body::new)
+            },
+        ));
+        let connection = connections.watch(http.serve_connection(TokioIo::new(io), service));
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::trace!(error = %err, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    connections.shutdown().await;
+}
 
 /// A TCP listener whose connections fail a write that cannot make progress
 /// for `write_timeout`.
@@ -39,7 +88,7 @@ impl TimedListener {
 }
 
 impl axum::serve::Listener for TimedListener {
-    type Io = WriteTimeout<TcpStream>;
+    type Io = WriteTimeout<SharedTcp>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
@@ -51,11 +100,79 @@ impl axum::serve::Listener for TimedListener {
         if let Err(err) = socket2::SockRef::from(&stream).set_send_buffer_size(self.send_buffer) {
             tracing::debug!(error = %err, "cannot set SO_SNDBUF");
         }
-        (WriteTimeout::new(stream, self.write_timeout), addr)
+        (
+            WriteTimeout::new(SharedTcp(Arc::new(stream)), self.write_timeout),
+            addr,
+        )
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
         self.inner.local_addr()
+    }
+}
+
+/// A TCP connection that the HTTP server reads and writes while an SSE
+/// stream watches it for the client closing (`taskflow_api::stream::Peer`).
+/// Reads and writes go through readiness, as tokio's own `TcpStream` does.
+#[derive(Debug, Clone)]
+pub struct SharedTcp(pub Arc<TcpStream>);
+
+impl AsyncRead for SharedTcp {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            ready!(self.0.poll_read_ready(cx))?;
+            match self.0.try_read_buf(buf) {
+                Ok(_) => return Poll::Ready(Ok(())),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(err) => return Poll::Ready(Err(err)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for SharedTcp {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.0.poll_write_ready(cx))?;
+            match self.0.try_write(buf) {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
+                written => return Poll::Ready(written),
+            }
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.0.poll_write_ready(cx))?;
+            match self.0.try_write_vectored(bufs) {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
+                written => return Poll::Ready(written),
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(socket2::SockRef::from(&*self.0).shutdown(std::net::Shutdown::Write))
     }
 }
 
@@ -76,6 +193,11 @@ impl<T> WriteTimeout<T> {
             timeout,
             blocked: None,
         }
+    }
+
+    /// The stream it wraps.
+    pub fn get_ref(&self) -> &T {
+        &self.inner
     }
 
     /// Maps a pending write to a timeout error once it has waited too long.

@@ -231,20 +231,12 @@ impl Process {
             closing.cancel();
             stopping.cancel();
         });
-        // `into_make_service`: each connection clones the finished router
-        // (an Arc). Handing axum the Router itself rebuilds its route table
-        // per connection: about 10 KiB that an open SSE stream would hold.
-        let graceful = axum::serve(
-            crate::net::TimedListener::new(listener, write_timeout, send_buffer),
-            router.into_make_service(),
-        )
-        .with_graceful_shutdown(stop.clone().cancelled_owned());
-        let mut server = tokio::spawn(async move { graceful.await });
+        let listener = crate::net::TimedListener::new(listener, write_timeout, send_buffer);
+        let served = crate::net::serve(listener, router, stop.clone());
+        let mut server = tokio::spawn(served);
         let result = tokio::select! {
-            joined = &mut server => match joined {
-                Ok(served) => served.context("serving HTTP"),
-                Err(err) => Err(anyhow::anyhow!("the server task failed: {err}")),
-            },
+            joined = &mut server => joined
+                .map_err(|err| anyhow::anyhow!("the server task failed: {err}")),
             _ = async { stop.cancelled().await; tokio::time::sleep(limit).await } => {
                 tracing::warn!(?limit, "requests still in flight at the shutdown limit; stopping them");
                 server.abort();

@@ -36,12 +36,37 @@ use crate::problem::Problem;
 const REPLAY_LIMIT: u32 = 1000;
 /// Updates buffered per user before a slow client is dropped (it then
 /// reconnects and replays from the database). Each slot costs a pointer and
-/// a little bookkeeping, per user with an open stream.
+/// a little bookkeeping, per user with an open stream; 16 was too few for
+/// the relay's bursts of one user's events.
 const BUFFER: usize = 64;
 /// How long a stream ticket is valid.
 const TICKET_TTL: Duration = Duration::from_secs(60);
 /// The audience that makes a token a stream ticket and nothing else.
 const TICKET_AUDIENCE: &str = "taskflow-stream";
+
+/// The client's TCP connection, which the server puts in each request's
+/// extensions (`net::serve`). hyper does not read a connection while it
+/// writes the response (that would cost each open stream a second read
+/// buffer), so a stream watches its connection itself: a client that
+/// closes is let go at once, not at the next heartbeat.
+#[derive(Debug, Clone)]
+pub struct Peer(pub Arc<tokio::net::TcpStream>);
+
+impl Peer {
+    /// Resolves when the client has closed the connection (or it failed);
+    /// never while it is open, nor after it sent more (a pipelined request,
+    /// left for the server to read when the stream ends).
+    async fn gone(peer: Option<&Peer>) {
+        let Some(Peer(connection)) = peer else {
+            return std::future::pending().await;
+        };
+        let mut byte = [0u8; 1];
+        match connection.peek(&mut byte).await {
+            Ok(0) | Err(_) => {}
+            Ok(_) => std::future::pending().await,
+        }
+    }
+}
 
 /// Per-user fan-out of `task-updates` to open streams. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -220,6 +245,7 @@ fn event(update: &TaskUpdate) -> Event {
 
 async fn stream(
     State(state): State<AppState>,
+    peer: Option<axum::Extension<Peer>>,
     headers: HeaderMap,
     query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
@@ -289,6 +315,7 @@ async fn stream(
         },
         notified_up_to: 0,
         closing,
+        peer: peer.map(|axum::Extension(peer)| peer),
     };
     let events = futures::stream::unfold(start, |mut cursor| async move {
         if cursor.truncated {
@@ -306,6 +333,7 @@ async fn stream(
         loop {
             let received = tokio::select! {
                 _ = cursor.closing.cancelled() => return None,
+                _ = Peer::gone(cursor.peer.as_ref()) => return None,
                 received = cursor.live.recv() => received,
             };
             match received {
@@ -381,4 +409,6 @@ struct Cursor {
     /// announced in id order); redeliveries are at or below it.
     notified_up_to: i64,
     closing: CancellationToken,
+    /// The client's connection, when the server provides it.
+    peer: Option<Peer>,
 }
