@@ -18,7 +18,6 @@ use axum::Router;
 use axum::body::Body;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use taskflow_api::stream::Peer;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -40,9 +39,11 @@ use tower::ServiceExt;
 /// extensions (`Peer`). HTTP/2 is not offered: browsers speak it only over
 /// TLS, which ends at the ingress in front of Taskflow.
 pub async fn serve(mut listener: TimedListener, router: Router, stop: CancellationToken) {
-    let connections = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.half_close(true).timer(TokioTimer::new());
+    // Each connection's task holds a receiver; all are gone once every
+    // connection has closed.
+    let (open, closed) = tokio::sync::watch::channel(());
     loop {
         let (io, _peer) = tokio::select! {
             accepted = axum::serve::Listener::accept(&mut listener) => accepted,
@@ -55,16 +56,39 @@ pub async fn serve(mut listener: TimedListener, router: Router, stop: Cancellati
                 request.map(Body::new)
             },
         ));
-        let connection = connections.watch(http.serve_connection(TokioIo::new(io), service));
+        let connection = http.serve_connection(TokioIo::new(io), service);
+        let (stop, closed) = (stop.clone(), closed.clone());
         tokio::spawn(async move {
-            if let Err(err) = connection.await {
+            let mut connection = std::pin::pin!(connection);
+            let ended = tokio::select! {
+                ended = connection.as_mut() => ended,
+                _ = stop.cancelled() => {
+                    // A request already on its way when shutdown began (on a
+                    // connection accepted a moment ago, say) still arrives
+                    // and is answered; then idle connections close and busy
+                    // ones close after their response.
+                    match tokio::time::timeout(LAST_REQUESTS, connection.as_mut()).await {
+                        Ok(ended) => ended,
+                        Err(_) => {
+                            connection.as_mut().graceful_shutdown();
+                            connection.await
+                        }
+                    }
+                }
+            };
+            if let Err(err) = ended {
                 tracing::trace!(error = %err, "connection ended with an error");
             }
+            drop(closed);
         });
     }
     drop(listener);
-    connections.shutdown().await;
+    drop(closed);
+    open.closed().await;
 }
+
+/// How long connections keep taking requests after shutdown began.
+const LAST_REQUESTS: Duration = Duration::from_millis(100);
 
 /// A TCP listener whose connections fail a write that cannot make progress
 /// for `write_timeout`.
