@@ -216,7 +216,7 @@ impl Bench<'_> {
                 unit: "req/s",
                 limit: Some(("req/s JSON GET from memory", hello.rate())),
                 target: Some("≥ 10,000/s"),
-                cpu_us_per_op: Some(cpu.as_secs_f64() * 1e6 / (load.ok.max(1) as f64)),
+                cpu_us_per_op: Some(cpu_per_request(cpu, &load)),
                 ..Entry::default()
             },
         );
@@ -231,17 +231,7 @@ impl Bench<'_> {
                 ..Entry::default()
             },
         );
-        self.recorder.record(
-            scenario,
-            Entry {
-                metric: "failed requests",
-                value: load.errors as f64,
-                unit: "",
-                lower_is_better: true,
-                target: Some("0"),
-                ..Entry::default()
-            },
-        );
+        self.record_failures(scenario, &load);
         Ok(())
     }
 
@@ -292,7 +282,6 @@ impl Bench<'_> {
         database: (&str, f64),
         hello: &Load,
     ) {
-        let cpu_us = cpu.as_secs_f64() * 1e6 / (load.ok.max(1) as f64);
         let sqlite = scenario.ends_with("sqlite");
         self.recorder.record(
             scenario,
@@ -306,7 +295,7 @@ impl Bench<'_> {
                 } else {
                     "≥ 0.7 × pgbench"
                 }),
-                cpu_us_per_op: Some(cpu_us),
+                cpu_us_per_op: Some(cpu_per_request(cpu, load)),
                 ..Entry::default()
             },
         );
@@ -332,6 +321,11 @@ impl Bench<'_> {
                 ..Entry::default()
             },
         );
+        self.record_failures(scenario, load);
+    }
+
+    /// Requests of a load that failed (the goal is none).
+    fn record_failures(&mut self, scenario: &str, load: &Load) {
         self.recorder.record(
             scenario,
             Entry {
@@ -969,6 +963,11 @@ where
 }
 
 /// Seeds `count` tasks of user `bench` into `dir`'s embedded database.
+/// Server CPU per successful request, in microseconds.
+fn cpu_per_request(cpu: Duration, load: &Load) -> f64 {
+    cpu.as_secs_f64() * 1e6 / (load.ok.max(1) as f64)
+}
+
 /// The CPU time of warm-up and measurement, counted for the measured part
 /// (of `duration`) only.
 fn measured_part(used: Duration, duration: Duration) -> Duration {
