@@ -25,6 +25,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use database::{Database, DatabaseKind, PostgresConnectOptions};
 pub use error::{Error, Result};
 pub use outbox::{EVENT_SOURCE, OutboxEvent, RelayLag};
+pub use postgres::CREATE_BATCH as POSTGRES_CREATE_BATCH;
 pub use relay::RelayConfig;
 pub use reminders::Dispatch;
 pub use service::{Actor, TaskService};

@@ -42,6 +42,8 @@ pub async fn listen(pools: &Pools) -> Result<sqlx::postgres::PgListener> {
 pub struct Pools {
     pub read: PgPool,
     pub write: PgPool,
+    /// Plain creates, committed together by `sql::batcher`.
+    pub creates: tokio::sync::mpsc::Sender<sql::CreateJob>,
 }
 
 /// Connects with at most `max_connections` connections.
@@ -54,9 +56,12 @@ pub async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options)
         .await?;
+    let (creates, queue) = tokio::sync::mpsc::channel(sql::MAX_BATCH * 16);
+    tokio::spawn(sql::batcher(pool.clone(), queue, None));
     Ok(Pools {
         read: pool.clone(),
         write: pool,
+        creates,
     })
 }
 
@@ -83,13 +88,159 @@ pub mod sql {
 
     include!("sql.rs");
 
-    /// PostgreSQL's extended protocol runs one statement per round trip; the
-    /// shared path is the one.
-    async fn create_in_one_round_trip(
-        _: &Pools,
-        _: Source,
-        _: &mut Stored,
-    ) -> Result<Option<Task>> {
-        Ok(None)
+    /// Batches in flight at once: while one waits for its commit's flush,
+    /// the next is already being written.
+    const BATCHES_IN_FLIGHT: usize = 2;
+
+    /// One statement per batch, autocommitted: each column is an array
+    /// parameter with an element per create, so the text (and the prepared
+    /// statement) is the same for every batch size.
+    async fn commit_batch(write: &sqlx::PgPool, batch: &[CreateJob]) -> Result<Vec<i64>> {
+        let derived: Vec<_> = batch.iter().map(|job| job.task.derived()).collect();
+        let tasks = || batch.iter().map(|job| &job.task);
+        let ids: Vec<i64> = sqlx::query_scalar(super::CREATE_BATCH)
+            .bind(tasks().map(|t| t.user_id.as_str()).collect::<Vec<_>>())
+            .bind(tasks().map(|t| t.fields.title.as_str()).collect::<Vec<_>>())
+            .bind(
+                derived
+                    .iter()
+                    .map(|d| d.title_key.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                tasks()
+                    .map(|t| t.fields.description.as_ref().map(|x| x.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                derived
+                    .iter()
+                    .map(|d| d.search.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                tasks()
+                    .map(|t| t.completed_at.is_some())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(tasks().map(|t| t.completed_at).collect::<Vec<_>>())
+            .bind(
+                derived
+                    .iter()
+                    .map(|d| d.priority.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                derived
+                    .iter()
+                    .map(|d| d.priority.rank())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(derived.iter().map(|d| &d.tags).collect::<Vec<_>>())
+            .bind(
+                derived
+                    .iter()
+                    .map(|d| d.due_local.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                derived
+                    .iter()
+                    .map(|d| d.timezone.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(derived.iter().map(|d| d.due_at).collect::<Vec<_>>())
+            .bind(derived.iter().map(|d| d.deadline_at).collect::<Vec<_>>())
+            .bind(
+                derived
+                    .iter()
+                    .map(|d| d.recurrence.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                derived
+                    .iter()
+                    .map(|d| d.anchor_local.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                derived
+                    .iter()
+                    .map(|d| d.reminder_minutes)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(derived.iter().map(|d| d.reminder_at).collect::<Vec<_>>())
+            .bind(derived.iter().map(|d| d.remind_at).collect::<Vec<_>>())
+            .bind(tasks().map(|t| t.snoozed_until).collect::<Vec<_>>())
+            .bind(tasks().map(|t| t.series_id).collect::<Vec<_>>())
+            .bind(tasks().map(|t| t.previous_id).collect::<Vec<_>>())
+            .bind(tasks().map(|t| t.version).collect::<Vec<_>>())
+            .bind(tasks().map(|t| t.created_at).collect::<Vec<_>>())
+            .bind(tasks().map(|t| t.updated_at).collect::<Vec<_>>())
+            .bind(batch.iter().map(|job| job.event_id).collect::<Vec<_>>())
+            .bind(
+                batch
+                    .iter()
+                    .map(|job| job.source.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(batch.iter().map(|job| Json(&job.body)).collect::<Vec<_>>())
+            .bind(
+                batch
+                    .iter()
+                    .map(|job| job.traceparent.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .fetch_all(write)
+            .await?;
+        if ids.len() == batch.len() {
+            Ok(ids)
+        } else {
+            Err(Error::Internal("a batched create returned no id".into()))
+        }
     }
 }
+
+/// A batch of plain creates in one statement. `$1`–`$25` are the `tasks`
+/// columns in insert order, `$26`–`$29` each event's id, source, JSON body
+/// (the new id is patched in) and traceparent: one array element per
+/// create. Ids are drawn first, so each row's task, event and tags share
+/// one; events take their sequence numbers in the batch's order. The
+/// benchmark's pgbench limit runs this same text for a batch of one.
+pub const CREATE_BATCH: &str = "\
+WITH input AS MATERIALIZED (\
+    SELECT nextval(pg_get_serial_sequence('tasks', 'id')) AS id, i.* \
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], \
+      $7::timestamptz[], $8::text[], $9::int4[], $10::jsonb[], $11::text[], $12::text[], \
+      $13::timestamptz[], $14::timestamptz[], $15::text[], $16::text[], $17::int4[], \
+      $18::timestamptz[], $19::timestamptz[], $20::timestamptz[], $21::int8[], $22::int8[], \
+      $23::int8[], $24::timestamptz[], $25::timestamptz[], $26::uuid[], $27::text[], \
+      $28::jsonb[], $29::text[]) \
+    WITH ORDINALITY AS i (user_id, title, title_key, description, search, completed, \
+      completed_at, priority, priority_rank, tags, due_local, timezone, due_at, deadline_at, \
+      recurrence, anchor_local, reminder_minutes, reminder_at, remind_at, snoozed_until, \
+      series_id, previous_id, version, created_at, updated_at, event_id, source, body, \
+      traceparent, position)), \
+  task AS (\
+    INSERT INTO tasks (id, user_id, title, title_key, description, search, completed, \
+      completed_at, priority, priority_rank, tags, due_local, timezone, due_at, deadline_at, \
+      recurrence, anchor_local, reminder_minutes, reminder_at, remind_at, snoozed_until, \
+      series_id, previous_id, version, created_at, updated_at) \
+    OVERRIDING SYSTEM VALUE \
+    SELECT id, user_id, title, title_key, description, search, completed, completed_at, \
+      priority, priority_rank, tags, due_local, timezone, due_at, deadline_at, recurrence, \
+      anchor_local, reminder_minutes, reminder_at, remind_at, snoozed_until, series_id, \
+      previous_id, version, created_at, updated_at \
+    FROM input), \
+  event AS (\
+    INSERT INTO task_events (event_id, user_id, task_id, event_type, source, occurred_at, \
+      data, traceparent) \
+    SELECT event_id, user_id, id, 'created', source, created_at, \
+      jsonb_set(jsonb_set(body, '{task_data,id}', to_jsonb(id)), '{changes,id,new}', \
+        to_jsonb(id)), \
+      traceparent \
+    FROM input ORDER BY position), \
+  tag AS (\
+    INSERT INTO task_tags (task_id, user_id, tag) \
+    SELECT id, user_id, jsonb_array_elements_text(tags) FROM input) \
+SELECT id FROM input ORDER BY position";

@@ -202,6 +202,115 @@ async fn append_event(
     Ok(sequence)
 }
 
+/// How many creates one batch commits at most.
+pub const MAX_BATCH: usize = 64;
+
+/// A plain create waiting for the batcher.
+#[derive(Debug)]
+pub struct CreateJob {
+    task: Stored,
+    source: Source,
+    body: TaskEventBody,
+    event_id: Uuid,
+    /// The creating request's trace, captured here: the batcher runs on a
+    /// task of its own.
+    traceparent: Option<String>,
+    reply: tokio::sync::oneshot::Sender<Result<i64>>,
+}
+
+/// Plain creates (no recurrence, no idempotency key) go to the batcher,
+/// which commits every create queued meanwhile in one transaction and one
+/// round trip (`commit_batch`). A create touches a dozen B-tree pages
+/// (table, indexes, event, tags); committing many together writes each page
+/// to the log once per batch instead of once per create, and pays the round
+/// trip, the commit and its flush once per batch.
+async fn create_in_batch(pools: &Pools, source: Source, mut task: Stored) -> Result<Task> {
+    let view = task.task();
+    let body = TaskEventBody {
+        changes: field_changes(None, Some(&view)),
+        task_data: view,
+    };
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let job = CreateJob {
+        task: task.clone(),
+        source,
+        body,
+        event_id: Uuid::now_v7(),
+        traceparent: taskflow_events::trace::current_traceparent(),
+        reply,
+    };
+    if pools.creates.send(job).await.is_err() {
+        return Err(Error::Unavailable(sqlx::Error::PoolClosed));
+    }
+    task.id = answer
+        .await
+        .map_err(|_| Error::Unavailable(sqlx::Error::PoolClosed))??;
+    Ok(task.task())
+}
+
+/// Commits queued creates in batches, up to `BATCHES_IN_FLIGHT` at once,
+/// until every sender is gone and every batch has answered; signals
+/// `committed` after each commit.
+pub async fn batcher(
+    write: sqlx::Pool<Db>,
+    mut queue: tokio::sync::mpsc::Receiver<CreateJob>,
+    committed: Option<tokio::sync::mpsc::Sender<()>>,
+) {
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(BATCHES_IN_FLIGHT));
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        if queue.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+            break;
+        }
+        let batch: Vec<CreateJob> = std::mem::take(&mut jobs);
+        let (write, committed) = (write.clone(), committed.clone());
+        tokio::spawn(async move {
+            answer_batch(&write, batch).await;
+            if let Some(committed) = committed {
+                let _ = committed.try_send(());
+            }
+            drop(slot);
+        });
+    }
+    let _ = slots.acquire_many(BATCHES_IN_FLIGHT as u32).await;
+}
+
+/// Commits one batch and answers each of its creates.
+async fn answer_batch(write: &sqlx::Pool<Db>, batch: Vec<CreateJob>) {
+    let started = std::time::Instant::now();
+    let committed = commit_batch(write, &batch).await;
+    metrics::histogram!("taskflow_create_batch_size").record(batch.len() as f64);
+    metrics::histogram!("taskflow_create_batch_seconds").record(started.elapsed().as_secs_f64());
+    match committed {
+        Ok(ids) => {
+            for (job, id) in batch.into_iter().zip(ids) {
+                let _ = job.reply.send(Ok(id));
+            }
+        }
+        // One bad create must not fail its neighbours: retry each alone.
+        Err(_) if batch.len() > 1 => {
+            for job in batch {
+                let result = commit_batch(write, std::slice::from_ref(&job))
+                    .await
+                    .and_then(|ids| {
+                        ids.first()
+                            .copied()
+                            .ok_or_else(|| Error::Internal("no id".into()))
+                    });
+                let _ = job.reply.send(result);
+            }
+        }
+        Err(err) => {
+            if let Some(job) = batch.into_iter().next() {
+                let _ = job.reply.send(Err(err));
+            }
+        }
+    }
+}
+
 /// Creates a task and its `created` event; with an idempotency key, a repeat
 /// of the same request returns the first result.
 pub async fn create(
@@ -211,9 +320,7 @@ pub async fn create(
     idempotency: Option<&IdempotentCreate>,
 ) -> Result<Task> {
     if idempotency.is_none() && task.fields.recurrence.is_none() {
-        if let Some(created) = create_in_one_round_trip(pools, source, &mut task).await? {
-            return Ok(created);
-        }
+        return create_in_batch(pools, source, task).await;
     }
     // A create reads nothing it writes, so it needs the user's lock only to
     // make an idempotency key's check-then-insert atomic.

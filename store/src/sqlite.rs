@@ -18,7 +18,7 @@ use crate::Result;
 pub struct Pools {
     pub read: SqlitePool,
     pub write: SqlitePool,
-    /// Plain creates, committed together by the batcher (see `sql::batcher`).
+    /// Plain creates, committed together by `sql::batcher`.
     pub creates: tokio::sync::mpsc::Sender<sql::CreateJob>,
 }
 
@@ -58,7 +58,7 @@ impl Pools {
         if let Some(pool) = checkpoint {
             tokio::spawn(checkpoints(pool, log));
         }
-        tokio::spawn(sql::batcher(write.clone(), queue, grown));
+        tokio::spawn(sql::batcher(write.clone(), queue, Some(grown)));
         Pools {
             read,
             write,
@@ -154,102 +154,11 @@ pub mod sql {
 
     include!("sql.rs");
 
-    /// How many creates one transaction commits at most.
-    pub const MAX_BATCH: usize = 64;
     /// Bind parameters per create in the batch statement.
     const PARAMS: usize = 30;
 
-    /// A plain create waiting for the batcher.
-    #[derive(Debug)]
-    pub struct CreateJob {
-        task: Stored,
-        source: Source,
-        body: TaskEventBody,
-        event_id: Uuid,
-        /// The creating request's trace, captured here: the batcher runs
-        /// on a task of its own.
-        traceparent: Option<String>,
-        reply: tokio::sync::oneshot::Sender<Result<i64>>,
-    }
-
-    /// Plain creates (no recurrence, no idempotency key) go to the batcher,
-    /// which commits every create queued meanwhile in one transaction and one
-    /// round trip to the connection's thread. A create touches a dozen B-tree
-    /// pages (table, indexes, event, tags); committing many together writes
-    /// each page to the WAL once per batch instead of once per create, and
-    /// the thread hand-offs are paid once per batch too.
-    async fn create_in_one_round_trip(
-        pools: &Pools,
-        source: Source,
-        task: &mut Stored,
-    ) -> Result<Option<Task>> {
-        let view = task.task();
-        let body = TaskEventBody {
-            changes: field_changes(None, Some(&view)),
-            task_data: view,
-        };
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let job = CreateJob {
-            task: task.clone(),
-            source,
-            body,
-            event_id: Uuid::now_v7(),
-            traceparent: taskflow_events::trace::current_traceparent(),
-            reply,
-        };
-        if pools.creates.send(job).await.is_err() {
-            return Err(Error::Unavailable(sqlx::Error::PoolClosed));
-        }
-        let id = answer
-            .await
-            .map_err(|_| Error::Unavailable(sqlx::Error::PoolClosed))??;
-        task.id = id;
-        Ok(Some(task.task()))
-    }
-
-    /// Commits queued creates in batches until every sender is gone; after
-    /// each commit, signals `grown` (the log has new pages to checkpoint).
-    pub async fn batcher(
-        write: sqlx::SqlitePool,
-        mut queue: tokio::sync::mpsc::Receiver<CreateJob>,
-        grown: tokio::sync::mpsc::Sender<()>,
-    ) {
-        let mut jobs = Vec::with_capacity(MAX_BATCH);
-        while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-            let batch: Vec<CreateJob> = std::mem::take(&mut jobs);
-            let started = std::time::Instant::now();
-            let committed = commit_batch(&write, &batch).await;
-            metrics::histogram!("taskflow_sqlite_create_batch_size").record(batch.len() as f64);
-            metrics::histogram!("taskflow_sqlite_create_batch_seconds")
-                .record(started.elapsed().as_secs_f64());
-            let _ = grown.try_send(());
-            match committed {
-                Ok(ids) => {
-                    for (job, id) in batch.into_iter().zip(ids) {
-                        let _ = job.reply.send(Ok(id));
-                    }
-                }
-                // One bad create must not fail its neighbours: retry each alone.
-                Err(_) if batch.len() > 1 => {
-                    for job in batch {
-                        let result = commit_batch(&write, std::slice::from_ref(&job))
-                            .await
-                            .and_then(|ids| {
-                                ids.first()
-                                    .copied()
-                                    .ok_or_else(|| Error::Internal("no id".into()))
-                            });
-                        let _ = job.reply.send(result);
-                    }
-                }
-                Err(err) => {
-                    if let Some(job) = batch.into_iter().next() {
-                        let _ = job.reply.send(Err(err));
-                    }
-                }
-            }
-        }
-    }
+    /// One batch at a time: there is one writer connection.
+    const BATCHES_IN_FLIGHT: usize = 1;
 
     /// One transaction, one statement string: for each create, the task, its
     /// event (id from `last_insert_rowid()`, also patched into the event JSON
