@@ -248,34 +248,25 @@ async fn create_in_batch(pools: &Pools, source: Source, mut task: Stored) -> Res
     Ok(task.task())
 }
 
-/// Commits queued creates in batches, up to `BATCHES_IN_FLIGHT` at once,
-/// until every sender is gone and every batch has answered; signals
-/// `committed` after each commit.
+/// Commits queued creates in batches, up to `BATCHES_IN_FLIGHT` at once
+/// (each taking what has queued while the others commit), until every
+/// sender is gone; signals `committed` after each commit.
 pub async fn batcher(
     write: sqlx::Pool<Db>,
-    mut queue: tokio::sync::mpsc::Receiver<CreateJob>,
+    queue: tokio::sync::mpsc::Receiver<CreateJob>,
     committed: Option<tokio::sync::mpsc::Sender<()>>,
 ) {
-    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(BATCHES_IN_FLIGHT));
-    let mut jobs = Vec::with_capacity(MAX_BATCH);
-    loop {
-        let Ok(slot) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        if queue.recv_many(&mut jobs, MAX_BATCH).await == 0 {
-            break;
-        }
-        let batch: Vec<CreateJob> = std::mem::take(&mut jobs);
-        let (write, committed) = (write.clone(), committed.clone());
-        tokio::spawn(async move {
-            answer_batch(&write, batch).await;
-            if let Some(committed) = committed {
+    let queue = tokio::sync::Mutex::new(queue);
+    let lane = || async {
+        let mut jobs = Vec::with_capacity(MAX_BATCH);
+        while queue.lock().await.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+            answer_batch(&write, std::mem::take(&mut jobs)).await;
+            if let Some(committed) = &committed {
                 let _ = committed.try_send(());
             }
-            drop(slot);
-        });
-    }
-    let _ = slots.acquire_many(BATCHES_IN_FLIGHT as u32).await;
+        }
+    };
+    futures::future::join_all((0..BATCHES_IN_FLIGHT).map(|_| lane())).await;
 }
 
 /// Commits one batch and answers each of its creates.

@@ -40,6 +40,7 @@ on_both_databases!(
     create_then_get_round_trips_every_field,
     unicode_titles_round_trip,
     a_failed_transaction_leaves_neither_the_change_nor_its_event,
+    one_failing_create_does_not_fail_the_creates_committed_beside_it,
     a_stale_version_is_refused,
     concurrent_updates_at_the_same_version_let_exactly_one_through,
     ten_thousand_creates_leave_ten_thousand_events_in_sequence_order,
@@ -318,6 +319,41 @@ async fn a_failed_transaction_leaves_neither_the_change_nor_its_event(h: &Harnes
     // The service still works after the failures.
     h.svc.update(&alice(), task.id, &patch, None).await.unwrap();
     assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM task_events").await, 2);
+}
+
+async fn one_failing_create_does_not_fail_the_creates_committed_beside_it(h: &Harness) {
+    // Plain creates made at the same moment are committed together; the
+    // database refuses one of them.
+    h.raw.refuse_title("poison").await;
+    let creates = (0..64).map(|i| {
+        let svc = h.svc.clone();
+        let title = if i == 32 {
+            "poison".to_owned()
+        } else {
+            format!("task {i}")
+        };
+        tokio::spawn(async move { svc.create(&alice(), &titled(&title), None).await })
+    });
+    let results: Vec<_> = futures::future::join_all(creates)
+        .await
+        .into_iter()
+        .map(|joined| joined.unwrap())
+        .collect();
+    for (i, result) in results.iter().enumerate() {
+        if i == 32 {
+            assert!(matches!(result, Err(Error::Internal(_))), "{result:?}");
+        } else {
+            assert_eq!(result.as_ref().unwrap().title.as_str(), format!("task {i}"));
+        }
+    }
+    assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM tasks").await, 63);
+    assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM task_events").await, 63);
+    assert_eq!(
+        h.raw
+            .scalar("SELECT COUNT(*) FROM task_events e JOIN tasks t ON t.id = e.task_id")
+            .await,
+        63
+    );
 }
 
 async fn a_stale_version_is_refused(h: &Harness) {

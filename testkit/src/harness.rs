@@ -82,6 +82,28 @@ impl Raw {
         }
     }
 
+    /// Makes the database refuse any task titled `title`.
+    pub async fn refuse_title(&self, title: &str) {
+        match self {
+            Raw::Sqlite(_) => {
+                self.exec(&format!(
+                    "CREATE TRIGGER refuse_title BEFORE INSERT ON tasks WHEN NEW.title = '{title}' \
+                     BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+                ))
+                .await
+            }
+            Raw::Postgres(_) => {
+                self.exec(&format!(
+                    "CREATE FUNCTION refuse_title() RETURNS trigger LANGUAGE plpgsql AS \
+                     $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$; \
+                     CREATE TRIGGER refuse_title BEFORE INSERT ON tasks FOR EACH ROW \
+                     WHEN (NEW.title = '{title}') EXECUTE FUNCTION refuse_title();"
+                ))
+                .await
+            }
+        }
+    }
+
     /// Undoes `break_inserts`.
     pub async fn mend_inserts(&self, table: &str) {
         match self {
