@@ -339,8 +339,8 @@ impl Bench<'_> {
         );
     }
 
-    /// REST creates on PostgreSQL against pgbench running the service's two
-    /// inserts in one transaction.
+    /// REST creates on PostgreSQL against pgbench running the service's
+    /// create statement (task, event and tags) for one create at a time.
     async fn create_postgres(&mut self) -> anyhow::Result<()> {
         self.recorder.before_step().await;
         let url = fresh_pg_database(&self.settings.pg_admin_url).await?;
