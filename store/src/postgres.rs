@@ -97,100 +97,54 @@ pub mod sql {
     /// statement) is the same for every batch size.
     async fn commit_batch(write: &sqlx::PgPool, batch: &[CreateJob]) -> Result<Vec<i64>> {
         let derived: Vec<_> = batch.iter().map(|job| job.task.derived()).collect();
-        let tasks = || batch.iter().map(|job| &job.task);
+        // One array parameter: `$e` for each create, with its job, task and
+        // derived columns bound to the three patterns.
+        macro_rules! column {
+            (|$j:pat_param, $t:pat_param, $d:pat_param| $e:expr) => {
+                batch
+                    .iter()
+                    .zip(&derived)
+                    .map(|(job, derived)| {
+                        let ($j, $t, $d) = (job, &job.task, derived);
+                        $e
+                    })
+                    .collect::<Vec<_>>()
+            };
+        }
         let ids: Vec<i64> = sqlx::query_scalar(super::CREATE_BATCH)
-            .bind(tasks().map(|t| t.user_id.as_str()).collect::<Vec<_>>())
-            .bind(tasks().map(|t| t.fields.title.as_str()).collect::<Vec<_>>())
-            .bind(
-                derived
-                    .iter()
-                    .map(|d| d.title_key.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                tasks()
-                    .map(|t| t.fields.description.as_ref().map(|x| x.as_str()))
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                derived
-                    .iter()
-                    .map(|d| d.search.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                tasks()
-                    .map(|t| t.completed_at.is_some())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(tasks().map(|t| t.completed_at).collect::<Vec<_>>())
-            .bind(
-                derived
-                    .iter()
-                    .map(|d| d.priority.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                derived
-                    .iter()
-                    .map(|d| d.priority.rank())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(derived.iter().map(|d| &d.tags).collect::<Vec<_>>())
-            .bind(
-                derived
-                    .iter()
-                    .map(|d| d.due_local.as_deref())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                derived
-                    .iter()
-                    .map(|d| d.timezone.as_deref())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(derived.iter().map(|d| d.due_at).collect::<Vec<_>>())
-            .bind(derived.iter().map(|d| d.deadline_at).collect::<Vec<_>>())
-            .bind(
-                derived
-                    .iter()
-                    .map(|d| d.recurrence.as_deref())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                derived
-                    .iter()
-                    .map(|d| d.anchor_local.as_deref())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                derived
-                    .iter()
-                    .map(|d| d.reminder_minutes)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(derived.iter().map(|d| d.reminder_at).collect::<Vec<_>>())
-            .bind(derived.iter().map(|d| d.remind_at).collect::<Vec<_>>())
-            .bind(tasks().map(|t| t.snoozed_until).collect::<Vec<_>>())
-            .bind(tasks().map(|t| t.series_id).collect::<Vec<_>>())
-            .bind(tasks().map(|t| t.previous_id).collect::<Vec<_>>())
-            .bind(tasks().map(|t| t.version).collect::<Vec<_>>())
-            .bind(tasks().map(|t| t.created_at).collect::<Vec<_>>())
-            .bind(tasks().map(|t| t.updated_at).collect::<Vec<_>>())
-            .bind(batch.iter().map(|job| job.event_id).collect::<Vec<_>>())
-            .bind(
-                batch
-                    .iter()
-                    .map(|job| job.source.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(batch.iter().map(|job| Json(&job.body)).collect::<Vec<_>>())
-            .bind(
-                batch
-                    .iter()
-                    .map(|job| job.traceparent.as_deref())
-                    .collect::<Vec<_>>(),
-            )
+            .bind(column!(|_, t, _| t.user_id.as_str()))
+            .bind(column!(|_, t, _| t.fields.title.as_str()))
+            .bind(column!(|_, _, d| d.title_key.as_str()))
+            .bind(column!(|_, t, _| t
+                .fields
+                .description
+                .as_ref()
+                .map(|x| x.as_str())))
+            .bind(column!(|_, _, d| d.search.as_str()))
+            .bind(column!(|_, t, _| t.completed_at.is_some()))
+            .bind(column!(|_, t, _| t.completed_at))
+            .bind(column!(|_, _, d| d.priority.as_str()))
+            .bind(column!(|_, _, d| d.priority.rank()))
+            .bind(column!(|_, _, d| &d.tags))
+            .bind(column!(|_, _, d| d.due_local.as_deref()))
+            .bind(column!(|_, _, d| d.timezone.as_deref()))
+            .bind(column!(|_, _, d| d.due_at))
+            .bind(column!(|_, _, d| d.deadline_at))
+            .bind(column!(|_, _, d| d.recurrence.as_deref()))
+            .bind(column!(|_, _, d| d.anchor_local.as_deref()))
+            .bind(column!(|_, _, d| d.reminder_minutes))
+            .bind(column!(|_, _, d| d.reminder_at))
+            .bind(column!(|_, _, d| d.remind_at))
+            .bind(column!(|_, t, _| t.snoozed_until))
+            .bind(column!(|_, t, _| t.series_id))
+            .bind(column!(|_, t, _| t.previous_id))
+            .bind(column!(|_, t, _| t.version))
+            .bind(column!(|_, t, _| t.created_at))
+            .bind(column!(|_, t, _| t.updated_at))
+            .bind(column!(|j, _, _| j.event_id))
+            .bind(column!(|j, _, _| j.source.as_str()))
+            .bind(column!(|j, _, _| Json(&j.body)))
+            .bind(column!(|j, _, _| j.traceparent.as_deref()))
             .fetch_all(write)
             .await?;
         if ids.len() == batch.len() {
