@@ -2,8 +2,8 @@
 //! listener whose connections have a bounded kernel send buffer and a write
 //! timeout, so a peer that stops reading (a stalled browser tab holding an
 //! SSE stream, a slow-loris client) is disconnected instead of holding its
-//! connection, buffers and stream subscription forever. Other connections never wait on it either way; this bounds what
-//! it costs. (Left to autotuning, Linux grows a send buffer to
+//! connection, buffers and stream subscription forever. Other connections
+//! never wait on it either way; this bounds what it costs. (Left to autotuning, Linux grows a send buffer to
 //! `tcp_wmem`'s maximum, 4 MiB here: that much per stalled stream, and
 //! minutes of updates before a write ever blocks.)
 

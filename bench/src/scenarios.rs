@@ -995,7 +995,6 @@ where
     })
 }
 
-/// Seeds `count` tasks of user `bench` into `dir`'s embedded database.
 /// Server CPU per successful request, in microseconds.
 fn cpu_per_request(cpu: Duration, load: &Load) -> f64 {
     cpu.as_secs_f64() * 1e6 / (load.ok.max(1) as f64)
