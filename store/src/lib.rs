@@ -2,30 +2,39 @@
 //! migrations, and the [`TaskService`] through which every surface changes
 //! tasks. Each change writes its `task_events` row (the outbox and the audit
 //! trail) in the same transaction, so a change and its event commit together
-//! or not at all.
+//! or not at all. All SQL of the project lives in this crate.
 //!
-//! All SQL of the project lives in this crate.
+//! Read the modules in this order:
 
+/// The clock every operation reads (a manual one in tests).
 mod clock;
+/// Chat conversations and their messages.
 pub mod conversations;
-mod cursor;
+/// The database: connecting, connections and transactions, and the one seam
+/// where SQLite and PostgreSQL differ (`database/{sqlite,postgres}.rs`).
 mod database;
+/// The store's typed errors.
 mod error;
+/// Idempotency keys of creates.
+mod idempotency;
+/// Notifications recorded from reminders.
 mod notifications;
+/// The outbox (`task_events`): appending events, reading them, the
+/// processed-events ledger, and the relay that publishes them.
 mod outbox;
-mod postgres;
-mod record;
-pub mod relay;
+/// The reminder scheduler's claims and its dispatches' small outbox.
 mod reminders;
-mod service;
-mod sqlite;
+/// Tasks: the `TaskService`, the task's columns defined once, its statements
+/// and the group commit of plain creates.
+mod tasks;
+/// The agent tools carried out on the `TaskService`.
 pub mod tools;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use database::{Database, DatabaseKind, PostgresConnectOptions};
 pub use error::{Error, Result};
+pub use outbox::relay::{self, RelayConfig};
 pub use outbox::{EVENT_SOURCE, OutboxEvent, RelayLag};
-pub use postgres::CREATE_BATCH as POSTGRES_CREATE_BATCH;
-pub use relay::RelayConfig;
 pub use reminders::Dispatch;
-pub use service::{Actor, TaskService};
+pub use tasks::batch::postgres_batch_of_one_literal;
+pub use tasks::{Actor, TaskService};

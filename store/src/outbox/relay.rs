@@ -17,9 +17,9 @@ use taskflow_events::{Backoff, Message, Publisher, Stopped, transport::pause};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::database::Pools;
+use crate::database::RelayLease;
 use crate::outbox::OutboxEvent;
-use crate::{Clock, Database, Result, SystemClock, postgres};
+use crate::{Clock, Database, Result, SystemClock};
 
 /// How the relay batches and waits.
 #[derive(Debug, Clone)]
@@ -48,23 +48,6 @@ impl Default for RelayConfig {
     }
 }
 
-/// Proof that this process is the active relay.
-enum Lease {
-    /// SQLite: the database belongs to this process.
-    Local,
-    /// PostgreSQL: the advisory lock, held by this connection.
-    Postgres(Box<sqlx::PgConnection>),
-}
-
-impl Lease {
-    async fn still_held(&mut self) -> bool {
-        match self {
-            Lease::Local => true,
-            Lease::Postgres(conn) => sqlx::query("SELECT 1").execute(conn.as_mut()).await.is_ok(),
-        }
-    }
-}
-
 /// Runs the relay until `stop` is cancelled. The batch in hand is finished
 /// (or, if the transport is down, left unpublished for the next start).
 pub async fn run(
@@ -78,7 +61,7 @@ pub async fn run(
             break;
         };
         tracing::info!("outbox relay active");
-        let listener = spawn_listener(&db, &stop);
+        let listener = db.forward_announcements(&stop);
         let outcome = relay(&db, publisher.as_ref(), &config, &mut lease, &stop).await;
         if let Some(listener) = listener {
             listener.abort();
@@ -95,14 +78,11 @@ async fn acquire(
     db: &Database,
     config: &RelayConfig,
     stop: &CancellationToken,
-) -> Result<Lease, Stopped> {
-    let Pools::Postgres(pools) = &db.pools else {
-        return Ok(Lease::Local);
-    };
+) -> Result<RelayLease, Stopped> {
     let mut waiting_logged = false;
     loop {
-        match postgres::try_relay_lock(pools).await {
-            Ok(Some(conn)) => return Ok(Lease::Postgres(Box::new(conn))),
+        match db.try_relay_lease().await {
+            Ok(Some(lease)) => return Ok(lease),
             Ok(None) if !waiting_logged => {
                 tracing::info!("another outbox relay is active; standing by");
                 waiting_logged = true;
@@ -114,41 +94,12 @@ async fn acquire(
     }
 }
 
-/// On PostgreSQL, forwards commit notifications from every process to the
-/// in-process notify.
-fn spawn_listener(db: &Database, stop: &CancellationToken) -> Option<tokio::task::JoinHandle<()>> {
-    let Pools::Postgres(pools) = &db.pools else {
-        return None;
-    };
-    let (pools, committed, stop) = (pools.clone(), db.committed.clone(), stop.clone());
-    Some(tokio::spawn(async move {
-        while !stop.is_cancelled() {
-            match postgres::listen(&pools).await {
-                Ok(mut listener) => loop {
-                    match listener.recv().await {
-                        Ok(_) => committed.notify_one(),
-                        Err(err) => {
-                            tracing::warn!(error = %err, "outbox LISTEN connection failed; reconnecting");
-                            break;
-                        }
-                    }
-                },
-                Err(err) => tracing::warn!(error = %err, "cannot LISTEN for outbox events"),
-            }
-            // Until the listener is back, the poll backstop keeps the relay going.
-            if pause(&stop, Duration::from_secs(1)).await.is_err() {
-                return;
-            }
-        }
-    }))
-}
-
 /// Relays until stopped (Err) or the lease is lost (Ok).
 async fn relay(
     db: &Database,
     publisher: &dyn Publisher,
     config: &RelayConfig,
-    lease: &mut Lease,
+    lease: &mut RelayLease,
     stop: &CancellationToken,
 ) -> Result<(), Stopped> {
     let mut failures = 0;
@@ -177,7 +128,7 @@ async fn relay(
         if batch.is_empty() {
             tokio::select! {
                 _ = stop.cancelled() => return Err(Stopped),
-                _ = db.committed.notified() => {}
+                _ = db.commits().notified() => {}
                 _ = tokio::time::sleep(config.poll) => {
                     if !lease.still_held().await {
                         return Ok(());

@@ -1,6 +1,13 @@
-//! The TaskService: every task operation of every surface (REST, MCP, chat,
-//! workers). Each operation parses its input into domain values, then runs
-//! one transaction that changes the task and appends its event to the outbox.
+//! Tasks: the [`TaskService`] through which every surface (REST, MCP, chat,
+//! workers) changes them. Each operation parses its input into domain values,
+//! then runs one transaction that changes the task and appends its event to
+//! the outbox. Read `columns.rs` (the table, defined once), then `sql.rs`
+//! (the statements) and `batch.rs` (group-committed creates).
+
+pub(crate) mod batch;
+pub(crate) mod columns;
+mod cursor;
+pub(crate) mod sql;
 
 use std::sync::Arc;
 
@@ -12,14 +19,15 @@ use taskflow_core::{
 use taskflow_events::{HistoryEntry, HistoryPage, Source, TaskEventType};
 use uuid::Uuid;
 
-use crate::database::dispatch;
-use crate::record::Stored;
+use crate::idempotency::IdempotentCreate;
+use crate::outbox::Receipt;
 use crate::{Clock, Database, Error, Result, SystemClock};
+use columns::StoredTask;
 
 /// The default and the largest page of a task's history.
 const HISTORY_LIMITS: (u32, u32) = (50, 200);
 /// The longest user id and idempotency key.
-const MAX_ID_LEN: usize = 255;
+pub(crate) const MAX_ID_LEN: usize = 255;
 
 /// Who asks for a change, and through which surface.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +53,7 @@ impl Actor {
 pub(crate) enum Change {
     Unchanged,
     Update {
-        task: Box<Stored>,
+        task: Box<StoredTask>,
         event: TaskEventType,
     },
     Delete,
@@ -62,13 +70,6 @@ pub(crate) struct HistoryRow {
     pub user_id: String,
     pub occurred_at: DateTime<Utc>,
     pub changes: std::collections::BTreeMap<String, taskflow_core::FieldChange>,
-}
-
-/// An idempotency key with the request it was first used for.
-#[derive(Debug)]
-pub(crate) struct IdempotentCreate {
-    pub key: String,
-    pub request: serde_json::Value,
 }
 
 /// Every task operation, on one database.
@@ -110,16 +111,10 @@ impl TaskService {
         check_user(&actor.user)?;
         let fields = input.parse()?;
         let idempotency = idempotency_key
-            .map(|key| {
-                check_key(key)?;
-                Ok::<_, Error>(IdempotentCreate {
-                    key: key.to_owned(),
-                    request: serde_json::to_value(input)?,
-                })
-            })
+            .map(|key| IdempotentCreate::new(key, input))
             .transpose()?;
         let now = self.clock.now();
-        let task = Stored {
+        let task = StoredTask {
             id: 0,
             user_id: actor.user.clone(),
             anchor: fields.recurrence.as_ref().and(fields.due),
@@ -132,18 +127,17 @@ impl TaskService {
             created_at: now,
             updated_at: now,
         };
-        let created = dispatch!(self.db, pools => {
-            sql::create(pools, actor.source, task, idempotency.as_ref()).await
-        })?;
-        self.db.notify_committed();
-        Ok(created)
+        if idempotency.is_none() && task.fields.recurrence.is_none() {
+            return batch::create(&self.db, actor.source, task).await;
+        }
+        sql::create(&self.db, actor.source, task, idempotency.as_ref()).await
     }
 
     /// One of the user's tasks.
     pub async fn get(&self, user: &str, id: i64) -> Result<Task> {
         check_user(user)?;
-        let stored = dispatch!(self.db, pools => sql::get(pools, user, id).await)?;
-        Ok(stored.task())
+        let stored = sql::find(&mut self.db.read().await?, user, id).await?;
+        Ok(stored.ok_or(Error::NotFound)?.task())
     }
 
     /// A page of the user's tasks.
@@ -151,7 +145,7 @@ impl TaskService {
         check_user(user)?;
         let filter = query.parse()?;
         let now = self.clock.now();
-        let (rows, next) = dispatch!(self.db, pools => sql::list(pools, user, &filter, now).await)?;
+        let (rows, next) = sql::list(&self.db, user, &filter, now).await?;
         Ok(TaskPage {
             tasks: rows,
             next_cursor: next.map(|c| c.encode(&filter)),
@@ -295,8 +289,7 @@ impl TaskService {
         before: Option<i64>,
         limit: u32,
     ) -> Result<HistoryPage> {
-        let rows =
-            dispatch!(self.db, pools => sql::history(pools, user, task, before, limit + 1).await)?;
+        let rows = sql::history(&self.db, user, task, before, limit + 1).await?;
         let more = rows.len() > limit as usize;
         let entries = rows
             .into_iter()
@@ -332,7 +325,7 @@ impl TaskService {
     /// The user's tags, alphabetically, with how many tasks carry each.
     pub async fn tags(&self, user: &str) -> Result<Vec<TagCount>> {
         check_user(user)?;
-        let rows = dispatch!(self.db, pools => sql::tags(pools, user).await)?;
+        let rows = sql::tags(&self.db, user).await?;
         Ok(rows
             .into_iter()
             .map(|(tag, count)| TagCount { tag, count })
@@ -354,14 +347,13 @@ impl TaskService {
     ) -> Result<Option<Task>> {
         check_user(user)?;
         let now = self.clock.now();
-        let next = |current: &Stored| next_occurrence_of(current, now);
-        let created = dispatch!(self.db, pools => {
-            sql::next_occurrence(pools, consumer, event_id, user, task_id, now, next).await
-        })?;
-        if created.is_some() {
-            self.db.notify_committed();
-        }
-        Ok(created)
+        let next = |current: &StoredTask| next_occurrence_of(current, now);
+        let receipt = Receipt {
+            consumer,
+            event_id,
+            at: now,
+        };
+        sql::next_occurrence(&self.db, &receipt, user, task_id, next).await
     }
 
     async fn mutate(
@@ -369,22 +361,27 @@ impl TaskService {
         actor: &Actor,
         id: i64,
         expected_version: Option<i64>,
-        change: impl FnOnce(&Stored, DateTime<Utc>) -> Result<Change>,
+        change: impl FnOnce(&StoredTask, DateTime<Utc>) -> Result<Change>,
     ) -> Result<Task> {
         check_user(&actor.user)?;
         let now = self.clock.now();
-        let change = |old: &Stored| change(old, now);
-        let task = dispatch!(self.db, pools => {
-            sql::mutate(pools, &actor.user, actor.source, id, expected_version, now, change).await
-        })?;
-        self.db.notify_committed();
-        Ok(task)
+        let change = |old: &StoredTask| change(old, now);
+        sql::mutate(
+            &self.db,
+            &actor.user,
+            actor.source,
+            id,
+            expected_version,
+            now,
+            change,
+        )
+        .await
     }
 }
 
 /// The task that follows a completed occurrence: same fields, the next due
 /// of the series, an absolute reminder moved by as much as the due moved.
-fn next_occurrence_of(current: &Stored, now: DateTime<Utc>) -> Option<Stored> {
+fn next_occurrence_of(current: &StoredTask, now: DateTime<Utc>) -> Option<StoredTask> {
     current.completed_at?;
     let rule = current.fields.recurrence.as_ref()?;
     let due = current.fields.due?;
@@ -397,7 +394,7 @@ fn next_occurrence_of(current: &Stored, now: DateTime<Utc>) -> Option<Stored> {
             at: at + (next_due.instant() - due.instant()),
         });
     }
-    Some(Stored {
+    Some(StoredTask {
         id: 0,
         user_id: current.user_id.clone(),
         fields,
@@ -415,7 +412,7 @@ fn next_occurrence_of(current: &Stored, now: DateTime<Utc>) -> Option<Stored> {
 /// The anchor of a series after an update. Moving one occurrence keeps the
 /// series (and its COUNT) where it was, as calendars do for "this event
 /// only"; a new or changed rule, or a new zone, starts a series at the due.
-fn anchor_after(old: &Stored, fields: &TaskFields) -> Option<Due> {
+fn anchor_after(old: &StoredTask, fields: &TaskFields) -> Option<Due> {
     let (rule, due) = (fields.recurrence.as_ref()?, fields.due?);
     let same_series = old.fields.recurrence.as_ref() == Some(rule)
         && old.anchor.is_some_and(|a| a.zone() == due.zone());
@@ -427,16 +424,6 @@ pub(crate) fn check_user(user: &str) -> Result<(), Invalid> {
         return Err(Invalid::new(
             "user",
             format!("the user id must be 1 to {MAX_ID_LEN} bytes without control characters"),
-        ));
-    }
-    Ok(())
-}
-
-fn check_key(key: &str) -> Result<(), Invalid> {
-    if key.is_empty() || key.len() > MAX_ID_LEN || !key.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(Invalid::new(
-            "idempotency_key",
-            format!("an idempotency key must be 1 to {MAX_ID_LEN} visible ASCII characters"),
         ));
     }
     Ok(())
@@ -454,4 +441,29 @@ fn history_limit(limit: Option<u32>) -> Result<u32> {
         )
         .into())
     }
+}
+
+/// A plain open task of `user` titled `title`, as a create makes it (the
+/// benchmark's pgbench statement is built from one).
+pub(crate) fn sample_task(user: &str, title: &str) -> Result<StoredTask> {
+    let fields = CreateTask {
+        title: title.to_owned(),
+        priority: Some(taskflow_core::Priority::High),
+        ..CreateTask::default()
+    }
+    .parse()?;
+    let now = Utc::now();
+    Ok(StoredTask {
+        id: 0,
+        user_id: user.to_owned(),
+        anchor: None,
+        fields,
+        completed_at: None,
+        snoozed_until: None,
+        series_id: None,
+        previous_id: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    })
 }

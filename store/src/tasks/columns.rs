@@ -1,45 +1,158 @@
-//! A task as the `tasks` table holds it: the settable fields as domain values
-//! plus bookkeeping, and the columns derived from them for searching, sorting
-//! and scheduling. Shared by both databases.
+//! A task as the `tasks` table holds it, defined once: [`task_columns!`]
+//! lists every column with the Rust type it is read as, the PostgreSQL type
+//! of its batch array, whether an update writes it, and how its value is
+//! computed from a [`StoredTask`]. The insert and update statements, the
+//! select list, the PostgreSQL batch's casts and the row type [`TaskRow`] all
+//! come from that one list, so a new column is one line here (plus the
+//! migrations and the domain type).
+
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
+use serde_json::value::RawValue;
 use sqlx::types::Json;
 use taskflow_core::{Due, Priority, Reminder, SortKey, Task, TaskFields, Zone};
 
-use crate::cursor::{Cursor, SortValue, undated};
-
+use crate::database::Param;
+use crate::tasks::cursor::{Cursor, SortValue, undated};
 use crate::{Error, Result};
 
-/// The columns every task query selects, in `TaskRow` order.
-pub const TASK_COLUMNS: &str = "t.id, t.user_id, t.title, t.description, t.completed_at, \
-    t.priority, t.tags, t.due_local, t.timezone, t.recurrence, t.anchor_local, \
-    t.reminder_minutes, t.reminder_at, t.snoozed_until, t.series_id, t.previous_id, \
-    t.version, t.created_at, t.updated_at, t.due_at, t.title_key";
+/// One column of `tasks` (besides `id`).
+#[derive(Debug)]
+pub(crate) struct Column {
+    pub name: &'static str,
+    /// The element type of its array parameter in PostgreSQL's batch insert.
+    pub pg_type: &'static str,
+    /// Whether an update writes it (`Fixed` columns are set once).
+    pub write: Write,
+    /// Read back into [`TaskRow`] (derived columns are only written).
+    pub shown: bool,
+    /// Its value for a task.
+    pub value: for<'a> fn(&'a StoredTask, &'a Derived) -> Param<'a>,
+}
 
-/// One row of `tasks`, as selected by [`TASK_COLUMNS`].
-#[derive(Debug, sqlx::FromRow)]
-pub struct TaskRow {
-    id: i64,
-    user_id: String,
-    title: String,
-    description: Option<String>,
-    completed_at: Option<DateTime<Utc>>,
-    priority: String,
-    tags: Json<Vec<String>>,
-    due_local: Option<String>,
-    timezone: Option<String>,
-    recurrence: Option<String>,
-    anchor_local: Option<String>,
-    reminder_minutes: Option<i32>,
-    reminder_at: Option<DateTime<Utc>>,
-    snoozed_until: Option<DateTime<Utc>>,
-    series_id: Option<i64>,
-    previous_id: Option<i64>,
-    version: i64,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    due_at: Option<DateTime<Utc>>,
-    title_key: String,
+/// Whether an update writes a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Write {
+    /// Written by every update.
+    Set,
+    /// Written once, by the insert.
+    Fixed,
+}
+
+/// Declares the columns: `shown` ones are read back into [`TaskRow`] (a
+/// field each, of the given type); `derived` ones are computed on every
+/// write for searching, sorting and scheduling, and never read back.
+macro_rules! task_columns {
+    (
+        shown {
+            $( $(#[doc = $sdoc:literal])* $s:ident: $sty:ty,
+               $spg:literal, $sw:ident, |$st:pat_param, $sd:pat_param| $sv:expr; )*
+        }
+        derived {
+            $( $(#[doc = $ddoc:literal])* $d:ident,
+               $dpg:literal, |$dt:pat_param, $dd:pat_param| $dv:expr; )*
+        }
+    ) => {
+        /// One row of `tasks` as read: its id and every shown column.
+        #[derive(Debug, sqlx::FromRow)]
+        pub(crate) struct TaskRow {
+            pub id: i64,
+            $( $(#[doc = $sdoc])* pub $s: $sty, )*
+        }
+
+        /// Every column but `id`, shown ones first.
+        pub(crate) const COLUMNS: &[Column] = &[
+            $( Column {
+                name: stringify!($s),
+                pg_type: $spg,
+                write: Write::$sw,
+                shown: true,
+                value: |$st, $sd| Param::from($sv),
+            }, )*
+            $( Column {
+                name: stringify!($d),
+                pg_type: $dpg,
+                write: Write::Set,
+                shown: false,
+                value: |$dt, $dd| Param::from($dv),
+            }, )*
+        ];
+    };
+}
+
+task_columns! {
+    shown {
+        user_id: String, "text", Fixed, |t, _| t.user_id.as_str();
+        title: String, "text", Set, |t, _| t.fields.title.as_str();
+        description: Option<String>, "text", Set,
+            |t, _| t.fields.description.as_ref().map(|x| x.as_str());
+        completed_at: Option<DateTime<Utc>>, "timestamptz", Set, |t, _| t.completed_at;
+        priority: String, "text", Set, |_, d| d.priority.as_str();
+        /// JSON array; `task_tags` indexes it.
+        tags: Json<Vec<String>>, "jsonb", Set, |_, d| &*d.tags;
+        /// `2026-03-23` or `2026-03-23T10:00:00`, in `timezone`.
+        due_local: Option<String>, "text", Set, |_, d| &d.due_local;
+        timezone: Option<String>, "text", Set, |_, d| &d.timezone;
+        recurrence: Option<String>, "text", Set, |_, d| &d.recurrence;
+        /// The due of the series' first occurrence.
+        anchor_local: Option<String>, "text", Set, |_, d| &d.anchor_local;
+        reminder_minutes: Option<i32>, "int4", Set, |_, d| d.reminder_minutes;
+        reminder_at: Option<DateTime<Utc>>, "timestamptz", Set, |_, d| d.reminder_at;
+        snoozed_until: Option<DateTime<Utc>>, "timestamptz", Set, |t, _| t.snoozed_until;
+        series_id: Option<i64>, "int8", Set, |t, _| t.series_id;
+        previous_id: Option<i64>, "int8", Fixed, |t, _| t.previous_id;
+        version: i64, "int8", Set, |t, _| t.version;
+        created_at: DateTime<Utc>, "timestamptz", Fixed, |t, _| t.created_at;
+        updated_at: DateTime<Utc>, "timestamptz", Set, |t, _| t.updated_at;
+        /// The due instant (start of day for dates).
+        due_at: Option<DateTime<Utc>>, "timestamptz", Set, |_, d| d.due_at;
+        /// The lower-cased title, for sorting.
+        title_key: String, "text", Set, |_, d| d.title_key.as_str();
+    }
+    derived {
+        /// The lower-cased title and description, for search.
+        search, "text", |_, d| d.search.as_str();
+        completed, "bool", |t, _| t.completed_at.is_some();
+        priority_rank, "int4", |_, d| d.priority.rank();
+        /// Overdue from (end of day for dates).
+        deadline_at, "timestamptz", |_, d| d.deadline_at;
+        /// When the reminder fires: its instant, or the end of a snooze past it.
+        remind_at, "timestamptz", |_, d| d.remind_at;
+    }
+}
+
+/// The select list of a [`TaskRow`], for `FROM tasks t`.
+pub(crate) static SELECT: LazyLock<String> = LazyLock::new(|| {
+    std::iter::once("id")
+        .chain(COLUMNS.iter().filter(|c| c.shown).map(|c| c.name))
+        .map(|name| format!("t.{name}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+});
+
+/// The names of every column but `id`, in [`COLUMNS`] order.
+pub(crate) fn names() -> impl Iterator<Item = &'static str> {
+    COLUMNS.iter().map(|c| c.name)
+}
+
+/// A task's values for every column, in [`COLUMNS`] order.
+pub(crate) fn values<'a>(
+    task: &'a StoredTask,
+    derived: &'a Derived,
+) -> impl Iterator<Item = Param<'a>> {
+    COLUMNS.iter().map(move |c| (c.value)(task, derived))
+}
+
+/// A task's values for the columns an update writes, in [`COLUMNS`] order.
+pub(crate) fn updated_values<'a>(
+    task: &'a StoredTask,
+    derived: &'a Derived,
+) -> impl Iterator<Item = Param<'a>> {
+    COLUMNS
+        .iter()
+        .filter(|c| c.write == Write::Set)
+        .map(move |c| (c.value)(task, derived))
 }
 
 impl TaskRow {
@@ -58,7 +171,7 @@ impl TaskRow {
 
     /// The task as shown, straight from the row (no re-validation: every
     /// row was written from parsed values). Read paths that only show tasks
-    /// use this; writes parse the row into a [`Stored`].
+    /// use this; writes parse the row into a [`StoredTask`].
     pub fn into_task(self) -> Result<Task> {
         let priority = self.priority.parse::<Priority>().map_err(|e| {
             Error::Internal(format!("task {} has an unreadable priority: {e}", self.id))
@@ -103,7 +216,7 @@ fn reminder_of(minutes: Option<i32>, at: Option<DateTime<Utc>>) -> Option<Remind
 
 /// A stored task.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stored {
+pub(crate) struct StoredTask {
     pub id: i64,
     pub user_id: String,
     pub fields: TaskFields,
@@ -119,10 +232,10 @@ pub struct Stored {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<TaskRow> for Stored {
+impl TryFrom<TaskRow> for StoredTask {
     type Error = Error;
 
-    fn try_from(row: TaskRow) -> Result<Stored> {
+    fn try_from(row: TaskRow) -> Result<StoredTask> {
         let corrupt = |what: &str, err: taskflow_core::Invalid| {
             Error::Internal(format!("task {} has an unreadable {what}: {err}", row.id))
         };
@@ -154,7 +267,7 @@ impl TryFrom<TaskRow> for Stored {
                 .map_err(|e| corrupt("recurrence", e))?,
             reminder,
         };
-        Ok(Stored {
+        Ok(StoredTask {
             anchor: due_at(&row.anchor_local, "anchor")?,
             id: row.id,
             user_id: row.user_id,
@@ -170,7 +283,7 @@ impl TryFrom<TaskRow> for Stored {
     }
 }
 
-impl Stored {
+impl StoredTask {
     /// The task as every surface shows it.
     pub fn task(&self) -> Task {
         let f = &self.fields;
@@ -196,18 +309,18 @@ impl Stored {
     }
 
     /// The values written to the derived columns.
-    pub fn derived(&self) -> Derived {
+    pub fn derived(&self) -> Result<Derived> {
         let f = &self.fields;
         let mut search = f.title.as_str().to_lowercase();
         if let Some(description) = &f.description {
             search.push('\n');
             search.push_str(&description.as_str().to_lowercase());
         }
-        Derived {
+        Ok(Derived {
             title_key: f.title.as_str().to_lowercase(),
             search,
             priority: f.priority,
-            tags: Json(f.tags.as_slice().to_vec()),
+            tags: serde_json::value::to_raw_value(f.tags.as_slice())?,
             due_local: f.due.map(|d| d.local_text()),
             timezone: f.due.map(|d| d.zone().name().to_owned()),
             due_at: f.due.map(|d| d.instant()),
@@ -225,17 +338,18 @@ impl Stored {
                 .reminder
                 .and_then(|r| r.instant(f.due.as_ref()))
                 .max(self.snoozed_until),
-        }
+        })
     }
 }
 
 /// Column values computed from a task's fields.
 #[derive(Debug)]
-pub struct Derived {
+pub(crate) struct Derived {
     pub title_key: String,
     pub search: String,
     pub priority: Priority,
-    pub tags: Json<Vec<String>>,
+    /// The tags as a JSON array.
+    pub tags: Box<RawValue>,
     pub due_local: Option<String>,
     pub timezone: Option<String>,
     pub due_at: Option<DateTime<Utc>>,
@@ -246,47 +360,4 @@ pub struct Derived {
     pub reminder_at: Option<DateTime<Utc>>,
     /// When the reminder fires: its instant, or the end of a snooze past it.
     pub remind_at: Option<DateTime<Utc>>,
-}
-
-/// One `notifications` row.
-#[derive(Debug, sqlx::FromRow)]
-pub struct NotificationRow {
-    pub id: i64,
-    pub task_id: Option<i64>,
-    pub kind: String,
-    pub text: String,
-    pub created_at: DateTime<Utc>,
-    pub read_at: Option<DateTime<Utc>>,
-}
-
-/// A dispatch whose message the transport has not confirmed.
-#[derive(Debug, sqlx::FromRow)]
-pub struct DispatchRow {
-    pub task_id: i64,
-    pub kind: String,
-    /// The instant that came (the key with task and kind).
-    pub due_at: DateTime<Utc>,
-    pub fired_at: DateTime<Utc>,
-    pub user_id: String,
-    pub message: Json<serde_json::Value>,
-}
-
-/// A chat conversation.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ConversationRow {
-    pub id: i64,
-    pub title: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// One message of a conversation; `data` is the surface's own JSON
-/// (for chat: the actions taken and what the reply asked).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct MessageRow {
-    pub id: i64,
-    pub role: String,
-    pub content: String,
-    pub data: Option<sqlx::types::Json<serde_json::Value>>,
-    pub created_at: DateTime<Utc>,
 }

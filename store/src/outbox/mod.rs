@@ -1,0 +1,377 @@
+//! The outbox: `task_events`, one row per task change, written in the
+//! change's transaction (the audit trail too). This module appends rows
+//! from the typed event body, reads them back for the relay and for replay,
+//! turns them into the messages of `task-events` and `task-updates`, and
+//! keeps the processed-events ledger of idempotent consumers.
+
+pub mod relay;
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use taskflow_core::{Task, field_changes};
+use taskflow_events::{
+    CloudEvent, Message, Source, TASK_EVENTS, TASK_UPDATES, TaskEventBody, TaskEventMessage,
+    TaskEventType, TaskUpdate, UpdateKind, trace::TraceContext,
+};
+use uuid::Uuid;
+
+use crate::database::{Param, Query, Tx, query};
+use crate::{Database, Error, Result};
+
+/// The columns an appended event writes, in [`NewEvent::params`] order.
+pub(crate) const EVENT_COLUMNS: &str =
+    "event_id, user_id, task_id, event_type, source, occurred_at, data, traceparent";
+
+/// The columns the relay and replay read, in [`OutboxRow`] order.
+const READ_COLUMNS: &str =
+    "sequence, event_id, user_id, task_id, event_type, source, occurred_at, data, traceparent";
+
+/// An event to append: one change of one task.
+#[derive(Debug)]
+pub(crate) struct NewEvent<'a> {
+    pub event_id: Uuid,
+    pub user_id: &'a str,
+    pub task_id: i64,
+    pub event_type: TaskEventType,
+    pub source: Source,
+    pub occurred_at: DateTime<Utc>,
+    pub body: TaskEventBody,
+    /// The trace of the work making the change.
+    pub traceparent: Option<String>,
+}
+
+impl<'a> NewEvent<'a> {
+    /// The event of a change from `old` to `new` (None: created, or
+    /// deleted), made by `user` through `source` in the current trace.
+    pub fn change(
+        user_id: &'a str,
+        source: Source,
+        event_type: TaskEventType,
+        old: Option<&Task>,
+        new: Option<&Task>,
+        occurred_at: DateTime<Utc>,
+    ) -> Result<Self> {
+        let Some(snapshot) = new.or(old) else {
+            return Err(Error::Internal("an event needs a task".into()));
+        };
+        Ok(NewEvent {
+            event_id: Uuid::now_v7(),
+            user_id,
+            task_id: snapshot.id,
+            event_type,
+            source,
+            occurred_at,
+            body: TaskEventBody {
+                task_data: snapshot.clone(),
+                changes: field_changes(old, new),
+            },
+            traceparent: taskflow_events::trace::current_traceparent(),
+        })
+    }
+
+    /// Its values for [`EVENT_COLUMNS`].
+    pub fn params(&self) -> Result<[Param<'_>; 8]> {
+        Ok([
+            self.event_id.into(),
+            self.user_id.into(),
+            self.task_id.into(),
+            self.event_type.as_str().into(),
+            self.source.as_str().into(),
+            self.occurred_at.into(),
+            Param::json(&self.body)?,
+            self.traceparent.as_deref().into(),
+        ])
+    }
+}
+
+/// Appends an event to the outbox in `tx` (whose commit then wakes the
+/// relay); returns its sequence number.
+pub(crate) async fn append(tx: &mut Tx, event: &NewEvent<'_>) -> Result<i64> {
+    let sequence = query(&format!(
+        "INSERT INTO task_events ({EVENT_COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING sequence"
+    ))
+    .bind_all(event.params()?)
+    .scalar(tx)
+    .await?;
+    tx.appended_event();
+    Ok(sequence)
+}
+
+/// A consumer's receipt of one event: what the processed-events ledger
+/// records with the consumer's side effects.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Receipt<'a> {
+    pub consumer: &'a str,
+    pub event_id: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+/// Records the receipt in `tx`; false if the consumer had the event before
+/// (the caller then does nothing: the delivery is a repeat).
+pub(crate) async fn first_delivery(tx: &mut Tx, receipt: &Receipt<'_>) -> Result<bool> {
+    let recorded = query(
+        "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ($1, $2, $3) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(receipt.consumer)
+    .bind(receipt.event_id)
+    .bind(receipt.at)
+    .execute(tx)
+    .await?;
+    Ok(recorded == 1)
+}
+
+impl Database {
+    /// The oldest committed events not yet published, in sequence order.
+    ///
+    /// A row that does not decode (written by a newer version, say) holds
+    /// back its user's later events, so their order is kept, and is logged;
+    /// other users' events go on.
+    pub async fn unpublished(&self, limit: u32) -> Result<Vec<OutboxEvent>> {
+        let rows: Vec<OutboxRow> = query(&format!(
+            "SELECT {READ_COLUMNS} FROM task_events WHERE published_at IS NULL {} \
+             ORDER BY sequence LIMIT $1",
+            self.settled()
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&mut self.read().await?)
+        .await?;
+        let mut held: HashSet<String> = HashSet::new();
+        let mut events = Vec::with_capacity(rows.len());
+        for row in rows {
+            if held.contains(&row.user_id) {
+                continue;
+            }
+            let (user, sequence) = (row.user_id.clone(), row.sequence);
+            match OutboxEvent::try_from(row) {
+                Ok(event) => events.push(event),
+                Err(err) => {
+                    tracing::error!(sequence, %user, error = %err, "an outbox row cannot be read; holding back this user's events");
+                    held.insert(user);
+                }
+            }
+        }
+        Ok(events)
+    }
+
+    /// The user's committed events after sequence `after`, oldest first, at
+    /// most `limit` (what a reconnecting live view missed).
+    pub async fn events_after(
+        &self,
+        user: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxEvent>> {
+        let rows: Vec<OutboxRow> = query(&format!(
+            "SELECT {READ_COLUMNS} FROM task_events \
+             WHERE user_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3"
+        ))
+        .bind(user)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&mut self.read().await?)
+        .await?;
+        rows.into_iter().map(OutboxEvent::try_from).collect()
+    }
+
+    /// (sequence, user, task) of every committed event after `after`,
+    /// oldest first, at most `limit` (on SQLite, commit order).
+    pub async fn events_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, String, i64)>> {
+        query(
+            "SELECT sequence, user_id, task_id FROM task_events WHERE sequence > $1 \
+             ORDER BY sequence LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&mut self.read().await?)
+        .await
+    }
+
+    /// The highest sequence number committed so far (0 for none).
+    pub async fn last_sequence(&self) -> Result<i64> {
+        let last: Option<i64> = query("SELECT MAX(sequence) FROM task_events")
+            .scalar(&mut self.read().await?)
+            .await?;
+        Ok(last.unwrap_or(0))
+    }
+
+    /// Records that events have been handed to the transport.
+    pub async fn mark_published(&self, sequences: &[i64], at: DateTime<Utc>) -> Result<()> {
+        let mut conn = self.write().await?;
+        for chunk in sequences.chunks(500) {
+            let mut q = Query::build("UPDATE task_events SET published_at = ");
+            q.push_bind(at).push(" WHERE sequence IN (");
+            for (i, sequence) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "" } else { ", " }).push_bind(*sequence);
+            }
+            q.push(")");
+            q.execute(&mut conn).await?;
+        }
+        Ok(())
+    }
+
+    /// How far the relay is behind.
+    pub async fn relay_lag(&self) -> Result<RelayLag> {
+        let mut conn = self.read().await?;
+        let unpublished = query("SELECT COUNT(*) FROM task_events WHERE published_at IS NULL")
+            .scalar(&mut conn)
+            .await?;
+        let oldest = query(
+            "SELECT occurred_at FROM task_events WHERE published_at IS NULL \
+             ORDER BY sequence LIMIT 1",
+        )
+        .scalar_optional(&mut conn)
+        .await?;
+        Ok(RelayLag {
+            unpublished,
+            oldest,
+        })
+    }
+}
+
+/// The CloudEvent `source` of every event Taskflow publishes.
+pub const EVENT_SOURCE: &str = "taskflow";
+
+/// One `task_events` row as the relay selects it.
+#[derive(Debug, sqlx::FromRow)]
+struct OutboxRow {
+    sequence: i64,
+    event_id: Uuid,
+    user_id: String,
+    task_id: i64,
+    event_type: String,
+    source: String,
+    occurred_at: DateTime<Utc>,
+    /// Decoded per row, so one unreadable row cannot fail a whole batch.
+    data: Json<serde_json::Value>,
+    traceparent: Option<String>,
+}
+
+/// A committed event waiting to be published.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEvent {
+    pub sequence: i64,
+    pub event_id: Uuid,
+    pub user_id: String,
+    pub task_id: i64,
+    pub event_type: TaskEventType,
+    pub source: Source,
+    pub occurred_at: DateTime<Utc>,
+    pub body: TaskEventBody,
+    /// The trace of the work that made the change, if it was traced.
+    pub traceparent: Option<String>,
+}
+
+impl TryFrom<OutboxRow> for OutboxEvent {
+    type Error = Error;
+
+    fn try_from(row: OutboxRow) -> Result<Self> {
+        let unknown =
+            |what: &str| Error::Internal(format!("event {} has an unknown {what}", row.sequence));
+        Ok(OutboxEvent {
+            event_type: TaskEventType::parse(&row.event_type).ok_or_else(|| unknown("type"))?,
+            source: Source::parse(&row.source).ok_or_else(|| unknown("source"))?,
+            body: serde_json::from_value(row.data.0)?,
+            sequence: row.sequence,
+            event_id: row.event_id,
+            user_id: row.user_id,
+            task_id: row.task_id,
+            occurred_at: row.occurred_at,
+            traceparent: row.traceparent,
+        })
+    }
+}
+
+impl OutboxEvent {
+    /// The `task-events` payload.
+    pub fn task_event(&self) -> TaskEventMessage {
+        TaskEventMessage {
+            event_type: self.event_type,
+            task_id: self.task_id,
+            task_data: self.body.task_data.clone(),
+            user_id: self.user_id.clone(),
+            timestamp: self.occurred_at,
+            changes: self.body.changes.clone(),
+            sequence: self.sequence,
+            source: self.source,
+        }
+    }
+
+    /// The `task-updates` payload.
+    pub fn task_update(&self) -> TaskUpdate {
+        TaskUpdate {
+            kind: UpdateKind::Task,
+            user_id: self.user_id.clone(),
+            task_id: Some(self.task_id),
+            change: Some(self.event_type),
+            fields: self.body.changes.keys().cloned().collect(),
+            notification_id: None,
+            sequence: self.sequence,
+        }
+    }
+
+    /// The messages this event is published as: its `task-events` message
+    /// (CloudEvent id = the outbox UUID) and its `task-updates` notice (an id
+    /// derived from it), so a re-publish keeps both ids; both carry the
+    /// change's `traceparent`.
+    pub fn messages(&self) -> Result<[Message; 2]> {
+        let subject = Some(format!("task/{}", self.task_id));
+        // Both messages continue the change's trace (for a change made
+        // before tracing, one derived from the event id, the same on every
+        // re-publish).
+        let traceparent = self
+            .traceparent
+            .clone()
+            .unwrap_or_else(|| TraceContext::of_message(self.event_id.as_u128()).to_string());
+        let full = CloudEvent::in_trace(
+            self.event_id.to_string(),
+            EVENT_SOURCE,
+            self.event_type.cloud_event_type(),
+            subject.clone(),
+            self.occurred_at,
+            serde_json::to_value(self.task_event())?,
+            Some(traceparent.clone()),
+        );
+        let notice = CloudEvent::in_trace(
+            Uuid::new_v5(&self.event_id, TASK_UPDATES.as_bytes()).to_string(),
+            EVENT_SOURCE,
+            "taskflow.task.update.v1",
+            subject,
+            self.occurred_at,
+            serde_json::to_value(self.task_update())?,
+            Some(traceparent),
+        );
+        Ok([
+            Message {
+                topic: TASK_EVENTS,
+                key: self.user_id.clone(),
+                event: full,
+            },
+            Message {
+                topic: TASK_UPDATES,
+                key: self.user_id.clone(),
+                event: notice,
+            },
+        ])
+    }
+}
+
+/// How far the relay is behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct RelayLag {
+    /// Committed events not yet published.
+    pub unpublished: i64,
+    /// When the oldest of them was written.
+    pub oldest: Option<DateTime<Utc>>,
+}
+
+impl RelayLag {
+    /// Age of the oldest unpublished event at `now`, in seconds.
+    pub fn age_seconds(&self, now: DateTime<Utc>) -> f64 {
+        self.oldest
+            .map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0)
+    }
+}

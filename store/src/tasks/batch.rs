@@ -1,0 +1,379 @@
+//! Group commit of plain creates (no recurrence, no idempotency key): the
+//! batcher commits every create queued meanwhile in one transaction and one
+//! round trip. A create touches a dozen B-tree pages (table, indexes, event,
+//! tags); committing many together writes each page to the log once per
+//! batch instead of once per create, and pays the round trip, the commit and
+//! its flush once per batch (docs/decisions).
+//!
+//! Ids are drawn before the batch is written, so every event body is built
+//! from the typed event with its task's id, like any other event's.
+
+use std::sync::{Arc, LazyLock, OnceLock};
+
+use sqlx::postgres::PgArguments;
+use sqlx::sqlite::SqlitePool;
+use sqlx::{Arguments, PgPool};
+use taskflow_core::Task;
+use taskflow_events::{Source, TaskEventType};
+use tokio::sync::{Mutex, Notify, mpsc, oneshot};
+
+use crate::database::{Engine, Param, add_pg_array, query};
+use crate::outbox::{EVENT_COLUMNS, NewEvent};
+use crate::tasks::columns::{self, COLUMNS, StoredTask};
+use crate::{Database, Error, Result};
+
+/// How many creates one batch commits at most.
+pub(crate) const MAX_BATCH: usize = 64;
+
+/// A plain create waiting for the batcher.
+#[derive(Debug)]
+pub(crate) struct Job {
+    task: StoredTask,
+    source: Source,
+    /// The creating request's trace, captured here: the batcher runs on a
+    /// task of its own.
+    traceparent: Option<String>,
+    reply: oneshot::Sender<Result<Task>>,
+}
+
+/// Creates `task` in the next batch; returns it as shown.
+pub(crate) async fn create(db: &Database, source: Source, task: StoredTask) -> Result<Task> {
+    let (reply, answer) = oneshot::channel();
+    let job = Job {
+        task,
+        source,
+        traceparent: taskflow_events::trace::current_traceparent(),
+        reply,
+    };
+    db.queue_create(job).await?;
+    answer
+        .await
+        .map_err(|_| Error::Unavailable(sqlx::Error::PoolClosed))?
+}
+
+/// Commits queued creates in batches until every sender is gone: one lane
+/// on SQLite's single writer, two on PostgreSQL (while one waits for its
+/// commit's flush, the next is written); each lane takes what has queued
+/// while the others commit. Wakes the relay after each commit.
+pub(crate) async fn run(engine: Engine, queue: mpsc::Receiver<Job>, committed: Arc<Notify>) {
+    let lanes = match engine {
+        Engine::Sqlite(_) => 1,
+        Engine::Postgres(_) => 2,
+    };
+    let queue = Mutex::new(queue);
+    let lane = || async {
+        let mut jobs = Vec::with_capacity(MAX_BATCH);
+        while queue.lock().await.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+            if answer(&engine, std::mem::take(&mut jobs)).await {
+                committed.notify_one();
+            }
+            if let Engine::Sqlite(pools) = &engine {
+                pools.log_grew();
+            }
+        }
+    };
+    futures::future::join_all((0..lanes).map(|_| lane())).await;
+}
+
+/// Commits one batch and answers each of its creates; true if any
+/// committed.
+async fn answer(engine: &Engine, batch: Vec<Job>) -> bool {
+    let started = std::time::Instant::now();
+    let committed = commit(engine, &batch).await;
+    metrics::histogram!("taskflow_create_batch_size").record(batch.len() as f64);
+    metrics::histogram!("taskflow_create_batch_seconds").record(started.elapsed().as_secs_f64());
+    match committed {
+        Ok(tasks) => {
+            for (job, task) in batch.into_iter().zip(tasks) {
+                let _ = job.reply.send(Ok(task));
+            }
+            true
+        }
+        // One bad create must not fail its neighbours: retry each alone.
+        Err(_) if batch.len() > 1 => {
+            let mut any = false;
+            for job in batch {
+                let result = commit(engine, std::slice::from_ref(&job))
+                    .await
+                    .and_then(|tasks| {
+                        tasks
+                            .into_iter()
+                            .next()
+                            .ok_or_else(|| Error::Internal("a batch of one created none".into()))
+                    });
+                any |= result.is_ok();
+                let _ = job.reply.send(result);
+            }
+            any
+        }
+        Err(err) => {
+            if let Some(job) = batch.into_iter().next() {
+                let _ = job.reply.send(Err(err));
+            }
+            false
+        }
+    }
+}
+
+/// One create of a batch, with its id drawn: the task and its event.
+struct Row<'a> {
+    task: StoredTask,
+    derived: columns::Derived,
+    event: NewEvent<'a>,
+    shown: Task,
+}
+
+/// The rows of `batch`, given the ids drawn for it.
+fn rows<'a>(batch: &'a [Job], ids: &[i64]) -> Result<Vec<Row<'a>>> {
+    if ids.len() != batch.len() {
+        return Err(Error::Internal("a batch drew too few ids".into()));
+    }
+    batch
+        .iter()
+        .zip(ids)
+        .map(|(job, &id)| {
+            let mut task = job.task.clone();
+            task.id = id;
+            let shown = task.task();
+            let mut event = NewEvent::change(
+                &job.task.user_id,
+                job.source,
+                TaskEventType::Created,
+                None,
+                Some(&shown),
+                task.created_at,
+            )?;
+            event.traceparent.clone_from(&job.traceparent);
+            Ok(Row {
+                derived: task.derived()?,
+                task,
+                event,
+                shown,
+            })
+        })
+        .collect()
+}
+
+async fn commit(engine: &Engine, batch: &[Job]) -> Result<Vec<Task>> {
+    match engine {
+        Engine::Sqlite(pools) => commit_sqlite(&pools.write, batch).await,
+        Engine::Postgres(pools) => commit_postgres(&pools.pool, batch).await,
+    }
+}
+
+/// The position of column `name` among [`COLUMNS`] (0-based).
+fn column(name: &str) -> usize {
+    COLUMNS.iter().position(|c| c.name == name).unwrap_or(0)
+}
+
+/// Bind parameters per create in SQLite's batch statement: the id, every
+/// column, the event's.
+const SQLITE_PARAMS: usize = 1 + COLUMNS.len() + 8;
+
+/// SQLite's statement for a batch of `n`: one transaction with, for each
+/// create, the task (its id given), its event and its tags. sqlx binds `$N`
+/// by number across the statements. One text per batch size, built once.
+fn sqlite_batch(n: usize) -> &'static str {
+    static TEXTS: LazyLock<Vec<OnceLock<String>>> =
+        LazyLock::new(|| (0..=MAX_BATCH).map(|_| OnceLock::new()).collect());
+    let build = || {
+        let names: Vec<_> = columns::names().collect();
+        let mut sql = String::new();
+        for i in 0..n {
+            let p = |k: usize| format!("${}", i * SQLITE_PARAMS + k);
+            let task: Vec<_> = (1..=1 + names.len()).map(p).collect();
+            let event: Vec<_> = (2 + names.len()..=SQLITE_PARAMS).map(p).collect();
+            sql.push_str(&format!(
+                "INSERT INTO tasks (id, {}) VALUES ({}); \
+                 INSERT INTO task_events ({EVENT_COLUMNS}) VALUES ({}); \
+                 INSERT INTO task_tags (task_id, user_id, tag) \
+                   SELECT {}, {}, value FROM json_each({}); ",
+                names.join(", "),
+                task.join(", "),
+                event.join(", "),
+                p(1),
+                p(2 + column("user_id")),
+                p(2 + column("tags")),
+            ));
+        }
+        sql.push_str("COMMIT;");
+        sql
+    };
+    match TEXTS.get(n) {
+        Some(text) => text.get_or_init(build),
+        None => Box::leak(build().into_boxed_str()),
+    }
+}
+
+/// SQLite: ids follow the table's sequence (the one writer holds the
+/// transaction), then one statement writes the batch and commits.
+async fn commit_sqlite(write: &SqlitePool, batch: &[Job]) -> Result<Vec<Task>> {
+    let mut conn = write.acquire().await?;
+    let last: i64 = sqlx::query_scalar(
+        "BEGIN IMMEDIATE; \
+         SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0)",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let written = async {
+        let ids: Vec<i64> = (1..).map(|k| last + k).take(batch.len()).collect();
+        let rows = rows(batch, &ids)?;
+        let mut params = Vec::with_capacity(rows.len() * SQLITE_PARAMS);
+        for row in &rows {
+            params.push(Param::from(row.task.id));
+            params.extend(columns::values(&row.task, &row.derived));
+            params.extend(row.event.params()?);
+        }
+        query(sqlite_batch(batch.len()))
+            .bind_all(params)
+            .execute(&mut conn)
+            .await?;
+        Ok(rows.into_iter().map(|row| row.shown).collect())
+    }
+    .await;
+    if written.is_err() {
+        // A statement failed inside the transaction: undo it before the
+        // connection goes back to the pool.
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+    }
+    written
+}
+
+/// The element types of the event columns' arrays, in `EVENT_COLUMNS` order.
+const EVENT_PG_TYPES: [&str; 8] = [
+    "uuid",
+    "text",
+    "int8",
+    "text",
+    "text",
+    "timestamptz",
+    "jsonb",
+    "text",
+];
+
+/// PostgreSQL's statement for a batch of any size, autocommitted: each
+/// column is an array parameter with an element per create (`$1` the ids,
+/// then every task column, then the event's), read with `unnest`. Events take
+/// their sequence numbers in the batch's order.
+pub(crate) static POSTGRES_BATCH: LazyLock<String> = LazyLock::new(|| {
+    let names: Vec<_> = columns::names().collect();
+    let events: Vec<_> = EVENT_COLUMNS.split(", ").collect();
+    let types = std::iter::once("int8")
+        .chain(COLUMNS.iter().map(|c| c.pg_type))
+        .chain(EVENT_PG_TYPES);
+    let arrays: Vec<_> = types
+        .enumerate()
+        .map(|(i, ty)| format!("${}::{ty}[]", i + 1))
+        .collect();
+    let event_aliases: Vec<_> = events.iter().map(|e| format!("e_{e}")).collect();
+    // The event's task is the row's (for a batch the same value as the
+    // event's own; pgbench's literal draws the id inside the statement).
+    let event_values: Vec<_> = events
+        .iter()
+        .map(|&e| {
+            if e == "task_id" {
+                "id".to_owned()
+            } else {
+                format!("e_{e}")
+            }
+        })
+        .collect();
+    format!(
+        "WITH input AS MATERIALIZED (\
+           SELECT * FROM unnest({}) WITH ORDINALITY AS i (id, {}, {}, position)), \
+         task AS (\
+           INSERT INTO tasks (id, {names}) OVERRIDING SYSTEM VALUE SELECT id, {names} FROM input), \
+         event AS (\
+           INSERT INTO task_events ({EVENT_COLUMNS}) SELECT {} FROM input ORDER BY position), \
+         tag AS (\
+           INSERT INTO task_tags (task_id, user_id, tag) \
+           SELECT id, user_id, jsonb_array_elements_text(tags) FROM input) \
+         SELECT COUNT(*) FROM input",
+        arrays.join(", "),
+        names.join(", "),
+        event_aliases.join(", "),
+        event_values.join(", "),
+        names = names.join(", "),
+    )
+});
+
+/// PostgreSQL: ids drawn from the identity sequence, then one statement.
+async fn commit_postgres(pool: &PgPool, batch: &[Job]) -> Result<Vec<Task>> {
+    let mut ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT nextval(pg_get_serial_sequence('tasks', 'id')) FROM generate_series(1, $1)",
+    )
+    .bind(i64::try_from(batch.len()).unwrap_or(i64::MAX))
+    .fetch_all(pool)
+    .await?;
+    ids.sort_unstable();
+    let rows = rows(batch, &ids)?;
+    let mut args = PgArguments::default();
+    args.add(ids.as_slice())
+        .map_err(|e| Error::Internal(format!("the batch's ids cannot be encoded: {e}")))?;
+    for column in COLUMNS {
+        add_pg_array(
+            &mut args,
+            rows.iter()
+                .map(|r| (column.value)(&r.task, &r.derived))
+                .collect(),
+        )?;
+    }
+    let events = rows
+        .iter()
+        .map(|r| r.event.params())
+        .collect::<Result<Vec<_>>>()?;
+    for k in 0..EVENT_PG_TYPES.len() {
+        add_pg_array(&mut args, events.iter().map(|e| e[k].clone()).collect())?;
+    }
+    let written: i64 = sqlx::query_scalar_with(POSTGRES_BATCH.as_str(), args)
+        .fetch_one(pool)
+        .await?;
+    if written != i64::try_from(batch.len()).unwrap_or(i64::MAX) {
+        return Err(Error::Internal(
+            "a batch wrote fewer creates than it had".into(),
+        ));
+    }
+    Ok(rows.into_iter().map(|row| row.shown).collect())
+}
+
+/// PostgreSQL's batch statement for a batch of one, with literal values
+/// (each array of one element; the id drawn in the statement): what the
+/// benchmark's pgbench limit runs.
+pub fn postgres_batch_of_one_literal() -> Result<String> {
+    let sample = super::sample_task("pgbench", "pgbench")?;
+    let derived = sample.derived()?;
+    let shown = sample.task();
+    let event = NewEvent::change(
+        &sample.user_id,
+        Source::Api,
+        TaskEventType::Created,
+        None,
+        Some(&shown),
+        sample.created_at,
+    )?;
+    let mut values = vec!["nextval(pg_get_serial_sequence('tasks', 'id'))".to_owned()];
+    values.extend(columns::values(&sample, &derived).map(|p| literal(&p)));
+    values.extend(event.params()?.iter().map(literal));
+    values[1 + COLUMNS.len()] = "gen_random_uuid()".into();
+    let mut sql = POSTGRES_BATCH.clone();
+    // From the last placeholder down, so `$2` never matches the start of `$29`.
+    for (n, value) in values.iter().enumerate().rev() {
+        sql = sql.replace(&format!("${}::", n + 1), &format!("ARRAY[{value}]::"));
+    }
+    Ok(sql)
+}
+
+/// A parameter as an SQL literal.
+fn literal(param: &Param<'_>) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let or_null = |v: Option<String>| v.unwrap_or_else(|| "NULL".into());
+    match param {
+        Param::Bool(v) => v.to_string(),
+        Param::Int(v) => or_null(v.map(|v| v.to_string())),
+        Param::BigInt(v) => or_null(v.map(|v| v.to_string())),
+        Param::Text(v) => or_null(v.as_deref().map(quote)),
+        Param::Time(v) => or_null(v.map(|t| quote(&t.to_rfc3339()))),
+        Param::Uuid(v) => quote(&v.to_string()),
+        Param::Json(v) => or_null(v.as_deref().map(|raw| quote(raw.get()))),
+    }
+}

@@ -1,0 +1,468 @@
+//! The statements that read and write `tasks` (with `task_tags`): the only
+//! writers of the table. Each write appends its outbox event in the same
+//! transaction. Plain creates go to the batcher (`batch.rs`) instead.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use taskflow_core::{SortKey, StatusFilter, Task, TaskFilter};
+use taskflow_events::{ReminderKind, Source, TaskEventBody, TaskEventType};
+
+use crate::database::{Executor, Query, Tx, query};
+use crate::idempotency::{self, IdempotentCreate};
+use crate::outbox::{self, NewEvent};
+use crate::tasks::columns::{self, SELECT, StoredTask, TaskRow};
+use crate::tasks::cursor::{Cursor, SortValue, undated};
+use crate::tasks::{Change, HistoryRow};
+use crate::{Database, Error, Result};
+
+/// `INSERT INTO tasks` of every column, returning the id.
+static INSERT: LazyLock<String> = LazyLock::new(|| {
+    let names: Vec<_> = columns::names().collect();
+    let places: Vec<_> = (1..=names.len()).map(|n| format!("${n}")).collect();
+    format!(
+        "INSERT INTO tasks ({}) VALUES ({}) RETURNING id",
+        names.join(", "),
+        places.join(", ")
+    )
+});
+
+/// `UPDATE tasks` of every column an update writes, if the row is still at
+/// the version bound last.
+static UPDATE: LazyLock<String> = LazyLock::new(|| {
+    let set: Vec<_> = columns::COLUMNS
+        .iter()
+        .filter(|c| c.write == columns::Write::Set)
+        .enumerate()
+        .map(|(i, c)| format!("{} = ${}", c.name, i + 1))
+        .collect();
+    let n = set.len();
+    format!(
+        "UPDATE tasks SET {} WHERE id = ${} AND user_id = ${} AND version = ${}",
+        set.join(", "),
+        n + 1,
+        n + 2,
+        n + 3
+    )
+});
+
+/// One of the user's tasks, as stored.
+pub(crate) async fn find(
+    on: &mut impl Executor,
+    user: &str,
+    id: i64,
+) -> Result<Option<StoredTask>> {
+    let row: Option<TaskRow> = query(&format!(
+        "SELECT {} FROM tasks t WHERE t.id = $1 AND t.user_id = $2",
+        *SELECT
+    ))
+    .bind(id)
+    .bind(user)
+    .fetch_optional(on)
+    .await?;
+    row.map(StoredTask::try_from).transpose()
+}
+
+/// Inserts a task; returns its id.
+async fn insert(tx: &mut Tx, task: &StoredTask) -> Result<i64> {
+    let derived = task.derived()?;
+    query(&INSERT)
+        .bind_all(columns::values(task, &derived))
+        .scalar(tx)
+        .await
+}
+
+/// Writes every column of `task`, if the row is still at `old_version`.
+async fn save(tx: &mut Tx, task: &StoredTask, old_version: i64) -> Result<()> {
+    let derived = task.derived()?;
+    let done = query(&UPDATE)
+        .bind_all(columns::updated_values(task, &derived))
+        .bind(task.id)
+        .bind(&task.user_id)
+        .bind(old_version)
+        .execute(tx)
+        .await?;
+    if done == 1 {
+        Ok(())
+    } else {
+        Err(Error::Conflict {
+            current: old_version,
+        })
+    }
+}
+
+/// Writes the task's tag rows; `replace` first removes the old ones.
+async fn write_tags(tx: &mut Tx, task: &StoredTask, replace: bool) -> Result<()> {
+    if replace {
+        query("DELETE FROM task_tags WHERE task_id = $1")
+            .bind(task.id)
+            .execute(tx)
+            .await?;
+    }
+    let tags = task.fields.tags.as_slice();
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let mut insert = Query::build("INSERT INTO task_tags (task_id, user_id, tag) VALUES ");
+    for (i, tag) in tags.iter().enumerate() {
+        insert.push(if i == 0 { "(" } else { ", (" });
+        insert.push_bind(task.id).push(", ");
+        insert.push_bind(&task.user_id).push(", ");
+        insert.push_bind(tag.as_str()).push(")");
+    }
+    insert.execute(tx).await?;
+    Ok(())
+}
+
+/// Inserts a new task with its tags and its `created` event in `tx`; a
+/// recurring task starts its own series. Returns the task as shown.
+async fn insert_created(tx: &mut Tx, source: Source, task: &mut StoredTask) -> Result<Task> {
+    task.id = insert(tx, task).await?;
+    if task.fields.recurrence.is_some() && task.series_id.is_none() {
+        task.series_id = Some(task.id);
+        query("UPDATE tasks SET series_id = $1 WHERE id = $1")
+            .bind(task.id)
+            .execute(tx)
+            .await?;
+    }
+    write_tags(tx, task, false).await?;
+    let view = task.task();
+    let event = NewEvent::change(
+        &task.user_id,
+        source,
+        TaskEventType::Created,
+        None,
+        Some(&view),
+        task.created_at,
+    )?;
+    outbox::append(tx, &event).await?;
+    Ok(view)
+}
+
+/// Creates a task and its `created` event in one transaction; with an
+/// idempotency key, a repeat of the same request returns the first result.
+/// (Plain creates are batched instead: see `batch.rs`.)
+pub(crate) async fn create(
+    db: &Database,
+    source: Source,
+    mut task: StoredTask,
+    idempotency: Option<&IdempotentCreate>,
+) -> Result<Task> {
+    // A create reads nothing it writes, so it needs the user's lock only to
+    // make an idempotency key's check-then-insert atomic.
+    let mut tx = match idempotency {
+        Some(_) => db.begin_for(&task.user_id).await?,
+        None => db.begin().await?,
+    };
+    if let Some(key) = idempotency
+        && let Some(earlier) = idempotency::earlier(&mut tx, &task.user_id, key).await?
+    {
+        return earlier;
+    }
+    let view = insert_created(&mut tx, source, &mut task).await?;
+    if let Some(key) = idempotency {
+        idempotency::record(&mut tx, &task.user_id, key, &view).await?;
+    }
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Changes one task in one transaction: loads it under the user's lock,
+/// checks the expected version, lets `change` decide, then writes the row and
+/// its event together. Returns the task as it is afterwards (as it was, for a
+/// deletion).
+pub(crate) async fn mutate(
+    db: &Database,
+    user: &str,
+    source: Source,
+    id: i64,
+    expected_version: Option<i64>,
+    now: DateTime<Utc>,
+    change: impl FnOnce(&StoredTask) -> Result<Change>,
+) -> Result<Task> {
+    let mut tx = db.begin_for(user).await?;
+    let old = find(&mut tx, user, id).await?.ok_or(Error::NotFound)?;
+    if let Some(expected) = expected_version
+        && expected != old.version
+    {
+        return Err(Error::Conflict {
+            current: old.version,
+        });
+    }
+    let before = old.task();
+    let (event, after) = match change(&old)? {
+        Change::Unchanged => return Ok(before),
+        Change::Delete => {
+            query("DELETE FROM tasks WHERE id = $1 AND user_id = $2")
+                .bind(id)
+                .bind(user)
+                .execute(&mut tx)
+                .await?;
+            (TaskEventType::Deleted, None)
+        }
+        Change::Update { task, event } => {
+            let mut task = *task;
+            task.version = old.version + 1;
+            task.updated_at = now;
+            save(&mut tx, &task, old.version).await?;
+            if task.fields.tags != old.fields.tags {
+                write_tags(&mut tx, &task, true).await?;
+            }
+            (event, Some(task.task()))
+        }
+    };
+    let appended = NewEvent::change(user, source, event, Some(&before), after.as_ref(), now)?;
+    outbox::append(&mut tx, &appended).await?;
+    tx.commit().await?;
+    Ok(after.unwrap_or(before))
+}
+
+/// Handles one delivery of a completion event for `consumer`, once: records
+/// (consumer, event id) and, if `next` says so, creates the next occurrence
+/// with its `created` event, all in one transaction. Returns the new task, or
+/// None when the event was seen before or nothing is to be created.
+pub(crate) async fn next_occurrence(
+    db: &Database,
+    receipt: &outbox::Receipt<'_>,
+    user: &str,
+    task_id: i64,
+    next: impl FnOnce(&StoredTask) -> Option<StoredTask>,
+) -> Result<Option<Task>> {
+    let mut tx = db.begin_for(user).await?;
+    if !outbox::first_delivery(&mut tx, receipt).await? {
+        return Ok(None);
+    }
+    let already: Option<i64> = query("SELECT id FROM tasks WHERE previous_id = $1")
+        .bind(task_id)
+        .scalar_optional(&mut tx)
+        .await?;
+    let task = match (already, find(&mut tx, user, task_id).await?) {
+        (None, Some(current)) => next(&current),
+        _ => None,
+    };
+    let Some(mut task) = task else {
+        tx.commit().await?;
+        return Ok(None);
+    };
+    let view = insert_created(&mut tx, Source::Worker, &mut task).await?;
+    tx.commit().await?;
+    Ok(Some(view))
+}
+
+/// Escapes LIKE wildcards so search text is matched literally.
+fn like_pattern(word: &str) -> String {
+    let mut pattern = String::with_capacity(word.len() + 2);
+    pattern.push('%');
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// A page of the user's tasks and the cursor of the next one.
+pub(crate) async fn list(
+    db: &Database,
+    user: &str,
+    filter: &TaskFilter,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Task>, Option<Cursor>)> {
+    let cursor = Cursor::decode(filter)?;
+    let mut q = Query::build(format!(
+        "SELECT {} FROM tasks t WHERE t.user_id = ",
+        *SELECT
+    ));
+    q.push_bind(user);
+    if let Some(text) = &filter.q {
+        // Every word must appear, in any order, in the title or description.
+        for word in text.split_whitespace().take(16) {
+            q.push(" AND t.search LIKE ")
+                .push_bind(like_pattern(word))
+                .push(" ESCAPE '\\'");
+        }
+    }
+    match filter.status {
+        StatusFilter::All => {}
+        StatusFilter::Open => {
+            q.push(" AND t.completed = ").push_bind(false);
+        }
+        StatusFilter::Completed => {
+            q.push(" AND t.completed = ").push_bind(true);
+        }
+    }
+    if let Some(priority) = filter.priority {
+        q.push(" AND t.priority = ").push_bind(priority.as_str());
+    }
+    if let Some(tag) = &filter.tag {
+        q.push(" AND EXISTS (SELECT 1 FROM task_tags g WHERE g.task_id = t.id AND g.tag = ")
+            .push_bind(tag.as_str())
+            .push(")");
+    }
+    if let Some(before) = filter.due_before {
+        q.push(" AND t.due_at < ").push_bind(before);
+    }
+    if let Some(after) = filter.due_after {
+        q.push(" AND t.due_at >= ").push_bind(after);
+    }
+    if filter.overdue {
+        q.push(" AND t.completed = ").push_bind(false);
+        q.push(" AND t.deadline_at < ").push_bind(now);
+    }
+    // Each sort has a natural direction; `-` reverses it. The id breaks ties
+    // in the same direction, so (key, id) is a total order for the cursor.
+    let (natural_desc, key) = match filter.sort {
+        SortKey::Due => (false, "COALESCE(t.due_at, "),
+        SortKey::Created => (false, "t.created_at"),
+        SortKey::Priority => (true, "t.priority_rank"),
+        SortKey::Title => (false, "t.title_key"),
+    };
+    let desc = natural_desc != filter.reverse;
+    let push_key = |q: &mut Query<'_>| {
+        q.push(key);
+        if filter.sort == SortKey::Due {
+            q.push_bind(undated()).push(")");
+        }
+    };
+    if let Some(cursor) = &cursor {
+        let op = if desc { " < " } else { " > " };
+        for (i, cmp) in [op, " = "].into_iter().enumerate() {
+            q.push(if i == 0 { " AND ((" } else { ") OR (" });
+            push_key(&mut q);
+            q.push(cmp);
+            match &cursor.value {
+                SortValue::Time(t) => q.push_bind(*t),
+                SortValue::Int(n) => q.push_bind(i32::try_from(*n).unwrap_or_default()),
+                SortValue::Text(s) => q.push_bind(s.as_str()),
+            };
+        }
+        q.push(" AND t.id").push(op).push_bind(cursor.id).push("))");
+    }
+    q.push(" ORDER BY ");
+    push_key(&mut q);
+    let dir = if desc { " DESC" } else { " ASC" };
+    q.push(dir).push(", t.id").push(dir);
+    q.push(" LIMIT ").push_bind(i64::from(filter.limit) + 1);
+    let mut rows: Vec<TaskRow> = q.fetch_all(&mut db.read().await?).await?;
+    let next = if rows.len() > filter.limit as usize {
+        rows.truncate(filter.limit as usize);
+        rows.last().map(|last| last.cursor(filter.sort))
+    } else {
+        None
+    };
+    // Rows were valid when written: show them without parsing them again.
+    let tasks = rows
+        .into_iter()
+        .map(TaskRow::into_task)
+        .collect::<Result<Vec<_>>>()?;
+    Ok((tasks, next))
+}
+
+/// A history row as read from `task_events`.
+#[derive(Debug, sqlx::FromRow)]
+struct EventRow {
+    sequence: i64,
+    event_id: uuid::Uuid,
+    task_id: i64,
+    event_type: String,
+    source: String,
+    user_id: String,
+    occurred_at: DateTime<Utc>,
+    data: Json<TaskEventBody>,
+}
+
+/// The user's events (of one task, or all), newest first, older than
+/// `before` (a sequence number).
+pub(crate) async fn history(
+    db: &Database,
+    user: &str,
+    task_id: Option<i64>,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<HistoryRow>> {
+    let mut q = Query::build(
+        "SELECT sequence, event_id, task_id, event_type, source, user_id, occurred_at, data \
+         FROM task_events WHERE user_id = ",
+    );
+    q.push_bind(user);
+    if let Some(task_id) = task_id {
+        q.push(" AND task_id = ").push_bind(task_id);
+    }
+    q.push(" AND sequence < ")
+        .push_bind(before.unwrap_or(i64::MAX));
+    q.push(" ORDER BY sequence DESC LIMIT ")
+        .push_bind(i64::from(limit));
+    let rows: Vec<EventRow> = q.fetch_all(&mut db.read().await?).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| HistoryRow {
+            sequence: row.sequence,
+            event_id: row.event_id,
+            task_id: row.task_id,
+            event_type: row.event_type,
+            source: row.source,
+            user_id: row.user_id,
+            occurred_at: row.occurred_at,
+            changes: row.data.0.changes,
+        })
+        .collect())
+}
+
+/// The user's tags with the number of tasks carrying each, alphabetically.
+pub(crate) async fn tags(db: &Database, user: &str) -> Result<Vec<(String, i64)>> {
+    query("SELECT tag, COUNT(*) FROM task_tags WHERE user_id = $1 GROUP BY tag ORDER BY tag")
+        .bind(user)
+        .fetch_all(&mut db.read().await?)
+        .await
+}
+
+/// A task whose reminder or overdue instant came, as a claim returns it.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct Claimed {
+    pub id: i64,
+    pub user_id: String,
+    pub title: String,
+    pub due_at: Option<DateTime<Utc>>,
+    /// The instant that came: remind_at or deadline_at.
+    pub instant: DateTime<Utc>,
+}
+
+/// Claims in `tx` up to `limit` tasks whose `kind` instant is at or before
+/// `now`, marking each fired for that instant (bookkeeping columns no surface
+/// shows, so no event): a conditional UPDATE, so concurrent schedulers never
+/// both win one.
+pub(crate) async fn claim_due(
+    tx: &mut Tx,
+    kind: ReminderKind,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<Claimed>> {
+    let sql = match kind {
+        ReminderKind::ReminderDue => {
+            "UPDATE tasks SET reminded_for = remind_at \
+             WHERE id IN (SELECT id FROM tasks WHERE NOT completed AND remind_at IS NOT NULL \
+                          AND reminded_for IS DISTINCT FROM remind_at AND remind_at <= $1 \
+                          ORDER BY remind_at LIMIT $2) \
+               AND NOT completed AND reminded_for IS DISTINCT FROM remind_at \
+             RETURNING id, user_id, title, due_at, remind_at AS instant"
+        }
+        // A snooze holds the overdue notice too, until it ends.
+        ReminderKind::TaskOverdue => {
+            "UPDATE tasks SET overdue_for = deadline_at \
+             WHERE id IN (SELECT id FROM tasks WHERE NOT completed AND deadline_at IS NOT NULL \
+                          AND overdue_for IS DISTINCT FROM deadline_at AND deadline_at <= $1 \
+                          AND (snoozed_until IS NULL OR snoozed_until <= $1) \
+                          ORDER BY deadline_at LIMIT $2) \
+               AND NOT completed AND overdue_for IS DISTINCT FROM deadline_at \
+             RETURNING id, user_id, title, due_at, deadline_at AS instant"
+        }
+    };
+    query(sql)
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(tx)
+        .await
+}
