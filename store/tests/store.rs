@@ -59,6 +59,7 @@ on_both_databases!(
     the_created_event_carries_the_task_exactly_as_created,
     instants_keep_microseconds_on_both_databases,
     an_unreadable_outbox_row_holds_back_only_its_users_events,
+    every_write_keeps_its_requests_trace_in_the_outbox,
 );
 
 /// PostgreSQL: a sequence number taken by a transaction that has not
@@ -1238,4 +1239,35 @@ async fn recurring_tasks_start_a_series(h: &Harness) {
     assert_eq!(updated.series_id, Some(plain.id));
     let ids: HashSet<i64> = [task.id, plain.id].into();
     assert_eq!(ids.len(), 2);
+}
+
+/// The trace of the request that made a change is stamped on its outbox row,
+/// also when the create is committed by the batcher on a task of its own.
+async fn every_write_keeps_its_requests_trace_in_the_outbox(h: &Harness) {
+    use taskflow_events::trace::{self, TraceContext};
+    let traced = |context: TraceContext| context.to_string();
+    let plain = TraceContext::root();
+    let created = trace::scope(plain, h.svc.create(&alice(), &titled("batched"), None))
+        .await
+        .unwrap();
+    let recurring = TraceContext::root();
+    let series = CreateTask {
+        recurrence: Some("FREQ=DAILY".into()),
+        due: Some("2026-03-24".into()),
+        ..titled("one transaction")
+    };
+    trace::scope(recurring, h.svc.create(&alice(), &series, None))
+        .await
+        .unwrap();
+    let update = TraceContext::root();
+    trace::scope(update, h.svc.complete(&alice(), created.id, None))
+        .await
+        .unwrap();
+    let events = h.svc.database().events_after("alice", 0, 10).await.unwrap();
+    let stamped: Vec<_> = events.iter().map(|e| e.traceparent.clone()).collect();
+    assert_eq!(
+        stamped,
+        [plain, recurring, update].map(|c| Some(traced(c))),
+        "each event carries the trace of the request that made it"
+    );
 }

@@ -7,16 +7,17 @@
 pub(crate) mod batch;
 pub(crate) mod columns;
 mod cursor;
+mod history;
+mod list;
 pub(crate) mod sql;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use taskflow_core::{
-    CreateTask, Due, Invalid, ListQuery, Reminder, SnoozeTask, TagCount, Task, TaskFields,
-    TaskPage, UpdateTask,
+    CreateTask, Due, Invalid, Reminder, SnoozeTask, TagCount, Task, TaskFields, UpdateTask,
 };
-use taskflow_events::{HistoryEntry, HistoryPage, Source, TaskEventType};
+use taskflow_events::{Source, TaskEventType};
 use uuid::Uuid;
 
 use crate::idempotency::IdempotentCreate;
@@ -24,8 +25,6 @@ use crate::outbox::Receipt;
 use crate::{Clock, Database, Error, Result, SystemClock};
 use columns::StoredTask;
 
-/// The default and the largest page of a task's history.
-const HISTORY_LIMITS: (u32, u32) = (50, 200);
 /// The longest user id and idempotency key.
 pub(crate) const MAX_ID_LEN: usize = 255;
 
@@ -57,19 +56,6 @@ pub(crate) enum Change {
         event: TaskEventType,
     },
     Delete,
-}
-
-/// A history row as read from `task_events`.
-#[derive(Debug)]
-pub(crate) struct HistoryRow {
-    pub sequence: i64,
-    pub event_id: Uuid,
-    pub task_id: i64,
-    pub event_type: String,
-    pub source: String,
-    pub user_id: String,
-    pub occurred_at: DateTime<Utc>,
-    pub changes: std::collections::BTreeMap<String, taskflow_core::FieldChange>,
 }
 
 /// Every task operation, on one database.
@@ -138,18 +124,6 @@ impl TaskService {
         check_user(user)?;
         let stored = sql::find(&mut self.db.read().await?, user, id).await?;
         Ok(stored.ok_or(Error::NotFound)?.task())
-    }
-
-    /// A page of the user's tasks.
-    pub async fn list(&self, user: &str, query: &ListQuery) -> Result<TaskPage> {
-        check_user(user)?;
-        let filter = query.parse()?;
-        let now = self.clock.now();
-        let (rows, next) = sql::list(&self.db, user, &filter, now).await?;
-        Ok(TaskPage {
-            tasks: rows,
-            next_cursor: next.map(|c| c.encode(&filter)),
-        })
     }
 
     /// Changes some fields of a task. With `expected_version`, the change is
@@ -249,77 +223,6 @@ impl TaskService {
             })
         })
         .await
-    }
-
-    /// A task's changes, newest first; `before` is the `next_before` of the
-    /// previous page. Works for deleted tasks too.
-    pub async fn history(
-        &self,
-        user: &str,
-        id: i64,
-        before: Option<i64>,
-        limit: Option<u32>,
-    ) -> Result<HistoryPage> {
-        check_user(user)?;
-        let limit = history_limit(limit)?;
-        let page = self.events_page(user, Some(id), before, limit).await?;
-        if page.entries.is_empty() && before.is_none() {
-            return Err(Error::NotFound);
-        }
-        Ok(page)
-    }
-
-    /// The user's changes to all their tasks, newest first: what they (and
-    /// the workers acting for them) did recently, on any surface.
-    pub async fn activity(
-        &self,
-        user: &str,
-        before: Option<i64>,
-        limit: Option<u32>,
-    ) -> Result<HistoryPage> {
-        check_user(user)?;
-        let limit = history_limit(limit)?;
-        self.events_page(user, None, before, limit).await
-    }
-
-    async fn events_page(
-        &self,
-        user: &str,
-        task: Option<i64>,
-        before: Option<i64>,
-        limit: u32,
-    ) -> Result<HistoryPage> {
-        let rows = sql::history(&self.db, user, task, before, limit + 1).await?;
-        let more = rows.len() > limit as usize;
-        let entries = rows
-            .into_iter()
-            .take(limit as usize)
-            .map(|row| {
-                let unknown = |what: &str| {
-                    Error::Internal(format!("event {} has an unknown {what}", row.sequence))
-                };
-                Ok(HistoryEntry {
-                    sequence: row.sequence,
-                    task_id: row.task_id,
-                    event_id: row.event_id.to_string(),
-                    event_type: TaskEventType::parse(&row.event_type)
-                        .ok_or_else(|| unknown("type"))?,
-                    source: Source::parse(&row.source).ok_or_else(|| unknown("source"))?,
-                    actor: row.user_id,
-                    occurred_at: row.occurred_at,
-                    changes: row.changes,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let next_before = if more {
-            entries.last().map(|e| e.sequence)
-        } else {
-            None
-        };
-        Ok(HistoryPage {
-            entries,
-            next_before,
-        })
     }
 
     /// The user's tags, alphabetically, with how many tasks carry each.
@@ -429,20 +332,6 @@ pub(crate) fn check_user(user: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// A history page size, checked.
-fn history_limit(limit: Option<u32>) -> Result<u32> {
-    let limit = limit.unwrap_or(HISTORY_LIMITS.0);
-    if (1..=HISTORY_LIMITS.1).contains(&limit) {
-        Ok(limit)
-    } else {
-        Err(Invalid::new(
-            "limit",
-            format!("limit must be between 1 and {}", HISTORY_LIMITS.1),
-        )
-        .into())
-    }
-}
-
 /// A plain open task of `user` titled `title`, as a create makes it (the
 /// benchmark's pgbench statement is built from one).
 pub(crate) fn sample_task(user: &str, title: &str) -> Result<StoredTask> {
@@ -466,4 +355,87 @@ pub(crate) fn sample_task(user: &str, title: &str) -> Result<StoredTask> {
         created_at: now,
         updated_at: now,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
+
+    use std::time::Duration;
+
+    use taskflow_core::{CreateTask, UpdateTask};
+    use taskflow_events::Source;
+
+    use crate::{Actor, Database, TaskService};
+
+    /// Whether `write` wakes the relay: a wait registered before it runs is
+    /// woken within a second (nothing else commits here).
+    async fn wakes<T>(db: &Database, write: impl std::future::Future<Output = T>) -> bool {
+        // Consume a wake-up left over from an earlier write, if any.
+        let _ = tokio::time::timeout(Duration::ZERO, db.commits().notified()).await;
+        let woken = db.commits().notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        write.await;
+        tokio::time::timeout(Duration::from_secs(1), woken)
+            .await
+            .is_ok()
+    }
+
+    /// Every write path wakes the relay where it commits, so none can
+    /// leave its event waiting for the poll backstop.
+    #[tokio::test]
+    async fn every_write_path_wakes_the_relay_where_it_commits() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        db.migrate().await.unwrap();
+        let svc = TaskService::new(db.clone());
+        let alice = Actor::new("alice", Source::Api);
+        let plain = CreateTask {
+            title: "batched".into(),
+            ..CreateTask::default()
+        };
+        let daily = CreateTask {
+            title: "one transaction".into(),
+            due: Some("2026-03-24".into()),
+            recurrence: Some("FREQ=DAILY".into()),
+            ..CreateTask::default()
+        };
+        let rename = UpdateTask {
+            title: Some("renamed".into()),
+            ..UpdateTask::default()
+        };
+        let (mut task, mut series) = (None, None);
+        assert!(
+            wakes(&db, async {
+                task = svc.create(&alice, &plain, None).await.ok()
+            })
+            .await
+        );
+        let task = task.expect("created").id;
+        assert!(
+            wakes(&db, async {
+                series = svc.create(&alice, &daily, None).await.ok()
+            })
+            .await
+        );
+        let series = series.expect("created").id;
+        let keyed = svc.create(&alice, &plain, Some("key-1"));
+        assert!(wakes(&db, keyed).await, "an idempotent create");
+        assert!(
+            wakes(&db, svc.update(&alice, task, &rename, None)).await,
+            "an update"
+        );
+        assert!(
+            wakes(&db, svc.complete(&alice, series, None)).await,
+            "a completion"
+        );
+        let next = svc.next_occurrence("test", uuid::Uuid::now_v7(), "alice", series);
+        assert!(wakes(&db, next).await, "a next occurrence");
+        assert!(
+            wakes(&db, svc.delete(&alice, task, None)).await,
+            "a deletion"
+        );
+        // A write that appends no event does not wake it.
+        assert!(!wakes(&db, svc.start_conversation("alice", "hello")).await);
+    }
 }

@@ -1,0 +1,140 @@
+//! A task's history and the user's recent activity: the outbox read back,
+//! newest first, a page at a time. Works for deleted tasks too.
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use taskflow_events::{HistoryEntry, HistoryPage, Source, TaskEventBody, TaskEventType};
+use uuid::Uuid;
+
+use crate::database::Query;
+use crate::tasks::check_user;
+use taskflow_core::Invalid;
+
+use crate::{Error, Result, TaskService};
+
+/// The default and the largest page of a task's history.
+const HISTORY_LIMITS: (u32, u32) = (50, 200);
+
+impl TaskService {
+    /// A task's changes, newest first; `before` is the `next_before` of the
+    /// previous page. Works for deleted tasks too.
+    pub async fn history(
+        &self,
+        user: &str,
+        id: i64,
+        before: Option<i64>,
+        limit: Option<u32>,
+    ) -> Result<HistoryPage> {
+        check_user(user)?;
+        let limit = history_limit(limit)?;
+        let page = self.events_page(user, Some(id), before, limit).await?;
+        if page.entries.is_empty() && before.is_none() {
+            return Err(Error::NotFound);
+        }
+        Ok(page)
+    }
+
+    /// The user's changes to all their tasks, newest first: what they (and
+    /// the workers acting for them) did recently, on any surface.
+    pub async fn activity(
+        &self,
+        user: &str,
+        before: Option<i64>,
+        limit: Option<u32>,
+    ) -> Result<HistoryPage> {
+        check_user(user)?;
+        let limit = history_limit(limit)?;
+        self.events_page(user, None, before, limit).await
+    }
+
+    async fn events_page(
+        &self,
+        user: &str,
+        task: Option<i64>,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<HistoryPage> {
+        let rows = history(&self.db, user, task, before, limit + 1).await?;
+        let more = rows.len() > limit as usize;
+        let entries = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(|row| {
+                let unknown = |what: &str| {
+                    Error::Internal(format!("event {} has an unknown {what}", row.sequence))
+                };
+                Ok(HistoryEntry {
+                    sequence: row.sequence,
+                    task_id: row.task_id,
+                    event_id: row.event_id.to_string(),
+                    event_type: TaskEventType::parse(&row.event_type)
+                        .ok_or_else(|| unknown("type"))?,
+                    source: Source::parse(&row.source).ok_or_else(|| unknown("source"))?,
+                    actor: row.user_id,
+                    occurred_at: row.occurred_at,
+                    changes: row.data.0.changes,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let next_before = if more {
+            entries.last().map(|e| e.sequence)
+        } else {
+            None
+        };
+        Ok(HistoryPage {
+            entries,
+            next_before,
+        })
+    }
+}
+
+/// A history row as read from `task_events`.
+#[derive(Debug, sqlx::FromRow)]
+struct EventRow {
+    sequence: i64,
+    event_id: Uuid,
+    task_id: i64,
+    event_type: String,
+    source: String,
+    user_id: String,
+    occurred_at: DateTime<Utc>,
+    data: Json<TaskEventBody>,
+}
+
+/// The user's events (of one task, or all), newest first, older than
+/// `before` (a sequence number).
+async fn history(
+    db: &crate::Database,
+    user: &str,
+    task_id: Option<i64>,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<EventRow>> {
+    let mut q = Query::build(
+        "SELECT sequence, event_id, task_id, event_type, source, user_id, occurred_at, data \
+         FROM task_events WHERE user_id = ",
+    );
+    q.push_bind(user);
+    if let Some(task_id) = task_id {
+        q.push(" AND task_id = ").push_bind(task_id);
+    }
+    q.push(" AND sequence < ")
+        .push_bind(before.unwrap_or(i64::MAX));
+    q.push(" ORDER BY sequence DESC LIMIT ")
+        .push_bind(i64::from(limit));
+    q.fetch_all(&mut db.read().await?).await
+}
+
+/// A history page size, checked.
+fn history_limit(limit: Option<u32>) -> Result<u32> {
+    let limit = limit.unwrap_or(HISTORY_LIMITS.0);
+    if (1..=HISTORY_LIMITS.1).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(Invalid::new(
+            "limit",
+            format!("limit must be between 1 and {}", HISTORY_LIMITS.1),
+        )
+        .into())
+    }
+}

@@ -1,0 +1,135 @@
+//! Listing tasks: filters, search, sorts and keyset pages.
+
+use chrono::{DateTime, Utc};
+use taskflow_core::{ListQuery, SortKey, StatusFilter, Task, TaskFilter, TaskPage};
+
+use crate::database::Query;
+use crate::tasks::check_user;
+use crate::tasks::columns::{SELECT, TaskRow};
+use crate::tasks::cursor::{Cursor, SortValue, undated};
+use crate::{Database, Result, TaskService};
+
+impl TaskService {
+    /// A page of the user's tasks.
+    pub async fn list(&self, user: &str, query: &ListQuery) -> Result<TaskPage> {
+        check_user(user)?;
+        let filter = query.parse()?;
+        let now = self.clock.now();
+        let (rows, next) = list(&self.db, user, &filter, now).await?;
+        Ok(TaskPage {
+            tasks: rows,
+            next_cursor: next.map(|c| c.encode(&filter)),
+        })
+    }
+}
+
+/// Escapes LIKE wildcards so search text is matched literally.
+fn like_pattern(word: &str) -> String {
+    let mut pattern = String::with_capacity(word.len() + 2);
+    pattern.push('%');
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// A page of the user's tasks and the cursor of the next one.
+async fn list(
+    db: &Database,
+    user: &str,
+    filter: &TaskFilter,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Task>, Option<Cursor>)> {
+    let cursor = Cursor::decode(filter)?;
+    let mut q = Query::build(format!(
+        "SELECT {} FROM tasks t WHERE t.user_id = ",
+        *SELECT
+    ));
+    q.push_bind(user);
+    if let Some(text) = &filter.q {
+        // Every word must appear, in any order, in the title or description.
+        for word in text.split_whitespace().take(16) {
+            q.push(" AND t.search LIKE ")
+                .push_bind(like_pattern(word))
+                .push(" ESCAPE '\\'");
+        }
+    }
+    match filter.status {
+        StatusFilter::All => {}
+        StatusFilter::Open => {
+            q.push(" AND t.completed = ").push_bind(false);
+        }
+        StatusFilter::Completed => {
+            q.push(" AND t.completed = ").push_bind(true);
+        }
+    }
+    if let Some(priority) = filter.priority {
+        q.push(" AND t.priority = ").push_bind(priority.as_str());
+    }
+    if let Some(tag) = &filter.tag {
+        q.push(" AND EXISTS (SELECT 1 FROM task_tags g WHERE g.task_id = t.id AND g.tag = ")
+            .push_bind(tag.as_str())
+            .push(")");
+    }
+    if let Some(before) = filter.due_before {
+        q.push(" AND t.due_at < ").push_bind(before);
+    }
+    if let Some(after) = filter.due_after {
+        q.push(" AND t.due_at >= ").push_bind(after);
+    }
+    if filter.overdue {
+        q.push(" AND t.completed = ").push_bind(false);
+        q.push(" AND t.deadline_at < ").push_bind(now);
+    }
+    // Each sort has a natural direction; `-` reverses it. The id breaks ties
+    // in the same direction, so (key, id) is a total order for the cursor.
+    let (natural_desc, key) = match filter.sort {
+        SortKey::Due => (false, "COALESCE(t.due_at, "),
+        SortKey::Created => (false, "t.created_at"),
+        SortKey::Priority => (true, "t.priority_rank"),
+        SortKey::Title => (false, "t.title_key"),
+    };
+    let desc = natural_desc != filter.reverse;
+    let push_key = |q: &mut Query<'_>| {
+        q.push(key);
+        if filter.sort == SortKey::Due {
+            q.push_bind(undated()).push(")");
+        }
+    };
+    if let Some(cursor) = &cursor {
+        let op = if desc { " < " } else { " > " };
+        for (i, cmp) in [op, " = "].into_iter().enumerate() {
+            q.push(if i == 0 { " AND ((" } else { ") OR (" });
+            push_key(&mut q);
+            q.push(cmp);
+            match &cursor.value {
+                SortValue::Time(t) => q.push_bind(*t),
+                SortValue::Int(n) => q.push_bind(i32::try_from(*n).unwrap_or_default()),
+                SortValue::Text(s) => q.push_bind(s.as_str()),
+            };
+        }
+        q.push(" AND t.id").push(op).push_bind(cursor.id).push("))");
+    }
+    q.push(" ORDER BY ");
+    push_key(&mut q);
+    let dir = if desc { " DESC" } else { " ASC" };
+    q.push(dir).push(", t.id").push(dir);
+    q.push(" LIMIT ").push_bind(i64::from(filter.limit) + 1);
+    let mut rows: Vec<TaskRow> = q.fetch_all(&mut db.read().await?).await?;
+    let next = if rows.len() > filter.limit as usize {
+        rows.truncate(filter.limit as usize);
+        rows.last().map(|last| last.cursor(filter.sort))
+    } else {
+        None
+    };
+    // Rows were valid when written: show them without parsing them again.
+    let tasks = rows
+        .into_iter()
+        .map(TaskRow::into_task)
+        .collect::<Result<Vec<_>>>()?;
+    Ok((tasks, next))
+}
