@@ -15,7 +15,7 @@ use axum::routing::get;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
-use taskflow_api::auth::Verifier;
+use taskflow_auth::Verifier;
 use tokio_util::sync::CancellationToken;
 
 use taskflow_store::TaskService;

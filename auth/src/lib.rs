@@ -1,0 +1,376 @@
+//! Bearer tokens, shared by the REST and MCP edges: JWTs verified locally on
+//! every request —
+//! HS256 with a shared secret, or RS256/ES256/EdDSA with keys from a cached
+//! JWKS (no call to another service per request). `sub` is the user.
+//! The development secret is generated once and kept in the data directory.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use http::header::AUTHORIZATION;
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+/// Why a request's token was not accepted, with a sentence for the client
+/// (the REST edge answers it as a problem, the MCP edge as an RFC 6750
+/// error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejected {
+    /// No token, or not a valid one: 401.
+    Unauthorized(String),
+    /// The keys to check it cannot be had right now: 503, try again.
+    Unavailable(String),
+}
+
+impl Rejected {
+    fn new(reason: impl Into<String>) -> Self {
+        Self::Unauthorized(reason.into())
+    }
+}
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rejected::Unauthorized(reason) | Rejected::Unavailable(reason) => f.write_str(reason),
+        }
+    }
+}
+
+impl std::error::Error for Rejected {}
+
+/// The file in the data directory that keeps the generated secret.
+pub const SECRET_FILE: &str = "jwt-secret";
+/// Leeway for clock skew when checking `exp`.
+const LEEWAY_SECONDS: u64 = 30;
+
+/// The claims Taskflow reads and writes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user.
+    pub sub: String,
+    /// Expiry, seconds since the epoch (required).
+    pub exp: u64,
+    /// Issued at.
+    #[serde(default)]
+    pub iat: u64,
+}
+
+/// The secret from `TASKFLOW_JWT_SECRET`, or else the one kept in `data_dir`,
+/// generated on first use (32 random bytes, hex, file mode 0600).
+pub fn load_or_create_secret(configured: Option<&str>, data_dir: &Path) -> io::Result<Vec<u8>> {
+    if let Some(secret) = configured.filter(|s| !s.is_empty()) {
+        return Ok(secret.as_bytes().to_vec());
+    }
+    fs::create_dir_all(data_dir)?;
+    let path = data_dir.join(SECRET_FILE);
+    if let Some(kept) = read_secret(&path)? {
+        return Ok(kept);
+    }
+    // Write the new secret to a private temporary file, then link it into
+    // place: the secret file appears complete or not at all, and if another
+    // process won the race, its secret is the one everybody uses.
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let temp = data_dir.join(format!(".{SECRET_FILE}.{}", std::process::id()));
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&temp)?;
+    file.write_all(hex.as_bytes())?;
+    file.sync_all()?;
+    let linked = fs::hard_link(&temp, &path);
+    fs::remove_file(&temp)?;
+    match linked {
+        Ok(()) => Ok(hex.into_bytes()),
+        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => read_secret(&path)?
+            .ok_or_else(|| io::Error::other(format!("{} is empty", path.display()))),
+        Err(err) => Err(err),
+    }
+}
+
+fn read_secret(path: &Path) -> io::Result<Option<Vec<u8>>> {
+    match fs::read_to_string(path) {
+        Ok(kept) if kept.trim().is_empty() => Err(io::Error::other(format!(
+            "{} is empty; delete it to generate a new secret",
+            path.display()
+        ))),
+        Ok(kept) => Ok(Some(kept.trim().as_bytes().to_vec())),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// Mints a token for `user` valid for `ttl`.
+pub fn mint(
+    secret: &[u8],
+    user: &str,
+    ttl: Duration,
+) -> Result<String, jsonwebtoken::errors::Error> {
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims = Claims {
+        sub: user.to_owned(),
+        iat: now,
+        exp: now.saturating_add(ttl.as_secs()),
+    };
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret),
+    )
+}
+
+/// How often the key set may be fetched again for an unknown `kid`: a
+/// stream of tokens with made-up key ids cannot turn into a stream of fetches.
+const JWKS_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Verifies bearer tokens: HS256 with a shared secret, and/or RS256, ES256
+/// and EdDSA with keys from a JWKS URL. The algorithm must match the key
+/// (no `alg: none`, no HMAC with a public key), `exp` and `sub` are
+/// required, and `iss`/`aud` are checked when configured.
+pub struct Verifier {
+    secret: Option<DecodingKey>,
+    jwks: Option<Jwks>,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+/// A JWKS endpoint and the keys last fetched from it, by `kid`.
+struct Jwks {
+    url: String,
+    client: reqwest::Client,
+    keys: RwLock<HashMap<String, (DecodingKey, Algorithm)>>,
+    fetched: tokio::sync::Mutex<Option<Instant>>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("hs256", &self.secret.is_some())
+            .field("jwks", &self.jwks.as_ref().map(|j| &j.url))
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish()
+    }
+}
+
+impl Verifier {
+    /// Accepts HS256 tokens signed with `secret`.
+    pub fn hs256(secret: &[u8]) -> Self {
+        Self {
+            secret: Some(DecodingKey::from_secret(secret)),
+            jwks: None,
+            issuer: None,
+            audience: None,
+        }
+    }
+
+    /// Also (or only, with `hs256` absent) accepts tokens signed by the keys
+    /// published at `url`, fetched on first use and again when a token names
+    /// an unknown `kid`.
+    pub fn with_jwks(mut self, url: impl Into<String>) -> Self {
+        self.jwks = Some(Jwks {
+            url: url.into(),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap_or_default(),
+            keys: RwLock::new(HashMap::new()),
+            fetched: tokio::sync::Mutex::new(None),
+        });
+        self
+    }
+
+    /// A verifier that accepts only JWKS-signed tokens.
+    pub fn jwks_only(url: impl Into<String>) -> Self {
+        Self {
+            secret: None,
+            jwks: None,
+            issuer: None,
+            audience: None,
+        }
+        .with_jwks(url)
+    }
+
+    /// Requires this `iss` claim.
+    pub fn with_issuer(mut self, issuer: Option<String>) -> Self {
+        self.issuer = issuer.filter(|i| !i.is_empty());
+        self
+    }
+
+    /// Requires this `aud` claim.
+    pub fn with_audience(mut self, audience: Option<String>) -> Self {
+        self.audience = audience.filter(|a| !a.is_empty());
+        self
+    }
+
+    /// The user a token belongs to.
+    pub async fn verify(&self, token: &str) -> Result<String, Rejected> {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| Rejected::new("the bearer token is not a valid JWT"))?;
+        let key = match (header.alg, &self.secret, &self.jwks) {
+            (Algorithm::HS256, Some(secret), _) => secret.clone(),
+            (Algorithm::RS256 | Algorithm::ES256 | Algorithm::EdDSA, _, Some(jwks)) => {
+                let kid = header
+                    .kid
+                    .as_deref()
+                    .ok_or_else(|| Rejected::new("the token names no key (`kid`)"))?;
+                let (key, alg) = jwks.key(kid).await?;
+                if alg != header.alg {
+                    return Err(Rejected::new(
+                        "the token's algorithm does not match its key",
+                    ));
+                }
+                key
+            }
+            _ => {
+                return Err(Rejected::new(
+                    "the token's signing algorithm is not accepted here",
+                ));
+            }
+        };
+        let mut validation = Validation::new(header.alg);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        if let Some(issuer) = &self.issuer {
+            validation.set_issuer(&[issuer]);
+        }
+        match &self.audience {
+            Some(audience) => validation.set_audience(&[audience]),
+            None => validation.validate_aud = false,
+        }
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|err| {
+            use jsonwebtoken::errors::ErrorKind;
+            Rejected::new(match err.kind() {
+                ErrorKind::ExpiredSignature => "the token has expired; get a new one",
+                ErrorKind::InvalidSignature | ErrorKind::InvalidAlgorithm => {
+                    "the token's signature is not valid for this server"
+                }
+                ErrorKind::InvalidIssuer => "the token's issuer (`iss`) is not accepted here",
+                ErrorKind::InvalidAudience => "the token's audience (`aud`) is not this service",
+                _ => "the bearer token is not a valid JWT",
+            })
+        })?;
+        let user = data.claims.sub;
+        if user.is_empty() || user.len() > 255 {
+            return Err(Rejected::new("the token's `sub` must be 1 to 255 bytes"));
+        }
+        Ok(user)
+    }
+}
+
+impl Jwks {
+    /// The key with this id, fetching the set again (at most every 10 s)
+    /// when it is not known.
+    async fn key(&self, kid: &str) -> Result<(DecodingKey, Algorithm), Rejected> {
+        if let Some(found) = self.cached(kid) {
+            return Ok(found);
+        }
+        let mut fetched = self.fetched.lock().await;
+        if let Some(found) = self.cached(kid) {
+            return Ok(found);
+        }
+        if fetched.is_some_and(|at| at.elapsed() < JWKS_REFRESH_INTERVAL) {
+            return Err(Rejected::new("the token is signed by an unknown key"));
+        }
+        *fetched = Some(Instant::now());
+        match self.fetch().await {
+            Ok(keys) => {
+                if let Ok(mut cache) = self.keys.write() {
+                    *cache = keys;
+                }
+            }
+            Err(err) => {
+                // A failed fetch does not count: the next token may try again.
+                *fetched = None;
+                tracing::warn!(url = %self.url, error = %err, "cannot fetch the JWKS");
+                return Err(Rejected::Unavailable(
+                    "the token's signing keys cannot be fetched right now".into(),
+                ));
+            }
+        }
+        self.cached(kid)
+            .ok_or_else(|| Rejected::new("the token is signed by an unknown key"))
+    }
+
+    fn cached(&self, kid: &str) -> Option<(DecodingKey, Algorithm)> {
+        self.keys.read().ok()?.get(kid).cloned()
+    }
+
+    async fn fetch(&self) -> Result<HashMap<String, (DecodingKey, Algorithm)>, String> {
+        let set: JwkSet = self
+            .client
+            .get(&self.url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut keys = HashMap::new();
+        for jwk in &set.keys {
+            let (Some(kid), Some(alg)) = (jwk.common.key_id.clone(), algorithm_of(jwk)) else {
+                continue;
+            };
+            match DecodingKey::from_jwk(jwk) {
+                Ok(key) => {
+                    keys.insert(kid, (key, alg));
+                }
+                Err(err) => tracing::warn!(%kid, error = %err, "skipping an unusable JWK"),
+            }
+        }
+        Ok(keys)
+    }
+}
+
+/// The one algorithm a JWK may verify: its `alg`, or what its type implies.
+/// Only RS256, ES256 and EdDSA keys are used.
+fn algorithm_of(jwk: &Jwk) -> Option<Algorithm> {
+    let implied = match &jwk.algorithm {
+        AlgorithmParameters::RSA(_) => Algorithm::RS256,
+        AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => {
+            Algorithm::ES256
+        }
+        AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => {
+            Algorithm::EdDSA
+        }
+        _ => return None,
+    };
+    match jwk.common.key_algorithm {
+        None => Some(implied),
+        Some(KeyAlgorithm::RS256) if implied == Algorithm::RS256 => Some(implied),
+        Some(KeyAlgorithm::ES256) if implied == Algorithm::ES256 => Some(implied),
+        Some(KeyAlgorithm::EdDSA) if implied == Algorithm::EdDSA => Some(implied),
+        Some(_) => None,
+    }
+}
+
+impl Verifier {
+    /// The user of the bearer token in `headers`.
+    pub async fn user_from_headers(&self, headers: &http::HeaderMap) -> Result<String, Rejected> {
+        let header = headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| Rejected::new("send `Authorization: Bearer <token>`"))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Rejected::new("the Authorization header must be `Bearer <token>`"))?;
+        self.verify(token).await
+    }
+}
