@@ -613,7 +613,7 @@ fn median(values: &[f64]) -> f64 {
 }
 
 fn mint(user: &str) -> anyhow::Result<String> {
-    Ok(taskflow_api::auth::mint(
+    Ok(taskflow_auth::mint(
         SECRET.as_bytes(),
         user,
         Duration::from_secs(3600),
