@@ -79,8 +79,8 @@ fn crate_graph() -> BTreeMap<String, BTreeSet<String>> {
 /// Architecture invariant: dependencies point one way (DESIGN §2, §7).
 /// Each crate of ours has a layer; a crate depends only on crates of lower
 /// layers, so no edge imports another edge (code two edges share lives in a
-/// crate below both, like `taskflow-auth`). `core` uses no HTTP, SQL, MCP or
-/// Dapr library.
+/// crate below both, like `taskflow-auth`). Only the store (and test
+/// support) uses sqlx; `core` uses no HTTP, SQL, MCP or Dapr library.
 #[test]
 fn the_crate_graph_points_one_way() {
     let layer = |name: &str| match name {
@@ -118,6 +118,18 @@ fn the_crate_graph_points_one_way() {
             "{edge} is imported by {importers:?}"
         );
     }
+    // All SQL lives in the store (test support and the bench's raw-SQL
+    // limits aside).
+    let sql: Vec<_> = graph
+        .iter()
+        .filter(|(_, deps)| deps.contains("sqlx"))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(
+        sql,
+        ["taskflow-bench", "taskflow-store", "taskflow-testkit"],
+        "crates that depend on sqlx"
+    );
     let forbidden = ["axum", "hyper", "sqlx", "rmcp", "reqwest", "tower"];
     let core = &graph["taskflow-core"];
     assert!(
