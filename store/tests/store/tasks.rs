@@ -1,52 +1,15 @@
-//! The store conformance suite: the same behaviour on SQLite and PostgreSQL.
+//! Task operations: create, read, list, change, complete, delete, snooze,
+//! validation and per-user scoping.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
-
-use std::collections::HashSet;
-
-use chrono::Duration;
-use serde_json::json;
-use taskflow_core::{
-    CreateTask, ListQuery, Priority, Reminder, SnoozeTask, StatusFilter, UpdateTask,
-};
-use taskflow_events::{Source, TaskEventType};
-use taskflow_store::{Actor, Error};
-use taskflow_testkit::harness::{self, Harness};
-use taskflow_testkit::{eventually, on_both_databases};
-
-fn alice() -> Actor {
-    Actor::new("alice", Source::Api)
-}
-
-fn bob() -> Actor {
-    Actor::new("bob", Source::Api)
-}
-
-fn titled(title: &str) -> CreateTask {
-    CreateTask {
-        title: title.into(),
-        ..Default::default()
-    }
-}
-
-fn invalid_field<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
-    match result {
-        Err(Error::Invalid(invalid)) => invalid.field,
-        other => panic!("expected a validation error, got {other:?}"),
-    }
-}
+use super::*;
 
 on_both_databases!(
     create_then_get_round_trips_every_field,
-    unicode_titles_round_trip,
-    a_failed_transaction_leaves_neither_the_change_nor_its_event,
     one_failing_create_does_not_fail_the_creates_committed_beside_it,
     a_stale_version_is_refused,
     concurrent_updates_at_the_same_version_let_exactly_one_through,
-    ten_thousand_creates_leave_ten_thousand_events_in_sequence_order,
     search_and_filters_treat_wildcards_quotes_and_sql_as_plain_text,
     one_users_queries_never_return_another_users_rows,
-    an_idempotency_key_returns_the_first_result,
     filters_select_by_status_priority_tag_due_window_and_overdue,
     every_sort_pages_through_all_tasks_once,
     updates_record_old_and_new_values_and_null_clears,
@@ -56,180 +19,7 @@ on_both_databases!(
     bad_input_to_every_operation_names_the_field,
     tags_are_counted_per_user,
     recurring_tasks_start_a_series,
-    the_created_event_carries_the_task_exactly_as_created,
-    instants_keep_microseconds_on_both_databases,
-    an_unreadable_outbox_row_holds_back_only_its_users_events,
-    every_write_keeps_its_requests_trace_in_the_outbox,
 );
-
-/// PostgreSQL: a sequence number taken by a transaction that has not
-/// committed holds back every later event, so the relay never publishes
-/// sequence 11 and then, later, 10.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_uncommitted_earlier_event_holds_back_later_ones_on_postgres() {
-    let Some(h) = harness::postgres().await else {
-        eprintln!("skipped: {} is not set", harness::PG_URL_VAR);
-        return;
-    };
-    let taskflow_testkit::harness::Raw::Postgres(pool) = &h.raw else {
-        unreachable!()
-    };
-    let mut slow = pool.begin().await.unwrap();
-    sqlx::query(
-        "INSERT INTO task_events (event_id, user_id, task_id, event_type, source, occurred_at, data) \
-         VALUES (gen_random_uuid(), 'alice', 999, 'updated', 'api', now(), $1)",
-    )
-    .bind(serde_json::to_value(taskflow_events::TaskEventBody {
-        task_data: h.svc.create(&bob(), &titled("template"), None).await.unwrap(),
-        changes: Default::default(),
-    }).unwrap())
-    .execute(&mut *slow)
-    .await
-    .unwrap();
-    let later = h
-        .svc
-        .create(&alice(), &titled("committed later, numbered later"), None)
-        .await
-        .unwrap();
-    let listed = h.svc.database().unpublished(10).await.unwrap();
-    assert!(
-        listed.iter().all(|e| e.task_id != later.id),
-        "held back while the earlier one is open"
-    );
-    slow.commit().await.unwrap();
-    // Other tests' transactions on this server may hold the horizon a moment.
-    let db = h.svc.database();
-    let all_settled = || async { db.unpublished(10).await.unwrap().len() == 3 };
-    assert!(taskflow_testkit::eventually(std::time::Duration::from_secs(30), all_settled).await);
-    let settled = h.svc.database().unpublished(10).await.unwrap();
-    assert!(settled.windows(2).all(|w| w[0].sequence < w[1].sequence));
-    h.finish().await;
-}
-
-async fn an_unreadable_outbox_row_holds_back_only_its_users_events(h: &Harness) {
-    h.svc
-        .create(&alice(), &titled("before"), None)
-        .await
-        .unwrap();
-    let uuid = match h.svc.database().kind() {
-        taskflow_store::DatabaseKind::Sqlite => "randomblob(16)",
-        taskflow_store::DatabaseKind::Postgres => "gen_random_uuid()",
-    };
-    h.raw
-        .exec(&format!(
-            "INSERT INTO task_events (event_id, user_id, task_id, event_type, source, occurred_at, data) \
-             VALUES ({uuid}, 'alice', 1, 'teleported', 'api', '2026-03-23T12:00:00+00:00', '{{}}')"
-        ))
-        .await;
-    h.svc
-        .create(&alice(), &titled("after"), None)
-        .await
-        .unwrap();
-    h.svc.create(&bob(), &titled("bob's"), None).await.unwrap();
-    // On PostgreSQL, other tests' transactions may hold the horizon a moment.
-    let db = h.svc.database();
-    assert!(
-        taskflow_testkit::eventually(std::time::Duration::from_secs(30), || async {
-            db.unpublished(10).await.unwrap().len() == 2
-        })
-        .await
-    );
-    let ready: Vec<(String, String)> = h
-        .svc
-        .database()
-        .unpublished(10)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| (e.user_id, e.body.task_data.title))
-        .collect();
-    assert_eq!(
-        ready,
-        [
-            ("alice".to_owned(), "before".to_owned()),
-            ("bob".to_owned(), "bob's".to_owned())
-        ]
-    );
-}
-
-async fn instants_keep_microseconds_on_both_databases(h: &Harness) {
-    let input: CreateTask = serde_json::from_value(
-        json!({"title": "precise", "reminder": {"at": "2026-05-01T08:45:00.123456789Z"}}),
-    )
-    .unwrap();
-    let created = h.svc.create(&alice(), &input, None).await.unwrap();
-    assert_eq!(
-        created.reminder.unwrap().at().unwrap().to_rfc3339(),
-        "2026-05-01T08:45:00.123456+00:00"
-    );
-    assert_eq!(h.svc.get("alice", created.id).await.unwrap(), created);
-    // The same value again is no change.
-    let same: UpdateTask =
-        serde_json::from_value(json!({"reminder": {"at": "2026-05-01T08:45:00.123456789Z"}}))
-            .unwrap();
-    assert_eq!(
-        h.svc
-            .update(&alice(), created.id, &same, None)
-            .await
-            .unwrap()
-            .version,
-        1
-    );
-    let until = SnoozeTask {
-        minutes: None,
-        until: Some(harness::start() + Duration::nanoseconds(60_000_000_123)),
-    };
-    let snoozed = h.svc.snooze(&alice(), created.id, &until).await.unwrap();
-    assert_eq!(h.svc.get("alice", created.id).await.unwrap(), snoozed);
-}
-
-#[tokio::test]
-async fn an_in_memory_sqlite_database_works() {
-    let db = taskflow_store::Database::connect("sqlite::memory:")
-        .await
-        .unwrap();
-    db.migrate().await.unwrap();
-    let svc = taskflow_store::TaskService::new(db);
-    let task = svc
-        .create(&alice(), &titled("in memory"), None)
-        .await
-        .unwrap();
-    assert_eq!(
-        svc.list("alice", &ListQuery::default())
-            .await
-            .unwrap()
-            .tasks,
-        [task]
-    );
-}
-
-async fn the_created_event_carries_the_task_exactly_as_created(h: &Harness) {
-    let plain = CreateTask {
-        tags: vec!["a".into(), "b".into()],
-        ..titled("plain")
-    };
-    let recurring: CreateTask = serde_json::from_value(
-        json!({"title": "weekly", "due": "2026-03-30", "recurrence": "FREQ=WEEKLY"}),
-    )
-    .unwrap();
-    let mut created = Vec::new();
-    for input in [&plain, &recurring, &titled("second plain")] {
-        created.push(h.svc.create(&alice(), input, None).await.unwrap());
-    }
-    // On PostgreSQL other tests' transactions may hold the horizon a moment.
-    let db = h.svc.database();
-    let all_settled = || async { db.unpublished(10).await.unwrap().len() == 3 };
-    assert!(eventually(std::time::Duration::from_secs(30), all_settled).await);
-    let events = db.unpublished(10).await.unwrap();
-    for (event, task) in events.iter().zip(&created) {
-        assert_eq!(event.task_id, task.id);
-        assert_eq!(event.event_type, TaskEventType::Created);
-        assert_eq!(&event.body.task_data, task);
-        assert_eq!(event.body.changes["id"].new, json!(task.id));
-        assert_eq!(h.svc.get("alice", task.id).await.unwrap(), *task);
-    }
-    assert_eq!(h.svc.tags("alice").await.unwrap().len(), 2);
-}
 
 async fn create_then_get_round_trips_every_field(h: &Harness) {
     let input: CreateTask = serde_json::from_value(json!({
@@ -273,53 +63,6 @@ async fn create_then_get_round_trips_every_field(h: &Harness) {
         history.entries[0].changes["title"].new,
         json!("Team meeting")
     );
-}
-
-async fn unicode_titles_round_trip(h: &Harness) {
-    for title in [
-        "Café ☕ 会議 🗓️",
-        "שלום עולם",
-        "e\u{301}clair",
-        "𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
-        "emoji 👩‍👩‍👧‍👦",
-    ] {
-        let task = h.svc.create(&alice(), &titled(title), None).await.unwrap();
-        assert_eq!(h.svc.get("alice", task.id).await.unwrap().title, title);
-        let query = ListQuery {
-            q: Some(title.to_uppercase()),
-            ..Default::default()
-        };
-        let found = h.svc.list("alice", &query).await.unwrap();
-        assert!(
-            found.tasks.iter().any(|t| t.id == task.id),
-            "search finds {title}"
-        );
-    }
-}
-
-async fn a_failed_transaction_leaves_neither_the_change_nor_its_event(h: &Harness) {
-    let task = h
-        .svc
-        .create(&alice(), &titled("keep me"), None)
-        .await
-        .unwrap();
-    h.raw.break_inserts("task_events").await;
-    let created = h.svc.create(&alice(), &titled("never stored"), None).await;
-    assert!(matches!(created, Err(Error::Internal(_))), "{created:?}");
-    let patch = UpdateTask {
-        title: Some("renamed".into()),
-        ..Default::default()
-    };
-    assert!(h.svc.update(&alice(), task.id, &patch, None).await.is_err());
-    assert!(h.svc.complete(&alice(), task.id, None).await.is_err());
-    assert!(h.svc.delete(&alice(), task.id, None).await.is_err());
-    h.raw.mend_inserts("task_events").await;
-    assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM tasks").await, 1);
-    assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM task_events").await, 1);
-    assert_eq!(h.svc.get("alice", task.id).await.unwrap(), task);
-    // The service still works after the failures.
-    h.svc.update(&alice(), task.id, &patch, None).await.unwrap();
-    assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM task_events").await, 2);
 }
 
 async fn one_failing_create_does_not_fail_the_creates_committed_beside_it(h: &Harness) {
@@ -412,75 +155,6 @@ async fn concurrent_updates_at_the_same_version_let_exactly_one_through(h: &Harn
         .filter(|r| matches!(r, Ok(Err(Error::Conflict { current: 2 }))))
         .count();
     assert_eq!((ok, conflicts), (1, 7));
-}
-
-async fn ten_thousand_creates_leave_ten_thousand_events_in_sequence_order(h: &Harness) {
-    const USERS: usize = 4;
-    const PER_WORKER: usize = 1250;
-    let workers = (0..USERS * 2).map(|w| {
-        let svc = h.svc.clone();
-        tokio::spawn(async move {
-            let actor = Actor::new(format!("user{}", w % USERS), Source::Api);
-            for i in 0..PER_WORKER {
-                svc.create(&actor, &titled(&format!("task {w}-{i}")), None)
-                    .await
-                    .unwrap();
-            }
-        })
-    });
-    for worker in futures::future::join_all(workers).await {
-        worker.unwrap();
-    }
-    assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM tasks").await, 10_000);
-    assert_eq!(
-        h.raw.scalar("SELECT COUNT(*) FROM task_events").await,
-        10_000
-    );
-    assert_eq!(
-        h.raw
-            .scalar("SELECT COUNT(DISTINCT task_id) FROM task_events")
-            .await,
-        10_000
-    );
-    // Every user's tasks each have their one `created` event, and the
-    // relay's view lists them all, in sequence order.
-    for u in 0..USERS {
-        let rows = h
-            .raw
-            .pairs(&format!("SELECT task_id, user_id FROM task_events WHERE user_id = 'user{u}' ORDER BY sequence"))
-            .await;
-        assert_eq!(rows.len(), 2 * PER_WORKER);
-        let distinct: HashSet<i64> = rows.iter().map(|r| r.0).collect();
-        assert_eq!(distinct.len(), 2 * PER_WORKER);
-    }
-    // Read the outbox as the relay does, until every event was listed once,
-    // in sequence order (on PostgreSQL other tests' transactions may hold
-    // the horizon a moment).
-    let drained = tokio::time::timeout(std::time::Duration::from_secs(30), async {
-        let (mut seen, mut last) = (0, 0);
-        while seen < 10_000 {
-            let batch = h.svc.database().unpublished(1000).await.unwrap();
-            if batch.is_empty() {
-                tokio::task::yield_now().await;
-                continue;
-            }
-            assert!(
-                batch.windows(2).all(|w| w[0].sequence < w[1].sequence) && batch[0].sequence > last
-            );
-            last = batch.last().unwrap().sequence;
-            seen += batch.len();
-            let sequences: Vec<i64> = batch.iter().map(|e| e.sequence).collect();
-            h.svc
-                .database()
-                .mark_published(&sequences, harness::start())
-                .await
-                .unwrap();
-        }
-        seen
-    })
-    .await
-    .expect("the outbox drained within 30 s");
-    assert_eq!(drained, 10_000);
 }
 
 async fn search_and_filters_treat_wildcards_quotes_and_sql_as_plain_text(h: &Harness) {
@@ -584,37 +258,6 @@ async fn one_users_queries_never_return_another_users_rows(h: &Harness) {
     );
     assert!(h.svc.tags("bob").await.unwrap().is_empty());
     assert_eq!(h.svc.get("alice", mine.id).await.unwrap(), mine);
-}
-
-async fn an_idempotency_key_returns_the_first_result(h: &Harness) {
-    let first = h
-        .svc
-        .create(&alice(), &titled("once"), Some("key-1"))
-        .await
-        .unwrap();
-    let again = h
-        .svc
-        .create(&alice(), &titled("once"), Some("key-1"))
-        .await
-        .unwrap();
-    assert_eq!(first, again);
-    let other = h
-        .svc
-        .create(&alice(), &titled("different"), Some("key-1"))
-        .await;
-    assert!(
-        matches!(other, Err(Error::IdempotencyMismatch)),
-        "{other:?}"
-    );
-    // Keys belong to a user.
-    let bobs = h
-        .svc
-        .create(&bob(), &titled("once"), Some("key-1"))
-        .await
-        .unwrap();
-    assert_ne!(bobs.id, first.id);
-    assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM tasks").await, 2);
-    assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM task_events").await, 2);
 }
 
 async fn filters_select_by_status_priority_tag_due_window_and_overdue(h: &Harness) {
@@ -1239,35 +882,4 @@ async fn recurring_tasks_start_a_series(h: &Harness) {
     assert_eq!(updated.series_id, Some(plain.id));
     let ids: HashSet<i64> = [task.id, plain.id].into();
     assert_eq!(ids.len(), 2);
-}
-
-/// The trace of the request that made a change is stamped on its outbox row,
-/// also when the create is committed by the batcher on a task of its own.
-async fn every_write_keeps_its_requests_trace_in_the_outbox(h: &Harness) {
-    use taskflow_events::trace::{self, TraceContext};
-    let traced = |context: TraceContext| context.to_string();
-    let plain = TraceContext::root();
-    let created = trace::scope(plain, h.svc.create(&alice(), &titled("batched"), None))
-        .await
-        .unwrap();
-    let recurring = TraceContext::root();
-    let series = CreateTask {
-        recurrence: Some("FREQ=DAILY".into()),
-        due: Some("2026-03-24".into()),
-        ..titled("one transaction")
-    };
-    trace::scope(recurring, h.svc.create(&alice(), &series, None))
-        .await
-        .unwrap();
-    let update = TraceContext::root();
-    trace::scope(update, h.svc.complete(&alice(), created.id, None))
-        .await
-        .unwrap();
-    let events = h.svc.database().events_after("alice", 0, 10).await.unwrap();
-    let stamped: Vec<_> = events.iter().map(|e| e.traceparent.clone()).collect();
-    assert_eq!(
-        stamped,
-        [plain, recurring, update].map(|c| Some(traced(c))),
-        "each event carries the trace of the request that made it"
-    );
 }

@@ -1,0 +1,256 @@
+//! The outbox: every change leaves its event, in order and with its trace;
+//! nothing half-written; unreadable or unsettled rows hold back only what
+//! they must.
+
+use super::*;
+
+on_both_databases!(
+    an_unreadable_outbox_row_holds_back_only_its_users_events,
+    the_created_event_carries_the_task_exactly_as_created,
+    a_failed_transaction_leaves_neither_the_change_nor_its_event,
+    ten_thousand_creates_leave_ten_thousand_events_in_sequence_order,
+    every_write_keeps_its_requests_trace_in_the_outbox,
+);
+
+/// PostgreSQL: a sequence number taken by a transaction that has not
+/// committed holds back every later event, so the relay never publishes
+/// sequence 11 and then, later, 10.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uncommitted_earlier_event_holds_back_later_ones_on_postgres() {
+    let Some(h) = harness::postgres().await else {
+        eprintln!("skipped: {} is not set", harness::PG_URL_VAR);
+        return;
+    };
+    let taskflow_testkit::harness::Raw::Postgres(pool) = &h.raw else {
+        unreachable!()
+    };
+    let mut slow = pool.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO task_events (event_id, user_id, task_id, event_type, source, occurred_at, data) \
+         VALUES (gen_random_uuid(), 'alice', 999, 'updated', 'api', now(), $1)",
+    )
+    .bind(serde_json::to_value(taskflow_events::TaskEventBody {
+        task_data: h.svc.create(&bob(), &titled("template"), None).await.unwrap(),
+        changes: Default::default(),
+    }).unwrap())
+    .execute(&mut *slow)
+    .await
+    .unwrap();
+    let later = h
+        .svc
+        .create(&alice(), &titled("committed later, numbered later"), None)
+        .await
+        .unwrap();
+    let listed = h.svc.database().unpublished(10).await.unwrap();
+    assert!(
+        listed.iter().all(|e| e.task_id != later.id),
+        "held back while the earlier one is open"
+    );
+    slow.commit().await.unwrap();
+    // Other tests' transactions on this server may hold the horizon a moment.
+    let db = h.svc.database();
+    let all_settled = || async { db.unpublished(10).await.unwrap().len() == 3 };
+    assert!(taskflow_testkit::eventually(std::time::Duration::from_secs(30), all_settled).await);
+    let settled = h.svc.database().unpublished(10).await.unwrap();
+    assert!(settled.windows(2).all(|w| w[0].sequence < w[1].sequence));
+    h.finish().await;
+}
+
+async fn an_unreadable_outbox_row_holds_back_only_its_users_events(h: &Harness) {
+    h.svc
+        .create(&alice(), &titled("before"), None)
+        .await
+        .unwrap();
+    let uuid = match h.svc.database().kind() {
+        taskflow_store::DatabaseKind::Sqlite => "randomblob(16)",
+        taskflow_store::DatabaseKind::Postgres => "gen_random_uuid()",
+    };
+    h.raw
+        .exec(&format!(
+            "INSERT INTO task_events (event_id, user_id, task_id, event_type, source, occurred_at, data) \
+             VALUES ({uuid}, 'alice', 1, 'teleported', 'api', '2026-03-23T12:00:00+00:00', '{{}}')"
+        ))
+        .await;
+    h.svc
+        .create(&alice(), &titled("after"), None)
+        .await
+        .unwrap();
+    h.svc.create(&bob(), &titled("bob's"), None).await.unwrap();
+    // On PostgreSQL, other tests' transactions may hold the horizon a moment.
+    let db = h.svc.database();
+    assert!(
+        taskflow_testkit::eventually(std::time::Duration::from_secs(30), || async {
+            db.unpublished(10).await.unwrap().len() == 2
+        })
+        .await
+    );
+    let ready: Vec<(String, String)> = h
+        .svc
+        .database()
+        .unpublished(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.user_id, e.body.task_data.title))
+        .collect();
+    assert_eq!(
+        ready,
+        [
+            ("alice".to_owned(), "before".to_owned()),
+            ("bob".to_owned(), "bob's".to_owned())
+        ]
+    );
+}
+
+async fn the_created_event_carries_the_task_exactly_as_created(h: &Harness) {
+    let plain = CreateTask {
+        tags: vec!["a".into(), "b".into()],
+        ..titled("plain")
+    };
+    let recurring: CreateTask = serde_json::from_value(
+        json!({"title": "weekly", "due": "2026-03-30", "recurrence": "FREQ=WEEKLY"}),
+    )
+    .unwrap();
+    let mut created = Vec::new();
+    for input in [&plain, &recurring, &titled("second plain")] {
+        created.push(h.svc.create(&alice(), input, None).await.unwrap());
+    }
+    // On PostgreSQL other tests' transactions may hold the horizon a moment.
+    let db = h.svc.database();
+    let all_settled = || async { db.unpublished(10).await.unwrap().len() == 3 };
+    assert!(eventually(std::time::Duration::from_secs(30), all_settled).await);
+    let events = db.unpublished(10).await.unwrap();
+    for (event, task) in events.iter().zip(&created) {
+        assert_eq!(event.task_id, task.id);
+        assert_eq!(event.event_type, TaskEventType::Created);
+        assert_eq!(&event.body.task_data, task);
+        assert_eq!(event.body.changes["id"].new, json!(task.id));
+        assert_eq!(h.svc.get("alice", task.id).await.unwrap(), *task);
+    }
+    assert_eq!(h.svc.tags("alice").await.unwrap().len(), 2);
+}
+
+async fn a_failed_transaction_leaves_neither_the_change_nor_its_event(h: &Harness) {
+    let task = h
+        .svc
+        .create(&alice(), &titled("keep me"), None)
+        .await
+        .unwrap();
+    h.raw.break_inserts("task_events").await;
+    let created = h.svc.create(&alice(), &titled("never stored"), None).await;
+    assert!(matches!(created, Err(Error::Internal(_))), "{created:?}");
+    let patch = UpdateTask {
+        title: Some("renamed".into()),
+        ..Default::default()
+    };
+    assert!(h.svc.update(&alice(), task.id, &patch, None).await.is_err());
+    assert!(h.svc.complete(&alice(), task.id, None).await.is_err());
+    assert!(h.svc.delete(&alice(), task.id, None).await.is_err());
+    h.raw.mend_inserts("task_events").await;
+    assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM tasks").await, 1);
+    assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM task_events").await, 1);
+    assert_eq!(h.svc.get("alice", task.id).await.unwrap(), task);
+    // The service still works after the failures.
+    h.svc.update(&alice(), task.id, &patch, None).await.unwrap();
+    assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM task_events").await, 2);
+}
+
+async fn ten_thousand_creates_leave_ten_thousand_events_in_sequence_order(h: &Harness) {
+    const USERS: usize = 4;
+    const PER_WORKER: usize = 1250;
+    let workers = (0..USERS * 2).map(|w| {
+        let svc = h.svc.clone();
+        tokio::spawn(async move {
+            let actor = Actor::new(format!("user{}", w % USERS), Source::Api);
+            for i in 0..PER_WORKER {
+                svc.create(&actor, &titled(&format!("task {w}-{i}")), None)
+                    .await
+                    .unwrap();
+            }
+        })
+    });
+    for worker in futures::future::join_all(workers).await {
+        worker.unwrap();
+    }
+    assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM tasks").await, 10_000);
+    assert_eq!(
+        h.raw.scalar("SELECT COUNT(*) FROM task_events").await,
+        10_000
+    );
+    assert_eq!(
+        h.raw
+            .scalar("SELECT COUNT(DISTINCT task_id) FROM task_events")
+            .await,
+        10_000
+    );
+    // Every user's tasks each have their one `created` event, and the
+    // relay's view lists them all, in sequence order.
+    for u in 0..USERS {
+        let rows = h
+            .raw
+            .pairs(&format!("SELECT task_id, user_id FROM task_events WHERE user_id = 'user{u}' ORDER BY sequence"))
+            .await;
+        assert_eq!(rows.len(), 2 * PER_WORKER);
+        let distinct: HashSet<i64> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(distinct.len(), 2 * PER_WORKER);
+    }
+    // Read the outbox as the relay does, until every event was listed once,
+    // in sequence order (on PostgreSQL other tests' transactions may hold
+    // the horizon a moment).
+    let drained = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        let (mut seen, mut last) = (0, 0);
+        while seen < 10_000 {
+            let batch = h.svc.database().unpublished(1000).await.unwrap();
+            if batch.is_empty() {
+                tokio::task::yield_now().await;
+                continue;
+            }
+            assert!(
+                batch.windows(2).all(|w| w[0].sequence < w[1].sequence) && batch[0].sequence > last
+            );
+            last = batch.last().unwrap().sequence;
+            seen += batch.len();
+            let sequences: Vec<i64> = batch.iter().map(|e| e.sequence).collect();
+            h.svc
+                .database()
+                .mark_published(&sequences, harness::start())
+                .await
+                .unwrap();
+        }
+        seen
+    })
+    .await
+    .expect("the outbox drained within 30 s");
+    assert_eq!(drained, 10_000);
+}
+
+/// The trace of the request that made a change is stamped on its outbox row,
+/// also when the create is committed by the batcher on a task of its own.
+async fn every_write_keeps_its_requests_trace_in_the_outbox(h: &Harness) {
+    use taskflow_events::trace::{self, TraceContext};
+    let traced = |context: TraceContext| context.to_string();
+    let plain = TraceContext::root();
+    let created = trace::scope(plain, h.svc.create(&alice(), &titled("batched"), None))
+        .await
+        .unwrap();
+    let recurring = TraceContext::root();
+    let series = CreateTask {
+        recurrence: Some("FREQ=DAILY".into()),
+        due: Some("2026-03-24".into()),
+        ..titled("one transaction")
+    };
+    trace::scope(recurring, h.svc.create(&alice(), &series, None))
+        .await
+        .unwrap();
+    let update = TraceContext::root();
+    trace::scope(update, h.svc.complete(&alice(), created.id, None))
+        .await
+        .unwrap();
+    let events = h.svc.database().events_after("alice", 0, 10).await.unwrap();
+    let stamped: Vec<_> = events.iter().map(|e| e.traceparent.clone()).collect();
+    assert_eq!(
+        stamped,
+        [plain, recurring, update].map(|c| Some(traced(c))),
+        "each event carries the trace of the request that made it"
+    );
+}
