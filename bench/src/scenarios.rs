@@ -1192,6 +1192,14 @@ mod tests {
     async fn pgbench_runs_the_services_create_statement() {
         let sql = taskflow_store::postgres_batch_of_one_literal().unwrap();
         assert!(!sql.contains('$'), "a placeholder is left: {sql}");
+        // pgbench reads `:name` as a variable: only `::` casts may have one.
+        let bytes = sql.as_bytes();
+        let variable = (1..bytes.len()).find(|&i| {
+            bytes[i - 1] == b':'
+                && bytes[i].is_ascii_alphabetic()
+                && (i < 2 || bytes[i - 2] != b':')
+        });
+        assert_eq!(variable, None, "pgbench would read a variable in: {sql}");
         let Some(db) = taskflow_testkit::harness::postgres().await else {
             return;
         };

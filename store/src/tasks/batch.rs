@@ -338,7 +338,7 @@ async fn commit_postgres(pool: &PgPool, batch: &[Job]) -> Result<Vec<Task>> {
 
 /// PostgreSQL's batch statement for a batch of one, with literal values
 /// (each array of one element; the id drawn in the statement): what the
-/// benchmark's pgbench limit runs.
+/// benchmark's pgbench limit runs (so no `:name` outside a string).
 pub fn postgres_batch_of_one_literal() -> Result<String> {
     let sample = super::sample_task("pgbench", "pgbench")?;
     let derived = sample.derived()?;
@@ -374,6 +374,12 @@ fn literal(param: &Param<'_>) -> String {
         Param::Text(v) => or_null(v.as_deref().map(quote)),
         Param::Time(v) => or_null(v.map(|t| quote(&t.to_rfc3339()))),
         Param::Uuid(v) => quote(&v.to_string()),
-        Param::Json(v) => or_null(v.as_deref().map(|raw| quote(raw.get()))),
+        // With a space after each colon: pgbench would read `:false` as
+        // a variable.
+        Param::Json(v) => or_null(v.as_deref().map(|raw| {
+            let value: serde_json::Value = serde_json::from_str(raw.get()).unwrap_or_default();
+            let pretty = serde_json::to_string_pretty(&value).unwrap_or_default();
+            quote(&pretty.lines().map(str::trim).collect::<Vec<_>>().join(" "))
+        })),
     }
 }
