@@ -311,10 +311,12 @@ async fn a_sixty_second_broker_outage_under_load_loses_nothing() {
     for writer in load {
         made += writer.await.unwrap();
     }
-    let drained =
-        taskflow_testkit::eventually(Duration::from_secs(60), || async { readyz().await.0 == 0 })
-            .await;
-    assert!(drained, "the relay lag did not drain: {:?}", readyz().await);
+    taskflow_testkit::wait_for(
+        "the relay lag to drain (an empty backlog in /readyz)",
+        Duration::from_secs(60),
+        || async { readyz().await.0 == 0 },
+    )
+    .await;
 
     let events = sidecar.published_on("task-events");
     assert_eq!(events.len(), made, "every create published exactly once");

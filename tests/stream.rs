@@ -290,12 +290,10 @@ async fn a_client_that_stops_reading_is_dropped_without_delaying_the_others() {
         .await
         .unwrap();
     let mut reader = Stream::open(&server.base, &alice, None).await;
-    assert!(
-        taskflow_testkit::eventually(DEADLINE, || async {
-            open_streams(&server.base).await == 2.0
-        })
-        .await
-    );
+    taskflow_testkit::wait_for("both streams to be open", DEADLINE, || async {
+        open_streams(&server.base).await == 2.0
+    })
+    .await;
 
     // Far more updates than the stalled connection's buffers hold: the
     // reading client gets every one, in order.
@@ -326,13 +324,12 @@ async fn a_client_that_stops_reading_is_dropped_without_delaying_the_others() {
     }
     writer.await.unwrap();
     // The stalled connection is closed by the server, not kept forever.
-    assert!(
-        taskflow_testkit::eventually(DEADLINE, || async {
-            open_streams(&server.base).await == 1.0
-        })
-        .await,
-        "the stalled stream is still open"
-    );
+    taskflow_testkit::wait_for(
+        "the server to close the stalled stream",
+        DEADLINE,
+        || async { open_streams(&server.base).await == 1.0 },
+    )
+    .await;
     drop(stalled);
 }
 
@@ -366,16 +363,19 @@ async fn streams_beyond_the_limit_are_refused_clearly_and_a_freed_place_is_reuse
     .await;
     // A client that leaves frees its place.
     drop(first);
-    let reopened = taskflow_testkit::eventually(Duration::from_secs(10), || async {
-        reqwest::Client::new()
-            .get(format!("{}/api/stream/tasks", server.base))
-            .bearer_auth(&alice)
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-    })
+    taskflow_testkit::wait_for(
+        "the closed stream's place to be free again",
+        Duration::from_secs(10),
+        || async {
+            reqwest::Client::new()
+                .get(format!("{}/api/stream/tasks", server.base))
+                .bearer_auth(&alice)
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+        },
+    )
     .await;
-    assert!(reopened, "the place of a closed stream was not freed");
 }
 
 #[tokio::test]

@@ -19,8 +19,8 @@ use taskflow_events::{Backoff, InProcessBus};
 use taskflow_mcp::watch::Watch;
 use taskflow_mcp::{Identity, TaskflowMcp};
 use taskflow_store::RelayConfig;
-use taskflow_testkit::eventually;
 use taskflow_testkit::harness::{self, Harness};
+use taskflow_testkit::wait_for;
 use tokio_util::sync::CancellationToken;
 
 /// A client that records the `resources/updated` notifications it gets.
@@ -316,7 +316,12 @@ async fn subscribers_hear_of_changes_from_any_surface_within_a_second() {
         serde_json::from_value(json!({"title": "from the app"})).unwrap();
     h.svc.create(&alice, &input, None).await.unwrap();
     let heard = || async { client.updated.lock().unwrap().len() >= 2 };
-    assert!(eventually(Duration::from_secs(5), heard).await);
+    wait_for(
+        "bob to hear that two subscribed resources changed",
+        Duration::from_secs(5),
+        heard,
+    )
+    .await;
     let updates = client.updated.lock().unwrap().clone();
     let mut uris: Vec<&str> = updates.iter().map(|(u, _)| u.as_str()).collect();
     uris.sort();

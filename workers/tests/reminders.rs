@@ -17,7 +17,7 @@ use taskflow_core::{CreateTask, SnoozeTask, Task, UpdateTask};
 use taskflow_events::{Message, Publisher, REMINDERS, Source, Stopped};
 use taskflow_store::Actor;
 use taskflow_testkit::harness::{Harness, start};
-use taskflow_testkit::{eventually, on_both_databases};
+use taskflow_testkit::{on_both_databases, wait_for};
 use taskflow_workers::reminders::Reminders;
 use tokio_util::sync::CancellationToken;
 
@@ -223,12 +223,12 @@ async fn a_restart_in_the_middle_fires_nothing_twice_and_misses_nothing(h: &Harn
     let reminders = Reminders::new(h.svc.clone(), recorder.clone());
     let stop = CancellationToken::new();
     let running = tokio::spawn(reminders.clone().run(stop.clone()));
-    assert!(
-        eventually(Duration::from_secs(10), || async {
-            recorder.ids().len() >= 3
-        })
-        .await
-    );
+    wait_for(
+        "the restarted scheduler to publish the 3 claimed reminders",
+        Duration::from_secs(10),
+        || async { recorder.ids().len() >= 3 },
+    )
+    .await;
     stop.cancel();
     running.await.unwrap();
     sweep_at(h, &reminders, 120).await;
@@ -269,12 +269,12 @@ async fn a_task_change_wakes_the_sleeping_scheduler(h: &Harness) {
     .await;
     let stop = CancellationToken::new();
     let running = tokio::spawn(reminders.clone().run(stop.clone()));
-    assert!(
-        eventually(Duration::from_secs(10), || async {
-            recorder.ids().len() == 1
-        })
-        .await
-    );
+    wait_for(
+        "the first sweep to fire the first task",
+        Duration::from_secs(10),
+        || async { recorder.ids().len() == 1 },
+    )
+    .await;
     // A task due now created meanwhile fires only because its event wakes
     // the scheduler (here by hand, as the task-events handler does).
     task(
@@ -283,12 +283,12 @@ async fn a_task_change_wakes_the_sleeping_scheduler(h: &Harness) {
     )
     .await;
     reminders.wake();
-    assert!(
-        eventually(Duration::from_secs(10), || async {
-            recorder.ids().len() == 2
-        })
-        .await
-    );
+    wait_for(
+        "the woken scheduler to fire the new task",
+        Duration::from_secs(10),
+        || async { recorder.ids().len() == 2 },
+    )
+    .await;
     stop.cancel();
     running.await.unwrap();
 }
