@@ -1231,6 +1231,7 @@ mod tests {
     async fn pgbench_runs_the_services_create_statement() {
         let sql = super::pgbench_create();
         assert!(!sql.contains('$'), "a placeholder is left: {sql}");
+        // None only when skipping PostgreSQL was asked for.
         let Some(db) = taskflow_testkit::harness::postgres().await else {
             return;
         };
