@@ -1,5 +1,6 @@
 //! The reminder scheduler on SQLite and PostgreSQL with a manual clock (no
-//! test waits for real time to pass): reminders and overdue notices fire at
+//! test waits for real time to pass, but one keeps clear of the wall-clock
+//! minute sweep for a few seconds at most): reminders and overdue notices fire at
 //! their instants, once; snoozes postpone, due-date changes re-arm,
 //! completion and deletion cancel; a restart or a second scheduler fires
 //! nothing twice and misses nothing.
@@ -14,8 +15,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use futures::future::BoxFuture;
 use serde_json::json;
 use taskflow_core::{CreateTask, SnoozeTask, Task, UpdateTask};
-use taskflow_events::{Message, Publisher, REMINDERS, Source, Stopped};
-use taskflow_store::Actor;
+use taskflow_events::{Backoff, InProcessBus, Message, Publisher, REMINDERS, Source, Stopped};
+use taskflow_store::{Actor, RelayConfig};
 use taskflow_testkit::harness::{Harness, start};
 use taskflow_testkit::{on_both_databases, wait_for};
 use taskflow_workers::reminders::Reminders;
@@ -260,6 +261,19 @@ async fn two_schedulers_on_one_database_fire_each_instant_once(h: &Harness) {
 async fn a_task_change_wakes_the_sleeping_scheduler(h: &Harness) {
     let recorder = Arc::new(Recorder::default());
     let reminders = Reminders::new(h.svc.clone(), recorder.clone());
+    // Task events reach the scheduler as in `taskflow serve`: the relay
+    // publishes them through an in-process bus holding its handler.
+    let bus = InProcessBus::new(vec![Arc::new(reminders.clone())], Backoff::default(), 3);
+    let stop = CancellationToken::new();
+    let relay = tokio::spawn(taskflow_store::relay::run(
+        h.svc.database().clone(),
+        Arc::new(bus),
+        RelayConfig {
+            poll: Duration::from_millis(20),
+            ..RelayConfig::default()
+        },
+        stop.clone(),
+    ));
     // A first task due now fires in the scheduler's first sweep; then
     // nothing is scheduled and it sleeps for an hour.
     task(
@@ -267,7 +281,6 @@ async fn a_task_change_wakes_the_sleeping_scheduler(h: &Harness) {
         json!({"title": "first", "due": "2026-03-23T12:00", "timezone": "UTC"}),
     )
     .await;
-    let stop = CancellationToken::new();
     let running = tokio::spawn(reminders.clone().run(stop.clone()));
     wait_for(
         "the first sweep to fire the first task",
@@ -275,20 +288,34 @@ async fn a_task_change_wakes_the_sleeping_scheduler(h: &Harness) {
         || async { recorder.ids().len() == 1 },
     )
     .await;
+    // The minute sweep (at second 0 of each wall-clock minute) wakes the
+    // scheduler too: keep at least 3 s after one and stop waiting 2 s
+    // before the next, so that only the task event can have woken it.
+    let into = millis_into_the_minute();
+    if !(3_000..52_000).contains(&into) {
+        tokio::time::sleep(Duration::from_millis((63_000 - into) % 60_000)).await;
+    }
+    let deadline = Duration::from_millis(58_000u64.saturating_sub(millis_into_the_minute()));
     // A task due now created meanwhile fires only because its event wakes
-    // the scheduler (here by hand, as the task-events handler does).
+    // the scheduler.
     task(
         h,
         json!({"title": "now", "due": "2026-03-23T12:00", "timezone": "UTC"}),
     )
     .await;
-    reminders.wake();
     wait_for(
-        "the woken scheduler to fire the new task",
-        Duration::from_secs(10),
+        "the task event to wake the scheduler and so fire the new task",
+        deadline,
         || async { recorder.ids().len() == 2 },
     )
     .await;
     stop.cancel();
     running.await.unwrap();
+    relay.await.unwrap();
+}
+
+/// How far into the current wall-clock minute it is, in milliseconds (the
+/// scheduler's minute sweep, a tokio-cron-scheduler job, runs at 0).
+fn millis_into_the_minute() -> u64 {
+    Utc::now().timestamp_millis().rem_euclid(60_000) as u64
 }
