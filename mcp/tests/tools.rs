@@ -219,7 +219,8 @@ async fn bad_arguments_get_errors_that_say_how_to_fix_them() {
     .await;
     assert!(zone.contains("`timezone`"), "{zone}");
     let missing = refused(&mcp, "update_task", json!({"title": "no id"})).await;
-    assert!(missing.contains("id"), "{missing}");
+    // Not just "id": every argument error starts "Invalid arguments".
+    assert!(missing.contains("missing field `id`"), "{missing}");
     let too_many = refused(&mcp, "list_tasks", json!({"limit": 500})).await;
     assert!(too_many.contains("cursor"), "{too_many}");
     let ghost = refused(&mcp, "complete_task", json!({"id": 424242})).await;
