@@ -1,8 +1,8 @@
 //! The live stream end to end, black-box against `taskflow serve`: changes
 //! (including a next occurrence made by the recurrence worker) reach the
 //! owner's SSE stream and nobody else's; a reconnect with `Last-Event-ID`
-//! gets exactly what it missed; stream tickets work for browsers; SIGTERM
-//! ends open streams cleanly.
+//! gets exactly what it missed; stream tickets work for browsers, and an
+//! expired one is refused; SIGTERM ends open streams cleanly.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
 
@@ -235,6 +235,34 @@ async fn browsers_use_a_short_lived_stream_ticket() {
         .await
         .unwrap();
     assert_eq!(anonymous.status(), 401);
+}
+
+#[tokio::test]
+async fn an_expired_stream_ticket_is_refused() {
+    let server = serve().await;
+    // Tickets minted here with the key the server derives from its secret;
+    // the two differ only in `exp`.
+    let key = taskflow::serve::stream_ticket_key(b"stream-test-secret");
+    let ticket = |exp: u64| {
+        let claims = json!({"sub": "alice", "aud": "taskflow-stream", "exp": exp});
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(&key),
+        )
+        .unwrap()
+    };
+    let open =
+        |ticket: String| reqwest::get(format!("{}/api/stream/tasks?ticket={ticket}", server.base));
+    let now = jsonwebtoken::get_current_timestamp();
+    let live = open(ticket(now + 60)).await.unwrap();
+    assert_eq!(live.status(), 200, "a live ticket minted here is accepted");
+    drop(live);
+    // A minute past its expiry (well beyond the 5 s leeway for clock skew).
+    let expired = open(ticket(now - 60)).await.unwrap();
+    assert_eq!(expired.status(), 401);
+    let problem: Value = expired.json().await.unwrap();
+    assert_eq!(problem["code"], "unauthorized");
 }
 
 #[tokio::test]
