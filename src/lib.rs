@@ -71,12 +71,65 @@ pub async fn connect(url: &str) -> anyhow::Result<Database> {
         .with_context(|| format!("connecting to {}", redact(url)))
 }
 
-/// A database URL without its password, for messages.
+/// A database URL without its secrets, for messages: a password in the
+/// user part, and any query parameter sqlx would read a password from
+/// (`?password=`, `?sslpassword=`), shows as `***`. A URL that does not
+/// parse is not shown at all, since where its password is cannot be known.
 fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://…@{}", &url[..scheme], &url[at + 1..])
-        }
-        _ => url.to_owned(),
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return "a database URL that does not parse".to_owned();
+    };
+    let secret = |name: &str| name.to_ascii_lowercase().contains("password");
+    if parsed.password().is_none() && !parsed.query_pairs().any(|(name, _)| secret(&name)) {
+        return url.to_owned();
+    }
+    if parsed.password().is_some() {
+        // Only a URL that cannot have a password fails here.
+        let _ = parsed.set_password(Some("***"));
+    }
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .map(|(name, value)| {
+            let value = if secret(&name) { "***".into() } else { value };
+            (name.into_owned(), value.into_owned())
+        })
+        .collect();
+    if !pairs.is_empty() {
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn database_urls_are_shown_without_their_passwords() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/taskflow"),
+            "postgres://app:***@db:5432/taskflow"
+        );
+        assert_eq!(
+            redact("postgres://app@db/taskflow?password=s3cret&sslmode=require"),
+            "postgres://app@db/taskflow?password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact("postgresql://db/taskflow?sslmode=verify-full&sslpassword=k3y"),
+            "postgresql://db/taskflow?sslmode=verify-full&sslpassword=***"
+        );
+        // Nothing secret: shown exactly as given.
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1:5432/test"),
+            "postgres://postgres@127.0.0.1:5432/test"
+        );
+        assert_eq!(
+            redact("sqlite:///var/lib/taskflow/my tasks.db?mode=rwc"),
+            "sqlite:///var/lib/taskflow/my tasks.db?mode=rwc"
+        );
+        assert_eq!(
+            redact("postgres://app:s3cret@/taskflow"),
+            "a database URL that does not parse"
+        );
     }
 }

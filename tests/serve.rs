@@ -323,21 +323,24 @@ async fn chat_demo_adds_a_weekly_meeting_and_completing_it_makes_the_next_one() 
         .format("%Y-%m-%dT%H:%M:%S")
         .to_string();
     let token = server.printed_token.clone();
-    let appeared = taskflow_testkit::eventually(Duration::from_secs(5), || async {
-        let page: serde_json::Value = server
-            .get("/api/tasks?status=open", Some(&token))
-            .await
-            .json()
-            .await
-            .unwrap();
-        page["tasks"].as_array().unwrap().iter().any(|t| {
-            t["previous_id"] == first["id"]
-                && t["due"] == next_due.as_str()
-                && t["title"] == "Meeting"
-        })
-    })
+    taskflow_testkit::wait_for(
+        "the recurrence worker to create the next occurrence",
+        Duration::from_secs(5),
+        || async {
+            let page: serde_json::Value = server
+                .get("/api/tasks?status=open", Some(&token))
+                .await
+                .json()
+                .await
+                .unwrap();
+            page["tasks"].as_array().unwrap().iter().any(|t| {
+                t["previous_id"] == first["id"]
+                    && t["due"] == next_due.as_str()
+                    && t["title"] == "Meeting"
+            })
+        },
+    )
     .await;
-    assert!(appeared, "the next occurrence was not created");
     // The workers' outcomes show in /metrics, per consumer and topic.
     let metrics = server.get("/metrics", None).await.text().await.unwrap();
     let handled = metrics.lines().find(|l| {
@@ -431,20 +434,26 @@ async fn one_trace_follows_a_change_from_the_request_to_the_sse_push() {
                 == 2
     };
     let mut lines = Vec::new();
-    let found = taskflow_testkit::eventually(Duration::from_secs(10), || {
-        let text = std::fs::read_to_string(&log_path).unwrap();
-        lines = text
-            .lines()
-            .map(|l| {
-                serde_json::from_str::<serde_json::Value>(l)
-                    .unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))
-            })
-            .collect();
-        let done = wanted(&lines);
-        async move { done }
-    })
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    taskflow_testkit::wait_for(
+        taskflow_testkit::Lazy(|| {
+            format!("the whole trace in the JSON log, which holds:\n{}", log())
+        }),
+        Duration::from_secs(10),
+        || {
+            let text = std::fs::read_to_string(&log_path).unwrap();
+            lines = text
+                .lines()
+                .map(|l| {
+                    serde_json::from_str::<serde_json::Value>(l)
+                        .unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))
+                })
+                .collect();
+            let done = wanted(&lines);
+            async move { done }
+        },
+    )
     .await;
-    assert!(found, "the trace is incomplete: {lines:#?}");
     // Every line is a flat JSON object with the basics.
     for line in &lines {
         for key in ["timestamp", "level", "target"] {

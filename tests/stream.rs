@@ -1,8 +1,8 @@
 //! The live stream end to end, black-box against `taskflow serve`: changes
 //! (including a next occurrence made by the recurrence worker) reach the
 //! owner's SSE stream and nobody else's; a reconnect with `Last-Event-ID`
-//! gets exactly what it missed; stream tickets work for browsers; SIGTERM
-//! ends open streams cleanly.
+//! gets exactly what it missed; stream tickets work for browsers, and an
+//! expired one is refused; SIGTERM ends open streams cleanly.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
 
@@ -238,6 +238,34 @@ async fn browsers_use_a_short_lived_stream_ticket() {
 }
 
 #[tokio::test]
+async fn an_expired_stream_ticket_is_refused() {
+    let server = serve().await;
+    // Tickets minted here with the key the server derives from its secret;
+    // the two differ only in `exp`.
+    let key = taskflow::serve::stream_ticket_key(b"stream-test-secret");
+    let ticket = |exp: u64| {
+        let claims = json!({"sub": "alice", "aud": "taskflow-stream", "exp": exp});
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(&key),
+        )
+        .unwrap()
+    };
+    let open =
+        |ticket: String| reqwest::get(format!("{}/api/stream/tasks?ticket={ticket}", server.base));
+    let now = jsonwebtoken::get_current_timestamp();
+    let live = open(ticket(now + 60)).await.unwrap();
+    assert_eq!(live.status(), 200, "a live ticket minted here is accepted");
+    drop(live);
+    // A minute past its expiry (well beyond the 5 s leeway for clock skew).
+    let expired = open(ticket(now - 60)).await.unwrap();
+    assert_eq!(expired.status(), 401);
+    let problem: Value = expired.json().await.unwrap();
+    assert_eq!(problem["code"], "unauthorized");
+}
+
+#[tokio::test]
 async fn a_reminder_fires_at_its_instant_and_reaches_the_owners_stream() {
     let server = serve().await;
     let alice = token("alice");
@@ -290,12 +318,10 @@ async fn a_client_that_stops_reading_is_dropped_without_delaying_the_others() {
         .await
         .unwrap();
     let mut reader = Stream::open(&server.base, &alice, None).await;
-    assert!(
-        taskflow_testkit::eventually(DEADLINE, || async {
-            open_streams(&server.base).await == 2.0
-        })
-        .await
-    );
+    taskflow_testkit::wait_for("both streams to be open", DEADLINE, || async {
+        open_streams(&server.base).await == 2.0
+    })
+    .await;
 
     // Far more updates than the stalled connection's buffers hold: the
     // reading client gets every one, in order.
@@ -326,13 +352,12 @@ async fn a_client_that_stops_reading_is_dropped_without_delaying_the_others() {
     }
     writer.await.unwrap();
     // The stalled connection is closed by the server, not kept forever.
-    assert!(
-        taskflow_testkit::eventually(DEADLINE, || async {
-            open_streams(&server.base).await == 1.0
-        })
-        .await,
-        "the stalled stream is still open"
-    );
+    taskflow_testkit::wait_for(
+        "the server to close the stalled stream",
+        DEADLINE,
+        || async { open_streams(&server.base).await == 1.0 },
+    )
+    .await;
     drop(stalled);
 }
 
@@ -366,16 +391,19 @@ async fn streams_beyond_the_limit_are_refused_clearly_and_a_freed_place_is_reuse
     .await;
     // A client that leaves frees its place.
     drop(first);
-    let reopened = taskflow_testkit::eventually(Duration::from_secs(10), || async {
-        reqwest::Client::new()
-            .get(format!("{}/api/stream/tasks", server.base))
-            .bearer_auth(&alice)
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-    })
+    taskflow_testkit::wait_for(
+        "the closed stream's place to be free again",
+        Duration::from_secs(10),
+        || async {
+            reqwest::Client::new()
+                .get(format!("{}/api/stream/tasks", server.base))
+                .bearer_auth(&alice)
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+        },
+    )
     .await;
-    assert!(reopened, "the place of a closed stream was not freed");
 }
 
 #[tokio::test]

@@ -2,17 +2,27 @@
 //! with a stable code: JSON bodies, query strings, path ids, `If-Match` and
 //! `Idempotency-Key`.
 
+use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::rejection::{
+    JsonRejection, MissingJsonContentType, PathRejection, QueryRejection,
+};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
-use serde::de::DeserializeOwned;
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::de::{DeserializeOwned, IgnoredAny};
 
 use crate::problem::Problem;
 
 /// A JSON body; malformed JSON, wrong types, unknown fields, a wrong content
 /// type and oversized bodies are 4xx problems.
+///
+/// axum's `Json` decodes it and `From<JsonRejection>` maps its rejections.
+/// Two checks stay here: the content type, because axum's refuses `…+json`
+/// types outside `application/` that this API has always taken, and "the
+/// body must be a JSON object", which needs the raw bytes before serde
+/// reads them (so not `#[derive(FromRequest)]` via `Json`, which leaves no
+/// place for it between reading and decoding).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
 
@@ -20,64 +30,90 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
-        let json = req
-            .headers()
-            .get(axum::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|v| {
-                let v = v.trim();
-                v.eq_ignore_ascii_case("application/json") || v.ends_with("+json")
-            });
-        if !json {
+        if !declares_json(req.headers()) {
+            return Err(JsonRejection::from(MissingJsonContentType::default()).into());
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(JsonRejection::from)?;
+        // Every body of this API is an object; serde would also read a
+        // struct from an array, which no client means. Invalid JSON is left
+        // to serde, whose message says where it went wrong.
+        if !bytes.trim_ascii_start().starts_with(b"{")
+            && serde_json::from_slice::<IgnoredAny>(&bytes).is_ok()
+        {
             return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                "Invalid request body",
+                "the body must be a JSON object",
+            ));
+        }
+        let Json(value) = Json::from_bytes(&bytes)?;
+        Ok(ApiJson(value))
+    }
+}
+
+/// `Content-Type: application/json` in any case, or any `…+json` type;
+/// parameters such as `charset` are ignored.
+fn declares_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            let v = v.trim();
+            v.eq_ignore_ascii_case("application/json") || v.ends_with("+json")
+        })
+}
+
+/// axum's JSON body rejections as problems: 415 for a body not declared as
+/// JSON, 413 for one over the limit, 400 `malformed_json` for invalid JSON
+/// and 422 `invalid_body` for JSON of the wrong shape. The detail is
+/// serde_json's message.
+impl From<JsonRejection> for Problem {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonDataError(err) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                "Invalid request body",
+                serde_message(&err),
+            ),
+            JsonRejection::JsonSyntaxError(err) => Problem::bad_request(
+                "malformed_json",
+                format!("the body is not valid JSON: {}", serde_message(&err)),
+            ),
+            JsonRejection::MissingJsonContentType(_) => Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "Unsupported media type",
                 "send the body as JSON with `Content-Type: application/json`",
-            ));
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|err| {
-            if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ),
+            JsonRejection::BytesRejection(err) if err.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Problem::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "payload_too_large",
                     "Request body too large",
                     "the request body is larger than this server accepts",
                 )
-            } else {
-                Problem::bad_request("invalid_body", err.body_text())
             }
-        })?;
-        // Every body of this API is an object; serde would also read a
-        // struct from an array, which no client means.
-        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'{') => {}
-            Some(_) if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() => {
-                return Err(Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_body",
-                    "Invalid request body",
-                    "the body must be a JSON object",
-                ));
-            }
-            _ => {}
+            other => Problem::bad_request("invalid_body", other.body_text()),
         }
-        serde_json::from_slice(&bytes).map(ApiJson).map_err(|err| {
-            if err.is_data() {
-                Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_body",
-                    "Invalid request body",
-                    err.to_string(),
-                )
-            } else {
-                Problem::bad_request(
-                    "malformed_json",
-                    format!("the body is not valid JSON: {err}"),
-                )
-            }
-        })
+    }
+}
+
+/// serde_json's own message under one of axum's rejections, without the
+/// path axum's `Json` puts in front of it (`title: invalid type…`).
+fn serde_message(rejection: &dyn std::error::Error) -> String {
+    // The rejection's source is an `axum::Error` boxing the serde error.
+    let Some(cause) = rejection.source().and_then(|axum| axum.source()) else {
+        return rejection.to_string();
+    };
+    if let Some(err) = cause.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>() {
+        err.inner().to_string()
+    } else {
+        cause.to_string()
     }
 }
 
@@ -152,7 +188,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
-        let Some(value) = parts.headers.get(axum::http::header::IF_MATCH) else {
+        let Some(value) = parts.headers.get(header::IF_MATCH) else {
             return Ok(IfMatch(None));
         };
         let text = value.to_str().unwrap_or_default().trim();
@@ -191,6 +227,57 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
                         "the Idempotency-Key must be visible ASCII",
                     )
                 }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use axum::body::Body;
+    use taskflow_core::CreateTask;
+
+    /// The status and problem document of a body `ApiJson` refuses.
+    async fn refused(content_type: &str, body: impl Into<Body>) -> (u16, serde_json::Value) {
+        let request = Request::builder()
+            .method("POST")
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body.into())
+            .unwrap();
+        let problem = ApiJson::<CreateTask>::from_request(request, &())
+            .await
+            .unwrap_err();
+        (
+            problem.status().as_u16(),
+            serde_json::to_value(&problem).unwrap(),
+        )
+    }
+
+    /// Each kind of refusal keeps its status, code and detail: the detail is
+    /// serde_json's message, without the field path axum's `Json` adds.
+    #[tokio::test]
+    async fn each_bad_body_keeps_its_status_code_and_detail() {
+        let json = "application/json";
+        let too_big = format!(r#"{{"title": "{}"}}"#, "x".repeat(3 << 20));
+        #[rustfmt::skip]
+        let cases: [(&str, String, u16, &str, &str); 8] = [
+            ("text/plain", "{}".into(), 415, "unsupported_media_type", "send the body as JSON with `Content-Type: application/json`"),
+            (json, too_big, 413, "payload_too_large", "the request body is larger than this server accepts"),
+            (json, "{".into(), 400, "malformed_json", "the body is not valid JSON: EOF while parsing an object at line 1 column 1"),
+            (json, r#"{"title": "x"} x"#.into(), 400, "malformed_json", "the body is not valid JSON: trailing characters at line 1 column 16"),
+            (json, " [] ".into(), 422, "invalid_body", "the body must be a JSON object"),
+            (json, r#"{"title": "x", "tags": ["a", 1]}"#.into(), 422, "invalid_body", "invalid type: integer `1`, expected a string at line 1 column 30"),
+            ("application/merge-patch+json", r#"{"title": 5}"#.into(), 422, "invalid_body", "invalid type: integer `5`, expected a string at line 1 column 11"),
+            (json, "{}".into(), 422, "invalid_body", "missing field `title` at line 1 column 2"),
+        ];
+        for (content_type, body, status, code, detail) in cases {
+            let what = format!("{content_type} {:?}", &body[..body.len().min(40)]);
+            let (got, problem) = refused(content_type, body).await;
+            assert_eq!(got, status, "{what}: {problem}");
+            assert_eq!(problem["code"], code, "{what}");
+            assert_eq!(problem["detail"], detail, "{what}");
         }
     }
 }

@@ -1200,6 +1200,7 @@ mod tests {
                 && (i < 2 || bytes[i - 2] != b':')
         });
         assert_eq!(variable, None, "pgbench would read a variable in: {sql}");
+        // None only when skipping PostgreSQL was asked for.
         let Some(db) = taskflow_testkit::harness::postgres().await else {
             return;
         };

@@ -354,38 +354,30 @@ fn next_due(task: &Task) -> Option<taskflow_core::Due> {
     rule.next_after(&due, &due)
 }
 
-/// Whether two words are the same but for a plural or one typo.
+/// Whether two words are the same but for a plural or one typo: one
+/// character added, dropped or replaced (two swapped characters are two
+/// typos), in words of four bytes or more.
 fn similar(a: &str, b: &str) -> bool {
     if a == b || a.trim_end_matches('s') == b.trim_end_matches('s') {
         return true;
     }
-    if a.len() < 4 || b.len() < 4 {
-        return false;
+    a.len() >= 4 && b.len() >= 4 && strsim::levenshtein(a, b) <= 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::similar;
+
+    #[test]
+    fn similar_words_differ_by_a_plural_or_one_typo() {
+        assert!(similar("bill", "bills"));
+        assert!(similar("cat", "cats"));
+        assert!(similar("meeting", "meting"));
+        assert!(similar("meeting", "meetting"));
+        assert!(similar("meeting", "meetinf"));
+        assert!(similar("café", "cafe"));
+        assert!(!similar("meeting", "meetnig"), "a swap is two typos");
+        assert!(!similar("cat", "bat"), "short words must match exactly");
+        assert!(!similar("meeting", "greeting"));
     }
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len().abs_diff(b.len()) > 1 {
-        return false;
-    }
-    // Edit distance of at most one.
-    let (mut i, mut j, mut edits) = (0, 0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i] == b[j] {
-            i += 1;
-            j += 1;
-            continue;
-        }
-        edits += 1;
-        if edits > 1 {
-            return false;
-        }
-        match a.len().cmp(&b.len()) {
-            std::cmp::Ordering::Greater => i += 1,
-            std::cmp::Ordering::Less => j += 1,
-            std::cmp::Ordering::Equal => {
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    edits + (a.len() - i) + (b.len() - j) <= 1
 }

@@ -4,15 +4,31 @@
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use crate::Invalid;
 
 /// The default and the largest page of notifications.
 const LIMITS: (u32, u32) = (20, 200);
 
+// strum's names (`as_str`, `parse`) are the serde names, by the same rule.
 /// Why a notification was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum NotificationKind {
     /// A task's reminder time came.
     Reminder,
@@ -23,19 +39,12 @@ pub enum NotificationKind {
 impl NotificationKind {
     /// The lower-case name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            NotificationKind::Reminder => "reminder",
-            NotificationKind::Overdue => "overdue",
-        }
+        self.into()
     }
 
     /// Parses the lower-case name.
     pub fn parse(name: &str) -> Option<NotificationKind> {
-        match name {
-            "reminder" => Some(NotificationKind::Reminder),
-            "overdue" => Some(NotificationKind::Overdue),
-            _ => None,
-        }
+        name.parse().ok()
     }
 }
 
@@ -87,4 +96,20 @@ pub struct NotificationPage {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct UnreadCount {
     pub unread: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn kind_names_are_the_serde_names_and_parse_back() {
+        for kind in NotificationKind::VARIANTS.iter().copied() {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+            assert_eq!(NotificationKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(NotificationKind::parse("Reminder"), None);
+    }
 }

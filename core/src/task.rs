@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use strum::{IntoStaticStr, VariantArray};
 
 use crate::{Due, Invalid, RecurrenceRule, Reminder, Zone};
 
@@ -88,9 +89,25 @@ pub(crate) fn is_forbidden_control(c: char) -> bool {
     c.is_control() && !matches!(c, '\n' | '\r' | '\t')
 }
 
+// strum's names (`as_str`, what `from_str` accepts) are the serde names,
+// by the same rule. The doc comment is a schema description: a contract.
 /// How important a task is.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    IntoStaticStr,
+    VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Priority {
     #[default]
     None,
@@ -102,12 +119,7 @@ pub enum Priority {
 impl Priority {
     /// The lower-case name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::None => "none",
-            Priority::Low => "low",
-            Priority::Medium => "medium",
-            Priority::High => "high",
-        }
+        self.into()
     }
 
     /// 0 (none) to 3 (high), for sorting.
@@ -121,20 +133,22 @@ impl Priority {
     }
 }
 
+/// Reads a name in any case, with surrounding spaces.
 impl FromStr for Priority {
     type Err = Invalid;
 
     fn from_str(text: &str) -> Result<Self, Invalid> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "none" => Ok(Priority::None),
-            "low" => Ok(Priority::Low),
-            "medium" => Ok(Priority::Medium),
-            "high" => Ok(Priority::High),
-            _ => Err(Invalid::new(
-                "priority",
-                format!("`{text}` is not a priority; use none, low, medium or high"),
-            )),
-        }
+        let name = text.trim();
+        Priority::VARIANTS
+            .iter()
+            .copied()
+            .find(|p| p.as_str().eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                Invalid::new(
+                    "priority",
+                    format!("`{text}` is not a priority; use none, low, medium or high"),
+                )
+            })
     }
 }
 
@@ -315,4 +329,26 @@ pub fn field_changes(old: Option<&Task>, new: Option<&Task>) -> BTreeMap<String,
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn priority_names_are_the_serde_names_and_parse_in_any_case() {
+        for p in Priority::VARIANTS.iter().copied() {
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+            assert_eq!(p.as_str().parse::<Priority>().unwrap(), p);
+        }
+        assert_eq!(" HIGH ".parse::<Priority>().unwrap(), Priority::High);
+        let err = "urgent".parse::<Priority>().unwrap_err();
+        assert_eq!(err.field, "priority");
+        assert_eq!(
+            err.reason,
+            "`urgent` is not a priority; use none, low, medium or high"
+        );
+    }
 }

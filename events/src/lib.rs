@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use strum::{EnumCount, EnumString, IntoStaticStr, VariantArray};
 use taskflow_core::{FieldChange, Task};
 
 pub mod bus;
@@ -40,9 +41,26 @@ pub const TASK_UPDATES: &str = "task-updates";
 /// The topic of reminder and overdue instants that have been reached.
 pub const REMINDERS: &str = "reminders";
 
+// The doc comment is the JSON-schema description: a contract. strum's
+// names (`as_str`, `parse`) are the serde names, by the same rule.
 /// What happened to a task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    EnumCount,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum TaskEventType {
     Created,
     Updated,
@@ -52,29 +70,21 @@ pub enum TaskEventType {
 }
 
 impl TaskEventType {
-    /// Every type, in a stable order.
-    pub const ALL: [TaskEventType; 5] = [
-        TaskEventType::Created,
-        TaskEventType::Updated,
-        TaskEventType::Completed,
-        TaskEventType::Reopened,
-        TaskEventType::Deleted,
-    ];
+    /// Every type, in declaration order.
+    pub const ALL: [TaskEventType; <TaskEventType as EnumCount>::COUNT] =
+        match Self::VARIANTS.first_chunk() {
+            Some(all) => *all,
+            None => unreachable!(),
+        };
 
     /// The short name stored in `task_events.event_type` and sent as `event_type`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            TaskEventType::Created => "created",
-            TaskEventType::Updated => "updated",
-            TaskEventType::Completed => "completed",
-            TaskEventType::Reopened => "reopened",
-            TaskEventType::Deleted => "deleted",
-        }
+        self.into()
     }
 
     /// Parses the short name.
     pub fn parse(name: &str) -> Option<TaskEventType> {
-        Self::ALL.into_iter().find(|t| t.as_str() == name)
+        name.parse().ok()
     }
 
     /// The versioned CloudEvents type, such as `taskflow.task.created.v1`.
@@ -83,9 +93,24 @@ impl TaskEventType {
     }
 }
 
+// strum's names are the serde names, by the same rule.
 /// Which surface made a change; recorded with every event for the history.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Source {
     Api,
     Mcp,
@@ -97,26 +122,12 @@ pub enum Source {
 impl Source {
     /// The lower-case name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Api => "api",
-            Source::Mcp => "mcp",
-            Source::Chat => "chat",
-            Source::Worker => "worker",
-            Source::Cli => "cli",
-        }
+        self.into()
     }
 
     /// Parses the lower-case name.
     pub fn parse(name: &str) -> Option<Source> {
-        [
-            Source::Api,
-            Source::Mcp,
-            Source::Chat,
-            Source::Worker,
-            Source::Cli,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == name)
+        name.parse().ok()
     }
 }
 
@@ -156,4 +167,26 @@ pub struct HistoryPage {
     pub entries: Vec<HistoryEntry>,
     /// Pass as `before` to get older entries; null on the last page.
     pub next_before: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_short_names_are_the_serde_names_and_parse_back() {
+        for t in TaskEventType::ALL {
+            assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
+            assert_eq!(TaskEventType::parse(t.as_str()), Some(t));
+        }
+        for s in Source::VARIANTS.iter().copied() {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(Source::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(TaskEventType::ALL.len(), 5);
+        assert_eq!(TaskEventType::parse("Created"), None);
+        assert_eq!(Source::parse("API"), None);
+    }
 }

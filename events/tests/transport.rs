@@ -19,8 +19,8 @@ use taskflow_events::{
     Backoff, CloudEvent, DaprConfig, DaprPublisher, Delivery, Handler, InProcessBus, Message,
     Outcome, Publisher, Subscriptions,
 };
-use taskflow_testkit::eventually;
 use taskflow_testkit::sidecar::Sidecar;
+use taskflow_testkit::wait_for;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
@@ -194,12 +194,12 @@ async fn dapr_waits_for_a_sidecar_that_is_not_ready_and_for_a_broker_that_refuse
     };
     assert!(!publisher.is_ready());
     sidecar.set_ready(true);
-    assert!(
-        eventually(Duration::from_secs(5), || async {
-            sidecar.publish_calls() >= 3
-        })
-        .await
-    );
+    wait_for(
+        "the publisher to try the sidecar 3 times",
+        Duration::from_secs(5),
+        || async { sidecar.publish_calls() >= 3 },
+    )
+    .await;
     assert!(sidecar.published().is_empty());
     sidecar.set_refusing(false);
     task.await.unwrap().unwrap();

@@ -19,8 +19,8 @@ use taskflow_events::{Backoff, InProcessBus};
 use taskflow_mcp::watch::Watch;
 use taskflow_mcp::{Identity, TaskflowMcp};
 use taskflow_store::RelayConfig;
-use taskflow_testkit::eventually;
 use taskflow_testkit::harness::{self, Harness};
+use taskflow_testkit::wait_for;
 use tokio_util::sync::CancellationToken;
 
 /// A client that records the `resources/updated` notifications it gets.
@@ -219,13 +219,17 @@ async fn bad_arguments_get_errors_that_say_how_to_fix_them() {
     .await;
     assert!(zone.contains("`timezone`"), "{zone}");
     let missing = refused(&mcp, "update_task", json!({"title": "no id"})).await;
-    assert!(missing.contains("id"), "{missing}");
+    // Not just "id": every argument error starts "Invalid arguments".
+    assert!(missing.contains("missing field `id`"), "{missing}");
     let too_many = refused(&mcp, "list_tasks", json!({"limit": 500})).await;
     assert!(too_many.contains("cursor"), "{too_many}");
     let ghost = refused(&mcp, "complete_task", json!({"id": 424242})).await;
     assert!(ghost.contains("list_tasks"), "{ghost}");
-    let snooze = refused(&mcp, "snooze_task", json!({"id": 1})).await;
-    assert!(!snooze.is_empty());
+    // A task that exists, so the refusal is snooze's own validation (of
+    // a missing time), not "There is no task 1".
+    let task = ok(&mcp, "add_task", json!({"title": "to snooze"})).await;
+    let snooze = refused(&mcp, "snooze_task", json!({"id": task["id"]})).await;
+    assert!(snooze.contains("Invalid `minutes`"), "{snooze}");
     h.finish().await;
 }
 
@@ -316,7 +320,12 @@ async fn subscribers_hear_of_changes_from_any_surface_within_a_second() {
         serde_json::from_value(json!({"title": "from the app"})).unwrap();
     h.svc.create(&alice, &input, None).await.unwrap();
     let heard = || async { client.updated.lock().unwrap().len() >= 2 };
-    assert!(eventually(Duration::from_secs(5), heard).await);
+    wait_for(
+        "bob to hear that two subscribed resources changed",
+        Duration::from_secs(5),
+        heard,
+    )
+    .await;
     let updates = client.updated.lock().unwrap().clone();
     let mut uris: Vec<&str> = updates.iter().map(|(u, _)| u.as_str()).collect();
     uris.sort();

@@ -1,8 +1,10 @@
 //! The database test harness: a test declared with `on_both_databases!` runs
-//! once on SQLite and once on PostgreSQL. SQLite gets a fresh database file per test; PostgreSQL
-//! (when `TASKFLOW_TEST_DATABASE_URL` is set) a fresh schema per test, dropped
-//! when the test passes. `raw` gives tests plain SQL access for checks and
-//! fault injection.
+//! once on SQLite and once on PostgreSQL. SQLite gets a fresh database file
+//! per test; PostgreSQL, at `TASKFLOW_TEST_DATABASE_URL`, a fresh schema per
+//! test, dropped when the test passes. Without that variable a PostgreSQL
+//! test fails, unless `TASKFLOW_SKIP_POSTGRES=1` asks to skip it: a skipped
+//! test counts as passed, so skipping must be a choice, never an accident.
+//! `raw` gives tests plain SQL access for checks and fault injection.
 
 use std::sync::Arc;
 
@@ -11,6 +13,8 @@ use sqlx::{PgPool, SqlitePool};
 use taskflow_store::{Database, ManualClock, PostgresConnectOptions, TaskService};
 
 pub const PG_URL_VAR: &str = "TASKFLOW_TEST_DATABASE_URL";
+/// `1` skips the PostgreSQL tests when `PG_URL_VAR` is not set.
+pub const PG_SKIP_VAR: &str = "TASKFLOW_SKIP_POSTGRES";
 
 /// A database under test.
 #[derive(Debug)]
@@ -142,9 +146,31 @@ pub async fn sqlite() -> Harness {
     }
 }
 
-/// None when no PostgreSQL server is configured for tests.
+/// The PostgreSQL server for tests, from `TASKFLOW_TEST_DATABASE_URL`; None
+/// (after saying so on stderr) when it is unset and `TASKFLOW_SKIP_POSTGRES=1`.
+///
+/// # Panics
+///
+/// When neither is set: a PostgreSQL test must not pass without running.
+pub fn postgres_url() -> Option<String> {
+    if let Some(url) = std::env::var(PG_URL_VAR).ok().filter(|u| !u.is_empty()) {
+        return Some(url);
+    }
+    if std::env::var(PG_SKIP_VAR).is_ok_and(|v| v == "1") {
+        eprintln!("skipped: {PG_URL_VAR} is not set and {PG_SKIP_VAR}=1");
+        return None;
+    }
+    panic!(
+        "{PG_URL_VAR} is not set: point it at a PostgreSQL database (a local one: \
+         postgres://postgres@127.0.0.1:5432/test), or set {PG_SKIP_VAR}=1 to skip \
+         the PostgreSQL tests"
+    );
+}
+
+/// A fresh schema on the tests' PostgreSQL server; None only when
+/// [`postgres_url`] says to skip (and it panics when nothing is configured).
 pub async fn postgres() -> Option<Harness> {
-    let url = std::env::var(PG_URL_VAR).ok()?;
+    let url = postgres_url()?;
     let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
     let admin = PgPool::connect(&url)
         .await
@@ -216,8 +242,8 @@ macro_rules! on_both_databases {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
+                    // None only when skipping was asked for.
                     let Some(h) = $crate::harness::postgres().await else {
-                        eprintln!("skipped: {} is not set", $crate::harness::PG_URL_VAR);
                         return;
                     };
                     super::$name(&h).await;

@@ -11,23 +11,40 @@ pub mod process;
 pub mod sidecar;
 pub mod sse;
 
+use std::fmt::Display;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-/// Checks `condition` until it holds or `timeout` passes; true if it held.
-pub async fn eventually<F, Fut>(timeout: Duration, mut condition: F) -> bool
+/// Waits until `condition` holds, checking it every 5 ms; if `timeout`
+/// passes first, panics saying what it waited for and for how long.
+/// `what` ends the sentence "gave up after 9.9s waiting for …", as in
+/// `wait_for("the relay to publish 3 events", DEADLINE, || async { … })`;
+/// it is formatted only when the wait gives up.
+pub async fn wait_for<F, Fut>(what: impl Display, timeout: Duration, mut condition: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
-    let deadline = Instant::now() + timeout;
+    let started = Instant::now();
     loop {
         if condition().await {
-            return true;
+            return;
         }
-        if Instant::now() >= deadline {
-            return false;
+        if started.elapsed() >= timeout {
+            panic!("gave up after {:.1?} waiting for {what}", started.elapsed());
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// A [`wait_for`] description written only if the wait gives up, so it can
+/// show the state the wait ended in:
+/// `wait_for(Lazy(|| format!("… (the log: {})", read_log())), …)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Lazy<F>(pub F);
+
+impl<F: Fn() -> String> Display for Lazy<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&(self.0)())
     }
 }

@@ -127,8 +127,8 @@ impl Reminders {
         sent
     }
 
-    /// Runs until `stop`: sweep, sleep until the next instant or a wake-up,
-    /// repeat. A tokio-cron-scheduler job wakes it every minute.
+    /// Runs until `stop`: [`Reminders::schedule`], with a
+    /// tokio-cron-scheduler job waking it every minute as a safety net.
     pub async fn run(self, stop: CancellationToken) {
         let mut cron = match self.minute_sweep().await {
             Ok(cron) => Some(cron),
@@ -137,6 +137,15 @@ impl Reminders {
                 None
             }
         };
+        self.schedule(stop).await;
+        if let Some(cron) = cron.as_mut() {
+            let _ = cron.shutdown().await;
+        }
+    }
+
+    /// The scheduling loop alone, until `stop`: sweep, sleep until the next
+    /// instant or a wake-up (a task event, [`Reminders::wake`]), repeat.
+    pub async fn schedule(&self, stop: CancellationToken) {
         let backoff = Backoff::default();
         let mut failures = 0;
         // The first sweep also publishes what a previous run of this
@@ -175,9 +184,6 @@ impl Reminders {
                 _ = self.0.wake.notified() => {}
                 _ = tokio::time::sleep(sleep) => {}
             }
-        }
-        if let Some(cron) = cron.as_mut() {
-            let _ = cron.shutdown().await;
         }
     }
 

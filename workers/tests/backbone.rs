@@ -18,7 +18,7 @@ use taskflow_events::{
 use taskflow_store::{Actor, Database, RelayConfig, TaskService};
 use taskflow_testkit::harness::{self, Harness};
 use taskflow_testkit::sidecar::Sidecar;
-use taskflow_testkit::{eventually, on_both_databases};
+use taskflow_testkit::{on_both_databases, wait_for};
 use taskflow_workers::recurrence::Recurrence;
 use tokio_util::sync::CancellationToken;
 
@@ -132,13 +132,16 @@ async fn a_sidecar_outage_loses_nothing_and_keeps_each_users_order(h: &Harness) 
     assert!(sidecar.publish_calls() > 0, "the relay kept trying");
 
     sidecar.set_refusing(false);
-    assert!(eventually(DEADLINE, || async { sidecar.count_on(TASK_EVENTS) >= 1000 }).await);
-    assert!(
-        eventually(DEADLINE, || async {
-            h.svc.database().relay_lag().await.unwrap().unpublished == 0
-        })
-        .await
-    );
+    wait_for(
+        "the sidecar to take all 1000 task events",
+        DEADLINE,
+        || async { sidecar.count_on(TASK_EVENTS) >= 1000 },
+    )
+    .await;
+    wait_for("the outbox to be fully published", DEADLINE, || async {
+        h.svc.database().relay_lag().await.unwrap().unpublished == 0
+    })
+    .await;
     let events = sidecar.published_on(TASK_EVENTS);
     assert_eq!(events.len(), 1000, "each event accepted once");
     let ids: HashSet<&str> = events
@@ -197,11 +200,17 @@ async fn every_event_delivered_twice_creates_one_next_occurrence(h: &Harness) {
         h.svc.complete(&alice, task.id, None).await.unwrap();
     }
     // 10 creates + 10 completions + 10 next occurrences, each delivered twice.
-    assert!(
-        eventually(DEADLINE, || async { sidecar.delivered() >= 60 }).await,
-        "delivered {}",
-        sidecar.delivered()
-    );
+    wait_for(
+        taskflow_testkit::Lazy(|| {
+            format!(
+                "60 deliveries from the sidecar (it made {})",
+                sidecar.delivered()
+            )
+        }),
+        DEADLINE,
+        || async { sidecar.delivered() >= 60 },
+    )
+    .await;
     let next = next_occurrences(&h.svc, "alice").await;
     assert_eq!(next.len(), 10);
     for task in &next {
@@ -228,12 +237,10 @@ async fn the_in_process_bus_runs_the_same_recurrence_handler(h: &Harness) {
     let first = h.svc.create(&alice, &input, None).await.unwrap();
     h.svc.complete(&alice, first.id, None).await.unwrap();
     let svc = &h.svc;
-    assert!(
-        eventually(DEADLINE, || async {
-            next_occurrences(svc, "alice").await.len() == 1
-        })
-        .await
-    );
+    wait_for("the next occurrence of rent", DEADLINE, || async {
+        next_occurrences(svc, "alice").await.len() == 1
+    })
+    .await;
     let second = next_occurrences(svc, "alice").await.remove(0);
     assert_eq!(second.due.as_deref(), Some("2026-02-28"));
     assert_eq!(
@@ -247,12 +254,10 @@ async fn the_in_process_bus_runs_the_same_recurrence_handler(h: &Harness) {
     h.svc.complete(&alice, first.id, None).await.unwrap();
     // The series continues from its anchor (the 31st) and ends with COUNT.
     h.svc.complete(&alice, second.id, None).await.unwrap();
-    assert!(
-        eventually(DEADLINE, || async {
-            next_occurrences(svc, "alice").await.len() == 2
-        })
-        .await
-    );
+    wait_for("the third occurrence of rent", DEADLINE, || async {
+        next_occurrences(svc, "alice").await.len() == 2
+    })
+    .await;
     let third = next_occurrences(svc, "alice")
         .await
         .into_iter()
@@ -260,12 +265,10 @@ async fn the_in_process_bus_runs_the_same_recurrence_handler(h: &Harness) {
         .unwrap();
     assert_eq!(third.due.as_deref(), Some("2026-03-31"));
     h.svc.complete(&alice, third.id, None).await.unwrap();
-    assert!(
-        eventually(DEADLINE, || async {
-            h.svc.database().relay_lag().await.unwrap().unpublished == 0
-        })
-        .await
-    );
+    wait_for("the outbox to be fully published", DEADLINE, || async {
+        h.svc.database().relay_lag().await.unwrap().unpublished == 0
+    })
+    .await;
     assert_eq!(
         next_occurrences(svc, "alice").await.len(),
         2,
@@ -275,8 +278,8 @@ async fn the_in_process_bus_runs_the_same_recurrence_handler(h: &Harness) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_standby_relay_takes_over_when_the_active_one_dies() {
+    // None only when skipping PostgreSQL was asked for.
     let Some(h) = harness::postgres().await else {
-        eprintln!("skipped: {} is not set", harness::PG_URL_VAR);
         return;
     };
     let sidecar = Sidecar::start("pubsub").await;
@@ -293,12 +296,12 @@ async fn a_standby_relay_takes_over_when_the_active_one_dies() {
         )
         .await
         .unwrap();
-    assert!(
-        eventually(DEADLINE, || async {
-            sidecar.published_on(TASK_EVENTS).len() == 1
-        })
-        .await
-    );
+    wait_for(
+        "the active relay to publish the first event",
+        DEADLINE,
+        || async { sidecar.published_on(TASK_EVENTS).len() == 1 },
+    )
+    .await;
     // A second relay on the same database stands by: nothing is published twice.
     let standby = relay(h.svc.database(), dapr(&sidecar));
     h.svc
@@ -312,12 +315,12 @@ async fn a_standby_relay_takes_over_when_the_active_one_dies() {
         )
         .await
         .unwrap();
-    assert!(
-        eventually(DEADLINE, || async {
-            sidecar.published_on(TASK_EVENTS).len() == 2
-        })
-        .await
-    );
+    wait_for(
+        "the active relay to publish the second event",
+        DEADLINE,
+        || async { sidecar.published_on(TASK_EVENTS).len() == 2 },
+    )
+    .await;
     drop(active);
     h.svc
         .create(
@@ -346,7 +349,12 @@ async fn a_standby_relay_takes_over_when_the_active_one_dies() {
         }
         seen
     };
-    assert!(eventually(DEADLINE, || async { first_publications().len() == 3 }).await);
+    wait_for(
+        "the standby relay to publish the third event",
+        DEADLINE,
+        || async { first_publications().len() == 3 },
+    )
+    .await;
     let titles: Vec<String> = first_publications().into_iter().map(|(_, t)| t).collect();
     assert_eq!(titles, ["before", "while both run", "after"]);
     drop(standby);

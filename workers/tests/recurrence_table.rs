@@ -16,7 +16,7 @@ use taskflow_core::{CreateTask, ListQuery, Task};
 use taskflow_events::{Backoff, InProcessBus, Source};
 use taskflow_store::{Actor, RelayConfig};
 use taskflow_testkit::harness::Harness;
-use taskflow_testkit::{eventually, on_both_databases};
+use taskflow_testkit::{on_both_databases, wait_for};
 use taskflow_workers::recurrence::Recurrence;
 use tokio_util::sync::CancellationToken;
 
@@ -133,10 +133,12 @@ async fn each_rule_yields_the_right_next_occurrences_through_the_worker(h: &Harn
                 current.id
             );
             let handled = || async { h.raw.scalar(&published).await == 1 };
-            assert!(
-                eventually(DEADLINE, handled).await,
-                "{rule}: event not handled"
-            );
+            wait_for(
+                format!("the bus to deliver the completion of {rule}"),
+                DEADLINE,
+                handled,
+            )
+            .await;
             let Some(next) = next_of(h, current.id).await else {
                 break;
             };

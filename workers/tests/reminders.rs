@@ -14,10 +14,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use futures::future::BoxFuture;
 use serde_json::json;
 use taskflow_core::{CreateTask, SnoozeTask, Task, UpdateTask};
-use taskflow_events::{Message, Publisher, REMINDERS, Source, Stopped};
-use taskflow_store::Actor;
+use taskflow_events::{Backoff, InProcessBus, Message, Publisher, REMINDERS, Source, Stopped};
+use taskflow_store::{Actor, RelayConfig};
 use taskflow_testkit::harness::{Harness, start};
-use taskflow_testkit::{eventually, on_both_databases};
+use taskflow_testkit::{on_both_databases, wait_for};
 use taskflow_workers::reminders::Reminders;
 use tokio_util::sync::CancellationToken;
 
@@ -223,12 +223,12 @@ async fn a_restart_in_the_middle_fires_nothing_twice_and_misses_nothing(h: &Harn
     let reminders = Reminders::new(h.svc.clone(), recorder.clone());
     let stop = CancellationToken::new();
     let running = tokio::spawn(reminders.clone().run(stop.clone()));
-    assert!(
-        eventually(Duration::from_secs(10), || async {
-            recorder.ids().len() >= 3
-        })
-        .await
-    );
+    wait_for(
+        "the restarted scheduler to publish the 3 claimed reminders",
+        Duration::from_secs(10),
+        || async { recorder.ids().len() >= 3 },
+    )
+    .await;
     stop.cancel();
     running.await.unwrap();
     sweep_at(h, &reminders, 120).await;
@@ -260,6 +260,19 @@ async fn two_schedulers_on_one_database_fire_each_instant_once(h: &Harness) {
 async fn a_task_change_wakes_the_sleeping_scheduler(h: &Harness) {
     let recorder = Arc::new(Recorder::default());
     let reminders = Reminders::new(h.svc.clone(), recorder.clone());
+    // Task events reach the scheduler as in `taskflow serve`: the relay
+    // publishes them through an in-process bus holding its handler.
+    let bus = InProcessBus::new(vec![Arc::new(reminders.clone())], Backoff::default(), 3);
+    let stop = CancellationToken::new();
+    let relay = tokio::spawn(taskflow_store::relay::run(
+        h.svc.database().clone(),
+        Arc::new(bus),
+        RelayConfig {
+            poll: Duration::from_millis(20),
+            ..RelayConfig::default()
+        },
+        stop.clone(),
+    ));
     // A first task due now fires in the scheduler's first sweep; then
     // nothing is scheduled and it sleeps for an hour.
     task(
@@ -267,28 +280,32 @@ async fn a_task_change_wakes_the_sleeping_scheduler(h: &Harness) {
         json!({"title": "first", "due": "2026-03-23T12:00", "timezone": "UTC"}),
     )
     .await;
-    let stop = CancellationToken::new();
-    let running = tokio::spawn(reminders.clone().run(stop.clone()));
-    assert!(
-        eventually(Duration::from_secs(10), || async {
-            recorder.ids().len() == 1
-        })
-        .await
-    );
+    // The loop alone, without the minute sweep: only a wake-up (here, the
+    // task event) ends its hour-long sleep.
+    let running = tokio::spawn({
+        let (reminders, stop) = (reminders.clone(), stop.clone());
+        async move { reminders.schedule(stop).await }
+    });
+    wait_for(
+        "the first sweep to fire the first task",
+        Duration::from_secs(10),
+        || async { recorder.ids().len() == 1 },
+    )
+    .await;
     // A task due now created meanwhile fires only because its event wakes
-    // the scheduler (here by hand, as the task-events handler does).
+    // the scheduler.
     task(
         h,
         json!({"title": "now", "due": "2026-03-23T12:00", "timezone": "UTC"}),
     )
     .await;
-    reminders.wake();
-    assert!(
-        eventually(Duration::from_secs(10), || async {
-            recorder.ids().len() == 2
-        })
-        .await
-    );
+    wait_for(
+        "the task event to wake the scheduler and so fire the new task",
+        Duration::from_secs(10),
+        || async { recorder.ids().len() == 2 },
+    )
+    .await;
     stop.cancel();
     running.await.unwrap();
+    relay.await.unwrap();
 }

@@ -13,7 +13,7 @@ use taskflow_core::{
 use taskflow_events::{Source, TaskEventType};
 use taskflow_store::{Actor, Error};
 use taskflow_testkit::harness::{self, Harness};
-use taskflow_testkit::{eventually, on_both_databases};
+use taskflow_testkit::{on_both_databases, wait_for};
 
 fn alice() -> Actor {
     Actor::new("alice", Source::Api)

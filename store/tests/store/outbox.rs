@@ -17,8 +17,8 @@ on_both_databases!(
 /// sequence 11 and then, later, 10.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_uncommitted_earlier_event_holds_back_later_ones_on_postgres() {
+    // None only when skipping PostgreSQL was asked for.
     let Some(h) = harness::postgres().await else {
-        eprintln!("skipped: {} is not set", harness::PG_URL_VAR);
         return;
     };
     let taskflow_testkit::harness::Raw::Postgres(pool) = &h.raw else {
@@ -50,7 +50,12 @@ async fn an_uncommitted_earlier_event_holds_back_later_ones_on_postgres() {
     // Other tests' transactions on this server may hold the horizon a moment.
     let db = h.svc.database();
     let all_settled = || async { db.unpublished(10).await.unwrap().len() == 3 };
-    assert!(taskflow_testkit::eventually(std::time::Duration::from_secs(30), all_settled).await);
+    wait_for(
+        "all three events to settle",
+        std::time::Duration::from_secs(30),
+        all_settled,
+    )
+    .await;
     let settled = h.svc.database().unpublished(10).await.unwrap();
     assert!(settled.windows(2).all(|w| w[0].sequence < w[1].sequence));
     h.finish().await;
@@ -78,12 +83,12 @@ async fn an_unreadable_outbox_row_holds_back_only_its_users_events(h: &Harness) 
     h.svc.create(&bob(), &titled("bob's"), None).await.unwrap();
     // On PostgreSQL, other tests' transactions may hold the horizon a moment.
     let db = h.svc.database();
-    assert!(
-        taskflow_testkit::eventually(std::time::Duration::from_secs(30), || async {
-            db.unpublished(10).await.unwrap().len() == 2
-        })
-        .await
-    );
+    wait_for(
+        "the two readable events to settle",
+        std::time::Duration::from_secs(30),
+        || async { db.unpublished(10).await.unwrap().len() == 2 },
+    )
+    .await;
     let ready: Vec<(String, String)> = h
         .svc
         .database()
@@ -118,7 +123,12 @@ async fn the_created_event_carries_the_task_exactly_as_created(h: &Harness) {
     // On PostgreSQL other tests' transactions may hold the horizon a moment.
     let db = h.svc.database();
     let all_settled = || async { db.unpublished(10).await.unwrap().len() == 3 };
-    assert!(eventually(std::time::Duration::from_secs(30), all_settled).await);
+    wait_for(
+        "all three events to settle",
+        std::time::Duration::from_secs(30),
+        all_settled,
+    )
+    .await;
     let events = db.unpublished(10).await.unwrap();
     for (event, task) in events.iter().zip(&created) {
         assert_eq!(event.task_id, task.id);
