@@ -5,6 +5,7 @@
 // Test support: a broken double or environment must fail the test loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod app;
 pub mod harness;
 pub mod model;
 pub mod process;

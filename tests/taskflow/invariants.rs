@@ -3,8 +3,6 @@
 //! change that breaks a promise fails the suite instead of the prose going
 //! stale.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

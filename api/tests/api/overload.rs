@@ -3,13 +3,9 @@
 //! instead of queueing requests without bound or failing with 500; reads
 //! go on meanwhile, and writes work again once the lock is gone.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
-
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::serve;
+use crate::common::serve;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sqlx::Connection;
@@ -20,14 +16,7 @@ on_both_databases!(a_locked_database_answers_503_with_retry_after);
 
 async fn a_locked_database_answers_503_with_retry_after(h: &Harness) {
     let api = serve(h).await;
-    let made = api
-        .call(
-            Method::POST,
-            "/api/tasks",
-            "alice",
-            Some(json!({"title": "before"})),
-        )
-        .await;
+    let made = api.create_task("alice", json!({"title": "before"})).await;
     assert_eq!(made.status, StatusCode::CREATED);
     let id = made.body["id"].as_i64().unwrap();
 
@@ -53,12 +42,7 @@ async fn a_locked_database_answers_503_with_retry_after(h: &Harness) {
     let asked = Instant::now();
     let path = format!("/api/tasks/{id}");
     let (create, update) = tokio::join!(
-        api.call(
-            Method::POST,
-            "/api/tasks",
-            "alice",
-            Some(json!({"title": "during"}))
-        ),
+        api.create_task("alice", json!({"title": "during"})),
         api.call(Method::PATCH, &path, "alice", Some(json!({"title": "x"}))),
     );
     let waited = asked.elapsed();
@@ -79,22 +63,13 @@ async fn a_locked_database_answers_503_with_retry_after(h: &Harness) {
 
     if let Some(conn) = sqlite {
         // SQLite readers are not blocked by a writer (WAL).
-        let read = api
-            .call(Method::GET, &format!("/api/tasks/{id}"), "alice", None)
-            .await;
+        let read = api.get_task("alice", id).await;
         assert_eq!(read.status, StatusCode::OK);
         conn.close().await.unwrap();
     }
     if let Some(conn) = postgres {
         conn.close().await.unwrap();
     }
-    let after = api
-        .call(
-            Method::POST,
-            "/api/tasks",
-            "alice",
-            Some(json!({"title": "after"})),
-        )
-        .await;
+    let after = api.create_task("alice", json!({"title": "after"})).await;
     assert_eq!(after.status, StatusCode::CREATED, "{:?}", after.body);
 }

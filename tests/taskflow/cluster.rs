@@ -6,12 +6,11 @@
 //! weekly task creates exactly one next occurrence, which the stream shows;
 //! another user's stream sees none of it; every role stops cleanly.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
-
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Value, json};
+use taskflow_testkit::app::TestApp;
 use taskflow_testkit::harness;
 use taskflow_testkit::process::{Listening, exit_status, sigterm, spawn_listening};
 use taskflow_testkit::sidecar::Sidecar;
@@ -42,23 +41,15 @@ async fn start(binary: &str, db_url: &str, sidecar: &Sidecar) -> Role {
 }
 
 fn token(user: &str) -> String {
-    taskflow_api::auth::mint(SECRET.as_bytes(), user, Duration::from_secs(600)).unwrap()
+    TestApp::new("", SECRET.as_bytes()).token(user)
 }
 
+/// A call to a role's API (`url` its base and the path) that must succeed.
 async fn call(method: reqwest::Method, url: String, user: &str, body: Option<Value>) -> Value {
-    let mut request = reqwest::Client::new()
-        .request(method, &url)
-        .bearer_auth(token(user));
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    assert!(
-        response.status().is_success(),
-        "{url}: {}",
-        response.status()
-    );
-    response.json().await.unwrap()
+    TestApp::new("", SECRET.as_bytes())
+        .call(method, &url, user, body)
+        .await
+        .ok()
 }
 
 async fn topics(role: &Role) -> Vec<String> {

@@ -2,8 +2,6 @@
 //! with schemars and compared with the file committed under `events/schemas/`,
 //! so any change is a visible diff. Regenerate with `UPDATE_SCHEMAS=1`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
-
 use std::path::PathBuf;
 
 use schemars::{JsonSchema, schema_for};

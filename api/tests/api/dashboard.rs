@@ -4,13 +4,9 @@
 //! addressed to a loopback host. (The page itself is driven in Chromium by
 //! `api/dashboard/tests/run`.)
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
-
-mod common;
-
 use std::sync::Arc;
 
-use common::{SECRET, serve, serve_state};
+use crate::common::{SECRET, serve, serve_state};
 use reqwest::{Method, StatusCode};
 use taskflow_api::AppState;
 use taskflow_api::auth::Verifier;

@@ -2,8 +2,6 @@
 //! and the Dapr publisher (against the sidecar double) honour the same
 //! contract; delivery routes accept every shape Dapr sends.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

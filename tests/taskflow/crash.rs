@@ -8,8 +8,6 @@
 //! request the server accepted is answered and committed with its event,
 //! open SSE streams end cleanly, and the process exits 0 in time.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -6,8 +6,6 @@
 //! America/New_York, COUNT=3 and UNTIL — and that it keeps the task's
 //! title, description, priority, tags, reminder offset and zone.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
-
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -3,8 +3,6 @@
 //! double) or the in-process bus, and the recurrence handler consumes them
 //! exactly once per completion.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
-
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;

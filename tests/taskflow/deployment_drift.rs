@@ -7,8 +7,6 @@
 //! binding's route answers exactly 200 on the app it is scoped to.
 //! (`.ci/deploy-check` holds `chart/` to `dapr/`.)
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
-
 use std::collections::BTreeSet;
 use std::path::Path;
 

@@ -4,12 +4,11 @@
 //! gets exactly what it missed; stream tickets work for browsers, and an
 //! expired one is refused; SIGTERM ends open streams cleanly.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
-
 use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::{Value, json};
+use taskflow_testkit::app::TestApp;
 use taskflow_testkit::process::{Listening, exit_status, sigterm, spawn_listening};
 use taskflow_testkit::sse::Stream;
 use tokio::process::{Child, Command};
@@ -19,8 +18,13 @@ const DEADLINE: Duration = Duration::from_secs(20);
 struct Server {
     child: Child,
     base: String,
+    /// A client of its API, signing tokens with its secret.
+    app: TestApp,
     _dir: tempfile::TempDir,
 }
+
+/// The JWT secret every server here is started with.
+const SECRET: &str = "stream-test-secret";
 
 async fn serve() -> Server {
     serve_with(&[]).await
@@ -35,13 +39,14 @@ async fn serve_with(flags: &[&str]) -> Server {
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(flags)
             .env("TASKFLOW_DATA_DIR", dir.path())
-            .env("TASKFLOW_JWT_SECRET", "stream-test-secret")
+            .env("TASKFLOW_JWT_SECRET", SECRET)
             .env_remove("TASKFLOW_DATABASE_URL")
             .env("RUST_LOG", "warn"),
     )
     .await;
     Server {
         child,
+        app: TestApp::new(&base, SECRET.as_bytes()),
         base,
         _dir: dir,
     }
@@ -50,41 +55,10 @@ async fn serve_with(flags: &[&str]) -> Server {
 fn token(user: &str) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_taskflow"))
         .args(["token", "--user", user])
-        .env("TASKFLOW_JWT_SECRET", "stream-test-secret")
+        .env("TASKFLOW_JWT_SECRET", SECRET)
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-async fn get(base: &str, token: &str, path: &str) -> Value {
-    call(reqwest::Method::GET, base, token, path, None).await
-}
-
-async fn post(base: &str, token: &str, path: &str, body: Value) -> Value {
-    call(reqwest::Method::POST, base, token, path, Some(body)).await
-}
-
-/// A request that must succeed; its JSON answer (null when there is none).
-async fn call(
-    method: reqwest::Method,
-    base: &str,
-    token: &str,
-    path: &str,
-    body: Option<Value>,
-) -> Value {
-    let mut request = reqwest::Client::new()
-        .request(method, format!("{base}{path}"))
-        .bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    assert!(
-        response.status().is_success(),
-        "{path}: {}",
-        response.status()
-    );
-    response.json().await.unwrap_or(Value::Null)
 }
 
 #[tokio::test]
@@ -94,20 +68,14 @@ async fn changes_reach_only_their_owners_stream_and_reconnects_replay_what_was_m
     let mut alices = Stream::open(&server.base, &alice, None).await;
     let mut bobs = Stream::open(&server.base, &bob, None).await;
 
-    let weekly = post(&server.base, &alice, "/api/tasks", json!({"title": "standup", "due": "2036-03-24T09:00", "timezone": "Europe/Berlin", "recurrence": "FREQ=WEEKLY"})).await;
+    let weekly = server.app.create_task("alice", json!({"title": "standup", "due": "2036-03-24T09:00", "timezone": "Europe/Berlin", "recurrence": "FREQ=WEEKLY"})).await.ok();
     let id = weekly["id"].as_i64().unwrap();
     let created = alices.expect().await;
     assert_eq!(
         (created.name.as_str(), created.data["task_id"].as_i64()),
         ("task.created", Some(id))
     );
-    post(
-        &server.base,
-        &alice,
-        &format!("/api/tasks/{id}/complete"),
-        json!({}),
-    )
-    .await;
+    server.app.complete_task("alice", id).await.ok();
     let completed = alices.expect().await;
     assert_eq!(completed.name, "task.completed");
     assert!(completed.id > created.id);
@@ -115,11 +83,15 @@ async fn changes_reach_only_their_owners_stream_and_reconnects_replay_what_was_m
     let next = alices.expect().await;
     assert_eq!(next.name, "task.created");
     let next_id = next.data["task_id"].as_i64().unwrap();
-    let fetched: Value = get(&server.base, &alice, &format!("/api/tasks/{next_id}")).await;
+    let fetched: Value = server.app.get_task("alice", next_id).await.ok();
     assert_eq!(fetched["due"], "2036-03-31T09:00:00");
 
     // Bob saw none of it: his first event is his own task.
-    let mine = post(&server.base, &bob, "/api/tasks", json!({"title": "bob's"})).await;
+    let mine = server
+        .app
+        .create_task("bob", json!({"title": "bob's"}))
+        .await
+        .ok();
     let first = bobs.expect().await;
     assert_eq!(first.data["task_id"], mine["id"]);
     assert_eq!(first.data["user_id"], "bob");
@@ -127,20 +99,16 @@ async fn changes_reach_only_their_owners_stream_and_reconnects_replay_what_was_m
     // Alice disconnects; two changes happen; a reconnect replays exactly them.
     let last_seen = next.id.unwrap();
     drop(alices);
-    post(
-        &server.base,
-        &alice,
-        "/api/tasks",
-        json!({"title": "while away 1"}),
-    )
-    .await;
-    post(
-        &server.base,
-        &alice,
-        "/api/tasks",
-        json!({"title": "while away 2"}),
-    )
-    .await;
+    server
+        .app
+        .create_task("alice", json!({"title": "while away 1"}))
+        .await
+        .ok();
+    server
+        .app
+        .create_task("alice", json!({"title": "while away 2"}))
+        .await
+        .ok();
     let mut again = Stream::open(&server.base, &alice, Some(last_seen)).await;
     let (a, b) = (again.expect().await, again.expect().await);
     assert_eq!(
@@ -149,7 +117,11 @@ async fn changes_reach_only_their_owners_stream_and_reconnects_replay_what_was_m
     );
     assert!(a.id.unwrap() > last_seen && b.id.unwrap() > a.id.unwrap());
     // Then live again.
-    post(&server.base, &alice, "/api/tasks", json!({"title": "live"})).await;
+    server
+        .app
+        .create_task("alice", json!({"title": "live"}))
+        .await
+        .ok();
     assert!(again.expect().await.id > b.id);
 
     // SIGTERM ends open streams cleanly and the process exits 0.
@@ -172,44 +144,37 @@ async fn a_last_event_id_this_server_never_issued_asks_the_client_to_resync() {
     let mut stream = Stream::open(&server.base, &alice, Some(1_000_000)).await;
     assert_eq!(stream.expect().await.name, "resync");
     // Then live updates follow as usual.
-    post(
-        &server.base,
-        &alice,
-        "/api/tasks",
-        json!({"title": "after resync"}),
-    )
-    .await;
+    server
+        .app
+        .create_task("alice", json!({"title": "after resync"}))
+        .await
+        .ok();
     assert_eq!(stream.expect().await.name, "task.created");
 }
 
 #[tokio::test]
 async fn browsers_use_a_short_lived_stream_ticket() {
     let server = serve().await;
-    let alice = token("alice");
-    let ticket = post(&server.base, &alice, "/api/stream/ticket", json!({})).await;
+    let ticket = server.app.stream_ticket("alice").await.ok();
     assert_eq!(ticket["expires_in"], 60);
     let ticket = ticket["ticket"].as_str().unwrap().to_owned();
     let mut stream = Stream::open(&server.base, &format!("ticket={ticket}"), None).await;
-    post(
-        &server.base,
-        &alice,
-        "/api/tasks",
-        json!({"title": "seen by the browser"}),
-    )
-    .await;
+    server
+        .app
+        .create_task("alice", json!({"title": "seen by the browser"}))
+        .await
+        .ok();
     let seen = stream.expect().await;
     assert_eq!(seen.data["user_id"], "alice");
     // A page that opens a new EventSource (with a fresh ticket) passes the
     // last id it saw in the query, and gets what it missed first.
     drop(stream);
-    post(
-        &server.base,
-        &alice,
-        "/api/tasks",
-        json!({"title": "missed"}),
-    )
-    .await;
-    let fresh = post(&server.base, &alice, "/api/stream/ticket", json!({})).await;
+    server
+        .app
+        .create_task("alice", json!({"title": "missed"}))
+        .await
+        .ok();
+    let fresh = server.app.stream_ticket("alice").await.ok();
     let resume = format!(
         "ticket={}&last_event_id={}",
         fresh["ticket"].as_str().unwrap(),
@@ -271,19 +236,20 @@ async fn a_reminder_fires_at_its_instant_and_reaches_the_owners_stream() {
     let alice = token("alice");
     let mut stream = Stream::open(&server.base, &alice, None).await;
     let at = chrono::Utc::now() + chrono::Duration::seconds(1);
-    let task = post(
-        &server.base,
-        &alice,
-        "/api/tasks",
-        json!({"title": "call mum", "reminder": {"at": at.to_rfc3339()}}),
-    )
-    .await;
+    let task = server
+        .app
+        .create_task(
+            "alice",
+            json!({"title": "call mum", "reminder": {"at": at.to_rfc3339()}}),
+        )
+        .await
+        .ok();
     assert_eq!(stream.expect().await.name, "task.created");
     let rang = stream.expect().await;
     assert_eq!(rang.name, "notification.created");
     assert_eq!(rang.data["task_id"], task["id"]);
     assert!(chrono::Utc::now() >= at, "not before its instant");
-    let count: Value = get(&server.base, &alice, "/api/notifications/unread-count").await;
+    let count: Value = server.app.unread_count("alice").await.ok();
     assert_eq!(count["unread"], 1);
 }
 
@@ -382,13 +348,11 @@ async fn streams_beyond_the_limit_are_refused_clearly_and_a_freed_place_is_reuse
     let problem: Value = refused.json().await.unwrap();
     assert_eq!(problem["code"], "too_many_streams");
     // The rest of the API is unaffected.
-    post(
-        &server.base,
-        &alice,
-        "/api/tasks",
-        json!({"title": "still fine"}),
-    )
-    .await;
+    server
+        .app
+        .create_task("alice", json!({"title": "still fine"}))
+        .await
+        .ok();
     // A client that leaves frees its place.
     drop(first);
     taskflow_testkit::wait_for(

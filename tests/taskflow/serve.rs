@@ -1,8 +1,6 @@
 //! Black-box tests of the `taskflow` binary: start `serve` on port 0 with a
 //! fresh data directory, talk HTTP to it, stop it with SIGTERM.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 

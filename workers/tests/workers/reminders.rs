@@ -4,8 +4,6 @@
 //! completion and deletion cancel; a restart or a second scheduler fires
 //! nothing twice and misses nothing.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
-
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -2,16 +2,12 @@
 //! conditional requests, idempotent creates, user isolation, and a table of
 //! bad requests with the status and problem `code` each must get.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
-
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use taskflow_testkit::harness::Harness;
 use taskflow_testkit::on_both_databases;
 
-mod common;
-
-use common::{serve, token};
+use crate::common::{serve, token};
 
 on_both_databases!(
     every_task_route_works_end_to_end,
@@ -60,18 +56,9 @@ async fn notifications_are_listed_read_and_counted_per_user(h: &Harness) {
         .await
         .unwrap();
 
-    let count = api
-        .call(
-            Method::GET,
-            "/api/notifications/unread-count",
-            "alice",
-            None,
-        )
-        .await;
+    let count = api.unread_count("alice").await;
     assert_eq!(count.body, json!({"unread": 5}));
-    let page = api
-        .call(Method::GET, "/api/notifications?limit=3", "alice", None)
-        .await;
+    let page = api.notifications("alice", "limit=3").await;
     let texts: Vec<&str> = page.body["notifications"]
         .as_array()
         .unwrap()
@@ -81,26 +68,14 @@ async fn notifications_are_listed_read_and_counted_per_user(h: &Harness) {
     assert_eq!(texts, ["note 4", "note 3", "note 2"]);
     let cursor = page.body["next_cursor"].as_str().unwrap();
     let rest = api
-        .call(
-            Method::GET,
-            &format!("/api/notifications?cursor={cursor}"),
-            "alice",
-            None,
-        )
+        .notifications("alice", &format!("cursor={}", cursor))
         .await;
     assert_eq!(rest.body["notifications"].as_array().unwrap().len(), 2);
     assert_eq!(rest.body["next_cursor"], Value::Null);
 
     let newest = page.body["notifications"][0]["id"].as_i64().unwrap();
     // Bob can neither read Alice's notification nor tell it exists.
-    let theirs = api
-        .call(
-            Method::POST,
-            &format!("/api/notifications/{newest}/read"),
-            "bob",
-            None,
-        )
-        .await;
+    let theirs = api.read_notification("bob", newest).await;
     let nobodys = api
         .call(
             Method::POST,
@@ -113,47 +88,17 @@ async fn notifications_are_listed_read_and_counted_per_user(h: &Harness) {
         (theirs.status, &theirs.body),
         (StatusCode::NOT_FOUND, &nobodys.body)
     );
-    let read = api
-        .call(
-            Method::POST,
-            &format!("/api/notifications/{newest}/read"),
-            "alice",
-            None,
-        )
-        .await;
+    let read = api.read_notification("alice", newest).await;
     assert_eq!(read.status, StatusCode::NO_CONTENT);
-    let unread = api
-        .call(Method::GET, "/api/notifications?unread=true", "alice", None)
-        .await;
+    let unread = api.notifications("alice", "unread=true").await;
     assert_eq!(unread.body["notifications"].as_array().unwrap().len(), 4);
-    let all = api
-        .call(Method::POST, "/api/notifications/read-all", "alice", None)
-        .await;
+    let all = api.read_all_notifications("alice").await;
     assert_eq!(all.body, json!({"marked": 4}));
-    assert_eq!(
-        api.call(
-            Method::GET,
-            "/api/notifications/unread-count",
-            "alice",
-            None
-        )
-        .await
-        .body,
-        json!({"unread": 0})
-    );
-    assert_eq!(
-        api.call(Method::GET, "/api/notifications/unread-count", "bob", None)
-            .await
-            .body,
-        json!({"unread": 1})
-    );
-    let bobs = api
-        .call(Method::GET, "/api/notifications", "bob", None)
-        .await;
+    assert_eq!(api.unread_count("alice").await.body, json!({"unread": 0}));
+    assert_eq!(api.unread_count("bob").await.body, json!({"unread": 1}));
+    let bobs = api.notifications("bob", "").await;
     assert_eq!(bobs.body["notifications"].as_array().unwrap().len(), 1);
-    let bad = api
-        .call(Method::GET, "/api/notifications?cursor=x", "alice", None)
-        .await;
+    let bad = api.notifications("alice", "cursor=x").await;
     assert_eq!(
         (bad.status, bad.body["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"))
@@ -163,13 +108,8 @@ async fn notifications_are_listed_read_and_counted_per_user(h: &Harness) {
 async fn every_task_route_works_end_to_end(h: &Harness) {
     let api = serve(h).await;
     let created = api
-        .call(
-            Method::POST,
-            "/api/tasks",
-            "alice",
-            Some(json!({"title": "Team meeting", "priority": "high", "tags": ["work"], "due": "2026-03-30T10:00",
-                        "timezone": "Europe/Berlin", "recurrence": "FREQ=WEEKLY;BYDAY=MO", "reminder": {"minutes_before": 15}})),
-        )
+        .create_task("alice", json!({"title": "Team meeting", "priority": "high", "tags": ["work"], "due": "2026-03-30T10:00",
+                        "timezone": "Europe/Berlin", "recurrence": "FREQ=WEEKLY;BYDAY=MO", "reminder": {"minutes_before": 15}}))
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
     let id = created.body["id"].as_i64().unwrap();
@@ -178,36 +118,29 @@ async fn every_task_route_works_end_to_end(h: &Harness) {
     assert_eq!(created.body["recurrence"], "FREQ=WEEKLY;BYDAY=MO");
     assert_eq!(created.body["series_id"], id);
 
-    let fetched = api
-        .call(Method::GET, &format!("/api/tasks/{id}"), "alice", None)
-        .await;
+    let fetched = api.get_task("alice", id).await;
     assert_eq!(
         (fetched.status, &fetched.body),
         (StatusCode::OK, &created.body)
     );
 
     let listed = api
-        .call(
-            Method::GET,
-            "/api/tasks?priority=high&tag=work&status=open&sort=due&limit=5",
+        .list_tasks(
             "alice",
-            None,
+            "priority=high&tag=work&status=open&sort=due&limit=5",
         )
         .await;
     assert_eq!(listed.status, StatusCode::OK);
     assert_eq!(listed.body["tasks"][0]["id"], id);
     assert_eq!(listed.body["next_cursor"], Value::Null);
-    let searched = api
-        .call(Method::GET, "/api/tasks?q=meeting", "alice", None)
-        .await;
+    let searched = api.list_tasks("alice", "q=meeting").await;
     assert_eq!(searched.body["tasks"].as_array().unwrap().len(), 1);
 
     let patched = api
-        .call(
-            Method::PATCH,
-            &format!("/api/tasks/{id}"),
+        .update_task(
             "alice",
-            Some(json!({"title": "Weekly sync", "reminder": null})),
+            id,
+            json!({"title": "Weekly sync", "reminder": null}),
         )
         .await;
     assert_eq!(patched.status, StatusCode::OK);
@@ -219,37 +152,16 @@ async fn every_task_route_works_end_to_end(h: &Harness) {
         (Some("Weekly sync"), true)
     );
 
-    let snoozed = api
-        .call(
-            Method::POST,
-            &format!("/api/tasks/{id}/snooze"),
-            "alice",
-            Some(json!({"minutes": 30})),
-        )
-        .await;
+    let snoozed = api.snooze_task("alice", id, json!({"minutes": 30})).await;
     assert_eq!(snoozed.status, StatusCode::OK);
     assert!(snoozed.body["snoozed_until"].is_string());
 
-    let done = api
-        .call(
-            Method::POST,
-            &format!("/api/tasks/{id}/complete"),
-            "alice",
-            None,
-        )
-        .await;
+    let done = api.complete_task("alice", id).await;
     assert_eq!(
         (done.status, done.body["completed"].as_bool()),
         (StatusCode::OK, Some(true))
     );
-    let open = api
-        .call(
-            Method::POST,
-            &format!("/api/tasks/{id}/reopen"),
-            "alice",
-            None,
-        )
-        .await;
+    let open = api.reopen_task("alice", id).await;
     assert_eq!(
         (open.status, open.body["completed"].as_bool()),
         (StatusCode::OK, Some(false))
@@ -287,16 +199,12 @@ async fn every_task_route_works_end_to_end(h: &Harness) {
         "created"
     );
 
-    let tags = api.call(Method::GET, "/api/tags", "alice", None).await;
+    let tags = api.tags("alice").await;
     assert_eq!(tags.body, json!([{"tag": "work", "count": 1}]));
 
-    let deleted = api
-        .call(Method::DELETE, &format!("/api/tasks/{id}"), "alice", None)
-        .await;
+    let deleted = api.delete_task("alice", id).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
-    let gone = api
-        .call(Method::GET, &format!("/api/tasks/{id}"), "alice", None)
-        .await;
+    let gone = api.get_task("alice", id).await;
     assert_eq!(
         (gone.status, gone.body["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("not_found"))
@@ -305,14 +213,7 @@ async fn every_task_route_works_end_to_end(h: &Harness) {
 
 async fn conditional_requests_use_the_version_as_etag(h: &Harness) {
     let api = serve(h).await;
-    let created = api
-        .call(
-            Method::POST,
-            "/api/tasks",
-            "alice",
-            Some(json!({"title": "v1"})),
-        )
-        .await;
+    let created = api.create_task("alice", json!({"title": "v1"})).await;
     let path = format!("/api/tasks/{}", created.body["id"]);
     let body = json!({"title": "v2"}).to_string();
     let ok = api
@@ -406,18 +307,16 @@ async fn an_idempotency_key_replays_the_first_response(h: &Harness) {
             Some("idempotency_key_reused")
         )
     );
-    let listed = api.call(Method::GET, "/api/tasks", "alice", None).await;
+    let listed = api.list_tasks("alice", "").await;
     assert_eq!(listed.body["tasks"].as_array().unwrap().len(), 1);
 }
 
 async fn another_user_never_sees_changes_or_learns_of_a_task(h: &Harness) {
     let api = serve(h).await;
     let mine = api
-        .call(
-            Method::POST,
-            "/api/tasks",
+        .create_task(
             "alice",
-            Some(json!({"title": "secret plan", "tags": ["private"]})),
+            json!({"title": "secret plan", "tags": ["private"]}),
         )
         .await;
     let id = mine.body["id"].as_i64().unwrap();
@@ -451,19 +350,10 @@ async fn another_user_never_sees_changes_or_learns_of_a_task(h: &Harness) {
         // Exactly like a task that does not exist: nothing to learn.
         assert_eq!(theirs.body, nobodys.body, "{method} {suffix}");
     }
-    let list = api
-        .call(Method::GET, "/api/tasks?q=secret", "mallory", None)
-        .await;
+    let list = api.list_tasks("mallory", "q=secret").await;
     assert_eq!(list.body["tasks"], json!([]));
-    assert_eq!(
-        api.call(Method::GET, "/api/tags", "mallory", None)
-            .await
-            .body,
-        json!([])
-    );
-    let still = api
-        .call(Method::GET, &format!("/api/tasks/{id}"), "alice", None)
-        .await;
+    assert_eq!(api.tags("mallory").await.body, json!([]));
+    let still = api.get_task("alice", id).await;
     assert_eq!(still.body, mine.body);
 }
 
@@ -480,14 +370,7 @@ type BadRequest<'a> = (
 
 async fn bad_requests_get_the_right_status_and_code(h: &Harness) {
     let api = serve(h).await;
-    let task = api
-        .call(
-            Method::POST,
-            "/api/tasks",
-            "alice",
-            Some(json!({"title": "target"})),
-        )
-        .await;
+    let task = api.create_task("alice", json!({"title": "target"})).await;
     let t = format!("/api/tasks/{}", task.body["id"]);
     let big = format!(
         r#"{{"title": "x", "description": "{}"}}"#,
@@ -622,14 +505,7 @@ async fn the_openapi_document_lists_every_route_and_each_is_served() {
 async fn metrics_count_requests_per_route_and_show_relay_lag() {
     let h = taskflow_testkit::harness::sqlite().await;
     let api = serve(&h).await;
-    let created = api
-        .call(
-            Method::POST,
-            "/api/tasks",
-            "alice",
-            Some(json!({"title": "measured"})),
-        )
-        .await;
+    let created = api.create_task("alice", json!({"title": "measured"})).await;
     assert_eq!(created.status, StatusCode::CREATED);
     // A request id is generated, or the client's is echoed.
     assert_eq!(created.header("x-request-id").len(), 36);

@@ -1,0 +1,10 @@
+//! The api crate's integration tests, one binary: the REST routes, chat,
+//! the dashboard and overload, each against the router served on a socket.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
+
+mod chat;
+mod common;
+mod dashboard;
+mod overload;
+mod rest;
