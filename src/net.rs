@@ -22,7 +22,7 @@ use hyper_util::service::TowerToHyperService;
 use taskflow_api::stream::Peer;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio_io_timeout::TimeoutWriter;
+use tokio::time::Sleep;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
@@ -112,7 +112,7 @@ impl TimedListener {
 }
 
 impl axum::serve::Listener for TimedListener {
-    type Io = Pin<Box<TimeoutWriter<SharedTcp>>>;
+    type Io = WriteTimeout<SharedTcp>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
@@ -125,7 +125,7 @@ impl axum::serve::Listener for TimedListener {
             tracing::debug!(error = %err, "cannot set SO_SNDBUF");
         }
         (
-            write_timeout(SharedTcp(Arc::new(stream)), self.write_timeout),
+            WriteTimeout::new(SharedTcp(Arc::new(stream)), self.write_timeout),
             addr,
         )
     }
@@ -205,13 +205,89 @@ impl AsyncWrite for SharedTcp {
     }
 }
 
-/// `io` whose writes and flushes fail with `TimedOut` once they have been
-/// blocked (the peer's window full) for `timeout` in a row; any progress
-/// restarts the clock. Boxed, because the timer inside is pinned.
-pub fn write_timeout<T: AsyncWrite>(io: T, timeout: Duration) -> Pin<Box<TimeoutWriter<T>>> {
-    let mut io = TimeoutWriter::new(io);
-    io.set_timeout(Some(timeout));
-    Box::pin(io)
+/// An I/O stream whose writes and flushes fail with `TimedOut` once they
+/// have been blocked (the peer's window full) for the timeout in a row.
+#[derive(Debug)]
+pub struct WriteTimeout<T> {
+    inner: T,
+    timeout: Duration,
+    /// Armed while a write is blocked; cleared by any progress.
+    blocked: Option<Pin<Box<Sleep>>>,
+}
+
+impl<T> WriteTimeout<T> {
+    pub fn new(inner: T, timeout: Duration) -> Self {
+        Self {
+            inner,
+            timeout,
+            blocked: None,
+        }
+    }
+
+    /// The stream it wraps.
+    pub fn get_ref(&self) -> &T {
+        &self.inner
+    }
+
+    /// Maps a pending write to a timeout error once it has waited too long.
+    fn watch<R>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<R>>) -> Poll<io::Result<R>> {
+        if poll.is_ready() {
+            self.blocked = None;
+            return poll;
+        }
+        let timeout = self.timeout;
+        let blocked = self
+            .blocked
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        ready!(blocked.as_mut().poll(cx));
+        Poll::Ready(Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the peer stopped reading",
+        )))
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for WriteTimeout<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for WriteTimeout<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.watch(cx, poll)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.watch(cx, poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let poll = Pin::new(&mut self.inner).poll_flush(cx);
+        self.watch(cx, poll)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 #[cfg(test)]
@@ -225,7 +301,7 @@ mod tests {
     async fn a_write_blocked_past_the_timeout_fails_and_progress_resets_it() {
         // A pipe with room for 8 bytes whose reader never reads.
         let (writer, _reader) = tokio::io::duplex(8);
-        let mut io = write_timeout(writer, Duration::from_secs(5));
+        let mut io = WriteTimeout::new(writer, Duration::from_secs(5));
         io.write_all(b"12345678").await.unwrap();
         let err = io.write_all(b"more").await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
@@ -235,7 +311,7 @@ mod tests {
     async fn a_slow_but_reading_peer_is_not_cut_off() {
         use tokio::io::AsyncReadExt;
         let (writer, mut reader) = tokio::io::duplex(8);
-        let mut io = write_timeout(writer, Duration::from_secs(5));
+        let mut io = WriteTimeout::new(writer, Duration::from_secs(5));
         let read = tokio::spawn(async move {
             let mut got = Vec::new();
             let mut buf = [0u8; 4];
