@@ -7,6 +7,7 @@
 pub mod relay;
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -20,9 +21,23 @@ use uuid::Uuid;
 use crate::database::{Param, Query, Tx, query};
 use crate::{Database, Error, Result};
 
-/// The columns an appended event writes, in [`NewEvent::params`] order.
-pub(crate) const EVENT_COLUMNS: &str =
-    "event_id, user_id, task_id, event_type, source, occurred_at, data, traceparent";
+/// The columns an appended event writes, in [`NewEvent::params`] order,
+/// with the element type of each one's array in PostgreSQL's batch insert.
+pub(crate) const EVENT_COLUMNS: [(&str, &str); 8] = [
+    ("event_id", "uuid"),
+    ("user_id", "text"),
+    ("task_id", "int8"),
+    ("event_type", "text"),
+    ("source", "text"),
+    ("occurred_at", "timestamptz"),
+    ("data", "jsonb"),
+    ("traceparent", "text"),
+];
+
+/// The names of [`EVENT_COLUMNS`], comma-separated.
+pub(crate) fn event_columns() -> String {
+    EVENT_COLUMNS.map(|(name, _)| name).join(", ")
+}
 
 /// The columns the relay and replay read, in [`OutboxRow`] order.
 const READ_COLUMNS: &str =
@@ -72,7 +87,7 @@ impl<'a> NewEvent<'a> {
     }
 
     /// Its values for [`EVENT_COLUMNS`].
-    pub fn params(&self) -> Result<[Param<'_>; 8]> {
+    pub fn params(&self) -> Result<[Param<'_>; EVENT_COLUMNS.len()]> {
         Ok([
             self.event_id.into(),
             self.user_id.into(),
@@ -89,13 +104,14 @@ impl<'a> NewEvent<'a> {
 /// Appends an event to the outbox in `tx` (whose commit then wakes the
 /// relay); returns its sequence number.
 pub(crate) async fn append(tx: &mut Tx, event: &NewEvent<'_>) -> Result<i64> {
-    let sequence = query(&format!(
-        "INSERT INTO task_events ({EVENT_COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING sequence"
-    ))
-    .bind_all(event.params()?)
-    .scalar(tx)
-    .await?;
+    static INSERT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "INSERT INTO task_events ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             RETURNING sequence",
+            event_columns()
+        )
+    });
+    let sequence = query(&INSERT).bind_all(event.params()?).scalar(tx).await?;
     tx.appended_event();
     Ok(sequence)
 }

@@ -18,7 +18,7 @@ use taskflow_events::{Source, TaskEventType};
 use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 
 use crate::database::{Engine, Param, add_pg_array, query};
-use crate::outbox::{EVENT_COLUMNS, NewEvent};
+use crate::outbox::{EVENT_COLUMNS, NewEvent, event_columns};
 use crate::tasks::columns::{self, COLUMNS, StoredTask};
 use crate::{Database, Error, Result};
 
@@ -168,12 +168,12 @@ fn column(name: &str) -> usize {
 
 /// Bind parameters per create in SQLite's batch statement: the id, every
 /// column, the event's.
-const SQLITE_PARAMS: usize = 1 + COLUMNS.len() + 8;
+const SQLITE_PARAMS: usize = 1 + COLUMNS.len() + EVENT_COLUMNS.len();
 
 /// SQLite's statement for a batch of `n`: one transaction with, for each
 /// create, the task (its id given), its event and its tags. sqlx binds `$N`
 /// by number across the statements. One text per batch size, built once.
-fn sqlite_batch(n: usize) -> &'static str {
+fn sqlite_batch(n: usize) -> Result<&'static str> {
     static TEXTS: LazyLock<Vec<OnceLock<String>>> =
         LazyLock::new(|| (0..=MAX_BATCH).map(|_| OnceLock::new()).collect());
     let build = || {
@@ -185,11 +185,12 @@ fn sqlite_batch(n: usize) -> &'static str {
             let event: Vec<_> = (2 + names.len()..=SQLITE_PARAMS).map(p).collect();
             sql.push_str(&format!(
                 "INSERT INTO tasks (id, {}) VALUES ({}); \
-                 INSERT INTO task_events ({EVENT_COLUMNS}) VALUES ({}); \
+                 INSERT INTO task_events ({}) VALUES ({}); \
                  INSERT INTO task_tags (task_id, user_id, tag) \
                    SELECT {}, {}, value FROM json_each({}); ",
                 names.join(", "),
                 task.join(", "),
+                event_columns(),
                 event.join(", "),
                 p(1),
                 p(2 + column("user_id")),
@@ -199,23 +200,23 @@ fn sqlite_batch(n: usize) -> &'static str {
         sql.push_str("COMMIT;");
         sql
     };
-    match TEXTS.get(n) {
-        Some(text) => text.get_or_init(build),
-        None => Box::leak(build().into_boxed_str()),
-    }
+    TEXTS
+        .get(n)
+        .map(|text| text.get_or_init(build).as_str())
+        .ok_or_else(|| Error::Internal(format!("a batch of {n} is over {MAX_BATCH}")))
 }
 
 /// SQLite: ids follow the table's sequence (the one writer holds the
 /// transaction), then one statement writes the batch and commits.
 async fn commit_sqlite(write: &SqlitePool, batch: &[Job]) -> Result<Vec<Task>> {
     let mut conn = write.acquire().await?;
-    let last: i64 = sqlx::query_scalar(
-        "BEGIN IMMEDIATE; \
-         SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0)",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
     let written = async {
+        let last: i64 = sqlx::query_scalar(
+            "BEGIN IMMEDIATE; \
+             SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0)",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
         let ids: Vec<i64> = (1..).map(|k| last + k).take(batch.len()).collect();
         let rows = rows(batch, &ids)?;
         let mut params = Vec::with_capacity(rows.len() * SQLITE_PARAMS);
@@ -224,7 +225,7 @@ async fn commit_sqlite(write: &SqlitePool, batch: &[Job]) -> Result<Vec<Task>> {
             params.extend(columns::values(&row.task, &row.derived));
             params.extend(row.event.params()?);
         }
-        query(sqlite_batch(batch.len()))
+        query(sqlite_batch(batch.len())?)
             .bind_all(params)
             .execute(&mut conn)
             .await?;
@@ -233,23 +234,11 @@ async fn commit_sqlite(write: &SqlitePool, batch: &[Job]) -> Result<Vec<Task>> {
     .await;
     if written.is_err() {
         // A statement failed inside the transaction: undo it before the
-        // connection goes back to the pool.
+        // connection goes back to the pool (harmless if none began).
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
     }
     written
 }
-
-/// The element types of the event columns' arrays, in `EVENT_COLUMNS` order.
-const EVENT_PG_TYPES: [&str; 8] = [
-    "uuid",
-    "text",
-    "int8",
-    "text",
-    "text",
-    "timestamptz",
-    "jsonb",
-    "text",
-];
 
 /// PostgreSQL's statement for a batch of any size, autocommitted: each
 /// column is an array parameter with an element per create (`$1` the ids,
@@ -257,10 +246,10 @@ const EVENT_PG_TYPES: [&str; 8] = [
 /// their sequence numbers in the batch's order.
 pub(crate) static POSTGRES_BATCH: LazyLock<String> = LazyLock::new(|| {
     let names: Vec<_> = columns::names().collect();
-    let events: Vec<_> = EVENT_COLUMNS.split(", ").collect();
+    let events: Vec<_> = EVENT_COLUMNS.iter().map(|(name, _)| *name).collect();
     let types = std::iter::once("int8")
         .chain(COLUMNS.iter().map(|c| c.pg_type))
-        .chain(EVENT_PG_TYPES);
+        .chain(EVENT_COLUMNS.iter().map(|(_, ty)| *ty));
     let arrays: Vec<_> = types
         .enumerate()
         .map(|(i, ty)| format!("${}::{ty}[]", i + 1))
@@ -284,7 +273,7 @@ pub(crate) static POSTGRES_BATCH: LazyLock<String> = LazyLock::new(|| {
          task AS (\
            INSERT INTO tasks (id, {names}) OVERRIDING SYSTEM VALUE SELECT id, {names} FROM input), \
          event AS (\
-           INSERT INTO task_events ({EVENT_COLUMNS}) SELECT {} FROM input ORDER BY position), \
+           INSERT INTO task_events ({events}) SELECT {} FROM input ORDER BY position), \
          tag AS (\
            INSERT INTO task_tags (task_id, user_id, tag) \
            SELECT id, user_id, jsonb_array_elements_text(tags) FROM input) \
@@ -294,6 +283,7 @@ pub(crate) static POSTGRES_BATCH: LazyLock<String> = LazyLock::new(|| {
         event_aliases.join(", "),
         event_values.join(", "),
         names = names.join(", "),
+        events = event_columns(),
     )
 });
 
@@ -322,7 +312,7 @@ async fn commit_postgres(pool: &PgPool, batch: &[Job]) -> Result<Vec<Task>> {
         .iter()
         .map(|r| r.event.params())
         .collect::<Result<Vec<_>>>()?;
-    for k in 0..EVENT_PG_TYPES.len() {
+    for k in 0..EVENT_COLUMNS.len() {
         add_pg_array(&mut args, events.iter().map(|e| e[k].clone()).collect())?;
     }
     let written: i64 = sqlx::query_scalar_with(POSTGRES_BATCH.as_str(), args)
