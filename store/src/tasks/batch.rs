@@ -289,11 +289,13 @@ pub(crate) static POSTGRES_BATCH: LazyLock<String> = LazyLock::new(|| {
 
 /// PostgreSQL: ids drawn from the identity sequence, then one statement.
 async fn commit_postgres(pool: &PgPool, batch: &[Job]) -> Result<Vec<Task>> {
+    // Both statements on one connection: one pool round trip per batch.
+    let mut conn = pool.acquire().await?;
     let mut ids: Vec<i64> = sqlx::query_scalar(
         "SELECT nextval(pg_get_serial_sequence('tasks', 'id')) FROM generate_series(1, $1)",
     )
     .bind(i64::try_from(batch.len()).unwrap_or(i64::MAX))
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     ids.sort_unstable();
     let rows = rows(batch, &ids)?;
@@ -316,7 +318,7 @@ async fn commit_postgres(pool: &PgPool, batch: &[Job]) -> Result<Vec<Task>> {
         add_pg_array(&mut args, events.iter().map(|e| e[k].clone()).collect())?;
     }
     let written: i64 = sqlx::query_scalar_with(POSTGRES_BATCH.as_str(), args)
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await?;
     if written != i64::try_from(batch.len()).unwrap_or(i64::MAX) {
         return Err(Error::Internal(
@@ -330,7 +332,7 @@ async fn commit_postgres(pool: &PgPool, batch: &[Job]) -> Result<Vec<Task>> {
 /// (each array of one element; the id drawn in the statement): what the
 /// benchmark's pgbench limit runs (so no `:name` outside a string).
 pub fn postgres_batch_of_one_literal() -> Result<String> {
-    let sample = super::sample_task("pgbench", "pgbench")?;
+    let sample = sample_task("pgbench", "pgbench")?;
     let derived = sample.derived()?;
     let shown = sample.task();
     let event = NewEvent::change(
@@ -372,4 +374,29 @@ fn literal(param: &Param<'_>) -> String {
             quote(&pretty.lines().map(str::trim).collect::<Vec<_>>().join(" "))
         })),
     }
+}
+
+/// A plain open task of `user` titled `title`, as a create makes it (the
+/// benchmark's pgbench statement is built from one).
+fn sample_task(user: &str, title: &str) -> Result<StoredTask> {
+    let fields = taskflow_core::CreateTask {
+        title: title.to_owned(),
+        priority: Some(taskflow_core::Priority::High),
+        ..taskflow_core::CreateTask::default()
+    }
+    .parse()?;
+    let now = chrono::Utc::now();
+    Ok(StoredTask {
+        id: 0,
+        user_id: user.to_owned(),
+        anchor: None,
+        fields,
+        completed_at: None,
+        snoozed_until: None,
+        series_id: None,
+        previous_id: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    })
 }
