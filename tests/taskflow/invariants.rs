@@ -159,16 +159,8 @@ fn writes_table(source: &str, table: &str) -> bool {
 #[test]
 fn only_the_tasks_module_writes_tasks() {
     let allowed = root().join("store/src/tasks");
-    let scanned = [
-        "core", "events", "store", "auth", "api", "chat", "mcp", "workers", "src",
-    ];
     let mut writers = Vec::new();
-    for dir in scanned {
-        let src = if dir == "src" {
-            root().join("src")
-        } else {
-            root().join(dir).join("src")
-        };
+    for src in product_sources() {
         for file in rust_files(&src) {
             if file.starts_with(&allowed) {
                 continue;
@@ -189,6 +181,39 @@ fn only_the_tasks_module_writes_tasks() {
             .any(|f| writes_table(&std::fs::read_to_string(f).unwrap(), "tasks")),
         "the scan finds the tasks module's own writes (else it finds nothing)"
     );
+}
+
+/// The product crates' source directories.
+fn product_sources() -> Vec<PathBuf> {
+    [
+        "core", "events", "store", "auth", "api", "chat", "mcp", "workers",
+    ]
+    .iter()
+    .map(|d| root().join(d).join("src"))
+    .chain([root().join("src")])
+    .collect()
+}
+
+/// Architecture invariant: events are never deleted or rewritten: no
+/// product code deletes from `task_events`, and the only update of it is
+/// the relay's mark (`SET published_at`), in `store/src/outbox/`.
+#[test]
+fn events_are_never_deleted_or_rewritten() {
+    let mut wrong = Vec::new();
+    for file in product_sources().iter().flat_map(|dir| rust_files(dir)) {
+        let text = std::fs::read_to_string(&file).unwrap().to_uppercase();
+        let name = file.strip_prefix(root()).unwrap().display().to_string();
+        if text.contains("DELETE FROM TASK_EVENTS") {
+            wrong.push(format!("{name} deletes events"));
+        }
+        for (at, _) in text.match_indices("UPDATE TASK_EVENTS") {
+            let rest = text[at + "UPDATE TASK_EVENTS".len()..].trim_start();
+            if !name.starts_with("store/src/outbox/") || !rest.starts_with("SET PUBLISHED_AT") {
+                wrong.push(format!("{name} rewrites events"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:?}");
 }
 
 /// Architecture invariant: every Rust module opens with a `//!` header that
