@@ -332,7 +332,13 @@ async fn commit_postgres(pool: &PgPool, batch: &[Job]) -> Result<Vec<Task>> {
 /// (each array of one element; the id drawn in the statement): what the
 /// benchmark's pgbench limit runs (so no `:name` outside a string).
 pub fn postgres_batch_of_one_literal() -> Result<String> {
-    let sample = sample_task("pgbench", "pgbench")?;
+    let fields = taskflow_core::CreateTask {
+        title: "pgbench".into(),
+        priority: Some(taskflow_core::Priority::High),
+        ..taskflow_core::CreateTask::default()
+    }
+    .parse()?;
+    let sample = StoredTask::new("pgbench", fields, chrono::Utc::now());
     let derived = sample.derived()?;
     let shown = sample.task();
     let event = NewEvent::change(
@@ -374,29 +380,4 @@ fn literal(param: &Param<'_>) -> String {
             quote(&pretty.lines().map(str::trim).collect::<Vec<_>>().join(" "))
         })),
     }
-}
-
-/// A plain open task of `user` titled `title`, as a create makes it (the
-/// benchmark's pgbench statement is built from one).
-fn sample_task(user: &str, title: &str) -> Result<StoredTask> {
-    let fields = taskflow_core::CreateTask {
-        title: title.to_owned(),
-        priority: Some(taskflow_core::Priority::High),
-        ..taskflow_core::CreateTask::default()
-    }
-    .parse()?;
-    let now = chrono::Utc::now();
-    Ok(StoredTask {
-        id: 0,
-        user_id: user.to_owned(),
-        anchor: None,
-        fields,
-        completed_at: None,
-        snoozed_until: None,
-        series_id: None,
-        previous_id: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    })
 }

@@ -284,6 +284,24 @@ impl TryFrom<TaskRow> for StoredTask {
 }
 
 impl StoredTask {
+    /// A new open task of `user` with `fields`, as a create makes it (not
+    /// yet stored: id 0, version 1); a recurring one is anchored at its due.
+    pub fn new(user_id: &str, fields: TaskFields, now: DateTime<Utc>) -> Self {
+        StoredTask {
+            id: 0,
+            user_id: user_id.to_owned(),
+            anchor: fields.recurrence.as_ref().and(fields.due),
+            fields,
+            completed_at: None,
+            snoozed_until: None,
+            series_id: None,
+            previous_id: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// The task as every surface shows it.
     pub fn task(&self) -> Task {
         let f = &self.fields;

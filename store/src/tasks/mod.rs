@@ -99,20 +99,7 @@ impl TaskService {
         let idempotency = idempotency_key
             .map(|key| IdempotentCreate::new(key, input))
             .transpose()?;
-        let now = self.clock.now();
-        let task = StoredTask {
-            id: 0,
-            user_id: actor.user.clone(),
-            anchor: fields.recurrence.as_ref().and(fields.due),
-            fields,
-            completed_at: None,
-            snoozed_until: None,
-            series_id: None,
-            previous_id: None,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
+        let task = StoredTask::new(&actor.user, fields, self.clock.now());
         if idempotency.is_none() && task.fields.recurrence.is_none() {
             return batch::create(&self.db, actor.source, task).await;
         }
@@ -298,17 +285,10 @@ fn next_occurrence_of(current: &StoredTask, now: DateTime<Utc>) -> Option<Stored
         });
     }
     Some(StoredTask {
-        id: 0,
-        user_id: current.user_id.clone(),
-        fields,
-        completed_at: None,
-        snoozed_until: None,
         series_id: current.series_id.or(Some(current.id)),
         previous_id: Some(current.id),
         anchor: Some(anchor),
-        version: 1,
-        created_at: now,
-        updated_at: now,
+        ..StoredTask::new(&current.user_id, fields, now)
     })
 }
 

@@ -51,14 +51,13 @@ pub(crate) async fn find(
     user: &str,
     id: i64,
 ) -> Result<Option<StoredTask>> {
-    let row: Option<TaskRow> = query(&format!(
-        "SELECT {} FROM tasks t WHERE t.id = $1 AND t.user_id = $2",
-        *SELECT
-    ))
-    .bind(id)
-    .bind(user)
-    .fetch_optional(on)
-    .await?;
+    static FIND: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {} FROM tasks t WHERE t.id = $1 AND t.user_id = $2",
+            *SELECT
+        )
+    });
+    let row: Option<TaskRow> = query(&FIND).bind(id).bind(user).fetch_optional(on).await?;
     row.map(StoredTask::try_from).transpose()
 }
 
