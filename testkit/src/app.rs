@@ -250,6 +250,23 @@ impl TestApp {
         .await
     }
 
+    /// `GET /api/conversations/{id}`.
+    pub async fn conversation(&self, user: &str, id: i64) -> Reply {
+        self.call(Method::GET, &format!("/api/conversations/{id}"), user, None)
+            .await
+    }
+
+    /// `DELETE /api/conversations/{id}`.
+    pub async fn delete_conversation(&self, user: &str, id: i64) -> Reply {
+        self.call(
+            Method::DELETE,
+            &format!("/api/conversations/{id}"),
+            user,
+            None,
+        )
+        .await
+    }
+
     /// `POST /api/stream/ticket`: a short-lived ticket for a browser's
     /// stream.
     pub async fn stream_ticket(&self, user: &str) -> Reply {

@@ -220,14 +220,7 @@ async fn conversations_are_stored_listed_and_deleted_per_user(h: &Harness) {
     );
     assert_eq!(rest.body["next_cursor"], Value::Null);
 
-    let detail = api
-        .call(
-            Method::GET,
-            &format!("/api/conversations/{id}"),
-            "alice",
-            None,
-        )
-        .await;
+    let detail = api.conversation("alice", id).await;
     let messages = detail.body["messages"].as_array().unwrap();
     let roles: Vec<&str> = messages
         .iter()
@@ -237,23 +230,9 @@ async fn conversations_are_stored_listed_and_deleted_per_user(h: &Harness) {
     assert_eq!(messages[1]["actions"][0]["tool"], "add_task");
     assert_eq!(messages[3]["actions"][0]["tool"], "list_tasks");
 
-    let deleted = api
-        .call(
-            Method::DELETE,
-            &format!("/api/conversations/{id}"),
-            "alice",
-            None,
-        )
-        .await;
+    let deleted = api.delete_conversation("alice", id).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
-    let gone = api
-        .call(
-            Method::GET,
-            &format!("/api/conversations/{id}"),
-            "alice",
-            None,
-        )
-        .await;
+    let gone = api.conversation("alice", id).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
     assert_eq!(
         h.raw
@@ -586,14 +565,7 @@ async fn a_model_that_never_stops_calling_tools_is_stopped(h: &Harness) {
     assert_eq!(model.requests().len(), 3);
     // The turn is kept in the conversation, with what it did.
     let id = reply.body["conversation_id"].as_i64().unwrap();
-    let detail = api
-        .call(
-            Method::GET,
-            &format!("/api/conversations/{id}"),
-            "alice",
-            None,
-        )
-        .await;
+    let detail = api.conversation("alice", id).await;
     assert_eq!(
         detail.body["messages"][1]["actions"]
             .as_array()
