@@ -47,13 +47,6 @@ impl Reply {
         );
         self.body
     }
-
-    /// The body's `id` (of a created task, say).
-    pub fn id(&self) -> i64 {
-        self.body["id"]
-            .as_i64()
-            .unwrap_or_else(|| panic!("no id in {}", self.body))
-    }
 }
 
 impl TestApp {
@@ -63,15 +56,6 @@ impl TestApp {
             base: base.into(),
             client: reqwest::Client::new(),
             secret: secret.to_vec(),
-        }
-    }
-
-    /// The same API's routes at another address (another role of a
-    /// cluster sharing the secret).
-    pub fn at(&self, base: impl Into<String>) -> Self {
-        Self {
-            base: base.into(),
-            ..self.clone()
         }
     }
 

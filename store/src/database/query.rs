@@ -107,7 +107,7 @@ impl Executor for sqlx::pool::PoolConnection<sqlx::Postgres> {
 }
 
 /// SQL text with `$N` placeholders and their values, in order.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Query<'a> {
     sql: Cow<'a, str>,
     params: Vec<Param<'a>>,
