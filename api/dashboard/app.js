@@ -210,7 +210,7 @@ function renderTask(task) {
   const meta = el("div", { class: "meta" });
   const due = describeDue(task);
   if (due) meta.append(el("span", { class: isOverdue(task) ? "overdue" : "" }, `Due ${due}`));
-  if (task.recurrence) meta.append(el("span", { title: task.recurrence }, `↻ ${describeRule(task.recurrence)}`));
+  if (task.recurrence_text) meta.append(el("span", { title: task.recurrence }, `↻ ${task.recurrence_text}`));
   if (task.priority !== "none") meta.append(el("span", { class: `prio-${task.priority}` }, `${task.priority} priority`));
   for (const tag of task.tags) meta.append(el("span", { class: "tag" }, `#${tag}`));
   if (task.snoozed_until && new Date(task.snoozed_until) > new Date()) {
@@ -301,18 +301,6 @@ function fillZones() {
 }
 
 const DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
-
-function describeRule(rule) {
-  const parts = Object.fromEntries(rule.split(";").map((p) => p.split("=")));
-  const n = Number(parts.INTERVAL || 1);
-  const unit = { DAILY: "day", WEEKLY: "week", MONTHLY: "month", YEARLY: "year" }[parts.FREQ] || "time";
-  let text = n > 1 ? `every ${n} ${unit}s` : `every ${unit}`;
-  if (parts.BYDAY === "MO,TU,WE,TH,FR" && n === 1) text = "every weekday";
-  else if (parts.BYDAY) text += ` on ${parts.BYDAY.split(",").map((d) => d[0] + d[1].toLowerCase()).join(", ")}`;
-  if (parts.COUNT) text += `, ${parts.COUNT} times`;
-  if (parts.UNTIL) text += `, until ${parts.UNTIL.slice(0, 4)}-${parts.UNTIL.slice(4, 6)}-${parts.UNTIL.slice(6, 8)}`;
-  return text;
-}
 
 function syncRepeat() {
   const repeat = $("t-repeat").value;

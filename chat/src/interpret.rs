@@ -7,6 +7,7 @@
 use chrono::{Datelike, NaiveDateTime, Weekday};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use taskflow_core::{End, Frequency, RecurrenceRule};
 
 use crate::when::{self, When};
 
@@ -35,6 +36,9 @@ pub enum Command {
     Help,
     /// A greeting or thanks.
     Smalltalk,
+    /// Understood, but it cannot be done as said (such as "repeat 20000
+    /// times"): the reason, for the reply.
+    Refuse { reason: String },
     /// Nothing understood.
     Unknown,
 }
@@ -400,39 +404,44 @@ fn take_tags(words: &mut Words) -> Vec<String> {
 }
 
 /// What a repeat phrase says.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Repeat {
-    freq: &'static str,
+    freq: Frequency,
     interval: u32,
     days: Vec<Weekday>,
     count: Option<u32>,
     until: Option<chrono::NaiveDate>,
 }
 
-impl Repeat {
-    fn rule(&self, due_weekday: Option<Weekday>) -> String {
-        let mut rule = format!("FREQ={}", self.freq);
-        if self.interval > 1 {
-            rule.push_str(&format!(";INTERVAL={}", self.interval));
+impl Default for Repeat {
+    fn default() -> Self {
+        Repeat {
+            freq: Frequency::Daily,
+            interval: 1,
+            days: Vec::new(),
+            count: None,
+            until: None,
         }
+    }
+}
+
+impl Repeat {
+    /// The rule, as core builds it: a weekly repeat without named days
+    /// falls on the due date's weekday.
+    fn rule(&self, due_weekday: Option<Weekday>) -> Result<RecurrenceRule, taskflow_core::Invalid> {
         let mut days = self.days.clone();
         if days.is_empty()
-            && self.freq == "WEEKLY"
+            && self.freq == Frequency::Weekly
             && let Some(day) = due_weekday
         {
             days.push(day);
         }
-        if !days.is_empty() {
-            let names: Vec<&str> = days.iter().map(|d| rrule_day(*d)).collect();
-            rule.push_str(&format!(";BYDAY={}", names.join(",")));
-        }
-        if let Some(count) = self.count {
-            rule.push_str(&format!(";COUNT={count}"));
-        }
-        if let Some(until) = self.until {
-            rule.push_str(&format!(";UNTIL={}", until.format("%Y%m%d")));
-        }
-        rule
+        let end = match (self.count, self.until) {
+            (Some(count), _) => Some(End::Count(count)),
+            (None, Some(until)) => Some(End::UntilDate(until)),
+            (None, None) => None,
+        };
+        RecurrenceRule::new(self.freq, self.interval.max(1), &days, end)
     }
 }
 
@@ -462,10 +471,6 @@ fn weekdays_at(w: &[&str], from: usize) -> (usize, Vec<Weekday>) {
     (k - from, days)
 }
 
-fn rrule_day(day: Weekday) -> &'static str {
-    ["MO", "TU", "WE", "TH", "FR", "SA", "SU"][day.num_days_from_monday() as usize]
-}
-
 /// Takes a repeat: "daily", "every weekday", "weekly", "every 2 weeks on
 /// Tuesday", "every Monday and Thursday", "monthly", "10 times", "until
 /// June 1".
@@ -490,14 +495,14 @@ fn take_repeat(words: &mut Words, now: NaiveDateTime) -> Option<Repeat> {
             k += 1;
         }
         let freq = match w.get(k).copied() {
-            Some("day" | "days") => "DAILY",
-            Some("week" | "weeks") => "WEEKLY",
-            Some("month" | "months") => "MONTHLY",
-            Some("year" | "years") => "YEARLY",
+            Some("day" | "days") => Frequency::Daily,
+            Some("week" | "weeks") => Frequency::Weekly,
+            Some("month" | "months") => Frequency::Monthly,
+            Some("year" | "years") => Frequency::Yearly,
             Some("weekday" | "weekdays") => {
                 words.take(i, k + 1 - i);
                 repeat = Some(Repeat {
-                    freq: "WEEKLY",
+                    freq: Frequency::Weekly,
                     interval: 1,
                     days: workdays(),
                     ..Default::default()
@@ -508,7 +513,7 @@ fn take_repeat(words: &mut Words, now: NaiveDateTime) -> Option<Repeat> {
                 let (used, days) = weekdays_at(&w, k);
                 words.take(i, k + used - i);
                 repeat = Some(Repeat {
-                    freq: "WEEKLY",
+                    freq: Frequency::Weekly,
                     interval,
                     days,
                     ..Default::default()
@@ -528,12 +533,12 @@ fn take_repeat(words: &mut Words, now: NaiveDateTime) -> Option<Repeat> {
     if repeat.is_none() {
         for (i, word) in w.iter().enumerate() {
             let (freq, interval, days) = match *word {
-                "daily" => ("DAILY", 1, Vec::new()),
-                "weekly" => ("WEEKLY", 1, Vec::new()),
-                "biweekly" | "fortnightly" => ("WEEKLY", 2, Vec::new()),
-                "monthly" => ("MONTHLY", 1, Vec::new()),
-                "yearly" | "annually" => ("YEARLY", 1, Vec::new()),
-                "weekdays" => ("WEEKLY", 1, workdays()),
+                "daily" => (Frequency::Daily, 1, Vec::new()),
+                "weekly" => (Frequency::Weekly, 1, Vec::new()),
+                "biweekly" | "fortnightly" => (Frequency::Weekly, 2, Vec::new()),
+                "monthly" => (Frequency::Monthly, 1, Vec::new()),
+                "yearly" | "annually" => (Frequency::Yearly, 1, Vec::new()),
+                "weekdays" => (Frequency::Weekly, 1, workdays()),
                 _ => continue,
             };
             if words.is_free(i, 1) {
@@ -551,7 +556,7 @@ fn take_repeat(words: &mut Words, now: NaiveDateTime) -> Option<Repeat> {
     let mut repeat = repeat?;
     // "on Tuesday and Thursday" after a weekly repeat; one named day is
     // left to the due date ("on Tuesday").
-    if repeat.freq == "WEEKLY"
+    if repeat.freq == Frequency::Weekly
         && repeat.days.is_empty()
         && let Some(i) = (0..w.len()).find(|&i| {
             w[i] == "on"
@@ -711,10 +716,14 @@ fn add(
         }
     }
     if let Some(repeat) = &repeat {
-        arguments.insert(
-            "recurrence".into(),
-            json!(repeat.rule(due.and_then(|d| d.weekday))),
-        );
+        match repeat.rule(due.and_then(|d| d.weekday)) {
+            Ok(rule) => arguments.insert("recurrence".into(), json!(rule.to_string())),
+            Err(invalid) => {
+                return Command::Refuse {
+                    reason: invalid.reason,
+                };
+            }
+        };
     }
     let reminder = reminder.or((remind && due.is_some_and(|d| d.time.is_some())).then_some(0));
     if let Some(minutes) = reminder {

@@ -60,6 +60,7 @@ pub async fn run(
         Command::Help => HELP.to_owned(),
         Command::Smalltalk => "Happy to help. Tell me what to add, finish or look up.".to_owned(),
         Command::Unknown => format!("Sorry, I didn't understand that. {HELP}"),
+        Command::Refuse { reason } => format!("I couldn't do that: {reason}."),
         Command::Choose { pick } => agent.choose(pick, memory.pending).await,
         Command::Call {
             tool,

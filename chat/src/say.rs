@@ -1,5 +1,6 @@
-//! Short, specific replies about tasks: "Added 'Team meeting' — every
-//! Monday at 10:00, high priority. Reminder 15 minutes before."
+//! Short, specific replies about tasks: "Added 'Team meeting' — due Mon 30
+//! Mar at 10:00, repeating every Monday at 10:00, high priority. Reminder
+//! 15 minutes before." A repeat is worded once, by core (`recurrence_text`).
 
 use chrono::{NaiveDate, NaiveDateTime};
 use taskflow_core::{Due, Priority, Reminder, Task};
@@ -40,90 +41,16 @@ pub fn when(due: &Due, today: NaiveDate) -> String {
     }
 }
 
-/// A repeat in words: "every Monday", "every 2 weeks on Tue and Thu",
-/// "every weekday", "every month". None for a rule it cannot say simply.
-pub fn repeat(rule: &str) -> String {
-    let mut freq = "";
-    let mut interval = 1u32;
-    let mut days: Vec<&str> = Vec::new();
-    let mut end = String::new();
-    for part in rule.split(';') {
-        match part.split_once('=') {
-            Some(("FREQ", f)) => freq = f,
-            Some(("INTERVAL", n)) => interval = n.parse().unwrap_or(1),
-            Some(("BYDAY", list)) => days = list.split(',').collect(),
-            Some(("COUNT", n)) => end = format!(", {n} times"),
-            Some(("UNTIL", until)) => {
-                let until = NaiveDate::parse_from_str(until.get(..8).unwrap_or(until), "%Y%m%d")
-                    .map(|d| d.format("%-d %b %Y").to_string())
-                    .unwrap_or_else(|_| until.to_owned());
-                end = format!(", until {until}");
-            }
-            _ => {}
-        }
-    }
-    let unit = match freq {
-        "DAILY" => "day",
-        "WEEKLY" => "week",
-        "MONTHLY" => "month",
-        "YEARLY" => "year",
-        _ => return format!("repeating ({rule})"),
-    };
-    let every = if interval > 1 {
-        format!("every {interval} {unit}s")
-    } else {
-        format!("every {unit}")
-    };
-    fn name(d: &str) -> &str {
-        match d {
-            "MO" => "Monday",
-            "TU" => "Tuesday",
-            "WE" => "Wednesday",
-            "TH" => "Thursday",
-            "FR" => "Friday",
-            "SA" => "Saturday",
-            "SU" => "Sunday",
-            other => other,
-        }
-    }
-    let text = if days == ["MO", "TU", "WE", "TH", "FR"] && interval == 1 {
-        "every weekday".into()
-    } else if days.len() == 1 && interval == 1 {
-        format!("every {}", name(days[0]))
-    } else if !days.is_empty() {
-        let names: Vec<&str> = days.iter().map(|d| name(d)).collect();
-        format!("{every} on {}", join(&names))
-    } else {
-        every
-    };
-    text + &end
-}
-
-fn join(items: &[&str]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => (*one).to_owned(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
-}
-
-/// A task in one line: "'Team meeting' — every Monday at 10:00, high
-/// priority, #work. Reminder 15 minutes before."
+/// A task in one line: "'Team meeting' — due Mon 30 Mar at 10:00,
+/// repeating every Monday at 10:00, high priority, #work. Reminder 15
+/// minutes before."
 pub fn task(task: &Task, today: NaiveDate) -> String {
     let mut parts = Vec::new();
-    match (&task.recurrence, due(task, today)) {
-        (Some(rule), Some(due)) => {
-            let time = due.split_once(" at ").map(|(_, t)| format!(" at {t}"));
-            parts.push(format!(
-                "{}{}, starting {}",
-                repeat(rule),
-                time.unwrap_or_default(),
-                due.split(" at ").next().unwrap_or(&due)
-            ));
-        }
-        (Some(rule), None) => parts.push(repeat(rule)),
-        (None, Some(due)) => parts.push(format!("due {due}")),
-        (None, None) => {}
+    if let Some(due) = due(task, today) {
+        parts.push(format!("due {due}"));
+    }
+    if let Some(repeat) = &task.recurrence_text {
+        parts.push(format!("repeating {repeat}"));
     }
     if task.priority != Priority::None {
         parts.push(format!("{} priority", task.priority.as_str()));

@@ -22,7 +22,7 @@ pub use ops::{
     CreateTask, HistoryQuery, ListQuery, SnoozeTask, SortKey, StatusFilter, TagCount, TaskFilter,
     TaskPage, UpdateTask,
 };
-pub use recurrence::{Frequency, RecurrenceRule};
+pub use recurrence::{End, Frequency, RecurrenceRule};
 pub use reminder::Reminder;
 pub use task::{
     Description, FieldChange, Priority, Tag, Tags, Task, TaskFields, Title, field_changes,

@@ -262,6 +262,10 @@ pub struct Task {
     pub timezone: Option<String>,
     /// An RRULE such as `FREQ=WEEKLY;BYDAY=MO`.
     pub recurrence: Option<String>,
+    /// The recurrence in words, as every surface shows it, such as `every
+    /// Monday at 10:00, 3 more times` (derived; not settable).
+    #[serde(default)]
+    pub recurrence_text: Option<String>,
     pub reminder: Option<Reminder>,
     pub snoozed_until: Option<DateTime<Utc>>,
     /// The id of the series' first task, for recurring tasks.
@@ -305,7 +309,8 @@ pub struct FieldChange {
 }
 
 /// The fields that differ between two snapshots of a task, by API name,
-/// leaving out the bookkeeping fields `version` and `updated_at`.
+/// leaving out the bookkeeping fields `version` and `updated_at` and the
+/// derived `recurrence_text` (a change of `recurrence` or `due` says it).
 pub fn field_changes(old: Option<&Task>, new: Option<&Task>) -> BTreeMap<String, FieldChange> {
     let as_map = |task: Option<&Task>| match task.map(serde_json::to_value) {
         Some(Ok(serde_json::Value::Object(map))) => map,
@@ -314,7 +319,7 @@ pub fn field_changes(old: Option<&Task>, new: Option<&Task>) -> BTreeMap<String,
     let (old, new) = (as_map(old), as_map(new));
     let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     keys.into_iter()
-        .filter(|key| !matches!(key.as_str(), "version" | "updated_at"))
+        .filter(|key| !matches!(key.as_str(), "version" | "updated_at" | "recurrence_text"))
         .filter_map(|key| {
             let before = old.get(key).cloned().unwrap_or_default();
             let after = new.get(key).cloned().unwrap_or_default();

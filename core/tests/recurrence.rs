@@ -224,6 +224,154 @@ fn rules_round_trip_to_canonical_text() {
 }
 
 #[test]
+fn a_rule_reads_the_same_in_words_everywhere() {
+    // (rule, anchor, this occurrence's due, zone, words)
+    let cases = [
+        ("FREQ=DAILY", "2026-03-02", "2026-03-02", "UTC", "every day"),
+        (
+            "FREQ=DAILY;INTERVAL=3",
+            "2026-03-02T07:00",
+            "2026-03-02T07:00",
+            "UTC",
+            "every 3 days at 07:00",
+        ),
+        (
+            "FREQ=WEEKLY",
+            "2026-03-02T10:00",
+            "2026-03-02T10:00",
+            "UTC",
+            "every Monday at 10:00",
+        ),
+        (
+            "FREQ=WEEKLY;BYDAY=MO",
+            "2026-03-02T10:00",
+            "2026-03-16T10:00",
+            "Europe/Berlin",
+            "every Monday at 10:00",
+        ),
+        (
+            "FREQ=WEEKLY;BYDAY=TU,TH;INTERVAL=2",
+            "2026-03-03",
+            "2026-03-03",
+            "UTC",
+            "every 2 weeks on Tuesday and Thursday",
+        ),
+        (
+            "FREQ=WEEKLY;BYDAY=MO,WE,FR",
+            "2026-03-02",
+            "2026-03-02",
+            "UTC",
+            "every Monday, Wednesday and Friday",
+        ),
+        (
+            "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+            "2026-03-02T09:00",
+            "2026-03-02T09:00",
+            "UTC",
+            "every weekday at 09:00",
+        ),
+        (
+            "FREQ=MONTHLY",
+            "2026-01-31",
+            "2026-02-28",
+            "UTC",
+            "every month on the 31st",
+        ),
+        (
+            "FREQ=MONTHLY;INTERVAL=2",
+            "2026-01-02",
+            "2026-01-02",
+            "UTC",
+            "every 2 months on the 2nd",
+        ),
+        (
+            "FREQ=MONTHLY",
+            "2026-01-13",
+            "2026-01-13",
+            "UTC",
+            "every month on the 13th",
+        ),
+        (
+            "FREQ=YEARLY",
+            "2026-03-05",
+            "2026-03-05",
+            "UTC",
+            "every year on 5 March",
+        ),
+        // COUNT counts from the anchor: the 1st of 4 has 3 more, the 3rd 1.
+        (
+            "FREQ=WEEKLY;BYDAY=MO;COUNT=4",
+            "2026-03-02T10:00",
+            "2026-03-02T10:00",
+            "UTC",
+            "every Monday at 10:00, 3 more times",
+        ),
+        (
+            "FREQ=WEEKLY;BYDAY=MO;COUNT=4",
+            "2026-03-02T10:00",
+            "2026-03-16T10:00",
+            "UTC",
+            "every Monday at 10:00, 1 more time",
+        ),
+        (
+            "FREQ=WEEKLY;BYDAY=MO;COUNT=4",
+            "2026-03-02T10:00",
+            "2026-03-23T10:00",
+            "UTC",
+            "every Monday at 10:00, ending with this one",
+        ),
+        (
+            "FREQ=DAILY;UNTIL=20270601",
+            "2026-03-02",
+            "2026-03-02",
+            "UTC",
+            "every day, until 1 June 2027",
+        ),
+        // An UNTIL instant is shown as the date it falls on in the task's zone.
+        (
+            "FREQ=DAILY;UNTIL=20261231T230000Z",
+            "2026-03-02T08:00",
+            "2026-03-02T08:00",
+            "Europe/Berlin",
+            "every day at 08:00, until 1 January 2027",
+        ),
+    ];
+    for (rule, anchor, current, tz, words) in cases {
+        let parsed: RecurrenceRule = rule.parse().unwrap();
+        assert_eq!(
+            parsed.describe(&due(anchor, tz), &due(current, tz)),
+            words,
+            "{rule} from {anchor}, at {current}"
+        );
+    }
+}
+
+#[test]
+fn a_rule_built_from_parts_is_the_rule_parsed_from_its_text() {
+    use taskflow_core::{End, Frequency};
+    let built = RecurrenceRule::new(
+        Frequency::Weekly,
+        2,
+        &[Weekday::Thu, Weekday::Tue, Weekday::Thu],
+        Some(End::Count(5)),
+    )
+    .unwrap();
+    assert_eq!(
+        built.to_string(),
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH;COUNT=5"
+    );
+    assert_eq!(built, built.to_string().parse().unwrap());
+    for (freq, interval, days, end, needle) in [
+        (Frequency::Daily, 0, &[][..], None, "INTERVAL"),
+        (Frequency::Daily, 1, &[Weekday::Mon][..], None, "BYDAY"),
+        (Frequency::Daily, 1, &[][..], Some(End::Count(0)), "COUNT"),
+    ] {
+        let err = RecurrenceRule::new(freq, interval, days, end).unwrap_err();
+        assert!(err.reason.contains(needle), "{}", err.reason);
+    }
+}
+
+#[test]
 fn unsupported_or_malformed_rules_say_why() {
     for (input, needle) in [
         ("", "FREQ is required"),

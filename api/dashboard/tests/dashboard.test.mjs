@@ -166,6 +166,10 @@ test("completing a weekly task brings its next occurrence", async () => {
   await tabB.locator("#task-dialog[open]").waitFor({ state: "detached", timeout: 3000 });
   const edited = await call("GET", `/api/tasks/${next}`);
   assert.match(edited.recurrence, /^FREQ=WEEKLY;BYDAY=[A-Z,]*TH[A-Z,]*;COUNT=3$/);
+  // The row words the rule as every surface does: the task's recurrence_text.
+  assert.match(edited.recurrence_text, /^every .*Thursday.* at 10:00, (\d+ more times?|ending with this one)$/);
+  await row(tabB, "Weekly sync").locator("span", { hasText: `↻ ${edited.recurrence_text}` })
+    .waitFor({ timeout: 3000 });
   // Its history shows the creation by the worker and the edit from the app.
   await tabB.getByRole("button", { name: "History of Weekly sync" }).click();
   await tabB.locator("#history-list li", { hasText: "updated via api" }).waitFor({ timeout: 3000 });

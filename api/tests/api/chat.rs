@@ -54,9 +54,10 @@ async fn the_demo_adds_a_weekly_meeting_and_completes_it(h: &Harness) {
     assert_eq!(task["due"], "2026-03-30T10:00:00");
     assert_eq!(task["timezone"], "Europe/Berlin");
     assert_eq!(task["recurrence"], "FREQ=WEEKLY;BYDAY=MO");
+    assert_eq!(task["recurrence_text"], "every Monday at 10:00");
     assert_eq!(
         added.body["reply"],
-        "Added 'Meeting' — every Monday at 10:00, starting Mon 30 Mar, high priority."
+        "Added 'Meeting' — due Mon 30 Mar at 10:00, repeating every Monday at 10:00, high priority."
     );
 
     let done = chat(

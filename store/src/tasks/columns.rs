@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use serde_json::value::RawValue;
 use sqlx::types::Json;
-use taskflow_core::{Due, Priority, Reminder, SortKey, Task, TaskFields, Zone};
+use taskflow_core::{Due, Priority, RecurrenceRule, Reminder, SortKey, Task, TaskFields, Zone};
 
 use crate::database::Param;
 use crate::tasks::cursor::{Cursor, SortValue, undated};
@@ -181,6 +181,12 @@ impl TaskRow {
             .due_local
             .as_ref()
             .map(|_| self.timezone.unwrap_or_else(|| "UTC".into()));
+        let recurrence_text = recurrence_text(
+            self.recurrence.as_deref(),
+            self.due_local.as_deref(),
+            self.anchor_local.as_deref(),
+            timezone.as_deref(),
+        );
         Ok(Task {
             id: self.id,
             title: self.title,
@@ -192,6 +198,7 @@ impl TaskRow {
             due: self.due_local,
             timezone,
             recurrence: self.recurrence,
+            recurrence_text,
             reminder,
             snoozed_until: self.snoozed_until,
             series_id: self.series_id,
@@ -201,6 +208,21 @@ impl TaskRow {
             updated_at: self.updated_at,
         })
     }
+}
+
+/// A stored rule in words (see `RecurrenceRule::describe`); rows were
+/// written from parsed values, so an unreadable one shows no text.
+fn recurrence_text(
+    rule: Option<&str>,
+    due: Option<&str>,
+    anchor: Option<&str>,
+    zone: Option<&str>,
+) -> Option<String> {
+    let rule: RecurrenceRule = rule?.parse().ok()?;
+    let zone = Zone::parse(zone?, "timezone").ok()?;
+    let due = Due::parse(due?, zone).ok()?;
+    let anchor = anchor.and_then(|a| Due::parse(a, zone).ok()).unwrap_or(due);
+    Some(rule.describe(&anchor, &due))
 }
 
 /// The reminder the two reminder columns describe.
@@ -316,6 +338,11 @@ impl StoredTask {
             due: f.due.map(|d| d.local_text()),
             timezone: f.due.map(|d| d.zone().name().to_owned()),
             recurrence: f.recurrence.as_ref().map(ToString::to_string),
+            recurrence_text: f
+                .recurrence
+                .as_ref()
+                .zip(f.due)
+                .map(|(rule, due)| rule.describe(self.anchor.as_ref().unwrap_or(&due), &due)),
             reminder: f.reminder,
             snoozed_until: self.snoozed_until,
             series_id: self.series_id,

@@ -14,6 +14,8 @@ use std::str::FromStr;
 
 use crate::{Due, Invalid};
 
+mod words;
+
 const FIELD: &str = "recurrence";
 const MAX_INTERVAL: u32 = 999;
 const MAX_COUNT: u32 = 10_000;
@@ -64,6 +66,39 @@ pub struct RecurrenceRule {
 }
 
 impl RecurrenceRule {
+    /// A rule from its parts, checked as the parser checks RRULE text
+    /// (weekdays go Monday first, without repeats).
+    pub fn new(
+        freq: Frequency,
+        interval: u32,
+        by_day: &[Weekday],
+        end: Option<End>,
+    ) -> Result<Self, Invalid> {
+        check_interval(interval)?;
+        if let Some(End::Count(count)) = end {
+            check_count(count)?;
+        }
+        if !by_day.is_empty() && freq != Frequency::Weekly {
+            return Err(Invalid::new(
+                FIELD,
+                "BYDAY is supported only with FREQ=WEEKLY",
+            ));
+        }
+        let mut days: Vec<Weekday> = Vec::with_capacity(by_day.len());
+        for day in by_day {
+            if !days.contains(day) {
+                days.push(*day);
+            }
+        }
+        days.sort_by_key(|d| d.num_days_from_monday());
+        Ok(Self {
+            freq,
+            interval,
+            by_day: days,
+            end,
+        })
+    }
+
     /// How often the series repeats.
     pub fn frequency(&self) -> Frequency {
         self.freq
@@ -96,6 +131,20 @@ impl RecurrenceRule {
             }
             if due.instant() > after {
                 return Some(due);
+            }
+            (index, date) = self.following(anchor.date(), index, date)?;
+        }
+        None
+    }
+
+    /// The place (0 = the anchor) of the first occurrence of the series
+    /// anchored at `anchor` that is not before `due`; `None` past its end.
+    fn index_of(&self, anchor: &Due, due: &Due) -> Option<u64> {
+        let at = due.instant();
+        let (mut index, mut date) = self.start_near(anchor.date(), due.date())?;
+        for _ in 0..MAX_STEPS {
+            if anchor.on(date).instant() >= at {
+                return Some(index);
             }
             (index, date) = self.following(anchor.date(), index, date)?;
         }
@@ -216,6 +265,17 @@ fn check_interval(interval: u32) -> Result<(), Invalid> {
     }
 }
 
+fn check_count(count: u32) -> Result<(), Invalid> {
+    if (1..=MAX_COUNT).contains(&count) {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            FIELD,
+            format!("COUNT must be between 1 and {MAX_COUNT}"),
+        ))
+    }
+}
+
 impl FromStr for RecurrenceRule {
     type Err = Invalid;
 
@@ -272,12 +332,7 @@ impl FromStr for RecurrenceRule {
                     let n: u32 = value.parse().map_err(|_| {
                         Invalid::new(FIELD, format!("COUNT={value} is not a whole number"))
                     })?;
-                    if !(1..=MAX_COUNT).contains(&n) {
-                        return Err(Invalid::new(
-                            FIELD,
-                            format!("COUNT must be between 1 and {MAX_COUNT}"),
-                        ));
-                    }
+                    check_count(n)?;
                     count.replace(n).map_or(Ok(()), |_| Err(duplicate()))?;
                 }
                 "UNTIL" => {
@@ -300,13 +355,6 @@ impl FromStr for RecurrenceRule {
                 "FREQ is required; example: `FREQ=DAILY` or `FREQ=WEEKLY;BYDAY=MO,WE`",
             )
         })?;
-        let by_day = by_day.unwrap_or_default();
-        if !by_day.is_empty() && freq != Frequency::Weekly {
-            return Err(Invalid::new(
-                FIELD,
-                "BYDAY is supported only with FREQ=WEEKLY",
-            ));
-        }
         let end = match (count, until) {
             (Some(_), Some(_)) => {
                 return Err(Invalid::new(FIELD, "give COUNT or UNTIL, not both"));
@@ -314,12 +362,12 @@ impl FromStr for RecurrenceRule {
             (Some(n), None) => Some(End::Count(n)),
             (None, until) => until,
         };
-        Ok(Self {
+        Self::new(
             freq,
-            interval: interval.unwrap_or(1),
-            by_day,
+            interval.unwrap_or(1),
+            &by_day.unwrap_or_default(),
             end,
-        })
+        )
     }
 }
 
@@ -343,11 +391,8 @@ fn parse_by_day(value: &str) -> Result<Vec<Weekday>, Invalid> {
                 ));
             }
         };
-        if !days.contains(&day) {
-            days.push(day);
-        }
+        days.push(day);
     }
-    days.sort_by_key(|d| d.num_days_from_monday());
     Ok(days)
 }
 
