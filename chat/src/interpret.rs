@@ -7,6 +7,10 @@
 use chrono::{Datelike, NaiveDateTime, Weekday};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use taskflow_agent::Tool;
+use taskflow_agent::tools::{
+    AddTask, CompleteTask, DeleteTask, ListTasks, ReopenTask, SnoozeTask, UpdateTask,
+};
 use taskflow_core::{End, Frequency, RecurrenceRule};
 
 use crate::when::{self, When};
@@ -730,7 +734,7 @@ fn add(
         arguments.insert("reminder".into(), json!({"minutes_before": minutes}));
     }
     Command::Call {
-        tool: "add_task",
+        tool: AddTask::NAME,
         arguments: Value::Object(arguments),
         label: None,
     }
@@ -893,7 +897,7 @@ fn list(words: &mut Words, joined: &str, now: NaiveDateTime, zone: &str) -> Opti
         );
     }
     Some(Command::Call {
-        tool: "list_tasks",
+        tool: ListTasks::NAME,
         arguments: Value::Object(query),
         label: (!label.is_empty()).then(|| label.join(", ")),
     })
@@ -941,7 +945,7 @@ fn on_task(words: &mut Words, joined: &str, now: NaiveDateTime, zone: &str) -> O
             let target = target(&w[verb_len..to], &words.original[verb_len..to]);
             let title = words.original[to + 1..].join(" ");
             return call(
-                "update_task",
+                UpdateTask::NAME,
                 target,
                 json!({ "title": title.trim_matches(|c| c == '\'' || c == '"') }),
             );
@@ -963,7 +967,7 @@ fn on_task(words: &mut Words, joined: &str, now: NaiveDateTime, zone: &str) -> O
         } else {
             60
         };
-        return call("snooze_task", target, json!({ "minutes": minutes }));
+        return call(SnoozeTask::NAME, target, json!({ "minutes": minutes }));
     }
     // Reopen before complete: "mark X as not done".
     let negated = joined.contains("not done")
@@ -998,7 +1002,7 @@ fn on_task(words: &mut Words, joined: &str, now: NaiveDateTime, zone: &str) -> O
             from
         };
         return call(
-            "reopen_task",
+            ReopenTask::NAME,
             target(&w[from..to], &words.original[from..to]),
             empty(),
         );
@@ -1031,7 +1035,7 @@ fn on_task(words: &mut Words, joined: &str, now: NaiveDateTime, zone: &str) -> O
                 break; // "mark X" without "done" says nothing
             }
             return call(
-                "complete_task",
+                CompleteTask::NAME,
                 target(&w[from..to], &words.original[from..to]),
                 empty(),
             );
@@ -1042,7 +1046,7 @@ fn on_task(words: &mut Words, joined: &str, now: NaiveDateTime, zone: &str) -> O
         && matches!(w[n - 1], "done" | "finished" | "complete" | "completed")
     {
         return call(
-            "complete_task",
+            CompleteTask::NAME,
             target(&w[..n - 2], &words.original[..n - 2]),
             empty(),
         );
@@ -1060,7 +1064,7 @@ fn on_task(words: &mut Words, joined: &str, now: NaiveDateTime, zone: &str) -> O
         if w.len() > verb.len() && w[..verb.len()] == *verb {
             let from = verb.len();
             return call(
-                "delete_task",
+                DeleteTask::NAME,
                 target(&w[from..], &words.original[from..]),
                 empty(),
             );
@@ -1070,14 +1074,14 @@ fn on_task(words: &mut Words, joined: &str, now: NaiveDateTime, zone: &str) -> O
     // "prioritize X", "mark X as urgent"
     if matches!(w[0], "prioritize" | "prioritise") {
         return call(
-            "update_task",
+            UpdateTask::NAME,
             target(&w[1..], &words.original[1..]),
             json!({"priority": "high"}),
         );
     }
     if matches!(w[0], "deprioritize" | "deprioritise") {
         return call(
-            "update_task",
+            UpdateTask::NAME,
             target(&w[1..], &words.original[1..]),
             json!({"priority": "low"}),
         );
@@ -1097,7 +1101,7 @@ fn on_task(words: &mut Words, joined: &str, now: NaiveDateTime, zone: &str) -> O
             _ => return None,
         };
         return call(
-            "update_task",
+            UpdateTask::NAME,
             target(&w[of + 1..to], &words.original[of + 1..to]),
             json!({"priority": priority}),
         );
@@ -1119,7 +1123,7 @@ fn on_task(words: &mut Words, joined: &str, now: NaiveDateTime, zone: &str) -> O
             }
             let ow: Vec<String> = ow.into_iter().map(str::to_owned).collect();
             return call(
-                "update_task",
+                UpdateTask::NAME,
                 target(&lw, &ow),
                 json!({"priority": priority}),
             );
@@ -1149,7 +1153,7 @@ fn on_task(words: &mut Words, joined: &str, now: NaiveDateTime, zone: &str) -> O
             arguments["timezone"] = json!(zone);
         }
         return call(
-            "update_task",
+            UpdateTask::NAME,
             target(&w[from..split], &words.original[from..split]),
             arguments,
         );

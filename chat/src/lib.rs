@@ -1,6 +1,6 @@
 //! Taskflow's chat agent behind `POST /api/chat`: a message in plain
 //! English becomes task operations — the same tools, with the same JSON
-//! Schemas, that the MCP server offers (`taskflow_core::tools`). With an
+//! Schemas, that the MCP server offers (`taskflow_agent`'s catalog). With an
 //! OpenAI-compatible endpoint configured, a model chooses the calls
 //! ([`model`]); without one, the built-in interpreter does ([`interpret`],
 //! [`local`]). Conversations are stored, so any replica can continue any
@@ -20,7 +20,6 @@ use taskflow_core::ops::{id_page, id_page_of};
 use taskflow_core::{Invalid, Zone};
 use taskflow_events::Source;
 use taskflow_store::conversations::{ConversationRow, MessageRow, NewMessage};
-use taskflow_store::tools::Tools;
 use taskflow_store::{Actor, TaskService};
 
 pub use model::ModelConfig;
@@ -233,11 +232,14 @@ impl Chat {
             ),
         };
         let actor = Actor::new(user, Source::Chat);
-        let tools = Tools::new(&self.tasks, &actor);
+        let on = taskflow_agent::Context {
+            tasks: &self.tasks,
+            actor: &actor,
+        };
         let now = zone.local(self.tasks.now());
         let turn = match &self.model {
-            Some(model) => model.run(&tools, &history, message, zone.name(), now).await,
-            None => Ok(local::run(&tools, &history, message, zone.name(), now).await),
+            Some(model) => model.run(on, &history, message, zone.name(), now).await,
+            None => Ok(local::run(on, &history, message, zone.name(), now).await),
         };
         let (turn, failure) = match turn {
             Ok(turn) => (turn, None),

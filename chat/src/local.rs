@@ -5,9 +5,13 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use taskflow_agent::params::Paged;
+use taskflow_agent::tools::{
+    AddTask, CompleteTask, DeleteTask, GetTask, ListTasks, ReopenTask, SnoozeTask,
+};
+use taskflow_agent::{Context, Tool};
 use taskflow_core::{ListQuery, StatusFilter, Task};
 use taskflow_store::conversations::MessageRow;
-use taskflow_store::tools::Tools;
 
 use crate::interpret::{Command, Pick, Target, interpret};
 use crate::{Action, Turn, say};
@@ -39,7 +43,7 @@ const HELP: &str = "I can manage your tasks. Try: \"Add high priority weekly mee
 
 /// One turn of the built-in agent.
 pub async fn run(
-    tools: &Tools<'_>,
+    on: Context<'_>,
     history: &[MessageRow],
     message: &str,
     zone: &str,
@@ -47,7 +51,7 @@ pub async fn run(
 ) -> Turn {
     let memory: Memory = serde_json::from_value(crate::memory(history)).unwrap_or_default();
     let mut agent = Agent {
-        tools,
+        on,
         today: now.date(),
         actions: Vec::new(),
         memory: Memory {
@@ -80,17 +84,17 @@ pub async fn run(
     }
 }
 
-struct Agent<'a, 't> {
-    tools: &'a Tools<'t>,
+struct Agent<'a> {
+    on: Context<'a>,
     today: chrono::NaiveDate,
     actions: Vec<Action>,
     memory: Memory,
 }
 
-impl Agent<'_, '_> {
+impl Agent<'_> {
     /// Calls a tool and records it as an action.
     async fn perform(&mut self, tool: &str, arguments: Value) -> Result<Value, String> {
-        let outcome = self.tools.call(tool, arguments.clone()).await;
+        let outcome = taskflow_agent::call(self.on, tool, arguments.clone()).await;
         self.actions.push(Action::new(tool, arguments, &outcome));
         outcome
     }
@@ -99,7 +103,7 @@ impl Agent<'_, '_> {
         let outcome = self.perform(tool, arguments).await;
         match (tool, outcome) {
             (_, Err(error)) => format!("I couldn't do that: {error}"),
-            ("add_task", Ok(result)) => match serde_json::from_value::<Task>(result) {
+            (AddTask::NAME, Ok(result)) => match serde_json::from_value::<Task>(result) {
                 Ok(task) => {
                     self.memory.last_task = Some(task.id);
                     format!("Added {}", say::task(&task, self.today))
@@ -166,10 +170,10 @@ impl Agent<'_, '_> {
                 None => return "Which task do you mean? Name it by its title or number.".into(),
             },
             Target::Title(words) => {
-                let candidates = self.find(&words, tool == "reopen_task").await;
+                let candidates = self.find(&words, tool == ReopenTask::NAME).await;
                 match candidates.as_slice() {
                     [] => {
-                        let state = if tool == "reopen_task" {
+                        let state = if tool == ReopenTask::NAME {
                             "completed"
                         } else {
                             "open"
@@ -195,7 +199,7 @@ impl Agent<'_, '_> {
         let Some(pending) = pending else {
             return match pick {
                 Pick::Id(id) => {
-                    let outcome = self.perform("get_task", json!({ "id": id })).await;
+                    let outcome = self.perform(GetTask::NAME, json!({ "id": id })).await;
                     match outcome.map(serde_json::from_value::<Task>) {
                         Ok(Ok(task)) => {
                             self.memory.last_task = Some(task.id);
@@ -239,7 +243,7 @@ impl Agent<'_, '_> {
         };
         let title = &task.title;
         match tool {
-            "complete_task" => match next_due(&task) {
+            CompleteTask::NAME => match next_due(&task) {
                 Some(next) => format!(
                     "Completed '{title}'. It repeats, so the next one is due {}.",
                     say::when(&next, self.today)
@@ -249,9 +253,9 @@ impl Agent<'_, '_> {
                 }
                 None => format!("Completed '{title}'. Nice work!"),
             },
-            "reopen_task" => format!("Reopened '{title}'."),
-            "delete_task" => format!("Deleted '{title}'."),
-            "snooze_task" => {
+            ReopenTask::NAME => format!("Reopened '{title}'."),
+            DeleteTask::NAME => format!("Deleted '{title}'."),
+            SnoozeTask::NAME => {
                 let minutes = arguments
                     .get("minutes")
                     .and_then(Value::as_u64)
@@ -299,7 +303,7 @@ impl Agent<'_, '_> {
             ..ListQuery::default()
         };
         for query in [searched, recent] {
-            if let Ok(page) = self.tools.list_tasks(query).await {
+            if let Ok(page) = ListTasks.run(self.on, Paged(query)).await {
                 for task in page.tasks {
                     if seen.insert(task.id) {
                         pool.push(task);

@@ -1,5 +1,5 @@
 //! The model agent: OpenAI-compatible chat completions with tool calling
-//! over the task tools of `taskflow_core::tools` (the MCP tools' names,
+//! over the task tools of `taskflow_agent`'s catalog (the MCP tools' names,
 //! descriptions and schemas), a bounded number of tool rounds, and a
 //! timeout per request. The system prompt is `prompts/chat-agent.md`. The
 //! user's token never reaches the model: the tools act for the user on the
@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use serde_json::{Value, json};
+use taskflow_agent::Context;
 use taskflow_store::conversations::MessageRow;
-use taskflow_store::tools::Tools;
 
 use crate::{Action, Turn};
 
@@ -58,15 +58,16 @@ pub(crate) struct Model {
 
 impl Model {
     pub(crate) fn new(config: ModelConfig) -> Self {
-        let tools = taskflow_core::tools::catalog()
+        let tools = taskflow_agent::catalog()
             .iter()
-            .map(|spec| {
+            .map(|tool| {
+                let spec = tool.spec();
                 json!({
                     "type": "function",
                     "function": {
                         "name": spec.name,
                         "description": spec.description,
-                        "parameters": spec.input_schema(),
+                        "parameters": spec.input,
                     }
                 })
             })
@@ -86,7 +87,7 @@ impl Model {
     /// model; its tool calls run until it answers in words.
     pub(crate) async fn run(
         &self,
-        tools: &Tools<'_>,
+        on: Context<'_>,
         history: &[MessageRow],
         message: &str,
         zone: &str,
@@ -163,7 +164,7 @@ impl Model {
                     if raw.trim().is_empty() { "{}" } else { raw },
                 ) {
                     Ok(arguments) => {
-                        let outcome = tools.call(name, arguments.clone()).await;
+                        let outcome = taskflow_agent::call(on, name, arguments.clone()).await;
                         (arguments, outcome)
                     }
                     Err(e) => (

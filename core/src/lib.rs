@@ -11,7 +11,6 @@ pub mod ops;
 pub mod recurrence;
 pub mod reminder;
 pub mod task;
-pub mod tools;
 
 pub use due::{Due, Zone};
 pub use error::Invalid;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::task::Tag;
+use crate::task::{MAX_DESCRIPTION, MAX_TAGS, MAX_TITLE, Tag};
 use crate::{Description, Due, Invalid, Priority, Reminder, Tags, TaskFields, Title, Zone};
 
 /// The default page size of a task list.
@@ -69,16 +69,18 @@ pub fn id_page_of<T>(
 #[serde(deny_unknown_fields)]
 pub struct CreateTask {
     /// What to do, 1–200 characters.
-    #[schemars(length(min = 1, max = 200))]
+    #[schemars(length(min = 1, max = MAX_TITLE))]
     pub title: String,
     /// Longer notes, up to 4000 characters.
     #[serde(default)]
+    #[schemars(length(max = MAX_DESCRIPTION))]
     pub description: Option<String>,
     /// none, low, medium or high (default none).
     #[serde(default)]
     pub priority: Option<Priority>,
     /// Up to 10 tags such as `work`; lower-cased, repeats removed.
     #[serde(default)]
+    #[schemars(length(max = MAX_TAGS))]
     pub tags: Vec<String>,
     /// A date (`2026-03-23`), a local date-time in `timezone`
     /// (`2026-03-23T10:00`), or an RFC 3339 instant (`2026-03-23T09:00:00Z`).
@@ -125,6 +127,7 @@ impl CreateTask {
 pub struct UpdateTask {
     /// A new title, 1–200 characters.
     #[serde(default)]
+    #[schemars(length(min = 1, max = MAX_TITLE))]
     pub title: Option<String>,
     /// New notes; null clears them.
     #[serde(default, deserialize_with = "present")]

@@ -18,6 +18,7 @@ pub enum Reminder {
     /// (before the start of the day for a date-only due). Needs a due date.
     Before {
         /// Minutes before the due instant, 0 to 525600.
+        #[schemars(range(max = MAX_MINUTES_BEFORE))]
         minutes_before: u32,
     },
     /// `{"at": "2026-03-23T08:45:00Z"}`: at this instant.

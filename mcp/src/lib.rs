@@ -1,4 +1,4 @@
-//! Taskflow's MCP server (rmcp): task tools for AI assistants, live
+//! Taskflow's MCP server (rmcp): the agent catalog's tools for AI assistants, live
 //! resources fed by `task-events`, and the prompts of `prompts/`. Every
 //! write goes through the `TaskService`, so MCP changes publish events and
 //! appear in history like any other.
@@ -18,7 +18,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::model::{
     CompleteRequestParams, CompleteResult, CompletionInfo, GetPromptRequestParams,
     GetPromptResponse, Implementation, ListPromptsResult, ListResourceTemplatesResult,
@@ -27,20 +26,13 @@ use rmcp::model::{
     SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
 };
 use rmcp::service::{RequestContext, SubscriptionContext};
-use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, tool, tool_handler, tool_router};
-use taskflow_core::{NotificationPage, NotificationQuery, Task};
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, tool_handler};
+use taskflow_events::Source;
 use taskflow_events::trace::TraceContext;
-use taskflow_events::{HistoryPage, Source};
 use taskflow_store::{Actor, TaskService};
 use tokio::sync::broadcast::error::RecvError;
-use tracing::Instrument;
 
 use crate::watch::{Change, Watch};
-use taskflow_core::tools::{
-    AddTask, Completed, ListTasks, RecentActivity, SnoozeTaskParams, TaskList, TaskRef,
-    UpdateTaskParams,
-};
-use taskflow_store::tools::Tools;
 
 /// Who the session acts for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +80,7 @@ impl TaskflowMcp {
             watch,
             identity,
             session: Arc::default(),
-            tool_router: tools::compact(Self::tool_router()),
+            tool_router: tools::router(),
         }
     }
 
@@ -112,13 +104,18 @@ impl TaskflowMcp {
         }
     }
 
-    fn actor(&self, ctx: &RequestContext<RoleServer>) -> Result<Actor, String> {
+    /// The task service the tools act on.
+    pub(crate) fn tasks(&self) -> &TaskService {
+        &self.tasks
+    }
+
+    pub(crate) fn actor(&self, ctx: &RequestContext<RoleServer>) -> Result<Actor, String> {
         Ok(Actor::new(self.user(ctx)?, Source::Mcp))
     }
 
     /// A tool call's trace: a child of the `traceparent` in `_meta`
     /// (SEP-414) or, over HTTP, in the request header; else a new trace.
-    fn trace(ctx: &RequestContext<RoleServer>) -> TraceContext {
+    pub(crate) fn trace(ctx: &RequestContext<RoleServer>) -> TraceContext {
         let header = ctx
             .extensions
             .get::<axum::http::request::Parts>()
@@ -136,179 +133,6 @@ impl TaskflowMcp {
     fn request_user(&self, ctx: &RequestContext<RoleServer>) -> Result<String, McpError> {
         self.user(ctx)
             .map_err(|err| McpError::invalid_request(err, None))
-    }
-}
-
-/// Runs a tool of the catalog for the session's user (descriptions and
-/// schemas come from `taskflow_core::tools`; the work from
-/// `taskflow_store::tools`), in the call's trace.
-macro_rules! run {
-    ($self:ident, $ctx:ident, $tool:ident, $args:expr) => {{
-        let actor = $self.actor(&$ctx)?;
-        let trace = Self::trace(&$ctx);
-        let span = tracing::error_span!(
-            "tool",
-            tool = stringify!($tool),
-            trace_id = %trace.trace_id_hex(),
-            span_id = %trace.span_id_hex(),
-        );
-        let tools = Tools::new(&$self.tasks, &actor);
-        taskflow_events::trace::scope(trace, tools.$tool($args).instrument(span))
-            .await
-            .map(Json)
-    }};
-}
-
-#[tool_router]
-impl TaskflowMcp {
-    #[tool(annotations(
-        title = "Add task",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
-    async fn add_task(
-        &self,
-        Parameters(args): Parameters<AddTask>,
-        ctx: RequestContext<RoleServer>,
-    ) -> Result<Json<Task>, String> {
-        run!(self, ctx, add_task, args)
-    }
-
-    #[tool(annotations(
-        title = "List tasks",
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn list_tasks(
-        &self,
-        Parameters(args): Parameters<ListTasks>,
-        ctx: RequestContext<RoleServer>,
-    ) -> Result<Json<TaskList>, String> {
-        run!(self, ctx, list_tasks, args)
-    }
-
-    #[tool(annotations(
-        title = "Get task",
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn get_task(
-        &self,
-        Parameters(args): Parameters<TaskRef>,
-        ctx: RequestContext<RoleServer>,
-    ) -> Result<Json<Task>, String> {
-        run!(self, ctx, get_task, args)
-    }
-
-    #[tool(annotations(
-        title = "Update task",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn update_task(
-        &self,
-        Parameters(args): Parameters<UpdateTaskParams>,
-        ctx: RequestContext<RoleServer>,
-    ) -> Result<Json<Task>, String> {
-        run!(self, ctx, update_task, args)
-    }
-
-    #[tool(annotations(
-        title = "Complete task",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn complete_task(
-        &self,
-        Parameters(args): Parameters<TaskRef>,
-        ctx: RequestContext<RoleServer>,
-    ) -> Result<Json<Completed>, String> {
-        run!(self, ctx, complete_task, args)
-    }
-
-    #[tool(annotations(
-        title = "Reopen task",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn reopen_task(
-        &self,
-        Parameters(args): Parameters<TaskRef>,
-        ctx: RequestContext<RoleServer>,
-    ) -> Result<Json<Task>, String> {
-        run!(self, ctx, reopen_task, args)
-    }
-
-    #[tool(annotations(
-        title = "Delete task",
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
-    async fn delete_task(
-        &self,
-        Parameters(args): Parameters<TaskRef>,
-        ctx: RequestContext<RoleServer>,
-    ) -> Result<Json<Task>, String> {
-        run!(self, ctx, delete_task, args)
-    }
-
-    #[tool(annotations(
-        title = "Snooze task",
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
-    async fn snooze_task(
-        &self,
-        Parameters(args): Parameters<SnoozeTaskParams>,
-        ctx: RequestContext<RoleServer>,
-    ) -> Result<Json<Task>, String> {
-        run!(self, ctx, snooze_task, args)
-    }
-
-    #[tool(annotations(
-        title = "List notifications",
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn list_notifications(
-        &self,
-        Parameters(args): Parameters<NotificationQuery>,
-        ctx: RequestContext<RoleServer>,
-    ) -> Result<Json<NotificationPage>, String> {
-        run!(self, ctx, list_notifications, args)
-    }
-
-    #[tool(annotations(
-        title = "Recent activity",
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
-    async fn recent_activity(
-        &self,
-        Parameters(args): Parameters<RecentActivity>,
-        ctx: RequestContext<RoleServer>,
-    ) -> Result<Json<HistoryPage>, String> {
-        run!(self, ctx, recent_activity, args)
     }
 }
 

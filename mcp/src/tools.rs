@@ -1,74 +1,118 @@
-//! The MCP side of the tool catalog (`taskflow_core::tools`): descriptions
-//! from the catalog, compact output schemas, and the `Mcp-Param-Query`
-//! header hint.
+//! The MCP tool router, built from the agent catalog (`taskflow_agent`):
+//! each tool's name, description, annotations and compact schemas, and a
+//! call that runs it for the session's user in the call's trace.
 
-use serde_json::Value;
-use taskflow_core::tools::strip_keywords;
+use std::sync::Arc;
 
-/// Gives each tool its description from the catalog and makes the
-/// schemas compact, so `tools/list` stays small in a
-/// model's context (under 16 KB; a test holds it there): output schemas
-/// keep the top-level shape (property names and types) without prose or
-/// nested definitions, and no schema carries `format` (schemars' `uint32`
-/// and `int64` are not JSON Schema formats; clients warn on them).
-pub fn compact<S>(
-    mut router: rmcp::handler::server::router::tool::ToolRouter<S>,
-) -> rmcp::handler::server::router::tool::ToolRouter<S> {
-    /// Drops `$defs`; a reference becomes "any value".
-    fn flatten_refs(value: &mut Value) {
-        match value {
-            Value::Object(map) => {
-                map.remove("$defs");
-                if map.contains_key("$ref") {
-                    map.clear();
-                }
-                map.values_mut().for_each(flatten_refs);
-            }
-            Value::Array(items) => items.iter_mut().for_each(flatten_refs),
-            _ => {}
-        }
-    }
-    for route in router.map.values_mut() {
-        let tool = &mut route.attr;
-        let mut input = Value::Object((*tool.input_schema).clone());
-        strip_keywords(&mut input, &["format", "$schema"]);
-        if let Some(spec) = taskflow_core::tools::find(&tool.name) {
-            // The catalog is the one definition the chat agent reads too.
-            debug_assert_eq!(
-                input,
-                Value::Object(spec.input_schema()),
-                "the catalog's schema of {} differs from the tool's parameter type",
-                spec.name
-            );
-            tool.description = Some(spec.description.into());
-        }
-        if tool.name == "list_tasks" {
-            // SEP-2243: HTTP clients mirror the search into `Mcp-Param-Query`
-            // (so gateways can route or log it without parsing bodies); the
-            // server checks that header against the body.
-            if let Some(q) = input
-                .pointer_mut("/properties/q")
-                .and_then(Value::as_object_mut)
-            {
-                q.insert("x-mcp-header".into(), Value::String("Query".into()));
-                // A header carries a string: leave `q` out rather than null.
-                q.insert("type".into(), Value::String("string".into()));
-            }
-        }
-        if let Value::Object(input) = input {
-            tool.input_schema = std::sync::Arc::new(input);
-        }
-        if let Some(output) = &tool.output_schema {
-            let mut output = Value::Object((**output).clone());
-            strip_keywords(
-                &mut output,
-                &["format", "$schema", "description", "required", "title"],
-            );
-            flatten_refs(&mut output);
-            if let Value::Object(output) = output {
-                tool.output_schema = Some(std::sync::Arc::new(output));
-            }
-        }
+use futures::FutureExt;
+use rmcp::ErrorData as McpError;
+use rmcp::handler::server::router::tool::{ToolRoute, ToolRouter};
+use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, Tool, ToolAnnotations};
+use serde_json::{Map, Value};
+use taskflow_agent::catalog::strip_keywords;
+use taskflow_agent::{Context, Entry, Spec, catalog};
+use tracing::Instrument;
+
+use crate::TaskflowMcp;
+
+/// A route per tool of the catalog.
+pub fn router() -> ToolRouter<TaskflowMcp> {
+    let mut router = ToolRouter::new();
+    for &tool in catalog() {
+        router.add_route(ToolRoute::new_dyn(
+            listing(tool.spec()),
+            move |cx: ToolCallContext<'_, TaskflowMcp>| call(tool, cx).boxed(),
+        ));
     }
     router
+}
+
+/// What `tools/list` shows of a tool. Schemas are compact, so the list
+/// stays small in a model's context (under 16 KB; a test holds it there):
+/// output schemas keep the top-level shape (property names and types)
+/// without prose, defaults or nested definitions.
+fn listing(spec: Spec) -> Tool {
+    let mut input = Value::Object(spec.input);
+    if spec.name == "list_tasks" {
+        // SEP-2243: HTTP clients mirror the search into `Mcp-Param-Query`
+        // (so gateways can route or log it without parsing bodies); the
+        // server checks that header against the body.
+        if let Some(q) = input
+            .pointer_mut("/properties/q")
+            .and_then(Value::as_object_mut)
+        {
+            q.insert("x-mcp-header".into(), Value::String("Query".into()));
+            // A header carries a string: leave `q` out rather than null.
+            q.insert("type".into(), Value::String("string".into()));
+        }
+    }
+    let mut output = Value::Object(spec.output);
+    strip_keywords(
+        &mut output,
+        &["description", "required", "title", "default"],
+    );
+    flatten_refs(&mut output);
+    let annotations = ToolAnnotations::with_title(spec.title)
+        .read_only(spec.hints.read_only)
+        .destructive(spec.hints.destructive)
+        .idempotent(spec.hints.idempotent)
+        .open_world(false);
+    Tool::new(spec.name, spec.description, object(input))
+        .with_raw_output_schema(object(output))
+        .with_annotations(annotations)
+}
+
+fn object(value: Value) -> Arc<Map<String, Value>> {
+    match value {
+        Value::Object(map) => Arc::new(map),
+        _ => Arc::default(),
+    }
+}
+
+/// Drops `$defs`; a reference becomes "any value".
+fn flatten_refs(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.remove("$defs");
+            if map.contains_key("$ref") {
+                map.clear();
+            }
+            map.values_mut().for_each(flatten_refs);
+        }
+        Value::Array(items) => items.iter_mut().for_each(flatten_refs),
+        _ => {}
+    }
+}
+
+/// Runs `tool` for the session's user, in the call's trace; its result is
+/// structured content, its failure a tool error the model reads.
+async fn call(
+    tool: &'static dyn Entry,
+    cx: ToolCallContext<'_, TaskflowMcp>,
+) -> Result<CallToolResponse, McpError> {
+    let server = cx.service;
+    let actor = match server.actor(&cx.request_context) {
+        Ok(actor) => actor,
+        Err(err) => return Ok(CallToolResult::error(vec![ContentBlock::text(err)]).into()),
+    };
+    let trace = TaskflowMcp::trace(&cx.request_context);
+    let span = tracing::error_span!(
+        "tool",
+        tool = %cx.name,
+        trace_id = %trace.trace_id_hex(),
+        span_id = %trace.span_id_hex(),
+    );
+    let on = Context {
+        tasks: server.tasks(),
+        actor: &actor,
+    };
+    let arguments = cx.arguments.map_or(Value::Null, Value::Object);
+    let outcome =
+        taskflow_events::trace::scope(trace, tool.call(on, arguments).instrument(span)).await;
+    Ok(match outcome {
+        Ok(value) => CallToolResult::structured(value),
+        Err(error) => CallToolResult::error(vec![ContentBlock::text(error)]),
+    }
+    .into())
 }

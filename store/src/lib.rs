@@ -27,8 +27,6 @@ mod reminders;
 /// Tasks: the `TaskService`, the task's columns defined once, its statements
 /// and the group commit of plain creates.
 mod tasks;
-/// The agent tools carried out on the `TaskService`.
-pub mod tools;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use database::{Database, DatabaseKind, PostgresConnectOptions};

@@ -85,10 +85,11 @@ fn the_crate_graph_points_one_way() {
         "taskflow-core" | "taskflow-auth" => 0,
         "taskflow-events" => 1,
         "taskflow-store" => 2,
-        "taskflow-chat" => 3,
-        "taskflow-api" | "taskflow-mcp" | "taskflow-workers" => 4,
-        "taskflow-testkit" => 5,
-        "taskflow-bench" | "taskflow" => 6,
+        "taskflow-agent" => 3,
+        "taskflow-chat" => 4,
+        "taskflow-api" | "taskflow-mcp" | "taskflow-workers" => 5,
+        "taskflow-testkit" => 6,
+        "taskflow-bench" | "taskflow" => 7,
         other => panic!("crate {other} has no layer here: give it one"),
     };
     let graph = crate_graph();

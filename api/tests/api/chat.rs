@@ -448,9 +448,10 @@ async fn the_model_calls_the_same_tools_and_never_sees_the_token(h: &Harness) {
     let requests = model.requests();
     assert_eq!(requests.len(), 2);
     // The same tools, descriptions and schemas as the MCP server's.
-    let tools: Vec<Value> = taskflow_core::tools::catalog()
+    let tools: Vec<Value> = taskflow_agent::catalog()
         .iter()
-        .map(|spec| json!({"type": "function", "function": {"name": spec.name, "description": spec.description, "parameters": spec.input_schema()}}))
+        .map(|tool| tool.spec())
+        .map(|spec| json!({"type": "function", "function": {"name": spec.name, "description": spec.description, "parameters": spec.input}}))
         .collect();
     assert_eq!(requests[0]["tools"], Value::Array(tools));
     assert_eq!(requests[0]["model"], "test-model");

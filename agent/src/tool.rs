@@ -1,0 +1,97 @@
+//! What a tool is: the [`Tool`] trait, its [`Hints`], the [`Context`] it
+//! acts in, and the sentences a failure becomes so a model can act on it.
+
+use std::future::Future;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use taskflow_store::{Actor, Error, TaskService};
+
+/// A tool's outcome: its result, or a sentence for the model saying what to
+/// do next.
+pub type ToolResult<T> = std::result::Result<T, String>;
+
+/// What calling a tool may do, as MCP's tool annotations say it. Taskflow's
+/// tools touch only the user's own tasks: none is open-world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hints {
+    /// It changes nothing.
+    pub read_only: bool,
+    /// It may overwrite or remove what is there (meaningful for writes).
+    pub destructive: bool,
+    /// Calling it again with the same arguments changes nothing more.
+    pub idempotent: bool,
+}
+
+impl Hints {
+    /// A read.
+    pub const READ: Hints = Hints {
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+    };
+}
+
+/// Who a tool acts for, and on what.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub tasks: &'a TaskService,
+    pub actor: &'a Actor,
+}
+
+impl Context<'_> {
+    /// The user the tool acts for.
+    pub fn user(&self) -> &str {
+        &self.actor.user
+    }
+}
+
+/// One tool a model can call: everything about it in one place.
+pub trait Tool: Send + Sync + std::fmt::Debug + 'static {
+    /// The name a model calls it by, such as `add_task`.
+    const NAME: &'static str;
+    /// A short human title, such as "Add task".
+    const TITLE: &'static str;
+    /// What a model is told about it. Every limit it states must match the
+    /// parameter schema (a test holds them together).
+    const DESCRIPTION: &'static str;
+    const HINTS: Hints;
+    /// Its arguments; unknown fields are refused.
+    type Params: DeserializeOwned + JsonSchema + Send;
+    /// Its result.
+    type Output: Serialize + JsonSchema + Send;
+
+    /// Runs the tool.
+    fn run(
+        &self,
+        on: Context<'_>,
+        params: Self::Params,
+    ) -> impl Future<Output = ToolResult<Self::Output>> + Send;
+}
+
+/// A store failure as a sentence the model can act on; `id` is the task
+/// the tool was given, if any.
+pub fn failure(err: Error, id: Option<i64>) -> String {
+    match err {
+        Error::Invalid(invalid) => format!(
+            "Invalid `{}`: {}. Fix that argument and call the tool again.",
+            invalid.field, invalid.reason
+        ),
+        Error::NotFound => match id {
+            Some(id) => format!(
+                "There is no task {id} for this user. Call list_tasks (with `q` to search by title) to find the right id."
+            ),
+            None => "Not found. Call list_tasks to see the user's tasks.".into(),
+        },
+        Error::Conflict { current } => format!(
+            "The task changed meanwhile (it is now at version {current}). Call get_task to see it, then retry."
+        ),
+        Error::IdempotencyMismatch => "This idempotency_key was already used for a different task. Use a new key for a new task, or the same arguments to retry.".into(),
+        Error::Unavailable(_) => "The task database is briefly unavailable; nothing was changed. Retry in a few seconds.".into(),
+        Error::Internal(detail) => {
+            tracing::error!(%detail, "task tool failed");
+            "Taskflow had an internal error; nothing was changed. Retrying will not help until it is fixed.".into()
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! `complete_task`: mark a task done (a recurring one brings its next
+//! occurrence).
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use taskflow_core::Task;
+
+use crate::params::TaskRef;
+use crate::tool::{Context, Hints, Tool, ToolResult, failure};
+
+#[derive(Debug, Clone, Copy)]
+pub struct CompleteTask;
+
+/// The result of `complete_task`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Completed {
+    pub task: Task,
+    /// For a recurring task: the next occurrence is created right after
+    /// (its `previous_id` is this task's id); `list_tasks` shows it.
+    pub recurring: bool,
+}
+
+impl Tool for CompleteTask {
+    const NAME: &'static str = "complete_task";
+    const TITLE: &'static str = "Complete task";
+    const DESCRIPTION: &'static str = "Mark a task done. For a recurring task, the next occurrence is created right after (its previous_id is this task's id). Completing a done task changes nothing.";
+    const HINTS: Hints = Hints {
+        read_only: false,
+        destructive: true,
+        idempotent: true,
+    };
+    type Params = TaskRef;
+    type Output = Completed;
+
+    async fn run(&self, on: Context<'_>, args: TaskRef) -> ToolResult<Completed> {
+        let task = on
+            .tasks
+            .complete(on.actor, args.id, None)
+            .await
+            .map_err(|e| failure(e, Some(args.id)))?;
+        Ok(Completed {
+            recurring: task.recurrence.is_some(),
+            task,
+        })
+    }
+}

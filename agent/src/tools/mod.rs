@@ -1,0 +1,24 @@
+//! The tools, one file each: its parameter type (where it has its own),
+//! its description and hints, and what it does.
+
+mod add_task;
+mod complete_task;
+mod delete_task;
+mod get_task;
+mod list_notifications;
+mod list_tasks;
+mod recent_activity;
+mod reopen_task;
+mod snooze_task;
+mod update_task;
+
+pub use add_task::{AddTask, AddTaskParams};
+pub use complete_task::{CompleteTask, Completed};
+pub use delete_task::DeleteTask;
+pub use get_task::GetTask;
+pub use list_notifications::ListNotifications;
+pub use list_tasks::{LIST_DESCRIPTION_CHARS, ListTasks, ListTasksParams, MAX_LIST, TaskList};
+pub use recent_activity::{RecentActivity, RecentActivityParams};
+pub use reopen_task::ReopenTask;
+pub use snooze_task::{SnoozeTask, SnoozeTaskParams};
+pub use update_task::{UpdateTask, UpdateTaskParams};
