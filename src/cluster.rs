@@ -1,6 +1,7 @@
 //! The cluster roles, one thin binary each, every one beside a Dapr sidecar
 //! and publishing through it (the outbox relay runs in each; on PostgreSQL
-//! only one is active at a time):
+//! only one is active at a time). What each consumes is the topology's
+//! ([`crate::topology`]):
 //!
 //! - `taskflow-api`: the REST API.
 //! - `taskflow-sse`: the SSE gateway; consumes `task-updates` (every replica
@@ -27,16 +28,15 @@ use taskflow_api::{AppState, Surfaces, router};
 use taskflow_events::{DaprConfig, DaprPublisher, Publisher, Subscriptions};
 use taskflow_mcp::watch::Watch;
 use taskflow_store::TaskService;
-use taskflow_workers::notifications::Notifications;
-use taskflow_workers::recurrence::Recurrence;
 use taskflow_workers::reminders::Reminders;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{ClusterArgs, SubscriptionSource};
 use crate::serve::{Process, shutdown_signal, stream_ticket_key};
+use crate::topology::{self, Consumers};
 
 /// A cluster role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     Api,
     Sse,
@@ -46,6 +46,15 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role.
+    pub const ALL: [Role; 5] = [
+        Role::Api,
+        Role::Sse,
+        Role::Recurrence,
+        Role::Reminders,
+        Role::Mcp,
+    ];
+
     /// The role's binary.
     pub fn binary(self) -> &'static str {
         match self {
@@ -150,41 +159,37 @@ pub async fn run(
         hub: Hub::new(closing.clone(), ticket_key, args.http.max_streams),
         ..AppState::new(tasks.clone(), verifier).with_chat_model(args.chat.model())
     };
-    let mut subscriptions = Subscriptions::new(&dapr.pubsub, dapr.app_api_token.clone());
+    let mut subscriptions =
+        Subscriptions::new(&dapr.pubsub, dapr.app_api_token.clone(), closing.clone());
     if dapr.subscriptions == SubscriptionSource::Declarative {
         subscriptions = subscriptions.declarative();
+    }
+    let consumers = Consumers {
+        tasks: tasks.clone(),
+        reminders: Reminders::new(tasks.clone()),
+        hub: state.hub.clone(),
+        watch: Watch::default(),
+    };
+    for subscription in topology::of(role) {
+        subscriptions = subscriptions.route(
+            subscription.route(),
+            consumers.handler(subscription.consumer),
+        );
     }
     let mut app = router(state.clone(), surfaces);
     let mut background = Vec::new();
     match role {
-        Role::Api => {}
-        Role::Sse => {
-            subscriptions =
-                subscriptions.route("/api/events/task-updates", Arc::new(state.hub.clone()));
-        }
-        Role::Recurrence => {
-            subscriptions = subscriptions.route(
-                "/api/events/task-events",
-                Arc::new(Recurrence::new(tasks.clone())),
-            );
-        }
+        Role::Api | Role::Sse | Role::Recurrence => {}
         Role::Reminders => {
-            let reminders = Reminders::new(tasks.clone(), publisher.clone());
-            subscriptions = subscriptions
-                .route("/api/events/task-events", Arc::new(reminders.clone()))
-                .route(
-                    "/api/events/reminders",
-                    Arc::new(Notifications::new(tasks.clone(), publisher.clone())),
-                );
-            app = app.merge(reminders.routes());
-            background.push(tokio::spawn(reminders.run(closing.child_token())));
+            app = app.merge(consumers.reminders.routes());
+            background.push(tokio::spawn(
+                consumers.reminders.clone().run(closing.child_token()),
+            ));
         }
         Role::Mcp => {
-            let watch = Watch::default();
-            subscriptions = subscriptions.route("/api/events/task-events", Arc::new(watch.clone()));
             app = app.merge(taskflow_mcp::http::router(
                 tasks.clone(),
-                watch,
+                consumers.watch.clone(),
                 state.verifier.clone(),
                 args.mcp.options(),
                 closing.clone(),

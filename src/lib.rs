@@ -8,6 +8,7 @@ pub mod config;
 pub mod net;
 pub mod serve;
 pub mod telemetry;
+pub mod topology;
 
 use anyhow::Context;
 use taskflow_store::Database;

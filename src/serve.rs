@@ -16,12 +16,11 @@ use taskflow_api::{AppState, app};
 use taskflow_events::{Backoff, InProcessBus, Publisher};
 use taskflow_mcp::watch::Watch;
 use taskflow_store::{Database, DatabaseKind, RelayConfig, TaskService};
-use taskflow_workers::notifications::Notifications;
-use taskflow_workers::recurrence::Recurrence;
 use taskflow_workers::reminders::Reminders;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ServeArgs;
+use crate::topology::{Consumers, TOPOLOGY};
 
 /// How often an in-process handler is tried before its event is given up on.
 const HANDLER_ATTEMPTS: u32 = 8;
@@ -81,50 +80,30 @@ pub async fn run(
         }),
         ..state
     };
-    // Embedded mode: in-process buses stand in for the broker. The relay
-    // publishes task changes to recurrence, the reminder scheduler (to
-    // re-arm) and the SSE hub; the scheduler publishes reminders to the
-    // notifications handler, which announces new notifications to the hub.
-    let bus = |handlers: Vec<Arc<dyn taskflow_events::ErasedHandler>>| {
-        Arc::new(InProcessBus::new(
-            handlers,
-            Backoff {
-                initial: Duration::from_millis(100),
-                max: Duration::from_secs(5),
-            },
-            HANDLER_ATTEMPTS,
-        ))
+    // Embedded mode: the in-process bus stands in for the broker, and
+    // delivers every subscription of the topology. The relay publishes each
+    // outbox row through it: task changes to recurrence, the reminder
+    // scheduler (to re-arm), MCP sessions and the SSE hub; fired reminders
+    // to notifications; new notifications' notices to the hub.
+    let consumers = Consumers {
+        tasks: tasks.clone(),
+        reminders: Reminders::new(tasks.clone()),
+        hub: state.hub.clone(),
+        watch: Watch::default(),
     };
-    let announcements = bus(vec![Arc::new(state.hub.clone())]);
-    let reminders = Reminders::new(
-        tasks.clone(),
-        bus(vec![Arc::new(Notifications::new(
-            tasks.clone(),
-            announcements,
-        ))]),
-    );
-    // MCP subscribers: on SQLite another process (`taskflow mcp` over
-    // stdio) may write the same file, and only this process's relay
-    // publishes; following the outbox table tells them of every change,
-    // whoever made it. On PostgreSQL the relay's bus does.
-    let watch = Watch::default();
-    let mut consumers: Vec<Arc<dyn taskflow_events::ErasedHandler>> = vec![
-        Arc::new(Recurrence::new(tasks.clone())),
-        Arc::new(reminders.clone()),
-        Arc::new(state.hub.clone()),
-    ];
-    let mut background = vec![tokio::spawn(reminders.clone().run(closing.child_token()))];
-    if db.kind() == DatabaseKind::Sqlite {
-        background.push(tokio::spawn(
-            watch.clone().tail(db.clone(), closing.child_token()),
-        ));
-    } else {
-        consumers.push(Arc::new(watch.clone()));
-    }
-    let changes = bus(consumers);
+    let bus = Arc::new(InProcessBus::new(
+        consumers.handlers(TOPOLOGY.iter()),
+        Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(5),
+        },
+        HANDLER_ATTEMPTS,
+    ));
+    let reminders = consumers.reminders.clone();
+    let background = vec![tokio::spawn(reminders.clone().run(closing.child_token()))];
     let mcp = taskflow_mcp::http::router(
         tasks.clone(),
-        watch,
+        consumers.watch.clone(),
         state.verifier.clone(),
         args.mcp.options(),
         closing.clone(),
@@ -132,7 +111,7 @@ pub async fn run(
     let process = Process {
         db,
         router: app(state).merge(reminders.routes()).merge(mcp),
-        publisher: changes,
+        publisher: bus,
         listen: args.http.listen,
         shutdown_timeout: args.http.shutdown_timeout.into(),
         write_timeout: args.http.write_timeout.into(),

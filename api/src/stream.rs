@@ -229,15 +229,11 @@ fn event_name(update: &TaskUpdate) -> String {
     }
 }
 
-/// A task change carries its outbox sequence as `id:`; a notification has
-/// none (it is not in the outbox), so it leaves the client's Last-Event-ID
-/// alone and a reconnecting client refetches its notifications instead.
+/// Every update carries its outbox sequence as `id:`: task changes and
+/// new notifications are both outbox rows, replayed alike on reconnect.
 fn event(update: &TaskUpdate) -> Event {
-    let event = match update.kind {
-        UpdateKind::Task => Event::default().id(update.sequence.to_string()),
-        UpdateKind::NotificationCreated => Event::default(),
-    };
-    event
+    Event::default()
+        .id(update.sequence.to_string())
         .event(event_name(update))
         .json_data(update)
         .unwrap_or_else(|_| Event::default().comment("unencodable update skipped"))
@@ -300,7 +296,8 @@ async fn stream(
         _ => false,
     };
     let truncated = replay.len() == REPLAY_LIMIT as usize || from_elsewhere;
-    let replay: Vec<TaskUpdate> = replay.iter().map(|e| e.task_update()).collect();
+    // Reminder rows are in the outbox too; live views see their notices.
+    let replay: Vec<TaskUpdate> = replay.iter().filter_map(|e| e.task_update()).collect();
     let closing = state.hub.0.closing.clone();
     let start = Cursor {
         _open: open,
@@ -313,7 +310,6 @@ async fn stream(
         } else {
             last_seen.unwrap_or(0)
         },
-        notified_up_to: 0,
         closing,
         peer: peer.map(|axum::Extension(peer)| peer),
     };
@@ -337,16 +333,9 @@ async fn stream(
                 received = cursor.live.recv() => received,
             };
             match received {
-                // Each user's changes arrive in sequence order (one
+                // Each user's updates arrive in sequence order (one
                 // partition per user), so anything at or below what was sent
                 // is a replayed or redelivered duplicate.
-                Ok(update) if update.kind == UpdateKind::NotificationCreated => {
-                    let id = update.notification_id.unwrap_or(0);
-                    if id > cursor.notified_up_to {
-                        cursor.notified_up_to = id;
-                        return Some((Ok(event(&update)), cursor));
-                    }
-                }
                 Ok(update) if update.sequence > cursor.replayed_up_to => {
                     cursor.replayed_up_to = update.sequence;
                     return Some((Ok(event(&update)), cursor));
@@ -405,9 +394,6 @@ struct Cursor {
     /// The highest sequence the client had or was sent; live updates at or
     /// below it are duplicates.
     replayed_up_to: i64,
-    /// The highest notification id sent (a user's notifications are
-    /// announced in id order); redeliveries are at or below it.
-    notified_up_to: i64,
     closing: CancellationToken,
     /// The client's connection, when the server provides it.
     peer: Option<Peer>,

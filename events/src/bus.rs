@@ -40,7 +40,7 @@ impl InProcessBus {
         stop: &CancellationToken,
     ) -> Result<(), Stopped> {
         for attempt in 0..self.max_attempts {
-            match handler.deliver(&message.event).await {
+            match handler.deliver(&message.event, stop).await {
                 Outcome::Success => return Ok(()),
                 Outcome::Drop => {
                     tracing::warn!(consumer = handler.name(), event_id = %message.event.id, "handler dropped the event");

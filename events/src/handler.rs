@@ -10,6 +10,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::CloudEvent;
@@ -38,13 +39,16 @@ impl Outcome {
 }
 
 /// One delivered event with its payload decoded.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Delivery<T> {
     /// The CloudEvent id (stable across re-deliveries and re-publishes).
     pub id: String,
     /// The CloudEvent type, such as `taskflow.task.completed.v1`.
     pub event_type: String,
     pub data: T,
+    /// Cancelled when the process shuts down: long work stops and answers
+    /// `Retry`, so the broker delivers the event again (here or elsewhere).
+    pub stop: CancellationToken,
 }
 
 /// A typed consumer of one topic.
@@ -66,8 +70,13 @@ pub trait ErasedHandler: Send + Sync {
     fn topic(&self) -> &'static str;
     fn name(&self) -> &'static str;
     /// Decodes the event's data and handles it; an undecodable event is
-    /// dropped with a log line.
-    fn deliver<'a>(&'a self, event: &'a CloudEvent<Value>) -> BoxFuture<'a, Outcome>;
+    /// dropped with a log line, and an event that arrives while the process
+    /// stops (`stop` cancelled) is left for a redelivery.
+    fn deliver<'a>(
+        &'a self,
+        event: &'a CloudEvent<Value>,
+        stop: &'a CancellationToken,
+    ) -> BoxFuture<'a, Outcome>;
 }
 
 /// `taskflow_handler_outcomes_total{consumer, topic, outcome}`.
@@ -96,7 +105,11 @@ impl<H: Handler> ErasedHandler for H {
         H::NAME
     }
 
-    fn deliver<'a>(&'a self, event: &'a CloudEvent<Value>) -> BoxFuture<'a, Outcome> {
+    fn deliver<'a>(
+        &'a self,
+        event: &'a CloudEvent<Value>,
+        stop: &'a CancellationToken,
+    ) -> BoxFuture<'a, Outcome> {
         let context = TraceContext::continue_from(event.traceparent.as_deref());
         let span = tracing::error_span!(
             "consume",
@@ -106,6 +119,11 @@ impl<H: Handler> ErasedHandler for H {
             span_id = %context.span_id_hex(),
         );
         let work = async move {
+            if stop.is_cancelled() {
+                tracing::debug!("stopping; the event is left for a redelivery");
+                count(H::NAME, H::TOPIC, Outcome::Retry);
+                return Outcome::Retry;
+            }
             let data = match decode::<H::Payload>(&event.data) {
                 Ok(data) => data,
                 Err(err) => {
@@ -119,6 +137,7 @@ impl<H: Handler> ErasedHandler for H {
                     id: event.id.clone(),
                     event_type: event.event_type.clone(),
                     data,
+                    stop: stop.clone(),
                 })
                 .await;
             tracing::debug!(outcome = outcome.dapr_status(), "handled");

@@ -29,7 +29,8 @@ pub use dapr::{DaprConfig, DaprPublisher};
 pub use fanout::PerUser;
 pub use handler::{Delivery, ErasedHandler, Handler, Outcome};
 pub use messages::{
-    CloudEvent, ReminderKind, ReminderMessage, TaskEventMessage, TaskUpdate, UpdateKind,
+    CloudEvent, NOTIFICATION_CREATED_TYPE, ReminderKind, ReminderMessage, TASK_UPDATE_TYPE,
+    TaskEventMessage, TaskUpdate, UpdateKind, derived_id,
 };
 pub use subscribe::Subscriptions;
 pub use transport::{Backoff, Message, Publisher, Stopped};
@@ -40,6 +41,8 @@ pub const TASK_EVENTS: &str = "task-events";
 pub const TASK_UPDATES: &str = "task-updates";
 /// The topic of reminder and overdue instants that have been reached.
 pub const REMINDERS: &str = "reminders";
+/// Every topic Taskflow publishes.
+pub const TOPICS: [&str; 3] = [TASK_EVENTS, TASK_UPDATES, REMINDERS];
 
 // The doc comment is the JSON-schema description: a contract. strum's
 // names (`as_str`, `parse`) are the serde names, by the same rule.

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr};
 use taskflow_core::{FieldChange, Task};
+use uuid::Uuid;
 
 use crate::{Source, TaskEventType};
 
@@ -140,13 +142,60 @@ pub struct TaskUpdate {
 }
 
 /// Which instant a `reminders` message announces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, EnumString, IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ReminderKind {
     /// The task's reminder time has come.
     ReminderDue,
     /// The task's due time has passed and it is still open.
     TaskOverdue,
+}
+
+impl ReminderKind {
+    /// The snake-case name (the serde name).
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The versioned CloudEvents type.
+    pub fn cloud_event_type(self) -> &'static str {
+        match self {
+            ReminderKind::ReminderDue => "taskflow.reminder.due.v1",
+            ReminderKind::TaskOverdue => "taskflow.task.overdue.v1",
+        }
+    }
+
+    /// The id of the `reminders` message of `task`'s `instant`: the same
+    /// whoever fires it and however often it is published.
+    pub fn event_id(self, task: i64, instant: DateTime<Utc>) -> Uuid {
+        let kind = match self {
+            ReminderKind::ReminderDue => "reminder",
+            ReminderKind::TaskOverdue => "overdue",
+        };
+        Uuid::new_v5(
+            &Uuid::NAMESPACE_OID,
+            format!(
+                "taskflow-reminder/{task}/{kind}/{}",
+                instant.timestamp_micros()
+            )
+            .as_bytes(),
+        )
+    }
+}
+
+/// The CloudEvents type of a task's `task-updates` notice.
+pub const TASK_UPDATE_TYPE: &str = "taskflow.task.update.v1";
+/// The CloudEvents type of a new notification's `task-updates` notice.
+pub const NOTIFICATION_CREATED_TYPE: &str = "taskflow.notification.created.v1";
+
+/// The id of the message derived from event `event_id` for another topic
+/// (a change's `task-updates` notice, a reminder's notification notice):
+/// the same on every re-publish.
+pub fn derived_id(event_id: Uuid, topic: &str) -> Uuid {
+    Uuid::new_v5(&event_id, topic.as_bytes())
 }
 
 /// A `reminders` message.

@@ -18,6 +18,7 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::Utc;
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
+use tokio_util::sync::CancellationToken;
 
 use crate::CloudEvent;
 use crate::handler::{ErasedHandler, Outcome};
@@ -27,6 +28,8 @@ use crate::handler::{ErasedHandler, Outcome};
 pub struct Subscriptions {
     pubsub: String,
     app_token: Option<String>,
+    /// Cancelled when the process shuts down; handlers see it.
+    stop: CancellationToken,
     routes: Vec<(String, Arc<dyn ErasedHandler>)>,
     /// Whether `GET /dapr/subscribe` lists the routes (false when the
     /// deployment declares Subscription resources instead).
@@ -36,10 +39,16 @@ pub struct Subscriptions {
 impl Subscriptions {
     /// Subscriptions on pub/sub component `pubsub`; when `app_token` is set
     /// (Dapr's `APP_API_TOKEN`), deliveries must carry it as `dapr-api-token`.
-    pub fn new(pubsub: impl Into<String>, app_token: Option<String>) -> Self {
+    /// Handlers are told of shutdown by `stop`.
+    pub fn new(
+        pubsub: impl Into<String>,
+        app_token: Option<String>,
+        stop: CancellationToken,
+    ) -> Self {
         Self {
             pubsub: pubsub.into(),
             app_token: app_token.filter(|t| !t.is_empty()),
+            stop,
             routes: Vec::new(),
             programmatic: true,
         }
@@ -93,6 +102,7 @@ impl Subscriptions {
             let state = Delivery {
                 handler: handler.clone(),
                 app_token: shared.app_token.clone(),
+                stop: shared.stop.clone(),
             };
             router = router.route(route, post(deliver).with_state(state));
         }
@@ -104,6 +114,7 @@ impl Subscriptions {
 struct Delivery {
     handler: Arc<dyn ErasedHandler>,
     app_token: Option<String>,
+    stop: CancellationToken,
 }
 
 async fn deliver(State(delivery): State<Delivery>, headers: HeaderMap, body: Bytes) -> Response {
@@ -131,7 +142,7 @@ async fn deliver(State(delivery): State<Delivery>, headers: HeaderMap, body: Byt
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned);
             }
-            delivery.handler.deliver(&event).await
+            delivery.handler.deliver(&event, &delivery.stop).await
         }
         Err(why) => {
             tracing::warn!(consumer = delivery.handler.name(), %why, "dropping a delivery that is not a CloudEvent");

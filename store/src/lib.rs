@@ -22,7 +22,7 @@ mod notifications;
 /// The outbox (`task_events`): appending events, reading them, the
 /// processed-events ledger, and the relay that publishes them.
 mod outbox;
-/// The reminder scheduler's claims and its dispatches' small outbox.
+/// The reminder scheduler's claims, each appending its message to the outbox.
 mod reminders;
 /// Tasks: the `TaskService`, the task's columns defined once, its statements
 /// and the group commit of plain creates.
@@ -32,7 +32,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use database::{Database, DatabaseKind, PostgresConnectOptions};
 pub use error::{Error, Result};
 pub use outbox::relay::{self, RelayConfig};
-pub use outbox::{EVENT_SOURCE, OutboxEvent, RelayLag};
-pub use reminders::Dispatch;
+pub use outbox::{Body, EVENT_SOURCE, OutboxEvent, RelayLag};
+pub use reminders::Fired;
 pub use tasks::batch::postgres_batch_of_one_literal;
 pub use tasks::{Actor, TaskService};

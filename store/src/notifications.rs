@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 use taskflow_core::{
     Invalid, Notification, NotificationKind, NotificationPage, NotificationQuery, UnreadCount,
 };
+use taskflow_events::{Source, derived_id};
 use uuid::Uuid;
 
 use crate::database::{Query, query};
-use crate::outbox::{self, Receipt};
+use crate::outbox::{self, Body, NewEvent, Receipt};
 use crate::tasks::check_user;
 use crate::{Error, Result, TaskService};
 
@@ -120,7 +121,8 @@ impl TaskService {
     }
 
     /// Records a notification for `consumer`'s delivery of event `event_id`,
-    /// once however often the event is delivered; None for a repeat.
+    /// once however often the event is delivered (None for a repeat), and
+    /// its `notification_created` notice in the outbox, in one transaction.
     pub async fn record_notification(
         &self,
         consumer: &str,
@@ -156,6 +158,19 @@ impl TaskService {
         .bind(now)
         .fetch_one(&mut tx)
         .await?;
+        // Announced to live views through the outbox, like every message.
+        let notice = NewEvent {
+            event_id: derived_id(event_id, "notification"),
+            user_id: user,
+            task_id,
+            source: Source::Worker,
+            occurred_at: now,
+            body: Body::NotificationCreated {
+                notification_id: row.id,
+            },
+            traceparent: taskflow_events::trace::current_traceparent(),
+        };
+        outbox::append(&mut tx, &notice).await?;
         tx.commit().await?;
         Ok(Some(row.try_into()?))
     }

@@ -1,33 +1,17 @@
 //! The reminder operations of the TaskService: claiming the reminders and
 //! overdue notices whose instant has come (each (task, kind, instant) once,
-//! whatever the number of schedulers), the next instant to wake at, and the
-//! dispatches' own small outbox.
+//! whatever the number of schedulers) and the next instant to wake at. A
+//! claim appends the `reminders` message to the outbox in its transaction;
+//! the relay publishes it like every other message.
 
-use chrono::{DateTime, Duration, Utc};
-use sqlx::types::Json;
+use chrono::{DateTime, Utc};
 use taskflow_events::trace::TraceContext;
-use taskflow_events::{CloudEvent, Message, REMINDERS, ReminderKind, ReminderMessage};
-use uuid::Uuid;
+use taskflow_events::{ReminderKind, ReminderMessage, Source};
 
-use crate::database::{Param, query};
-use crate::outbox::EVENT_SOURCE;
+use crate::database::query;
+use crate::outbox::{self, Body, NewEvent};
 use crate::tasks::sql::claim_due;
 use crate::{Result, TaskService};
-
-/// The columns of a [`DispatchRow`].
-const COLUMNS: &str = "task_id, kind, due_at, fired_at, user_id, message";
-
-/// A dispatch whose message the transport may not have confirmed.
-#[derive(Debug, sqlx::FromRow)]
-struct DispatchRow {
-    task_id: i64,
-    kind: String,
-    /// The instant that came (the key with task and kind).
-    due_at: DateTime<Utc>,
-    fired_at: DateTime<Utc>,
-    user_id: String,
-    message: Json<serde_json::Value>,
-}
 
 /// The `reminder_dispatches.kind` of a reminder kind.
 fn dispatch_kind(kind: ReminderKind) -> &'static str {
@@ -37,93 +21,73 @@ fn dispatch_kind(kind: ReminderKind) -> &'static str {
     }
 }
 
-/// A reminder or overdue notice that has fired: its `reminders` message and
-/// the key of its `reminder_dispatches` row.
+/// A reminder or overdue notice that has fired: its message is in the
+/// outbox.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Dispatch {
+pub struct Fired {
     pub task_id: i64,
-    /// `reminder` or `overdue`.
-    pub kind: String,
+    pub kind: ReminderKind,
     /// The instant that came.
     pub instant: DateTime<Utc>,
-    pub message: Message,
 }
 
-impl Dispatch {
-    fn from_row(row: DispatchRow) -> Self {
-        let id = Uuid::new_v5(
-            &Uuid::NAMESPACE_OID,
-            format!(
-                "taskflow-reminder/{}/{}/{}",
-                row.task_id,
-                row.kind,
-                row.due_at.timestamp_micros()
-            )
-            .as_bytes(),
-        );
-        let event_type = match row.kind.as_str() {
-            "overdue" => "taskflow.task.overdue.v1",
-            _ => "taskflow.reminder.due.v1",
-        };
-        // Each fired reminder is a trace of its own, the same on a re-publish.
-        let event = CloudEvent::in_trace(
-            id.to_string(),
-            EVENT_SOURCE,
-            event_type,
-            Some(format!("task/{}", row.task_id)),
-            row.fired_at,
-            row.message.0,
-            Some(TraceContext::of_message(id.as_u128()).to_string()),
-        );
-        Dispatch {
-            task_id: row.task_id,
-            kind: row.kind,
-            instant: row.due_at,
-            message: Message {
-                topic: REMINDERS,
-                key: row.user_id,
-                event,
-            },
-        }
+impl Fired {
+    /// `reminder` or `overdue`, for metrics.
+    pub fn label(&self) -> &'static str {
+        dispatch_kind(self.kind)
     }
 }
 
 impl TaskService {
     /// Claims the reminders and overdue notices due now (up to `limit` of
-    /// each) and returns those firing for the first time, recorded but not
-    /// yet published: publish each, then [`TaskService::mark_dispatched`].
+    /// each) and returns those firing for the first time, their messages
+    /// appended to the outbox in the same transaction.
     ///
     /// Each (task, kind, instant) fires once, however many schedulers claim:
-    /// the claim and the dispatch row with its message are one transaction.
-    pub async fn claim_due_reminders(&self, limit: u32) -> Result<Vec<Dispatch>> {
+    /// an instant moved away and back has already fired.
+    pub async fn claim_due_reminders(&self, limit: u32) -> Result<Vec<Fired>> {
         let now = self.now();
         let mut tx = self.database().begin().await?;
         let mut fired = Vec::new();
         for kind in [ReminderKind::ReminderDue, ReminderKind::TaskOverdue] {
             for task in claim_due(&mut tx, kind, now, limit).await? {
-                let message = ReminderMessage {
-                    kind,
-                    user_id: task.user_id.clone(),
-                    task_id: task.id,
-                    title: task.title,
-                    due_at: task.due_at,
-                    fire_at: task.instant,
-                };
-                // Once per (task, kind, instant): an instant moved away and
-                // back has already fired.
-                let first: Option<DispatchRow> = query(&format!(
-                    "INSERT INTO reminder_dispatches ({COLUMNS}) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING {COLUMNS}"
-                ))
+                let first = query(
+                    "INSERT INTO reminder_dispatches (task_id, kind, due_at, fired_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                )
                 .bind(task.id)
                 .bind(dispatch_kind(kind))
                 .bind(task.instant)
                 .bind(now)
-                .bind(task.user_id.as_str())
-                .bind(Param::json(&message)?)
-                .fetch_optional(&mut tx)
+                .execute(&mut tx)
                 .await?;
-                fired.extend(first.map(Dispatch::from_row));
+                if first == 0 {
+                    continue;
+                }
+                let event_id = kind.event_id(task.id, task.instant);
+                let event = NewEvent {
+                    event_id,
+                    user_id: &task.user_id,
+                    task_id: task.id,
+                    source: Source::Worker,
+                    occurred_at: now,
+                    body: Body::Reminder(ReminderMessage {
+                        kind,
+                        user_id: task.user_id.clone(),
+                        task_id: task.id,
+                        title: task.title.clone(),
+                        due_at: task.due_at,
+                        fire_at: task.instant,
+                    }),
+                    // Each fired reminder is a trace of its own.
+                    traceparent: Some(TraceContext::of_message(event_id.as_u128()).to_string()),
+                };
+                outbox::append(&mut tx, &event).await?;
+                fired.push(Fired {
+                    task_id: task.id,
+                    kind,
+                    instant: task.instant,
+                });
             }
         }
         tx.commit().await?;
@@ -150,38 +114,5 @@ impl TaskService {
         .scalar(&mut conn)
         .await?;
         Ok(reminder.into_iter().chain(overdue).min())
-    }
-
-    /// Dispatches recorded more than `grace` ago whose publication was never
-    /// confirmed (their scheduler stopped in between): publish them again.
-    pub async fn unpublished_dispatches(
-        &self,
-        grace: Duration,
-        limit: u32,
-    ) -> Result<Vec<Dispatch>> {
-        let rows: Vec<DispatchRow> = query(&format!(
-            "SELECT {COLUMNS} FROM reminder_dispatches \
-             WHERE published_at IS NULL AND fired_at <= $1 ORDER BY fired_at LIMIT $2"
-        ))
-        .bind(self.now() - grace)
-        .bind(i64::from(limit))
-        .fetch_all(&mut self.database().read().await?)
-        .await?;
-        Ok(rows.into_iter().map(Dispatch::from_row).collect())
-    }
-
-    /// Records that the transport accepted a dispatch's message.
-    pub async fn mark_dispatched(&self, dispatch: &Dispatch) -> Result<()> {
-        query(
-            "UPDATE reminder_dispatches SET published_at = $1 \
-             WHERE task_id = $2 AND kind = $3 AND due_at = $4",
-        )
-        .bind(self.now())
-        .bind(dispatch.task_id)
-        .bind(dispatch.kind.as_str())
-        .bind(dispatch.instant)
-        .execute(&mut self.database().write().await?)
-        .await?;
-        Ok(())
     }
 }

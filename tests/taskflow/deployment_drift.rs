@@ -4,7 +4,8 @@
 //! `dapr/`: its `GET /dapr/subscribe` equals the Subscription resources
 //! scoped to its app id (pub/sub, topic, route, dead-letter topic), its
 //! health path answers, its listen port is its `appPort`, and the cron
-//! binding's route answers exactly 200 on the app it is scoped to.
+//! binding's route answers exactly 200 on the app it is scoped to; its
+//! pub/sub component is the consumer group the topology gives its role.
 //! (`.ci/deploy-check` holds `chart/` to `dapr/`.)
 
 use std::collections::BTreeSet;
@@ -12,6 +13,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::Value;
+use taskflow::cluster::Role;
+use taskflow::topology;
 use taskflow_testkit::process::{Listening, exit_status, sigterm, spawn_listening};
 use tokio::process::Command;
 
@@ -79,6 +82,20 @@ async fn the_deployment_files_describe_what_the_binaries_serve() {
             text(app, &["appPort"]),
             "{app_id}: appPort"
         );
+
+        // Each role's consumer group is its pub/sub component.
+        let role = Role::ALL
+            .into_iter()
+            .find(|r| r.binary() == app_id)
+            .unwrap();
+        for subscription in topology::of(role) {
+            assert_eq!(
+                text(app, &["env", "TASKFLOW_PUBSUB"]),
+                subscription.group.pubsub(),
+                "{app_id}: the consumer group of {:?}",
+                subscription.consumer
+            );
+        }
 
         let Listening { mut child, url, .. } = spawn_listening(
             Command::new(binary(&app_id))

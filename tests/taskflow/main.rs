@@ -8,5 +8,6 @@ mod cluster;
 mod crash;
 mod deployment_drift;
 mod invariants;
+mod outage;
 mod serve;
 mod stream;

@@ -460,3 +460,81 @@ async fn one_trace_follows_a_change_from_the_request_to_the_sse_push() {
     }
     server.terminate().await;
 }
+
+/// An MCP client that notes when each resource update arrives.
+#[derive(Debug, Clone, Default)]
+struct Subscriber {
+    updated: std::sync::Arc<std::sync::Mutex<Vec<(String, Instant)>>>,
+}
+
+impl rmcp::ClientHandler for Subscriber {
+    async fn on_resource_updated(
+        &self,
+        params: rmcp::model::ResourceUpdatedNotificationParam,
+        _: rmcp::service::NotificationContext<rmcp::RoleClient>,
+    ) {
+        self.updated
+            .lock()
+            .unwrap()
+            .push((params.uri, Instant::now()));
+    }
+}
+
+/// Under `serve` the MCP watch is a `task-events` consumer of the relay
+/// like every other, woken by the commit: a subscriber hears of each change
+/// within 50 ms of the request that made it (a poll of the outbox every
+/// 250 ms, as before, misses that bound on most of five changes).
+#[tokio::test]
+#[allow(deprecated)] // resources/subscribe: the clients of today still use it
+async fn under_serve_an_mcp_subscriber_hears_of_a_commit_within_50_ms() {
+    use rmcp::ServiceExt;
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path()).await;
+    let subscriber = Subscriber::default();
+    let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", server.base))
+        .auth_header(server.printed_token.clone());
+    let session = subscriber
+        .clone()
+        .serve(StreamableHttpClientTransport::from_config(config))
+        .await
+        .unwrap();
+    session
+        .subscribe(rmcp::model::SubscribeRequestParams::new(
+            "taskflow://activity",
+        ))
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    for n in 0..5 {
+        let heard_before = subscriber.updated.lock().unwrap().len();
+        let sent = Instant::now();
+        let created = client
+            .post(format!("{}/api/tasks", server.base))
+            .bearer_auth(&server.printed_token)
+            .json(&serde_json::json!({"title": format!("change {n}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        let heard = || async { subscriber.updated.lock().unwrap().len() > heard_before };
+        taskflow_testkit::wait_for(
+            "the subscriber to hear of the change",
+            Duration::from_secs(5),
+            heard,
+        )
+        .await;
+        let (uri, at) = subscriber.updated.lock().unwrap()[heard_before].clone();
+        assert_eq!(uri, "taskflow://activity");
+        let latency = at.duration_since(sent);
+        assert!(
+            latency < Duration::from_millis(50),
+            "change {n} was heard {latency:?} after its request was sent"
+        );
+    }
+    session.cancel().await.unwrap();
+    let (_, status) = server.terminate().await;
+    assert!(status.success());
+}

@@ -244,13 +244,22 @@ async fn a_reminder_fires_at_its_instant_and_reaches_the_owners_stream() {
         )
         .await
         .ok();
-    assert_eq!(stream.expect().await.name, "task.created");
+    let created = stream.expect().await;
+    assert_eq!(created.name, "task.created");
     let rang = stream.expect().await;
     assert_eq!(rang.name, "notification.created");
     assert_eq!(rang.data["task_id"], task["id"]);
     assert!(chrono::Utc::now() >= at, "not before its instant");
     let count: Value = server.app.unread_count("alice").await.ok();
     assert_eq!(count["unread"], 1);
+    // The notice is an outbox row: a client that missed it gets it replayed,
+    // with the id it had live.
+    drop(stream);
+    let mut again = Stream::open(&server.base, &alice, created.id).await;
+    let replayed = again.expect().await;
+    assert_eq!(replayed.name, "notification.created");
+    assert_eq!(replayed.id, rang.id);
+    assert_eq!(replayed.data["notification_id"], rang.data["notification_id"]);
 }
 
 /// The number of open SSE streams the server reports.

@@ -1,65 +1,24 @@
 //! Notifications: each `reminders` message (a reminder time came, or a task
 //! became overdue) becomes one notification row for the task's owner, once
-//! however many times the message is delivered, announced by a
-//! `notification_created` message on `task-updates` for open dashboards.
+//! however many times the message is delivered. The row's
+//! `notification_created` notice for open dashboards is committed to the
+//! outbox with it, so a delivery never waits on the broker.
 
-use std::sync::Arc;
-
-use taskflow_core::{Notification, NotificationKind};
-use taskflow_events::{
-    CloudEvent, Delivery, Handler, Message, Outcome, Publisher, REMINDERS, ReminderKind,
-    ReminderMessage, TASK_UPDATES, TaskUpdate, UpdateKind,
-};
-use taskflow_store::{EVENT_SOURCE, Error, TaskService};
-use tokio_util::sync::CancellationToken;
+use taskflow_core::NotificationKind;
+use taskflow_events::{Delivery, Handler, Outcome, REMINDERS, ReminderKind, ReminderMessage};
+use taskflow_store::{Error, TaskService};
 use uuid::Uuid;
 
-/// Consumes `reminders`, records notifications and announces them.
+/// Consumes `reminders` and records notifications.
 #[derive(Debug, Clone)]
 pub struct Notifications {
     tasks: TaskService,
-    updates: Arc<dyn Publisher>,
 }
 
 impl Notifications {
-    /// A notifications handler writing through `tasks` and announcing on
-    /// `task-updates` through `updates`.
-    pub fn new(tasks: TaskService, updates: Arc<dyn Publisher>) -> Self {
-        Self { tasks, updates }
-    }
-
-    /// Announces a new notification. Live delivery only: the row is already
-    /// committed, and a dashboard that missed this refetches on reconnect.
-    async fn announce(&self, event_id: Uuid, user: &str, notification: &Notification) {
-        let update = TaskUpdate {
-            kind: UpdateKind::NotificationCreated,
-            user_id: user.to_owned(),
-            task_id: notification.task_id,
-            change: None,
-            fields: Vec::new(),
-            notification_id: Some(notification.id),
-            sequence: 0,
-        };
-        let Ok(data) = serde_json::to_value(&update) else {
-            return;
-        };
-        let message = Message {
-            topic: TASK_UPDATES,
-            key: user.to_owned(),
-            event: CloudEvent::new(
-                Uuid::new_v5(&event_id, TASK_UPDATES.as_bytes()).to_string(),
-                EVENT_SOURCE,
-                "taskflow.notification.created.v1",
-                notification.task_id.map(|id| format!("task/{id}")),
-                notification.created_at,
-                data,
-            ),
-        };
-        // The publisher retries until the transport takes it.
-        let _ = self
-            .updates
-            .publish(&message, &CancellationToken::new())
-            .await;
+    /// A notifications handler writing through `tasks`.
+    pub fn new(tasks: TaskService) -> Self {
+        Self { tasks }
     }
 }
 
@@ -96,12 +55,7 @@ impl Handler for Notifications {
             )
             .await
         {
-            Ok(Some(notification)) => {
-                self.announce(event_id, &message.user_id, &notification)
-                    .await;
-                Outcome::Success
-            }
-            Ok(None) => Outcome::Success,
+            Ok(_) => Outcome::Success,
             Err(Error::Invalid(err)) => {
                 tracing::warn!(task = message.task_id, error = %err, "cannot record the notification; dropping");
                 Outcome::Drop

@@ -1,6 +1,7 @@
 //! Reminders: fires `reminder due` at each task's reminder instant (or the
-//! end of its snooze) and `task overdue` at its deadline if it is still open,
-//! publishing each on `reminders`.
+//! end of its snooze) and `task overdue` at its deadline if it is still open.
+//! Firing is a claim in the database that appends the `reminders` message to
+//! the outbox in the same transaction; the relay publishes it.
 //!
 //! The scheduler knows the next instant and sleeps until it; every
 //! `task-events` delivery wakes it to look again (a due date, reminder or
@@ -8,8 +9,7 @@
 //! a tokio-cron-scheduler sweep each minute (a safety net) and, in a
 //! cluster, Dapr's cron binding at `POST /reminder-sweep`. Claims are
 //! conditional updates in the database, so each (task, kind, instant) fires
-//! once across restarts and replicas; the claim records the message, which
-//! is published again if its scheduler stopped before the transport had it.
+//! once across restarts and replicas, and a sweep never waits on the broker.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,20 +18,14 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
-use taskflow_events::{
-    Backoff, Delivery, Handler, Outcome, Publisher, TASK_EVENTS, TaskEventMessage,
-};
-use taskflow_store::{Dispatch, TaskService};
+use taskflow_events::{Backoff, Delivery, Handler, Outcome, TASK_EVENTS, TaskEventMessage};
+use taskflow_store::TaskService;
 use tokio::sync::Notify;
 use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 /// How many reminders (and as many overdue notices) one claim takes.
 const BATCH: u32 = 200;
-/// How long a claimed dispatch may stay unconfirmed before another pass
-/// publishes it again (its scheduler may be retrying a slow transport).
-const REPUBLISH_AFTER: chrono::Duration = chrono::Duration::seconds(60);
 /// The longest sleep when nothing is scheduled; the minute sweep wakes it
 /// sooner anyway.
 const IDLE: Duration = Duration::from_secs(3600);
@@ -43,16 +37,14 @@ pub struct Reminders(Arc<Inner>);
 #[derive(Debug)]
 struct Inner {
     tasks: TaskService,
-    publisher: Arc<dyn Publisher>,
     wake: Notify,
 }
 
 impl Reminders {
-    /// A scheduler over `tasks`, publishing through `publisher`.
-    pub fn new(tasks: TaskService, publisher: Arc<dyn Publisher>) -> Self {
+    /// A scheduler over `tasks`.
+    pub fn new(tasks: TaskService) -> Self {
         Reminders(Arc::new(Inner {
             tasks,
-            publisher,
             wake: Notify::new(),
         }))
     }
@@ -63,68 +55,27 @@ impl Reminders {
         self.0.wake.notify_one();
     }
 
-    /// Publishes what is due now and returns how many messages went out:
-    /// first dispatches whose publication was never confirmed, then new
-    /// claims until none are left. Stops early, without error, on `stop`.
-    pub async fn sweep(&self, stop: &CancellationToken) -> taskflow_store::Result<usize> {
-        self.sweep_after(REPUBLISH_AFTER, stop).await
-    }
-
-    /// A sweep that publishes again dispatches unconfirmed for `grace`.
-    async fn sweep_after(
-        &self,
-        grace: chrono::Duration,
-        stop: &CancellationToken,
-    ) -> taskflow_store::Result<usize> {
+    /// Fires what is due now and returns how many fired: claims until none
+    /// are left, each claim's messages committed to the outbox with it.
+    pub async fn sweep(&self) -> taskflow_store::Result<usize> {
         let tasks = &self.0.tasks;
-        // One batch per sweep: rows whose marking fails come back next time.
-        let stale = tasks.unpublished_dispatches(grace, BATCH).await?;
-        let mut sent = self.publish(stale, stop).await;
+        let mut fired = 0;
         loop {
-            let fired = tasks.claim_due_reminders(BATCH).await?;
-            if fired.is_empty() || stop.is_cancelled() {
-                return Ok(sent);
+            let batch = tasks.claim_due_reminders(BATCH).await?;
+            if batch.is_empty() {
+                return Ok(fired);
             }
             let now = tasks.now();
-            for dispatch in &fired {
-                let late = (now - dispatch.instant).num_milliseconds().max(0) as f64 / 1000.0;
-                metrics::histogram!("taskflow_reminder_delay_seconds", "kind" => dispatch.kind.clone())
+            for reminder in &batch {
+                let late = (now - reminder.instant).num_milliseconds().max(0) as f64 / 1000.0;
+                metrics::histogram!("taskflow_reminder_delay_seconds", "kind" => reminder.label())
                     .record(late);
+                metrics::counter!("taskflow_reminders_fired_total", "kind" => reminder.label())
+                    .increment(1);
+                tracing::debug!(task = reminder.task_id, kind = reminder.label(), instant = %reminder.instant, "reminder fired");
             }
-            sent += self.publish(fired, stop).await;
+            fired += batch.len();
         }
-    }
-
-    async fn publish(&self, dispatches: Vec<Dispatch>, stop: &CancellationToken) -> usize {
-        let mut sent = 0;
-        for dispatch in dispatches {
-            // Each fired reminder starts a trace (its message carries it).
-            let span = tracing::error_span!(
-                "reminder",
-                task = dispatch.task_id,
-                kind = %dispatch.kind,
-                trace_id = dispatch.message.event.trace_id(),
-            );
-            let published = self
-                .0
-                .publisher
-                .publish(&dispatch.message, stop)
-                .instrument(span.clone())
-                .await;
-            if published.is_err() {
-                break; // stopping; the next start publishes it again
-            }
-            span.in_scope(|| tracing::debug!(instant = %dispatch.instant, "reminder fired"));
-            sent += 1;
-            metrics::counter!("taskflow_reminders_fired_total", "kind" => dispatch.kind.clone())
-                .increment(1);
-            if let Err(err) = self.0.tasks.mark_dispatched(&dispatch).await {
-                // Published but not marked: a later pass sends it again, and
-                // consumers drop the repeat by its id.
-                tracing::warn!(task = dispatch.task_id, error = %err, "cannot mark a reminder published");
-            }
-        }
-        sent
     }
 
     /// Runs until `stop`: [`Reminders::schedule`], with a
@@ -148,15 +99,8 @@ impl Reminders {
     pub async fn schedule(&self, stop: CancellationToken) {
         let backoff = Backoff::default();
         let mut failures = 0;
-        // The first sweep also publishes what a previous run of this
-        // process claimed but could not confirm before it stopped.
-        let mut grace = chrono::Duration::zero();
         while !stop.is_cancelled() {
-            let swept = self.sweep_after(grace, &stop).await;
-            if swept.is_ok() {
-                grace = REPUBLISH_AFTER;
-            }
-            let next = match swept {
+            let next = match self.sweep().await {
                 Ok(_) => self.0.tasks.next_reminder_instant().await,
                 Err(err) => Err(err),
             };
@@ -206,7 +150,7 @@ impl Reminders {
 }
 
 async fn cron_sweep(State(reminders): State<Reminders>) -> StatusCode {
-    match reminders.sweep(&CancellationToken::new()).await {
+    match reminders.sweep().await {
         Ok(_) => StatusCode::OK,
         Err(err) => {
             tracing::warn!(error = %err, "the cron sweep failed");

@@ -262,7 +262,7 @@ async fn post(router: &axum::Router, token: Option<&str>, body: &str) -> (Status
 #[tokio::test]
 async fn delivery_routes_accept_object_string_and_base64_data() {
     let counter = Counter::default();
-    let router = Subscriptions::new("pubsub", None)
+    let router = Subscriptions::new("pubsub", None, CancellationToken::new())
         .route("/events/pings", Arc::new(counter.clone()))
         .router();
     let b64 = base64::engine::general_purpose::STANDARD.encode(r#"{"n": 100}"#);
@@ -290,8 +290,32 @@ async fn delivery_routes_accept_object_string_and_base64_data() {
 }
 
 #[tokio::test]
+async fn a_delivery_while_the_process_stops_is_left_for_a_redelivery() {
+    let counter = Counter::default();
+    let stop = CancellationToken::new();
+    let router = Subscriptions::new("pubsub", None, stop.clone())
+        .route("/events/pings", Arc::new(counter.clone()))
+        .router();
+    let ping = json!({"id": "1", "type": "t", "data": {"n": 1}}).to_string();
+    assert_eq!(
+        post(&router, None, &ping).await.1,
+        json!({"status": "SUCCESS"})
+    );
+    stop.cancel();
+    assert_eq!(
+        post(&router, None, &ping).await.1,
+        json!({"status": "RETRY"})
+    );
+    assert_eq!(
+        counter.0.load(Ordering::SeqCst),
+        1,
+        "the handler did not run"
+    );
+}
+
+#[tokio::test]
 async fn the_subscription_list_names_every_route_and_dead_letter_topic() {
-    let router = Subscriptions::new("pubsub", None)
+    let router = Subscriptions::new("pubsub", None, CancellationToken::new())
         .route("/events/pings", Arc::new(Counter::default()))
         .router();
     let response = router
@@ -311,7 +335,7 @@ async fn the_subscription_list_names_every_route_and_dead_letter_topic() {
 #[tokio::test]
 async fn deliveries_need_the_app_token_when_one_is_set() {
     let counter = Counter::default();
-    let router = Subscriptions::new("pubsub", Some("s3cret".into()))
+    let router = Subscriptions::new("pubsub", Some("s3cret".into()), CancellationToken::new())
         .route("/events/pings", Arc::new(counter.clone()))
         .router();
     let body = json!({"id": "1", "data": {"n": 1}}).to_string();
@@ -342,7 +366,7 @@ impl Handler for Traces {
 #[tokio::test]
 async fn a_delivery_continues_the_trace_of_its_event_from_the_envelope_or_the_header() {
     let traces = Traces::default();
-    let router = Subscriptions::new("pubsub", None)
+    let router = Subscriptions::new("pubsub", None, CancellationToken::new())
         .route("/events/pings", Arc::new(traces.clone()))
         .router();
     let parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";

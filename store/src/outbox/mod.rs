@@ -1,8 +1,11 @@
-//! The outbox: `task_events`, one row per task change, written in the
-//! change's transaction (the audit trail too). This module appends rows
-//! from the typed event body, reads them back for the relay and for replay,
-//! turns them into the messages of `task-events` and `task-updates`, and
-//! keeps the processed-events ledger of idempotent consumers.
+//! The outbox: `task_events`, one row per message Taskflow publishes,
+//! written in the transaction that caused it — a task change (the audit
+//! trail too), a reminder or overdue instant reached, a notification
+//! recorded. This module appends rows from their typed [`Body`], reads them
+//! back for the relay and for replay, turns each into its messages
+//! (`task-events` and `task-updates`, `reminders`, or `task-updates`), and
+//! keeps the processed-events ledger of idempotent consumers. The relay is
+//! the one publication path: one retry and mark policy for every message.
 
 pub mod relay;
 
@@ -13,8 +16,9 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use taskflow_core::{Task, field_changes};
 use taskflow_events::{
-    CloudEvent, Message, Source, TASK_EVENTS, TASK_UPDATES, TaskEventBody, TaskEventMessage,
-    TaskEventType, TaskUpdate, UpdateKind, trace::TraceContext,
+    CloudEvent, Message, NOTIFICATION_CREATED_TYPE, REMINDERS, ReminderKind, ReminderMessage,
+    Source, TASK_EVENTS, TASK_UPDATE_TYPE, TASK_UPDATES, TaskEventBody, TaskEventMessage,
+    TaskEventType, TaskUpdate, UpdateKind, derived_id, trace::TraceContext,
 };
 use uuid::Uuid;
 
@@ -43,16 +47,90 @@ pub(crate) fn event_columns() -> String {
 const READ_COLUMNS: &str =
     "sequence, event_id, user_id, task_id, event_type, source, occurred_at, data, traceparent";
 
-/// An event to append: one change of one task.
+/// What an outbox row says; its kind is the row's `event_type`.
+// Nearly every row is a task change: boxing it would allocate for the
+// common case to save bytes in the rare one.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// A task changed: published on `task-events`, with a `task-updates`
+    /// notice.
+    Task {
+        event_type: TaskEventType,
+        change: TaskEventBody,
+    },
+    /// A reminder or overdue instant came: published on `reminders`.
+    Reminder(ReminderMessage),
+    /// A notification was recorded: a `task-updates` notice for live views.
+    NotificationCreated { notification_id: i64 },
+}
+
+/// The `event_type` of a notification's row.
+const NOTIFICATION_CREATED: &str = "notification_created";
+
+impl Body {
+    /// The row's `event_type`: a task event's short name, a reminder kind,
+    /// or `notification_created`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Body::Task { event_type, .. } => event_type.as_str(),
+            Body::Reminder(message) => message.kind.as_str(),
+            Body::NotificationCreated { .. } => NOTIFICATION_CREATED,
+        }
+    }
+
+    /// The row's `data`.
+    fn data(&self) -> Result<Param<'static>> {
+        match self {
+            Body::Task { change, .. } => Param::json(change),
+            Body::Reminder(message) => Param::json(message),
+            Body::NotificationCreated { notification_id } => {
+                Param::json(&serde_json::json!({ "notification_id": notification_id }))
+            }
+        }
+    }
+
+    /// A row's body from its `event_type` and `data`.
+    fn read(kind: &str, data: serde_json::Value) -> Result<Body> {
+        if let Some(event_type) = TaskEventType::parse(kind) {
+            return Ok(Body::Task {
+                event_type,
+                change: serde_json::from_value(data)?,
+            });
+        }
+        if kind.parse::<ReminderKind>().is_ok() {
+            return Ok(Body::Reminder(serde_json::from_value(data)?));
+        }
+        if kind == NOTIFICATION_CREATED {
+            let id = data
+                .get("notification_id")
+                .and_then(serde_json::Value::as_i64);
+            return id
+                .map(|notification_id| Body::NotificationCreated { notification_id })
+                .ok_or_else(|| Error::Internal("a notification row without its id".into()));
+        }
+        Err(Error::Internal(format!(
+            "an outbox row of unknown type `{kind}`"
+        )))
+    }
+}
+
+/// The `event_type`s of task changes, for queries that read the history.
+pub(crate) fn task_kinds() -> String {
+    TaskEventType::ALL
+        .map(|t| format!("'{}'", t.as_str()))
+        .join(", ")
+}
+
+/// A row to append.
 #[derive(Debug)]
 pub(crate) struct NewEvent<'a> {
     pub event_id: Uuid,
     pub user_id: &'a str,
     pub task_id: i64,
-    pub event_type: TaskEventType,
     pub source: Source,
     pub occurred_at: DateTime<Utc>,
-    pub body: TaskEventBody,
+    pub body: Body,
     /// The trace of the work making the change.
     pub traceparent: Option<String>,
 }
@@ -75,12 +153,14 @@ impl<'a> NewEvent<'a> {
             event_id: Uuid::now_v7(),
             user_id,
             task_id: snapshot.id,
-            event_type,
             source,
             occurred_at,
-            body: TaskEventBody {
-                task_data: snapshot.clone(),
-                changes: field_changes(old, new),
+            body: Body::Task {
+                event_type,
+                change: TaskEventBody {
+                    task_data: snapshot.clone(),
+                    changes: field_changes(old, new),
+                },
             },
             traceparent: taskflow_events::trace::current_traceparent(),
         })
@@ -92,10 +172,10 @@ impl<'a> NewEvent<'a> {
             self.event_id.into(),
             self.user_id.into(),
             self.task_id.into(),
-            self.event_type.as_str().into(),
+            self.body.kind().into(),
             self.source.as_str().into(),
             self.occurred_at.into(),
-            Param::json(&self.body)?,
+            self.body.data()?,
             self.traceparent.as_deref().into(),
         ])
     }
@@ -266,17 +346,16 @@ struct OutboxRow {
     traceparent: Option<String>,
 }
 
-/// A committed event waiting to be published.
+/// A committed row: what the relay publishes and a live view replays.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxEvent {
     pub sequence: i64,
     pub event_id: Uuid,
     pub user_id: String,
     pub task_id: i64,
-    pub event_type: TaskEventType,
     pub source: Source,
     pub occurred_at: DateTime<Utc>,
-    pub body: TaskEventBody,
+    pub body: Body,
     /// The trace of the work that made the change, if it was traced.
     pub traceparent: Option<String>,
 }
@@ -285,12 +364,12 @@ impl TryFrom<OutboxRow> for OutboxEvent {
     type Error = Error;
 
     fn try_from(row: OutboxRow) -> Result<Self> {
-        let unknown =
-            |what: &str| Error::Internal(format!("event {} has an unknown {what}", row.sequence));
+        let source = Source::parse(&row.source).ok_or_else(|| {
+            Error::Internal(format!("event {} has an unknown source", row.sequence))
+        })?;
         Ok(OutboxEvent {
-            event_type: TaskEventType::parse(&row.event_type).ok_or_else(|| unknown("type"))?,
-            source: Source::parse(&row.source).ok_or_else(|| unknown("source"))?,
-            body: serde_json::from_value(row.data.0)?,
+            body: Body::read(&row.event_type, row.data.0)?,
+            source,
             sequence: row.sequence,
             event_id: row.event_id,
             user_id: row.user_id,
@@ -302,76 +381,108 @@ impl TryFrom<OutboxRow> for OutboxEvent {
 }
 
 impl OutboxEvent {
-    /// The `task-events` payload.
-    pub fn task_event(&self) -> TaskEventMessage {
-        TaskEventMessage {
-            event_type: self.event_type,
-            task_id: self.task_id,
-            task_data: self.body.task_data.clone(),
-            user_id: self.user_id.clone(),
-            timestamp: self.occurred_at,
-            changes: self.body.changes.clone(),
-            sequence: self.sequence,
-            source: self.source,
+    /// The task change this row records, if it records one.
+    pub fn change(&self) -> Option<(TaskEventType, &TaskEventBody)> {
+        match &self.body {
+            Body::Task { event_type, change } => Some((*event_type, change)),
+            _ => None,
         }
     }
 
-    /// The `task-updates` payload.
-    pub fn task_update(&self) -> TaskUpdate {
-        TaskUpdate {
-            kind: UpdateKind::Task,
+    /// The `task-updates` notice of a task change or a new notification
+    /// (what a live view is sent, and replays); None for a reminder.
+    pub fn task_update(&self) -> Option<TaskUpdate> {
+        let (kind, change, fields, notification_id) = match &self.body {
+            Body::Task { event_type, change } => (
+                UpdateKind::Task,
+                Some(*event_type),
+                change.changes.keys().cloned().collect(),
+                None,
+            ),
+            Body::NotificationCreated { notification_id } => (
+                UpdateKind::NotificationCreated,
+                None,
+                Vec::new(),
+                Some(*notification_id),
+            ),
+            Body::Reminder(_) => return None,
+        };
+        Some(TaskUpdate {
+            kind,
             user_id: self.user_id.clone(),
             task_id: Some(self.task_id),
-            change: Some(self.event_type),
-            fields: self.body.changes.keys().cloned().collect(),
-            notification_id: None,
+            change,
+            fields,
+            notification_id,
             sequence: self.sequence,
-        }
+        })
     }
 
-    /// The messages this event is published as: its `task-events` message
-    /// (CloudEvent id = the outbox UUID) and its `task-updates` notice (an id
-    /// derived from it), so a re-publish keeps both ids; both carry the
-    /// change's `traceparent`.
-    pub fn messages(&self) -> Result<[Message; 2]> {
+    /// The messages this row is published as, each keyed by its user and
+    /// continuing the row's trace: a task change's `task-events` message
+    /// (CloudEvent id = the outbox UUID) and its `task-updates` notice (an
+    /// id derived from it); a reminder's `reminders` message; a
+    /// notification's notice. A re-publish keeps every id.
+    pub fn messages(&self) -> Result<Vec<Message>> {
         let subject = Some(format!("task/{}", self.task_id));
-        // Both messages continue the change's trace (for a change made
-        // before tracing, one derived from the event id, the same on every
-        // re-publish).
+        // For a change made before tracing, a trace derived from the event
+        // id, the same on every re-publish.
         let traceparent = self
             .traceparent
             .clone()
             .unwrap_or_else(|| TraceContext::of_message(self.event_id.as_u128()).to_string());
-        let full = CloudEvent::in_trace(
-            self.event_id.to_string(),
-            EVENT_SOURCE,
-            self.event_type.cloud_event_type(),
-            subject.clone(),
-            self.occurred_at,
-            serde_json::to_value(self.task_event())?,
-            Some(traceparent.clone()),
-        );
-        let notice = CloudEvent::in_trace(
-            Uuid::new_v5(&self.event_id, TASK_UPDATES.as_bytes()).to_string(),
-            EVENT_SOURCE,
-            "taskflow.task.update.v1",
-            subject,
-            self.occurred_at,
-            serde_json::to_value(self.task_update())?,
-            Some(traceparent),
-        );
-        Ok([
-            Message {
-                topic: TASK_EVENTS,
-                key: self.user_id.clone(),
-                event: full,
-            },
-            Message {
-                topic: TASK_UPDATES,
-                key: self.user_id.clone(),
-                event: notice,
-            },
-        ])
+        let message = |topic, id: Uuid, event_type: &str, data| Message {
+            topic,
+            key: self.user_id.clone(),
+            event: CloudEvent::in_trace(
+                id.to_string(),
+                EVENT_SOURCE,
+                event_type,
+                subject.clone(),
+                self.occurred_at,
+                data,
+                Some(traceparent.clone()),
+            ),
+        };
+        let notice = |event_type| -> Result<Message> {
+            let update = serde_json::to_value(self.task_update())?;
+            Ok(message(
+                TASK_UPDATES,
+                derived_id(self.event_id, TASK_UPDATES),
+                event_type,
+                update,
+            ))
+        };
+        Ok(match &self.body {
+            Body::Task { event_type, change } => {
+                let full = TaskEventMessage {
+                    event_type: *event_type,
+                    task_id: self.task_id,
+                    task_data: change.task_data.clone(),
+                    user_id: self.user_id.clone(),
+                    timestamp: self.occurred_at,
+                    changes: change.changes.clone(),
+                    sequence: self.sequence,
+                    source: self.source,
+                };
+                vec![
+                    message(
+                        TASK_EVENTS,
+                        self.event_id,
+                        &event_type.cloud_event_type(),
+                        serde_json::to_value(full)?,
+                    ),
+                    notice(TASK_UPDATE_TYPE)?,
+                ]
+            }
+            Body::Reminder(reminder) => vec![message(
+                REMINDERS,
+                self.event_id,
+                reminder.kind.cloud_event_type(),
+                serde_json::to_value(reminder)?,
+            )],
+            Body::NotificationCreated { .. } => vec![notice(NOTIFICATION_CREATED_TYPE)?],
+        })
     }
 }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::join_all;
-use taskflow_events::{Backoff, Message, Publisher, Stopped, transport::pause};
+use taskflow_events::{Backoff, Message, Publisher, Stopped, TOPICS, transport::pause};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -179,9 +179,10 @@ async fn publish_batch(
     )
 }
 
-/// Publishes one user's events in order. Its `task-events` and
-/// `task-updates` messages are two independent ordered streams, published
-/// side by side; an event is done when both of its messages are.
+/// Publishes one user's events in order. Each topic is an independent
+/// ordered stream (a task change's `task-events` message and its
+/// `task-updates` notice, a reminder's `reminders` message), published side
+/// by side; an event is done when all of its messages are.
 async fn publish_chain(
     chain: Vec<&OutboxEvent>,
     publisher: &dyn Publisher,
@@ -190,7 +191,7 @@ async fn publish_chain(
     let mut messages = Vec::with_capacity(chain.len());
     for event in &chain {
         match event.messages() {
-            Ok(pair) => messages.push(pair),
+            Ok(event_messages) => messages.push(event_messages),
             Err(err) => {
                 // Unreachable for valid rows; stop this user's chain here so
                 // order holds, and leave the row for a fixed build.
@@ -199,33 +200,32 @@ async fn publish_chain(
             }
         }
     }
-    let stream = |topic: usize| {
+    // How many of the chain's events a topic's stream got through.
+    let stream = |topic: &'static str| {
         let messages = &messages;
         async move {
-            for (sent, pair) in messages.iter().enumerate() {
-                let message = &pair[topic];
-                let span = publish_span(message);
-                let published = publisher
-                    .publish(message, stop)
-                    .instrument(span.clone())
-                    .await;
-                if published.is_err() {
-                    return (sent, true);
+            for (sent, event_messages) in messages.iter().enumerate() {
+                for message in event_messages.iter().filter(|m| m.topic == topic) {
+                    let span = publish_span(message);
+                    let published = publisher
+                        .publish(message, stop)
+                        .instrument(span.clone())
+                        .await;
+                    if published.is_err() {
+                        return (sent, true);
+                    }
+                    span.in_scope(|| tracing::debug!("published"));
+                    metrics::counter!("taskflow_events_published_total", "topic" => topic)
+                        .increment(1);
                 }
-                span.in_scope(|| tracing::debug!("published"));
-                metrics::counter!("taskflow_events_published_total", "topic" => pair[topic].topic)
-                    .increment(1);
             }
             (messages.len(), false)
         }
     };
-    let ((full, stopped_full), (notices, stopped_notices)) = futures::join!(stream(0), stream(1));
-    let done = chain
-        .iter()
-        .take(full.min(notices))
-        .map(|e| e.sequence)
-        .collect();
-    (done, stopped_full || stopped_notices)
+    let streams = join_all(TOPICS.map(stream)).await;
+    let through = streams.iter().map(|(sent, _)| *sent).min().unwrap_or(0);
+    let done = chain.iter().take(through).map(|e| e.sequence).collect();
+    (done, streams.iter().any(|(_, stopped)| *stopped))
 }
 
 /// The span of one publish, in the event's trace.

@@ -7,6 +7,7 @@ use taskflow_events::{HistoryEntry, HistoryPage, Source, TaskEventBody, TaskEven
 use uuid::Uuid;
 
 use crate::database::Query;
+use crate::outbox;
 use crate::tasks::check_user;
 use taskflow_core::Invalid;
 
@@ -118,6 +119,10 @@ async fn history(
     if let Some(task_id) = task_id {
         q.push(" AND task_id = ").push_bind(task_id);
     }
+    // The outbox holds reminders and notices too; the history is changes.
+    q.push(" AND event_type IN (")
+        .push(&outbox::task_kinds())
+        .push(")");
     q.push(" AND sequence < ")
         .push_bind(before.unwrap_or(i64::MAX));
     q.push(" ORDER BY sequence DESC LIMIT ")

@@ -96,7 +96,12 @@ async fn an_unreadable_outbox_row_holds_back_only_its_users_events(h: &Harness) 
         .await
         .unwrap()
         .into_iter()
-        .map(|e| (e.user_id, e.body.task_data.title))
+        .map(|e| {
+            (
+                e.user_id.clone(),
+                e.change().unwrap().1.task_data.title.clone(),
+            )
+        })
         .collect();
     assert_eq!(
         ready,
@@ -132,9 +137,10 @@ async fn the_created_event_carries_the_task_exactly_as_created(h: &Harness) {
     let events = db.unpublished(10).await.unwrap();
     for (event, task) in events.iter().zip(&created) {
         assert_eq!(event.task_id, task.id);
-        assert_eq!(event.event_type, TaskEventType::Created);
-        assert_eq!(&event.body.task_data, task);
-        assert_eq!(event.body.changes["id"].new, json!(task.id));
+        let (event_type, change) = event.change().unwrap();
+        assert_eq!(event_type, TaskEventType::Created);
+        assert_eq!(&change.task_data, task);
+        assert_eq!(change.changes["id"].new, json!(task.id));
         assert_eq!(h.svc.get("alice", task.id).await.unwrap(), *task);
     }
     assert_eq!(h.svc.tags("alice").await.unwrap().len(), 2);

@@ -176,7 +176,7 @@ async fn a_sidecar_outage_loses_nothing_and_keeps_each_users_order(h: &Harness) 
 async fn every_event_delivered_twice_creates_one_next_occurrence(h: &Harness) {
     let sidecar = Sidecar::start("pubsub").await;
     sidecar.set_deliver_twice(true);
-    let app = Subscriptions::new("pubsub", None)
+    let app = Subscriptions::new("pubsub", None, CancellationToken::new())
         .route(
             "/api/events/task-events",
             Arc::new(Recurrence::new(h.svc.clone())),

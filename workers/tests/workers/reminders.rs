@@ -12,8 +12,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use futures::future::BoxFuture;
 use serde_json::json;
 use taskflow_core::{CreateTask, SnoozeTask, Task, UpdateTask};
-use taskflow_events::{Backoff, InProcessBus, Message, Publisher, REMINDERS, Source, Stopped};
-use taskflow_store::{Actor, RelayConfig};
+use taskflow_events::{
+    Backoff, InProcessBus, Message, Publisher, REMINDERS, ReminderMessage, Source, Stopped,
+};
+use taskflow_store::{Actor, Body, RelayConfig};
 use taskflow_testkit::harness::{Harness, start};
 use taskflow_testkit::{on_both_databases, wait_for};
 use taskflow_workers::reminders::Reminders;
@@ -34,32 +36,61 @@ impl Publisher for Recorder {
     }
 }
 
-impl Recorder {
-    /// (kind, task, fire_at) of each message so far, and forget them.
-    fn take(&self) -> Vec<(String, i64, String)> {
-        let mut messages = self.0.lock().unwrap();
-        messages
-            .drain(..)
-            .map(|m| {
-                assert_eq!(m.topic, REMINDERS);
-                let data = &m.event.data;
-                assert_eq!(m.key, data["user_id"].as_str().unwrap());
-                (
-                    data["kind"].as_str().unwrap().to_owned(),
-                    data["task_id"].as_i64().unwrap(),
-                    data["fire_at"].as_str().unwrap().to_owned(),
-                )
+/// The reminders the scheduler has fired: its messages in the outbox.
+struct Outbox<'h> {
+    h: &'h Harness,
+    /// The last sequence taken.
+    seen: Mutex<i64>,
+}
+
+impl<'h> Outbox<'h> {
+    fn of(h: &'h Harness) -> Self {
+        Self {
+            h,
+            seen: Mutex::new(0),
+        }
+    }
+
+    /// Every reminder message in the outbox, oldest first.
+    async fn all(&self) -> Vec<(i64, ReminderMessage, String)> {
+        let rows = self
+            .h
+            .svc
+            .database()
+            .events_after("alice", 0, 10_000)
+            .await
+            .unwrap();
+        rows.into_iter()
+            .filter_map(|row| match row.body {
+                Body::Reminder(message) => Some((row.sequence, message, row.event_id.to_string())),
+                _ => None,
             })
             .collect()
     }
 
-    fn ids(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|m| m.event.id.clone())
-            .collect()
+    /// (kind, task, fire_at) of each reminder fired since the last take.
+    async fn take(&self) -> Vec<(String, i64, String)> {
+        let mut seen = *self.seen.lock().unwrap();
+        let mut fired = Vec::new();
+        for (sequence, message, _) in self.all().await {
+            if sequence > seen {
+                seen = sequence;
+                fired.push((
+                    message.kind.as_str().to_owned(),
+                    message.task_id,
+                    message
+                        .fire_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                ));
+            }
+        }
+        *self.seen.lock().unwrap() = seen;
+        fired
+    }
+
+    /// The ids of every reminder message.
+    async fn ids(&self) -> Vec<String> {
+        self.all().await.into_iter().map(|(_, _, id)| id).collect()
     }
 }
 
@@ -79,7 +110,7 @@ fn at(minutes: i64) -> DateTime<Utc> {
 /// Moves the clock `minutes` past 12:00 and sweeps.
 async fn sweep_at(h: &Harness, reminders: &Reminders, minutes: i64) {
     h.clock.set(at(minutes));
-    reminders.sweep(&CancellationToken::new()).await.unwrap();
+    reminders.sweep().await.unwrap();
 }
 
 fn fired(kind: &str, task: &Task, minutes: i64) -> (String, i64, String) {
@@ -93,14 +124,14 @@ fn fired(kind: &str, task: &Task, minutes: i64) -> (String, i64, String) {
 on_both_databases!(
     reminders_and_overdue_notices_fire_at_their_instants_once,
     snoozing_postpones_moving_the_due_date_rearms_completing_and_deleting_cancel,
-    a_restart_in_the_middle_fires_nothing_twice_and_misses_nothing,
+    a_claim_and_its_message_commit_together_and_go_out_once,
     two_schedulers_on_one_database_fire_each_instant_once,
     a_task_change_wakes_the_sleeping_scheduler,
 );
 
 async fn reminders_and_overdue_notices_fire_at_their_instants_once(h: &Harness) {
-    let recorder = Arc::new(Recorder::default());
-    let reminders = Reminders::new(h.svc.clone(), recorder.clone());
+    let recorder = Outbox::of(h);
+    let reminders = Reminders::new(h.svc.clone());
     // Due 13:00 UTC, reminder 30 minutes before; a date-only task is overdue
     // when its day ends.
     let meeting = task(h, json!({"title": "meeting", "due": "2026-03-23T13:00", "timezone": "UTC", "reminder": {"minutes_before": 30}})).await;
@@ -112,25 +143,25 @@ async fn reminders_and_overdue_notices_fire_at_their_instants_once(h: &Harness) 
 
     sweep_at(h, &reminders, 0).await;
     sweep_at(h, &reminders, 29).await;
-    assert!(recorder.take().is_empty());
+    assert!(recorder.take().await.is_empty());
     sweep_at(h, &reminders, 30).await;
-    assert_eq!(recorder.take(), [fired("reminder_due", &meeting, 30)]);
+    assert_eq!(recorder.take().await, [fired("reminder_due", &meeting, 30)]);
     sweep_at(h, &reminders, 31).await;
-    assert!(recorder.take().is_empty());
+    assert!(recorder.take().await.is_empty());
     sweep_at(h, &reminders, 60).await;
-    assert_eq!(recorder.take(), [fired("task_overdue", &meeting, 60)]);
+    assert_eq!(recorder.take().await, [fired("task_overdue", &meeting, 60)]);
     // Berlin's 2026-03-23 ends at 23:00 UTC (UTC+1 in March before DST).
     sweep_at(h, &reminders, 659).await;
-    assert!(recorder.take().is_empty());
+    assert!(recorder.take().await.is_empty());
     sweep_at(h, &reminders, 660).await;
-    assert_eq!(recorder.take(), [fired("task_overdue", &report, 660)]);
+    assert_eq!(recorder.take().await, [fired("task_overdue", &report, 660)]);
     sweep_at(h, &reminders, 24 * 60).await;
-    assert!(recorder.take().is_empty());
+    assert!(recorder.take().await.is_empty());
 }
 
 async fn snoozing_postpones_moving_the_due_date_rearms_completing_and_deleting_cancel(h: &Harness) {
-    let recorder = Arc::new(Recorder::default());
-    let reminders = Reminders::new(h.svc.clone(), recorder.clone());
+    let recorder = Outbox::of(h);
+    let reminders = Reminders::new(h.svc.clone());
     let snoozed = task(h, json!({"title": "snoozed", "due": "2026-03-23T13:00", "timezone": "UTC", "reminder": {"minutes_before": 30}})).await;
     let moved = task(h, json!({"title": "moved", "due": "2026-03-23T14:00", "timezone": "UTC", "reminder": {"minutes_before": 10}})).await;
     let done = task(h, json!({"title": "done", "due": "2026-03-23T12:20", "timezone": "UTC", "reminder": {"minutes_before": 5}})).await;
@@ -146,22 +177,22 @@ async fn snoozing_postpones_moving_the_due_date_rearms_completing_and_deleting_c
         .unwrap();
     sweep_at(h, &reminders, 25).await;
     assert!(
-        recorder.take().is_empty(),
+        recorder.take().await.is_empty(),
         "completed and deleted tasks stay quiet"
     );
 
     // The reminder fires; "remind me in 15 minutes" fires it again then.
     sweep_at(h, &reminders, 30).await;
-    assert_eq!(recorder.take(), [fired("reminder_due", &snoozed, 30)]);
+    assert_eq!(recorder.take().await, [fired("reminder_due", &snoozed, 30)]);
     let snooze = SnoozeTask {
         minutes: Some(15),
         until: None,
     };
     h.svc.snooze(&alice(), snoozed.id, &snooze).await.unwrap();
     sweep_at(h, &reminders, 44).await;
-    assert!(recorder.take().is_empty());
+    assert!(recorder.take().await.is_empty());
     sweep_at(h, &reminders, 45).await;
-    assert_eq!(recorder.take(), [fired("reminder_due", &snoozed, 45)]);
+    assert_eq!(recorder.take().await, [fired("reminder_due", &snoozed, 45)]);
 
     // A snooze past the deadline holds the overdue notice until it ends.
     sweep_at(h, &reminders, 59).await;
@@ -171,10 +202,10 @@ async fn snoozing_postpones_moving_the_due_date_rearms_completing_and_deleting_c
     };
     h.svc.snooze(&alice(), snoozed.id, &snooze).await.unwrap();
     sweep_at(h, &reminders, 60).await;
-    assert!(recorder.take().is_empty());
+    assert!(recorder.take().await.is_empty());
     sweep_at(h, &reminders, 79).await;
     assert_eq!(
-        recorder.take(),
+        recorder.take().await,
         [
             fired("reminder_due", &snoozed, 79),
             fired("task_overdue", &snoozed, 60)
@@ -183,9 +214,9 @@ async fn snoozing_postpones_moving_the_due_date_rearms_completing_and_deleting_c
 
     // The moved task: not at its old instant (13:50), at its new one.
     sweep_at(h, &reminders, 110).await;
-    assert!(recorder.take().is_empty());
+    assert!(recorder.take().await.is_empty());
     sweep_at(h, &reminders, 170).await;
-    assert_eq!(recorder.take(), [fired("reminder_due", &moved, 170)]);
+    assert_eq!(recorder.take().await, [fired("reminder_due", &moved, 170)]);
     // Moved on, then back: the reminder instant that already fired does not
     // fire again; the deadline that never did is now past and does.
     let update: UpdateTask = serde_json::from_value(json!({"due": "2026-03-23T15:30"})).unwrap();
@@ -194,17 +225,17 @@ async fn snoozing_postpones_moving_the_due_date_rearms_completing_and_deleting_c
         .await
         .unwrap();
     sweep_at(h, &reminders, 200).await;
-    assert_eq!(recorder.take(), [fired("reminder_due", &moved, 200)]);
+    assert_eq!(recorder.take().await, [fired("reminder_due", &moved, 200)]);
     let update: UpdateTask = serde_json::from_value(json!({"due": "2026-03-23T15:00"})).unwrap();
     h.svc
         .update(&alice(), moved.id, &update, None)
         .await
         .unwrap();
     sweep_at(h, &reminders, 201).await;
-    assert_eq!(recorder.take(), [fired("task_overdue", &moved, 180)]);
+    assert_eq!(recorder.take().await, [fired("task_overdue", &moved, 180)]);
 }
 
-async fn a_restart_in_the_middle_fires_nothing_twice_and_misses_nothing(h: &Harness) {
+async fn a_claim_and_its_message_commit_together_and_go_out_once(h: &Harness) {
     for n in 0..3 {
         task(
             h,
@@ -213,51 +244,70 @@ async fn a_restart_in_the_middle_fires_nothing_twice_and_misses_nothing(h: &Harn
         .await;
     }
     h.clock.set(at(30));
-    // A scheduler claims the three and stops before publishing them.
+    // A scheduler claims the three and stops: their messages are committed
+    // with the claim, waiting for the relay, not for that scheduler.
     assert_eq!(h.svc.claim_due_reminders(100).await.unwrap().len(), 3);
+    let outbox = Outbox::of(h);
+    assert_eq!(outbox.ids().await.len(), 3);
 
-    // The next run publishes them at once, and nothing more.
+    // Whichever process's relay runs next publishes each once.
     let recorder = Arc::new(Recorder::default());
-    let reminders = Reminders::new(h.svc.clone(), recorder.clone());
     let stop = CancellationToken::new();
-    let running = tokio::spawn(reminders.clone().run(stop.clone()));
+    let relay = tokio::spawn(taskflow_store::relay::run(
+        h.svc.database().clone(),
+        recorder.clone(),
+        RelayConfig::default(),
+        stop.clone(),
+    ));
+    let published = || {
+        let messages = recorder.0.lock().unwrap();
+        messages
+            .iter()
+            .filter(|m| m.topic == REMINDERS)
+            .map(|m| m.event.id.clone())
+            .collect::<Vec<_>>()
+    };
     wait_for(
-        "the restarted scheduler to publish the 3 claimed reminders",
+        "the relay to publish the 3 claimed reminders",
         Duration::from_secs(10),
-        || async { recorder.ids().len() >= 3 },
+        || async { published().len() >= 3 },
     )
     .await;
+    Reminders::new(h.svc.clone()).sweep().await.unwrap();
+    h.clock.set(at(120));
+    Reminders::new(h.svc.clone()).sweep().await.unwrap();
+    assert_eq!(outbox.ids().await.len(), 3, "nothing fires twice");
     stop.cancel();
-    running.await.unwrap();
-    sweep_at(h, &reminders, 120).await;
-    let ids = recorder.ids();
+    relay.await.unwrap();
+    let ids = published();
     assert_eq!(ids.len(), 3, "{ids:?}");
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 3);
+    let mut fired = outbox.ids().await;
+    fired.sort();
+    let mut sent = ids.clone();
+    sent.sort();
+    assert_eq!(fired, sent, "the message ids are the outbox rows' ids");
 }
 
 async fn two_schedulers_on_one_database_fire_each_instant_once(h: &Harness) {
     for n in 0..40 {
         task(h, json!({"title": format!("t{n}"), "due": "2026-03-23T12:30", "timezone": "UTC", "reminder": {"minutes_before": n % 7}})).await;
     }
-    let (a, b) = (Arc::new(Recorder::default()), Arc::new(Recorder::default()));
-    let first = Reminders::new(h.svc.clone(), a.clone());
-    let second = Reminders::new(h.svc.clone(), b.clone());
-    let stop = CancellationToken::new();
+    let first = Reminders::new(h.svc.clone());
+    let second = Reminders::new(h.svc.clone());
     for minutes in [24, 26, 28, 30, 31] {
         h.clock.set(at(minutes));
-        let (x, y) = tokio::join!(first.sweep(&stop), second.sweep(&stop));
-        x.unwrap();
-        y.unwrap();
+        let (x, y) = tokio::join!(first.sweep(), second.sweep());
+        assert!(x.unwrap() + y.unwrap() <= 80);
     }
-    let mut all = a.ids();
-    all.extend(b.ids());
+    let all = Outbox::of(h).ids().await;
     assert_eq!(all.len(), 80, "40 reminders and 40 overdue notices");
     assert_eq!(all.iter().collect::<HashSet<_>>().len(), 80);
 }
 
 async fn a_task_change_wakes_the_sleeping_scheduler(h: &Harness) {
-    let recorder = Arc::new(Recorder::default());
-    let reminders = Reminders::new(h.svc.clone(), recorder.clone());
+    let recorder = Outbox::of(h);
+    let reminders = Reminders::new(h.svc.clone());
     // Task events reach the scheduler as in `taskflow serve`: the relay
     // publishes them through an in-process bus holding its handler.
     let bus = InProcessBus::new(vec![Arc::new(reminders.clone())], Backoff::default(), 3);
@@ -287,7 +337,7 @@ async fn a_task_change_wakes_the_sleeping_scheduler(h: &Harness) {
     wait_for(
         "the first sweep to fire the first task",
         Duration::from_secs(10),
-        || async { recorder.ids().len() == 1 },
+        || async { recorder.ids().await.len() == 1 },
     )
     .await;
     // A task due now created meanwhile fires only because its event wakes
@@ -300,7 +350,7 @@ async fn a_task_change_wakes_the_sleeping_scheduler(h: &Harness) {
     wait_for(
         "the task event to wake the scheduler and so fire the new task",
         Duration::from_secs(10),
-        || async { recorder.ids().len() == 2 },
+        || async { recorder.ids().await.len() == 2 },
     )
     .await;
     stop.cancel();

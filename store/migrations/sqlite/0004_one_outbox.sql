@@ -1,0 +1,20 @@
+-- One publication path: every message Taskflow publishes is a task_events
+-- row written in the transaction that caused it, and the relay publishes
+-- them all. A reminder's claim appends its `reminders` message (event_type
+-- reminder_due or task_overdue); a recorded notification appends its notice
+-- (notification_created). reminder_dispatches stays as the ledger that
+-- makes each (task, kind, instant) fire once; its own message and
+-- publication columns go, after their unpublished messages move to the
+-- outbox (with fresh ids: consumers had none of them).
+INSERT INTO task_events (event_id, user_id, task_id, event_type, source, occurred_at, data)
+SELECT randomblob(16), user_id, task_id,
+       CASE kind WHEN 'overdue' THEN 'task_overdue' ELSE 'reminder_due' END,
+       'worker', fired_at, message
+FROM reminder_dispatches
+WHERE published_at IS NULL AND user_id <> ''
+ORDER BY fired_at;
+
+DROP INDEX reminder_dispatches_unpublished;
+ALTER TABLE reminder_dispatches DROP COLUMN user_id;
+ALTER TABLE reminder_dispatches DROP COLUMN message;
+ALTER TABLE reminder_dispatches DROP COLUMN published_at;
