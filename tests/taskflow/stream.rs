@@ -259,7 +259,10 @@ async fn a_reminder_fires_at_its_instant_and_reaches_the_owners_stream() {
     let replayed = again.expect().await;
     assert_eq!(replayed.name, "notification.created");
     assert_eq!(replayed.id, rang.id);
-    assert_eq!(replayed.data["notification_id"], rang.data["notification_id"]);
+    assert_eq!(
+        replayed.data["notification_id"],
+        rang.data["notification_id"]
+    );
 }
 
 /// The number of open SSE streams the server reports.

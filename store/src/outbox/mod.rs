@@ -273,13 +273,14 @@ impl Database {
         rows.into_iter().map(OutboxEvent::try_from).collect()
     }
 
-    /// (sequence, user, task) of every committed event after `after`,
-    /// oldest first, at most `limit` (on SQLite, commit order).
+    /// (sequence, user, task) of every task change committed after
+    /// `after`, oldest first, at most `limit` (on SQLite, commit order).
     pub async fn events_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, String, i64)>> {
-        query(
+        query(&format!(
             "SELECT sequence, user_id, task_id FROM task_events WHERE sequence > $1 \
-             ORDER BY sequence LIMIT $2",
-        )
+             AND event_type IN ({}) ORDER BY sequence LIMIT $2",
+            task_kinds()
+        ))
         .bind(after)
         .bind(i64::from(limit))
         .fetch_all(&mut self.read().await?)

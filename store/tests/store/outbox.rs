@@ -10,6 +10,7 @@ on_both_databases!(
     a_failed_transaction_leaves_neither_the_change_nor_its_event,
     ten_thousand_creates_leave_ten_thousand_events_in_sequence_order,
     every_write_keeps_its_requests_trace_in_the_outbox,
+    an_upgrade_moves_unconfirmed_reminders_into_the_outbox,
 );
 
 /// PostgreSQL: a sequence number taken by a transaction that has not
@@ -268,5 +269,86 @@ async fn every_write_keeps_its_requests_trace_in_the_outbox(h: &Harness) {
         stamped,
         [plain, recurring, update].map(|c| Some(traced(c))),
         "each event carries the trace of the request that made it"
+    );
+}
+
+/// Migration 0004, on the schema it upgrades: a reminder whose publication
+/// the old scheduler never confirmed becomes an outbox row the relay
+/// publishes; a confirmed one does not; the ledger keeps both.
+async fn an_upgrade_moves_unconfirmed_reminders_into_the_outbox(h: &Harness) {
+    let (json, time, upgrade) = match &h.raw {
+        harness::Raw::Sqlite(_) => (
+            "TEXT",
+            "TEXT",
+            include_str!("../../migrations/sqlite/0004_one_outbox.sql"),
+        ),
+        harness::Raw::Postgres(_) => (
+            "JSONB",
+            "TIMESTAMPTZ",
+            include_str!("../../migrations/postgres/0004_one_outbox.sql"),
+        ),
+    };
+    // The ledger as 0002 left it: each claim kept its message until the
+    // transport confirmed it.
+    h.raw
+        .exec(&format!(
+            "ALTER TABLE reminder_dispatches ADD COLUMN user_id TEXT NOT NULL DEFAULT ''; \
+             ALTER TABLE reminder_dispatches ADD COLUMN message {json} NOT NULL DEFAULT '{{}}'; \
+             ALTER TABLE reminder_dispatches ADD COLUMN published_at {time}; \
+             CREATE INDEX reminder_dispatches_unpublished ON reminder_dispatches (fired_at) \
+             WHERE published_at IS NULL"
+        ))
+        .await;
+    let message = |kind: &str, task: i64| {
+        json!({"kind": kind, "user_id": "alice", "task_id": task, "title": format!("task {task}"),
+               "due_at": "2026-03-23T12:00:00Z", "fire_at": "2026-03-23T12:00:00Z"})
+        .to_string()
+    };
+    h.raw
+        .exec(&format!(
+            "INSERT INTO reminder_dispatches (task_id, kind, due_at, fired_at, user_id, message, published_at) VALUES \
+             (1, 'overdue', '2026-03-23T12:00:00+00:00', '2026-03-23T12:00:01+00:00', 'alice', '{}', NULL), \
+             (2, 'reminder', '2026-03-23T11:00:00+00:00', '2026-03-23T11:00:01+00:00', 'alice', '{}', '2026-03-23T11:00:02+00:00')",
+            message("task_overdue", 1),
+            message("reminder_due", 2),
+        ))
+        .await;
+    h.raw.exec(upgrade).await;
+
+    let db = h.svc.database();
+    wait_for(
+        "the carried-over row to settle",
+        std::time::Duration::from_secs(30),
+        || async { !db.unpublished(10).await.unwrap().is_empty() },
+    )
+    .await;
+    let rows = db.unpublished(10).await.unwrap();
+    assert_eq!(rows.len(), 1, "only the unconfirmed reminder: {rows:?}");
+    let taskflow_store::Body::Reminder(reminder) = &rows[0].body else {
+        panic!("{rows:?}");
+    };
+    assert_eq!(
+        (reminder.kind, reminder.task_id, reminder.title.as_str()),
+        (taskflow_events::ReminderKind::TaskOverdue, 1, "task 1")
+    );
+    let messages = rows[0].messages().unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].topic, taskflow_events::REMINDERS);
+    assert_eq!(messages[0].event.event_type, "taskflow.task.overdue.v1");
+    assert_eq!(messages[0].key, "alice");
+    assert_eq!(
+        h.raw
+            .scalar("SELECT COUNT(*) FROM reminder_dispatches")
+            .await,
+        2
+    );
+    // Nothing of the reminders shows as a change in the history.
+    assert!(
+        h.svc
+            .activity("alice", None, None)
+            .await
+            .unwrap()
+            .entries
+            .is_empty()
     );
 }
