@@ -35,10 +35,7 @@ pub fn catalog() -> &'static [&'static dyn Entry] {
 
 /// The tool called `name`.
 pub fn find(name: &str) -> Option<&'static dyn Entry> {
-    catalog()
-        .iter()
-        .copied()
-        .find(|tool| tool.spec().name == name)
+    catalog().iter().copied().find(|tool| tool.name() == name)
 }
 
 /// Calls tool `name` with JSON `arguments` (absent arguments are an empty
@@ -50,7 +47,7 @@ pub async fn call(on: Context<'_>, name: &str, arguments: Value) -> ToolResult<V
             "There is no tool `{name}`. The tools are: {}.",
             catalog()
                 .iter()
-                .map(|tool| tool.spec().name)
+                .map(|tool| tool.name())
                 .collect::<Vec<_>>()
                 .join(", ")
         )),
@@ -72,12 +69,19 @@ pub struct Spec {
 
 /// A tool of the catalog, whatever its types.
 pub trait Entry: Send + Sync + std::fmt::Debug {
+    /// The name a model calls it by.
+    fn name(&self) -> &'static str;
+    /// What a model is told about it (its schemas are generated here).
     fn spec(&self) -> Spec;
     /// Parses the arguments, runs the tool, and encodes its result.
     fn call<'a>(&'a self, on: Context<'a>, arguments: Value) -> BoxFuture<'a, ToolResult<Value>>;
 }
 
 impl<T: Tool> Entry for T {
+    fn name(&self) -> &'static str {
+        T::NAME
+    }
+
     fn spec(&self) -> Spec {
         Spec {
             name: T::NAME,

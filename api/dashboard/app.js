@@ -480,7 +480,8 @@ async function connect() {
   for (const name of ["task.created", "task.updated", "task.completed", "task.reopened", "task.deleted"]) {
     source.addEventListener(name, onTask);
   }
-  source.addEventListener("notification.created", () => {
+  source.addEventListener("notification.created", (event) => {
+    if (event.lastEventId) state.lastEventId = event.lastEventId;
     loadUnread();
     if (!$("notifications").hidden) loadNotifications();
   });

@@ -56,12 +56,13 @@ pub struct Bench<'a> {
 }
 
 /// Every scenario, in the order a run takes them.
-pub const SCENARIOS: [&str; 7] = [
+pub const SCENARIOS: [&str; 8] = [
     "start-up",
     "create/sqlite",
     "list/sqlite",
     "create/postgres",
     "write→sse",
+    "reminder→sse",
     "mcp",
     "outbox drain",
 ];
@@ -85,6 +86,7 @@ impl Bench<'_> {
                     "list/sqlite" => self.list_sqlite().await,
                     "create/postgres" => self.create_postgres().await,
                     "write→sse" => self.write_to_sse().await,
+                    "reminder→sse" => self.reminder_to_sse().await,
                     "mcp" => self.mcp().await,
                     _ => self.drain().await,
                 }
@@ -232,6 +234,116 @@ impl Bench<'_> {
             },
         );
         self.record_failures(scenario, &load);
+        Ok(())
+    }
+
+    /// Reminders that fire together: `REMINDERS` tasks of one user whose
+    /// reminders fall on the same instant, and how long after it each
+    /// notification reaches the user's open stream (claim, outbox, relay,
+    /// notifications, outbox again, relay, hub).
+    async fn reminder_to_sse(&mut self) -> anyhow::Result<()> {
+        const REMINDERS: usize = 200;
+        self.recorder.before_step().await;
+        let dir = tempfile::tempdir()?;
+        let server = Self::serve(dir.path(), None).await?;
+        let token = mint(SEED_USER)?;
+        let client = reqwest::Client::new();
+        let stream = client
+            .get(format!("{}/api/stream/tasks", server.url))
+            .bearer_auth(&token)
+            .send()
+            .await?;
+        if !stream.status().is_success() {
+            bail!("the stream answered {}", stream.status());
+        }
+        let arrived: Arc<Mutex<Vec<Instant>>> = Arc::default();
+        let stop = CancellationToken::new();
+        tokio::spawn({
+            let (arrived, stop) = (arrived.clone(), stop.clone());
+            async move {
+                let mut body = stream.bytes_stream();
+                let mut buffer = String::new();
+                loop {
+                    let chunk = tokio::select! {
+                        _ = stop.cancelled() => return,
+                        chunk = body.next() => chunk,
+                    };
+                    let Some(Ok(chunk)) = chunk else { return };
+                    let at = Instant::now();
+                    buffer.push_str(&String::from_utf8_lossy(&chunk));
+                    while let Some(end) = buffer.find("\n\n") {
+                        let event: String = buffer.drain(..end + 2).collect();
+                        if event.lines().any(|l| l == "event: notification.created")
+                            && let Ok(mut arrived) = arrived.lock()
+                        {
+                            arrived.push(at);
+                        }
+                    }
+                }
+            }
+        });
+        // Whole seconds, so every reminder is the same instant; far enough
+        // ahead for the creates.
+        let fire = chrono::Utc::now() + chrono::Duration::seconds(4);
+        let fire = fire - chrono::Duration::nanoseconds(i64::from(fire.timestamp_subsec_nanos()));
+        for chunk in (0..REMINDERS).collect::<Vec<_>>().chunks(50) {
+            let created = futures::future::join_all(chunk.iter().map(|n| {
+                client
+                    .post(format!("{}/api/tasks", server.url))
+                    .bearer_auth(&token)
+                    .json(&json!({"title": format!("remind {n}"), "reminder": {"at": fire.to_rfc3339()}}))
+                    .send()
+            }))
+            .await;
+            for response in created {
+                let status = response?.status();
+                if status.as_u16() != 201 {
+                    bail!("a create answered {status}");
+                }
+            }
+        }
+        let ahead = (fire - chrono::Utc::now()).to_std().unwrap_or_default();
+        let fired_at = Instant::now() + ahead;
+        let deadline = fired_at + Duration::from_secs(30);
+        while arrived.lock().map(|a| a.len()).unwrap_or(0) < REMINDERS && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        stop.cancel();
+        server.stop().await;
+        let samples: Vec<u32> = arrived
+            .lock()
+            .map(|a| {
+                a.iter()
+                    .map(|at| micros(at.saturating_duration_since(fired_at)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let scenario = "reminder→sse";
+        for (metric, q) in [("notification p50", 0.5), ("notification p99", 0.99)] {
+            self.recorder.record(
+                scenario,
+                Entry {
+                    metric,
+                    value: quantile_ms(&samples, q),
+                    unit: "ms",
+                    lower_is_better: true,
+                    target: Some("< 1,000 ms"),
+                    ..Entry::default()
+                },
+            );
+        }
+        self.recorder.record(
+            scenario,
+            Entry {
+                metric: "notifications missed",
+                value: REMINDERS.saturating_sub(samples.len()) as f64,
+                unit: "",
+                lower_is_better: true,
+                target: Some("0"),
+                ..Entry::default()
+            },
+        );
         Ok(())
     }
 
@@ -982,9 +1094,20 @@ async fn seed(dir: &Path, count: usize) -> anyhow::Result<usize> {
     let actor = Actor::new(SEED_USER, Source::Cli);
     for chunk in (0..count).collect::<Vec<_>>().chunks(200) {
         let created = futures::future::join_all(chunk.iter().map(|n| {
-            let input = CreateTask {
-                title: format!("task {n}"),
-                ..Default::default()
+            // Every fourth task repeats (its list entry words the rule).
+            let input = if n % 4 == 0 {
+                CreateTask {
+                    title: format!("task {n}"),
+                    due: Some("2036-03-31T10:00".into()),
+                    timezone: Some("UTC".into()),
+                    recurrence: Some("FREQ=WEEKLY;BYDAY=MO,TH;COUNT=10".into()),
+                    ..Default::default()
+                }
+            } else {
+                CreateTask {
+                    title: format!("task {n}"),
+                    ..Default::default()
+                }
             };
             let (svc, actor) = (svc.clone(), actor.clone());
             async move { svc.create(&actor, &input, None).await }

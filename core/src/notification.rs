@@ -70,7 +70,7 @@ pub struct NotificationQuery {
     pub unread: Option<bool>,
     /// Page size, 1 to 200 (default 20).
     #[serde(default)]
-    #[schemars(range(min = 1, max = 200))]
+    #[schemars(range(min = 1, max = 200), extend("default" = LIMITS.0))]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     #[serde(default)]

@@ -46,8 +46,10 @@ pub struct Delivery<T> {
     /// The CloudEvent type, such as `taskflow.task.completed.v1`.
     pub event_type: String,
     pub data: T,
-    /// Cancelled when the process shuts down: long work stops and answers
-    /// `Retry`, so the broker delivers the event again (here or elsewhere).
+    /// Cancelled when the process shuts down. A delivery that arrives after
+    /// is answered `Retry` before its handler runs; a handler with long work
+    /// can watch it, stop, and answer `Retry` too, so the broker delivers
+    /// the event again (here or elsewhere).
     pub stop: CancellationToken,
 }
 

@@ -191,11 +191,11 @@ pub const TASK_UPDATE_TYPE: &str = "taskflow.task.update.v1";
 /// The CloudEvents type of a new notification's `task-updates` notice.
 pub const NOTIFICATION_CREATED_TYPE: &str = "taskflow.notification.created.v1";
 
-/// The id of the message derived from event `event_id` for another topic
-/// (a change's `task-updates` notice, a reminder's notification notice):
-/// the same on every re-publish.
-pub fn derived_id(event_id: Uuid, topic: &str) -> Uuid {
-    Uuid::new_v5(&event_id, topic.as_bytes())
+/// The id of a message derived from event `event_id` under `salt` (a
+/// change's `task-updates` notice: the topic; the outbox row of a
+/// reminder's notification: `notification`): the same every time.
+pub fn derived_id(event_id: Uuid, salt: &str) -> Uuid {
+    Uuid::new_v5(&event_id, salt.as_bytes())
 }
 
 /// A `reminders` message.

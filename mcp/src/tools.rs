@@ -11,7 +11,8 @@ use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, Tool, ToolAnnotations};
 use serde_json::{Map, Value};
 use taskflow_agent::catalog::strip_keywords;
-use taskflow_agent::{Context, Entry, Spec, catalog};
+use taskflow_agent::tools::ListTasks;
+use taskflow_agent::{Context, Entry, Spec, Tool as _, catalog};
 use tracing::Instrument;
 
 use crate::TaskflowMcp;
@@ -34,7 +35,7 @@ pub fn router() -> ToolRouter<TaskflowMcp> {
 /// without prose, defaults or nested definitions.
 fn listing(spec: Spec) -> Tool {
     let mut input = Value::Object(spec.input);
-    if spec.name == "list_tasks" {
+    if spec.name == ListTasks::NAME {
         // SEP-2243: HTTP clients mirror the search into `Mcp-Param-Query`
         // (so gateways can route or log it without parsing bodies); the
         // server checks that header against the body.

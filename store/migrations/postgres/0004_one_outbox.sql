@@ -4,8 +4,9 @@
 -- reminder_due or task_overdue); a recorded notification appends its notice
 -- (notification_created). reminder_dispatches stays as the ledger that
 -- makes each (task, kind, instant) fire once; its own message and
--- publication columns go, after their unpublished messages move to the
--- outbox (with fresh ids: consumers had none of them).
+-- publication columns go, after their unconfirmed messages move to the
+-- outbox, with fresh ids (a UUIDv5 cannot be computed here; one the old
+-- scheduler had published but not confirmed may be recorded twice, once).
 INSERT INTO task_events (event_id, user_id, task_id, event_type, source, occurred_at, data)
 SELECT gen_random_uuid(), user_id, task_id,
        CASE kind WHEN 'overdue' THEN 'task_overdue' ELSE 'reminder_due' END,
