@@ -187,7 +187,7 @@ fn only_the_tasks_module_writes_tasks() {
 /// The product crates' source directories.
 fn product_sources() -> Vec<PathBuf> {
     [
-        "core", "events", "store", "auth", "api", "chat", "mcp", "workers",
+        "core", "events", "store", "auth", "agent", "api", "chat", "mcp", "workers",
     ]
     .iter()
     .map(|d| root().join(d).join("src"))
@@ -217,13 +217,45 @@ fn events_are_never_deleted_or_rewritten() {
     assert!(wrong.is_empty(), "{wrong:?}");
 }
 
+/// Architecture invariant: one publication path. Only the relay hands
+/// messages to a `Publisher`; the transports implement it and the process
+/// wiring gives the relay one. No handler, worker or surface can publish.
+#[test]
+fn only_the_relay_publishes() {
+    let allowed = [
+        "store/src/outbox/relay.rs",
+        "src/serve.rs",
+        "src/cluster.rs",
+        "events/src/lib.rs",
+        "events/src/transport.rs",
+        "events/src/bus.rs",
+        "events/src/dapr.rs",
+    ];
+    let mut wrong = Vec::new();
+    let mut seen = 0;
+    for file in product_sources().iter().flat_map(|dir| rust_files(dir)) {
+        let name = file.strip_prefix(root()).unwrap().display().to_string();
+        if std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("Publisher")
+        {
+            seen += 1;
+            if !allowed.contains(&name.as_str()) {
+                wrong.push(name);
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "modules that can publish: {wrong:?}");
+    assert!(seen >= 3, "the scan finds the relay and the transports");
+}
+
 /// Architecture invariant: every Rust module opens with a `//!` header that
 /// says what it is for.
 #[test]
 fn every_module_has_a_header() {
     let mut missing = Vec::new();
     for dir in [
-        "core", "events", "store", "auth", "api", "chat", "mcp", "workers", "testkit",
+        "core", "events", "store", "auth", "agent", "api", "chat", "mcp", "workers", "testkit",
     ]
     .iter()
     .map(|d| root().join(d))
