@@ -2,9 +2,11 @@
 //! and new notifications as named events whose `id:` is the outbox
 //! sequence number. A reconnecting client sends `Last-Event-ID` and first
 //! gets what it missed, replayed from `task_events` (bounded), then live
-//! updates. A heartbeat comment goes out every 15 s. Each client has a
-//! bounded buffer: one that falls behind is disconnected (and replays on
-//! reconnect) instead of slowing anyone else.
+//! updates. A heartbeat comment goes out every 15 s. Each user's live
+//! updates pass through a bounded buffer: a stream that falls behind a
+//! burst catches up from the outbox in place (what a reconnect would
+//! replay) instead of slowing anyone else, and one that stops reading is
+//! closed by the write timeout.
 //!
 //! Browsers' EventSource cannot send an Authorization header, so a client
 //! first exchanges its bearer token for a stream ticket (`POST
@@ -312,21 +314,23 @@ async fn stream(
         },
         closing,
         peer: peer.map(|axum::Extension(peer)| peer),
+        database: state.tasks.database().clone(),
+        user: user.clone(),
     };
     let events = futures::stream::unfold(start, |mut cursor| async move {
-        if cursor.truncated {
-            cursor.truncated = false;
-            // More was missed than is replayed: the client should refetch.
-            return Some((
-                Ok::<_, std::convert::Infallible>(Event::default().event("resync").data("{}")),
-                cursor,
-            ));
-        }
-        if let Some(update) = cursor.replay.next() {
-            cursor.replayed_up_to = cursor.replayed_up_to.max(update.sequence);
-            return Some((Ok(event(&update)), cursor));
-        }
         loop {
+            if cursor.truncated {
+                cursor.truncated = false;
+                // More was missed than is replayed: the client should refetch.
+                return Some((
+                    Ok::<_, std::convert::Infallible>(Event::default().event("resync").data("{}")),
+                    cursor,
+                ));
+            }
+            if let Some(update) = cursor.replay.next() {
+                cursor.replayed_up_to = cursor.replayed_up_to.max(update.sequence);
+                return Some((Ok(event(&update)), cursor));
+            }
             let received = tokio::select! {
                 _ = cursor.closing.cancelled() => return None,
                 _ = Peer::gone(cursor.peer.as_ref()) => return None,
@@ -341,10 +345,27 @@ async fn stream(
                     return Some((Ok(event(&update)), cursor));
                 }
                 Ok(_) => {}
-                // Fell behind: end the stream; the client reconnects with
-                // Last-Event-ID and replays from the database.
-                Err(broadcast::error::RecvError::Lagged(_))
-                | Err(broadcast::error::RecvError::Closed) => return None,
+                // Fell behind a burst: catch up from the outbox, as a
+                // reconnect would, then go on live. (A client that stops
+                // reading altogether is closed by the write timeout.)
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let missed = cursor
+                        .database
+                        .events_after(&cursor.user, cursor.replayed_up_to, REPLAY_LIMIT)
+                        .await
+                        .ok()?;
+                    cursor.truncated = missed.len() == REPLAY_LIMIT as usize;
+                    if let (true, Some(last)) = (cursor.truncated, missed.last()) {
+                        // The rest is refetched: go on live after it.
+                        cursor.replayed_up_to = last.sequence;
+                        cursor.replay = Vec::new().into_iter();
+                    } else {
+                        let updates: Vec<TaskUpdate> =
+                            missed.iter().filter_map(|e| e.task_update()).collect();
+                        cursor.replay = updates.into_iter();
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
             }
         }
     });
@@ -397,4 +418,7 @@ struct Cursor {
     closing: CancellationToken,
     /// The client's connection, when the server provides it.
     peer: Option<Peer>,
+    /// Where a stream that fell behind catches up.
+    database: taskflow_store::Database,
+    user: String,
 }

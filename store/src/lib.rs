@@ -19,8 +19,9 @@ mod error;
 mod idempotency;
 /// Notifications recorded from reminders.
 mod notifications;
-/// The outbox (`task_events`): appending events, reading them, the
-/// processed-events ledger, and the relay that publishes them.
+/// The outbox (`task_events`): every message Taskflow publishes, appended
+/// with its cause (a task change, a fired reminder, a notification's
+/// notice); reading them, the processed-events ledger, and the relay.
 mod outbox;
 /// The reminder scheduler's claims, each appending its message to the outbox.
 mod reminders;

@@ -265,6 +265,44 @@ async fn a_reminder_fires_at_its_instant_and_reaches_the_owners_stream() {
     );
 }
 
+/// Two hundred reminders on one instant: their notices reach the relay as a
+/// burst larger than a user's live buffer (64). The stream catches up from
+/// the outbox in place and delivers every one, in order, without closing.
+#[tokio::test]
+async fn a_burst_beyond_the_live_buffer_arrives_whole_on_the_open_stream() {
+    let server = serve().await;
+    let alice = token("alice");
+    let mut stream = Stream::open(&server.base, &alice, None).await;
+    let at = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let client = reqwest::Client::new();
+    let creates = futures::stream::iter(0..200).map(|n| {
+        let (client, base, alice) = (client.clone(), server.base.clone(), alice.clone());
+        async move {
+            let response = client
+                .post(format!("{base}/api/tasks"))
+                .bearer_auth(alice)
+                .json(&json!({"title": format!("remind {n}"), "reminder": {"at": at.to_rfc3339()}}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 201);
+        }
+    });
+    creates.buffer_unordered(16).collect::<Vec<()>>().await;
+    let (mut notices, mut last) = (0, 0);
+    while notices < 200 {
+        let event = stream.expect().await;
+        let id = event.id.unwrap();
+        assert!(id > last, "in order: {id} after {last}");
+        last = id;
+        if event.name == "notification.created" {
+            notices += 1;
+        }
+    }
+    let count: Value = server.app.unread_count("alice").await.ok();
+    assert_eq!(count["unread"], 200);
+}
+
 /// The number of open SSE streams the server reports.
 async fn open_streams(base: &str) -> f64 {
     let text = reqwest::get(format!("{base}/metrics"))
