@@ -122,36 +122,6 @@ pub(crate) fn task_kinds() -> String {
         .join(", ")
 }
 
-/// The relay's two lanes. No topic spans both, so each lane keeps every
-/// topic's per-user order, and the consumers of one never hold the other's
-/// rows back: under `serve` the notifications handler runs inside the
-/// reminders lane's publish, while the notices it commits go out at once on
-/// the changes lane.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lane {
-    /// Task changes and notification notices: `task-events` and
-    /// `task-updates`.
-    Changes,
-    /// Fired reminders and overdue notices: `reminders`.
-    Reminders,
-}
-
-impl Lane {
-    /// Both lanes.
-    pub const ALL: [Lane; 2] = [Lane::Changes, Lane::Reminders];
-
-    /// The lane's condition on `task_events`.
-    fn filter(self) -> String {
-        let reminders = [ReminderKind::ReminderDue, ReminderKind::TaskOverdue]
-            .map(|k| format!("'{}'", k.as_str()))
-            .join(", ");
-        match self {
-            Lane::Changes => format!("AND event_type NOT IN ({reminders})"),
-            Lane::Reminders => format!("AND event_type IN ({reminders})"),
-        }
-    }
-}
-
 /// A row to append.
 #[derive(Debug)]
 pub(crate) struct NewEvent<'a> {
@@ -257,18 +227,8 @@ impl Database {
     /// back its user's later events, so their order is kept, and is logged;
     /// other users' events go on.
     pub async fn unpublished(&self, limit: u32) -> Result<Vec<OutboxEvent>> {
-        self.unpublished_in(None, limit).await
-    }
-
-    /// [`Database::unpublished`], of one relay lane (`None`: both).
-    pub(crate) async fn unpublished_in(
-        &self,
-        lane: Option<Lane>,
-        limit: u32,
-    ) -> Result<Vec<OutboxEvent>> {
-        let lane = lane.map_or(String::new(), Lane::filter);
         let rows: Vec<OutboxRow> = query(&format!(
-            "SELECT {READ_COLUMNS} FROM task_events WHERE published_at IS NULL {lane} {} \
+            "SELECT {READ_COLUMNS} FROM task_events WHERE published_at IS NULL {} \
              ORDER BY sequence LIMIT $1",
             self.settled()
         ))

@@ -1,9 +1,7 @@
 //! The outbox relay: hands committed `task_events` rows to the Publisher in
 //! sequence order, then marks them published. Each user's events are
-//! published one after another (per-user order, per topic); different
-//! users' events in a batch go out concurrently. Two lanes run side by side
-//! (`Lane`): task changes and notices, and reminders, so the consumers of
-//! one never hold the other back. It wakes on commit (an in-process notify, and
+//! published one after another (per-user order); different users' events in
+//! a batch go out concurrently. It wakes on commit (an in-process notify, and
 //! PostgreSQL LISTEN/NOTIFY for other processes) with a slow poll as
 //! backstop. On PostgreSQL exactly one relay is active: it holds an advisory
 //! lock on a connection of its own; standbys retry every second and take
@@ -16,12 +14,11 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use taskflow_events::{Backoff, Message, Publisher, Stopped, TOPICS, transport::pause};
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::database::RelayLease;
-use crate::outbox::{Lane, OutboxEvent};
+use crate::outbox::OutboxEvent;
 use crate::{Clock, Database, Result, SystemClock};
 
 /// How the relay batches and waits.
@@ -97,8 +94,7 @@ async fn acquire(
     }
 }
 
-/// Relays until stopped (Err) or the lease is lost (Ok): both lanes side
-/// by side, each woken by every commit.
+/// Relays until stopped (Err) or the lease is lost (Ok).
 async fn relay(
     db: &Database,
     publisher: &dyn Publisher,
@@ -106,109 +102,50 @@ async fn relay(
     lease: &mut RelayLease,
     stop: &CancellationToken,
 ) -> Result<(), Stopped> {
-    let lease = tokio::sync::Mutex::new(lease);
-    let lost = CancellationToken::new();
-    let wakes = Lane::ALL.map(|_| Notify::new());
-    let fan_out = async {
-        loop {
-            db.commits().notified().await;
-            wakes.iter().for_each(Notify::notify_one);
+    let mut failures = 0;
+    loop {
+        if stop.is_cancelled() {
+            return Err(Stopped);
         }
-    };
-    let lanes = futures::future::join_all(Lane::ALL.iter().zip(&wakes).map(|(&lane, wake)| {
-        let lane = Relaying {
-            db,
-            publisher,
-            config,
-            lane,
-            wake,
-            lease: &lease,
-            lost: &lost,
-        };
-        lane.run(stop)
-    }));
-    let outcomes = tokio::select! {
-        outcomes = lanes => outcomes,
-        () = fan_out => unreachable!("the commit fan-out never ends"),
-    };
-    outcomes.into_iter().collect()
-}
-
-/// One lane of the relay.
-struct Relaying<'a> {
-    db: &'a Database,
-    publisher: &'a dyn Publisher,
-    config: &'a RelayConfig,
-    lane: Lane,
-    /// Woken by every commit.
-    wake: &'a Notify,
-    lease: &'a tokio::sync::Mutex<&'a mut RelayLease>,
-    /// Cancelled by the lane that finds the lease lost, so both stand by.
-    lost: &'a CancellationToken,
-}
-
-impl Relaying<'_> {
-    async fn still_held(&self) -> bool {
-        let held = self.lease.lock().await.still_held().await;
-        if !held {
-            self.lost.cancel();
-        }
-        held
-    }
-
-    /// Relays this lane's rows until stopped (Err) or the lease is lost (Ok);
-    /// on stop the batch in hand is finished first.
-    async fn run(self, stop: &CancellationToken) -> Result<(), Stopped> {
-        let (db, config) = (self.db, self.config);
-        let mut failures = 0;
-        loop {
-            if stop.is_cancelled() {
-                return Err(Stopped);
-            }
-            if self.lost.is_cancelled() {
-                return Ok(());
-            }
-            let batch = match db.unpublished_in(Some(self.lane), config.batch).await {
-                Ok(batch) => batch,
-                Err(err) => {
-                    tracing::warn!(lane = ?self.lane, error = %err, "relay cannot read the outbox");
-                    pause(stop, config.retry.delay(failures)).await?;
-                    failures = failures.saturating_add(1);
-                    if !self.still_held().await {
-                        return Ok(());
-                    }
-                    continue;
-                }
-            };
-            failures = 0;
-            // Another relay may have taken over if our lock connection died
-            // while we were busy: never publish without the lock.
-            if !batch.is_empty() && !self.still_held().await {
-                return Ok(());
-            }
-            if batch.is_empty() {
-                tokio::select! {
-                    _ = stop.cancelled() => return Err(Stopped),
-                    _ = self.lost.cancelled() => return Ok(()),
-                    _ = self.wake.notified() => {}
-                    _ = tokio::time::sleep(config.poll) => {
-                        if !self.still_held().await {
-                            return Ok(());
-                        }
-                    }
+        let batch = match db.unpublished(config.batch).await {
+            Ok(batch) => batch,
+            Err(err) => {
+                tracing::warn!(error = %err, "relay cannot read the outbox");
+                pause(stop, config.retry.delay(failures)).await?;
+                failures = failures.saturating_add(1);
+                if !lease.still_held().await {
+                    return Ok(());
                 }
                 continue;
             }
-            let (published, stopped) = publish_batch(&batch, self.publisher, stop).await;
-            mark(db, &published, config, stop).await?;
-            if stopped {
-                return Err(Stopped);
+        };
+        failures = 0;
+        // Another relay may have taken over if our lock connection died
+        // while we were busy: never publish without the lock.
+        if !batch.is_empty() && !lease.still_held().await {
+            return Ok(());
+        }
+        if batch.is_empty() {
+            tokio::select! {
+                _ = stop.cancelled() => return Err(Stopped),
+                _ = db.commits().notified() => {}
+                _ = tokio::time::sleep(config.poll) => {
+                    if !lease.still_held().await {
+                        return Ok(());
+                    }
+                }
             }
-            if published.is_empty() {
-                // Nothing went out (an unbuildable event heads every chain):
-                // do not spin on it.
-                pause(stop, config.retry.max).await?;
-            }
+            continue;
+        }
+        let (published, stopped) = publish_batch(&batch, publisher, stop).await;
+        mark(db, &published, config, stop).await?;
+        if stopped {
+            return Err(Stopped);
+        }
+        if published.is_empty() {
+            // Nothing went out (an unbuildable event heads every chain):
+            // do not spin on it.
+            pause(stop, config.retry.max).await?;
         }
     }
 }

@@ -11,7 +11,6 @@ on_both_databases!(
     ten_thousand_creates_leave_ten_thousand_events_in_sequence_order,
     every_write_keeps_its_requests_trace_in_the_outbox,
     an_upgrade_moves_unconfirmed_reminders_into_the_outbox,
-    a_slow_reminders_consumer_never_holds_back_task_changes,
 );
 
 /// PostgreSQL: a sequence number taken by a transaction that has not
@@ -352,71 +351,4 @@ async fn an_upgrade_moves_unconfirmed_reminders_into_the_outbox(h: &Harness) {
             .entries
             .is_empty()
     );
-}
-
-/// Records what it is given; a `reminders` message waits for `open`.
-#[derive(Debug, Default)]
-struct Gated {
-    open: tokio::sync::Notify,
-    published: std::sync::Mutex<Vec<taskflow_events::Message>>,
-}
-
-impl taskflow_events::Publisher for Gated {
-    fn publish<'a>(
-        &'a self,
-        message: &'a taskflow_events::Message,
-        _: &'a tokio_util::sync::CancellationToken,
-    ) -> futures::future::BoxFuture<'a, Result<(), taskflow_events::Stopped>> {
-        Box::pin(async move {
-            if message.topic == taskflow_events::REMINDERS {
-                self.open.notified().await;
-            }
-            self.published.lock().unwrap().push(message.clone());
-            Ok(())
-        })
-    }
-}
-
-impl Gated {
-    fn on(&self, topic: &str) -> usize {
-        let published = self.published.lock().unwrap();
-        published.iter().filter(|m| m.topic == topic).count()
-    }
-}
-
-/// The relay's lanes: while a reminder's publication is held (under
-/// `serve`, the notifications handler runs inside it), a task change
-/// committed after it still goes out.
-async fn a_slow_reminders_consumer_never_holds_back_task_changes(h: &Harness) {
-    let due: CreateTask = serde_json::from_value(
-        json!({"title": "due now", "due": "2026-03-23T11:00", "timezone": "UTC"}),
-    )
-    .unwrap();
-    h.svc.create(&alice(), &due, None).await.unwrap();
-    assert_eq!(h.svc.claim_due_reminders(10).await.unwrap().len(), 1);
-    let gated = std::sync::Arc::new(Gated::default());
-    let stop = tokio_util::sync::CancellationToken::new();
-    let relay = tokio::spawn(taskflow_store::relay::run(
-        h.svc.database().clone(),
-        gated.clone(),
-        taskflow_store::RelayConfig::default(),
-        stop.clone(),
-    ));
-    h.svc.create(&alice(), &titled("after it"), None).await.unwrap();
-    wait_for(
-        "both task changes to go out while the reminder is held",
-        std::time::Duration::from_secs(30),
-        || async { gated.on(taskflow_events::TASK_EVENTS) == 2 },
-    )
-    .await;
-    assert_eq!(gated.on(taskflow_events::REMINDERS), 0);
-    gated.open.notify_one();
-    wait_for(
-        "the reminder to go out once released",
-        std::time::Duration::from_secs(30),
-        || async { gated.on(taskflow_events::REMINDERS) == 1 },
-    )
-    .await;
-    stop.cancel();
-    relay.await.unwrap();
 }
