@@ -258,30 +258,16 @@ impl Bench<'_> {
         }
         let arrived: Arc<Mutex<Vec<Instant>>> = Arc::default();
         let stop = CancellationToken::new();
-        tokio::spawn({
-            let (arrived, stop) = (arrived.clone(), stop.clone());
-            async move {
-                let mut body = stream.bytes_stream();
-                let mut buffer = String::new();
-                loop {
-                    let chunk = tokio::select! {
-                        _ = stop.cancelled() => return,
-                        chunk = body.next() => chunk,
-                    };
-                    let Some(Ok(chunk)) = chunk else { return };
-                    let at = Instant::now();
-                    buffer.push_str(&String::from_utf8_lossy(&chunk));
-                    while let Some(end) = buffer.find("\n\n") {
-                        let event: String = buffer.drain(..end + 2).collect();
-                        if event.lines().any(|l| l == "event: notification.created")
-                            && let Ok(mut arrived) = arrived.lock()
-                        {
-                            arrived.push(at);
-                        }
-                    }
+        tokio::spawn(read_events(stream, stop.clone(), {
+            let arrived = arrived.clone();
+            move |event, at| {
+                if event.lines().any(|l| l == "event: notification.created")
+                    && let Ok(mut arrived) = arrived.lock()
+                {
+                    arrived.push(at);
                 }
             }
-        });
+        }));
         // Whole seconds, so every reminder is the same instant; far enough
         // ahead for the creates.
         let fire = chrono::Utc::now() + chrono::Duration::seconds(4);
@@ -982,34 +968,20 @@ where
             if !response.status().is_success() {
                 bail!("stream {user} answered {}", response.status());
             }
-            let (received, stop) = (received.clone(), stop.clone());
-            tokio::spawn(async move {
-                let mut body = response.bytes_stream();
-                let mut buffer = String::new();
-                loop {
-                    let chunk = tokio::select! {
-                        _ = stop.cancelled() => return,
-                        chunk = body.next() => chunk,
-                    };
-                    let Some(Ok(chunk)) = chunk else { return };
-                    let at = Instant::now();
-                    buffer.push_str(&String::from_utf8_lossy(&chunk));
-                    while let Some(end) = buffer.find("\n\n") {
-                        let event: String = buffer.drain(..end + 2).collect();
-                        if !event.lines().any(|l| l == "event: task.created") {
-                            continue;
-                        }
-                        let id = event
-                            .lines()
-                            .find_map(|l| l.strip_prefix("data: "))
-                            .and_then(|data| serde_json::from_str::<serde_json::Value>(data).ok())
-                            .and_then(|data| data["task_id"].as_i64());
-                        if let (Some(id), Ok(mut received)) = (id, received.lock()) {
-                            received.entry(id).or_insert(at);
-                        }
-                    }
+            let received = received.clone();
+            tokio::spawn(read_events(response, stop.clone(), move |event, at| {
+                if !event.lines().any(|l| l == "event: task.created") {
+                    return;
                 }
-            });
+                let id = event
+                    .lines()
+                    .find_map(|l| l.strip_prefix("data: "))
+                    .and_then(|data| serde_json::from_str::<serde_json::Value>(data).ok())
+                    .and_then(|data| data["task_id"].as_i64());
+                if let (Some(id), Ok(mut received)) = (id, received.lock()) {
+                    received.entry(id).or_insert(at);
+                }
+            }));
         }
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -1305,6 +1277,30 @@ async fn drain_round(
     let _ = relay.await;
     db.close().await;
     Ok((total, seconds, Some(quantile_ms(&lags, 0.99))))
+}
+
+/// Reads an SSE response until it ends or `stop`, calling `on_event` with
+/// each event's text and when its chunk arrived.
+async fn read_events(
+    response: reqwest::Response,
+    stop: CancellationToken,
+    mut on_event: impl FnMut(&str, Instant),
+) {
+    let mut body = response.bytes_stream();
+    let mut buffer = String::new();
+    loop {
+        let chunk = tokio::select! {
+            _ = stop.cancelled() => return,
+            chunk = body.next() => chunk,
+        };
+        let Some(Ok(chunk)) = chunk else { return };
+        let at = Instant::now();
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            on_event(&event, at);
+        }
+    }
 }
 
 #[cfg(test)]
