@@ -16,6 +16,27 @@ pub struct TaskRef {
     pub id: i64,
 }
 
+/// A task id beside a domain request's fields (`update_task`,
+/// `snooze_task`): one flat object, unknown fields refused.
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct WithId<T> {
+    /// The task's id, from `list_tasks` or `add_task`.
+    pub id: i64,
+    #[serde(flatten)]
+    pub fields: T,
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for WithId<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (id, fields) = split(deserializer, "id", true)?;
+        Ok(Self {
+            id: id.unwrap_or_default(),
+            fields,
+        })
+    }
+}
+
 /// Parses a flattened parameter object: takes `key` out for the outer
 /// field and gives the rest to the domain type, which refuses unknown
 /// fields itself (serde's `flatten` would let them through silently).

@@ -1,34 +1,15 @@
 //! `snooze_task`: hold a task's reminder until later.
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Deserializer};
 use taskflow_core::Task;
 
-use crate::params::split;
+use crate::params::WithId;
 use crate::tool::{Context, Hints, Tool, ToolResult, failure};
 
 #[derive(Debug, Clone, Copy)]
 pub struct SnoozeTask;
 
 /// `snooze_task`'s arguments: the task's id beside how long.
-#[derive(Debug, Clone, JsonSchema)]
-#[schemars(deny_unknown_fields)]
-pub struct SnoozeTaskParams {
-    /// The task's id, from `list_tasks` or `add_task`.
-    pub id: i64,
-    #[serde(flatten)]
-    pub snooze: taskflow_core::SnoozeTask,
-}
-
-impl<'de> Deserialize<'de> for SnoozeTaskParams {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (id, snooze) = split(deserializer, "id", true)?;
-        Ok(Self {
-            id: id.unwrap_or_default(),
-            snooze,
-        })
-    }
-}
+pub type SnoozeTaskParams = WithId<taskflow_core::SnoozeTask>;
 
 impl Tool for SnoozeTask {
     const NAME: &'static str = "snooze_task";
@@ -43,7 +24,7 @@ impl Tool for SnoozeTask {
     type Output = Task;
 
     async fn run(&self, on: Context<'_>, args: SnoozeTaskParams) -> ToolResult<Task> {
-        let task = on.tasks.snooze(on.actor, args.id, &args.snooze).await;
+        let task = on.tasks.snooze(on.actor, args.id, &args.fields).await;
         task.map_err(|e| failure(e, Some(args.id)))
     }
 }
