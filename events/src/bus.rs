@@ -4,13 +4,19 @@
 //! backoff, a bounded number of attempts (then the event is logged as dead
 //! and skipped, as Dapr moves it to the dead-letter topic). The relay
 //! publishes each user's events one after another, so order per user holds.
+//!
+//! A run of messages published together goes to each handler as one batch
+//! (as Dapr's bulk subscribe would), and the handlers of a topic take it
+//! side by side: they are independent consumers.
 
 use std::sync::Arc;
 
 use futures::FutureExt;
-use futures::future::BoxFuture;
+use futures::future::{BoxFuture, join_all};
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use crate::CloudEvent;
 use crate::handler::{ErasedHandler, Outcome};
 use crate::transport::{Backoff, Message, Publisher, Stopped, pause};
 
@@ -33,29 +39,57 @@ impl InProcessBus {
         }
     }
 
+    /// Delivers a run to one handler: all of it at once, then, from the first
+    /// event the handler asked to retry, one event at a time in order (a
+    /// later event it had already handled is only handled again).
+    async fn deliver_run(
+        &self,
+        handler: &dyn ErasedHandler,
+        events: &[&CloudEvent<Value>],
+        stop: &CancellationToken,
+    ) -> Result<(), Stopped> {
+        let outcomes = handler.deliver_all(events, stop).await;
+        for (event, outcome) in events.iter().zip(&outcomes) {
+            if *outcome == Outcome::Drop {
+                tracing::warn!(consumer = handler.name(), event_id = %event.id, "handler dropped the event");
+            }
+        }
+        let Some(first) = outcomes.iter().position(|o| *o == Outcome::Retry) else {
+            return Ok(());
+        };
+        for (i, event) in events[first..].iter().enumerate() {
+            // The first of them has had its first attempt.
+            self.deliver(handler, event, stop, u32::from(i == 0))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Delivers one event, from attempt number `from` on.
     async fn deliver(
         &self,
         handler: &dyn ErasedHandler,
-        message: &Message,
+        event: &CloudEvent<Value>,
         stop: &CancellationToken,
+        from: u32,
     ) -> Result<(), Stopped> {
-        for attempt in 0..self.max_attempts {
-            match handler.deliver(&message.event, stop).await {
+        for attempt in from..self.max_attempts {
+            if attempt > 0 {
+                tracing::debug!(consumer = handler.name(), event_id = %event.id, attempt, "handler asked for a retry");
+                pause(stop, self.retry.delay(attempt - 1)).await?;
+            }
+            match handler.deliver(event, stop).await {
                 Outcome::Success => return Ok(()),
                 Outcome::Drop => {
-                    tracing::warn!(consumer = handler.name(), event_id = %message.event.id, "handler dropped the event");
+                    tracing::warn!(consumer = handler.name(), event_id = %event.id, "handler dropped the event");
                     return Ok(());
-                }
-                Outcome::Retry if attempt + 1 < self.max_attempts => {
-                    tracing::debug!(consumer = handler.name(), event_id = %message.event.id, attempt, "handler asked for a retry");
-                    pause(stop, self.retry.delay(attempt)).await?;
                 }
                 Outcome::Retry => {}
             }
         }
         tracing::error!(
             consumer = handler.name(),
-            event_id = %message.event.id,
+            event_id = %event.id,
             attempts = self.max_attempts,
             "handler kept failing; the event is dead-lettered for this consumer"
         );
@@ -69,11 +103,26 @@ impl Publisher for InProcessBus {
         message: &'a Message,
         stop: &'a CancellationToken,
     ) -> BoxFuture<'a, Result<(), Stopped>> {
+        self.publish_all(std::slice::from_ref(message), stop)
+    }
+
+    fn publish_all<'a>(
+        &'a self,
+        messages: &'a [Message],
+        stop: &'a CancellationToken,
+    ) -> BoxFuture<'a, Result<(), Stopped>> {
         async move {
-            for handler in self.handlers.iter().filter(|h| h.topic() == message.topic) {
-                self.deliver(handler.as_ref(), message, stop).await?;
-            }
-            Ok(())
+            let runs = self.handlers.iter().filter_map(|handler| {
+                let events: Vec<_> = messages
+                    .iter()
+                    .filter(|m| m.topic == handler.topic())
+                    .map(|m| &m.event)
+                    .collect();
+                (!events.is_empty()).then_some(async move {
+                    self.deliver_run(handler.as_ref(), &events, stop).await
+                })
+            });
+            join_all(runs).await.into_iter().collect()
         }
         .boxed()
     }

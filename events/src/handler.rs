@@ -1,7 +1,9 @@
 //! Event handlers: a typed job per topic with an explicit outcome (Dapr's
 //! three answers). A handler is written once and runs under both transports:
 //! the in-process bus calls it directly, the Dapr delivery route calls it for
-//! each message the sidecar posts.
+//! each message the sidecar posts. The in-process bus hands a handler a run
+//! of messages at once; a handler that can do a run's work together (one
+//! transaction instead of one each) overrides [`Handler::handle_batch`].
 
 use std::fmt;
 use std::future::Future;
@@ -51,6 +53,27 @@ pub struct Delivery<T> {
     /// can watch it, stop, and answer `Retry` too, so the broker delivers
     /// the event again (here or elsewhere).
     pub stop: CancellationToken,
+    /// This delivery's place in the event's trace: stamp it on what the
+    /// handling writes or sends.
+    pub trace: TraceContext,
+}
+
+impl<T> Delivery<T> {
+    /// The span of this delivery's work, in the event's trace.
+    fn span(&self, consumer: &'static str) -> tracing::Span {
+        consume_span(consumer, &self.id, &self.trace)
+    }
+}
+
+/// The span of a consumer's work on one event, in the event's trace.
+fn consume_span(consumer: &'static str, event_id: &str, trace: &TraceContext) -> tracing::Span {
+    tracing::error_span!(
+        "consume",
+        consumer,
+        event_id,
+        trace_id = %trace.trace_id_hex(),
+        span_id = %trace.span_id_hex(),
+    )
 }
 
 /// A typed consumer of one topic.
@@ -65,20 +88,58 @@ pub trait Handler: Send + Sync + 'static {
 
     /// Handles one delivery; may be called more than once for the same event.
     fn handle(&self, delivery: Delivery<Self::Payload>) -> impl Future<Output = Outcome> + Send;
+
+    /// Handles a run of deliveries of this topic, in order, and answers one
+    /// outcome for each. The default handles them one after another, each in
+    /// its own trace scope, and stops at the first `Retry` (the rest answer
+    /// `Retry` unhandled, so nothing overtakes it). An override that does
+    /// the run's work together must keep that rule: a later delivery never
+    /// succeeds where an earlier one is retried.
+    fn handle_batch(
+        &self,
+        deliveries: Vec<Delivery<Self::Payload>>,
+    ) -> impl Future<Output = Vec<Outcome>> + Send {
+        async move {
+            let mut outcomes = Vec::with_capacity(deliveries.len());
+            for delivery in deliveries {
+                if outcomes.last() == Some(&Outcome::Retry) {
+                    outcomes.push(Outcome::Retry);
+                    continue;
+                }
+                let (context, span) = (delivery.trace, delivery.span(Self::NAME));
+                outcomes.push(trace::scope(context, self.handle(delivery).instrument(span)).await);
+            }
+            outcomes
+        }
+    }
 }
 
 /// A handler behind a pointer, whatever its payload type.
 pub trait ErasedHandler: Send + Sync {
     fn topic(&self) -> &'static str;
     fn name(&self) -> &'static str;
-    /// Decodes the event's data and handles it; an undecodable event is
-    /// dropped with a log line, and an event that arrives while the process
-    /// stops (`stop` cancelled) is left for a redelivery.
+    /// Decodes each event's data and handles the run (see
+    /// [`Handler::handle_batch`]), one outcome per event, in order. An
+    /// undecodable event is dropped with a log line, and events that arrive
+    /// while the process stops (`stop` cancelled) are left for a redelivery.
+    fn deliver_all<'a>(
+        &'a self,
+        events: &'a [&'a CloudEvent<Value>],
+        stop: &'a CancellationToken,
+    ) -> BoxFuture<'a, Vec<Outcome>>;
+
+    /// Delivers one event: a run of one.
     fn deliver<'a>(
         &'a self,
         event: &'a CloudEvent<Value>,
         stop: &'a CancellationToken,
-    ) -> BoxFuture<'a, Outcome>;
+    ) -> BoxFuture<'a, Outcome> {
+        async move {
+            let outcomes = self.deliver_all(&[event], stop).await;
+            outcomes.first().copied().unwrap_or(Outcome::Retry)
+        }
+        .boxed()
+    }
 }
 
 /// `taskflow_handler_outcomes_total{consumer, topic, outcome}`.
@@ -107,46 +168,60 @@ impl<H: Handler> ErasedHandler for H {
         H::NAME
     }
 
-    fn deliver<'a>(
+    fn deliver_all<'a>(
         &'a self,
-        event: &'a CloudEvent<Value>,
+        events: &'a [&'a CloudEvent<Value>],
         stop: &'a CancellationToken,
-    ) -> BoxFuture<'a, Outcome> {
-        let context = TraceContext::continue_from(event.traceparent.as_deref());
-        let span = tracing::error_span!(
-            "consume",
-            consumer = H::NAME,
-            event_id = %event.id,
-            trace_id = %context.trace_id_hex(),
-            span_id = %context.span_id_hex(),
-        );
-        let work = async move {
+    ) -> BoxFuture<'a, Vec<Outcome>> {
+        async move {
             if stop.is_cancelled() {
-                tracing::debug!("stopping; the event is left for a redelivery");
-                count(H::NAME, H::TOPIC, Outcome::Retry);
-                return Outcome::Retry;
-            }
-            let data = match decode::<H::Payload>(&event.data) {
-                Ok(data) => data,
-                Err(err) => {
-                    tracing::warn!(error = %err, "dropping an event whose data does not parse");
-                    count(H::NAME, H::TOPIC, Outcome::Drop);
-                    return Outcome::Drop;
+                tracing::debug!(consumer = H::NAME, events = events.len(), "stopping; the events are left for a redelivery");
+                for _ in events {
+                    count(H::NAME, H::TOPIC, Outcome::Retry);
                 }
-            };
-            let outcome = self
-                .handle(Delivery {
-                    id: event.id.clone(),
-                    event_type: event.event_type.clone(),
-                    data,
-                    stop: stop.clone(),
-                })
-                .await;
-            tracing::debug!(outcome = outcome.dapr_status(), "handled");
-            count(H::NAME, H::TOPIC, outcome);
-            outcome
-        };
-        trace::scope(context, work.instrument(span)).boxed()
+                return vec![Outcome::Retry; events.len()];
+            }
+            let mut outcomes = vec![Outcome::Drop; events.len()];
+            let mut deliveries = Vec::with_capacity(events.len());
+            // Where each delivery's outcome goes.
+            let mut places = Vec::with_capacity(events.len());
+            for (place, event) in events.iter().enumerate() {
+                let trace = TraceContext::continue_from(event.traceparent.as_deref());
+                match decode::<H::Payload>(&event.data) {
+                    Ok(data) => {
+                        deliveries.push(Delivery {
+                            id: event.id.clone(),
+                            event_type: event.event_type.clone(),
+                            data,
+                            stop: stop.clone(),
+                            trace,
+                        });
+                        places.push(place);
+                        // Until the handler answers (an answer missing is
+                        // a retry, never a loss).
+                        outcomes[place] = Outcome::Retry;
+                    }
+                    Err(err) => consume_span(H::NAME, &event.id, &trace).in_scope(|| {
+                        tracing::warn!(error = %err, "dropping an event whose data does not parse");
+                    }),
+                }
+            }
+            let handled: Vec<_> = deliveries
+                .iter()
+                .map(|d| d.span(H::NAME))
+                .zip(places)
+                .collect();
+            let answers = self.handle_batch(deliveries).await;
+            for ((span, place), outcome) in handled.into_iter().zip(answers) {
+                span.in_scope(|| tracing::debug!(outcome = outcome.dapr_status(), "handled"));
+                outcomes[place] = outcome;
+            }
+            for outcome in &outcomes {
+                count(H::NAME, H::TOPIC, *outcome);
+            }
+            outcomes
+        }
+        .boxed()
     }
 }
 

@@ -6,10 +6,12 @@
 use std::fmt;
 use std::time::Duration;
 
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use rand::Rng;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::CloudEvent;
 
@@ -22,6 +24,18 @@ pub struct Message {
     pub key: String,
     /// The CloudEvent to send.
     pub event: CloudEvent<Value>,
+}
+
+impl Message {
+    /// The span of its publishing, in the event's trace.
+    pub fn span(&self) -> tracing::Span {
+        tracing::error_span!(
+            "publish",
+            topic = self.topic,
+            event_id = %self.event.id,
+            trace_id = self.event.trace_id(),
+        )
+    }
 }
 
 /// Publishing stopped because shutdown was requested; the message was not
@@ -46,6 +60,26 @@ pub trait Publisher: Send + Sync + fmt::Debug {
         message: &'a Message,
         stop: &'a CancellationToken,
     ) -> BoxFuture<'a, Result<(), Stopped>>;
+
+    /// Publishes a run of messages in order, each retried until accepted.
+    /// A transport that can take a run at once (the in-process bus hands it
+    /// to each handler as one batch) overrides this; the default publishes
+    /// them one after another. On `Err(Stopped)` any part of the run may
+    /// have been accepted: the caller publishes all of it again later
+    /// (delivery is at least once).
+    fn publish_all<'a>(
+        &'a self,
+        messages: &'a [Message],
+        stop: &'a CancellationToken,
+    ) -> BoxFuture<'a, Result<(), Stopped>> {
+        async move {
+            for message in messages {
+                self.publish(message, stop).instrument(message.span()).await?;
+            }
+            Ok(())
+        }
+        .boxed()
+    }
 }
 
 /// Exponential backoff with jitter: `initial`, twice that, four times, …,

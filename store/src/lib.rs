@@ -34,6 +34,7 @@ pub use database::{Database, DatabaseKind, PostgresConnectOptions};
 pub use error::{Error, Result};
 pub use outbox::relay::{self, RelayConfig};
 pub use outbox::{Body, EVENT_SOURCE, OutboxEvent, RelayLag};
+pub use notifications::NewNotification;
 pub use reminders::Fired;
 pub use tasks::batch::postgres_batch_of_one_literal;
 pub use tasks::{Actor, TaskService};

@@ -120,58 +120,76 @@ impl TaskService {
         Ok(UnreadCount { unread })
     }
 
-    /// Records a notification for `consumer`'s delivery of event `event_id`,
-    /// once however often the event is delivered (None for a repeat), and
-    /// its `notification_created` notice in the outbox, in one transaction.
-    pub async fn record_notification(
+    /// Records the user's notifications for `consumer`'s deliveries of
+    /// their events, each once however often its event is delivered (None
+    /// for a repeat), with each one's `notification_created` notice in the
+    /// outbox: all in one transaction, or none.
+    pub async fn record_notifications(
         &self,
         consumer: &str,
-        event_id: Uuid,
         user: &str,
-        task_id: i64,
-        kind: NotificationKind,
-        text: &str,
-    ) -> Result<Option<Notification>> {
+        batch: &[NewNotification],
+    ) -> Result<Vec<Option<Notification>>> {
         check_user(user)?;
-        let text: String = text.chars().take(MAX_TEXT).collect();
-        if text.trim().is_empty() {
-            return Err(Invalid::new("text", "a notification needs text").into());
+        for notification in batch {
+            if notification.text.trim().is_empty() {
+                return Err(Invalid::new("text", "a notification needs text").into());
+            }
         }
         let now = self.now();
         let mut tx = self.database().begin_for(user).await?;
-        let receipt = Receipt {
-            consumer,
-            event_id,
-            at: now,
-        };
-        if !outbox::first_delivery(&mut tx, &receipt).await? {
-            return Ok(None);
+        let mut recorded = Vec::with_capacity(batch.len());
+        for notification in batch {
+            let receipt = Receipt {
+                consumer,
+                event_id: notification.event_id,
+                at: now,
+            };
+            if !outbox::first_delivery(&mut tx, &receipt).await? {
+                recorded.push(None);
+                continue;
+            }
+            let text: String = notification.text.chars().take(MAX_TEXT).collect();
+            let row: NotificationRow = query(&format!(
+                "INSERT INTO notifications (user_id, task_id, kind, text, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+            ))
+            .bind(user)
+            .bind(notification.task_id)
+            .bind(notification.kind.as_str())
+            .bind(text)
+            .bind(now)
+            .fetch_one(&mut tx)
+            .await?;
+            // Announced to live views through the outbox, like every message.
+            let notice = NewEvent {
+                event_id: derived_id(notification.event_id, "notification"),
+                user_id: user,
+                task_id: notification.task_id,
+                source: Source::Worker,
+                occurred_at: now,
+                body: Body::NotificationCreated {
+                    notification_id: row.id,
+                },
+                traceparent: notification.traceparent.clone(),
+            };
+            outbox::append(&mut tx, &notice).await?;
+            recorded.push(Some(row.try_into()?));
         }
-        let row: NotificationRow = query(&format!(
-            "INSERT INTO notifications (user_id, task_id, kind, text, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
-        ))
-        .bind(user)
-        .bind(task_id)
-        .bind(kind.as_str())
-        .bind(text)
-        .bind(now)
-        .fetch_one(&mut tx)
-        .await?;
-        // Announced to live views through the outbox, like every message.
-        let notice = NewEvent {
-            event_id: derived_id(event_id, "notification"),
-            user_id: user,
-            task_id,
-            source: Source::Worker,
-            occurred_at: now,
-            body: Body::NotificationCreated {
-                notification_id: row.id,
-            },
-            traceparent: taskflow_events::trace::current_traceparent(),
-        };
-        outbox::append(&mut tx, &notice).await?;
         tx.commit().await?;
-        Ok(Some(row.try_into()?))
+        Ok(recorded)
     }
+}
+
+/// A notification to record for a delivered event.
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    /// The delivered event it records; each is recorded once per consumer.
+    pub event_id: Uuid,
+    pub task_id: i64,
+    pub kind: NotificationKind,
+    /// Cut to 1,000 characters; never blank.
+    pub text: String,
+    /// The trace its notice continues.
+    pub traceparent: Option<String>,
 }

@@ -19,6 +19,30 @@ on_both_databases!(
     each_change_is_committed_in_the_trace_of_its_request,
 );
 
+/// Records one notification as the notifications worker would.
+async fn record(
+    h: &Harness,
+    event_id: uuid::Uuid,
+    user: &str,
+    task_id: i64,
+    kind: taskflow_core::NotificationKind,
+    text: &str,
+) -> Option<taskflow_core::Notification> {
+    let one = taskflow_store::NewNotification {
+        event_id,
+        task_id,
+        kind,
+        text: text.into(),
+        traceparent: None,
+    };
+    h.svc
+        .record_notifications("test", user, &[one])
+        .await
+        .unwrap()
+        .pop()
+        .unwrap()
+}
+
 async fn notifications_are_listed_read_and_counted_per_user(h: &Harness) {
     use taskflow_core::NotificationKind;
     let api = serve(h).await;
@@ -29,32 +53,20 @@ async fn notifications_are_listed_read_and_counted_per_user(h: &Harness) {
         } else {
             NotificationKind::Overdue
         };
-        let made = h
-            .svc
-            .record_notification("test", event, "alice", i, kind, &format!("note {i}"))
-            .await
-            .unwrap();
+        let made = record(&h, event, "alice", i, kind, &format!("note {i}")).await;
         assert!(made.is_some());
         // The same delivery again records nothing.
-        assert!(
-            h.svc
-                .record_notification("test", event, "alice", i, kind, "again")
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(record(&h, event, "alice", i, kind, "again").await.is_none());
     }
-    h.svc
-        .record_notification(
-            "test",
-            uuid::Uuid::new_v4(),
-            "bob",
-            1,
-            NotificationKind::Reminder,
-            "bob's",
-        )
-        .await
-        .unwrap();
+    record(
+        &h,
+        uuid::Uuid::new_v4(),
+        "bob",
+        1,
+        NotificationKind::Reminder,
+        "bob's",
+    )
+    .await;
 
     let count = api.unread_count("alice").await;
     assert_eq!(count.body, json!({"unread": 5}));

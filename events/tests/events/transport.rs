@@ -131,6 +131,92 @@ async fn undecodable_data_is_dropped_not_retried() {
     assert!(handler.seen.lock().unwrap().is_empty());
 }
 
+/// A run goes to a handler in one call; one that does not batch handles it
+/// in order and, at its first retry, leaves the rest for the bus to deliver
+/// again one by one in order — nothing overtakes a retried event.
+#[tokio::test]
+async fn a_run_is_handled_in_order_and_a_retry_holds_back_the_rest() {
+    let handler = Scripted::default();
+    *handler.script.lock().unwrap() = vec![Outcome::Success, Outcome::Retry];
+    let run = [message("a", 1), message("b", 2), message("c", 3)];
+    bus(&handler, 5)
+        .publish_all(&run, &CancellationToken::new())
+        .await
+        .unwrap();
+    let seen: Vec<u32> = handler
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, n)| *n)
+        .collect();
+    assert_eq!(seen, [1, 2, 2, 3]);
+}
+
+/// Takes each run whole and answers from a script of runs.
+#[derive(Clone, Default)]
+struct Batching {
+    script: Arc<Mutex<Vec<Vec<Outcome>>>>,
+    runs: Arc<Mutex<Vec<Vec<u32>>>>,
+}
+
+impl Handler for Batching {
+    type Payload = Ping;
+    const TOPIC: &'static str = "pings";
+    const NAME: &'static str = "batching";
+
+    async fn handle(&self, delivery: Delivery<Ping>) -> Outcome {
+        self.handle_batch(vec![delivery]).await[0]
+    }
+
+    async fn handle_batch(&self, deliveries: Vec<Delivery<Ping>>) -> Vec<Outcome> {
+        self.runs
+            .lock()
+            .unwrap()
+            .push(deliveries.iter().map(|d| d.data.n).collect());
+        let mut script = self.script.lock().unwrap();
+        if script.is_empty() {
+            vec![Outcome::Success; deliveries.len()]
+        } else {
+            script.remove(0)
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_batching_handler_takes_a_run_in_one_call_and_retries_from_its_first_retry() {
+    let handler = Batching::default();
+    *handler.script.lock().unwrap() = vec![vec![
+        Outcome::Success,
+        Outcome::Drop,
+        Outcome::Retry,
+        Outcome::Retry,
+    ]];
+    let mut run = vec![
+        message("a", 1),
+        message("b", 2),
+        message("bad", 0),
+        message("c", 3),
+        message("d", 4),
+    ];
+    run[2].event.data = json!({"n": "not a number"});
+    // Another topic's message is not this handler's.
+    run.push(Message {
+        topic: "other",
+        ..message("x", 9)
+    });
+    InProcessBus::new(vec![Arc::new(handler.clone())], fast(), 5)
+        .publish_all(&run, &CancellationToken::new())
+        .await
+        .unwrap();
+    // The undecodable event never reaches it; the retried one and the one
+    // behind it come again, each alone, in order.
+    assert_eq!(
+        *handler.runs.lock().unwrap(),
+        [vec![1, 2, 3, 4], vec![3], vec![4]]
+    );
+}
+
 #[tokio::test]
 async fn shutdown_interrupts_a_retrying_publish() {
     let handler = Scripted::default();

@@ -15,7 +15,6 @@ use std::time::Duration;
 use futures::future::join_all;
 use taskflow_events::{Backoff, Message, Publisher, Stopped, TOPICS, transport::pause};
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 use crate::database::RelayLease;
 use crate::outbox::OutboxEvent;
@@ -182,16 +181,24 @@ async fn publish_batch(
 /// Publishes one user's events in order. Each topic is an independent
 /// ordered stream (a task change's `task-events` message and its
 /// `task-updates` notice, a reminder's `reminders` message), published side
-/// by side; an event is done when all of its messages are.
+/// by side, each as one run; an event is done when all of its messages are.
 async fn publish_chain(
     chain: Vec<&OutboxEvent>,
     publisher: &dyn Publisher,
     stop: &CancellationToken,
 ) -> (Vec<i64>, bool) {
-    let mut messages = Vec::with_capacity(chain.len());
+    let mut runs: [Vec<Message>; TOPICS.len()] = Default::default();
+    let mut built = 0;
     for event in &chain {
         match event.messages() {
-            Ok(event_messages) => messages.push(event_messages),
+            Ok(messages) => {
+                for message in messages {
+                    if let Some(run) = TOPICS.iter().position(|t| *t == message.topic) {
+                        runs[run].push(message);
+                    }
+                }
+                built += 1;
+            }
             Err(err) => {
                 // Unreachable for valid rows; stop this user's chain here so
                 // order holds, and leave the row for a fixed build.
@@ -200,42 +207,26 @@ async fn publish_chain(
             }
         }
     }
-    // How many of the chain's events a topic's stream got through.
-    let stream = |topic: &'static str| {
-        let messages = &messages;
-        async move {
-            for (sent, event_messages) in messages.iter().enumerate() {
-                for message in event_messages.iter().filter(|m| m.topic == topic) {
-                    let span = publish_span(message);
-                    let published = publisher
-                        .publish(message, stop)
-                        .instrument(span.clone())
-                        .await;
-                    if published.is_err() {
-                        return (sent, true);
-                    }
-                    span.in_scope(|| tracing::debug!("published"));
-                    metrics::counter!("taskflow_events_published_total", "topic" => topic)
-                        .increment(1);
-                }
-            }
-            (messages.len(), false)
-        }
-    };
-    let streams = join_all(TOPICS.map(stream)).await;
-    let through = streams.iter().map(|(sent, _)| *sent).min().unwrap_or(0);
+    let streams = join_all(runs.iter().map(|run| publish_run(run, publisher, stop))).await;
+    // A run is accepted whole or published again whole.
+    let through = if streams.iter().all(|done| *done) { built } else { 0 };
     let done = chain.iter().take(through).map(|e| e.sequence).collect();
-    (done, streams.iter().any(|(_, stopped)| *stopped))
+    (done, streams.iter().any(|done| !*done))
 }
 
-/// The span of one publish, in the event's trace.
-fn publish_span(message: &Message) -> tracing::Span {
-    tracing::error_span!(
-        "publish",
-        topic = message.topic,
-        event_id = %message.event.id,
-        trace_id = message.event.trace_id(),
-    )
+/// Publishes one topic's run; whether it was all accepted.
+async fn publish_run(run: &[Message], publisher: &dyn Publisher, stop: &CancellationToken) -> bool {
+    if run.is_empty() {
+        return true;
+    }
+    if publisher.publish_all(run, stop).await.is_err() {
+        return false;
+    }
+    for message in run {
+        message.span().in_scope(|| tracing::debug!("published"));
+        metrics::counter!("taskflow_events_published_total", "topic" => message.topic).increment(1);
+    }
+    true
 }
 
 /// Marks events published, retrying: a publish that is not recorded would

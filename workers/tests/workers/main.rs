@@ -5,5 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
 
 mod backbone;
+mod notifications;
 mod recurrence_table;
 mod reminders;
