@@ -175,7 +175,11 @@ impl<H: Handler> ErasedHandler for H {
     ) -> BoxFuture<'a, Vec<Outcome>> {
         async move {
             if stop.is_cancelled() {
-                tracing::debug!(consumer = H::NAME, events = events.len(), "stopping; the events are left for a redelivery");
+                tracing::debug!(
+                    consumer = H::NAME,
+                    events = events.len(),
+                    "stopping; the events are left for a redelivery"
+                );
                 for _ in events {
                     count(H::NAME, H::TOPIC, Outcome::Retry);
                 }

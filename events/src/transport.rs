@@ -74,7 +74,9 @@ pub trait Publisher: Send + Sync + fmt::Debug {
     ) -> BoxFuture<'a, Result<(), Stopped>> {
         async move {
             for message in messages {
-                self.publish(message, stop).instrument(message.span()).await?;
+                self.publish(message, stop)
+                    .instrument(message.span())
+                    .await?;
             }
             Ok(())
         }

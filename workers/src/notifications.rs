@@ -95,7 +95,10 @@ impl Handler for Notifications {
             } else {
                 self.record(&run[0].data.user_id, &batch).await
             };
-            outcomes.extend(ours.into_iter().map(|ours| if ours { together } else { Outcome::Drop }));
+            outcomes.extend(
+                ours.into_iter()
+                    .map(|ours| if ours { together } else { Outcome::Drop }),
+            );
         }
         outcomes
     }

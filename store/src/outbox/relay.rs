@@ -209,7 +209,11 @@ async fn publish_chain(
     }
     let streams = join_all(runs.iter().map(|run| publish_run(run, publisher, stop))).await;
     // A run is accepted whole or published again whole.
-    let through = if streams.iter().all(|done| *done) { built } else { 0 };
+    let through = if streams.iter().all(|done| *done) {
+        built
+    } else {
+        0
+    };
     let done = chain.iter().take(through).map(|e| e.sequence).collect();
     (done, streams.iter().any(|done| !*done))
 }

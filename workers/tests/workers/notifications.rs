@@ -65,7 +65,11 @@ async fn a_run_of_reminders_becomes_one_notification_each_per_user(h: &Harness) 
             .notifications(user, &NotificationQuery::default())
             .await
             .unwrap();
-        let got: Vec<_> = page.notifications.iter().filter_map(|n| n.task_id).collect();
+        let got: Vec<_> = page
+            .notifications
+            .iter()
+            .filter_map(|n| n.task_id)
+            .collect();
         assert_eq!(got, tasks, "{user}'s notifications, newest first");
         assert_eq!(
             h.svc.unread_count(user).await.unwrap(),
