@@ -2,15 +2,14 @@
 //! English becomes task operations — the same tools, with the same JSON
 //! Schemas, that the MCP server offers (`taskflow_agent`'s catalog). With an
 //! OpenAI-compatible endpoint configured, a model chooses the calls
-//! ([`model`]); without one, the built-in interpreter does ([`interpret`],
+//! ([`model`]); without one, the built-in reader does ([`read`],
 //! [`local`]). Conversations are stored, so any replica can continue any
 //! of them.
 
-pub mod interpret;
 pub mod local;
 pub mod model;
+pub mod read;
 pub mod say;
-pub mod when;
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;

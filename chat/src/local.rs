@@ -1,4 +1,4 @@
-//! The built-in agent: runs the interpreter's [`Command`] through the task
+//! The built-in agent: runs the reader's [`Command`] through the task
 //! tools — finding the task a title names, asking "which one?" when several
 //! match and taking the answer in the next message — and says what it did.
 
@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use taskflow_agent::params::Paged;
+use taskflow_agent::tools::MAX_LIST;
 use taskflow_agent::tools::{
     AddTask, CompleteTask, DeleteTask, GetTask, ListTasks, ReopenTask, SnoozeTask,
 };
@@ -13,7 +14,8 @@ use taskflow_agent::{Context, Tool};
 use taskflow_core::{ListQuery, StatusFilter, Task};
 use taskflow_store::conversations::MessageRow;
 
-use crate::interpret::{Command, Pick, Target, interpret};
+use crate::read::command::json;
+use crate::read::{Command, Pick, Target, read};
 use crate::{Action, Turn, say};
 
 /// What the agent remembers between messages.
@@ -60,28 +62,50 @@ pub async fn run(
             listed: memory.listed,
         },
     };
-    let reply = match interpret(message, now, zone) {
+    let reply = match read(message, now, zone) {
         Command::Help => HELP.to_owned(),
         Command::Smalltalk => "Happy to help. Tell me what to add, finish or look up.".to_owned(),
         Command::Unknown => format!("Sorry, I didn't understand that. {HELP}"),
+        Command::Ask { question } => question,
         Command::Refuse { reason } => format!("I couldn't do that: {reason}."),
         Command::Choose { pick } => agent.choose(pick, memory.pending).await,
-        Command::Call {
-            tool,
-            arguments,
+        Command::Add(task) => agent.call(AddTask::NAME, json(&task), None).await,
+        Command::List {
+            mut query,
             label,
-        } => agent.call(tool, arguments, label).await,
-        Command::OnTask {
-            tool,
-            target,
-            arguments,
-        } => agent.on_task(tool, target, arguments).await,
+            count,
+        } => {
+            if count {
+                // Counted over the largest page the tool gives.
+                query.limit = Some(MAX_LIST);
+            }
+            agent
+                .call(
+                    ListTasks::NAME,
+                    json(&query),
+                    Some(Listing { label, count }),
+                )
+                .await
+        }
+        Command::OnTask { target, change } => {
+            agent
+                .on_task(change.tool(), target, change.arguments())
+                .await
+        }
     };
     Turn {
         reply,
         actions: agent.actions,
         memory: serde_json::to_value(&agent.memory).unwrap_or(Value::Null),
     }
+}
+
+/// How to say a list: what it shows, and whether the question was "how
+/// many".
+#[derive(Debug, Default)]
+struct Listing {
+    label: Option<String>,
+    count: bool,
 }
 
 struct Agent<'a> {
@@ -99,7 +123,7 @@ impl Agent<'_> {
         outcome
     }
 
-    async fn call(&mut self, tool: &str, arguments: Value, label: Option<String>) -> String {
+    async fn call(&mut self, tool: &str, arguments: Value, listing: Option<Listing>) -> String {
         let outcome = self.perform(tool, arguments).await;
         match (tool, outcome) {
             (_, Err(error)) => format!("I couldn't do that: {error}"),
@@ -110,17 +134,35 @@ impl Agent<'_> {
                 }
                 Err(_) => "Added it.".into(),
             },
-            (_, Ok(result)) => self.listing(result, label.as_deref()),
+            (_, Ok(result)) => self.listing(result, listing.unwrap_or_default()),
         }
     }
 
-    fn listing(&mut self, result: Value, label: Option<&str>) -> String {
+    fn listing(&mut self, result: Value, listing: Listing) -> String {
         let tasks: Vec<Task> = result
             .get("tasks")
             .cloned()
             .and_then(|t| serde_json::from_value(t).ok())
             .unwrap_or_default();
-        let what = label.map(|l| format!(" {l}")).unwrap_or_default();
+        let what = listing
+            .label
+            .as_deref()
+            .map(|l| format!(" {l}"))
+            .unwrap_or_default();
+        let more = result.get("next_cursor").is_some_and(|c| !c.is_null());
+        if listing.count {
+            let number = match (tasks.len(), more) {
+                (n, true) => format!("More than {n} tasks"),
+                (0, false) => "No tasks".to_owned(),
+                (1, false) => "One task".to_owned(),
+                (n, false) => format!("{n} tasks"),
+            };
+            if tasks.is_empty() {
+                return format!("{number}{what}.");
+            }
+            let lines = self.numbered(&tasks, 10);
+            return format!("{number}{what}:\n{lines}");
+        }
         match tasks.as_slice() {
             [] => format!("You have no tasks{what}."),
             [one] => {
@@ -128,7 +170,7 @@ impl Agent<'_> {
                 format!("One task{what}: {}.", say::item(one, self.today))
             }
             many => {
-                let more = if result.get("next_cursor").is_some_and(|c| !c.is_null()) {
+                let more = if more {
                     " There are more; ask me to narrow it down."
                 } else {
                     ""

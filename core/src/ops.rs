@@ -72,30 +72,30 @@ pub struct CreateTask {
     #[schemars(length(min = 1, max = MAX_TITLE))]
     pub title: String,
     /// Longer notes, up to 4000 characters.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = MAX_DESCRIPTION))]
     pub description: Option<String>,
     /// none, low, medium or high (default none).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<Priority>,
     /// Up to 10 tags such as `work`; lower-cased, repeats removed.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = MAX_TAGS))]
     pub tags: Vec<String>,
     /// A date (`2026-03-23`), a local date-time in `timezone`
     /// (`2026-03-23T10:00`), or an RFC 3339 instant (`2026-03-23T09:00:00Z`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due: Option<String>,
     /// The IANA time zone of `due`, such as `Europe/Berlin` (default UTC).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     /// An RRULE: FREQ=DAILY|WEEKLY|MONTHLY|YEARLY, optional INTERVAL, BYDAY
     /// (weekly only), COUNT or UNTIL. Example: `FREQ=WEEKLY;BYDAY=MO,WE`.
     /// Needs `due`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recurrence: Option<String>,
     /// `{"minutes_before": 15}` (needs `due`) or `{"at": "<RFC 3339 instant>"}`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminder: Option<Reminder>,
 }
 
@@ -126,31 +126,47 @@ impl CreateTask {
 #[serde(deny_unknown_fields)]
 pub struct UpdateTask {
     /// A new title, 1–200 characters.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = MAX_TITLE))]
     pub title: Option<String>,
     /// New notes; null clears them.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub description: Option<Option<String>>,
     /// none, low, medium or high.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<Priority>,
     /// The new full list of tags (replaces the old one).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// A new due date or date-time; null clears it (and needs the recurrence
     /// and any relative reminder cleared too).
-    #[serde(default, deserialize_with = "present")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub due: Option<Option<String>>,
     /// A new IANA zone; without a new `due`, the task keeps its wall-clock
     /// due time in the new zone.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     /// A new RRULE; null stops the task repeating.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub recurrence: Option<Option<String>>,
     /// A new reminder; null removes it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub reminder: Option<Option<Reminder>>,
 }
 
@@ -220,11 +236,11 @@ fn parse_zone(name: Option<&str>) -> Result<Option<Zone>, Invalid> {
 #[serde(deny_unknown_fields)]
 pub struct SnoozeTask {
     /// Snooze for this many minutes (1 to 43200). Give this or `until`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 43200))]
     pub minutes: Option<u32>,
     /// Snooze until this RFC 3339 instant (at most 30 days ahead).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<DateTime<Utc>>,
 }
 
@@ -302,37 +318,37 @@ pub enum SortKey {
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Words to find in the title or description (plain text, case-insensitive).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
     /// open, completed or all (default all).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<StatusFilter>,
     /// Only tasks of this priority.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<Priority>,
     /// Only tasks with this tag.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
     /// Only tasks due before this instant or date (`2026-03-23` = its start, UTC).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_before: Option<String>,
     /// Only tasks due at or after this instant or date.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_after: Option<String>,
     /// true: only open tasks whose due time has passed.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overdue: Option<bool>,
     /// due (soonest first, undated last), created (oldest first), priority
     /// (highest first) or title (A to Z); a leading `-` reverses the order.
     /// Default `-created`: newest first.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<String>,
     /// Page size, 1 to 200 (default 20).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 200))]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
 }
 

@@ -1,11 +1,11 @@
-//! The chat interpreter: any message, read at a few moments (a DST change
-//! among them) and in a few zones, gives a command without panicking, and
-//! what it would ask of `add_task` is well-formed JSON for the tool.
+//! The chat reader: any message, read at a few moments (a DST change among
+//! them) and in a few zones, gives a command without panicking, and what it
+//! would ask of a tool the tool accepts.
 #![no_main]
 
 use chrono::NaiveDate;
 use libfuzzer_sys::fuzz_target;
-use taskflow_chat::interpret::{Command, interpret};
+use taskflow_chat::read::{Change, Command, read};
 
 fuzz_target!(|text: &str| {
     let moments = [
@@ -15,17 +15,23 @@ fuzz_target!(|text: &str| {
     ];
     for now in moments.into_iter().flatten() {
         for zone in ["Europe/Berlin", "UTC", "Australia/Lord_Howe"] {
-            if let Command::Call {
-                tool: "add_task",
-                arguments,
-                ..
-            } = interpret(text, now, zone)
-            {
-                let parsed = serde_json::from_value::<taskflow_core::CreateTask>(arguments);
-                assert!(
-                    parsed.is_ok(),
-                    "{text}: add_task arguments do not fit the tool"
-                );
+            match read(text, now, zone) {
+                Command::Add(task) => {
+                    assert!(task.parse().is_ok(), "{text}: add_task would refuse it");
+                }
+                Command::List { query, .. } => {
+                    assert!(query.parse().is_ok(), "{text}: list_tasks would refuse it");
+                }
+                Command::OnTask {
+                    change: Change::Snooze(snooze),
+                    ..
+                } => {
+                    assert!(
+                        snooze.minutes.is_some_and(|m| (1..=43_200).contains(&m)),
+                        "{text}: snooze_task would refuse it"
+                    );
+                }
+                _ => {}
             }
         }
     }

@@ -4,9 +4,60 @@
 //! "every 2 weeks on Tuesday", "remind me 30 minutes before".
 //!
 //! Each reader looks at the words from one position and says how many it
-//! used, so the interpreter can take them out of a title.
+//! used, so the reader can take them out of a title. The defaults (a
+//! morning is 09:00, …) are documented in `chat/READING.md`.
 
-use chrono::{Datelike, Days, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
+use chrono::{
+    Datelike, Days, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Weekday,
+};
+use chrono_tz::Tz;
+
+/// The moment a message is read: local time and zone.
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    pub local: NaiveDateTime,
+    pub zone: Tz,
+}
+
+impl Now {
+    pub fn today(&self) -> NaiveDate {
+        self.local.date()
+    }
+
+    /// The local time `minutes` real minutes from now (across a DST change
+    /// too).
+    pub fn after_minutes(&self, minutes: u32) -> NaiveDateTime {
+        let later = |start: chrono::DateTime<Tz>| {
+            (start + Duration::minutes(i64::from(minutes))).naive_local()
+        };
+        match self.zone.from_local_datetime(&self.local).earliest() {
+            Some(start) => later(start),
+            None => self.local + Duration::minutes(i64::from(minutes)),
+        }
+    }
+
+    /// Real minutes from now until local time `then`.
+    pub fn minutes_until(&self, then: NaiveDateTime) -> i64 {
+        let instant = |local: NaiveDateTime| {
+            self.zone
+                .from_local_datetime(&local)
+                .earliest()
+                .map(|t| t.naive_utc())
+                .unwrap_or(local)
+        };
+        (instant(then) - instant(self.local)).num_minutes()
+    }
+
+    /// The zone's UTC offset at the start of `date`, as `+01:00`.
+    pub fn offset_on(&self, date: NaiveDate) -> String {
+        use chrono::Offset;
+        self.zone
+            .from_local_datetime(&date.and_time(NaiveTime::MIN))
+            .earliest()
+            .map(|t| t.offset().fix().to_string())
+            .unwrap_or_else(|| "+00:00".into())
+    }
+}
 
 /// A resolved moment: a whole day, or a local date-time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +108,7 @@ pub fn weekday(word: &str) -> Option<Weekday> {
     })
 }
 
-fn month(word: &str) -> Option<u32> {
+pub fn month(word: &str) -> Option<u32> {
     let months = [
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
     ];
@@ -82,7 +133,7 @@ fn month(word: &str) -> Option<u32> {
 }
 
 /// A day of the month: `15`, `15th`, `1st`, `2nd`, `3rd`.
-fn day_number(word: &str) -> Option<u32> {
+pub fn day_number(word: &str) -> Option<u32> {
     let digits = word
         .strip_suffix("st")
         .or_else(|| word.strip_suffix("nd"))
@@ -92,7 +143,7 @@ fn day_number(word: &str) -> Option<u32> {
     digits.parse().ok().filter(|d| (1..=31).contains(d))
 }
 
-/// A small count: `2`, `two`, `a`, `an`.
+/// A count: `2`, `two` (one to twelve, and a few round numbers), `a`, `an`.
 pub fn count(word: &str) -> Option<u32> {
     Some(match word {
         "a" | "an" | "one" => 1,
@@ -105,6 +156,7 @@ pub fn count(word: &str) -> Option<u32> {
         "eight" => 8,
         "nine" => 9,
         "ten" => 10,
+        "eleven" => 11,
         "twelve" => 12,
         "fifteen" => 15,
         "twenty" => 20,
@@ -120,7 +172,8 @@ fn unit_minutes(word: &str) -> Option<u32> {
         "min" | "mins" | "minute" | "minutes" | "m" => 1,
         "h" | "hr" | "hrs" | "hour" | "hours" => 60,
         "day" | "days" | "d" => 1440,
-        "week" | "weeks" | "w" => 10_080,
+        "week" | "weeks" | "w" | "wk" | "wks" => 10_080,
+        "fortnight" | "fortnights" => 20_160,
         _ => return None,
     })
 }
@@ -153,9 +206,25 @@ pub fn duration_at(words: &[&str], i: usize) -> Option<(usize, u32)> {
 pub fn time_at(words: &[&str], i: usize, bare: bool) -> Option<(usize, NaiveTime)> {
     let word = *words.get(i)?;
     match word {
-        "noon" | "midday" => return Some((1, hm(12, 0)?)),
+        "noon" | "midday" | "lunchtime" => return Some((1, hm(12, 0)?)),
         "midnight" => return Some((1, hm(0, 0)?)),
         _ => {}
+    }
+    // "5 o'clock"
+    if words.get(i + 1) == Some(&"o'clock")
+        && let Some(hour) = word.parse::<u32>().ok().filter(|h| (1..=12).contains(h))
+    {
+        let hour = if hour <= 6 { hour + 12 } else { hour };
+        return Some((2, hm(hour, 0)?));
+    }
+    // "17h"
+    if let Some(hour) = word
+        .strip_suffix('h')
+        .and_then(|h| h.parse::<u32>().ok())
+        .filter(|h| *h <= 23)
+        && word.len() > 1
+    {
+        return Some((1, hm(hour, 0)?));
     }
     let next = words.get(i + 1).copied();
     let meridiem = |w: &str| match w.replace('.', "").as_str() {
@@ -199,10 +268,10 @@ fn hm(hour: u32, minute: u32) -> Option<NaiveTime> {
     NaiveTime::from_hms_opt(hour, minute, 0)
 }
 
-/// The first `weekday` after `today` (a week ahead when it is today).
-fn next_weekday(today: NaiveDate, weekday: Weekday) -> NaiveDate {
+/// The first `weekday` on or after `today`.
+pub fn on_or_after(today: NaiveDate, weekday: Weekday) -> NaiveDate {
     let ahead = (7 + weekday.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
-    today + Days::new(if ahead == 0 { 7 } else { u64::from(ahead) })
+    today + Days::new(u64::from(ahead))
 }
 
 /// Monday of `date`'s week.
@@ -226,16 +295,26 @@ pub fn date_at(
         "day" if at(1) == Some("after") && at(2) == Some("tomorrow") => {
             return Some((3, today + Days::new(2), None));
         }
+        "the" if at(1) == Some("day") && at(2) == Some("after") && at(3) == Some("tomorrow") => {
+            return Some((4, today + Days::new(2), None));
+        }
+        "end"
+            if at(1) == Some("of")
+                && (at(2) == Some("week") || (at(2) == Some("the") && at(3) == Some("week"))) =>
+        {
+            let used = if at(2) == Some("week") { 3 } else { 4 };
+            return Some((used, on_or_after(today, Weekday::Fri), None));
+        }
         "next" | "this" | "coming" => {
             if let Some(day) = at(1).and_then(weekday) {
-                return Some((2, next_weekday(today, day), Some(day)));
+                return Some((2, on_or_after(today, day), Some(day)));
             }
             let next = first == "next";
             match at(1) {
                 Some("week") if next => return Some((2, week_start(today) + Days::new(7), None)),
                 Some("weekend") => {
-                    let saturday = next_weekday(today - Days::new(1), Weekday::Sat);
-                    let saturday = if next && saturday - today < Duration::days(2) {
+                    let saturday = on_or_after(today, Weekday::Sat);
+                    let saturday = if next {
                         saturday + Days::new(7)
                     } else {
                         saturday
@@ -249,7 +328,7 @@ pub fn date_at(
                 _ => return None,
             }
         }
-        "weekend" => return Some((1, next_weekday(today - Days::new(1), Weekday::Sat), None)),
+        "weekend" => return Some((1, on_or_after(today, Weekday::Sat), None)),
         "end" if at(1) == Some("of") && matches!(at(2), Some("month") | Some("the")) => {
             let used = if at(2) == Some("the") && at(3) == Some("month") {
                 4
@@ -267,15 +346,21 @@ pub fn date_at(
         _ => {}
     }
     if let Some(day) = weekday(first) {
-        return Some((1, next_weekday(today, day), Some(day)));
+        return Some((1, on_or_after(today, day), Some(day)));
     }
     if let Ok(date) = NaiveDate::parse_from_str(first, "%Y-%m-%d") {
         return Some((1, date, None));
     }
-    // "3/30" (month/day), the next such date.
-    if let Some((m, d)) = first.split_once('/')
-        && let (Ok(m), Ok(d)) = (m.parse::<u32>(), d.parse::<u32>())
+    // "4/15" or "15/4": the next such date when one number is over 12
+    // (otherwise it is ambiguous, and left for the reader to ask about).
+    if let Some((a, b)) = first.split_once('/')
+        && let (Ok(a), Ok(b)) = (a.parse::<u32>(), b.parse::<u32>())
     {
+        let (m, d) = match (a > 12, b > 12) {
+            (true, false) => (b, a),
+            (false, true) => (a, b),
+            _ => return None,
+        };
         return upcoming(today, m, d).map(|date| (1, date, None));
     }
     // "the 15th", "15th"
@@ -346,60 +431,102 @@ const LEADS: &[&str] = &["on", "at", "by", "due", "for", "before", "starting", "
 /// ("Monday 10 AM", "tomorrow at 5pm", "on the 15th"), a time with an
 /// optional date ("at 9 tomorrow", "10:30"), "in 2 hours", or a part of the
 /// day ("tonight", "this evening"). Returns (words used, moment).
-pub fn when_at(words: &[&str], i: usize, now: NaiveDateTime) -> Option<(usize, When)> {
-    let today = now.date();
+pub fn when_at(words: &[&str], i: usize, now: Now) -> Option<(usize, When)> {
+    let today = now.today();
     let mut lead = 0;
     while words.get(i + lead).is_some_and(|w| LEADS.contains(w)) && lead < 2 {
         lead += 1;
     }
     let j = i + lead;
-    // "in 2 hours", "in 3 days"
-    if words.get(j) == Some(&"in")
-        && let Some((used, minutes)) = duration_at(words, j + 1)
-    {
-        let at = now + Duration::minutes(i64::from(minutes));
-        let when = if minutes % 1440 == 0 {
-            When {
-                date: at.date(),
-                time: None,
-                weekday: None,
-            }
+    let on = |date: NaiveDate, time: Option<NaiveTime>| When {
+        date,
+        time,
+        weekday: None,
+    };
+    // A time of day today, or tomorrow once it has passed.
+    let next_at = |time: NaiveTime| {
+        let date = if time > now.local.time() {
+            today
         } else {
-            When {
-                date: at.date(),
-                time: Some(at.time()),
-                weekday: None,
-            }
+            today.succ_opt()?
         };
-        return Some((lead + 1 + used, when));
+        Some(on(date, Some(time)))
+    };
+    // "in 2 hours", "in 3 days", "in a fortnight", "in 2 months"
+    if words.get(j) == Some(&"in") {
+        if let (Some(n), Some("month" | "months")) = (
+            words.get(j + 1).and_then(|w| count(w)),
+            words.get(j + 2).copied(),
+        ) {
+            let date = today.checked_add_months(Months::new(n))?;
+            return Some((lead + 3, on(date, None)));
+        }
+        if let Some((used, minutes)) = duration_at(words, j + 1) {
+            // Minutes and hours give a time; days and weeks a date.
+            let clock = words[j + 1..j + 1 + used].iter().any(|w| {
+                let unit = w.trim_start_matches(|c: char| c.is_ascii_digit());
+                matches!(
+                    unit,
+                    "min"
+                        | "mins"
+                        | "minute"
+                        | "minutes"
+                        | "m"
+                        | "h"
+                        | "hr"
+                        | "hrs"
+                        | "hour"
+                        | "hours"
+                )
+            });
+            let when = if !clock {
+                on(today + Days::new(u64::from(minutes / 1440)), None)
+            } else {
+                let at = now.after_minutes(minutes);
+                on(at.date(), Some(at.time()))
+            };
+            return Some((lead + 1 + used, when));
+        }
+    }
+    // "end of day", "eod", "close of business"
+    if let Some(used) = end_of_day(words, j) {
+        return Some((lead + used, next_at(hm(17, 0)?)?));
     }
     let said_at = lead > 0 && words[j - 1] == "at";
     if let Some((used, date, weekday)) = date_at(words, j, today) {
-        let tonight = words[j] == "tonight";
+        let evening = matches!(words[j], "tonight");
         let mut used = lead + used;
-        let mut time = tonight.then(|| hm(20, 0)).flatten();
-        // "Monday 10 AM", "tomorrow at 5pm", "Friday morning"
+        let mut time = evening.then(|| hm(20, 0)).flatten();
+        let mut later = evening;
+        // "Monday 10 AM", "tomorrow at 5pm", "Friday morning", "Friday at
+        // midnight", "tomorrow evening at 7"
         let mut k = i + used;
+        if let Some((p_used, t)) = part_of_day(words, k) {
+            time = Some(t);
+            later = t >= hm(12, 0)?;
+            k += p_used;
+            used = k - i;
+        }
         let at = words.get(k) == Some(&"at");
         if at {
             k += 1;
         }
-        if let Some((t_used, t)) = time_at(words, k, at) {
-            time = Some(t);
+        if let Some((t_used, t)) = time_at(words, k, at || later) {
+            time = Some(afternoon_if(later, t, words.get(k).copied()));
             used = k + t_used - i;
-        } else if let Some((p_used, t)) = part_of_day(words, k) {
-            time = Some(t);
-            used = k + p_used - i;
+        } else if let Some(e_used) = end_of_day(words, k) {
+            time = hm(17, 0);
+            used = k + e_used - i;
         }
-        // A weekday whose time is still ahead today means today.
-        let date = match (weekday, time) {
-            (Some(day), Some(t))
-                if day == today.weekday() && t > now.time() && words[j] != "next" =>
-            {
-                today
-            }
-            _ => date,
-        };
+        let midnight = words[i..i + used].contains(&"midnight");
+        let mut date = if midnight { date.succ_opt()? } else { date };
+        // A weekday whose time today has passed is next week's.
+        if let (Some(_), Some(t)) = (weekday, time)
+            && date == today
+            && t <= now.local.time()
+        {
+            date = date + Days::new(7);
+        }
         return Some((
             used,
             When {
@@ -411,13 +538,16 @@ pub fn when_at(words: &[&str], i: usize, now: NaiveDateTime) -> Option<(usize, W
     }
     if let Some((t_used, time)) = time_at(words, j, said_at) {
         let mut used = lead + t_used;
-        // "at 9 tomorrow", "10am on Friday"
+        let midnight = words[j] == "midnight";
+        // "at 9 tomorrow", "10am on Friday", "5pm tonight"
         let mut k = i + used;
         if words.get(k) == Some(&"on") {
             k += 1;
         }
         if let Some((d_used, date, weekday)) = date_at(words, k, today) {
             used = k + d_used - i;
+            let time = afternoon_if(words[k] == "tonight", time, words.get(j).copied());
+            let date = if midnight { date.succ_opt()? } else { date };
             return Some((
                 used,
                 When {
@@ -427,35 +557,48 @@ pub fn when_at(words: &[&str], i: usize, now: NaiveDateTime) -> Option<(usize, W
                 },
             ));
         }
-        let date = if time > now.time() {
-            today
-        } else {
-            today.succ_opt()?
-        };
-        return Some((
-            used,
-            When {
-                date,
-                time: Some(time),
-                weekday: None,
-            },
-        ));
+        if midnight {
+            return Some((used, on(today.succ_opt()?, Some(time))));
+        }
+        return Some((used, next_at(time)?));
     }
-    // "this evening", "in the morning"
+    // "this evening", "in the morning", "tonight"
     let (p_used, time) = part_of_day(words, j)?;
-    let date = if time > now.time() {
-        today
+    let mut used = lead + p_used;
+    let mut time = time;
+    let mut k = i + used;
+    if words.get(k) == Some(&"at") {
+        k += 1;
+        if let Some((t_used, t)) = time_at(words, k, true) {
+            time = afternoon_if(time >= hm(12, 0)?, t, words.get(k).copied());
+            used = k + t_used - i;
+        }
+    }
+    Some((used, next_at(time)?))
+}
+
+/// After "tonight", "evening" or "afternoon", a bare hour from 1 to 11 is
+/// in the afternoon or evening ("tonight at 9" is 21:00).
+fn afternoon_if(later: bool, time: NaiveTime, word: Option<&str>) -> NaiveTime {
+    use chrono::Timelike;
+    let bare = word.is_some_and(|w| w.chars().all(|c| c.is_ascii_digit() || c == ':'));
+    if later && bare && (1..12).contains(&time.hour()) {
+        time + Duration::hours(12)
     } else {
-        today.succ_opt()?
-    };
-    Some((
-        lead + p_used,
-        When {
-            date,
-            time: Some(time),
-            weekday: None,
-        },
-    ))
+        time
+    }
+}
+
+/// "end of day", "end of the day", "eod", "close of business", "cob".
+fn end_of_day(words: &[&str], i: usize) -> Option<usize> {
+    let at = |k: usize| words.get(i + k).copied();
+    match (at(0)?, at(1), at(2), at(3)) {
+        ("eod" | "cob", ..) => Some(1),
+        ("end", Some("of"), Some("day"), _) => Some(3),
+        ("end", Some("of"), Some("the"), Some("day")) => Some(4),
+        ("close", Some("of"), Some("business"), _) => Some(3),
+        _ => None,
+    }
 }
 
 /// "this morning", "in the afternoon", "tonight", "evening".
@@ -469,6 +612,7 @@ fn part_of_day(words: &[&str], i: usize) -> Option<(usize, NaiveTime)> {
         "morning" => hm(9, 0),
         "afternoon" => hm(15, 0),
         "evening" => hm(19, 0),
+        "night" if skip == 0 => hm(20, 0),
         "tonight" if skip == 0 => hm(20, 0),
         _ => None,
     }?;
@@ -520,8 +664,19 @@ pub fn span_at(words: &[&str], i: usize, today: NaiveDate) -> Option<(usize, Spa
                 },
             )
         }
+        ("next", Some("month")) => {
+            let start = today.with_day(1)?.checked_add_months(Months::new(1))?;
+            (
+                2,
+                Span {
+                    start,
+                    end: start.checked_add_months(Months::new(1))?,
+                    label: "next month",
+                },
+            )
+        }
         ("this", Some("weekend")) | ("weekend", _) => {
-            let saturday = next_weekday(today - Days::new(1), Weekday::Sat);
+            let saturday = on_or_after(today, Weekday::Sat);
             let used = if at(0) == Some("this") { 2 } else { 1 };
             (
                 used,
@@ -534,7 +689,7 @@ pub fn span_at(words: &[&str], i: usize, today: NaiveDate) -> Option<(usize, Spa
         }
         (word, _) => {
             let weekday = weekday(word)?;
-            let date = next_weekday(today - Days::new(1), weekday);
+            let date = on_or_after(today, weekday);
             (1, day(date, "that day"))
         }
     })

@@ -1,0 +1,156 @@
+//! What a message asks for: the same typed requests the task tools take
+//! (`CreateTask`, `ListQuery`, `UpdateTask`, `SnoozeTask`), so what the
+//! reader produces is what the tool will accept or refuse — there is no
+//! second spelling of a tool's arguments.
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use serde_json::{Value, json};
+use taskflow_agent::Tool;
+use taskflow_agent::tools::{
+    AddTask, CompleteTask, DeleteTask, ListTasks, ReopenTask, SnoozeTask, UpdateTask,
+};
+use taskflow_core::{CreateTask, ListQuery};
+
+/// What a message asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Add a task (`add_task`).
+    Add(CreateTask),
+    /// A list, or a question about tasks (`list_tasks`).
+    List {
+        query: ListQuery,
+        /// What the list shows, for the reply ("due this week").
+        label: Option<String>,
+        /// "How many …": the reply is the number.
+        count: bool,
+    },
+    /// A change to one task, once the task is known.
+    OnTask { target: Target, change: Change },
+    /// An answer to "which one?".
+    Choose { pick: Pick },
+    /// "help", "what can you do".
+    Help,
+    /// A greeting or thanks.
+    Smalltalk,
+    /// Something date-, time-, repeat- or priority-like could not be placed,
+    /// or the message is ambiguous: ask, and write nothing.
+    Ask { question: String },
+    /// Understood, but it cannot be done as said ("repeat 20000 times").
+    Refuse { reason: String },
+    /// Nothing understood.
+    Unknown,
+}
+
+/// A change to one task.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Complete,
+    Reopen,
+    Delete,
+    /// `update_task`'s fields besides the id.
+    Update(taskflow_core::UpdateTask),
+    /// `snooze_task`'s fields besides the id.
+    Snooze(taskflow_core::SnoozeTask),
+}
+
+impl Change {
+    /// The tool that makes the change.
+    pub fn tool(&self) -> &'static str {
+        match self {
+            Change::Complete => CompleteTask::NAME,
+            Change::Reopen => ReopenTask::NAME,
+            Change::Delete => DeleteTask::NAME,
+            Change::Update(_) => UpdateTask::NAME,
+            Change::Snooze(_) => SnoozeTask::NAME,
+        }
+    }
+
+    /// The tool's arguments besides the task id.
+    pub fn arguments(&self) -> Value {
+        match self {
+            Change::Complete | Change::Reopen | Change::Delete => json!({}),
+            Change::Update(update) => json(update),
+            Change::Snooze(snooze) => json(snooze),
+        }
+    }
+}
+
+/// A request as its tool's JSON arguments.
+pub fn json<T: Serialize>(request: &T) -> Value {
+    serde_json::to_value(request).unwrap_or(Value::Null)
+}
+
+/// Which task a command is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// "task 3", "#3".
+    Id(i64),
+    /// A bare "3": the third task of the list last shown, or else task 3.
+    Number(i64),
+    /// "it", "that": the task of the last reply.
+    Last,
+    /// Words of the title: "the meeting task" → "meeting".
+    Title(String),
+}
+
+/// An answer to "which one?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pick {
+    Nth(usize),
+    Id(i64),
+}
+
+/// The phrase files' form: `{op, tool, arguments, target, …}` (see
+/// `chat/READING.md`).
+impl Serialize for Command {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        match self {
+            Command::Add(task) => {
+                map.serialize_entry("op", "call")?;
+                map.serialize_entry("tool", AddTask::NAME)?;
+                map.serialize_entry("arguments", task)?;
+            }
+            Command::List {
+                query,
+                label,
+                count,
+            } => {
+                map.serialize_entry("op", "call")?;
+                map.serialize_entry("tool", ListTasks::NAME)?;
+                map.serialize_entry("arguments", query)?;
+                if let Some(label) = label {
+                    map.serialize_entry("label", label)?;
+                }
+                if *count {
+                    map.serialize_entry("count", &true)?;
+                }
+            }
+            Command::OnTask { target, change } => {
+                map.serialize_entry("op", "on_task")?;
+                map.serialize_entry("tool", change.tool())?;
+                map.serialize_entry("target", target)?;
+                map.serialize_entry("arguments", &change.arguments())?;
+            }
+            Command::Choose { pick } => {
+                map.serialize_entry("op", "choose")?;
+                map.serialize_entry("pick", pick)?;
+            }
+            Command::Help => map.serialize_entry("op", "help")?,
+            Command::Smalltalk => map.serialize_entry("op", "smalltalk")?,
+            Command::Ask { question } => {
+                map.serialize_entry("op", "ask")?;
+                map.serialize_entry("question", question)?;
+            }
+            Command::Refuse { reason } => {
+                map.serialize_entry("op", "refuse")?;
+                map.serialize_entry("reason", reason)?;
+            }
+            Command::Unknown => map.serialize_entry("op", "unknown")?,
+        }
+        map.end()
+    }
+}
