@@ -1,6 +1,7 @@
 //! `/api/chat` and `/api/conversations` over a real socket, on SQLite and
-//! PostgreSQL: the built-in interpreter (the seeds' demo, "which one?",
-//! rescheduling), stored conversations, user isolation, bad requests, and
+//! PostgreSQL: the built-in reader (the seeds' demo, "which one?",
+//! rescheduling, asking instead of guessing, replies that echo what was
+//! set), stored conversations, user isolation, bad requests, and
 //! the model path against a scripted OpenAI-compatible double (tool calls
 //! with the MCP tools' schemas, bad arguments, a model that never stops,
 //! a failing and a silent endpoint).
@@ -28,6 +29,7 @@ on_both_databases!(
     a_model_that_never_stops_calling_tools_is_stopped,
     a_failing_or_silent_model_endpoint_is_a_clear_error,
     instructions_inside_tasks_are_only_data,
+    the_reader_asks_instead_of_guessing_and_echoes_what_it_set,
 );
 
 async fn chat(api: &TestApp, user: &str, body: Value) -> crate::common::Reply {
@@ -646,4 +648,69 @@ async fn instructions_inside_tasks_are_only_data(h: &Harness) {
         .await;
     assert_eq!(open, 3);
     assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM task_events").await, 3);
+}
+
+/// A message with a word the reader cannot place writes nothing and says
+/// which word; an add echoes everything it set (the repeat with its end,
+/// the reminder); "how many" answers with a number.
+async fn the_reader_asks_instead_of_guessing_and_echoes_what_it_set(h: &Harness) {
+    let api = serve(h).await;
+    // The clock reads Monday 2026-03-23 12:00 UTC (13:00 in Berlin).
+    let zone = "Europe/Berlin";
+    let unsure = chat(
+        &api,
+        "alice",
+        json!({"message": "add stretch every hour", "timezone": zone}),
+    )
+    .await;
+    assert_eq!(unsure.status, StatusCode::OK, "{:?}", unsure.body);
+    assert_eq!(unsure.body["actions"], json!([]));
+    let question = unsure.body["reply"].as_str().unwrap();
+    assert!(question.contains("'every'"), "{question}");
+    assert_eq!(
+        api.list_tasks("alice", "").await.body["tasks"],
+        json!([]),
+        "nothing is written when the reader is unsure"
+    );
+
+    let added = chat(
+        &api,
+        "alice",
+        json!({"message": "add water the garden every morning at 7 until the end of May", "timezone": zone}),
+    )
+    .await;
+    let task = &added.body["actions"][0]["result"];
+    assert_eq!(task["title"], "Water the garden");
+    assert_eq!(task["due"], "2026-03-24T07:00:00");
+    assert_eq!(task["recurrence"], "FREQ=DAILY;UNTIL=20260531");
+    let reply = added.body["reply"].as_str().unwrap();
+    let repeat = task["recurrence_text"].as_str().unwrap();
+    assert!(repeat.contains("31 May"), "{repeat}");
+    assert_eq!(
+        reply,
+        format!("Added 'Water the garden' — due tomorrow at 07:00, repeating {repeat}.")
+    );
+
+    let reminded = chat(
+        &api,
+        "alice",
+        json!({"message": "remind me in 20 minutes to check the oven", "timezone": zone}),
+    )
+    .await;
+    let task = &reminded.body["actions"][0]["result"];
+    assert_eq!(task["due"], "2026-03-23T13:20:00");
+    assert_eq!(task["reminder"], json!({"minutes_before": 0}));
+    assert_eq!(
+        reminded.body["reply"],
+        "Added 'Check the oven' — due today at 13:20. Reminder when it is due."
+    );
+
+    let counted = chat(
+        &api,
+        "alice",
+        json!({"message": "how many tasks are due tomorrow?", "timezone": zone}),
+    )
+    .await;
+    let reply = counted.body["reply"].as_str().unwrap();
+    assert!(reply.starts_with("One task due tomorrow:"), "{reply}");
 }

@@ -83,7 +83,10 @@ pub fn take_tags(words: &mut Words) -> Vec<String> {
             tags.push(tag.to_owned());
             words.take(i, 1);
         } else if matches!(word.as_str(), "tagged" | "tag")
-            && let Some(tag) = words.lower.get(i + 1).map(|t| t.trim_start_matches('#').to_owned())
+            && let Some(tag) = words
+                .lower
+                .get(i + 1)
+                .map(|t| t.trim_start_matches('#').to_owned())
             && !tag.is_empty()
             && words.is_free(i + 1, 1)
         {
