@@ -53,13 +53,13 @@ async fn notifications_are_listed_read_and_counted_per_user(h: &Harness) {
         } else {
             NotificationKind::Overdue
         };
-        let made = record(&h, event, "alice", i, kind, &format!("note {i}")).await;
+        let made = record(h, event, "alice", i, kind, &format!("note {i}")).await;
         assert!(made.is_some());
         // The same delivery again records nothing.
-        assert!(record(&h, event, "alice", i, kind, "again").await.is_none());
+        assert!(record(h, event, "alice", i, kind, "again").await.is_none());
     }
     record(
-        &h,
+        h,
         uuid::Uuid::new_v4(),
         "bob",
         1,
