@@ -184,7 +184,7 @@ impl From<Invalid> for ChatError {
 pub struct Turn {
     pub reply: String,
     pub actions: Vec<Action>,
-    /// What to remember for the next turn (the interpreter's "which one?"
+    /// What to remember for the next turn (the reader's "which one?"
     /// and the task last spoken of).
     pub memory: Value,
 }

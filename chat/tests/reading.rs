@@ -161,11 +161,8 @@ proptest::proptest! {
     ) {
         let text = words.join(" ");
         for zone in ["Europe/Berlin", "America/New_York"] {
-            match read(&text, now(), zone) {
-                Command::Add(task) => proptest::prop_assert!(task.parse().is_ok(), "{text}"),
-                Command::List { query, .. } => proptest::prop_assert!(query.parse().is_ok(), "{text}"),
-                _ => {}
-            }
+            let command = read(&text, now(), zone);
+            proptest::prop_assert_eq!(command.clone().checked(), command, "{}", text);
         }
     }
 }

@@ -113,6 +113,15 @@ pub fn read(message: &Message) -> Option<Command> {
         });
     }
     let title = match &message.quoted {
+        // Words beside a quoted title must each be placed.
+        Some(_) if !words.rest().is_empty() => {
+            return Some(Command::Ask {
+                question: format!(
+                    "I took the title in quotes, but not '{}'. What did you mean by it?",
+                    words.rest()
+                ),
+            });
+        }
         Some(quoted) => quoted.clone(),
         None => capitalise(&words.rest()),
     };
@@ -146,7 +155,7 @@ pub fn read(message: &Message) -> Option<Command> {
         due = Some(first);
     }
     let remind_at_due = *remind && reminder.is_none();
-    if remind_at_due && due.is_none_or(|d| d.time.is_none()) {
+    if (remind_at_due || reminder.is_some()) && due.is_none_or(|d| d.time.is_none()) {
         return Some(Command::Ask {
             question: format!(
                 "When should I remind you to {}? Give a day and a time, such as \"tomorrow at 9am\".",
@@ -179,11 +188,5 @@ pub fn read(message: &Message) -> Option<Command> {
             .map(|minutes_before| Reminder::Before { minutes_before }),
         ..CreateTask::default()
     };
-    // What the tool would refuse is refused here, with its reason.
-    if let Err(invalid) = task.parse() {
-        return Some(Command::Refuse {
-            reason: invalid.reason,
-        });
-    }
     Some(Command::Add(task))
 }

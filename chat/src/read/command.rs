@@ -76,6 +76,44 @@ impl Change {
     }
 }
 
+impl Command {
+    /// The command, or a refusal with the tool's own reason when the tool
+    /// would refuse it: the reader never hands a tool what it rejects.
+    pub fn checked(self) -> Command {
+        let refused = match &self {
+            Command::Add(task) => task.parse().err(),
+            Command::List { query, .. } => query.parse().err(),
+            Command::OnTask { change, .. } => change.check().err(),
+            _ => None,
+        };
+        match refused {
+            Some(invalid) => Command::Refuse {
+                reason: invalid.reason,
+            },
+            None => self,
+        }
+    }
+}
+
+impl Change {
+    /// What the tool checks of the request itself, before it looks at the
+    /// task: an update's fields, a snooze's length.
+    fn check(&self) -> Result<(), taskflow_core::Invalid> {
+        match self {
+            Change::Update(update) => {
+                let any = CreateTask {
+                    title: "a task".into(),
+                    ..CreateTask::default()
+                }
+                .parse()?;
+                update.apply(&any).map(|_| ())
+            }
+            Change::Snooze(snooze) => snooze.until(chrono::DateTime::UNIX_EPOCH).map(|_| ()),
+            Change::Complete | Change::Reopen | Change::Delete => Ok(()),
+        }
+    }
+}
+
 /// A request as its tool's JSON arguments.
 pub fn json<T: Serialize>(request: &T) -> Value {
     serde_json::to_value(request).unwrap_or(Value::Null)

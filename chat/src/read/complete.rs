@@ -78,8 +78,5 @@ pub fn read(message: &Message) -> Option<Command> {
         }
         return complete(0, to);
     }
-    if n >= 4 && finished(w[n - 1]) && w[n - 2] == "now" && matches!(w[n - 3], "is" | "are") {
-        return complete(0, n - 3);
-    }
     None
 }

@@ -75,7 +75,12 @@ pub fn kind(word: &str, next: Option<&str>) -> Option<Kind> {
         "priority" | "prio" | "urgent" | "important" | "asap" | "p1" | "p2" | "p3" | "p4"
         | "!!" => Kind::Priority,
         _ => {
+            // "3/4" (ambiguous) and a date the reader refused ("2026-02-30").
             if word.contains('/') && word.split('/').all(digits) {
+                return Some(Kind::Span);
+            }
+            let dashed: Vec<&str> = word.trim_start_matches(['+', '-']).split('-').collect();
+            if dashed.len() == 3 && dashed.iter().all(|p| digits(p)) {
                 return Some(Kind::Span);
             }
             if word.len() >= 3

@@ -83,19 +83,19 @@ type Reader = fn(&Message) -> Option<Command>;
 /// first (a bare "2"), adding before the changes (a title may hold any
 /// verb), questions before the changes to one task, "remove the due date
 /// of X" before "remove X".
-const READERS: &[(&str, Reader)] = &[
-    ("choose", choose::read),
-    ("help", talk::help),
-    ("smalltalk", talk::smalltalk),
-    ("snooze", snooze::read),
-    ("add", add::read),
-    ("query", query::read),
-    ("rename", rename::read),
-    ("reopen", reopen::read),
-    ("complete", complete::read),
-    ("reschedule", reschedule::read),
-    ("delete", delete::read),
-    ("priority", priority::read),
+const READERS: &[Reader] = &[
+    choose::read,
+    talk::help,
+    talk::smalltalk,
+    snooze::read,
+    add::read,
+    query::read,
+    rename::read,
+    reopen::read,
+    complete::read,
+    reschedule::read,
+    delete::read,
+    priority::read,
 ];
 
 /// Reads one message, said at local time `now` in zone `zone` (an IANA
@@ -115,8 +115,8 @@ pub fn read(text: &str, now: NaiveDateTime, zone: &str) -> Command {
     }
     READERS
         .iter()
-        .find_map(|(_, reader)| reader(&message))
-        .unwrap_or(Command::Unknown)
+        .find_map(|reader| reader(&message))
+        .map_or(Command::Unknown, Command::checked)
 }
 
 /// The zone name a command states for local times.

@@ -29,7 +29,7 @@ pub fn read(message: &Message) -> Option<Command> {
         "prioritize" | "prioritise" | "bump" | "raise" | "escalate" if n > 1 => {
             // "bump up X", "bump X up"
             let from = 1 + usize::from(w.get(1) == Some(&"up"));
-            let to = if w[n - 1] == "up" { n - 1 } else { n };
+            let to = if w[n - 1] == "up" { n - 1 } else { n }.max(from);
             return set(target(&w[from..to], &original[from..to]), Priority::High);
         }
         "deprioritize" | "deprioritise" | "lower" | "downgrade" if n > 1 => {

@@ -26,6 +26,13 @@ pub fn read(message: &Message) -> Option<Command> {
     if !ASKS.contains(&w[0]) && !tagged {
         return None;
     }
+    // "my essay is done", "my essay is urgent": a statement about one task.
+    if w[0] == "my"
+        && w.iter()
+            .any(|x| matches!(*x, "is" | "isn't" | "are" | "can"))
+    {
+        return None;
+    }
     let count = joined.starts_with("how many");
     let mut query = ListQuery::default();
     let mut label = Vec::<String>::new();
@@ -61,12 +68,12 @@ pub fn read(message: &Message) -> Option<Command> {
         query.overdue = Some(true);
         label.push("overdue".into());
     }
-    let completed = w.iter().any(|x| {
-        matches!(
-            *x,
-            "completed" | "done" | "finished" | "finish" | "complete"
-        )
-    }) && !joined.contains("not done")
+    // "what's done", "show completed tasks", "what did I finish?"
+    let completed = (w
+        .iter()
+        .any(|x| matches!(*x, "completed" | "done" | "finished"))
+        || (joined.contains("did i ") && w.iter().any(|x| matches!(*x, "finish" | "complete"))))
+        && !joined.contains("not done")
         && !joined.contains("to do");
     if completed {
         status = Some(StatusFilter::Completed);
@@ -84,7 +91,11 @@ pub fn read(message: &Message) -> Option<Command> {
         query.tag = Some(tag);
     }
     let today = message.now.today();
-    let span = (0..w.len()).find_map(|i| when::span_at(&w, i, today));
+    // A search looks at every date.
+    let span = search_at
+        .is_none()
+        .then(|| (0..w.len()).find_map(|i| when::span_at(&w, i, today)))
+        .flatten();
     if let Some((_, span)) = span {
         let at =
             |date: chrono::NaiveDate| format!("{date}T00:00:00{}", message.now.offset_on(date));

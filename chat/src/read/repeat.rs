@@ -182,7 +182,9 @@ fn every(words: &mut Words, w: &[&str]) -> Option<Repeat> {
             interval = n;
             k += 1;
         }
-        let word = w.get(k).copied()?;
+        let Some(word) = w.get(k).copied() else {
+            continue;
+        };
         let mut repeat = if let Some(freq) = unit(word) {
             Repeat::new(freq, interval, Vec::new())
         } else if matches!(word, "weekday" | "weekdays") {

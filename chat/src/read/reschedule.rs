@@ -71,14 +71,15 @@ pub fn read(message: &Message) -> Option<Command> {
     };
     // "push it back two days", "move X forward a week": relative to the
     // task's own date.
-    if w.iter()
+    let shifted = w
+        .iter()
         .any(|x| matches!(*x, "back" | "forward" | "later" | "earlier"))
-        && w.iter().any(|x| when::count(x).is_some())
-        || (w[0] != "change"
-            && w.iter()
-                .rposition(|x| *x == "by")
-                .is_some_and(|by| when::duration_at(&w, by + 1).is_some()))
-    {
+        && (0..n).any(|i| when::duration_at(&w, i).is_some());
+    let by = w[0] != "change"
+        && w.iter()
+            .rposition(|x| *x == "by")
+            .is_some_and(|by| when::duration_at(&w, by + 1).is_some());
+    if shifted || by {
         return Some(Command::Ask {
             question: "To which day should I move it? I can't shift a task by an amount yet — tell me the new date, such as \"move it to Friday\".".into(),
         });

@@ -162,7 +162,7 @@ pub fn count(word: &str) -> Option<u32> {
         "twenty" => 20,
         "thirty" => 30,
         "other" => 2,
-        _ => return word.parse().ok().filter(|n| *n > 0 && *n <= 100_000),
+        _ => return word.parse().ok().filter(|n| *n > 0),
     })
 }
 
@@ -232,6 +232,20 @@ pub fn time_at(words: &[&str], i: usize, bare: bool) -> Option<(usize, NaiveTime
         "pm" => Some(true),
         _ => None,
     };
+    // "at five", "five pm"
+    let spelled;
+    let word = match count(word) {
+        Some(hour)
+            if (1..=12).contains(&hour)
+                && word.chars().any(|c| c.is_ascii_alphabetic())
+                && !matches!(word, "a" | "an" | "other")
+                && (bare || next.and_then(meridiem).is_some()) =>
+        {
+            spelled = hour.to_string();
+            spelled.as_str()
+        }
+        _ => word,
+    };
     let (clock, suffix) = match word.find(|c: char| !(c.is_ascii_digit() || c == ':')) {
         Some(at) => (&word[..at], Some(&word[at..])),
         None => (word, None),
@@ -271,7 +285,9 @@ fn hm(hour: u32, minute: u32) -> Option<NaiveTime> {
 /// The first `weekday` on or after `today`.
 pub fn on_or_after(today: NaiveDate, weekday: Weekday) -> NaiveDate {
     let ahead = (7 + weekday.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
-    today + Days::new(u64::from(ahead))
+    today
+        .checked_add_days(Days::new(u64::from(ahead)))
+        .unwrap_or(today)
 }
 
 /// Monday of `date`'s week.
@@ -345,10 +361,19 @@ pub fn date_at(
         }
         _ => {}
     }
-    if let Some(day) = weekday(first) {
+    // A weekday by its full name; an abbreviation only after "on", "by"
+    // and the like ("study for the SAT" is not a Saturday).
+    let led = i > 0
+        && matches!(
+            words[i - 1],
+            "on" | "by" | "until" | "till" | "due" | "before"
+        );
+    if let Some(day) = weekday(first).filter(|_| first.ends_with("day") || led) {
         return Some((1, on_or_after(today, day), Some(day)));
     }
-    if let Ok(date) = NaiveDate::parse_from_str(first, "%Y-%m-%d") {
+    if let Ok(date) = NaiveDate::parse_from_str(first, "%Y-%m-%d")
+        && (1900..=9000).contains(&date.year())
+    {
         return Some((1, date, None));
     }
     // "4/15" or "15/4": the next such date when one number is over 12
@@ -559,6 +584,12 @@ pub fn when_at(words: &[&str], i: usize, now: Now) -> Option<(usize, When)> {
         }
         if midnight {
             return Some((used, on(today.succ_opt()?, Some(time))));
+        }
+        // "at 9 this evening", "7 in the morning"
+        if let Some((p_used, part)) = part_of_day(words, k) {
+            let time = afternoon_if(part >= hm(12, 0)?, time, words.get(j).copied());
+            let date = next_at(part)?.date;
+            return Some((k + p_used - i, on(date, Some(time))));
         }
         return Some((used, next_at(time)?));
     }

@@ -106,11 +106,19 @@ impl Words {
         while words.first().is_some_and(|w| joining(w)) {
             words.remove(0);
         }
-        while words.last().is_some_and(|w| joining(w)) {
+        while words.last().is_some_and(|w| joining(w) && !ending(w)) {
             words.pop();
         }
         words.join(" ")
     }
+}
+
+/// Joining words that may end a title as typed ("ask Sam to call me").
+fn ending(word: &str) -> bool {
+    matches!(
+        word.to_lowercase().as_str(),
+        "me" | "it" | "that" | "of" | "my" | "new" | "from"
+    )
 }
 
 /// Words that join a title to what follows it and belong to neither.
