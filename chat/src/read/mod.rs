@@ -107,7 +107,7 @@ pub fn read(text: &str, now: NaiveDateTime, zone: &str) -> Command {
         quoted,
         now: Now {
             local: now,
-            zone: zone.parse().unwrap_or(chrono_tz::UTC),
+            zone: taskflow_core::Zone::parse(zone, "timezone").unwrap_or(taskflow_core::Zone::UTC),
         },
     };
     if message.words.is_empty() {

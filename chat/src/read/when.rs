@@ -7,16 +7,15 @@
 //! used, so the reader can take them out of a title. The defaults (a
 //! morning is 09:00, …) are documented in `chat/READING.md`.
 
-use chrono::{
-    Datelike, Days, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Weekday,
-};
-use chrono_tz::Tz;
+use chrono::{Datelike, Days, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
+use taskflow_core::Zone;
 
-/// The moment a message is read: local time and zone.
+/// The moment a message is read: local time and zone. Instants follow
+/// core's rules for wall-clock times (`Zone::resolve`).
 #[derive(Debug, Clone, Copy)]
 pub struct Now {
     pub local: NaiveDateTime,
-    pub zone: Tz,
+    pub zone: Zone,
 }
 
 impl Now {
@@ -27,35 +26,21 @@ impl Now {
     /// The local time `minutes` real minutes from now (across a DST change
     /// too).
     pub fn after_minutes(&self, minutes: u32) -> NaiveDateTime {
-        let later = |start: chrono::DateTime<Tz>| {
-            (start + Duration::minutes(i64::from(minutes))).naive_local()
-        };
-        match self.zone.from_local_datetime(&self.local).earliest() {
-            Some(start) => later(start),
-            None => self.local + Duration::minutes(i64::from(minutes)),
-        }
+        self.zone
+            .local(self.zone.resolve(self.local) + Duration::minutes(i64::from(minutes)))
     }
 
     /// Real minutes from now until local time `then`.
     pub fn minutes_until(&self, then: NaiveDateTime) -> i64 {
-        let instant = |local: NaiveDateTime| {
-            self.zone
-                .from_local_datetime(&local)
-                .earliest()
-                .map(|t| t.naive_utc())
-                .unwrap_or(local)
-        };
-        (instant(then) - instant(self.local)).num_minutes()
+        (self.zone.resolve(then) - self.zone.resolve(self.local)).num_minutes()
     }
 
     /// The zone's UTC offset at the start of `date`, as `+01:00`.
     pub fn offset_on(&self, date: NaiveDate) -> String {
-        use chrono::Offset;
-        self.zone
-            .from_local_datetime(&date.and_time(NaiveTime::MIN))
-            .earliest()
-            .map(|t| t.offset().fix().to_string())
-            .unwrap_or_else(|| "+00:00".into())
+        let start = date.and_time(NaiveTime::MIN);
+        let seconds = (start - self.zone.resolve(start).naive_utc()).num_seconds();
+        chrono::FixedOffset::east_opt(i32::try_from(seconds).unwrap_or(0))
+            .map_or_else(|| "+00:00".into(), |offset| offset.to_string())
     }
 }
 
