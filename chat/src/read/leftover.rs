@@ -30,36 +30,18 @@ pub fn kind(word: &str, next: Option<&str>) -> Option<Kind> {
     let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
     let number = digits(word)
         || super::when::count(word).is_some_and(|_| !matches!(word, "a" | "an" | "other" | "one"));
+    // A number and a unit: "30 days", "2 months", "5 times".
     if number
         && next.is_some_and(|n| {
-            matches!(
-                n,
-                "minute"
-                    | "minutes"
-                    | "min"
-                    | "mins"
-                    | "hour"
-                    | "hours"
-                    | "hrs"
-                    | "day"
-                    | "days"
-                    | "week"
-                    | "weeks"
-                    | "month"
-                    | "months"
-                    | "year"
-                    | "years"
-                    | "times"
-            )
+            super::when::unit_minutes(n).is_some()
+                || matches!(n, "month" | "months" | "year" | "years" | "times")
         })
     {
         return Some(Kind::Span);
     }
     // "a couple of weeks", "a few days"
     if matches!(word, "couple" | "few" | "several")
-        && next.is_some_and(|n| {
-            n == "of" || n.ends_with('s') && super::when::duration_at(&["1", n], 0).is_some()
-        })
+        && next.is_some_and(|n| n == "of" || super::when::unit_minutes(n).is_some())
     {
         return Some(Kind::Span);
     }

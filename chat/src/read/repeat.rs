@@ -106,7 +106,7 @@ fn unit(word: &str) -> Option<Frequency> {
 
 /// A plural day name: "mondays" (a repeat, where "monday" is a date).
 fn plural_day(word: &str) -> Option<Weekday> {
-    (word.ends_with("days") || word.ends_with("dayz"))
+    word.ends_with("days")
         .then(|| when::weekday(word))
         .flatten()
 }
@@ -317,11 +317,11 @@ fn until_at(w: &[&str], i: usize, today: NaiveDate) -> Option<(usize, NaiveDate)
     if let Some(month) = w.get(i + skip).and_then(|x| when::month(x)) {
         let next = w.get(i + skip + 1).copied();
         // "June 30" is a date; "June" or "June 2027" is the month's end.
-        let year = next
+        let given = next
             .and_then(|y| y.parse::<i32>().ok())
             .filter(|y| (2000..=2100).contains(y));
-        if year.is_some() || next.and_then(when::day_number).is_none() {
-            let year = year.unwrap_or_else(|| {
+        if given.is_some() || next.and_then(when::day_number).is_none() {
+            let year = given.unwrap_or_else(|| {
                 if month >= today.month() {
                     today.year()
                 } else {
@@ -331,16 +331,11 @@ fn until_at(w: &[&str], i: usize, today: NaiveDate) -> Option<(usize, NaiveDate)
             let last = NaiveDate::from_ymd_opt(year, month, 1)?
                 .checked_add_months(Months::new(1))?
                 .pred_opt()?;
-            return Some((skip + 1 + usize::from(year_given(next)), last));
+            return Some((skip + 1 + usize::from(given.is_some()), last));
         }
     }
     // "the end of the month": the date reader knows "end of …".
     let start = if skip == 3 { i + 1 } else { i };
     let (used, date, _) = when::date_at(w, start, today)?;
     Some((used + start - i, date))
-}
-
-fn year_given(word: Option<&str>) -> bool {
-    word.and_then(|y| y.parse::<i32>().ok())
-        .is_some_and(|y| (2000..=2100).contains(&y))
 }

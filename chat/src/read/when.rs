@@ -151,8 +151,9 @@ pub fn count(word: &str) -> Option<u32> {
     })
 }
 
-/// A unit of time in minutes, and whether it is a calendar unit.
-fn unit_minutes(word: &str) -> Option<u32> {
+/// A unit of time in minutes ("day" and longer are calendar units: a
+/// moment that far ahead is a date).
+pub fn unit_minutes(word: &str) -> Option<u32> {
     Some(match word {
         "min" | "mins" | "minute" | "minutes" | "m" => 1,
         "h" | "hr" | "hrs" | "hour" | "hours" => 60,
@@ -475,19 +476,7 @@ pub fn when_at(words: &[&str], i: usize, now: Now) -> Option<(usize, When)> {
             // Minutes and hours give a time; days and weeks a date.
             let clock = words[j + 1..j + 1 + used].iter().any(|w| {
                 let unit = w.trim_start_matches(|c: char| c.is_ascii_digit());
-                matches!(
-                    unit,
-                    "min"
-                        | "mins"
-                        | "minute"
-                        | "minutes"
-                        | "m"
-                        | "h"
-                        | "hr"
-                        | "hrs"
-                        | "hour"
-                        | "hours"
-                )
+                unit_minutes(unit).is_some_and(|m| m < 1440)
             });
             let when = if !clock {
                 on(today + Days::new(u64::from(minutes / 1440)), None)
