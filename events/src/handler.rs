@@ -107,7 +107,12 @@ pub trait Handler: Send + Sync + 'static {
                     continue;
                 }
                 let (context, span) = (delivery.trace, delivery.span(Self::NAME));
-                outcomes.push(trace::scope(context, self.handle(delivery).instrument(span)).await);
+                let handled = async {
+                    let outcome = self.handle(delivery).await;
+                    tracing::debug!(outcome = outcome.dapr_status(), "handled");
+                    outcome
+                };
+                outcomes.push(trace::scope(context, handled.instrument(span)).await);
             }
             outcomes
         }
@@ -210,14 +215,8 @@ impl<H: Handler> ErasedHandler for H {
                     }),
                 }
             }
-            let handled: Vec<_> = deliveries
-                .iter()
-                .map(|d| d.span(H::NAME))
-                .zip(places)
-                .collect();
             let answers = self.handle_batch(deliveries).await;
-            for ((span, place), outcome) in handled.into_iter().zip(answers) {
-                span.in_scope(|| tracing::debug!(outcome = outcome.dapr_status(), "handled"));
+            for (place, outcome) in places.into_iter().zip(answers) {
                 outcomes[place] = outcome;
             }
             for outcome in &outcomes {

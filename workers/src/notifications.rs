@@ -99,6 +99,13 @@ impl Handler for Notifications {
                 ours.into_iter()
                     .map(|ours| if ours { together } else { Outcome::Drop }),
             );
+            tracing::debug!(
+                consumer = Self::NAME,
+                user = %run[0].data.user_id,
+                events = run.len(),
+                outcome = together.dapr_status(),
+                "handled a run"
+            );
         }
         outcomes
     }
