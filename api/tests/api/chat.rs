@@ -656,13 +656,14 @@ async fn instructions_inside_tasks_are_only_data(h: &Harness) {
 async fn the_reader_asks_instead_of_guessing_and_echoes_what_it_set(h: &Harness) {
     let api = serve(h).await;
     // The clock reads Monday 2026-03-23 12:00 UTC (13:00 in Berlin).
-    let zone = "Europe/Berlin";
-    let unsure = chat(
-        &api,
-        "alice",
-        json!({"message": "add stretch every hour", "timezone": zone}),
-    )
-    .await;
+    let tell = |message: &str| {
+        chat(
+            &api,
+            "alice",
+            json!({"message": message, "timezone": "Europe/Berlin"}),
+        )
+    };
+    let unsure = tell("add stretch every hour").await;
     assert_eq!(unsure.status, StatusCode::OK, "{:?}", unsure.body);
     assert_eq!(unsure.body["actions"], json!([]));
     let question = unsure.body["reply"].as_str().unwrap();
@@ -673,12 +674,7 @@ async fn the_reader_asks_instead_of_guessing_and_echoes_what_it_set(h: &Harness)
         "nothing is written when the reader is unsure"
     );
 
-    let added = chat(
-        &api,
-        "alice",
-        json!({"message": "add water the garden every morning at 7 until the end of May", "timezone": zone}),
-    )
-    .await;
+    let added = tell("add water the garden every morning at 7 until the end of May").await;
     let task = &added.body["actions"][0]["result"];
     assert_eq!(task["title"], "Water the garden");
     assert_eq!(task["due"], "2026-03-24T07:00:00");
@@ -691,12 +687,7 @@ async fn the_reader_asks_instead_of_guessing_and_echoes_what_it_set(h: &Harness)
         format!("Added 'Water the garden' — due tomorrow at 07:00, repeating {repeat}.")
     );
 
-    let reminded = chat(
-        &api,
-        "alice",
-        json!({"message": "remind me in 20 minutes to check the oven", "timezone": zone}),
-    )
-    .await;
+    let reminded = tell("remind me in 20 minutes to check the oven").await;
     let task = &reminded.body["actions"][0]["result"];
     assert_eq!(task["due"], "2026-03-23T13:20:00");
     assert_eq!(task["reminder"], json!({"minutes_before": 0}));
@@ -705,12 +696,7 @@ async fn the_reader_asks_instead_of_guessing_and_echoes_what_it_set(h: &Harness)
         "Added 'Check the oven' — due today at 13:20. Reminder when it is due."
     );
 
-    let counted = chat(
-        &api,
-        "alice",
-        json!({"message": "how many tasks are due tomorrow?", "timezone": zone}),
-    )
-    .await;
+    let counted = tell("how many tasks are due tomorrow?").await;
     let reply = counted.body["reply"].as_str().unwrap();
     assert!(reply.starts_with("One task due tomorrow:"), "{reply}");
 }

@@ -34,6 +34,13 @@ struct Scripted {
     seen: Arc<Mutex<Vec<(String, u32)>>>,
 }
 
+impl Scripted {
+    /// The numbers of the events it saw, in order.
+    fn numbers(&self) -> Vec<u32> {
+        self.seen.lock().unwrap().iter().map(|(_, n)| *n).collect()
+    }
+}
+
 impl Handler for Scripted {
     type Payload = Ping;
     const TOPIC: &'static str = "pings";
@@ -98,14 +105,7 @@ async fn a_poison_event_does_not_block_the_events_behind_it() {
     let stop = CancellationToken::new();
     bus.publish(&message("poison", 1), &stop).await.unwrap();
     bus.publish(&message("next", 2), &stop).await.unwrap();
-    let seen: Vec<u32> = handler
-        .seen
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(_, n)| *n)
-        .collect();
-    assert_eq!(seen, [1, 2]);
+    assert_eq!(handler.numbers(), [1, 2]);
 }
 
 #[tokio::test]
@@ -143,14 +143,7 @@ async fn a_run_is_handled_in_order_and_a_retry_holds_back_the_rest() {
         .publish_all(&run, &CancellationToken::new())
         .await
         .unwrap();
-    let seen: Vec<u32> = handler
-        .seen
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(_, n)| *n)
-        .collect();
-    assert_eq!(seen, [1, 2, 2, 3]);
+    assert_eq!(handler.numbers(), [1, 2, 2, 3]);
 }
 
 /// Takes each run whole and answers from a script of runs.
