@@ -46,12 +46,11 @@ pub fn read(message: &Message) -> Option<Command> {
         if joined.starts_with(lead) {
             let of = w.iter().position(|x| *x == "of")?;
             let to = w.iter().rposition(|x| *x == "to").filter(|to| *to > of)?;
+            // The priority's own names, and the two everyday ones.
             let priority = match w.get(to + 1).copied()? {
-                "high" | "urgent" => Priority::High,
-                "medium" | "normal" => Priority::Medium,
-                "low" => Priority::Low,
-                "none" => Priority::None,
-                _ => return None,
+                "urgent" => Priority::High,
+                "normal" => Priority::Medium,
+                name => name.parse().ok()?,
             };
             return set(target(&w[of + 1..to], &original[of + 1..to]), priority);
         }
