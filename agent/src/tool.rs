@@ -87,6 +87,10 @@ pub fn failure(err: Error, id: Option<i64>) -> String {
         Error::Conflict { current } => format!(
             "The task changed meanwhile (it is now at version {current}). Call get_task to see it, then retry."
         ),
+        Error::NoSuchList { field } => format!(
+            "There is no such list for this user (`{field}`). Call list_lists to see the user's lists."
+        ),
+        Error::Refused { code, detail, .. } => format!("Refused ({code}): {detail}."),
         Error::IdempotencyMismatch => "This idempotency_key was already used for a different task. Use a new key for a new task, or the same arguments to retry.".into(),
         Error::Unavailable(_) => "The task database is briefly unavailable; nothing was changed. Retry in a few seconds.".into(),
         Error::Internal(detail) => {

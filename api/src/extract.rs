@@ -169,6 +169,11 @@ path_id!(
     "no such task"
 );
 path_id!(
+    /// A list id from the path.
+    ListId,
+    "no such list"
+);
+path_id!(
     /// A notification id from the path.
     NotificationId,
     "no such notification"

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod chat;
 pub mod dashboard;
 pub mod extract;
+pub mod lists;
 pub mod notifications;
 pub mod openapi;
 pub mod problem;
@@ -114,6 +115,7 @@ pub fn router(state: AppState, surfaces: Surfaces) -> Router {
                 get(|| async { Json(openapi::document().clone()) }),
             )
             .merge(tasks::routes())
+            .merge(lists::routes())
             .merge(notifications::routes())
             .merge(chat::routes())
             .merge(dashboard::routes());

@@ -13,8 +13,9 @@ use taskflow_chat::{
     Action, ChatReply, ChatRequest, ConversationDetail, ConversationPage, ConversationQuery,
 };
 use taskflow_core::{
-    CreateTask, HistoryQuery, ListQuery, NotificationPage, NotificationQuery, SnoozeTask, TagCount,
-    Task, TaskPage, UnreadCount, UpdateTask,
+    CreateList, CreateTask, DeleteList, HistoryQuery, List, ListQuery, ListSummary, ListsQuery,
+    MoveList, MoveTask, NotificationPage, NotificationQuery, SnoozeTask, TagCount, Task, TaskPage,
+    UnreadCount, UpdateList, UpdateTask,
 };
 use taskflow_events::HistoryPage;
 
@@ -41,7 +42,7 @@ struct ProblemDetails {
     detail: String,
     /// The input field at fault (validation errors).
     field: Option<String>,
-    /// The task's current version (version conflicts).
+    /// The task's or list's current version (version conflicts).
     current_version: Option<i64>,
     /// The conversation a failed chat turn belongs to (chat model errors).
     conversation_id: Option<i64>,
@@ -88,7 +89,8 @@ fn build() -> Value {
         .into_generator();
     let g = &mut generator;
     let id_errors: &[u16] = &[401, 404];
-    let write_errors: &[u16] = &[400, 401, 404, 412, 413, 415, 422];
+    let write_errors: &[u16] = &[400, 401, 404, 409, 412, 413, 415, 422];
+    let state_errors: &[u16] = &[400, 401, 404, 409, 412];
     let ops = vec![
         op(
             "post",
@@ -100,7 +102,7 @@ fn build() -> Value {
             201,
             Some(g.subschema_for::<Task>()),
             false,
-            &[400, 401, 413, 415, 422],
+            &[400, 401, 404, 409, 413, 415, 422],
         ),
         op(
             "get",
@@ -148,7 +150,7 @@ fn build() -> Value {
             204,
             None,
             true,
-            &[400, 401, 404, 412],
+            state_errors,
         ),
         op(
             "post",
@@ -160,7 +162,7 @@ fn build() -> Value {
             200,
             Some(g.subschema_for::<Task>()),
             true,
-            &[400, 401, 404, 412],
+            state_errors,
         ),
         op(
             "post",
@@ -172,7 +174,7 @@ fn build() -> Value {
             200,
             Some(g.subschema_for::<Task>()),
             true,
-            &[400, 401, 404, 412],
+            state_errors,
         ),
         op(
             "post",
@@ -209,6 +211,114 @@ fn build() -> Value {
             Some(g.subschema_for::<Vec<TagCount>>()),
             false,
             &[401],
+        ),
+        op(
+            "post",
+            "/api/tasks/{id}/move",
+            "moveTask",
+            "Move a task to another list and/or before or after a task, or to the top or bottom",
+            None,
+            Some(g.subschema_for::<MoveTask>()),
+            200,
+            Some(g.subschema_for::<Task>()),
+            true,
+            write_errors,
+        ),
+        op(
+            "get",
+            "/api/lists",
+            "listLists",
+            "The lists with task counts: the Inbox first, then in the manual order",
+            Some(query::<ListsQuery>()),
+            None,
+            200,
+            Some(g.subschema_for::<Vec<ListSummary>>()),
+            false,
+            &[400, 401, 422],
+        ),
+        op(
+            "post",
+            "/api/lists",
+            "createList",
+            "Create a list (nested in `parent_id`, at most 5 deep)",
+            None,
+            Some(g.subschema_for::<CreateList>()),
+            201,
+            Some(g.subschema_for::<List>()),
+            false,
+            &[400, 401, 404, 409, 413, 415, 422],
+        ),
+        op(
+            "get",
+            "/api/lists/{id}",
+            "getList",
+            "One list with its task counts",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<ListSummary>()),
+            false,
+            id_errors,
+        ),
+        op(
+            "patch",
+            "/api/lists/{id}",
+            "updateList",
+            "Rename a list or change its notes or colour (null clears)",
+            None,
+            Some(g.subschema_for::<UpdateList>()),
+            200,
+            Some(g.subschema_for::<List>()),
+            true,
+            write_errors,
+        ),
+        op(
+            "delete",
+            "/api/lists/{id}",
+            "deleteList",
+            "Delete a list and its nested lists; one holding tasks needs cascade=delete or move_to",
+            Some(query::<DeleteList>()),
+            None,
+            204,
+            None,
+            true,
+            &[400, 401, 404, 409, 412, 422],
+        ),
+        op(
+            "post",
+            "/api/lists/{id}/archive",
+            "archiveList",
+            "Archive a list: read-only and hidden from default listings",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<List>()),
+            true,
+            state_errors,
+        ),
+        op(
+            "post",
+            "/api/lists/{id}/unarchive",
+            "unarchiveList",
+            "Make an archived list active again",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<List>()),
+            true,
+            state_errors,
+        ),
+        op(
+            "post",
+            "/api/lists/{id}/move",
+            "moveList",
+            "Nest a list in another (or at the top) and place it among its siblings",
+            None,
+            Some(g.subschema_for::<MoveList>()),
+            200,
+            Some(g.subschema_for::<List>()),
+            false,
+            &[400, 401, 404, 409, 413, 415, 422],
         ),
         op(
             "get",

@@ -122,6 +122,18 @@ impl From<Error> for Problem {
                 ),
             )
             .with("current_version", current),
+            Error::NoSuchList { field } => Problem {
+                field: Some(field.into()),
+                ..Problem::not_found(format!("no such list (`{field}`)"))
+            },
+            Error::Refused {
+                code,
+                field,
+                detail,
+            } => Problem {
+                field: Some(field.into()),
+                ..Problem::new(StatusCode::CONFLICT, code, "Refused", detail)
+            },
             Error::IdempotencyMismatch => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",

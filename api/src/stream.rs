@@ -228,6 +228,10 @@ fn event_name(update: &TaskUpdate) -> String {
         (UpdateKind::Task, Some(change)) => format!("task.{}", change.as_str()),
         (UpdateKind::Task, None) => "task.updated".into(),
         (UpdateKind::NotificationCreated, _) => "notification.created".into(),
+        (UpdateKind::List, _) => match update.list_change {
+            Some(change) => format!("list.{}", change.name()),
+            None => "list.updated".into(),
+        },
     }
 }
 

@@ -27,12 +27,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/tags", get(tags))
 }
 
-fn actor(user: AuthUser) -> Actor {
+pub(crate) fn actor(user: AuthUser) -> Actor {
     Actor::new(user.0, Source::Api)
 }
 
 /// A task with its `ETag`.
-fn with_etag(status: StatusCode, task: Task) -> Response {
+pub(crate) fn with_etag(status: StatusCode, task: Task) -> Response {
     let etag = HeaderValue::from_str(&format!("\"{}\"", task.version)).ok();
     let mut response = (status, Json(task)).into_response();
     if let Some(etag) = etag {

@@ -6,21 +6,28 @@
 
 pub mod due;
 pub mod error;
+pub mod list;
 pub mod notification;
 pub mod ops;
+pub mod position;
 pub mod recurrence;
 pub mod reminder;
 pub mod task;
 
 pub use due::{Due, Zone};
 pub use error::Invalid;
+pub use list::{
+    Cascade, Color, CreateList, DeleteList, INBOX_TITLE, Leftovers, List, ListFields, ListRef,
+    ListSummary, ListsQuery, MAX_LIST_DEPTH, MoveList, UpdateList,
+};
 pub use notification::{
     Notification, NotificationKind, NotificationPage, NotificationQuery, UnreadCount,
 };
 pub use ops::{
-    CreateTask, HistoryQuery, ListQuery, SnoozeTask, SortKey, StatusFilter, TagCount, TaskFilter,
-    TaskPage, UpdateTask,
+    CreateTask, HistoryQuery, ListQuery, MoveTask, SnoozeTask, SortKey, StatusFilter, TagCount,
+    TaskFilter, TaskPage, UpdateTask,
 };
+pub use position::{Edge, Place, Spot};
 pub use recurrence::{End, Frequency, RecurrenceRule};
 pub use reminder::Reminder;
 pub use task::{

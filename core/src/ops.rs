@@ -6,6 +6,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::list::ListRef;
+use crate::position::{Edge, Place};
 use crate::task::{MAX_DESCRIPTION, MAX_TAGS, MAX_TITLE, Tag};
 use crate::{Description, Due, Invalid, Priority, Reminder, Tags, TaskFields, Title, Zone};
 
@@ -97,6 +99,10 @@ pub struct CreateTask {
     /// `{"minutes_before": 15}` (needs `due`) or `{"at": "<RFC 3339 instant>"}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminder: Option<Reminder>,
+    /// The list's id or exact title.
+    #[serde(default, alias = "list_id", skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::list::list_ref_schema")]
+    pub list: Option<ListRef>,
 }
 
 impl CreateTask {
@@ -168,10 +174,14 @@ pub struct UpdateTask {
         deserialize_with = "present"
     )]
     pub reminder: Option<Option<Reminder>>,
+    /// A new list (id or title).
+    #[serde(default, alias = "list_id", skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::list::list_ref_schema")]
+    pub list: Option<ListRef>,
 }
 
 /// Tells `null` (Some(None)) from an absent field (None, by `default`).
-fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
@@ -229,6 +239,37 @@ impl UpdateTask {
 
 fn parse_zone(name: Option<&str>) -> Result<Option<Zone>, Invalid> {
     name.map(|n| Zone::parse(n, "timezone")).transpose()
+}
+
+/// Move a task: to another list and among its siblings. Its subtasks go
+/// with it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveTask {
+    /// The list to move it to: id or exact title (default: where it is).
+    #[serde(default, alias = "list_id", skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::list::list_ref_schema")]
+    pub list: Option<ListRef>,
+    /// Put it just before this task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_id: Option<i64>,
+    /// Put it just after this task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_id: Option<i64>,
+    /// `top` or `bottom` (default bottom).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Edge>,
+}
+
+impl MoveTask {
+    /// Where among its siblings.
+    pub fn place(&self) -> Place {
+        Place {
+            before_id: self.before_id,
+            after_id: self.after_id,
+            to: self.to,
+        }
+    }
 }
 
 /// Snooze a task: hold its reminders until a later time.
@@ -311,6 +352,8 @@ pub enum SortKey {
     Priority,
     /// By title, alphabetically (case-insensitive).
     Title,
+    /// The manual order (within each list and parent).
+    Position,
 }
 
 /// List tasks: search, filters, order and page.
@@ -338,8 +381,15 @@ pub struct ListQuery {
     /// true: only open tasks whose due time has passed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overdue: Option<bool>,
+    /// Only this list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_id: Option<i64>,
+    /// With nested lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_sublists: Option<bool>,
     /// due (soonest first, undated last), created (oldest first), priority
-    /// (highest first) or title (A to Z); a leading `-` reverses the order.
+    /// (highest first), title (A to Z) or position (manual); a leading `-`
+    /// reverses the order.
     /// Default `-created`: newest first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<String>,
@@ -363,6 +413,8 @@ pub struct TaskFilter {
     pub due_before: Option<DateTime<Utc>>,
     pub due_after: Option<DateTime<Utc>>,
     pub overdue: bool,
+    pub list_id: Option<i64>,
+    pub include_sublists: bool,
     pub sort: SortKey,
     /// Reverse of the key's natural order (the `-` prefix).
     pub reverse: bool,
@@ -406,11 +458,12 @@ impl ListQuery {
             "created" => SortKey::Created,
             "priority" => SortKey::Priority,
             "title" => SortKey::Title,
+            "position" => SortKey::Position,
             _ => {
                 return Err(Invalid::new(
                     "sort",
                     format!(
-                        "`{raw_sort}` is not a sort; use due, created, priority or title, with `-` in front to reverse"
+                        "`{raw_sort}` is not a sort; use due, created, priority, title or position, with `-` in front to reverse"
                     ),
                 ));
             }
@@ -438,6 +491,8 @@ impl ListQuery {
                 .map(|t| parse_bound(t, "due_after"))
                 .transpose()?,
             overdue: self.overdue.unwrap_or(false),
+            list_id: self.list_id,
+            include_sublists: self.include_sublists.unwrap_or(false),
             sort,
             reverse,
             limit,

@@ -250,6 +250,10 @@ impl TaskFields {
 pub struct Task {
     /// The task's number, shown to people ("task 3").
     pub id: i64,
+    // The list it is in (undocumented in the schema: every tool's output
+    // repeats it, and the name says it).
+    #[serde(default)]
+    pub list_id: i64,
     pub title: String,
     pub description: Option<String>,
     pub completed: bool,
@@ -312,14 +316,24 @@ pub struct FieldChange {
 /// leaving out the bookkeeping fields `version` and `updated_at` and the
 /// derived `recurrence_text` (a change of `recurrence` or `due` says it).
 pub fn field_changes(old: Option<&Task>, new: Option<&Task>) -> BTreeMap<String, FieldChange> {
-    let as_map = |task: Option<&Task>| match task.map(serde_json::to_value) {
+    changes_of(old, new, &["version", "updated_at", "recurrence_text"])
+}
+
+/// The fields that differ between two snapshots of anything shown, by API
+/// name, leaving out `ignored`.
+pub fn changes_of<T: Serialize>(
+    old: Option<&T>,
+    new: Option<&T>,
+    ignored: &[&str],
+) -> BTreeMap<String, FieldChange> {
+    let as_map = |value: Option<&T>| match value.map(serde_json::to_value) {
         Some(Ok(serde_json::Value::Object(map))) => map,
         _ => serde_json::Map::new(),
     };
     let (old, new) = (as_map(old), as_map(new));
     let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     keys.into_iter()
-        .filter(|key| !matches!(key.as_str(), "version" | "updated_at" | "recurrence_text"))
+        .filter(|key| !ignored.contains(&key.as_str()))
         .filter_map(|key| {
             let before = old.get(key).cloned().unwrap_or_default();
             let after = new.get(key).cloned().unwrap_or_default();

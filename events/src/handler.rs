@@ -86,6 +86,14 @@ pub trait Handler: Send + Sync + 'static {
     /// last segment of its delivery route.
     const NAME: &'static str;
 
+    /// Whether it takes events of CloudEvents type `event_type` (a topic can
+    /// carry several kinds: `task-events` has task and list changes). One
+    /// it does not take is answered `Success` without being decoded.
+    fn accepts(event_type: &str) -> bool {
+        let _ = event_type;
+        true
+    }
+
     /// Handles one delivery; may be called more than once for the same event.
     fn handle(&self, delivery: Delivery<Self::Payload>) -> impl Future<Output = Outcome> + Send;
 
@@ -195,6 +203,10 @@ impl<H: Handler> ErasedHandler for H {
             // Where each delivery's outcome goes.
             let mut places = Vec::with_capacity(events.len());
             for (place, event) in events.iter().enumerate() {
+                if !H::accepts(&event.event_type) {
+                    outcomes[place] = Outcome::Success;
+                    continue;
+                }
                 let trace = TraceContext::continue_from(event.traceparent.as_deref());
                 match decode::<H::Payload>(&event.data) {
                     Ok(data) => {

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use strum::{EnumCount, EnumString, IntoStaticStr, VariantArray};
-use taskflow_core::{FieldChange, Task};
+use taskflow_core::{FieldChange, List, Task};
 
 pub mod bus;
 pub mod dapr;
@@ -29,8 +29,8 @@ pub use dapr::{DaprConfig, DaprPublisher};
 pub use fanout::PerUser;
 pub use handler::{Delivery, ErasedHandler, Handler, Outcome};
 pub use messages::{
-    CloudEvent, NOTIFICATION_CREATED_TYPE, ReminderKind, ReminderMessage, TASK_UPDATE_TYPE,
-    TaskEventMessage, TaskUpdate, UpdateKind, derived_id,
+    CloudEvent, ListEventMessage, NOTIFICATION_CREATED_TYPE, ReminderKind, ReminderMessage,
+    TASK_UPDATE_TYPE, TaskEventMessage, TaskUpdate, UpdateKind, derived_id,
 };
 pub use subscribe::Subscriptions;
 pub use transport::{Backoff, Message, Publisher, Stopped};
@@ -70,6 +70,8 @@ pub enum TaskEventType {
     Completed,
     Reopened,
     Deleted,
+    /// Moved to another list (`changes` has `list_id`).
+    Moved,
 }
 
 impl TaskEventType {
@@ -92,8 +94,85 @@ impl TaskEventType {
 
     /// The versioned CloudEvents type, such as `taskflow.task.created.v1`.
     pub fn cloud_event_type(self) -> String {
-        format!("taskflow.task.{}.v1", self.as_str())
+        format!("{TASK_EVENT_PREFIX}{}.v1", self.as_str())
     }
+}
+
+/// The CloudEvents type prefix of task changes on `task-events`; a consumer
+/// of task changes takes only these.
+pub const TASK_EVENT_PREFIX: &str = "taskflow.task.";
+/// The CloudEvents type prefix of list changes on `task-events`.
+pub const LIST_EVENT_PREFIX: &str = "taskflow.list.";
+
+/// What happened to a list.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    EnumCount,
+    IntoStaticStr,
+    VariantArray,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum ListEventType {
+    Created,
+    Updated,
+    /// Moved to another parent or place.
+    Moved,
+    Archived,
+    Unarchived,
+    Deleted,
+}
+
+impl ListEventType {
+    /// Every type, in declaration order.
+    pub const ALL: [ListEventType; <ListEventType as EnumCount>::COUNT] =
+        match Self::VARIANTS.first_chunk() {
+            Some(all) => *all,
+            None => unreachable!(),
+        };
+
+    /// The name sent as `event_type`, such as `created`.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+
+    /// The name stored in `task_events.event_type`, such as `list_created`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListEventType::Created => "list_created",
+            ListEventType::Updated => "list_updated",
+            ListEventType::Moved => "list_moved",
+            ListEventType::Archived => "list_archived",
+            ListEventType::Unarchived => "list_unarchived",
+            ListEventType::Deleted => "list_deleted",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(stored: &str) -> Option<ListEventType> {
+        Self::ALL.into_iter().find(|t| t.as_str() == stored)
+    }
+
+    /// The versioned CloudEvents type, such as `taskflow.list.created.v1`.
+    pub fn cloud_event_type(self) -> String {
+        format!("{LIST_EVENT_PREFIX}{}.v1", self.name())
+    }
+}
+
+/// The body of a list event as the outbox stores it: the list after the
+/// change (as it was, for a deletion) and every changed field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ListEventBody {
+    pub list_data: List,
+    pub changes: BTreeMap<String, FieldChange>,
 }
 
 // strum's names are the serde names, by the same rule.
@@ -188,7 +267,11 @@ mod tests {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
             assert_eq!(Source::parse(s.as_str()), Some(s));
         }
-        assert_eq!(TaskEventType::ALL.len(), 5);
+        assert_eq!(TaskEventType::ALL.len(), 6);
+        for t in ListEventType::ALL {
+            assert_eq!(ListEventType::parse(t.as_str()), Some(t));
+            assert!(t.cloud_event_type().starts_with(LIST_EVENT_PREFIX));
+        }
         assert_eq!(TaskEventType::parse("Created"), None);
         assert_eq!(Source::parse("API"), None);
     }

@@ -9,10 +9,10 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use strum::{EnumString, IntoStaticStr};
-use taskflow_core::{FieldChange, Task};
+use taskflow_core::{FieldChange, List, Task};
 use uuid::Uuid;
 
-use crate::{Source, TaskEventType};
+use crate::{ListEventType, Source, TaskEventType};
 
 /// A CloudEvents 1.0 envelope (structured mode, JSON data).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -111,6 +111,29 @@ pub struct TaskEventMessage {
     pub sequence: i64,
     /// The surface the change came through.
     pub source: Source,
+    /// For `moved` to another list: the list it left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_list_id: Option<i64>,
+    /// For `moved` to another list: the list it is in now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_list_id: Option<i64>,
+}
+
+/// A `task-events` message about a list (CloudEvents type
+/// `taskflow.list.*.v1`): one change to one list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ListEventMessage {
+    pub event_type: ListEventType,
+    pub list_id: i64,
+    /// The list after the change; for `deleted`, the list as it was.
+    pub list_data: List,
+    /// The owner; also the partition key.
+    pub user_id: String,
+    pub timestamp: DateTime<Utc>,
+    pub changes: BTreeMap<String, FieldChange>,
+    /// The outbox sequence number.
+    pub sequence: i64,
+    pub source: Source,
 }
 
 /// What a `task-updates` notice is about.
@@ -121,6 +144,8 @@ pub enum UpdateKind {
     Task,
     /// A notification was created.
     NotificationCreated,
+    /// A list changed.
+    List,
 }
 
 /// A `task-updates` message: a lightweight notice for live views, which fetch
@@ -130,8 +155,16 @@ pub struct TaskUpdate {
     pub kind: UpdateKind,
     pub user_id: String,
     pub task_id: Option<i64>,
-    /// For task notices: created, updated, completed, reopened or deleted.
+    /// The list of the task, or the list changed.
+    #[serde(default)]
+    pub list_id: Option<i64>,
+    /// For task notices: created, updated, completed, reopened, deleted or
+    /// moved.
     pub change: Option<TaskEventType>,
+    /// For list notices: created, updated, moved, archived, unarchived or
+    /// deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_change: Option<ListEventType>,
     /// Names of the changed fields.
     #[serde(default)]
     pub fields: Vec<String>,

@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use taskflow_events::{Delivery, Handler, Outcome, PerUser, TASK_EVENTS, TaskEventMessage};
+use taskflow_events::{
+    Delivery, Handler, Outcome, PerUser, TASK_EVENT_PREFIX, TASK_EVENTS, TaskEventMessage,
+};
 use taskflow_store::Database;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -97,6 +99,10 @@ impl Handler for Watch {
     type Payload = TaskEventMessage;
     const TOPIC: &'static str = TASK_EVENTS;
     const NAME: &'static str = "mcp";
+
+    fn accepts(event_type: &str) -> bool {
+        event_type.starts_with(TASK_EVENT_PREFIX)
+    }
 
     async fn handle(&self, delivery: Delivery<TaskEventMessage>) -> Outcome {
         self.changed(&delivery.data.user_id, delivery.data.task_id);

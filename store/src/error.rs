@@ -21,6 +21,19 @@ pub enum Error {
         /// The task's current version.
         current: i64,
     },
+    /// No such list for this user, named by `field` (another user's list is
+    /// "not found" too).
+    #[error("no such list (`{field}`)")]
+    NoSuchList { field: &'static str },
+    /// A rule of lists and tasks refuses the change, such as a write to an
+    /// archived list (`list_archived`); `code` is the stable problem code.
+    #[error("{detail}")]
+    Refused {
+        code: &'static str,
+        /// The input field at fault.
+        field: &'static str,
+        detail: String,
+    },
     /// The idempotency key was used before with a different request.
     #[error("the idempotency key was already used for a different request")]
     IdempotencyMismatch,
@@ -30,6 +43,21 @@ pub enum Error {
     /// Anything else; logged, never shown.
     #[error("internal store error: {0}")]
     Internal(String),
+}
+
+impl Error {
+    /// A [`Error::Refused`].
+    pub(crate) fn refused(
+        code: &'static str,
+        field: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Error::Refused {
+            code,
+            field,
+            detail: detail.into(),
+        }
+    }
 }
 
 impl From<sqlx::Error> for Error {

@@ -17,6 +17,8 @@ mod database;
 mod error;
 /// Idempotency keys of creates.
 mod idempotency;
+/// Lists: the Inbox, nesting, archiving, and the rules task writes check.
+mod lists;
 /// Notifications recorded from reminders.
 mod notifications;
 /// The outbox (`task_events`): every message Taskflow publishes, appended
@@ -36,5 +38,5 @@ pub use notifications::NewNotification;
 pub use outbox::relay::{self, RelayConfig};
 pub use outbox::{Body, EVENT_SOURCE, OutboxEvent, RelayLag};
 pub use reminders::Fired;
-pub use tasks::batch::postgres_batch_of_one_literal;
+pub use tasks::batch::{POSTGRES_BENCH_SETUP, postgres_batch_of_one_literal};
 pub use tasks::{Actor, TaskService};

@@ -166,6 +166,7 @@ impl TaskService {
                 event_id: derived_id(notification.event_id, "notification"),
                 user_id: user,
                 task_id: notification.task_id,
+                list_id: None,
                 source: Source::Worker,
                 occurred_at: now,
                 body: Body::NotificationCreated {

@@ -3,7 +3,9 @@
 //! delivered (the store records the event id with the new task), and at most
 //! once per occurrence.
 
-use taskflow_events::{Delivery, Handler, Outcome, TASK_EVENTS, TaskEventMessage, TaskEventType};
+use taskflow_events::{
+    Delivery, Handler, Outcome, TASK_EVENT_PREFIX, TASK_EVENTS, TaskEventMessage, TaskEventType,
+};
 use taskflow_store::{Error, TaskService};
 use uuid::Uuid;
 
@@ -24,6 +26,10 @@ impl Handler for Recurrence {
     type Payload = TaskEventMessage;
     const TOPIC: &'static str = TASK_EVENTS;
     const NAME: &'static str = "recurrence";
+
+    fn accepts(event_type: &str) -> bool {
+        event_type.starts_with(TASK_EVENT_PREFIX)
+    }
 
     async fn handle(&self, delivery: Delivery<TaskEventMessage>) -> Outcome {
         let event = &delivery.data;

@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 
 use schemars::{JsonSchema, schema_for};
-use taskflow_events::{CloudEvent, ReminderMessage, TaskEventMessage, TaskUpdate};
+use taskflow_events::{
+    CloudEvent, ListEventMessage, ReminderMessage, TaskEventMessage, TaskUpdate,
+};
 
 fn check<T: JsonSchema>(name: &str) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -27,6 +29,7 @@ fn check<T: JsonSchema>(name: &str) {
 #[test]
 fn payload_schemas_match_the_committed_contracts() {
     check::<CloudEvent<TaskEventMessage>>("task-events");
+    check::<CloudEvent<ListEventMessage>>("task-events.list");
     check::<CloudEvent<TaskUpdate>>("task-updates");
     check::<CloudEvent<ReminderMessage>>("reminders");
 }

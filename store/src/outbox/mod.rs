@@ -14,11 +14,12 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use taskflow_core::{Task, field_changes};
+use taskflow_core::{List, Task, field_changes};
 use taskflow_events::{
-    CloudEvent, Message, NOTIFICATION_CREATED_TYPE, REMINDERS, ReminderKind, ReminderMessage,
-    Source, TASK_EVENTS, TASK_UPDATE_TYPE, TASK_UPDATES, TaskEventBody, TaskEventMessage,
-    TaskEventType, TaskUpdate, UpdateKind, derived_id, trace::TraceContext,
+    CloudEvent, ListEventBody, ListEventMessage, ListEventType, Message, NOTIFICATION_CREATED_TYPE,
+    REMINDERS, ReminderKind, ReminderMessage, Source, TASK_EVENTS, TASK_UPDATE_TYPE, TASK_UPDATES,
+    TaskEventBody, TaskEventMessage, TaskEventType, TaskUpdate, UpdateKind, derived_id,
+    trace::TraceContext,
 };
 use uuid::Uuid;
 
@@ -27,10 +28,11 @@ use crate::{Database, Error, Result};
 
 /// The columns an appended event writes, in [`NewEvent::params`] order,
 /// with the element type of each one's array in PostgreSQL's batch insert.
-pub(crate) const EVENT_COLUMNS: [(&str, &str); 8] = [
+pub(crate) const EVENT_COLUMNS: [(&str, &str); 9] = [
     ("event_id", "uuid"),
     ("user_id", "text"),
     ("task_id", "int8"),
+    ("list_id", "int8"),
     ("event_type", "text"),
     ("source", "text"),
     ("occurred_at", "timestamptz"),
@@ -44,8 +46,8 @@ pub(crate) fn event_columns() -> String {
 }
 
 /// The columns the relay and replay read, in [`OutboxRow`] order.
-const READ_COLUMNS: &str =
-    "sequence, event_id, user_id, task_id, event_type, source, occurred_at, data, traceparent";
+const READ_COLUMNS: &str = "sequence, event_id, user_id, task_id, list_id, event_type, source, \
+     occurred_at, data, traceparent";
 
 /// What an outbox row says; its kind is the row's `event_type`.
 // Nearly every row is a task change: boxing it would allocate for the
@@ -63,6 +65,12 @@ pub enum Body {
     Reminder(ReminderMessage),
     /// A notification was recorded: a `task-updates` notice for live views.
     NotificationCreated { notification_id: i64 },
+    /// A list changed: published on `task-events`, with a `task-updates`
+    /// notice.
+    List {
+        event_type: ListEventType,
+        change: ListEventBody,
+    },
 }
 
 /// The `event_type` of a notification's row.
@@ -76,6 +84,7 @@ impl Body {
             Body::Task { event_type, .. } => event_type.as_str(),
             Body::Reminder(message) => message.kind.as_str(),
             Body::NotificationCreated { .. } => NOTIFICATION_CREATED,
+            Body::List { event_type, .. } => event_type.as_str(),
         }
     }
 
@@ -87,6 +96,7 @@ impl Body {
             Body::NotificationCreated { notification_id } => {
                 Param::json(&serde_json::json!({ "notification_id": notification_id }))
             }
+            Body::List { change, .. } => Param::json(change),
         }
     }
 
@@ -94,6 +104,12 @@ impl Body {
     fn read(kind: &str, data: serde_json::Value) -> Result<Body> {
         if let Some(event_type) = TaskEventType::parse(kind) {
             return Ok(Body::Task {
+                event_type,
+                change: serde_json::from_value(data)?,
+            });
+        }
+        if let Some(event_type) = ListEventType::parse(kind) {
+            return Ok(Body::List {
                 event_type,
                 change: serde_json::from_value(data)?,
             });
@@ -115,6 +131,15 @@ impl Body {
     }
 }
 
+/// The fields that differ between two snapshots of a list, by API name,
+/// leaving out `version` and `updated_at`.
+fn changes_between(
+    old: Option<&List>,
+    new: Option<&List>,
+) -> std::collections::BTreeMap<String, taskflow_core::FieldChange> {
+    taskflow_core::task::changes_of(old, new, &["version", "updated_at"])
+}
+
 /// The `event_type`s of task changes, for queries that read the history.
 pub(crate) fn task_kinds() -> String {
     TaskEventType::ALL
@@ -127,7 +152,10 @@ pub(crate) fn task_kinds() -> String {
 pub(crate) struct NewEvent<'a> {
     pub event_id: Uuid,
     pub user_id: &'a str,
+    /// The task; 0 for a list's event.
     pub task_id: i64,
+    /// The task's list, or the list changed.
+    pub list_id: Option<i64>,
     pub source: Source,
     pub occurred_at: DateTime<Utc>,
     pub body: Body,
@@ -153,6 +181,7 @@ impl<'a> NewEvent<'a> {
             event_id: Uuid::now_v7(),
             user_id,
             task_id: snapshot.id,
+            list_id: Some(snapshot.list_id),
             source,
             occurred_at,
             body: Body::Task {
@@ -166,12 +195,44 @@ impl<'a> NewEvent<'a> {
         })
     }
 
+    /// The event of a list's change from `old` to `new` (None: created, or
+    /// deleted).
+    pub fn list_change(
+        user_id: &'a str,
+        source: Source,
+        event_type: ListEventType,
+        old: Option<&List>,
+        new: Option<&List>,
+        occurred_at: DateTime<Utc>,
+    ) -> Result<Self> {
+        let Some(snapshot) = new.or(old) else {
+            return Err(Error::Internal("an event needs a list".into()));
+        };
+        Ok(NewEvent {
+            event_id: Uuid::now_v7(),
+            user_id,
+            task_id: 0,
+            list_id: Some(snapshot.id),
+            source,
+            occurred_at,
+            body: Body::List {
+                event_type,
+                change: ListEventBody {
+                    list_data: snapshot.clone(),
+                    changes: changes_between(old, new),
+                },
+            },
+            traceparent: taskflow_events::trace::current_traceparent(),
+        })
+    }
+
     /// Its values for [`EVENT_COLUMNS`].
     pub fn params(&self) -> Result<[Param<'_>; EVENT_COLUMNS.len()]> {
         Ok([
             self.event_id.into(),
             self.user_id.into(),
             self.task_id.into(),
+            self.list_id.into(),
             self.body.kind().into(),
             self.source.as_str().into(),
             self.occurred_at.into(),
@@ -185,10 +246,11 @@ impl<'a> NewEvent<'a> {
 /// relay); returns its sequence number.
 pub(crate) async fn append(tx: &mut Tx, event: &NewEvent<'_>) -> Result<i64> {
     static INSERT: LazyLock<String> = LazyLock::new(|| {
+        let places: Vec<_> = (1..=EVENT_COLUMNS.len()).map(|n| format!("${n}")).collect();
         format!(
-            "INSERT INTO task_events ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             RETURNING sequence",
-            event_columns()
+            "INSERT INTO task_events ({}) VALUES ({}) RETURNING sequence",
+            event_columns(),
+            places.join(", ")
         )
     });
     let sequence = query(&INSERT).bind_all(event.params()?).scalar(tx).await?;
@@ -339,6 +401,7 @@ struct OutboxRow {
     event_id: Uuid,
     user_id: String,
     task_id: i64,
+    list_id: Option<i64>,
     event_type: String,
     source: String,
     occurred_at: DateTime<Utc>,
@@ -353,7 +416,10 @@ pub struct OutboxEvent {
     pub sequence: i64,
     pub event_id: Uuid,
     pub user_id: String,
+    /// The task; 0 for a list's event.
     pub task_id: i64,
+    /// The task's list, or the list changed.
+    pub list_id: Option<i64>,
     pub source: Source,
     pub occurred_at: DateTime<Utc>,
     pub body: Body,
@@ -375,6 +441,7 @@ impl TryFrom<OutboxRow> for OutboxEvent {
             event_id: row.event_id,
             user_id: row.user_id,
             task_id: row.task_id,
+            list_id: row.list_id,
             occurred_at: row.occurred_at,
             traceparent: row.traceparent,
         })
@@ -393,30 +460,35 @@ impl OutboxEvent {
     /// The `task-updates` notice of a task change or a new notification
     /// (what a live view is sent, and replays); None for a reminder.
     pub fn task_update(&self) -> Option<TaskUpdate> {
-        let (kind, change, fields, notification_id) = match &self.body {
-            Body::Task { event_type, change } => (
-                UpdateKind::Task,
-                Some(*event_type),
-                change.changes.keys().cloned().collect(),
-                None,
-            ),
-            Body::NotificationCreated { notification_id } => (
-                UpdateKind::NotificationCreated,
-                None,
-                Vec::new(),
-                Some(*notification_id),
-            ),
-            Body::Reminder(_) => return None,
-        };
-        Some(TaskUpdate {
-            kind,
+        let mut update = TaskUpdate {
+            kind: UpdateKind::Task,
             user_id: self.user_id.clone(),
             task_id: Some(self.task_id),
-            change,
-            fields,
-            notification_id,
+            list_id: self.list_id,
+            change: None,
+            list_change: None,
+            fields: Vec::new(),
+            notification_id: None,
             sequence: self.sequence,
-        })
+        };
+        match &self.body {
+            Body::Task { event_type, change } => {
+                update.change = Some(*event_type);
+                update.fields = change.changes.keys().cloned().collect();
+            }
+            Body::List { event_type, change } => {
+                update.kind = UpdateKind::List;
+                update.task_id = None;
+                update.list_change = Some(*event_type);
+                update.fields = change.changes.keys().cloned().collect();
+            }
+            Body::NotificationCreated { notification_id } => {
+                update.kind = UpdateKind::NotificationCreated;
+                update.notification_id = Some(*notification_id);
+            }
+            Body::Reminder(_) => return None,
+        }
+        Some(update)
     }
 
     /// The messages this row is published as, each keyed by its user and
@@ -425,7 +497,10 @@ impl OutboxEvent {
     /// id derived from it); a reminder's `reminders` message; a
     /// notification's notice. A re-publish keeps every id.
     pub fn messages(&self) -> Result<Vec<Message>> {
-        let subject = Some(format!("task/{}", self.task_id));
+        let subject = Some(match (&self.body, self.list_id) {
+            (Body::List { .. }, Some(list)) => format!("list/{list}"),
+            _ => format!("task/{}", self.task_id),
+        });
         // For a change made before tracing, a trace derived from the event
         // id, the same on every re-publish.
         let traceparent = self
@@ -455,7 +530,30 @@ impl OutboxEvent {
             ))
         };
         Ok(match &self.body {
+            Body::List { event_type, change } => {
+                let full = ListEventMessage {
+                    event_type: *event_type,
+                    list_id: change.list_data.id,
+                    list_data: change.list_data.clone(),
+                    user_id: self.user_id.clone(),
+                    timestamp: self.occurred_at,
+                    changes: change.changes.clone(),
+                    sequence: self.sequence,
+                    source: self.source,
+                };
+                vec![
+                    message(
+                        TASK_EVENTS,
+                        self.event_id,
+                        &event_type.cloud_event_type(),
+                        serde_json::to_value(full)?,
+                    ),
+                    notice(TASK_UPDATE_TYPE)?,
+                ]
+            }
             Body::Task { event_type, change } => {
+                let moved = change.changes.get("list_id");
+                let list = |v: Option<&serde_json::Value>| v.and_then(serde_json::Value::as_i64);
                 let full = TaskEventMessage {
                     event_type: *event_type,
                     task_id: self.task_id,
@@ -465,6 +563,8 @@ impl OutboxEvent {
                     changes: change.changes.clone(),
                     sequence: self.sequence,
                     source: self.source,
+                    from_list_id: list(moved.map(|c| &c.old)),
+                    to_list_id: list(moved.map(|c| &c.new)),
                 };
                 vec![
                     message(

@@ -133,7 +133,7 @@ fn rows<'a>(batch: &'a [Job], ids: &[i64]) -> Result<Vec<Row<'a>>> {
         .zip(ids)
         .map(|(job, &id)| {
             let mut task = job.task.clone();
-            task.id = id;
+            task.with_id(id);
             let shown = task.task();
             let mut event = NewEvent::change(
                 &job.task.user_id,
@@ -269,11 +269,11 @@ pub(crate) static POSTGRES_BATCH: LazyLock<String> = LazyLock::new(|| {
         .collect();
     format!(
         "WITH input AS MATERIALIZED (\
-           SELECT * FROM unnest({}) WITH ORDINALITY AS i (id, {}, {}, position)), \
+           SELECT * FROM unnest({}) WITH ORDINALITY AS i (id, {}, {}, batch_order)), \
          task AS (\
            INSERT INTO tasks (id, {names}) OVERRIDING SYSTEM VALUE SELECT id, {names} FROM input), \
          event AS (\
-           INSERT INTO task_events ({events}) SELECT {} FROM input ORDER BY position), \
+           INSERT INTO task_events ({events}) SELECT {} FROM input ORDER BY batch_order), \
          tag AS (\
            INSERT INTO task_tags (task_id, user_id, tag) \
            SELECT id, user_id, jsonb_array_elements_text(tags) FROM input) \
@@ -338,7 +338,8 @@ pub fn postgres_batch_of_one_literal() -> Result<String> {
         ..taskflow_core::CreateTask::default()
     }
     .parse()?;
-    let sample = StoredTask::new("pgbench", fields, chrono::Utc::now());
+    let mut sample = StoredTask::new("pgbench", 0, fields, chrono::Utc::now());
+    sample.position = taskflow_core::position::of_id(1);
     let derived = sample.derived()?;
     let shown = sample.task();
     let event = NewEvent::change(
@@ -353,6 +354,9 @@ pub fn postgres_batch_of_one_literal() -> Result<String> {
     values.extend(columns::values(&sample, &derived).map(|p| literal(&p)));
     values.extend(event.params()?.iter().map(literal));
     values[1 + COLUMNS.len()] = "gen_random_uuid()".into();
+    // The task goes to the Inbox `POSTGRES_BENCH_SETUP` makes.
+    values[1 + column("list_id")] = BENCH_INBOX.into();
+    values[1 + COLUMNS.len() + 3] = BENCH_INBOX.into();
     let mut sql = POSTGRES_BATCH.clone();
     // From the last placeholder down, so `$2` never matches the start of `$29`.
     for (n, value) in values.iter().enumerate().rev() {
@@ -360,6 +364,15 @@ pub fn postgres_batch_of_one_literal() -> Result<String> {
     }
     Ok(sql)
 }
+
+/// The Inbox of pgbench's user, in its statement.
+const BENCH_INBOX: &str = "(SELECT id FROM lists WHERE user_id = 'pgbench' AND is_inbox)";
+
+/// What pgbench's database needs before [`postgres_batch_of_one_literal`]
+/// runs: its user's Inbox.
+pub const POSTGRES_BENCH_SETUP: &str = "INSERT INTO lists \
+    (user_id, title, title_key, position, is_inbox, created_at, updated_at) \
+    VALUES ('pgbench', 'Inbox', 'inbox', 'V', TRUE, now(), now()) ON CONFLICT DO NOTHING";
 
 /// A parameter as an SQL literal.
 fn literal(param: &Param<'_>) -> String {

@@ -84,6 +84,9 @@ macro_rules! task_columns {
 task_columns! {
     shown {
         user_id: String, "text", Fixed, |t, _| t.user_id.as_str();
+        list_id: i64, "int8", Set, |t, _| t.list_id;
+        /// The manual order in the list (`core::position`).
+        position: String, "text", Set, |t, _| t.position.as_str();
         title: String, "text", Set, |t, _| t.fields.title.as_str();
         description: Option<String>, "text", Set,
             |t, _| t.fields.description.as_ref().map(|x| x.as_str());
@@ -165,6 +168,7 @@ impl TaskRow {
                 self.priority.parse::<Priority>().map_or(0, Priority::rank),
             )),
             SortKey::Title => SortValue::Text(self.title_key.clone()),
+            SortKey::Position => SortValue::Text(self.position.clone()),
         };
         Cursor { id: self.id, value }
     }
@@ -189,6 +193,7 @@ impl TaskRow {
         );
         Ok(Task {
             id: self.id,
+            list_id: self.list_id,
             title: self.title,
             description: self.description,
             completed: self.completed_at.is_some(),
@@ -241,6 +246,9 @@ fn reminder_of(minutes: Option<i32>, at: Option<DateTime<Utc>>) -> Option<Remind
 pub(crate) struct StoredTask {
     pub id: i64,
     pub user_id: String,
+    pub list_id: i64,
+    /// The manual order key; empty until the id is known (see `new`).
+    pub position: String,
     pub fields: TaskFields,
     pub completed_at: Option<DateTime<Utc>>,
     pub snoozed_until: Option<DateTime<Utc>>,
@@ -293,6 +301,8 @@ impl TryFrom<TaskRow> for StoredTask {
             anchor: due_at(&row.anchor_local, "anchor")?,
             id: row.id,
             user_id: row.user_id,
+            list_id: row.list_id,
+            position: row.position,
             fields,
             completed_at: row.completed_at,
             snoozed_until: row.snoozed_until,
@@ -306,12 +316,16 @@ impl TryFrom<TaskRow> for StoredTask {
 }
 
 impl StoredTask {
-    /// A new open task of `user` with `fields`, as a create makes it (not
-    /// yet stored: id 0, version 1); a recurring one is anchored at its due.
-    pub fn new(user_id: &str, fields: TaskFields, now: DateTime<Utc>) -> Self {
+    /// A new open task of `user` in `list_id` with `fields`, as a create
+    /// makes it (not yet stored: id 0, version 1, its position to come
+    /// from its id: see [`StoredTask::with_id`]); a recurring one is
+    /// anchored at its due.
+    pub fn new(user_id: &str, list_id: i64, fields: TaskFields, now: DateTime<Utc>) -> Self {
         StoredTask {
             id: 0,
             user_id: user_id.to_owned(),
+            list_id,
+            position: String::new(),
             anchor: fields.recurrence.as_ref().and(fields.due),
             fields,
             completed_at: None,
@@ -324,11 +338,21 @@ impl StoredTask {
         }
     }
 
+    /// Gives a new task its id and, unless placed already, the position
+    /// that id makes (the bottom of its list).
+    pub fn with_id(&mut self, id: i64) {
+        self.id = id;
+        if self.position.is_empty() {
+            self.position = taskflow_core::position::of_id(id);
+        }
+    }
+
     /// The task as every surface shows it.
     pub fn task(&self) -> Task {
         let f = &self.fields;
         Task {
             id: self.id,
+            list_id: self.list_id,
             title: f.title.as_str().to_owned(),
             description: f.description.as_ref().map(|d| d.as_str().to_owned()),
             completed: self.completed_at.is_some(),

@@ -35,6 +35,7 @@ fn sort_name(filter: &TaskFilter) -> String {
         SortKey::Created => "created",
         SortKey::Priority => "priority",
         SortKey::Title => "title",
+        SortKey::Position => "position",
     };
     if filter.reverse {
         format!("-{name}")
@@ -83,7 +84,9 @@ impl Cursor {
                     .with_timezone(&Utc),
             ),
             SortKey::Priority => SortValue::Int(value.as_i64().ok_or_else(bad)?),
-            SortKey::Title => SortValue::Text(value.as_str().ok_or_else(bad)?.to_owned()),
+            SortKey::Title | SortKey::Position => {
+                SortValue::Text(value.as_str().ok_or_else(bad)?.to_owned())
+            }
         };
         Ok(Some(Cursor { value, id }))
     }

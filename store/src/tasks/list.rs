@@ -1,9 +1,10 @@
 //! Listing tasks: filters, search, sorts and keyset pages.
 
 use chrono::{DateTime, Utc};
-use taskflow_core::{ListQuery, SortKey, StatusFilter, Task, TaskFilter, TaskPage};
+use taskflow_core::{ListQuery, ListRef, SortKey, StatusFilter, Task, TaskFilter, TaskPage};
 
 use crate::database::Query;
+use crate::lists::Lists;
 use crate::tasks::check_user;
 use crate::tasks::columns::{SELECT, TaskRow};
 use crate::tasks::cursor::{Cursor, SortValue, undated};
@@ -45,11 +46,36 @@ async fn list(
     now: DateTime<Utc>,
 ) -> Result<(Vec<Task>, Option<Cursor>)> {
     let cursor = Cursor::decode(filter)?;
+    let mut conn = db.read().await?;
+    let lists = Lists::load(&mut conn, user).await?;
+    // A list asked for is shown whole (archived or not); otherwise tasks of
+    // archived lists stay out of sight.
+    let (lists_in, shown): (Vec<i64>, bool) = match filter.list_id {
+        Some(id) => {
+            let list = lists.find(&ListRef::Id(id), "list_id")?;
+            match filter.include_sublists {
+                true => (lists.subtree(list.id), true),
+                false => (vec![list.id], true),
+            }
+        }
+        None => (lists.archived_ids(), false),
+    };
     let mut q = Query::build(format!(
         "SELECT {} FROM tasks t WHERE t.user_id = ",
         *SELECT
     ));
     q.push_bind(user);
+    if !lists_in.is_empty() {
+        q.push(if shown {
+            " AND t.list_id IN ("
+        } else {
+            " AND t.list_id NOT IN ("
+        });
+        for (i, id) in lists_in.iter().enumerate() {
+            q.push(if i == 0 { "" } else { ", " }).push_bind(*id);
+        }
+        q.push(")");
+    }
     if let Some(text) = &filter.q {
         // Every word must appear, in any order, in the title or description.
         for word in text.split_whitespace().take(16) {
@@ -92,6 +118,7 @@ async fn list(
         SortKey::Created => (false, "t.created_at"),
         SortKey::Priority => (true, "t.priority_rank"),
         SortKey::Title => (false, "t.title_key"),
+        SortKey::Position => (false, "t.position"),
     };
     let desc = natural_desc != filter.reverse;
     let push_key = |q: &mut Query<'_>| {
@@ -119,7 +146,7 @@ async fn list(
     let dir = if desc { " DESC" } else { " ASC" };
     q.push(dir).push(", t.id").push(dir);
     q.push(" LIMIT ").push_bind(i64::from(filter.limit) + 1);
-    let mut rows: Vec<TaskRow> = q.fetch_all(&mut db.read().await?).await?;
+    let mut rows: Vec<TaskRow> = q.fetch_all(&mut conn).await?;
     let next = if rows.len() > filter.limit as usize {
         rows.truncate(filter.limit as usize);
         rows.last().map(|last| last.cursor(filter.sort))

@@ -11,11 +11,13 @@ mod history;
 mod list;
 pub(crate) mod sql;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use taskflow_core::{
-    CreateTask, Due, Invalid, Reminder, SnoozeTask, TagCount, Task, TaskFields, UpdateTask,
+    CreateTask, Due, Invalid, ListRef, MoveTask, Reminder, SnoozeTask, Spot, TagCount, Task,
+    TaskFields, UpdateTask,
 };
 use taskflow_events::{Source, TaskEventType};
 use uuid::Uuid;
@@ -24,6 +26,7 @@ use crate::idempotency::IdempotentCreate;
 use crate::outbox::Receipt;
 use crate::{Clock, Database, Error, Result, SystemClock};
 use columns::StoredTask;
+use sql::Placement;
 
 /// The longest user id and idempotency key.
 pub(crate) const MAX_ID_LEN: usize = 255;
@@ -61,9 +64,14 @@ pub(crate) enum Change {
 /// Every task operation, on one database.
 #[derive(Debug, Clone)]
 pub struct TaskService {
-    db: Database,
-    clock: Arc<dyn Clock>,
+    pub(crate) db: Database,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// Each user's Inbox id, once known (an Inbox is never deleted).
+    inboxes: Arc<Mutex<HashMap<String, i64>>>,
 }
+
+/// How many users' Inbox ids are kept; past it the memory starts over.
+const INBOXES_KEPT: usize = 100_000;
 
 impl TaskService {
     /// A service on `db` using the system clock.
@@ -73,7 +81,38 @@ impl TaskService {
 
     /// A service on `db` reading time from `clock`.
     pub fn with_clock(db: Database, clock: Arc<dyn Clock>) -> Self {
-        Self { db, clock }
+        Self {
+            db,
+            clock,
+            inboxes: Arc::default(),
+        }
+    }
+
+    /// The user's Inbox id, if this service has seen it.
+    pub(crate) fn cached_inbox(&self, user: &str) -> Option<i64> {
+        self.inboxes.lock().ok()?.get(user).copied()
+    }
+
+    pub(crate) fn remember_inbox(&self, user: &str, id: i64) {
+        if let Ok(mut known) = self.inboxes.lock() {
+            if known.len() >= INBOXES_KEPT {
+                known.clear();
+            }
+            known.insert(user.to_owned(), id);
+        }
+    }
+
+    /// The list a create or move names (or the Inbox), checked writable.
+    async fn list_for(&self, actor: &Actor, named: Option<&ListRef>) -> Result<i64> {
+        let inbox = self.inbox(actor).await?;
+        let Some(named) = named else {
+            return Ok(inbox);
+        };
+        if *named == ListRef::Id(inbox) {
+            return Ok(inbox);
+        }
+        let lists = Self::user_lists(&mut self.db.read().await?, &actor.user).await?;
+        Ok(lists.writable(named, "list")?.id)
     }
 
     /// The current time of the service's clock.
@@ -99,7 +138,8 @@ impl TaskService {
         let idempotency = idempotency_key
             .map(|key| IdempotentCreate::new(key, input))
             .transpose()?;
-        let task = StoredTask::new(&actor.user, fields, self.clock.now());
+        let list = self.list_for(actor, input.list.as_ref()).await?;
+        let task = StoredTask::new(&actor.user, list, fields, self.clock.now());
         if idempotency.is_none() && task.fields.recurrence.is_none() {
             return batch::create(&self.db, actor.source, task).await;
         }
@@ -122,7 +162,12 @@ impl TaskService {
         patch: &UpdateTask,
         expected_version: Option<i64>,
     ) -> Result<Task> {
-        self.mutate(actor, id, expected_version, |old, _| {
+        let placement = patch.list.as_ref().map(|list| Placement {
+            list: Some(list),
+            spot: Spot::Bottom,
+            only_to_another_list: true,
+        });
+        self.mutate(actor, id, expected_version, placement, |old, _| {
             let fields = patch.apply(&old.fields)?;
             if fields == old.fields {
                 return Ok(Change::Unchanged);
@@ -148,7 +193,7 @@ impl TaskService {
         id: i64,
         expected_version: Option<i64>,
     ) -> Result<Task> {
-        self.mutate(actor, id, expected_version, |old, now| {
+        self.mutate(actor, id, expected_version, None, |old, now| {
             if old.completed_at.is_some() {
                 return Ok(Change::Unchanged);
             }
@@ -169,7 +214,7 @@ impl TaskService {
         id: i64,
         expected_version: Option<i64>,
     ) -> Result<Task> {
-        self.mutate(actor, id, expected_version, |old, _| {
+        self.mutate(actor, id, expected_version, None, |old, _| {
             if old.completed_at.is_none() {
                 return Ok(Change::Unchanged);
             }
@@ -190,13 +235,33 @@ impl TaskService {
         id: i64,
         expected_version: Option<i64>,
     ) -> Result<Task> {
-        self.mutate(actor, id, expected_version, |_, _| Ok(Change::Delete))
+        self.mutate(actor, id, expected_version, None, |_, _| Ok(Change::Delete))
             .await
+    }
+
+    /// Moves a task to another list and/or among its list's tasks: one row
+    /// written, whatever the list's size.
+    pub async fn move_task(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: &MoveTask,
+        expected_version: Option<i64>,
+    ) -> Result<Task> {
+        let placement = Placement {
+            list: input.list.as_ref(),
+            spot: input.place().spot(Spot::Bottom)?,
+            only_to_another_list: false,
+        };
+        self.mutate(actor, id, expected_version, Some(placement), |_, _| {
+            Ok(Change::Unchanged)
+        })
+        .await
     }
 
     /// Holds a task's reminders until a later time.
     pub async fn snooze(&self, actor: &Actor, id: i64, input: &SnoozeTask) -> Result<Task> {
-        self.mutate(actor, id, None, |old, now| {
+        self.mutate(actor, id, None, None, |old, now| {
             if old.completed_at.is_some() {
                 return Err(
                     Invalid::new("id", "the task is completed; reopen it before snoozing").into(),
@@ -251,6 +316,7 @@ impl TaskService {
         actor: &Actor,
         id: i64,
         expected_version: Option<i64>,
+        placement: Option<Placement<'_>>,
         change: impl FnOnce(&StoredTask, DateTime<Utc>) -> Result<Change>,
     ) -> Result<Task> {
         check_user(&actor.user)?;
@@ -263,6 +329,8 @@ impl TaskService {
             id,
             expected_version,
             now,
+            self.cached_inbox(&actor.user),
+            placement,
             change,
         )
         .await
@@ -288,7 +356,7 @@ fn next_occurrence_of(current: &StoredTask, now: DateTime<Utc>) -> Option<Stored
         series_id: current.series_id.or(Some(current.id)),
         previous_id: Some(current.id),
         anchor: Some(anchor),
-        ..StoredTask::new(&current.user_id, fields, now)
+        ..StoredTask::new(&current.user_id, current.list_id, fields, now)
     })
 }
 

@@ -5,11 +5,12 @@
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
-use taskflow_core::Task;
+use taskflow_core::{Invalid, ListRef, Spot, Task, position};
 use taskflow_events::{ReminderKind, Source, TaskEventType};
 
 use crate::database::{Executor, Query, Tx, query};
 use crate::idempotency::{self, IdempotentCreate};
+use crate::lists::Lists;
 use crate::outbox::{self, NewEvent};
 use crate::tasks::Change;
 use crate::tasks::columns::{self, SELECT, StoredTask, TaskRow};
@@ -115,14 +116,18 @@ async fn write_tags(tx: &mut Tx, task: &StoredTask, replace: bool) -> Result<()>
 /// Inserts a new task with its tags and its `created` event in `tx`; a
 /// recurring task starts its own series. Returns the task as shown.
 async fn insert_created(tx: &mut Tx, source: Source, task: &mut StoredTask) -> Result<Task> {
-    task.id = insert(tx, task).await?;
+    let id = insert(tx, task).await?;
+    task.with_id(id);
     if task.fields.recurrence.is_some() && task.series_id.is_none() {
         task.series_id = Some(task.id);
-        query("UPDATE tasks SET series_id = $1 WHERE id = $1")
-            .bind(task.id)
-            .execute(tx)
-            .await?;
     }
+    // The position (and a new series' id) come from the id, known now.
+    query("UPDATE tasks SET position = $2, series_id = $3 WHERE id = $1")
+        .bind(task.id)
+        .bind(task.position.as_str())
+        .bind(task.series_id)
+        .execute(tx)
+        .await?;
     write_tags(tx, task, false).await?;
     let view = task.task();
     let event = NewEvent::change(
@@ -165,10 +170,23 @@ pub(crate) async fn create(
     Ok(view)
 }
 
+/// Where a change puts its task: into a list (or where it is) at `spot`
+/// among the list's tasks. With `only_to_another_list`, a list the task is
+/// already in leaves it where it is (an update naming its own list).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Placement<'a> {
+    pub list: Option<&'a ListRef>,
+    pub spot: Spot,
+    pub only_to_another_list: bool,
+}
+
 /// Changes one task in one transaction: loads it under the user's lock,
-/// checks the expected version, lets `change` decide, then writes the row and
-/// its event together. Returns the task as it is afterwards (as it was, for a
-/// deletion).
+/// checks the expected version and that its list is not archived, lets
+/// `change` decide, places it if asked, then writes the row and its event
+/// together. Returns the task as it is afterwards (as it was, for a
+/// deletion). `inbox` (the user's, if known) skips reading the lists for a
+/// task in the Inbox, which is never archived.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn mutate(
     db: &Database,
     user: &str,
@@ -176,6 +194,8 @@ pub(crate) async fn mutate(
     id: i64,
     expected_version: Option<i64>,
     now: DateTime<Utc>,
+    inbox: Option<i64>,
+    placement: Option<Placement<'_>>,
     change: impl FnOnce(&StoredTask) -> Result<Change>,
 ) -> Result<Task> {
     let mut tx = db.begin_for(user).await?;
@@ -187,32 +207,201 @@ pub(crate) async fn mutate(
             current: old.version,
         });
     }
-    let before = old.task();
-    let (event, after) = match change(&old)? {
-        Change::Unchanged => return Ok(before),
+    let lists = match placement.is_some() || inbox != Some(old.list_id) {
+        true => Some(Lists::load(&mut tx, user).await?),
+        false => None,
+    };
+    if let Some(lists) = &lists {
+        lists.writable(&ListRef::Id(old.list_id), "id")?;
+    }
+    let mut change = change(&old)?;
+    if let (Some(placement), Some(lists)) = (placement, &lists) {
+        let target = match placement.list {
+            Some(named) => lists.writable(named, "list")?.id,
+            None => old.list_id,
+        };
+        if !(placement.only_to_another_list && target == old.list_id) {
+            let position = place(&mut tx, user, target, old.id, placement.spot).await?;
+            let (mut task, event) = match change {
+                Change::Update { task, event } => (*task, event),
+                Change::Unchanged => (old.clone(), TaskEventType::Moved),
+                Change::Delete => {
+                    return Err(Error::Internal("a deletion cannot be placed".into()));
+                }
+            };
+            let event = if target == old.list_id {
+                event
+            } else {
+                TaskEventType::Moved
+            };
+            task.list_id = target;
+            task.position = position;
+            change = match task == old {
+                true => Change::Unchanged,
+                false => Change::Update {
+                    task: Box::new(task),
+                    event,
+                },
+            };
+        }
+    }
+    let after = match change {
+        Change::Unchanged => return Ok(old.task()),
         Change::Delete => {
-            query("DELETE FROM tasks WHERE id = $1 AND user_id = $2")
-                .bind(id)
-                .bind(user)
-                .execute(&mut tx)
-                .await?;
-            (TaskEventType::Deleted, None)
+            delete_in(&mut tx, source, &old, now).await?;
+            None
         }
         Change::Update { task, event } => {
-            let mut task = *task;
-            task.version = old.version + 1;
-            task.updated_at = now;
-            save(&mut tx, &task, old.version).await?;
-            if task.fields.tags != old.fields.tags {
-                write_tags(&mut tx, &task, true).await?;
-            }
-            (event, Some(task.task()))
+            Some(save_with_event(&mut tx, source, &old, *task, event, now).await?)
         }
     };
-    let appended = NewEvent::change(user, source, event, Some(&before), after.as_ref(), now)?;
-    outbox::append(&mut tx, &appended).await?;
     tx.commit().await?;
-    Ok(after.unwrap_or(before))
+    Ok(after.unwrap_or_else(|| old.task()))
+}
+
+/// Deletes a task with its `deleted` event in `tx`.
+pub(crate) async fn delete_in(
+    tx: &mut Tx,
+    source: Source,
+    task: &StoredTask,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    query("DELETE FROM tasks WHERE id = $1 AND user_id = $2")
+        .bind(task.id)
+        .bind(&task.user_id)
+        .execute(&mut *tx)
+        .await?;
+    let before = task.task();
+    let event = NewEvent::change(
+        &task.user_id,
+        source,
+        TaskEventType::Deleted,
+        Some(&before),
+        None,
+        now,
+    )?;
+    outbox::append(tx, &event).await?;
+    Ok(())
+}
+
+/// Writes `new` over `old` (one version on) with its event in `tx`;
+/// returns the task as shown.
+pub(crate) async fn save_with_event(
+    tx: &mut Tx,
+    source: Source,
+    old: &StoredTask,
+    mut new: StoredTask,
+    event: TaskEventType,
+    now: DateTime<Utc>,
+) -> Result<Task> {
+    new.version = old.version + 1;
+    new.updated_at = now;
+    save(tx, &new, old.version).await?;
+    if new.fields.tags != old.fields.tags {
+        write_tags(tx, &new, true).await?;
+    }
+    let (before, after) = (old.task(), new.task());
+    let appended = NewEvent::change(
+        &old.user_id,
+        source,
+        event,
+        Some(&before),
+        Some(&after),
+        now,
+    )?;
+    outbox::append(tx, &appended).await?;
+    Ok(after)
+}
+
+/// The position of task `moving` put at `spot` among the tasks of `list`.
+async fn place(tx: &mut Tx, user: &str, list: i64, moving: i64, spot: Spot) -> Result<String> {
+    let neighbour = |x: &StoredTask, field: &'static str| -> Result<()> {
+        if x.id == moving {
+            return Err(Invalid::new(field, "a task cannot be placed next to itself").into());
+        }
+        if x.list_id != list {
+            return Err(Invalid::new(
+                field,
+                format!(
+                    "task {} is in another list; give a task of the list it goes to",
+                    x.id
+                ),
+            )
+            .into());
+        }
+        Ok(())
+    };
+    let first = |desc: bool| {
+        let order = if desc { "DESC" } else { "ASC" };
+        format!(
+            "SELECT position FROM tasks WHERE list_id = $1 AND id <> $2 \
+             ORDER BY position {order}, id {order} LIMIT 1"
+        )
+    };
+    Ok(match spot {
+        Spot::Top => {
+            let top: Option<String> = query(&first(false))
+                .bind(list)
+                .bind(moving)
+                .scalar_optional(&mut *tx)
+                .await?;
+            position::between(None, top.as_deref())
+        }
+        Spot::Bottom => bottom_of(tx, list, moving).await?,
+        Spot::Before(id) | Spot::After(id) => {
+            let field = if matches!(spot, Spot::Before(_)) {
+                "before_id"
+            } else {
+                "after_id"
+            };
+            let x = find(&mut *tx, user, id).await?.ok_or(Error::NotFound)?;
+            neighbour(&x, field)?;
+            let before = matches!(spot, Spot::Before(_));
+            let (cmp, order) = if before { ("<", "DESC") } else { (">", "ASC") };
+            let other: Option<String> = query(&format!(
+                "SELECT position FROM tasks WHERE list_id = $1 AND id <> $2 \
+                 AND (position {cmp} $3 OR (position = $3 AND id {cmp} $4)) \
+                 ORDER BY position {order}, id {order} LIMIT 1"
+            ))
+            .bind(list)
+            .bind(moving)
+            .bind(x.position.as_str())
+            .bind(x.id)
+            .scalar_optional(&mut *tx)
+            .await?;
+            if before {
+                position::between(other.as_deref(), Some(&x.position))
+            } else {
+                let ceiling = ceiling(tx).await?;
+                position::between(
+                    Some(&x.position),
+                    Some(other.as_deref().unwrap_or(&ceiling)),
+                )
+            }
+        }
+    })
+}
+
+/// The position at the bottom of `list` (but `moving`): after its last
+/// task and before any task created later (whose key comes from a higher
+/// id).
+pub(crate) async fn bottom_of(tx: &mut Tx, list: i64, moving: i64) -> Result<String> {
+    let last: Option<String> = query(
+        "SELECT position FROM tasks WHERE list_id = $1 AND id <> $2 \
+         ORDER BY position DESC, id DESC LIMIT 1",
+    )
+    .bind(list)
+    .bind(moving)
+    .scalar_optional(&mut *tx)
+    .await?;
+    let ceiling = ceiling(tx).await?;
+    Ok(position::between(last.as_deref(), Some(&ceiling)))
+}
+
+/// The key of the next task to be created: no placed task goes past it.
+async fn ceiling(tx: &mut Tx) -> Result<String> {
+    let max: Option<i64> = query("SELECT MAX(id) FROM tasks").scalar(&mut *tx).await?;
+    Ok(position::of_id(max.unwrap_or(0) + 1))
 }
 
 /// Handles one delivery of a completion event for `consumer`, once: records
@@ -260,6 +449,7 @@ pub(crate) async fn tags(db: &Database, user: &str) -> Result<Vec<(String, i64)>
 pub(crate) struct Claimed {
     pub id: i64,
     pub user_id: String,
+    pub list_id: i64,
     pub title: String,
     pub due_at: Option<DateTime<Utc>>,
     /// The instant that came: remind_at or deadline_at.
@@ -283,7 +473,7 @@ pub(crate) async fn claim_due(
                           AND reminded_for IS DISTINCT FROM remind_at AND remind_at <= $1 \
                           ORDER BY remind_at LIMIT $2) \
                AND NOT completed AND reminded_for IS DISTINCT FROM remind_at \
-             RETURNING id, user_id, title, due_at, remind_at AS instant"
+             RETURNING id, user_id, list_id, title, due_at, remind_at AS instant"
         }
         // A snooze holds the overdue notice too, until it ends.
         ReminderKind::TaskOverdue => {
@@ -293,7 +483,7 @@ pub(crate) async fn claim_due(
                           AND (snoozed_until IS NULL OR snoozed_until <= $1) \
                           ORDER BY deadline_at LIMIT $2) \
                AND NOT completed AND overdue_for IS DISTINCT FROM deadline_at \
-             RETURNING id, user_id, title, due_at, deadline_at AS instant"
+             RETURNING id, user_id, list_id, title, due_at, deadline_at AS instant"
         }
     };
     query(sql)

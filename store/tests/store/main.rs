@@ -39,5 +39,6 @@ fn invalid_field<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
 
 mod database;
 mod idempotency;
+mod lists;
 mod outbox;
 mod tasks;

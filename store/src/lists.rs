@@ -1,0 +1,689 @@
+//! Lists (projects): every task is in one. Each user has an Inbox, made on
+//! first use, for tasks given no list. A list nests in another at most
+//! [`MAX_LIST_DEPTH`] deep; an archived list (or one inside an archived
+//! list) is read-only and hidden from default listings. Each change appends
+//! its `taskflow.list.*` event in its transaction, like a task's.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use taskflow_core::{
+    CreateList, DeleteList, INBOX_TITLE, Leftovers, List, ListFields, ListRef, ListSummary,
+    ListsQuery, MAX_LIST_DEPTH, MoveList, Spot, UpdateList, position,
+};
+use taskflow_events::{ListEventType, TaskEventType};
+
+use crate::database::{Executor, Tx, query};
+use crate::outbox::{self, NewEvent};
+use crate::tasks::columns::{SELECT, StoredTask, TaskRow};
+use crate::tasks::{Actor, check_user};
+use crate::{Error, Result, TaskService};
+
+/// The columns of a [`ListRow`].
+const LIST_COLUMNS: &str = "id, user_id, title, description, color, parent_id, position, \
+                            is_inbox, archived_at, version, created_at, updated_at";
+
+/// A list as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ListRow {
+    pub id: i64,
+    pub user_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub color: Option<String>,
+    pub parent_id: Option<i64>,
+    pub position: String,
+    pub is_inbox: bool,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ListRow {
+    /// The list as every surface shows it.
+    pub fn list(&self) -> List {
+        List {
+            id: self.id,
+            title: self.title.clone(),
+            description: self.description.clone(),
+            color: self.color.clone(),
+            parent_id: self.parent_id,
+            inbox: self.is_inbox,
+            archived_at: self.archived_at,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+
+    fn fields(&self) -> Result<ListFields> {
+        Ok(ListFields {
+            title: taskflow_core::Title::parse(&self.title)?,
+            description: taskflow_core::Description::parse(
+                self.description.as_deref().unwrap_or_default(),
+            )?,
+            color: taskflow_core::Color::parse(self.color.as_deref().unwrap_or_default())?,
+        })
+    }
+}
+
+/// The user's lists, held in memory while a rule of nesting or archiving
+/// is checked (a person has tens of lists, not thousands).
+#[derive(Debug)]
+pub(crate) struct Lists(Vec<ListRow>);
+
+impl Lists {
+    /// Every list of `user`, in sidebar order: the Inbox first, then by
+    /// position.
+    pub async fn load(on: &mut impl Executor, user: &str) -> Result<Lists> {
+        let rows = query(&format!(
+            "SELECT {LIST_COLUMNS} FROM lists WHERE user_id = $1 \
+             ORDER BY is_inbox DESC, position, id"
+        ))
+        .bind(user)
+        .fetch_all(on)
+        .await?;
+        Ok(Lists(rows))
+    }
+
+    pub fn get(&self, id: i64) -> Option<&ListRow> {
+        self.0.iter().find(|l| l.id == id)
+    }
+
+    /// Every archived list and every list inside one.
+    pub fn archived_ids(&self) -> Vec<i64> {
+        self.0
+            .iter()
+            .filter(|l| self.archived(l.id))
+            .map(|l| l.id)
+            .collect()
+    }
+
+    /// The list `named` (by id, or by exact title in any case), or a 404
+    /// naming `field`. Two lists of one title are refused as ambiguous.
+    pub fn find(&self, named: &ListRef, field: &'static str) -> Result<&ListRow> {
+        match named {
+            ListRef::Id(id) => self.get(*id).ok_or(Error::NoSuchList { field }),
+            ListRef::Title(title) => {
+                let title = title.trim().to_lowercase();
+                let mut found = self.0.iter().filter(|l| l.title.to_lowercase() == title);
+                match (found.next(), found.next()) {
+                    (Some(list), None) => Ok(list),
+                    (Some(_), Some(_)) => Err(taskflow_core::Invalid::new(
+                        field,
+                        format!("more than one list is called `{title}`; give the list's id"),
+                    )
+                    .into()),
+                    (None, _) => Err(Error::NoSuchList { field }),
+                }
+            }
+        }
+    }
+
+    /// The list and its ancestors, nearest first.
+    fn lineage(&self, id: i64) -> impl Iterator<Item = &ListRow> {
+        let mut next = self.get(id);
+        std::iter::from_fn(move || {
+            let list = next?;
+            next = list.parent_id.and_then(|p| self.get(p));
+            Some(list)
+        })
+        .take(MAX_LIST_DEPTH + 1)
+    }
+
+    /// Whether the list, or a list it is in, is archived.
+    pub fn archived(&self, id: i64) -> bool {
+        self.lineage(id).any(|l| l.archived_at.is_some())
+    }
+
+    /// The list `named`, if a task may be written in it: a 404 naming
+    /// `field` when it is not the user's, 409 `list_archived` when it is
+    /// archived.
+    pub fn writable(&self, named: &ListRef, field: &'static str) -> Result<&ListRow> {
+        let list = self.find(named, field)?;
+        if self.archived(list.id) {
+            return Err(Error::refused(
+                "list_archived",
+                field,
+                format!(
+                    "the list `{}` is archived and read-only; unarchive it first",
+                    list.title
+                ),
+            ));
+        }
+        Ok(list)
+    }
+
+    /// How deep the list is: 1 at the top.
+    fn depth(&self, id: i64) -> usize {
+        self.lineage(id).count()
+    }
+
+    /// The list and every list nested in it, parents before children.
+    pub fn subtree(&self, id: i64) -> Vec<i64> {
+        let mut out = vec![id];
+        let mut i = 0;
+        while let Some(&at) = out.get(i) {
+            out.extend(
+                self.0
+                    .iter()
+                    .filter(|l| l.parent_id == Some(at))
+                    .map(|l| l.id),
+            );
+            i += 1;
+        }
+        out
+    }
+
+    /// How many levels the list's subtree spans (1: no nested lists).
+    fn height(&self, id: i64) -> usize {
+        let children: Vec<i64> = self
+            .0
+            .iter()
+            .filter(|l| l.parent_id == Some(id))
+            .map(|l| l.id)
+            .collect();
+        1 + children
+            .into_iter()
+            .map(|c| self.height(c))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Checks that `parent` can hold a list whose subtree is `height`
+    /// levels high (and is not inside `moving`, the list being moved).
+    fn check_parent(&self, parent: i64, moving: Option<i64>, height: usize) -> Result<&ListRow> {
+        let list = self.writable(&ListRef::Id(parent), "parent_id")?;
+        if let Some(moving) = moving
+            && self.lineage(parent).any(|l| l.id == moving)
+        {
+            return Err(taskflow_core::Invalid::new(
+                "parent_id",
+                "a list cannot be moved into itself or a list nested in it",
+            )
+            .into());
+        }
+        if self.depth(parent) + height > MAX_LIST_DEPTH {
+            return Err(taskflow_core::Invalid::new(
+                "parent_id",
+                format!("lists nest at most {MAX_LIST_DEPTH} levels deep"),
+            )
+            .into());
+        }
+        Ok(list)
+    }
+
+    /// The last position among the lists in `parent` (but `except`).
+    fn last_position(&self, parent: Option<i64>, except: Option<i64>) -> Option<&str> {
+        self.siblings(parent, except)
+            .last()
+            .map(|l| l.position.as_str())
+    }
+
+    /// The lists in `parent` but `except`, in order (the Inbox stays first).
+    fn siblings(&self, parent: Option<i64>, except: Option<i64>) -> Vec<&ListRow> {
+        let mut out: Vec<&ListRow> = self
+            .0
+            .iter()
+            .filter(|l| l.parent_id == parent && Some(l.id) != except && !l.is_inbox)
+            .collect();
+        out.sort_by(|a, b| (a.position.as_str(), a.id).cmp(&(b.position.as_str(), b.id)));
+        out
+    }
+
+    /// The position of a list put at `spot` among the lists of `parent`.
+    fn place(&self, parent: Option<i64>, moving: i64, spot: Spot) -> Result<String> {
+        let siblings = self.siblings(parent, Some(moving));
+        let at = |id: i64, field: &'static str| {
+            siblings.iter().position(|l| l.id == id).ok_or_else(|| {
+                Error::from(taskflow_core::Invalid::new(
+                    field,
+                    format!("list {id} is not beside this one; give a list of the same parent"),
+                ))
+            })
+        };
+        let key = |i: usize| siblings.get(i).map(|l| l.position.as_str());
+        Ok(match spot {
+            Spot::Top => position::between(None, key(0)),
+            Spot::Bottom => position::between(siblings.last().map(|l| l.position.as_str()), None),
+            Spot::Before(id) => {
+                let i = at(id, "before_id")?;
+                position::between(i.checked_sub(1).and_then(key), key(i))
+            }
+            Spot::After(id) => {
+                let i = at(id, "after_id")?;
+                position::between(key(i), key(i + 1))
+            }
+        })
+    }
+}
+
+/// The user's Inbox, read or made in `tx`. Every user has an Inbox from the
+/// start as far as any surface can tell, so making its row on first use is
+/// bookkeeping, not a change: it has no event.
+async fn ensure_inbox(tx: &mut Tx, user: &str, now: DateTime<Utc>) -> Result<i64> {
+    let found: Option<i64> = query("SELECT id FROM lists WHERE user_id = $1 AND is_inbox = $2")
+        .bind(user)
+        .bind(true)
+        .scalar_optional(&mut *tx)
+        .await?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    let row: ListRow = query(&format!(
+        "INSERT INTO lists (user_id, title, title_key, position, is_inbox, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {LIST_COLUMNS}"
+    ))
+    .bind(user)
+    .bind(INBOX_TITLE)
+    .bind(INBOX_TITLE.to_lowercase())
+    .bind(position::between(None, None))
+    .bind(true)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(row.id)
+}
+
+/// Writes a list's changed row if it is still at `old_version`.
+async fn save(tx: &mut Tx, list: &ListRow, old_version: i64) -> Result<()> {
+    let done = query(
+        "UPDATE lists SET title = $1, title_key = $2, description = $3, color = $4, \
+         parent_id = $5, position = $6, archived_at = $7, version = $8, updated_at = $9 \
+         WHERE id = $10 AND user_id = $11 AND version = $12",
+    )
+    .bind(list.title.as_str())
+    .bind(list.title.to_lowercase())
+    .bind(list.description.as_deref())
+    .bind(list.color.as_deref())
+    .bind(list.parent_id)
+    .bind(list.position.as_str())
+    .bind(list.archived_at)
+    .bind(list.version)
+    .bind(list.updated_at)
+    .bind(list.id)
+    .bind(list.user_id.as_str())
+    .bind(old_version)
+    .execute(tx)
+    .await?;
+    if done == 1 {
+        Ok(())
+    } else {
+        Err(Error::Conflict {
+            current: old_version,
+        })
+    }
+}
+
+/// Refuses what the Inbox cannot do.
+fn not_inbox(list: &ListRow, what: &str) -> Result<()> {
+    if list.is_inbox {
+        return Err(Error::refused(
+            "inbox_protected",
+            "id",
+            format!("the Inbox cannot be {what}; it holds tasks given no list"),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a change when the list is no longer at `expected`.
+fn check_version(list: &ListRow, expected: Option<i64>) -> Result<()> {
+    match expected {
+        Some(expected) if expected != list.version => Err(Error::Conflict {
+            current: list.version,
+        }),
+        _ => Ok(()),
+    }
+}
+
+impl TaskService {
+    /// The id of the user's Inbox, made on first use.
+    pub async fn inbox(&self, actor: &Actor) -> Result<i64> {
+        check_user(&actor.user)?;
+        if let Some(id) = self.cached_inbox(&actor.user) {
+            return Ok(id);
+        }
+        let mut tx = self.db.begin_for(&actor.user).await?;
+        let id = ensure_inbox(&mut tx, &actor.user, self.clock.now()).await?;
+        tx.commit().await?;
+        self.remember_inbox(&actor.user, id);
+        Ok(id)
+    }
+
+    /// The user's lists with their task counts, Inbox first, then in the
+    /// manual order (nested lists after their parent's siblings: `parent_id`
+    /// builds the tree); archived ones only when asked.
+    pub async fn lists(&self, actor: &Actor, query_: &ListsQuery) -> Result<Vec<ListSummary>> {
+        self.inbox(actor).await?;
+        let mut conn = self.db.read().await?;
+        let lists = Lists::load(&mut conn, &actor.user).await?;
+        let counts = counts(&mut conn, &actor.user).await?;
+        let archived = query_.archived.unwrap_or(false);
+        Ok(lists
+            .0
+            .iter()
+            .filter(|l| archived || !lists.archived(l.id))
+            .map(|l| summary(l, &counts))
+            .collect())
+    }
+
+    /// One of the user's lists with its counts.
+    pub async fn get_list(&self, actor: &Actor, id: i64) -> Result<ListSummary> {
+        check_user(&actor.user)?;
+        let mut conn = self.db.read().await?;
+        let lists = Lists::load(&mut conn, &actor.user).await?;
+        let list = lists.find(&ListRef::Id(id), "id")?;
+        let counts = counts(&mut conn, &actor.user).await?;
+        Ok(summary(list, &counts))
+    }
+
+    /// Creates a list, at the bottom of its parent's lists.
+    pub async fn create_list(&self, actor: &Actor, input: &CreateList) -> Result<List> {
+        check_user(&actor.user)?;
+        let fields = input.parse()?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin_for(&actor.user).await?;
+        ensure_inbox(&mut tx, &actor.user, now).await?;
+        let lists = Lists::load(&mut tx, &actor.user).await?;
+        if let Some(parent) = input.parent_id {
+            lists.check_parent(parent, None, 1)?;
+        }
+        let position = position::between(lists.last_position(input.parent_id, None), None);
+        let row: ListRow = query(&format!(
+            "INSERT INTO lists (user_id, title, title_key, description, color, parent_id, \
+             position, is_inbox, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {LIST_COLUMNS}"
+        ))
+        .bind(actor.user.as_str())
+        .bind(fields.title.as_str())
+        .bind(fields.title.as_str().to_lowercase())
+        .bind(fields.description.as_ref().map(|d| d.as_str()))
+        .bind(fields.color.as_ref().map(|c| c.as_str()))
+        .bind(input.parent_id)
+        .bind(position)
+        .bind(false)
+        .bind(now)
+        .fetch_one(&mut tx)
+        .await?;
+        let list = row.list();
+        let event = NewEvent::list_change(
+            &actor.user,
+            actor.source,
+            ListEventType::Created,
+            None,
+            Some(&list),
+            now,
+        )?;
+        outbox::append(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(list)
+    }
+
+    /// Renames a list or changes its notes or colour. The Inbox can be
+    /// renamed too (it stays the Inbox).
+    pub async fn update_list(
+        &self,
+        actor: &Actor,
+        id: i64,
+        patch: &UpdateList,
+        expected_version: Option<i64>,
+    ) -> Result<List> {
+        self.change_list(actor, id, expected_version, |lists, old| {
+            if lists.archived(old.id) {
+                return Err(archived(old));
+            }
+            let fields = patch.apply(&old.fields()?)?;
+            let mut new = old.clone();
+            new.title = fields.title.as_str().to_owned();
+            new.description = fields.description.map(|d| d.as_str().to_owned());
+            new.color = fields.color.map(|c| c.as_str().to_owned());
+            Ok(Some((new, ListEventType::Updated)))
+        })
+        .await
+    }
+
+    /// Archives a list: it and the lists in it become read-only and leave
+    /// default listings. Archiving an archived list changes nothing.
+    pub async fn archive_list(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: Option<i64>,
+    ) -> Result<List> {
+        let now = self.clock.now();
+        self.change_list(actor, id, expected_version, |_, old| {
+            not_inbox(old, "archived")?;
+            if old.archived_at.is_some() {
+                return Ok(None);
+            }
+            let mut new = old.clone();
+            new.archived_at = Some(now);
+            Ok(Some((new, ListEventType::Archived)))
+        })
+        .await
+    }
+
+    /// Makes an archived list active again.
+    pub async fn unarchive_list(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: Option<i64>,
+    ) -> Result<List> {
+        self.change_list(actor, id, expected_version, |_, old| {
+            if old.archived_at.is_none() {
+                return Ok(None);
+            }
+            let mut new = old.clone();
+            new.archived_at = None;
+            Ok(Some((new, ListEventType::Unarchived)))
+        })
+        .await
+    }
+
+    /// Moves a list into another (or to the top level) and among its
+    /// siblings: one row written.
+    pub async fn move_list(&self, actor: &Actor, id: i64, input: &MoveList) -> Result<List> {
+        let spot = input.place().spot(Spot::Bottom)?;
+        self.change_list(actor, id, None, |lists, old| {
+            not_inbox(old, "moved")?;
+            if lists.archived(old.id) {
+                return Err(archived(old));
+            }
+            let parent = input.parent_id.unwrap_or(old.parent_id);
+            if let Some(parent) = parent {
+                lists.check_parent(parent, Some(old.id), lists.height(old.id))?;
+            }
+            let mut new = old.clone();
+            new.parent_id = parent;
+            new.position = lists.place(parent, old.id, spot)?;
+            Ok(Some((new, ListEventType::Moved)))
+        })
+        .await
+    }
+
+    /// Deletes a list and the lists nested in it. One that holds tasks or
+    /// lists is refused (`list_not_empty`) unless `how` deletes its tasks
+    /// too or moves them (each with its own event) to another list.
+    pub async fn delete_list(
+        &self,
+        actor: &Actor,
+        id: i64,
+        how: &DeleteList,
+        expected_version: Option<i64>,
+    ) -> Result<List> {
+        check_user(&actor.user)?;
+        let leftovers = how.leftovers()?;
+        let now = self.clock.now();
+        let user = actor.user.as_str();
+        let mut tx = self.db.begin_for(user).await?;
+        let lists = Lists::load(&mut tx, user).await?;
+        let list = lists.find(&ListRef::Id(id), "id")?;
+        check_version(list, expected_version)?;
+        not_inbox(list, "deleted")?;
+        let doomed = lists.subtree(id);
+        let tasks = tasks_in(&mut tx, user, &doomed).await?;
+        match leftovers {
+            Leftovers::Refuse if !tasks.is_empty() || doomed.len() > 1 => {
+                return Err(Error::refused(
+                    "list_not_empty",
+                    "cascade",
+                    format!(
+                        "the list holds {} task(s) and {} nested list(s); pass cascade=delete to delete them too, or move_to=<list id> to keep its tasks",
+                        tasks.len(),
+                        doomed.len() - 1
+                    ),
+                ));
+            }
+            Leftovers::Refuse => {}
+            Leftovers::Delete => {
+                for task in &tasks {
+                    crate::tasks::sql::delete_in(&mut tx, actor.source, task, now).await?;
+                }
+            }
+            Leftovers::MoveTo(to) => {
+                if doomed.contains(&to) {
+                    return Err(taskflow_core::Invalid::new(
+                        "move_to",
+                        "the tasks cannot move to the list being deleted or one nested in it",
+                    )
+                    .into());
+                }
+                let target = lists.writable(&ListRef::Id(to), "move_to")?.id;
+                for task in tasks {
+                    let mut moved = task.clone();
+                    moved.list_id = target;
+                    moved.position = crate::tasks::sql::bottom_of(&mut tx, target, task.id).await?;
+                    crate::tasks::sql::save_with_event(
+                        &mut tx,
+                        actor.source,
+                        &task,
+                        moved,
+                        TaskEventType::Moved,
+                        now,
+                    )
+                    .await?;
+                }
+            }
+        }
+        let shown = list.list();
+        for doomed_id in doomed.iter().rev() {
+            let Some(row) = lists.get(*doomed_id) else {
+                continue;
+            };
+            query("DELETE FROM lists WHERE id = $1 AND user_id = $2")
+                .bind(row.id)
+                .bind(user)
+                .execute(&mut tx)
+                .await?;
+            let event = NewEvent::list_change(
+                user,
+                actor.source,
+                ListEventType::Deleted,
+                Some(&row.list()),
+                None,
+                now,
+            )?;
+            outbox::append(&mut tx, &event).await?;
+        }
+        tx.commit().await?;
+        Ok(shown)
+    }
+
+    /// Loads the user's lists under the user's lock, lets `change` decide
+    /// about list `id`, and writes the new row with its event.
+    async fn change_list(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: Option<i64>,
+        change: impl FnOnce(&Lists, &ListRow) -> Result<Option<(ListRow, ListEventType)>>,
+    ) -> Result<List> {
+        check_user(&actor.user)?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin_for(&actor.user).await?;
+        let lists = Lists::load(&mut tx, &actor.user).await?;
+        let old = lists.find(&ListRef::Id(id), "id")?;
+        check_version(old, expected_version)?;
+        let Some((mut new, event_type)) = change(&lists, old)? else {
+            return Ok(old.list());
+        };
+        let (before, mut after) = (old.list(), new.list());
+        if before == after && new.position == old.position {
+            return Ok(before);
+        }
+        new.version = old.version + 1;
+        new.updated_at = now;
+        after.version = new.version;
+        after.updated_at = now;
+        save(&mut tx, &new, old.version).await?;
+        let event = NewEvent::list_change(
+            &actor.user,
+            actor.source,
+            event_type,
+            Some(&before),
+            Some(&after),
+            now,
+        )?;
+        outbox::append(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The user's lists, for the rules a task write checks.
+    pub(crate) async fn user_lists(on: &mut impl Executor, user: &str) -> Result<Lists> {
+        Lists::load(on, user).await
+    }
+}
+
+fn archived(list: &ListRow) -> Error {
+    Error::refused(
+        "list_archived",
+        "id",
+        format!(
+            "the list `{}` is archived and read-only; unarchive it first",
+            list.title
+        ),
+    )
+}
+
+/// (open, all) tasks per list of the user.
+async fn counts(on: &mut impl Executor, user: &str) -> Result<HashMap<i64, (i64, i64)>> {
+    let rows: Vec<(i64, i64, i64)> = query(
+        "SELECT list_id, SUM(CASE WHEN completed THEN 0 ELSE 1 END), COUNT(*) \
+         FROM tasks WHERE user_id = $1 GROUP BY list_id",
+    )
+    .bind(user)
+    .fetch_all(on)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, open, all)| (id, (open, all)))
+        .collect())
+}
+
+fn summary(list: &ListRow, counts: &HashMap<i64, (i64, i64)>) -> ListSummary {
+    let (open_count, task_count) = counts.get(&list.id).copied().unwrap_or_default();
+    ListSummary {
+        list: list.list(),
+        open_count,
+        task_count,
+    }
+}
+
+/// Every task of the user in `lists`, oldest first.
+async fn tasks_in(tx: &mut Tx, user: &str, lists: &[i64]) -> Result<Vec<StoredTask>> {
+    let mut q = crate::database::Query::build(format!(
+        "SELECT {} FROM tasks t WHERE t.user_id = ",
+        *SELECT
+    ));
+    q.push_bind(user).push(" AND t.list_id IN (");
+    for (i, id) in lists.iter().enumerate() {
+        q.push(if i == 0 { "" } else { ", " }).push_bind(*id);
+    }
+    q.push(") ORDER BY t.id");
+    let rows: Vec<TaskRow> = q.fetch_all(tx).await?;
+    rows.into_iter().map(StoredTask::try_from).collect()
+}
