@@ -40,6 +40,18 @@ pub struct McpStdioArgs {
     /// The user the assistant acts for.
     #[arg(long, env = "TASKFLOW_MCP_USER")]
     pub user: String,
+    /// Tool sets to list besides `tasks`: lists, extras, or all
+    /// (comma-separated).
+    #[arg(long, env = "TASKFLOW_MCP_TOOLSETS", value_parser = parse_toolsets, default_value = "tasks")]
+    pub toolsets: Toolsets,
+}
+
+/// Tool sets, as `--toolsets` gives them.
+#[derive(Debug, Clone)]
+pub struct Toolsets(pub Vec<taskflow_mcp::Toolset>);
+
+fn parse_toolsets(text: &str) -> Result<Toolsets, String> {
+    taskflow_mcp::Toolset::parse_list(text).map(Toolsets)
 }
 
 /// Who may reach `/mcp` over HTTP.
@@ -53,6 +65,11 @@ pub struct McpHttpArgs {
     /// check.
     #[arg(long, env = "TASKFLOW_MCP_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub mcp_allowed_origins: Vec<String>,
+    /// Tool sets every `/mcp` session lists besides `tasks`: lists,
+    /// extras, or all (comma-separated); a client adds more with
+    /// `?toolsets=` on the URL.
+    #[arg(long, env = "TASKFLOW_MCP_TOOLSETS", value_parser = parse_toolsets, default_value = "tasks")]
+    pub mcp_toolsets: Toolsets,
 }
 
 impl McpHttpArgs {
@@ -60,6 +77,7 @@ impl McpHttpArgs {
         taskflow_mcp::http::HttpOptions {
             allowed_hosts: self.mcp_allowed_hosts.clone(),
             allowed_origins: self.mcp_allowed_origins.clone(),
+            toolsets: self.mcp_toolsets.0.clone(),
         }
     }
 }

@@ -53,7 +53,8 @@ async fn mcp_stdio(args: config::McpStdioArgs) -> anyhow::Result<()> {
         taskflow_store::TaskService::new(db.clone()),
         watch,
         taskflow_mcp::Identity::Fixed(args.user),
-    );
+    )
+    .with_toolsets(&args.toolsets.0);
     let running = server
         .serve(rmcp::transport::stdio())
         .await

@@ -10,10 +10,10 @@ use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value};
 
-use crate::tool::{Context, Hints, Tool, ToolResult};
+use crate::tool::{Context, Hints, Tool, ToolResult, Toolset};
 use crate::tools::{
-    AddTask, CompleteTask, DeleteTask, GetTask, ListNotifications, ListTasks, RecentActivity,
-    ReopenTask, SnoozeTask, UpdateTask,
+    AddTask, CompleteTask, DeleteTask, GetTask, LinkTasks, ListLists, ListNotifications, ListTasks,
+    ManageList, MoveTask, RecentActivity, ReopenTask, SnoozeTask, UpdateTask,
 };
 
 /// Every tool, in the order a model is shown them.
@@ -24,8 +24,12 @@ pub fn catalog() -> &'static [&'static dyn Entry] {
         &GetTask,
         &UpdateTask,
         &CompleteTask,
-        &ReopenTask,
         &DeleteTask,
+        &MoveTask,
+        &ListLists,
+        &ManageList,
+        &LinkTasks,
+        &ReopenTask,
         &SnoozeTask,
         &ListNotifications,
         &RecentActivity,
@@ -71,6 +75,8 @@ pub struct Spec {
 pub trait Entry: Send + Sync + std::fmt::Debug {
     /// The name a model calls it by.
     fn name(&self) -> &'static str;
+    /// The set it belongs to.
+    fn toolset(&self) -> Toolset;
     /// What a model is told about it (its schemas are generated here).
     fn spec(&self) -> Spec;
     /// Parses the arguments, runs the tool, and encodes its result.
@@ -80,6 +86,10 @@ pub trait Entry: Send + Sync + std::fmt::Debug {
 impl<T: Tool> Entry for T {
     fn name(&self) -> &'static str {
         T::NAME
+    }
+
+    fn toolset(&self) -> Toolset {
+        T::TOOLSET
     }
 
     fn spec(&self) -> Spec {

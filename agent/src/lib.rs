@@ -15,4 +15,4 @@ pub mod tool;
 pub mod tools;
 
 pub use catalog::{Entry, Spec, call, catalog, find};
-pub use tool::{Context, Hints, Tool, ToolResult};
+pub use tool::{Context, Hints, Tool, ToolResult, Toolset};

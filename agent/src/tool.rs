@@ -33,6 +33,56 @@ impl Hints {
     };
 }
 
+/// A group of tools an MCP client turns on (`--toolsets`, or `?toolsets=`
+/// on the HTTP endpoint). `tasks` is always on; the others keep the
+/// default listing small in a model's context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Toolset {
+    /// Tasks and lists day to day: add, find, read, change, complete,
+    /// delete and move tasks, see the lists.
+    Tasks,
+    /// Manage lists, link tasks.
+    Lists,
+    /// Reopen and snooze tasks, notifications and recent activity.
+    Extras,
+}
+
+impl Toolset {
+    /// Every set, in order.
+    pub const ALL: [Toolset; 3] = [Toolset::Tasks, Toolset::Lists, Toolset::Extras];
+
+    /// The name a client gives.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Toolset::Tasks => "tasks",
+            Toolset::Lists => "lists",
+            Toolset::Extras => "extras",
+        }
+    }
+
+    /// Reads comma-separated names (`all` for every set); `tasks` is always
+    /// in the result.
+    pub fn parse_list(text: &str) -> Result<Vec<Toolset>, String> {
+        let mut sets = vec![Toolset::Tasks];
+        for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            if name.eq_ignore_ascii_case("all") {
+                return Ok(Toolset::ALL.to_vec());
+            }
+            let set = Toolset::ALL
+                .into_iter()
+                .find(|s| s.as_str().eq_ignore_ascii_case(name))
+                .ok_or_else(|| {
+                    format!("`{name}` is not a tool set; use tasks, lists, extras or all")
+                })?;
+            if !sets.contains(&set) {
+                sets.push(set);
+            }
+        }
+        sets.sort();
+        Ok(sets)
+    }
+}
+
 /// Who a tool acts for, and on what.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
@@ -57,6 +107,8 @@ pub trait Tool: Send + Sync + std::fmt::Debug + 'static {
     /// parameter schema (a test holds them together).
     const DESCRIPTION: &'static str;
     const HINTS: Hints;
+    /// The set it belongs to (MCP lists only the sets a client turned on).
+    const TOOLSET: Toolset = Toolset::Tasks;
     /// Its arguments; unknown fields are refused.
     type Params: DeserializeOwned + JsonSchema + Send;
     /// Its result.

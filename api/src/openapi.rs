@@ -13,9 +13,9 @@ use taskflow_chat::{
     Action, ChatReply, ChatRequest, ConversationDetail, ConversationPage, ConversationQuery,
 };
 use taskflow_core::{
-    CreateList, CreateTask, DeleteList, HistoryQuery, List, ListQuery, ListSummary, ListsQuery,
-    MoveList, MoveTask, NotificationPage, NotificationQuery, SnoozeTask, TagCount, Task, TaskPage,
-    UnreadCount, UpdateList, UpdateTask,
+    CompleteQuery, CreateList, CreateTask, DeleteList, HistoryQuery, List, ListQuery, ListSummary,
+    ListsQuery, MoveList, MoveTask, NotificationPage, NotificationQuery, SnoozeTask, TagCount,
+    Task, TaskDetail, TaskInclude, TaskPage, UnreadCount, UpdateList, UpdateTask,
 };
 use taskflow_events::HistoryPage;
 
@@ -120,11 +120,11 @@ fn build() -> Value {
             "get",
             "/api/tasks/{id}",
             "getTask",
-            "One task",
-            None,
+            "One task; `include=children,links` adds its subtasks and links",
+            Some(query::<TaskInclude>()),
             None,
             200,
-            Some(g.subschema_for::<Task>()),
+            Some(g.subschema_for::<TaskDetail>()),
             false,
             id_errors,
         ),
@@ -156,8 +156,8 @@ fn build() -> Value {
             "post",
             "/api/tasks/{id}/complete",
             "completeTask",
-            "Mark a task done",
-            None,
+            "Mark a task done; one with open subtasks needs cascade=true",
+            Some(query::<CompleteQuery>()),
             None,
             200,
             Some(g.subschema_for::<Task>()),
@@ -223,6 +223,30 @@ fn build() -> Value {
             Some(g.subschema_for::<Task>()),
             true,
             write_errors,
+        ),
+        op(
+            "put",
+            "/api/tasks/{id}/links/{kind}/{other_id}",
+            "linkTasks",
+            "Link two tasks: blocks, blocked_by or relates (a blocks cycle is refused)",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<Task>()),
+            false,
+            &[401, 404, 409, 422],
+        ),
+        op(
+            "delete",
+            "/api/tasks/{id}/links/{kind}/{other_id}",
+            "unlinkTasks",
+            "Remove a link between two tasks",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<Task>()),
+            false,
+            &[401, 404, 409, 422],
         ),
         op(
             "get",
@@ -494,6 +518,12 @@ fn operation(op: &Op, problem: &Schema) -> Value {
     let mut parameters = Vec::new();
     if op.path.contains("{id}") {
         parameters.push(json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}}));
+    }
+    if op.path.contains("{kind}") {
+        parameters.push(json!({"name": "kind", "in": "path", "required": true, "schema": {"type": "string", "enum": ["blocks", "blocked_by", "relates"]}}));
+    }
+    if op.path.contains("{other_id}") {
+        parameters.push(json!({"name": "other_id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}, "description": "The other task."}));
     }
     if let Some(query) = &op.query {
         let defs = query.get("$defs").cloned();

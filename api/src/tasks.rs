@@ -6,7 +6,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use taskflow_core::{CreateTask, HistoryQuery, ListQuery, SnoozeTask, Task, UpdateTask};
+use taskflow_core::{
+    CompleteQuery, CreateTask, HistoryQuery, LinkKind, ListQuery, SnoozeTask, Task, TaskInclude,
+    UpdateTask,
+};
 use taskflow_events::Source;
 use taskflow_store::Actor;
 
@@ -24,6 +27,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/tasks/{id}/reopen", post(reopen))
         .route("/api/tasks/{id}/snooze", post(snooze))
         .route("/api/tasks/{id}/history", get(history))
+        .route(
+            "/api/tasks/{id}/links/{kind}/{other_id}",
+            axum::routing::put(link).delete(unlink),
+        )
         .route("/api/tags", get(tags))
 }
 
@@ -71,11 +78,15 @@ async fn fetch(
     State(state): State<AppState>,
     user: AuthUser,
     TaskId(id): TaskId,
+    ApiQuery(include): ApiQuery<TaskInclude>,
 ) -> Result<Response, Problem> {
-    Ok(with_etag(
-        StatusCode::OK,
-        state.tasks.get(&user.0, id).await?,
-    ))
+    let detail = state.tasks.get_detail(&user.0, id, &include).await?;
+    let etag = HeaderValue::from_str(&format!("\"{}\"", detail.task.version)).ok();
+    let mut response = Json(detail).into_response();
+    if let Some(etag) = etag {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    Ok(response)
 }
 
 async fn update(
@@ -109,10 +120,15 @@ async fn complete(
     user: AuthUser,
     TaskId(id): TaskId,
     IfMatch(version): IfMatch,
+    ApiQuery(query): ApiQuery<CompleteQuery>,
 ) -> Result<Response, Problem> {
+    let cascade = query.cascade.unwrap_or(false);
     Ok(with_etag(
         StatusCode::OK,
-        state.tasks.complete(&actor(user), id, version).await?,
+        state
+            .tasks
+            .complete(&actor(user), id, version, cascade)
+            .await?,
     ))
 }
 
@@ -157,4 +173,55 @@ async fn history(
 
 async fn tags(State(state): State<AppState>, user: AuthUser) -> Result<Response, Problem> {
     Ok(Json(state.tasks.tags(&user.0).await?).into_response())
+}
+
+/// `/api/tasks/{id}/links/{kind}/{other_id}`: a path that does not name two
+/// task ids and a link kind is 404, like a task the caller cannot see.
+struct LinkPath(i64, LinkKind, i64);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for LinkPath {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Problem> {
+        let path =
+            axum::extract::Path::<(String, String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| Problem::not_found("no such task"))?;
+        let (id, kind, other) = path.0;
+        let id = id.parse().ok().filter(|&id: &i64| id > 0);
+        let other = other.parse().ok().filter(|&id: &i64| id > 0);
+        match (id, other) {
+            (Some(id), Some(other)) => {
+                let kind =
+                    LinkKind::parse(&kind).map_err(|e| Problem::invalid(e.field, e.reason))?;
+                Ok(LinkPath(id, kind, other))
+            }
+            _ => Err(Problem::not_found("no such task")),
+        }
+    }
+}
+
+async fn link(
+    State(state): State<AppState>,
+    user: AuthUser,
+    LinkPath(id, kind, other): LinkPath,
+) -> Result<Response, Problem> {
+    Ok(with_etag(
+        StatusCode::OK,
+        state.tasks.link(&actor(user), id, kind, other).await?,
+    ))
+}
+
+async fn unlink(
+    State(state): State<AppState>,
+    user: AuthUser,
+    LinkPath(id, kind, other): LinkPath,
+) -> Result<Response, Problem> {
+    Ok(with_etag(
+        StatusCode::OK,
+        state.tasks.unlink(&actor(user), id, kind, other).await?,
+    ))
 }

@@ -6,6 +6,7 @@
 
 pub mod due;
 pub mod error;
+pub mod links;
 pub mod list;
 pub mod notification;
 pub mod ops;
@@ -16,6 +17,7 @@ pub mod task;
 
 pub use due::{Due, Zone};
 pub use error::Invalid;
+pub use links::{CompleteQuery, LinkKind, LinkedTask, Links, TaskDetail, TaskInclude};
 pub use list::{
     Cascade, Color, CreateList, DeleteList, INBOX_TITLE, Leftovers, List, ListFields, ListRef,
     ListSummary, ListsQuery, MAX_LIST_DEPTH, MoveList, UpdateList,
@@ -31,5 +33,6 @@ pub use position::{Edge, Place, Spot};
 pub use recurrence::{End, Frequency, RecurrenceRule};
 pub use reminder::Reminder;
 pub use task::{
-    Description, FieldChange, Priority, Tag, Tags, Task, TaskFields, Title, field_changes,
+    Description, FieldChange, ParentRef, Priority, Tag, Tags, Task, TaskFields, Title,
+    field_changes,
 };

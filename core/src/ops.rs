@@ -103,6 +103,9 @@ pub struct CreateTask {
     #[serde(default, alias = "list_id", skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "crate::list::list_ref_schema")]
     pub list: Option<ListRef>,
+    /// Make it a subtask of this task (in that task's list).
+    #[serde(default, alias = "parent_id", skip_serializing_if = "Option::is_none")]
+    pub parent: Option<i64>,
 }
 
 impl CreateTask {
@@ -178,6 +181,14 @@ pub struct UpdateTask {
     #[serde(default, alias = "list_id", skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "crate::list::list_ref_schema")]
     pub list: Option<ListRef>,
+    /// A new parent task; null makes it a top-level task.
+    #[serde(
+        default,
+        alias = "parent_id",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub parent: Option<Option<i64>>,
 }
 
 /// Tells `null` (Some(None)) from an absent field (None, by `default`).
@@ -250,6 +261,14 @@ pub struct MoveTask {
     #[serde(default, alias = "list_id", skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "crate::list::list_ref_schema")]
     pub list: Option<ListRef>,
+    /// A new parent task; null makes it a top-level task.
+    #[serde(
+        default,
+        alias = "parent_id",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub parent: Option<Option<i64>>,
     /// Put it just before this task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before_id: Option<i64>,
@@ -387,6 +406,15 @@ pub struct ListQuery {
     /// With nested lists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_sublists: Option<bool>,
+    /// Only subtasks of this task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<i64>,
+    /// true: only subtasks; false: only top-level tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_parent: Option<bool>,
+    /// true: only open tasks nothing open blocks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<bool>,
     /// due (soonest first, undated last), created (oldest first), priority
     /// (highest first), title (A to Z) or position (manual); a leading `-`
     /// reverses the order.
@@ -415,6 +443,9 @@ pub struct TaskFilter {
     pub overdue: bool,
     pub list_id: Option<i64>,
     pub include_sublists: bool,
+    pub parent_id: Option<i64>,
+    pub has_parent: Option<bool>,
+    pub ready: bool,
     pub sort: SortKey,
     /// Reverse of the key's natural order (the `-` prefix).
     pub reverse: bool,
@@ -493,6 +524,9 @@ impl ListQuery {
             overdue: self.overdue.unwrap_or(false),
             list_id: self.list_id,
             include_sublists: self.include_sublists.unwrap_or(false),
+            parent_id: self.parent_id,
+            has_parent: self.has_parent,
+            ready: self.ready.unwrap_or(false),
             sort,
             reverse,
             limit,

@@ -245,6 +245,13 @@ impl TaskFields {
     }
 }
 
+/// The task a subtask belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ParentRef {
+    pub id: i64,
+    pub title: String,
+}
+
 /// A task as every surface shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Task {
@@ -254,6 +261,16 @@ pub struct Task {
     // repeats it, and the name says it).
     #[serde(default)]
     pub list_id: i64,
+    /// The task this one is a subtask of.
+    #[serde(default)]
+    pub parent: Option<ParentRef>,
+    #[serde(default)]
+    pub child_count: i64,
+    #[serde(default)]
+    pub open_child_count: i64,
+    /// An open task blocks it.
+    #[serde(default)]
+    pub blocked: bool,
     pub title: String,
     pub description: Option<String>,
     pub completed: bool,
@@ -313,10 +330,21 @@ pub struct FieldChange {
 }
 
 /// The fields that differ between two snapshots of a task, by API name,
-/// leaving out the bookkeeping fields `version` and `updated_at` and the
-/// derived `recurrence_text` (a change of `recurrence` or `due` says it).
+/// leaving out the bookkeeping fields `version` and `updated_at`, the
+/// derived `recurrence_text` (a change of `recurrence` or `due` says it) and
+/// the subtask counts (each subtask's own event says what changed).
 pub fn field_changes(old: Option<&Task>, new: Option<&Task>) -> BTreeMap<String, FieldChange> {
-    changes_of(old, new, &["version", "updated_at", "recurrence_text"])
+    changes_of(
+        old,
+        new,
+        &[
+            "version",
+            "updated_at",
+            "recurrence_text",
+            "child_count",
+            "open_child_count",
+        ],
+    )
 }
 
 /// The fields that differ between two snapshots of anything shown, by API

@@ -70,8 +70,13 @@ pub enum TaskEventType {
     Completed,
     Reopened,
     Deleted,
-    /// Moved to another list (`changes` has `list_id`).
+    /// Moved to another list or parent, or to another place among its
+    /// siblings.
     Moved,
+    /// Linked to another task (`changes` names the link).
+    Linked,
+    /// A link to another task removed.
+    Unlinked,
 }
 
 impl TaskEventType {
@@ -267,7 +272,7 @@ mod tests {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
             assert_eq!(Source::parse(s.as_str()), Some(s));
         }
-        assert_eq!(TaskEventType::ALL.len(), 6);
+        assert_eq!(TaskEventType::ALL.len(), 8);
         for t in ListEventType::ALL {
             assert_eq!(ListEventType::parse(t.as_str()), Some(t));
             assert!(t.cloud_event_type().starts_with(LIST_EVENT_PREFIX));

@@ -31,6 +31,9 @@ pub struct HttpOptions {
     pub allowed_hosts: Vec<String>,
     /// Origins accepted from browsers; empty: no Origin check.
     pub allowed_origins: Vec<String>,
+    /// Tool sets every session lists besides `tasks` (a request adds more
+    /// with `?toolsets=`).
+    pub toolsets: Vec<taskflow_agent::Toolset>,
 }
 
 /// `/mcp` and `/.well-known/oauth-protected-resource`: MCP over `tasks`
@@ -43,7 +46,8 @@ pub fn router(
     options: HttpOptions,
     closing: CancellationToken,
 ) -> Router {
-    let server = TaskflowMcp::new(tasks, watch, Identity::PerRequest);
+    let server =
+        TaskflowMcp::new(tasks, watch, Identity::PerRequest).with_toolsets(&options.toolsets);
     let mut config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(true)
         .with_sse_keep_alive(Some(std::time::Duration::from_secs(15)))

@@ -27,6 +27,7 @@ use rmcp::model::{
 };
 use rmcp::service::{RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, tool_handler};
+pub use taskflow_agent::Toolset;
 use taskflow_events::Source;
 use taskflow_events::trace::TraceContext;
 use taskflow_store::{Actor, TaskService};
@@ -53,6 +54,9 @@ pub struct TaskflowMcp {
     tasks: TaskService,
     watch: Watch,
     identity: Identity,
+    /// The tool sets every session lists (`tasks` at least); an HTTP
+    /// request adds those its URL names in `?toolsets=`.
+    toolsets: Vec<Toolset>,
     session: Arc<Session>,
     tool_router: ToolRouter<Self>,
 }
@@ -79,9 +83,41 @@ impl TaskflowMcp {
             tasks,
             watch,
             identity,
+            toolsets: vec![Toolset::Tasks],
             session: Arc::default(),
             tool_router: tools::router(),
         }
+    }
+
+    /// The same server listing `toolsets` too.
+    pub fn with_toolsets(mut self, toolsets: &[Toolset]) -> Self {
+        for set in toolsets {
+            if !self.toolsets.contains(set) {
+                self.toolsets.push(*set);
+            }
+        }
+        self
+    }
+
+    /// The tool sets of a request: the server's, and those an HTTP
+    /// request's URL names (`?toolsets=lists,extras`).
+    fn toolsets_of(&self, ctx: &RequestContext<RoleServer>) -> Result<Vec<Toolset>, String> {
+        let mut sets = self.toolsets.clone();
+        let query = ctx
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.uri.query());
+        for pair in query.unwrap_or_default().split('&') {
+            if let Some(value) = pair.strip_prefix("toolsets=") {
+                let value = value.replace("%2C", ",").replace("%2c", ",");
+                for set in Toolset::parse_list(&value)? {
+                    if !sets.contains(&set) {
+                        sets.push(set);
+                    }
+                }
+            }
+        }
+        Ok(sets)
     }
 
     /// The same server with fresh session state, for a new session.
@@ -150,6 +186,61 @@ impl ServerHandler for TaskflowMcp {
         )
         .with_server_info(Implementation::new("taskflow", env!("CARGO_PKG_VERSION")))
         .with_instructions(INSTRUCTIONS)
+    }
+
+    /// The tools of the sets this request has on (see [`Toolset`]).
+    async fn list_tools(
+        &self,
+        _: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListToolsResult, McpError> {
+        let sets = self
+            .toolsets_of(&context)
+            .map_err(|e| McpError::invalid_params(e, None))?;
+        let supports_cache_hints = context
+            .protocol_version()
+            .is_some_and(|version| version >= rmcp::model::ProtocolVersion::V_2026_07_28);
+        // In the catalog's order, the order a model is meant to read them.
+        let tools = taskflow_agent::catalog()
+            .iter()
+            .filter(|tool| sets.contains(&tool.toolset()))
+            .filter_map(|tool| self.tool_router.get(tool.name()).cloned())
+            .collect();
+        Ok(rmcp::model::ListToolsResult {
+            result_type: Some(rmcp::model::ResultType::COMPLETE),
+            tools,
+            meta: None,
+            next_cursor: None,
+            ttl_ms: supports_cache_hints.then_some(0),
+            cache_scope: supports_cache_hints.then_some(rmcp::model::CacheScope::Public),
+        })
+    }
+
+    /// Runs a tool of a set this request has on; one of another set is a
+    /// tool error saying how to turn its set on.
+    async fn call_tool(
+        &self,
+        request: rmcp::model::CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::CallToolResponse, McpError> {
+        let sets = self
+            .toolsets_of(&context)
+            .map_err(|e| McpError::invalid_params(e, None))?;
+        if let Some(tool) = taskflow_agent::find(&request.name)
+            && !sets.contains(&tool.toolset())
+        {
+            let set = tool.toolset().as_str();
+            let text = format!(
+                "The tool {} is in the `{set}` tool set, which this connection has not turned on: start Taskflow's MCP server with --toolsets {set}, or add ?toolsets={set} to the MCP URL.",
+                tool.name()
+            );
+            return Ok(
+                rmcp::model::CallToolResult::error(vec![rmcp::model::ContentBlock::text(text)])
+                    .into(),
+            );
+        }
+        let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
+        self.tool_router.call(call).await
     }
 
     /// Protocol logging is deprecated (SEP-2577) and not offered: Taskflow

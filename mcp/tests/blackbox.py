@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Black-box test of Taskflow's MCP server, driven by the PyPI `mcp` client (2.3.0).
 
-Two legs share one database: stdio (`taskflow mcp --user USER`, spawned here
+Two legs share one database: stdio (`taskflow mcp --user USER --toolsets all`, spawned here
 with the caller's TASKFLOW_DATA_DIR) and Streamable HTTP (a running
 `taskflow serve`, bearer token from $TASKFLOW_MCP_TOKEN). On each leg:
 
@@ -53,6 +53,10 @@ EXPECTED_TOOLS = {
     "snooze_task",
     "list_notifications",
     "recent_activity",
+    "move_task",
+    "list_lists",
+    "manage_list",
+    "link_tasks",
 }
 EXPECTED_PROMPTS = {"plan_my_day", "weekly_review", "triage_overdue", "capture_tasks"}
 ACTIVITY_URI = "taskflow://activity"
@@ -198,7 +202,7 @@ async def open_leg(name: str, args: argparse.Namespace) -> AsyncIterator[Leg]:
         if name == "stdio":
             env = {k: v for k, v in os.environ.items() if k.startswith(("TASKFLOW_", "RUST_"))}
             env.pop("TASKFLOW_MCP_TOKEN", None)
-            server: Any = StdioServerParameters(command=args.bin, args=["mcp", "--user", args.user], env=env)
+            server: Any = StdioServerParameters(command=args.bin, args=["mcp", "--user", args.user, "--toolsets", "all"], env=env)
             mode = args.stdio_mode
         else:
             http = await stack.enter_async_context(

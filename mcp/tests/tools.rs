@@ -17,7 +17,7 @@ use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 use taskflow_events::{Backoff, InProcessBus};
 use taskflow_mcp::watch::Watch;
-use taskflow_mcp::{Identity, TaskflowMcp};
+use taskflow_mcp::{Identity, TaskflowMcp, Toolset};
 use taskflow_store::RelayConfig;
 use taskflow_testkit::harness::{self, Harness};
 use taskflow_testkit::wait_for;
@@ -44,9 +44,20 @@ impl ClientHandler for Client {
 
 type Session = RunningService<RoleClient, Client>;
 
+/// A session with every tool set on.
 async fn connect(h: &Harness, watch: &Watch, user: &str) -> (Session, Client) {
+    connect_with(h, watch, user, &Toolset::ALL).await
+}
+
+async fn connect_with(
+    h: &Harness,
+    watch: &Watch,
+    user: &str,
+    toolsets: &[Toolset],
+) -> (Session, Client) {
     let (server_io, client_io) = tokio::io::duplex(64 * 1024);
-    let server = TaskflowMcp::new(h.svc.clone(), watch.clone(), Identity::Fixed(user.into()));
+    let server = TaskflowMcp::new(h.svc.clone(), watch.clone(), Identity::Fixed(user.into()))
+        .with_toolsets(toolsets);
     tokio::spawn(async move {
         let running = server.serve(server_io).await.unwrap();
         let _ = running.waiting().await;
@@ -84,7 +95,8 @@ async fn refused(session: &Session, tool: &'static str, args: Value) -> String {
 #[tokio::test]
 async fn tools_list_is_stable_small_and_annotated() {
     let h = harness::sqlite().await;
-    let (session, _) = connect(&h, &Watch::default(), "alice").await;
+    // The default listing: the `tasks` set only.
+    let (session, _) = connect_with(&h, &Watch::default(), "alice", &[]).await;
     // The server tells the model that task text is the user's data.
     let instructions = session
         .peer_info()
@@ -128,6 +140,91 @@ async fn tools_list_is_stable_small_and_annotated() {
         );
     }
     insta::assert_json_snapshot!("tools_list", listed);
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn tool_sets_widen_the_listing_and_a_tool_outside_them_says_how_to_turn_it_on() {
+    let h = harness::sqlite().await;
+    let names = |tools: Vec<rmcp::model::Tool>| {
+        tools
+            .into_iter()
+            .map(|t| t.name.to_string())
+            .collect::<Vec<_>>()
+    };
+    let (default, _) = connect_with(&h, &Watch::default(), "alice", &[]).await;
+    let listed = names(default.list_all_tools().await.unwrap());
+    assert_eq!(
+        listed,
+        [
+            "add_task",
+            "list_tasks",
+            "get_task",
+            "update_task",
+            "complete_task",
+            "delete_task",
+            "move_task",
+            "list_lists"
+        ]
+    );
+    let task = ok(&default, "add_task", json!({"title": "t"})).await;
+    let text = refused(
+        &default,
+        "snooze_task",
+        json!({"id": task["id"], "minutes": 5}),
+    )
+    .await;
+    assert!(
+        text.contains("`extras` tool set") && text.contains("?toolsets=extras"),
+        "{text}"
+    );
+    let (lists, _) = connect_with(&h, &Watch::default(), "alice", &[Toolset::Lists]).await;
+    let listed = names(lists.list_all_tools().await.unwrap());
+    assert!(
+        listed.contains(&"manage_list".to_owned()) && listed.contains(&"link_tasks".to_owned())
+    );
+    assert!(!listed.contains(&"snooze_task".to_owned()));
+    let made = ok(
+        &lists,
+        "manage_list",
+        json!({"action": "create", "title": "Groceries"}),
+    )
+    .await;
+    let milk = ok(
+        &lists,
+        "add_task",
+        json!({"title": "milk", "list": "groceries"}),
+    )
+    .await;
+    assert_eq!(milk["list_id"], made["id"]);
+    let shown = ok(&lists, "list_lists", json!({})).await;
+    let titles: Vec<_> = shown["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["title"].clone())
+        .collect();
+    assert_eq!(titles, [json!("Inbox"), json!("Groceries")]);
+    let archived = ok(
+        &lists,
+        "manage_list",
+        json!({"action": "archive", "id": made["id"]}),
+    )
+    .await;
+    assert!(archived["archived_at"].is_string());
+    let text = refused(
+        &lists,
+        "add_task",
+        json!({"title": "eggs", "list": made["id"]}),
+    )
+    .await;
+    assert!(text.contains("list_archived"), "{text}");
+    assert_eq!(Toolset::parse_list("lists, EXTRAS").unwrap(), Toolset::ALL);
+    assert!(
+        Toolset::parse_list("everything")
+            .unwrap_err()
+            .contains("not a tool set")
+    );
     h.finish().await;
 }
 

@@ -555,7 +555,9 @@ impl TaskService {
                 for task in tasks {
                     let mut moved = task.clone();
                     moved.list_id = target;
-                    moved.position = crate::tasks::sql::bottom_of(&mut tx, target, task.id).await?;
+                    moved.position =
+                        crate::tasks::sql::bottom_of(&mut tx, target, task.parent_id, task.id)
+                            .await?;
                     crate::tasks::sql::save_with_event(
                         &mut tx,
                         actor.source,

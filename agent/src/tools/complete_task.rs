@@ -3,9 +3,9 @@
 
 use schemars::JsonSchema;
 use serde::Serialize;
-use taskflow_core::Task;
+use taskflow_core::{CompleteQuery, Task};
 
-use crate::params::TaskRef;
+use crate::params::WithId;
 use crate::tool::{Context, Hints, Tool, ToolResult, failure};
 
 #[derive(Debug, Clone, Copy)]
@@ -23,19 +23,20 @@ pub struct Completed {
 impl Tool for CompleteTask {
     const NAME: &'static str = "complete_task";
     const TITLE: &'static str = "Complete task";
-    const DESCRIPTION: &'static str = "Mark a task done. For a recurring task, the next occurrence is created right after (its previous_id is this task's id). Completing a done task changes nothing.";
+    const DESCRIPTION: &'static str = "Mark a task done. For a recurring task, the next occurrence is created right after (its previous_id is this task's id). Completing a done task changes nothing. A task with open subtasks needs `cascade: true`.";
     const HINTS: Hints = Hints {
         read_only: false,
         destructive: true,
         idempotent: true,
     };
-    type Params = TaskRef;
+    type Params = WithId<CompleteQuery>;
     type Output = Completed;
 
-    async fn run(&self, on: Context<'_>, args: TaskRef) -> ToolResult<Completed> {
+    async fn run(&self, on: Context<'_>, args: WithId<CompleteQuery>) -> ToolResult<Completed> {
+        let cascade = args.fields.cascade.unwrap_or(false);
         let task = on
             .tasks
-            .complete(on.actor, args.id, None)
+            .complete(on.actor, args.id, None, cascade)
             .await
             .map_err(|e| failure(e, Some(args.id)))?;
         Ok(Completed {

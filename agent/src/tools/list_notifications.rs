@@ -2,7 +2,7 @@
 
 use taskflow_core::{NotificationPage, NotificationQuery};
 
-use crate::tool::{Context, Hints, Tool, ToolResult, failure};
+use crate::tool::{Context, Hints, Tool, ToolResult, Toolset, failure};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ListNotifications;
@@ -12,6 +12,7 @@ impl Tool for ListNotifications {
     const TITLE: &'static str = "List notifications";
     const DESCRIPTION: &'static str = "The user's notifications (reminders that fired, tasks that became overdue), newest first. `unread: true` for unread only; pass `next_cursor` as `cursor` for more.";
     const HINTS: Hints = Hints::READ;
+    const TOOLSET: Toolset = Toolset::Extras;
     type Params = NotificationQuery;
     type Output = NotificationPage;
 

@@ -4,7 +4,7 @@ use taskflow_core::HistoryQuery;
 use taskflow_events::HistoryPage;
 
 use crate::params::Paged;
-use crate::tool::{Context, Hints, Tool, ToolResult, failure};
+use crate::tool::{Context, Hints, Tool, ToolResult, Toolset, failure};
 
 #[derive(Debug, Clone, Copy)]
 pub struct RecentActivity;
@@ -23,6 +23,7 @@ impl Tool for RecentActivity {
     const TITLE: &'static str = "Recent activity";
     const DESCRIPTION: &'static str = "What changed recently across all the user's tasks, newest first, on every surface (app, assistant, chat, workers): who, when, which task, which fields. Pass `next_before` as `before` for older changes.";
     const HINTS: Hints = Hints::READ;
+    const TOOLSET: Toolset = Toolset::Extras;
     type Params = RecentActivityParams;
     type Output = HistoryPage;
 

@@ -3,7 +3,7 @@
 use taskflow_core::Task;
 
 use crate::params::TaskRef;
-use crate::tool::{Context, Hints, Tool, ToolResult, failure};
+use crate::tool::{Context, Hints, Tool, ToolResult, Toolset, failure};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ReopenTask;
@@ -18,6 +18,7 @@ impl Tool for ReopenTask {
         destructive: true,
         idempotent: true,
     };
+    const TOOLSET: Toolset = Toolset::Extras;
     type Params = TaskRef;
     type Output = Task;
 

@@ -3,7 +3,7 @@
 use taskflow_core::Task;
 
 use crate::params::WithId;
-use crate::tool::{Context, Hints, Tool, ToolResult, failure};
+use crate::tool::{Context, Hints, Tool, ToolResult, Toolset, failure};
 
 #[derive(Debug, Clone, Copy)]
 pub struct SnoozeTask;
@@ -20,6 +20,7 @@ impl Tool for SnoozeTask {
         destructive: false,
         idempotent: false,
     };
+    const TOOLSET: Toolset = Toolset::Extras;
     type Params = SnoozeTaskParams;
     type Output = Task;
 

@@ -59,6 +59,9 @@ macro_rules! task_columns {
         pub(crate) struct TaskRow {
             pub id: i64,
             $( $(#[doc = $sdoc])* pub $s: $sty, )*
+            /// Read from other rows: see [`RELATIONS`].
+            #[sqlx(flatten)]
+            pub relations: Relations,
         }
 
         /// Every column but `id`, shown ones first.
@@ -85,6 +88,8 @@ task_columns! {
     shown {
         user_id: String, "text", Fixed, |t, _| t.user_id.as_str();
         list_id: i64, "int8", Set, |t, _| t.list_id;
+        /// The task this one is a subtask of (a label, no reference).
+        parent_id: Option<i64>, "int8", Set, |t, _| t.parent_id;
         /// The manual order in the list (`core::position`).
         position: String, "text", Set, |t, _| t.position.as_str();
         title: String, "text", Set, |t, _| t.fields.title.as_str();
@@ -125,13 +130,34 @@ task_columns! {
     }
 }
 
+/// What a task shows of other rows: its parent's title, its subtasks, and
+/// whether an open task blocks it. Each is an index probe per row
+/// (`tasks_parent`, `task_links_other`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct Relations {
+    pub parent_title: Option<String>,
+    pub child_count: i64,
+    pub open_child_count: i64,
+    pub blocked: bool,
+}
+
+/// The select list of [`Relations`], for `FROM tasks t`.
+const RELATIONS: &str = "\
+    (SELECT p.title FROM tasks p WHERE p.id = t.parent_id) AS parent_title, \
+    (SELECT COUNT(*) FROM tasks c WHERE c.parent_id = t.id) AS child_count, \
+    (SELECT COUNT(*) FROM tasks c WHERE c.parent_id = t.id AND c.completed = FALSE) \
+        AS open_child_count, \
+    EXISTS (SELECT 1 FROM task_links k JOIN tasks b ON b.id = k.task_id \
+            WHERE k.other_id = t.id AND k.kind = 'blocks' AND b.completed = FALSE) AS blocked";
+
 /// The select list of a [`TaskRow`], for `FROM tasks t`.
 pub(crate) static SELECT: LazyLock<String> = LazyLock::new(|| {
-    std::iter::once("id")
+    let columns = std::iter::once("id")
         .chain(COLUMNS.iter().filter(|c| c.shown).map(|c| c.name))
         .map(|name| format!("t.{name}"))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    format!("{columns}, {RELATIONS}")
 });
 
 /// The names of every column but `id`, in [`COLUMNS`] order.
@@ -191,9 +217,14 @@ impl TaskRow {
             self.anchor_local.as_deref(),
             timezone.as_deref(),
         );
+        let relations = self.relations;
         Ok(Task {
             id: self.id,
             list_id: self.list_id,
+            parent: parent_of(self.parent_id, relations.parent_title),
+            child_count: relations.child_count,
+            open_child_count: relations.open_child_count,
+            blocked: relations.blocked,
             title: self.title,
             description: self.description,
             completed: self.completed_at.is_some(),
@@ -213,6 +244,14 @@ impl TaskRow {
             updated_at: self.updated_at,
         })
     }
+}
+
+/// The parent a task shows.
+fn parent_of(id: Option<i64>, title: Option<String>) -> Option<taskflow_core::ParentRef> {
+    Some(taskflow_core::ParentRef {
+        id: id?,
+        title: title.unwrap_or_default(),
+    })
 }
 
 /// A stored rule in words (see `RecurrenceRule::describe`); rows were
@@ -247,8 +286,11 @@ pub(crate) struct StoredTask {
     pub id: i64,
     pub user_id: String,
     pub list_id: i64,
+    pub parent_id: Option<i64>,
     /// The manual order key; empty until the id is known (see `new`).
     pub position: String,
+    /// What it shows of other rows, as last read (a new task: none).
+    pub relations: Relations,
     pub fields: TaskFields,
     pub completed_at: Option<DateTime<Utc>>,
     pub snoozed_until: Option<DateTime<Utc>>,
@@ -302,7 +344,9 @@ impl TryFrom<TaskRow> for StoredTask {
             id: row.id,
             user_id: row.user_id,
             list_id: row.list_id,
+            parent_id: row.parent_id,
             position: row.position,
+            relations: row.relations,
             fields,
             completed_at: row.completed_at,
             snoozed_until: row.snoozed_until,
@@ -325,7 +369,9 @@ impl StoredTask {
             id: 0,
             user_id: user_id.to_owned(),
             list_id,
+            parent_id: None,
             position: String::new(),
+            relations: Relations::default(),
             anchor: fields.recurrence.as_ref().and(fields.due),
             fields,
             completed_at: None,
@@ -353,6 +399,10 @@ impl StoredTask {
         Task {
             id: self.id,
             list_id: self.list_id,
+            parent: parent_of(self.parent_id, self.relations.parent_title.clone()),
+            child_count: self.relations.child_count,
+            open_child_count: self.relations.open_child_count,
+            blocked: self.relations.blocked,
             title: f.title.as_str().to_owned(),
             description: f.description.as_ref().map(|d| d.as_str().to_owned()),
             completed: self.completed_at.is_some(),

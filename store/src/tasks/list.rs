@@ -76,6 +76,29 @@ async fn list(
         }
         q.push(")");
     }
+    if let Some(parent) = filter.parent_id {
+        // Another user's task is not found, like a missing one.
+        crate::tasks::sql::find(&mut conn, user, parent)
+            .await?
+            .ok_or(crate::Error::NotFound)?;
+        q.push(" AND t.parent_id = ").push_bind(parent);
+    }
+    match filter.has_parent {
+        Some(true) => {
+            q.push(" AND t.parent_id IS NOT NULL");
+        }
+        Some(false) => {
+            q.push(" AND t.parent_id IS NULL");
+        }
+        None => {}
+    }
+    if filter.ready {
+        q.push(" AND t.completed = ").push_bind(false);
+        q.push(
+            " AND NOT EXISTS (SELECT 1 FROM task_links k JOIN tasks b ON b.id = k.task_id \
+             WHERE k.other_id = t.id AND k.kind = 'blocks' AND b.completed = FALSE)",
+        );
+    }
     if let Some(text) = &filter.q {
         // Every word must appear, in any order, in the title or description.
         for word in text.split_whitespace().take(16) {

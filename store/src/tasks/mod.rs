@@ -8,6 +8,7 @@ pub(crate) mod batch;
 pub(crate) mod columns;
 mod cursor;
 mod history;
+mod links;
 mod list;
 pub(crate) mod sql;
 
@@ -102,6 +103,42 @@ impl TaskService {
         }
     }
 
+    /// A new subtask of task `parent` (in its list, which `list`, if given,
+    /// must be).
+    async fn subtask_of(
+        &self,
+        actor: &Actor,
+        parent: i64,
+        list: Option<&ListRef>,
+        fields: TaskFields,
+    ) -> Result<StoredTask> {
+        self.inbox(actor).await?;
+        let mut conn = self.db.read().await?;
+        let above = sql::check_parent(&mut conn, &actor.user, parent, None).await?;
+        if above.depth >= sql::MAX_TASK_DEPTH {
+            return Err(Invalid::new(
+                "parent",
+                format!("subtasks nest at most {} levels deep", sql::MAX_TASK_DEPTH),
+            )
+            .into());
+        }
+        let lists = Self::user_lists(&mut conn, &actor.user).await?;
+        let target = lists.writable(&ListRef::Id(above.list_id), "parent")?.id;
+        if let Some(named) = list
+            && lists.find(named, "list")?.id != target
+        {
+            return Err(Invalid::new(
+                "parent",
+                format!("task {parent} is in another list; a subtask stays in its parent's list"),
+            )
+            .into());
+        }
+        let mut task = StoredTask::new(&actor.user, target, fields, self.clock.now());
+        task.parent_id = Some(parent);
+        task.relations.parent_title = Some(above.title);
+        Ok(task)
+    }
+
     /// The list a create or move names (or the Inbox), checked writable.
     async fn list_for(&self, actor: &Actor, named: Option<&ListRef>) -> Result<i64> {
         let inbox = self.inbox(actor).await?;
@@ -138,8 +175,16 @@ impl TaskService {
         let idempotency = idempotency_key
             .map(|key| IdempotentCreate::new(key, input))
             .transpose()?;
-        let list = self.list_for(actor, input.list.as_ref()).await?;
-        let task = StoredTask::new(&actor.user, list, fields, self.clock.now());
+        let task = match input.parent {
+            Some(parent) => {
+                self.subtask_of(actor, parent, input.list.as_ref(), fields)
+                    .await?
+            }
+            None => {
+                let list = self.list_for(actor, input.list.as_ref()).await?;
+                StoredTask::new(&actor.user, list, fields, self.clock.now())
+            }
+        };
         if idempotency.is_none() && task.fields.recurrence.is_none() {
             return batch::create(&self.db, actor.source, task).await;
         }
@@ -162,12 +207,13 @@ impl TaskService {
         patch: &UpdateTask,
         expected_version: Option<i64>,
     ) -> Result<Task> {
-        let placement = patch.list.as_ref().map(|list| Placement {
-            list: Some(list),
+        let placement = (patch.list.is_some() || patch.parent.is_some()).then_some(Placement {
+            list: patch.list.as_ref(),
+            parent: patch.parent,
             spot: Spot::Bottom,
-            only_to_another_list: true,
+            only_if_moved: true,
         });
-        self.mutate(actor, id, expected_version, placement, |old, _| {
+        self.mutate(actor, id, expected_version, placement, false, |old, _| {
             let fields = patch.apply(&old.fields)?;
             if fields == old.fields {
                 return Ok(Change::Unchanged);
@@ -186,14 +232,18 @@ impl TaskService {
         .await
     }
 
-    /// Marks a task done. Completing a completed task changes nothing.
+    /// Marks a task done. Completing a completed task changes nothing. A
+    /// task with open subtasks is refused (`open_subtasks`) unless
+    /// `cascade`, which completes them with it, each with its own event.
+    /// A blocked task can be completed; it shows `blocked` still.
     pub async fn complete(
         &self,
         actor: &Actor,
         id: i64,
         expected_version: Option<i64>,
+        cascade: bool,
     ) -> Result<Task> {
-        self.mutate(actor, id, expected_version, None, |old, now| {
+        self.mutate(actor, id, expected_version, None, cascade, |old, now| {
             if old.completed_at.is_some() {
                 return Ok(Change::Unchanged);
             }
@@ -214,7 +264,7 @@ impl TaskService {
         id: i64,
         expected_version: Option<i64>,
     ) -> Result<Task> {
-        self.mutate(actor, id, expected_version, None, |old, _| {
+        self.mutate(actor, id, expected_version, None, false, |old, _| {
             if old.completed_at.is_none() {
                 return Ok(Change::Unchanged);
             }
@@ -235,8 +285,10 @@ impl TaskService {
         id: i64,
         expected_version: Option<i64>,
     ) -> Result<Task> {
-        self.mutate(actor, id, expected_version, None, |_, _| Ok(Change::Delete))
-            .await
+        self.mutate(actor, id, expected_version, None, false, |_, _| {
+            Ok(Change::Delete)
+        })
+        .await
     }
 
     /// Moves a task to another list and/or among its list's tasks: one row
@@ -250,18 +302,24 @@ impl TaskService {
     ) -> Result<Task> {
         let placement = Placement {
             list: input.list.as_ref(),
+            parent: input.parent,
             spot: input.place().spot(Spot::Bottom)?,
-            only_to_another_list: false,
+            only_if_moved: false,
         };
-        self.mutate(actor, id, expected_version, Some(placement), |_, _| {
-            Ok(Change::Unchanged)
-        })
+        self.mutate(
+            actor,
+            id,
+            expected_version,
+            Some(placement),
+            false,
+            |_, _| Ok(Change::Unchanged),
+        )
         .await
     }
 
     /// Holds a task's reminders until a later time.
     pub async fn snooze(&self, actor: &Actor, id: i64, input: &SnoozeTask) -> Result<Task> {
-        self.mutate(actor, id, None, None, |old, now| {
+        self.mutate(actor, id, None, None, false, |old, now| {
             if old.completed_at.is_some() {
                 return Err(
                     Invalid::new("id", "the task is completed; reopen it before snoozing").into(),
@@ -317,6 +375,7 @@ impl TaskService {
         id: i64,
         expected_version: Option<i64>,
         placement: Option<Placement<'_>>,
+        cascade: bool,
         change: impl FnOnce(&StoredTask, DateTime<Utc>) -> Result<Change>,
     ) -> Result<Task> {
         check_user(&actor.user)?;
@@ -331,6 +390,7 @@ impl TaskService {
             now,
             self.cached_inbox(&actor.user),
             placement,
+            cascade,
             change,
         )
         .await

@@ -170,22 +170,30 @@ pub(crate) async fn create(
     Ok(view)
 }
 
-/// Where a change puts its task: into a list (or where it is) at `spot`
-/// among the list's tasks. With `only_to_another_list`, a list the task is
-/// already in leaves it where it is (an update naming its own list).
+/// Where a change puts its task: into a list (or where it is), under a
+/// parent (`Some(None)`: at the top level; None: where it is), at `spot`
+/// among its siblings. With `only_if_moved`, naming the list and parent it
+/// already has leaves it where it is (an update naming its own list).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Placement<'a> {
     pub list: Option<&'a ListRef>,
+    pub parent: Option<Option<i64>>,
     pub spot: Spot,
-    pub only_to_another_list: bool,
+    pub only_if_moved: bool,
 }
+
+/// How deep subtasks nest: a top-level task is at depth 1.
+pub(crate) const MAX_TASK_DEPTH: usize = 3;
 
 /// Changes one task in one transaction: loads it under the user's lock,
 /// checks the expected version and that its list is not archived, lets
 /// `change` decide, places it if asked, then writes the row and its event
-/// together. Returns the task as it is afterwards (as it was, for a
-/// deletion). `inbox` (the user's, if known) skips reading the lists for a
-/// task in the Inbox, which is never archived.
+/// together. A completion with open subtasks is refused unless `cascade`
+/// (then each completes, with its event); a deletion deletes its subtasks;
+/// a move to another list takes its subtasks along. Returns the task as it
+/// is afterwards (as it was, for a deletion). `inbox` (the user's, if
+/// known) skips reading the lists for a task in the Inbox, which is never
+/// archived.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn mutate(
     db: &Database,
@@ -196,6 +204,7 @@ pub(crate) async fn mutate(
     now: DateTime<Utc>,
     inbox: Option<i64>,
     placement: Option<Placement<'_>>,
+    cascade: bool,
     change: impl FnOnce(&StoredTask) -> Result<Change>,
 ) -> Result<Task> {
     let mut tx = db.begin_for(user).await?;
@@ -216,47 +225,234 @@ pub(crate) async fn mutate(
     }
     let mut change = change(&old)?;
     if let (Some(placement), Some(lists)) = (placement, &lists) {
-        let target = match placement.list {
-            Some(named) => lists.writable(named, "list")?.id,
-            None => old.list_id,
-        };
-        if !(placement.only_to_another_list && target == old.list_id) {
-            let position = place(&mut tx, user, target, old.id, placement.spot).await?;
-            let (mut task, event) = match change {
-                Change::Update { task, event } => (*task, event),
-                Change::Unchanged => (old.clone(), TaskEventType::Moved),
-                Change::Delete => {
-                    return Err(Error::Internal("a deletion cannot be placed".into()));
-                }
-            };
-            let event = if target == old.list_id {
-                event
-            } else {
-                TaskEventType::Moved
-            };
-            task.list_id = target;
-            task.position = position;
-            change = match task == old {
-                true => Change::Unchanged,
-                false => Change::Update {
-                    task: Box::new(task),
-                    event,
-                },
-            };
-        }
+        change = place_change(&mut tx, user, lists, &old, placement, change).await?;
     }
     let after = match change {
         Change::Unchanged => return Ok(old.task()),
         Change::Delete => {
+            for below in descendants(&mut tx, user, old.id).await?.iter().rev() {
+                delete_in(&mut tx, source, below, now).await?;
+            }
             delete_in(&mut tx, source, &old, now).await?;
             None
         }
         Change::Update { task, event } => {
-            Some(save_with_event(&mut tx, source, &old, *task, event, now).await?)
+            let below = descendants(&mut tx, user, old.id).await?;
+            if event == TaskEventType::Completed {
+                let open: Vec<_> = below.iter().filter(|t| t.completed_at.is_none()).collect();
+                if !open.is_empty() && !cascade {
+                    return Err(Error::refused(
+                        "open_subtasks",
+                        "cascade",
+                        format!(
+                            "the task has {} open subtask(s); complete them first, or pass cascade=true to complete them with it",
+                            open.len()
+                        ),
+                    ));
+                }
+                for subtask in open.into_iter().rev() {
+                    let mut done = subtask.clone();
+                    done.completed_at = Some(now);
+                    save_with_event(&mut tx, source, subtask, done, event, now).await?;
+                }
+            }
+            if task.list_id != old.list_id {
+                for subtask in &below {
+                    let mut moved = subtask.clone();
+                    moved.list_id = task.list_id;
+                    save_with_event(&mut tx, source, subtask, moved, TaskEventType::Moved, now)
+                        .await?;
+                }
+            }
+            let mut task = *task;
+            task.relations.open_child_count = match event {
+                TaskEventType::Completed => 0,
+                _ => task.relations.open_child_count,
+            };
+            Some(save_with_event(&mut tx, source, &old, task, event, now).await?)
         }
     };
     tx.commit().await?;
     Ok(after.unwrap_or_else(|| old.task()))
+}
+
+/// `change` with the task put where `placement` says: its list, parent and
+/// position checked and set, a change of list or place being a `moved`.
+async fn place_change(
+    tx: &mut Tx,
+    user: &str,
+    lists: &Lists,
+    old: &StoredTask,
+    placement: Placement<'_>,
+    change: Change,
+) -> Result<Change> {
+    let named = match placement.list {
+        Some(named) => Some(lists.writable(named, "list")?.id),
+        None => None,
+    };
+    let mut target = named.unwrap_or(old.list_id);
+    let parent = match placement.parent {
+        Some(parent) => parent,
+        // A subtask moved to another list alone leaves its parent.
+        None if target == old.list_id => old.parent_id,
+        None => None,
+    };
+    if placement.only_if_moved && target == old.list_id && parent == old.parent_id {
+        return Ok(change);
+    }
+    let mut parent_title = None;
+    if let Some(parent_id) = parent {
+        let above = check_parent(tx, user, parent_id, Some(old.id)).await?;
+        if named.is_some_and(|list| list != above.list_id) {
+            return Err(Invalid::new(
+                "parent",
+                format!(
+                    "task {parent_id} is in another list; a subtask stays in its parent's list"
+                ),
+            )
+            .into());
+        }
+        target = above.list_id;
+        lists.writable(&ListRef::Id(target), "parent")?;
+        let height = height(tx, user, old.id).await?;
+        if above.depth + height > MAX_TASK_DEPTH {
+            return Err(Invalid::new(
+                "parent",
+                format!("subtasks nest at most {MAX_TASK_DEPTH} levels deep"),
+            )
+            .into());
+        }
+        parent_title = Some(above.title);
+    }
+    let position = place(tx, user, target, parent, old.id, placement.spot).await?;
+    let (mut task, event) = match change {
+        Change::Update { task, event } => (*task, event),
+        Change::Unchanged => (old.clone(), TaskEventType::Moved),
+        Change::Delete => return Err(Error::Internal("a deletion cannot be placed".into())),
+    };
+    let event = if target == old.list_id && parent == old.parent_id {
+        event
+    } else {
+        TaskEventType::Moved
+    };
+    task.list_id = target;
+    task.parent_id = parent;
+    task.relations.parent_title = parent_title;
+    task.position = position;
+    Ok(match task == *old {
+        true => Change::Unchanged,
+        false => Change::Update {
+            task: Box::new(task),
+            event,
+        },
+    })
+}
+
+/// A parent a task can be put under, as checked.
+pub(crate) struct Above {
+    pub list_id: i64,
+    pub title: String,
+    /// Its depth: 1 at the top level.
+    pub depth: usize,
+}
+
+/// Checks that task `parent_id` of `user` can hold a subtask (`moving`, if
+/// it is an existing task, must not be it or above it).
+pub(crate) async fn check_parent(
+    on: &mut impl Executor,
+    user: &str,
+    parent_id: i64,
+    moving: Option<i64>,
+) -> Result<Above> {
+    let parent = find(&mut *on, user, parent_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut depth = 1;
+    let mut up = Some(parent.id);
+    while let Some(at) = up {
+        if Some(at) == moving {
+            return Err(Invalid::new(
+                "parent",
+                "a task cannot become a subtask of itself or of one of its subtasks",
+            )
+            .into());
+        }
+        up = query("SELECT parent_id FROM tasks WHERE id = $1 AND user_id = $2")
+            .bind(at)
+            .bind(user)
+            .scalar_optional::<Option<i64>>(&mut *on)
+            .await?
+            .flatten();
+        if up.is_some() {
+            depth += 1;
+        }
+        if depth > MAX_TASK_DEPTH + 1 {
+            break;
+        }
+    }
+    Ok(Above {
+        list_id: parent.list_id,
+        title: parent.fields.title.as_str().to_owned(),
+        depth,
+    })
+}
+
+/// Every subtask below task `id`, level by level (parents before their
+/// subtasks), each level in the manual order.
+pub(crate) async fn descendants(
+    on: &mut impl Executor,
+    user: &str,
+    id: i64,
+) -> Result<Vec<StoredTask>> {
+    static CHILDREN: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {} FROM tasks t WHERE t.parent_id = $1 AND t.user_id = $2 \
+             ORDER BY t.position, t.id",
+            *SELECT
+        )
+    });
+    let mut out: Vec<StoredTask> = Vec::new();
+    let mut level = vec![id];
+    for _ in 0..MAX_TASK_DEPTH {
+        let mut next = Vec::new();
+        for parent in level {
+            let rows: Vec<TaskRow> = query(&CHILDREN)
+                .bind(parent)
+                .bind(user)
+                .fetch_all(&mut *on)
+                .await?;
+            for row in rows {
+                let task = StoredTask::try_from(row)?;
+                next.push(task.id);
+                out.push(task);
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        level = next;
+    }
+    Ok(out)
+}
+
+/// How many levels task `id` and its subtasks span (1: none).
+async fn height(on: &mut impl Executor, user: &str, id: i64) -> Result<usize> {
+    let mut height = 1;
+    let mut level = vec![id];
+    while !level.is_empty() && height <= MAX_TASK_DEPTH {
+        let mut q = Query::build("SELECT id FROM tasks WHERE user_id = ");
+        q.push_bind(user).push(" AND parent_id IN (");
+        for (i, at) in level.iter().enumerate() {
+            q.push(if i == 0 { "" } else { ", " }).push_bind(*at);
+        }
+        q.push(")");
+        let rows: Vec<(i64,)> = q.fetch_all(&mut *on).await?;
+        level = rows.into_iter().map(|(id,)| id).collect();
+        if !level.is_empty() {
+            height += 1;
+        }
+    }
+    Ok(height)
 }
 
 /// Deletes a task with its `deleted` event in `tx`.
@@ -313,17 +509,25 @@ pub(crate) async fn save_with_event(
     Ok(after)
 }
 
-/// The position of task `moving` put at `spot` among the tasks of `list`.
-async fn place(tx: &mut Tx, user: &str, list: i64, moving: i64, spot: Spot) -> Result<String> {
+/// The position of task `moving` put at `spot` among its siblings: the
+/// tasks of `list` under `parent`.
+async fn place(
+    tx: &mut Tx,
+    user: &str,
+    list: i64,
+    parent: Option<i64>,
+    moving: i64,
+    spot: Spot,
+) -> Result<String> {
     let neighbour = |x: &StoredTask, field: &'static str| -> Result<()> {
         if x.id == moving {
             return Err(Invalid::new(field, "a task cannot be placed next to itself").into());
         }
-        if x.list_id != list {
+        if x.list_id != list || x.parent_id != parent {
             return Err(Invalid::new(
                 field,
                 format!(
-                    "task {} is in another list; give a task of the list it goes to",
+                    "task {} is not beside it (another list or parent); give a task it goes next to",
                     x.id
                 ),
             )
@@ -334,36 +538,35 @@ async fn place(tx: &mut Tx, user: &str, list: i64, moving: i64, spot: Spot) -> R
     let first = |desc: bool| {
         let order = if desc { "DESC" } else { "ASC" };
         format!(
-            "SELECT position FROM tasks WHERE list_id = $1 AND id <> $2 \
-             ORDER BY position {order}, id {order} LIMIT 1"
+            "SELECT position FROM tasks WHERE list_id = $1 AND parent_id IS NOT DISTINCT FROM $2 \
+             AND id <> $3 ORDER BY position {order}, id {order} LIMIT 1"
         )
     };
     Ok(match spot {
         Spot::Top => {
             let top: Option<String> = query(&first(false))
                 .bind(list)
+                .bind(parent)
                 .bind(moving)
                 .scalar_optional(&mut *tx)
                 .await?;
             position::between(None, top.as_deref())
         }
-        Spot::Bottom => bottom_of(tx, list, moving).await?,
+        Spot::Bottom => bottom_of(tx, list, parent, moving).await?,
         Spot::Before(id) | Spot::After(id) => {
-            let field = if matches!(spot, Spot::Before(_)) {
-                "before_id"
-            } else {
-                "after_id"
-            };
+            let before = matches!(spot, Spot::Before(_));
+            let field = if before { "before_id" } else { "after_id" };
             let x = find(&mut *tx, user, id).await?.ok_or(Error::NotFound)?;
             neighbour(&x, field)?;
-            let before = matches!(spot, Spot::Before(_));
             let (cmp, order) = if before { ("<", "DESC") } else { (">", "ASC") };
             let other: Option<String> = query(&format!(
-                "SELECT position FROM tasks WHERE list_id = $1 AND id <> $2 \
-                 AND (position {cmp} $3 OR (position = $3 AND id {cmp} $4)) \
+                "SELECT position FROM tasks WHERE list_id = $1 \
+                 AND parent_id IS NOT DISTINCT FROM $2 AND id <> $3 \
+                 AND (position {cmp} $4 OR (position = $4 AND id {cmp} $5)) \
                  ORDER BY position {order}, id {order} LIMIT 1"
             ))
             .bind(list)
+            .bind(parent)
             .bind(moving)
             .bind(x.position.as_str())
             .bind(x.id)
@@ -382,15 +585,21 @@ async fn place(tx: &mut Tx, user: &str, list: i64, moving: i64, spot: Spot) -> R
     })
 }
 
-/// The position at the bottom of `list` (but `moving`): after its last
-/// task and before any task created later (whose key comes from a higher
-/// id).
-pub(crate) async fn bottom_of(tx: &mut Tx, list: i64, moving: i64) -> Result<String> {
+/// The position at the bottom of `list` under `parent` (but `moving`):
+/// after its last task and before any task created later (whose key comes
+/// from a higher id).
+pub(crate) async fn bottom_of(
+    tx: &mut Tx,
+    list: i64,
+    parent: Option<i64>,
+    moving: i64,
+) -> Result<String> {
     let last: Option<String> = query(
-        "SELECT position FROM tasks WHERE list_id = $1 AND id <> $2 \
-         ORDER BY position DESC, id DESC LIMIT 1",
+        "SELECT position FROM tasks WHERE list_id = $1 AND parent_id IS NOT DISTINCT FROM $2 \
+         AND id <> $3 ORDER BY position DESC, id DESC LIMIT 1",
     )
     .bind(list)
+    .bind(parent)
     .bind(moving)
     .scalar_optional(&mut *tx)
     .await?;
@@ -432,6 +641,23 @@ pub(crate) async fn next_occurrence(
         return Ok(None);
     };
     let view = insert_created(&mut tx, Source::Worker, &mut task).await?;
+    // A checklist comes back: fresh open copies of the subtasks, in order.
+    let below = descendants(&mut tx, user, task_id).await?;
+    let mut copied = std::collections::HashMap::from([(task_id, (task.id, view.title.clone()))]);
+    for subtask in below {
+        let Some((parent, title)) = subtask.parent_id.and_then(|p| copied.get(&p)).cloned() else {
+            continue;
+        };
+        let mut fields = subtask.fields.clone();
+        fields.due = None;
+        fields.recurrence = None;
+        fields.reminder = None;
+        let mut copy = StoredTask::new(user, task.list_id, fields, task.created_at);
+        copy.parent_id = Some(parent);
+        copy.relations.parent_title = Some(title);
+        insert_created(&mut tx, Source::Worker, &mut copy).await?;
+        copied.insert(subtask.id, (copy.id, copy.fields.title.as_str().to_owned()));
+    }
     tx.commit().await?;
     Ok(Some(view))
 }

@@ -67,7 +67,7 @@ async fn every_write_path_wakes_the_relay_where_it_commits() {
         "an update"
     );
     assert!(
-        wakes(&db, svc.complete(&alice, series, None)).await,
+        wakes(&db, svc.complete(&alice, series, None, false)).await,
         "a completion"
     );
     let next = svc.next_occurrence("test", uuid::Uuid::now_v7(), "alice", series);

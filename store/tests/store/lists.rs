@@ -274,7 +274,7 @@ async fn an_archived_list_is_read_only_and_out_of_default_listings(h: &Harness) 
     // Writes in it, or in a list inside it, are refused.
     let refused = [
         h.svc
-            .complete(&alice(), passport.id, None)
+            .complete(&alice(), passport.id, None, false)
             .await
             .unwrap_err(),
         h.svc
@@ -304,7 +304,10 @@ async fn an_archived_list_is_read_only_and_out_of_default_listings(h: &Harness) 
         "inbox_protected"
     );
     h.svc.unarchive_list(&alice(), trip.id, None).await.unwrap();
-    h.svc.complete(&alice(), passport.id, None).await.unwrap();
+    h.svc
+        .complete(&alice(), passport.id, None, false)
+        .await
+        .unwrap();
 }
 
 async fn deleting_a_list_refuses_cascades_or_moves_its_tasks(h: &Harness) {

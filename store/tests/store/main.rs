@@ -41,4 +41,5 @@ mod database;
 mod idempotency;
 mod lists;
 mod outbox;
+mod subtasks;
 mod tasks;

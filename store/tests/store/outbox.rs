@@ -161,7 +161,12 @@ async fn a_failed_transaction_leaves_neither_the_change_nor_its_event(h: &Harnes
         ..Default::default()
     };
     assert!(h.svc.update(&alice(), task.id, &patch, None).await.is_err());
-    assert!(h.svc.complete(&alice(), task.id, None).await.is_err());
+    assert!(
+        h.svc
+            .complete(&alice(), task.id, None, false)
+            .await
+            .is_err()
+    );
     assert!(h.svc.delete(&alice(), task.id, None).await.is_err());
     h.raw.mend_inserts("task_events").await;
     assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM tasks").await, 1);
@@ -260,7 +265,7 @@ async fn every_write_keeps_its_requests_trace_in_the_outbox(h: &Harness) {
         .await
         .unwrap();
     let update = TraceContext::root();
-    trace::scope(update, h.svc.complete(&alice(), created.id, None))
+    trace::scope(update, h.svc.complete(&alice(), created.id, None, false))
         .await
         .unwrap();
     let events = h.svc.database().events_after("alice", 0, 10).await.unwrap();

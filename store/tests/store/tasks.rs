@@ -122,7 +122,7 @@ async fn a_stale_version_is_refused(h: &Harness) {
         "{refused:?}"
     );
     assert!(matches!(
-        h.svc.complete(&alice(), task.id, Some(1)).await,
+        h.svc.complete(&alice(), task.id, Some(1), false).await,
         Err(Error::Conflict { current: 2 })
     ));
     assert!(matches!(
@@ -225,7 +225,7 @@ async fn one_users_queries_never_return_another_users_rows(h: &Harness) {
         Err(Error::NotFound)
     ));
     assert!(matches!(
-        h.svc.complete(&bob(), mine.id, None).await,
+        h.svc.complete(&bob(), mine.id, None, false).await,
         Err(Error::NotFound)
     ));
     assert!(matches!(
@@ -308,7 +308,10 @@ async fn filters_select_by_status_priority_tag_due_window_and_overdue(h: &Harnes
         )
         .await
         .unwrap();
-    h.svc.complete(&alice(), done.id, None).await.unwrap();
+    h.svc
+        .complete(&alice(), done.id, None, false)
+        .await
+        .unwrap();
     let ids = |query: ListQuery| {
         let svc = h.svc.clone();
         async move {
@@ -557,10 +560,20 @@ async fn complete_and_reopen_write_one_event_each_however_often_repeated(h: &Har
         .create(&alice(), &titled("do it"), None)
         .await
         .unwrap();
-    let done = h.svc.complete(&alice(), task.id, None).await.unwrap();
+    let done = h
+        .svc
+        .complete(&alice(), task.id, None, false)
+        .await
+        .unwrap();
     assert!(done.completed);
     assert_eq!(done.completed_at, Some(harness::start()));
-    assert_eq!(h.svc.complete(&alice(), task.id, None).await.unwrap(), done);
+    assert_eq!(
+        h.svc
+            .complete(&alice(), task.id, None, false)
+            .await
+            .unwrap(),
+        done
+    );
     let open = h.svc.reopen(&alice(), task.id, None).await.unwrap();
     assert!(!open.completed && open.completed_at.is_none());
     h.svc.reopen(&alice(), task.id, None).await.unwrap();
@@ -663,7 +676,10 @@ async fn snooze_sets_the_time_and_refuses_nonsense(h: &Harness) {
         ),
         "minutes"
     );
-    h.svc.complete(&alice(), task.id, None).await.unwrap();
+    h.svc
+        .complete(&alice(), task.id, None, false)
+        .await
+        .unwrap();
     assert_eq!(
         invalid_field(
             h.svc

@@ -195,7 +195,7 @@ async fn every_event_delivered_twice_creates_one_next_occurrence(h: &Harness) {
             .create(&alice, &weekly(&format!("weekly {i}")), None)
             .await
             .unwrap();
-        h.svc.complete(&alice, task.id, None).await.unwrap();
+        h.svc.complete(&alice, task.id, None, false).await.unwrap();
     }
     // 10 creates + 10 completions + 10 next occurrences, each delivered twice.
     wait_for(
@@ -233,7 +233,7 @@ async fn the_in_process_bus_runs_the_same_recurrence_handler(h: &Harness) {
     }))
     .unwrap();
     let first = h.svc.create(&alice, &input, None).await.unwrap();
-    h.svc.complete(&alice, first.id, None).await.unwrap();
+    h.svc.complete(&alice, first.id, None, false).await.unwrap();
     let svc = &h.svc;
     wait_for("the next occurrence of rent", DEADLINE, || async {
         next_occurrences(svc, "alice").await.len() == 1
@@ -249,9 +249,12 @@ async fn the_in_process_bus_runs_the_same_recurrence_handler(h: &Harness) {
     assert_eq!(second.reminder, first.reminder);
     // Reopening and completing again does not make a second next occurrence.
     h.svc.reopen(&alice, first.id, None).await.unwrap();
-    h.svc.complete(&alice, first.id, None).await.unwrap();
+    h.svc.complete(&alice, first.id, None, false).await.unwrap();
     // The series continues from its anchor (the 31st) and ends with COUNT.
-    h.svc.complete(&alice, second.id, None).await.unwrap();
+    h.svc
+        .complete(&alice, second.id, None, false)
+        .await
+        .unwrap();
     wait_for("the third occurrence of rent", DEADLINE, || async {
         next_occurrences(svc, "alice").await.len() == 2
     })
@@ -262,7 +265,7 @@ async fn the_in_process_bus_runs_the_same_recurrence_handler(h: &Harness) {
         .find(|t| t.previous_id == Some(second.id))
         .unwrap();
     assert_eq!(third.due.as_deref(), Some("2026-03-31"));
-    h.svc.complete(&alice, third.id, None).await.unwrap();
+    h.svc.complete(&alice, third.id, None, false).await.unwrap();
     wait_for("the outbox to be fully published", DEADLINE, || async {
         h.svc.database().relay_lag().await.unwrap().unpublished == 0
     })

@@ -123,7 +123,10 @@ async fn each_rule_yields_the_right_next_occurrences_through_the_worker(h: &Harn
         let mut current = h.svc.create(&actor, &input, None).await.unwrap();
         let mut dues = Vec::new();
         loop {
-            h.svc.complete(&actor, current.id, None).await.unwrap();
+            h.svc
+                .complete(&actor, current.id, None, false)
+                .await
+                .unwrap();
             // The relay marks an event published once the bus delivered it.
             let published = format!(
                 "SELECT COUNT(*) FROM task_events WHERE task_id = {} \

@@ -168,7 +168,10 @@ async fn snoozing_postpones_moving_the_due_date_rearms_completing_and_deleting_c
     let gone = task(h, json!({"title": "gone", "due": "2026-03-23T12:20", "timezone": "UTC", "reminder": {"minutes_before": 5}})).await;
 
     sweep_at(h, &reminders, 10).await;
-    h.svc.complete(&alice(), done.id, None).await.unwrap();
+    h.svc
+        .complete(&alice(), done.id, None, false)
+        .await
+        .unwrap();
     h.svc.delete(&alice(), gone.id, None).await.unwrap();
     let update: UpdateTask = serde_json::from_value(json!({"due": "2026-03-23T15:00"})).unwrap();
     h.svc

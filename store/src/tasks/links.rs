@@ -1,0 +1,224 @@
+//! Links between tasks (`task_links`): `blocks`, read both ways, and
+//! `relates`. A link joins two tasks of the same user, never a task to
+//! itself, and `blocks` never makes a cycle. Each change is a
+//! `task.linked`/`task.unlinked` event on the task named in the path.
+
+use std::collections::{HashMap, HashSet};
+
+use taskflow_core::{
+    FieldChange, Invalid, LinkKind, LinkedTask, Links, Task, TaskDetail, TaskInclude,
+};
+use taskflow_events::TaskEventType;
+
+use crate::database::{Executor, Tx, query};
+use crate::outbox::{self, NewEvent};
+use crate::tasks::columns::{SELECT, TaskRow};
+use crate::tasks::sql::find;
+use crate::tasks::{Actor, check_user};
+use crate::{Error, Result, TaskService};
+
+/// The stored row of a link `kind` between `id` and `other`: (from, kind,
+/// to). `blocked_by` is the other task's `blocks`; `relates` is stored
+/// from the lower id.
+fn stored(id: i64, kind: LinkKind, other: i64) -> (i64, &'static str, i64) {
+    match kind {
+        LinkKind::Blocks => (id, "blocks", other),
+        LinkKind::BlockedBy => (other, "blocks", id),
+        LinkKind::Relates => (id.min(other), "relates", id.max(other)),
+    }
+}
+
+impl TaskService {
+    /// Links task `id` to task `other`; linking them again changes nothing.
+    pub async fn link(&self, actor: &Actor, id: i64, kind: LinkKind, other: i64) -> Result<Task> {
+        self.change_link(actor, id, kind, other, true).await
+    }
+
+    /// Removes a link; removing a missing link changes nothing.
+    pub async fn unlink(&self, actor: &Actor, id: i64, kind: LinkKind, other: i64) -> Result<Task> {
+        self.change_link(actor, id, kind, other, false).await
+    }
+
+    async fn change_link(
+        &self,
+        actor: &Actor,
+        id: i64,
+        kind: LinkKind,
+        other: i64,
+        add: bool,
+    ) -> Result<Task> {
+        check_user(&actor.user)?;
+        let user = actor.user.as_str();
+        if id == other {
+            return Err(Invalid::new("other_id", "a task cannot be linked to itself").into());
+        }
+        let now = self.clock.now();
+        let mut tx = self.db.begin_for(user).await?;
+        let task = find(&mut tx, user, id).await?.ok_or(Error::NotFound)?;
+        find(&mut tx, user, other).await?.ok_or(Error::NotFound)?;
+        let lists = Self::user_lists(&mut tx, user).await?;
+        lists.writable(&taskflow_core::ListRef::Id(task.list_id), "id")?;
+        let (from, stored_kind, to) = stored(id, kind, other);
+        if add && stored_kind == "blocks" && reaches(&mut tx, user, to, from).await? {
+            return Err(Invalid::new(
+                "other_id",
+                format!("task {to} already blocks task {from}, directly or through others; a cycle of blocks is refused"),
+            )
+            .into());
+        }
+        let changed = if add {
+            query(
+                "INSERT INTO task_links (task_id, kind, other_id, user_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(from)
+            .bind(stored_kind)
+            .bind(to)
+            .bind(user)
+            .bind(now)
+            .execute(&mut tx)
+            .await?
+        } else {
+            query("DELETE FROM task_links WHERE task_id = $1 AND kind = $2 AND other_id = $3")
+                .bind(from)
+                .bind(stored_kind)
+                .bind(to)
+                .execute(&mut tx)
+                .await?
+        };
+        let after = find(&mut tx, user, id)
+            .await?
+            .ok_or(Error::NotFound)?
+            .task();
+        if changed == 0 {
+            return Ok(after);
+        }
+        let (event_type, change) = match add {
+            true => (
+                TaskEventType::Linked,
+                FieldChange {
+                    old: serde_json::Value::Null,
+                    new: other.into(),
+                },
+            ),
+            false => (
+                TaskEventType::Unlinked,
+                FieldChange {
+                    old: other.into(),
+                    new: serde_json::Value::Null,
+                },
+            ),
+        };
+        let before = task.task();
+        let mut event = NewEvent::change(
+            user,
+            actor.source,
+            event_type,
+            Some(&before),
+            Some(&after),
+            now,
+        )?;
+        if let crate::outbox::Body::Task { change: body, .. } = &mut event.body {
+            body.changes.insert(kind.as_str().to_owned(), change);
+        }
+        outbox::append(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// One of the user's tasks with, as asked, its subtasks (in the manual
+    /// order) and its links.
+    pub async fn get_detail(
+        &self,
+        user: &str,
+        id: i64,
+        include: &TaskInclude,
+    ) -> Result<TaskDetail> {
+        check_user(user)?;
+        let (children, links) = include.parts()?;
+        let mut conn = self.db.read().await?;
+        let task = find(&mut conn, user, id)
+            .await?
+            .ok_or(Error::NotFound)?
+            .task();
+        let children = match children {
+            true => Some(children_of(&mut conn, user, id).await?),
+            false => None,
+        };
+        let links = match links {
+            true => Some(links_of(&mut conn, user, id).await?),
+            false => None,
+        };
+        Ok(TaskDetail {
+            task,
+            children,
+            links,
+        })
+    }
+}
+
+/// Whether `start` reaches `goal` by following `blocks` links.
+async fn reaches(tx: &mut Tx, user: &str, start: i64, goal: i64) -> Result<bool> {
+    let edges: Vec<(i64, i64)> =
+        query("SELECT task_id, other_id FROM task_links WHERE user_id = $1 AND kind = 'blocks'")
+            .bind(user)
+            .fetch_all(tx)
+            .await?;
+    let mut next: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (from, to) in edges {
+        next.entry(from).or_default().push(to);
+    }
+    let mut seen = HashSet::from([start]);
+    let mut frontier = vec![start];
+    while let Some(at) = frontier.pop() {
+        if at == goal {
+            return Ok(true);
+        }
+        for &to in next.get(&at).into_iter().flatten() {
+            if seen.insert(to) {
+                frontier.push(to);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// The direct subtasks of task `id`, in the manual order.
+async fn children_of(on: &mut impl Executor, user: &str, id: i64) -> Result<Vec<Task>> {
+    let rows: Vec<TaskRow> = query(&format!(
+        "SELECT {} FROM tasks t WHERE t.parent_id = $1 AND t.user_id = $2 ORDER BY t.position, t.id",
+        *SELECT
+    ))
+    .bind(id)
+    .bind(user)
+    .fetch_all(on)
+    .await?;
+    rows.into_iter().map(TaskRow::into_task).collect()
+}
+
+/// Task `id`'s links, each read from its side.
+async fn links_of(on: &mut impl Executor, user: &str, id: i64) -> Result<Links> {
+    let rows: Vec<(i64, String, i64, String, bool)> = query(
+        "SELECT k.task_id, k.kind, k.other_id, o.title, o.completed \
+         FROM task_links k JOIN tasks o ON o.id = CASE WHEN k.task_id = $1 THEN k.other_id ELSE k.task_id END \
+         WHERE k.user_id = $2 AND (k.task_id = $1 OR k.other_id = $1) ORDER BY o.id",
+    )
+    .bind(id)
+    .bind(user)
+    .fetch_all(on)
+    .await?;
+    let mut links = Links::default();
+    for (from, kind, to, title, completed) in rows {
+        let linked = LinkedTask {
+            id: if from == id { to } else { from },
+            title,
+            completed,
+        };
+        match (kind.as_str(), from == id) {
+            ("blocks", true) => links.blocks.push(linked),
+            ("blocks", false) => links.blocked_by.push(linked),
+            _ => links.relates.push(linked),
+        }
+    }
+    Ok(links)
+}
