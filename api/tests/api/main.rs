@@ -6,5 +6,6 @@
 mod chat;
 mod common;
 mod dashboard;
+mod lists;
 mod overload;
 mod rest;
