@@ -205,6 +205,17 @@ async fn lists_subtasks_moves_and_links_work_end_to_end(h: &Harness) {
     );
 }
 
+/// A request and the problem it must get: method, path, body, status,
+/// code and field.
+type Case = (
+    Method,
+    String,
+    Option<Value>,
+    u16,
+    &'static str,
+    Option<&'static str>,
+);
+
 async fn bad_list_and_subtask_input_gets_the_right_status_code_and_field(h: &Harness) {
     let api = serve(h).await;
     let mine = api
@@ -255,7 +266,7 @@ async fn bad_list_and_subtask_input_gets_the_right_status_code_and_field(h: &Har
         .unwrap();
     let (p, g, d, u) = (Method::POST, Method::GET, Method::DELETE, Method::PUT);
     #[rustfmt::skip]
-    let cases: Vec<(Method, String, Option<Value>, u16, &str, Option<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         // Another user's list or task: the path, the body, the query.
         (g.clone(), format!("/api/lists/{theirs}"), None, 404, "not_found", Some("id")),
         (p.clone(), format!("/api/lists/{theirs}/archive"), None, 404, "not_found", Some("id")),
