@@ -56,10 +56,11 @@ pub struct Bench<'a> {
 }
 
 /// Every scenario, in the order a run takes them.
-pub const SCENARIOS: [&str; 8] = [
+pub const SCENARIOS: [&str; 9] = [
     "start-up",
     "create/sqlite",
     "list/sqlite",
+    "list/position",
     "create/postgres",
     "write→sse",
     "reminder→sse",
@@ -84,6 +85,7 @@ impl Bench<'_> {
                     "start-up" => self.startup().await,
                     "create/sqlite" => self.create_sqlite().await,
                     "list/sqlite" => self.list_sqlite().await,
+                    "list/position" => self.list_position().await,
                     "create/postgres" => self.create_postgres().await,
                     "write→sse" => self.write_to_sse().await,
                     "reminder→sse" => self.reminder_to_sse().await,
@@ -182,6 +184,42 @@ impl Bench<'_> {
     /// `GET /api/tasks?limit=20` over 100,000 tasks of one user at 64
     /// connections, against a page of tasks served from memory.
     async fn list_sqlite(&mut self) -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        seed(dir.path(), LIST_TASKS, None).await?;
+        self.list_scenario(
+            "list/sqlite",
+            dir,
+            "/api/tasks?limit=20",
+            "lists/s over 100,000 tasks",
+        )
+        .await
+    }
+
+    /// A list's manual order: `GET /api/tasks?list_id=…&sort=position&limit=50`
+    /// over a list of 10,000 tasks among 100,000 of the user (issue 22: at
+    /// least as fast as `list/sqlite`).
+    async fn list_position(&mut self) -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let list = seed(dir.path(), LIST_TASKS, Some(10)).await?;
+        let path = format!("/api/tasks?list_id={list}&sort=position&limit=50");
+        self.list_scenario(
+            "list/position",
+            dir,
+            &path,
+            "lists/s of 10,000 in 100,000 tasks",
+        )
+        .await
+    }
+
+    /// Lists `path` at 64 connections over the seeded database in `dir`,
+    /// against a page served from memory.
+    async fn list_scenario(
+        &mut self,
+        scenario: &'static str,
+        dir: tempfile::TempDir,
+        path: &str,
+        metric: &'static str,
+    ) -> anyhow::Result<()> {
         self.recorder.before_step().await;
         let reference = Self::reference().await?;
         let url = reference.url.clone();
@@ -194,26 +232,24 @@ impl Bench<'_> {
         )
         .await;
         reference.stop().await;
-        let dir = tempfile::tempdir()?;
-        seed(dir.path(), LIST_TASKS).await?;
         let server = Self::serve(dir.path(), None).await?;
         let (url, bearer) = (server.url.clone(), format!("Bearer {}", mint(SEED_USER)?));
         let cpu_before = server.cpu();
+        let path = path.to_owned();
         let load = closed_loop(
             &server.url,
             CONNECTIONS,
             WARMUP,
             self.step(),
-            move |_, _| get(&url, "/api/tasks?limit=20", &[("authorization", &bearer)]),
+            move |_, _| get(&url, &path, &[("authorization", &bearer)]),
         )
         .await;
         let cpu = measured_part(server.cpu().saturating_sub(cpu_before), self.step());
         server.stop().await;
-        let scenario = "list/sqlite";
         self.recorder.record(
             scenario,
             Entry {
-                metric: "lists/s over 100,000 tasks",
+                metric,
                 value: load.rate(),
                 unit: "req/s",
                 limit: Some(("req/s JSON GET from memory", hello.rate())),
@@ -587,7 +623,8 @@ impl Bench<'_> {
         self.recorder.before_step().await;
         let calls = self.settings.mcp_calls;
         let dir = tempfile::tempdir()?;
-        let tasks = seed(dir.path(), 1000).await?;
+        let tasks = 1000;
+        seed(dir.path(), tasks, None).await?;
         let id = move |i: usize| (i * 7919 % tasks) as i64 + 1;
 
         let mut command = Command::new(sibling("taskflow")?);
@@ -1068,14 +1105,28 @@ const LIST_TASKS: usize = 100_000;
 
 /// Creates `count` tasks of [`SEED_USER`] in a new database in `dir`, their
 /// events marked published (history, not load for the relay of the server
-/// that is then measured).
-async fn seed(dir: &Path, count: usize) -> anyhow::Result<usize> {
+/// that is then measured). With `every`, every `every`-th task goes to a
+/// list of its own, whose id is returned (else the Inbox's).
+async fn seed(dir: &Path, count: usize, every: Option<usize>) -> anyhow::Result<i64> {
     let db = Database::open_sqlite(&dir.join("taskflow.db")).await?;
     db.migrate().await?;
     let svc = TaskService::new(db.clone());
     let actor = Actor::new(SEED_USER, Source::Cli);
+    let list = match every {
+        Some(_) => {
+            let input = taskflow_core::CreateList {
+                title: "Project".into(),
+                ..Default::default()
+            };
+            svc.create_list(&actor, &input).await?.id
+        }
+        None => svc.inbox(&actor).await?,
+    };
     for chunk in (0..count).collect::<Vec<_>>().chunks(200) {
         let created = futures::future::join_all(chunk.iter().map(|n| {
+            let in_list = every
+                .is_some_and(|every| n % every == 0)
+                .then_some(taskflow_core::ListRef::Id(list));
             // Every fourth task repeats (its list entry words the rule).
             let input = if n % 4 == 0 {
                 CreateTask {
@@ -1083,11 +1134,13 @@ async fn seed(dir: &Path, count: usize) -> anyhow::Result<usize> {
                     due: Some("2036-03-31T10:00".into()),
                     timezone: Some("UTC".into()),
                     recurrence: Some("FREQ=WEEKLY;BYDAY=MO,TH;COUNT=10".into()),
+                    list: in_list,
                     ..Default::default()
                 }
             } else {
                 CreateTask {
                     title: format!("task {n}"),
+                    list: in_list,
                     ..Default::default()
                 }
             };
@@ -1107,7 +1160,7 @@ async fn seed(dir: &Path, count: usize) -> anyhow::Result<usize> {
         .execute(&pool)
         .await?;
     pool.close().await;
-    Ok(count)
+    Ok(list)
 }
 
 async fn get_task(
