@@ -17,6 +17,8 @@ pub const OVERDUE: &str = "taskflow://tasks/overdue";
 pub const ACTIVITY: &str = "taskflow://activity";
 pub const TASK_TEMPLATE: &str = "taskflow://tasks/{id}";
 const TASK_PREFIX: &str = "taskflow://tasks/";
+pub const LIST_TEMPLATE: &str = "taskflow://lists/{id}";
+const LIST_PREFIX: &str = "taskflow://lists/";
 /// How many tasks or changes a resource shows.
 const LIMIT: u32 = 50;
 
@@ -24,7 +26,12 @@ pub fn task_uri(id: i64) -> String {
     format!("{TASK_PREFIX}{id}")
 }
 
-pub fn list() -> ListResourcesResult {
+pub fn list_uri(id: i64) -> String {
+    format!("{LIST_PREFIX}{id}")
+}
+
+/// The fixed resources, and one per list of the user's (`lists`).
+pub fn list(lists: &[taskflow_core::ListSummary]) -> ListResourcesResult {
     let json_resource = |uri: &str, name: &str, description: &str| {
         Resource::new(uri, name)
             .with_description(description)
@@ -47,7 +54,19 @@ pub fn list() -> ListResourcesResult {
                 "activity",
                 "The user's most recent task changes on every surface (REST, MCP, chat, workers), newest first.",
             ),
-        ],
+        ]
+        .into_iter()
+        .chain(lists.iter().map(|summary| {
+            json_resource(
+                &list_uri(summary.list.id),
+                &format!("list-{}", summary.list.id),
+                &format!(
+                    "The list `{}`: its open tasks in the user's order ({} open).",
+                    summary.list.title, summary.open_count
+                ),
+            )
+        }))
+        .collect(),
         ..Default::default()
     }
 }
@@ -57,6 +76,9 @@ pub fn templates() -> ListResourceTemplatesResult {
         resource_templates: vec![
             ResourceTemplate::new(TASK_TEMPLATE, "task")
                 .with_description("One task by id, as get_task returns it.")
+                .with_mime_type("application/json"),
+            ResourceTemplate::new(LIST_TEMPLATE, "list")
+                .with_description("One list by id with its open tasks in the user's order.")
                 .with_mime_type("application/json"),
         ],
         ..Default::default()
@@ -98,6 +120,27 @@ pub async fn read(
                 .await
                 .map_err(internal)?,
         ),
+        _ if uri.starts_with(LIST_PREFIX) => {
+            let id: i64 = uri
+                .strip_prefix(LIST_PREFIX)
+                .and_then(|id| id.parse().ok())
+                .ok_or_else(not_found)?;
+            let actor = taskflow_store::Actor::new(user, taskflow_events::Source::Mcp);
+            let list = match tasks.get_list(&actor, id).await {
+                Ok(list) => list,
+                Err(taskflow_store::Error::NoSuchList { .. }) => return Err(not_found()),
+                Err(err) => return Err(internal(err)),
+            };
+            let query = ListQuery {
+                list_id: Some(id),
+                status: Some(StatusFilter::Open),
+                sort: Some("position".into()),
+                limit: Some(LIMIT),
+                ..Default::default()
+            };
+            let page = tasks.list(user, &query).await.map_err(internal)?;
+            Ok(json!({"list": list, "tasks": page.tasks, "next_cursor": page.next_cursor}))
+        }
         _ => {
             let id: i64 = uri
                 .strip_prefix(TASK_PREFIX)

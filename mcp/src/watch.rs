@@ -5,9 +5,8 @@
 
 use std::time::Duration;
 
-use taskflow_events::{
-    Delivery, Handler, Outcome, PerUser, TASK_EVENT_PREFIX, TASK_EVENTS, TaskEventMessage,
-};
+use serde::Deserialize;
+use taskflow_events::{Delivery, Handler, Outcome, PerUser, TASK_EVENTS};
 use taskflow_store::Database;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -16,27 +15,59 @@ use tokio_util::sync::CancellationToken;
 /// re-reads everything it watches).
 const BUFFER: usize = 256;
 
-/// A change to one of a user's tasks.
+/// A change to one of a user's tasks or lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
-    Task(i64),
+    /// A task changed, in these lists (two for a move between lists).
+    Task { id: i64, lists: [Option<i64>; 2] },
+    /// A list changed (created, renamed, archived, ...).
+    List(i64),
     /// Changes were missed: everything may have changed.
     Unknown,
 }
 
 impl Change {
-    /// The resource URIs this change may have updated.
+    /// The resource URIs this change may have updated (for `Unknown`,
+    /// every fixed one; a session re-reads what it watches).
     pub fn uris(self) -> Vec<String> {
         let mut uris = vec![
             crate::resources::TODAY.to_owned(),
             crate::resources::OVERDUE.to_owned(),
             crate::resources::ACTIVITY.to_owned(),
         ];
-        if let Change::Task(id) = self {
-            uris.push(crate::resources::task_uri(id));
+        match self {
+            Change::Task { id, lists } => {
+                uris.push(crate::resources::task_uri(id));
+                uris.extend(lists.into_iter().flatten().map(crate::resources::list_uri));
+            }
+            Change::List(id) => uris = vec![crate::resources::list_uri(id)],
+            Change::Unknown => {}
         }
         uris
     }
+}
+
+/// What the watch reads of a `task-events` message, a task's or a list's.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Touched {
+    user_id: String,
+    #[serde(default)]
+    task_id: Option<i64>,
+    /// A list event's list.
+    #[serde(default)]
+    list_id: Option<i64>,
+    #[serde(default)]
+    task_data: Option<InList>,
+    /// The list a task moved from.
+    #[serde(default)]
+    from_list_id: Option<i64>,
+}
+
+/// A task snapshot's list.
+#[derive(Debug, Clone, Deserialize)]
+struct InList {
+    #[serde(default)]
+    list_id: Option<i64>,
 }
 
 /// Per-user fan-out of task changes to MCP sessions. Cheap to clone.
@@ -50,9 +81,9 @@ impl Default for Watch {
 }
 
 impl Watch {
-    /// Announces a change of `user`'s task.
-    pub fn changed(&self, user: &str, task_id: i64) {
-        self.0.send(user, Change::Task(task_id));
+    /// Announces a change of `user`'s task or list.
+    pub fn changed(&self, user: &str, change: Change) {
+        self.0.send(user, change);
     }
 
     /// The user's changes from now on.
@@ -75,8 +106,15 @@ impl Watch {
         loop {
             match db.events_since(after, 500).await {
                 Ok(events) => {
-                    for (sequence, user, task_id) in &events {
-                        self.changed(user, *task_id);
+                    for (sequence, user, task_id, list_id) in &events {
+                        let change = match task_id {
+                            0 => Change::List(list_id.unwrap_or_default()),
+                            id => Change::Task {
+                                id: *id,
+                                lists: [*list_id, None],
+                            },
+                        };
+                        self.changed(user, change);
                         after = after.max(*sequence);
                     }
                     if events.len() == 500 {
@@ -96,16 +134,24 @@ impl Watch {
 }
 
 impl Handler for Watch {
-    type Payload = TaskEventMessage;
+    type Payload = Touched;
     const TOPIC: &'static str = TASK_EVENTS;
     const NAME: &'static str = "mcp";
 
-    fn accepts(event_type: &str) -> bool {
-        event_type.starts_with(TASK_EVENT_PREFIX)
-    }
-
-    async fn handle(&self, delivery: Delivery<TaskEventMessage>) -> Outcome {
-        self.changed(&delivery.data.user_id, delivery.data.task_id);
+    async fn handle(&self, delivery: Delivery<Touched>) -> Outcome {
+        let touched = delivery.data;
+        let change = match (touched.task_id, touched.list_id) {
+            (Some(id), _) => Change::Task {
+                id,
+                lists: [
+                    touched.task_data.and_then(|t| t.list_id),
+                    touched.from_list_id,
+                ],
+            },
+            (None, Some(list)) => Change::List(list),
+            (None, None) => return Outcome::Success,
+        };
+        self.changed(&touched.user_id, change);
         Outcome::Success
     }
 }

@@ -327,6 +327,50 @@ async fn bad_arguments_get_errors_that_say_how_to_fix_them() {
     let task = ok(&mcp, "add_task", json!({"title": "to snooze"})).await;
     let snooze = refused(&mcp, "snooze_task", json!({"id": task["id"]})).await;
     assert!(snooze.contains("Invalid `minutes`"), "{snooze}");
+    // Lists, subtasks, moves and links: each refusal says what to do.
+    let no_list = refused(&mcp, "add_task", json!({"title": "x", "list": "Nowhere"})).await;
+    assert!(no_list.contains("list_lists"), "{no_list}");
+    let sub = ok(
+        &mcp,
+        "add_task",
+        json!({"title": "sub", "parent": task["id"]}),
+    )
+    .await;
+    let open = refused(&mcp, "complete_task", json!({"id": task["id"]})).await;
+    assert!(
+        open.contains("open_subtasks") && open.contains("cascade"),
+        "{open}"
+    );
+    let cycle = refused(
+        &mcp,
+        "move_task",
+        json!({"id": task["id"], "parent": sub["id"]}),
+    )
+    .await;
+    assert!(cycle.contains("Invalid `parent`"), "{cycle}");
+    let both = refused(
+        &mcp,
+        "move_task",
+        json!({"id": sub["id"], "to": "top", "before_id": 1}),
+    )
+    .await;
+    assert!(both.contains("not several"), "{both}");
+    let itself = refused(
+        &mcp,
+        "link_tasks",
+        json!({"id": task["id"], "kind": "blocks", "other_id": task["id"]}),
+    )
+    .await;
+    assert!(itself.contains("Invalid `other_id`"), "{itself}");
+    let inbox = refused(
+        &mcp,
+        "manage_list",
+        json!({"action": "archive", "id": task["list_id"]}),
+    )
+    .await;
+    assert!(inbox.contains("inbox_protected"), "{inbox}");
+    let no_title = refused(&mcp, "manage_list", json!({"action": "create"})).await;
+    assert!(no_title.contains("`title`"), "{no_title}");
     h.finish().await;
 }
 
@@ -344,6 +388,7 @@ async fn another_users_tasks_look_exactly_like_missing_ones() {
         ("complete_task", json!({"id": id})),
         ("delete_task", json!({"id": id})),
         ("snooze_task", json!({"id": id, "minutes": 5})),
+        ("move_task", json!({"id": id, "to": "top"})),
     ] {
         let message = refused(&bob, tool, args).await;
         assert_eq!(
@@ -354,6 +399,22 @@ async fn another_users_tasks_look_exactly_like_missing_ones() {
         );
     }
     assert_eq!(ok(&bob, "list_tasks", json!({})).await["tasks"], json!([]));
+    // Alice's task and list named in bob's arguments: not found, like missing ones.
+    let bobs = ok(&bob, "add_task", json!({"title": "bob's"})).await;
+    let link = json!({"id": bobs["id"], "kind": "relates", "other_id": id});
+    assert!(refused(&bob, "link_tasks", link).await.contains("no task"));
+    let into = json!({"title": "x", "list": task["list_id"]});
+    assert!(
+        refused(&bob, "add_task", into)
+            .await
+            .contains("no such list")
+    );
+    let under = json!({"title": "x", "parent": id});
+    assert!(
+        refused(&bob, "add_task", under)
+            .await
+            .contains("There is no task")
+    );
     let read = bob
         .read_resource(ReadResourceRequestParams::new(format!(
             "taskflow://tasks/{id}"
@@ -446,6 +507,85 @@ async fn subscribers_hear_of_changes_from_any_surface_within_a_second() {
         .unwrap()
         .to_owned();
     assert!(text.contains("from the app"), "{text}");
+    stop.cancel();
+    h.finish().await;
+}
+
+#[tokio::test]
+#[allow(deprecated)] // resources/subscribe
+async fn each_list_is_a_subscribable_resource_of_its_open_tasks_in_order() {
+    let h = harness::sqlite().await;
+    let watch = Watch::default();
+    let bus = InProcessBus::new(vec![Arc::new(watch.clone())], Backoff::default(), 3);
+    let stop = CancellationToken::new();
+    tokio::spawn(taskflow_store::relay::run(
+        h.svc.database().clone(),
+        Arc::new(bus),
+        RelayConfig::default(),
+        stop.clone(),
+    ));
+    let (mcp, client) = connect(&h, &watch, "alice").await;
+    let (bob, _) = connect(&h, &watch, "bob").await;
+    let groceries = ok(
+        &mcp,
+        "manage_list",
+        json!({"action": "create", "title": "Groceries"}),
+    )
+    .await;
+    let uri = format!("taskflow://lists/{}", groceries["id"]);
+    let listed = mcp.list_all_resources().await.unwrap();
+    assert!(listed.iter().any(|r| r.uri == uri), "{listed:?}");
+    mcp.subscribe(SubscribeRequestParams::new(uri.clone()))
+        .await
+        .unwrap();
+    for title in ["milk", "eggs"] {
+        ok(
+            &mcp,
+            "add_task",
+            json!({"title": title, "list": "Groceries"}),
+        )
+        .await;
+    }
+    let eggs_first = ok(&mcp, "list_tasks", json!({"q": "eggs"})).await;
+    let eggs = eggs_first["tasks"][0]["id"].clone();
+    ok(&mcp, "move_task", json!({"id": eggs, "to": "top"})).await;
+    let heard = || async {
+        client
+            .updated
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(u, _)| *u == uri)
+            .count()
+            >= 3
+    };
+    wait_for(
+        "three updates of the list resource",
+        Duration::from_secs(5),
+        heard,
+    )
+    .await;
+    let read = mcp
+        .read_resource(ReadResourceRequestParams::new(uri.clone()))
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_str(
+        serde_json::to_value(&read.contents).unwrap()[0]["text"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(body["list"]["title"], "Groceries");
+    let titles: Vec<_> = body["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].clone())
+        .collect();
+    assert_eq!(titles, [json!("eggs"), json!("milk")]);
+    // Another user's list is not found.
+    let hidden = bob.read_resource(ReadResourceRequestParams::new(uri)).await;
+    assert!(hidden.is_err(), "{hidden:?}");
     stop.cancel();
     h.finish().await;
 }

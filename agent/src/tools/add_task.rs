@@ -50,6 +50,6 @@ impl Tool for AddTask {
             .tasks
             .create(on.actor, &args.task, args.idempotency_key.as_deref())
             .await;
-        created.map_err(|e| failure(e, None))
+        created.map_err(|e| failure(e, args.task.parent))
     }
 }

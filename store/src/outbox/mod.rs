@@ -335,13 +335,21 @@ impl Database {
         rows.into_iter().map(OutboxEvent::try_from).collect()
     }
 
-    /// (sequence, user, task) of every task change committed after
-    /// `after`, oldest first, at most `limit` (on SQLite, commit order).
-    pub async fn events_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, String, i64)>> {
+    /// (sequence, user, task, list) of every task or list change committed
+    /// after `after`, oldest first, at most `limit` (on SQLite, commit
+    /// order); a list's change has task 0.
+    pub async fn events_since(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, String, i64, Option<i64>)>> {
         query(&format!(
-            "SELECT sequence, user_id, task_id FROM task_events WHERE sequence > $1 \
-             AND event_type IN ({}) ORDER BY sequence LIMIT $2",
-            task_kinds()
+            "SELECT sequence, user_id, task_id, list_id FROM task_events WHERE sequence > $1 \
+             AND event_type IN ({}, {}) ORDER BY sequence LIMIT $2",
+            task_kinds(),
+            ListEventType::ALL
+                .map(|t| format!("'{}'", t.as_str()))
+                .join(", ")
         ))
         .bind(after)
         .bind(i64::from(limit))
