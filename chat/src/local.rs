@@ -8,10 +8,11 @@ use serde_json::{Value, json};
 use taskflow_agent::params::Paged;
 use taskflow_agent::tools::MAX_LIST;
 use taskflow_agent::tools::{
-    AddTask, CompleteTask, DeleteTask, GetTask, ListTasks, ReopenTask, SnoozeTask,
+    AddTask, CompleteTask, DeleteTask, GetTask, LinkTasks, ListTasks, ManageList, MoveTask,
+    ReopenTask, SnoozeTask,
 };
 use taskflow_agent::{Context, Tool};
-use taskflow_core::{ListQuery, StatusFilter, Task};
+use taskflow_core::{LinkKind, ListQuery, StatusFilter, Task};
 use taskflow_store::conversations::MessageRow;
 
 use crate::read::command::json;
@@ -70,11 +71,54 @@ pub async fn run(
         Command::Refuse { reason } => format!("I couldn't do that: {reason}."),
         Command::Choose { pick } => agent.choose(pick, memory.pending).await,
         Command::Add(task) => agent.call(AddTask::NAME, json(&task), None).await,
+        Command::AddOrInList { mut task, in_list } => {
+            if let Some(list) = agent.list_named(&in_list.list).await {
+                task.title = in_list.title;
+                task.list = Some(taskflow_core::ListRef::Id(list.id));
+            }
+            agent.call(AddTask::NAME, json(&task), None).await
+        }
+        Command::AddSubtask { mut task, parent } => match agent.resolve(parent, false).await {
+            Ok(id) => {
+                task.parent = Some(id);
+                agent.call(AddTask::NAME, json(&task), None).await
+            }
+            Err(reply) => reply,
+        },
+        Command::NewList { title } => {
+            let arguments = json!({"action": "create", "title": title});
+            match agent.perform(ManageList::NAME, arguments).await {
+                Ok(list) => format!(
+                    "Created the list '{}'. Add to it with \"add milk to {}\".",
+                    list["title"].as_str().unwrap_or(&title),
+                    list["title"].as_str().unwrap_or(&title)
+                ),
+                Err(error) => format!("I couldn't do that: {error}"),
+            }
+        }
+        Command::Link {
+            target,
+            kind,
+            other,
+        } => agent.link(target, kind, other).await,
         Command::List {
             mut query,
             label,
             count,
+            list,
         } => {
+            if let Some(title) = list {
+                match agent.list_named(&title).await {
+                    Some(list) => query.list_id = Some(list.id),
+                    None => {
+                        return Turn {
+                            reply: format!("You have no list called '{title}'."),
+                            actions: agent.actions,
+                            memory: serde_json::to_value(&agent.memory).unwrap_or(Value::Null),
+                        };
+                    }
+                }
+            }
             if count {
                 // Counted over the largest page the tool gives.
                 query.limit = Some(MAX_LIST);
@@ -199,6 +243,79 @@ impl Agent<'_> {
         lines.join("\n")
     }
 
+    /// The user's list of this title (in any case), if there is one.
+    async fn list_named(&self, title: &str) -> Option<taskflow_core::List> {
+        let all = taskflow_core::ListsQuery {
+            archived: Some(true),
+        };
+        let lists = self.on.tasks.lists(self.on.actor, &all).await.ok()?;
+        lists
+            .into_iter()
+            .map(|summary| summary.list)
+            .find(|list| list.title.eq_ignore_ascii_case(title.trim()))
+    }
+
+    /// The task `target` names, or the reply to give when it names none or
+    /// several (name it by its number or id then).
+    async fn resolve(&mut self, target: Target, completed: bool) -> Result<i64, String> {
+        match target {
+            Target::Id(id) => Ok(id),
+            Target::Number(n) => Ok(usize::try_from(n)
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|i| self.memory.listed.get(i).copied())
+                .unwrap_or(n)),
+            Target::Last => self
+                .memory
+                .last_task
+                .ok_or_else(|| "Which task do you mean? Name it by its title or number.".into()),
+            Target::Title(words) => {
+                let candidates = self.find(&words, completed).await;
+                match candidates.as_slice() {
+                    [] => Err(format!("I couldn't find an open task matching '{words}'.")),
+                    [task] => Ok(task.id),
+                    several => {
+                        let lines = self.numbered(several, 9);
+                        Err(format!(
+                            "Several tasks match '{words}'. Say it again with the task's number or id:\n{lines}"
+                        ))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Links the tasks two targets name.
+    async fn link(&mut self, target: Target, kind: LinkKind, other: Target) -> String {
+        let first = match self.resolve(target, false).await {
+            Ok(id) => id,
+            Err(reply) => return reply,
+        };
+        let second = match self.resolve(other, false).await {
+            Ok(id) => id,
+            Err(reply) => return reply,
+        };
+        let arguments = json!({"id": first, "kind": kind, "other_id": second});
+        match self.perform(LinkTasks::NAME, arguments).await {
+            Ok(task) => {
+                self.memory.last_task = Some(first);
+                let title = task["title"].as_str().unwrap_or_default().to_owned();
+                let other_title = match self.perform(GetTask::NAME, json!({"id": second})).await {
+                    Ok(other) => other["title"].as_str().unwrap_or_default().to_owned(),
+                    Err(_) => format!("task {second}"),
+                };
+                match kind {
+                    LinkKind::Blocks => format!("'{title}' now blocks '{other_title}'."),
+                    LinkKind::BlockedBy => {
+                        format!("'{title}' now waits for '{other_title}'.")
+                    }
+                    LinkKind::Relates => format!("'{title}' and '{other_title}' are now linked."),
+                }
+            }
+            Err(error) => format!("I couldn't do that: {error}"),
+        }
+    }
+
     async fn on_task(&mut self, tool: &str, target: Target, arguments: Value) -> String {
         let id = match target {
             Target::Id(id) => id,
@@ -296,6 +413,10 @@ impl Agent<'_> {
                 None => format!("Completed '{title}'. Nice work!"),
             },
             ReopenTask::NAME => format!("Reopened '{title}'."),
+            MoveTask::NAME => match arguments.get("list").and_then(Value::as_str) {
+                Some(list) => format!("Moved '{title}' to {list}."),
+                None => format!("Moved '{title}'."),
+            },
             DeleteTask::NAME => format!("Deleted '{title}'."),
             SnoozeTask::NAME => {
                 let minutes = arguments

@@ -30,6 +30,7 @@ on_both_databases!(
     a_failing_or_silent_model_endpoint_is_a_clear_error,
     instructions_inside_tasks_are_only_data,
     the_reader_asks_instead_of_guessing_and_echoes_what_it_set,
+    chat_manages_lists_subtasks_and_blockers,
 );
 
 async fn chat(api: &TestApp, user: &str, body: Value) -> crate::common::Reply {
@@ -699,4 +700,71 @@ async fn the_reader_asks_instead_of_guessing_and_echoes_what_it_set(h: &Harness)
     let counted = tell("how many tasks are due tomorrow?").await;
     let reply = counted.body["reply"].as_str().unwrap();
     assert!(reply.starts_with("One task due tomorrow:"), "{reply}");
+}
+
+async fn chat_manages_lists_subtasks_and_blockers(h: &Harness) {
+    let api = serve(h).await;
+    let tell = |message: &str| {
+        chat(
+            &api,
+            "alice",
+            json!({"message": message, "timezone": "Europe/Berlin"}),
+        )
+    };
+    let reply = |r: &crate::common::Reply| r.body["reply"].as_str().unwrap_or_default().to_owned();
+    let made = tell("create a list Groceries").await;
+    assert!(
+        reply(&made).starts_with("Created the list 'Groceries'"),
+        "{}",
+        reply(&made)
+    );
+    let milk = tell("add milk to Groceries").await;
+    let task = &milk.body["actions"][0]["result"];
+    assert_eq!(task["title"], "Milk");
+    let lists = api.call(Method::GET, "/api/lists", "alice", None).await;
+    let groceries = lists
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["title"] == "Groceries")
+        .unwrap()["id"]
+        .clone();
+    assert_eq!(task["list_id"], groceries);
+    // Without such a list, the words stay in the title.
+    let karen = tell("add reply to Karen").await;
+    assert_eq!(
+        karen.body["actions"][0]["result"]["title"],
+        "Reply to Karen"
+    );
+    let listed = tell("what's in Groceries?").await;
+    assert!(reply(&listed).contains("Milk"), "{}", reply(&listed));
+    assert!(!reply(&listed).contains("Karen"), "{}", reply(&listed));
+    let missing = tell("what's in Hardware?").await;
+    assert_eq!(reply(&missing), "You have no list called 'Hardware'.");
+    tell("create a list Health").await;
+    tell("add dentist appointment").await;
+    let moved = tell("move the dentist to Health").await;
+    assert_eq!(reply(&moved), "Moved 'Dentist appointment' to Health.");
+    let rescheduled = tell("move the dentist to Friday").await;
+    assert!(
+        reply(&rescheduled).starts_with("Moved 'Dentist appointment' to"),
+        "{}",
+        reply(&rescheduled)
+    );
+    assert_eq!(rescheduled.body["actions"][0]["tool"], "update_task");
+    tell("add book flights").await;
+    tell("add pack bags").await;
+    let linked = tell("book flights blocks pack bags").await;
+    assert_eq!(reply(&linked), "'Book flights' now blocks 'Pack bags'.");
+    let ready = tell("what can I do now?").await;
+    assert!(
+        reply(&ready).contains("Book flights") && !reply(&ready).contains("Pack bags"),
+        "{}",
+        reply(&ready)
+    );
+    let sub = tell("add a subtask passport to the pack bags task").await;
+    let subtask = &sub.body["actions"][0]["result"];
+    assert_eq!(subtask["title"], "Passport");
+    assert_eq!(subtask["parent"]["title"], "Pack bags");
 }

@@ -6,7 +6,7 @@
 use chrono::{Days, NaiveDate};
 use taskflow_core::{CreateTask, Reminder};
 
-use super::command::Command;
+use super::command::{Command, InList};
 use super::leftover::{self, Placed};
 use super::parts::{take_priority, take_reminder, take_tags, take_when};
 use super::repeat::take_repeat;
@@ -73,6 +73,7 @@ const ON_THE_LIST: &[&[&str]] = &[
     &["to", "my", "todos"],
 ];
 
+/// Reads an add, or `None` when the message is not one.
 pub fn read(message: &Message) -> Option<Command> {
     let mut words = message.words.clone();
     let (lead, remind) = LEADS.iter().find(|(lead, _)| words.starts_with(lead))?;
@@ -188,5 +189,36 @@ pub fn read(message: &Message) -> Option<Command> {
             .map(|minutes_before| Reminder::Before { minutes_before }),
         ..CreateTask::default()
     };
-    Some(Command::Add(task))
+    let in_list = match (*remind, &message.quoted) {
+        (false, None) => in_list(&task.title),
+        _ => None,
+    };
+    Some(match in_list {
+        Some(in_list) => Command::AddOrInList { task, in_list },
+        None => Command::Add(task),
+    })
+}
+
+/// A title ending "to <one to three words>" ("Milk to Groceries", "Pack to
+/// the trip list"): the words may name one of the user's lists.
+fn in_list(title: &str) -> Option<InList> {
+    let words: Vec<&str> = title.split_whitespace().collect();
+    let to = words.iter().rposition(|w| w.eq_ignore_ascii_case("to"))?;
+    let mut list: &[&str] = &words[to + 1..];
+    if list
+        .first()
+        .is_some_and(|w| w.eq_ignore_ascii_case("the") || w.eq_ignore_ascii_case("my"))
+    {
+        list = &list[1..];
+    }
+    if list.len() > 1 && list.last().is_some_and(|w| w.eq_ignore_ascii_case("list")) {
+        list = &list[..list.len() - 1];
+    }
+    if to == 0 || list.is_empty() || list.len() > 3 {
+        return None;
+    }
+    Some(InList {
+        list: list.join(" "),
+        title: capitalise(&words[..to].join(" ")),
+    })
 }

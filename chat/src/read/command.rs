@@ -8,15 +8,24 @@ use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 use taskflow_agent::Tool;
 use taskflow_agent::tools::{
-    AddTask, CompleteTask, DeleteTask, ListTasks, ReopenTask, SnoozeTask, UpdateTask,
+    AddTask, CompleteTask, DeleteTask, LinkTasks, ListTasks, ManageList, MoveTask, ReopenTask,
+    SnoozeTask, UpdateTask,
 };
-use taskflow_core::{CreateTask, ListQuery};
+use taskflow_core::{CreateTask, LinkKind, ListQuery};
 
 /// What a message asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Add a task (`add_task`).
     Add(CreateTask),
+    /// Add a task whose title ends "to <words>": if the user has a list of
+    /// that title, the task goes there under `in_list`'s title; otherwise
+    /// it is added as read ("add milk to Groceries", "add reply to Karen").
+    AddOrInList { task: CreateTask, in_list: InList },
+    /// Add a subtask of the task `parent` names (`add_task` with `parent`).
+    AddSubtask { task: CreateTask, parent: Target },
+    /// Create a list (`manage_list`).
+    NewList { title: String },
     /// A list, or a question about tasks (`list_tasks`).
     List {
         query: ListQuery,
@@ -24,6 +33,15 @@ pub enum Command {
         label: Option<String>,
         /// "How many …": the reply is the number.
         count: bool,
+        /// The title of the list asked about ("what's in Groceries?"),
+        /// resolved to its id before the call.
+        list: Option<String>,
+    },
+    /// Link two tasks (`link_tasks`): `target` `kind` `other`.
+    Link {
+        target: Target,
+        kind: LinkKind,
+        other: Target,
     },
     /// A change to one task, once the task is known.
     OnTask { target: Target, change: Change },
@@ -42,6 +60,16 @@ pub enum Command {
     Unknown,
 }
 
+/// The reading of an add whose title ends "to <words>" if those words name
+/// a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InList {
+    /// The list's title, as typed.
+    pub list: String,
+    /// The task's title without "to <list>".
+    pub title: String,
+}
+
 /// A change to one task.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
@@ -52,6 +80,8 @@ pub enum Change {
     Update(taskflow_core::UpdateTask),
     /// `snooze_task`'s fields besides the id.
     Snooze(taskflow_core::SnoozeTask),
+    /// `move_task`'s fields besides the id.
+    Move(taskflow_core::MoveTask),
 }
 
 impl Change {
@@ -63,6 +93,7 @@ impl Change {
             Change::Delete => DeleteTask::NAME,
             Change::Update(_) => UpdateTask::NAME,
             Change::Snooze(_) => SnoozeTask::NAME,
+            Change::Move(_) => MoveTask::NAME,
         }
     }
 
@@ -72,6 +103,7 @@ impl Change {
             Change::Complete | Change::Reopen | Change::Delete => json!({}),
             Change::Update(update) => json(update),
             Change::Snooze(snooze) => json(snooze),
+            Change::Move(to) => json(to),
         }
     }
 }
@@ -81,7 +113,10 @@ impl Command {
     /// would refuse it: the reader never hands a tool what it rejects.
     pub fn checked(self) -> Command {
         let refused = match &self {
-            Command::Add(task) => task.parse().err(),
+            Command::Add(task)
+            | Command::AddOrInList { task, .. }
+            | Command::AddSubtask { task, .. } => task.parse().err(),
+            Command::NewList { title } => taskflow_core::Title::parse(title).err(),
             Command::List { query, .. } => query.parse().err(),
             Command::OnTask { change, .. } => change.check().err(),
             _ => None,
@@ -109,6 +144,7 @@ impl Change {
                 update.apply(&any).map(|_| ())
             }
             Change::Snooze(snooze) => snooze.until(chrono::DateTime::UNIX_EPOCH).map(|_| ()),
+            Change::Move(to) => to.place().spot(taskflow_core::Spot::Bottom).map(|_| ()),
             Change::Complete | Change::Reopen | Change::Delete => Ok(()),
         }
     }
@@ -152,10 +188,28 @@ impl Serialize for Command {
                 map.serialize_entry("tool", AddTask::NAME)?;
                 map.serialize_entry("arguments", task)?;
             }
+            Command::AddOrInList { task, in_list } => {
+                map.serialize_entry("op", "call")?;
+                map.serialize_entry("tool", AddTask::NAME)?;
+                map.serialize_entry("arguments", task)?;
+                map.serialize_entry("in_list", in_list)?;
+            }
+            Command::AddSubtask { task, parent } => {
+                map.serialize_entry("op", "call")?;
+                map.serialize_entry("tool", AddTask::NAME)?;
+                map.serialize_entry("arguments", task)?;
+                map.serialize_entry("parent", parent)?;
+            }
+            Command::NewList { title } => {
+                map.serialize_entry("op", "call")?;
+                map.serialize_entry("tool", ManageList::NAME)?;
+                map.serialize_entry("arguments", &json!({"action": "create", "title": title}))?;
+            }
             Command::List {
                 query,
                 label,
                 count,
+                list,
             } => {
                 map.serialize_entry("op", "call")?;
                 map.serialize_entry("tool", ListTasks::NAME)?;
@@ -166,6 +220,20 @@ impl Serialize for Command {
                 if *count {
                     map.serialize_entry("count", &true)?;
                 }
+                if let Some(list) = list {
+                    map.serialize_entry("list", list)?;
+                }
+            }
+            Command::Link {
+                target,
+                kind,
+                other,
+            } => {
+                map.serialize_entry("op", "link")?;
+                map.serialize_entry("tool", LinkTasks::NAME)?;
+                map.serialize_entry("target", target)?;
+                map.serialize_entry("other", other)?;
+                map.serialize_entry("arguments", &json!({"kind": kind}))?;
             }
             Command::OnTask { target, change } => {
                 map.serialize_entry("op", "on_task")?;

@@ -12,12 +12,13 @@
 //! word that looks like a date, time, repeat or priority is a reason to ask
 //! ([`leftover`]).
 
-mod add;
+pub(crate) mod add;
 mod choose;
 pub mod command;
 mod complete;
 mod delete;
 pub mod leftover;
+mod lists;
 mod parts;
 mod priority;
 mod query;
@@ -33,7 +34,7 @@ mod words;
 
 use chrono::NaiveDateTime;
 
-pub use command::{Change, Command, Pick, Target};
+pub use command::{Change, Command, InList, Pick, Target};
 pub use words::Words;
 
 use when::Now;
@@ -80,15 +81,23 @@ impl Message {
 type Reader = fn(&Message) -> Option<Command>;
 
 /// The intents, in the order they are tried: an answer to "which one?"
-/// first (a bare "2"), adding before the changes (a title may hold any
-/// verb), questions before the changes to one task, "remove the due date
-/// of X" before "remove X".
+/// first (a bare "2"), a new list or subtask before a plain add, adding
+/// before the changes (a title may hold any verb), questions before the
+/// changes to one task, a move to a list before a reschedule (it yields
+/// when the words after "to" are a moment), "remove the due date of X"
+/// before "remove X".
 const READERS: &[Reader] = &[
     choose::read,
     talk::help,
     talk::smalltalk,
     snooze::read,
+    lists::new_list,
+    lists::subtask,
+    lists::move_to_list,
     add::read,
+    lists::ready,
+    lists::in_list,
+    lists::link,
     query::read,
     rename::read,
     reopen::read,

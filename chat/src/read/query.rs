@@ -150,5 +150,6 @@ pub fn read(message: &Message) -> Option<Command> {
         query,
         label: (!label.is_empty()).then(|| label.join(", ")),
         count,
+        list: None,
     })
 }
