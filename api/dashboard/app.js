@@ -11,6 +11,11 @@ const state = {
   user: "",
   tasks: [],
   cursor: null,
+  lists: [],
+  // The list shown (null: all lists).
+  listId: null,
+  // Parents whose subtasks are folded away.
+  folded: new Set(),
   conversation: null,
   lastEventId: null,
   source: null,
@@ -101,8 +106,9 @@ function signOut(message = "") {
   state.generation += 1;
   if (state.source) state.source.close();
   // Nothing of this user stays on the page for the next one.
-  Object.assign(state, { source: null, user: "", tasks: [], cursor: null, conversation: null, lastEventId: null });
+  Object.assign(state, { source: null, user: "", tasks: [], cursor: null, conversation: null, lastEventId: null, lists: [], listId: null });
   $("tasks").replaceChildren();
+  $("list-nav").replaceChildren();
   $("chat-log").replaceChildren();
   $("notification-list").replaceChildren();
   showSignIn(message);
@@ -113,9 +119,103 @@ function showApp() {
   $("app").hidden = false;
   $("who").textContent = `(${state.user})`;
   refresh();
+  loadLists();
   loadTags();
   loadUnread();
   connect();
+}
+
+// ---- Lists ----------------------------------------------------------------
+
+async function loadLists() {
+  try {
+    const archived = $("show-archived").checked ? "?archived=true" : "";
+    const { data } = await api("GET", `/api/lists${archived}`);
+    state.lists = data;
+    renderLists();
+  } catch (error) {
+    announce(error.message);
+  }
+}
+
+// The lists as a tree: the Inbox first, each list after its parent.
+function listTree() {
+  const children = new Map();
+  for (const list of state.lists) {
+    const key = list.parent_id ?? 0;
+    if (!children.has(key)) children.set(key, []);
+    children.get(key).push(list);
+  }
+  const out = [];
+  const walk = (parent, depth) => {
+    for (const list of children.get(parent) || []) {
+      out.push({ list, depth });
+      walk(list.id, depth + 1);
+    }
+  };
+  walk(0, 0);
+  return out;
+}
+
+function renderLists() {
+  const current = state.listId;
+  const item = (label, id, count, depth = 0, list = null) => {
+    const select = el(
+      "button",
+      { type: "button", class: "list", "aria-current": String(current === id), onclick: () => chooseList(id), style: `padding-left: ${0.7 + depth}rem` },
+      el("span", {}, label),
+      count === null ? null : el("span", { class: "count", "aria-label": `${count} open` }, String(count)),
+    );
+    const extra = [];
+    if (list && !list.inbox && !list.archived_at) {
+      extra.push(el("button", { type: "button", class: "small", onclick: () => archiveList(list, "archive"), "aria-label": `Archive ${list.title}` }, "Archive"));
+    }
+    if (list?.archived_at) {
+      extra.push(el("button", { type: "button", class: "small", onclick: () => archiveList(list, "unarchive"), "aria-label": `Restore ${list.title}` }, "Restore"));
+    }
+    return el("li", { class: list?.archived_at ? "archived" : "" }, select, ...extra);
+  };
+  $("list-nav").replaceChildren(
+    item("All tasks", null, null),
+    ...listTree().map(({ list, depth }) => item(list.title, list.id, list.open_count, depth, list)),
+  );
+  const chosen = state.lists.find((l) => l.id === state.listId);
+  $("list-title").textContent = chosen ? `${chosen.title}${chosen.archived_at ? " (archived)" : ""}` : "All tasks";
+  $("t-list").replaceChildren(...listTree().map(({ list, depth }) => el("option", { value: String(list.id) }, `${"— ".repeat(depth)}${list.title}`)));
+}
+
+function chooseList(id) {
+  state.listId = id;
+  // A list reads best in its own order.
+  if (id !== null) $("f-sort").value = "position";
+  renderLists();
+  refresh();
+}
+
+async function newList() {
+  const title = prompt("Name of the new list");
+  if (!title || !title.trim()) return;
+  try {
+    const { data } = await api("POST", "/api/lists", { title: title.trim() });
+    announce(`Created the list ${data.title}`);
+    state.listId = data.id;
+    $("f-sort").value = "position";
+    await loadLists();
+    refresh();
+  } catch (error) {
+    announce(error.message);
+  }
+}
+
+async function archiveList(list, action) {
+  try {
+    await api("POST", `/api/lists/${list.id}/${action}`);
+    announce(action === "archive" ? `Archived ${list.title}` : `Restored ${list.title}`);
+  } catch (error) {
+    announce(error.message);
+  }
+  loadLists();
+  refresh();
 }
 
 // ---- Tasks ----------------------------------------------------------------
@@ -128,6 +228,7 @@ function query(cursor) {
   if ($("f-priority").value) params.set("priority", $("f-priority").value);
   if ($("f-tag").value) params.set("tag", $("f-tag").value);
   if ($("f-overdue").checked) params.set("overdue", "true");
+  if (state.listId !== null) params.set("list_id", String(state.listId));
   params.set("sort", $("f-sort").value);
   params.set("limit", String(PAGE));
   if (cursor) params.set("cursor", cursor);
@@ -159,6 +260,7 @@ function refreshSoon() {
   clearTimeout(state.refreshTimer);
   state.refreshTimer = setTimeout(() => {
     refresh();
+    loadLists();
     loadTags();
   }, 50);
 }
@@ -182,11 +284,35 @@ function isOverdue(task) {
   return new Date(`${date}T${time}`) < new Date(); // approximate: browser zone
 }
 
+// Subtasks under their parent (when it is on the page), in the page's order.
 function render() {
-  const list = $("tasks");
-  list.replaceChildren(...state.tasks.map(renderTask));
+  const shown = new Set(state.tasks.map((t) => t.id));
+  const children = new Map();
+  for (const task of state.tasks) {
+    if (task.parent && shown.has(task.parent.id)) {
+      if (!children.has(task.parent.id)) children.set(task.parent.id, []);
+      children.get(task.parent.id).push(task);
+    }
+  }
+  const tree = (task, siblings) => renderTask(task, siblings, children.get(task.id) || [], tree);
+  const top = state.tasks.filter((t) => !(t.parent && shown.has(t.parent.id)));
+  $("tasks").replaceChildren(...top.map((task) => tree(task, top)));
   $("empty").hidden = state.tasks.length > 0;
   $("more").hidden = !state.cursor;
+  showBlockers();
+}
+
+// What blocks each blocked task, read from its links.
+async function showBlockers() {
+  for (const badge of document.querySelectorAll("#tasks .blocked[data-id]")) {
+    try {
+      const { data } = await api("GET", `/api/tasks/${badge.dataset.id}?include=links`);
+      const open = data.links.blocked_by.filter((t) => !t.completed).map((t) => t.title);
+      if (open.length) badge.textContent = `Blocked by ${open.join(", ")}`;
+    } catch {
+      /* the plain badge stays */
+    }
+  }
 }
 
 function el(tag, props = {}, ...children) {
@@ -200,7 +326,7 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
-function renderTask(task) {
+function renderTask(task, siblings = [], children = [], tree = null) {
   const done = el("input", {
     type: "checkbox",
     "aria-label": task.completed ? `Reopen ${task.title}` : `Complete ${task.title}`,
@@ -213,19 +339,77 @@ function renderTask(task) {
   if (task.recurrence_text) meta.append(el("span", { title: task.recurrence }, `↻ ${task.recurrence_text}`));
   if (task.priority !== "none") meta.append(el("span", { class: `prio-${task.priority}` }, `${task.priority} priority`));
   for (const tag of task.tags) meta.append(el("span", { class: "tag" }, `#${tag}`));
+  if (task.blocked && !task.completed) meta.append(el("span", { class: "blocked", "data-id": task.id }, "Blocked"));
+  if (state.listId === null) {
+    const list = state.lists.find((l) => l.id === task.list_id);
+    if (list && !list.inbox) meta.append(el("span", { class: "tag" }, list.title));
+  }
   if (task.snoozed_until && new Date(task.snoozed_until) > new Date()) {
     meta.append(el("span", {}, `Snoozed until ${new Date(task.snoozed_until).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`));
   }
+  let toggle = null;
+  if (task.child_count > 0) {
+    const folded = state.folded.has(task.id);
+    const finished = task.child_count - task.open_child_count;
+    toggle = el(
+      "button",
+      {
+        type: "button",
+        class: "small progress",
+        "aria-expanded": String(!folded),
+        "aria-label": `${folded ? "Show" : "Hide"} subtasks of ${task.title}, ${finished} of ${task.child_count} done`,
+        onclick: () => {
+          if (state.folded.has(task.id)) state.folded.delete(task.id);
+          else state.folded.add(task.id);
+          render();
+        },
+      },
+      `${folded ? "▸" : "▾"} ${finished}/${task.child_count}`,
+    );
+    meta.prepend(toggle);
+  }
+  // Up and down in the manual order, among the tasks beside it.
+  const at = siblings.indexOf(task);
+  const manual = $("f-sort").value === "position";
+  const move = (body, label) => () => moveTask(task, body, label);
+  const targets = state.lists.filter((l) => l.id !== task.list_id && !l.archived_at);
+  const mover = targets.length && !task.parent
+    ? el(
+        "select",
+        {
+          "aria-label": `Move ${task.title} to another list`,
+          onchange: (e) => e.target.value && moveTask(task, { list_id: Number(e.target.value) }, `to ${e.target.selectedOptions[0].textContent}`),
+        },
+        el("option", { value: "" }, "Move to…"),
+        ...targets.map((l) => el("option", { value: String(l.id) }, l.title)),
+      )
+    : null;
   const buttons = el(
     "div",
     { class: "buttons" },
+    manual && at > 0 ? el("button", { type: "button", onclick: move({ before_id: siblings[at - 1].id }, "up"), "aria-label": `Move ${task.title} up` }, "↑") : null,
+    manual && at >= 0 && at < siblings.length - 1 ? el("button", { type: "button", onclick: move({ after_id: siblings[at + 1].id }, "down"), "aria-label": `Move ${task.title} down` }, "↓") : null,
+    mover,
     el("button", { type: "button", onclick: () => openForm(task), "aria-label": `Edit ${task.title}` }, "Edit"),
     task.completed ? null : el("button", { type: "button", onclick: () => snooze(task), "aria-label": `Snooze ${task.title} for an hour` }, "Snooze 1h"),
     el("button", { type: "button", onclick: () => showHistory(task), "aria-label": `History of ${task.title}` }, "History"),
     el("button", { type: "button", onclick: () => remove(task), "aria-label": `Delete ${task.title}` }, "Delete"),
   );
   const body = el("div", {}, el("div", { class: "title" }, task.title), task.description ? el("div", { class: "meta" }, task.description) : null, meta);
-  return el("li", { class: `task${task.completed ? " done" : ""}`, "data-id": task.id }, done, body, buttons);
+  const sub = children.length && !state.folded.has(task.id) && tree
+    ? el("ul", { class: "subtasks", "aria-label": `Subtasks of ${task.title}` }, ...children.map((child) => tree(child, children)))
+    : null;
+  return el("li", { class: `task${task.completed ? " done" : ""}`, "data-id": task.id }, done, body, buttons, sub);
+}
+
+async function moveTask(task, body, label) {
+  try {
+    await api("POST", `/api/tasks/${task.id}/move`, body, { "if-match": `"${task.version}"` });
+    announce(`Moved ${task.title} ${label}`);
+  } catch (error) {
+    announce(error.message);
+  }
+  refreshSoon();
 }
 
 async function act(task, action) {
@@ -370,6 +554,11 @@ function openForm(task = null) {
   }
   $("t-priority").value = task?.priority || "none";
   $("t-tags").value = (task?.tags || []).join(", ");
+  const inbox = state.lists.find((l) => l.inbox);
+  const chosen = state.lists.find((l) => l.id === state.listId && !l.archived_at);
+  $("t-list").value = String(task?.list_id ?? chosen?.id ?? inbox?.id ?? "");
+  // A subtask stays in its parent's list.
+  $("t-list").disabled = Boolean(task?.parent);
   $("task-dialog").showModal();
   $("t-title").focus();
 }
@@ -389,6 +578,7 @@ function formFields() {
     timezone: $("t-zone").value,
     recurrence: ruleFromForm(),
     reminder,
+    list_id: $("t-list").disabled || !$("t-list").value ? null : Number($("t-list").value),
   };
 }
 
@@ -397,6 +587,7 @@ async function saveForm(event) {
   const fields = formFields();
   try {
     if (editing) {
+      if (fields.list_id === null || fields.list_id === editing.list_id) delete fields.list_id;
       await api("PATCH", `/api/tasks/${editing.id}`, fields, { "if-match": `"${editing.version}"` });
     } else {
       const body = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null));
@@ -477,7 +668,8 @@ async function connect() {
     if (event.lastEventId) state.lastEventId = event.lastEventId;
     refreshSoon();
   };
-  for (const name of ["task.created", "task.updated", "task.completed", "task.reopened", "task.deleted"]) {
+  for (const name of ["task.created", "task.updated", "task.completed", "task.reopened", "task.deleted", "task.moved", "task.linked", "task.unlinked",
+    "list.created", "list.updated", "list.moved", "list.archived", "list.unarchived", "list.deleted"]) {
     source.addEventListener(name, onTask);
   }
   source.addEventListener("notification.created", (event) => {
@@ -557,6 +749,8 @@ function wire() {
   });
   $("signout").addEventListener("click", () => signOut());
   $("new-task").addEventListener("click", () => openForm());
+  $("new-list").addEventListener("click", newList);
+  $("show-archived").addEventListener("change", loadLists);
   $("task-form").addEventListener("submit", saveForm);
   $("task-cancel").addEventListener("click", () => $("task-dialog").close());
   $("history-close").addEventListener("click", () => $("history-dialog").close());

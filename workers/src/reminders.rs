@@ -18,7 +18,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
-use taskflow_events::{Backoff, Delivery, Handler, Outcome, TASK_EVENTS, TaskEventMessage};
+use taskflow_events::{
+    Backoff, Delivery, Handler, Outcome, TASK_EVENT_PREFIX, TASK_EVENTS, TaskEventMessage,
+};
 use taskflow_store::TaskService;
 use tokio::sync::Notify;
 use tokio_cron_scheduler::{Job, JobScheduler};
@@ -164,6 +166,10 @@ impl Handler for Reminders {
     type Payload = TaskEventMessage;
     const TOPIC: &'static str = TASK_EVENTS;
     const NAME: &'static str = "reminders";
+
+    fn accepts(event_type: &str) -> bool {
+        event_type.starts_with(TASK_EVENT_PREFIX)
+    }
 
     async fn handle(&self, _: Delivery<TaskEventMessage>) -> Outcome {
         self.wake();

@@ -262,6 +262,59 @@ test("after a network drop the stream reconnects and replays what it missed", as
   }
 });
 
+test("lists: a new list, subtasks under their parent, reorder, blocked badge, move and archive", async () => {
+  const page = tabA;
+  page.once("dialog", (dialog) => dialog.accept("Trip"));
+  await page.getByRole("button", { name: "New list" }).click();
+  const trip = page.locator("#list-nav button.list", { hasText: "Trip" });
+  await trip.waitFor({ timeout: 3000 });
+  assert.equal(await trip.getAttribute("aria-current"), "true");
+  await page.locator("#list-title", { hasText: "Trip" }).waitFor({ timeout: 2000 });
+  // A task made in the form goes to the list shown.
+  await page.getByRole("button", { name: "New task" }).click();
+  await page.locator("#t-title").fill("Pack bags");
+  await page.getByRole("button", { name: "Save" }).click();
+  await row(page, "Pack bags").waitFor({ timeout: 3000 });
+  const lists = await call("GET", "/api/lists");
+  const tripId = lists.find((l) => l.title === "Trip").id;
+  const inbox = lists.find((l) => l.inbox);
+  const pack = (await call("GET", `/api/tasks?list_id=${tripId}`)).tasks[0];
+  assert.equal(pack.title, "Pack bags");
+  const flights = await call("POST", "/api/tasks", { title: "Book flights", list_id: tripId });
+  await call("POST", "/api/tasks", { title: "Passport", parent_id: pack.id });
+  // The subtask shows under its parent, with the parent's progress.
+  const nested = page.locator(`#tasks li.task[data-id="${pack.id}"] .subtasks .title`, { hasText: "Passport" });
+  await nested.waitFor({ timeout: 3000 });
+  await page.locator(`#tasks li.task[data-id="${pack.id}"] .progress`, { hasText: "0/1" }).first().waitFor({ timeout: 2000 });
+  await shot(page, "09-list-with-subtask");
+  // Keyboard-reachable reorder: "Book flights" up, above "Pack bags".
+  const order = () => page.evaluate(() => [...document.querySelectorAll("#tasks > li.task > div > .title")].map((t) => t.textContent));
+  assert.deepEqual(await order(), ["Pack bags", "Book flights"]);
+  await page.getByRole("button", { name: "Move Book flights up" }).click();
+  await page.waitForFunction(() => document.querySelector("#tasks > li.task .title")?.textContent === "Book flights", null, { timeout: 3000 });
+  assert.deepEqual(await order(), ["Book flights", "Pack bags"]);
+  // Blocked, and by what.
+  await call("PUT", `/api/tasks/${pack.id}/links/blocked_by/${flights.id}`);
+  await page.locator(`#tasks li.task[data-id="${pack.id}"] .blocked`, { hasText: "Blocked by Book flights" }).waitFor({ timeout: 3000 });
+  await shot(page, "10-blocked-and-reordered");
+  // Fold the subtasks away.
+  await page.getByRole("button", { name: /Hide subtasks of Pack bags/ }).click();
+  await nested.waitFor({ state: "detached", timeout: 2000 });
+  // Move to another list: it leaves this one.
+  await page.getByRole("combobox", { name: "Move Book flights to another list" }).selectOption(String(inbox.id));
+  await row(page, "Book flights").waitFor({ state: "detached", timeout: 3000 });
+  assert.equal((await call("GET", `/api/tasks/${flights.id}`)).list_id, inbox.id);
+  // Archive hides the list; "Show archived" and Restore bring it back.
+  await page.getByRole("button", { name: "Archive Trip" }).click();
+  await trip.waitFor({ state: "detached", timeout: 3000 });
+  await page.locator("#show-archived").check();
+  await page.getByRole("button", { name: "Restore Trip" }).click();
+  await page.locator("#list-nav li:not(.archived) button.list", { hasText: "Trip" }).waitFor({ timeout: 3000 });
+  await shot(page, "11-archive-restored");
+  await page.locator("#show-archived").uncheck();
+  await page.locator("#list-nav button.list", { hasText: "All tasks" }).click();
+});
+
 test("usable at phone width, with labels on every control", async () => {
   const phone = await context.newPage();
   await phone.setViewportSize({ width: 390, height: 844 });

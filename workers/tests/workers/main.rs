@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
 
 mod backbone;
+mod list_events;
 mod notifications;
 mod recurrence_table;
 mod reminders;
