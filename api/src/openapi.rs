@@ -114,7 +114,7 @@ fn build() -> Value {
             200,
             Some(g.subschema_for::<TaskPage>()),
             false,
-            &[400, 401, 422],
+            &[400, 401, 404, 422],
         ),
         op(
             "get",
@@ -126,7 +126,7 @@ fn build() -> Value {
             200,
             Some(g.subschema_for::<TaskDetail>()),
             false,
-            id_errors,
+            &[400, 401, 404, 422],
         ),
         op(
             "patch",
