@@ -212,6 +212,33 @@ async fn the_cluster_roles_work_together_through_the_sidecar() {
     .await;
     assert_eq!(all["tasks"].as_array().unwrap().len(), 2, "{all}");
 
+    // A list and a move travel the same way: api → outbox → sidecar → the
+    // sse role (and every task-events role passes the list event by).
+    let list = call(
+        reqwest::Method::POST,
+        format!("{}/api/lists", api.url),
+        "alice",
+        Some(json!({"title": "Team"})),
+    )
+    .await;
+    let made = alice.expect().await;
+    assert_eq!(
+        (made.name.as_str(), &made.data["list_id"]),
+        ("list.created", &list["id"])
+    );
+    call(
+        reqwest::Method::POST,
+        format!("{}/api/tasks/{}/move", api.url, next.data["task_id"]),
+        "alice",
+        Some(json!({"list_id": list["id"]})),
+    )
+    .await;
+    let moved = alice.expect().await;
+    assert_eq!(
+        (moved.name.as_str(), &moved.data["list_id"]),
+        ("task.moved", &list["id"])
+    );
+
     // Bob's stream saw none of it: his first event is his own.
     let mine = call(
         reqwest::Method::POST,

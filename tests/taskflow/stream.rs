@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use futures::StreamExt;
+use reqwest::Method;
 use serde_json::{Value, json};
 use taskflow_testkit::app::TestApp;
 use taskflow_testkit::process::{Listening, exit_status, sigterm, spawn_listening};
@@ -135,6 +136,53 @@ async fn changes_reach_only_their_owners_stream_and_reconnects_replay_what_was_m
     let mut child = server.child;
     let status = exit_status(&mut child).await;
     assert!(status.success());
+}
+
+#[tokio::test]
+async fn list_changes_and_moves_reach_the_stream_with_their_lists() {
+    let server = serve().await;
+    let alice = token("alice");
+    let mut stream = Stream::open(&server.base, &alice, None).await;
+    let app = &server.app;
+    let list: Value = app
+        .call(
+            Method::POST,
+            "/api/lists",
+            "alice",
+            Some(json!({"title": "Health"})),
+        )
+        .await
+        .ok();
+    let created = stream.expect().await;
+    assert_eq!(created.name, "list.created");
+    assert_eq!(created.data["list_id"], list["id"]);
+    assert_eq!(created.data["kind"], "list");
+    let task: Value = app
+        .create_task("alice", json!({"title": "dentist"}))
+        .await
+        .ok();
+    assert_eq!(stream.expect().await.name, "task.created");
+    let path = format!("/api/tasks/{}/move", task["id"]);
+    app.call(
+        Method::POST,
+        &path,
+        "alice",
+        Some(json!({"list_id": list["id"]})),
+    )
+    .await
+    .ok();
+    let moved = stream.expect().await;
+    assert_eq!(moved.name, "task.moved");
+    assert_eq!(moved.data["list_id"], list["id"]);
+    assert!(
+        moved.data["fields"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("list_id"))
+    );
+    let archive = format!("/api/lists/{}/archive", list["id"]);
+    app.call(Method::POST, &archive, "alice", None).await.ok();
+    assert_eq!(stream.expect().await.name, "list.archived");
 }
 
 #[tokio::test]
