@@ -122,14 +122,26 @@ async fn complete(
     IfMatch(version): IfMatch,
     ApiQuery(query): ApiQuery<CompleteQuery>,
 ) -> Result<Response, Problem> {
+    let user_id = user.0.clone();
     let cascade = query.cascade.unwrap_or(false);
-    Ok(with_etag(
-        StatusCode::OK,
-        state
-            .tasks
-            .complete(&actor(user), id, version, cascade)
-            .await?,
-    ))
+    let task = state
+        .tasks
+        .complete(&actor(user), id, version, cascade)
+        .await?;
+    if !task.blocked {
+        return Ok(with_etag(StatusCode::OK, task));
+    }
+    // Done while still blocked: the answer says by what.
+    let links = TaskInclude {
+        include: Some("links".into()),
+    };
+    let detail = state.tasks.get_detail(&user_id, id, &links).await?;
+    let etag = HeaderValue::from_str(&format!("\"{}\"", detail.task.version)).ok();
+    let mut response = Json(detail).into_response();
+    if let Some(etag) = etag {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    Ok(response)
 }
 
 async fn reopen(

@@ -205,6 +205,16 @@ async fn tool_sets_widen_the_listing_and_a_tool_outside_them_says_how_to_turn_it
         .map(|l| l["title"].clone())
         .collect();
     assert_eq!(titles, [json!("Inbox"), json!("Groceries")]);
+    let eggs = ok(
+        &lists,
+        "add_task",
+        json!({"title": "eggs", "list": "Groceries"}),
+    )
+    .await;
+    let link = json!({"id": milk["id"], "kind": "blocked_by", "other_id": eggs["id"]});
+    assert_eq!(ok(&lists, "link_tasks", link).await["blocked"], true);
+    let done = ok(&lists, "complete_task", json!({"id": milk["id"]})).await;
+    assert_eq!(done["blocked_by"][0]["title"], "eggs");
     let archived = ok(
         &lists,
         "manage_list",

@@ -3,7 +3,7 @@
 
 use schemars::JsonSchema;
 use serde::Serialize;
-use taskflow_core::{CompleteQuery, Task};
+use taskflow_core::{CompleteQuery, LinkedTask, Task, TaskInclude};
 
 use crate::params::WithId;
 use crate::tool::{Context, Hints, Tool, ToolResult, failure};
@@ -18,6 +18,9 @@ pub struct Completed {
     /// For a recurring task: the next occurrence is created right after
     /// (its `previous_id` is this task's id); `list_tasks` shows it.
     pub recurring: bool,
+    /// Open tasks that still block it (it was done anyway).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub blocked_by: Vec<LinkedTask>,
 }
 
 impl Tool for CompleteTask {
@@ -39,9 +42,23 @@ impl Tool for CompleteTask {
             .complete(on.actor, args.id, None, cascade)
             .await
             .map_err(|e| failure(e, Some(args.id)))?;
+        let blocked_by = match task.blocked {
+            true => {
+                let links = TaskInclude {
+                    include: Some("links".into()),
+                };
+                let detail = on.tasks.get_detail(on.user(), task.id, &links).await;
+                let links = detail.map_err(|e| failure(e, Some(args.id)))?.links;
+                links
+                    .map(|l| l.blocked_by.into_iter().filter(|t| !t.completed).collect())
+                    .unwrap_or_default()
+            }
+            false => Vec::new(),
+        };
         Ok(Completed {
             recurring: task.recurrence.is_some(),
             task,
+            blocked_by,
         })
     }
 }

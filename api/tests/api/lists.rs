@@ -112,6 +112,15 @@ async fn lists_subtasks_moves_and_links_work_end_to_end(h: &Harness) {
         .map(|t| t["title"].clone())
         .collect();
     assert_eq!(titles, [json!("tickets")]);
+    // Done anyway while blocked: the answer says by what.
+    let forced = post(
+        format!("/api/tasks/{pack_id}/complete?cascade=true"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(forced.status.as_u16(), 200, "{:?}", forced.body);
+    assert_eq!(forced.body["blocked"], true);
+    assert_eq!(forced.body["links"]["blocked_by"][0]["title"], "tickets");
     // Moves: to the top by intent, then to the Inbox with its subtask.
     let moved = post(
         format!("/api/tasks/{tickets_id}/move"),
@@ -165,7 +174,15 @@ async fn lists_subtasks_moves_and_links_work_end_to_end(h: &Harness) {
         .iter()
         .map(|e| e["event_type"].clone())
         .collect();
-    assert_eq!(kinds, [json!("moved"), json!("linked"), json!("created")]);
+    assert_eq!(
+        kinds,
+        [
+            json!("moved"),
+            json!("completed"),
+            json!("linked"),
+            json!("created")
+        ]
+    );
     // Archive, then a write there is refused; delete with move_to.
     let archived = post(format!("/api/lists/{trip_id}/archive"), json!({})).await;
     assert!(archived.body["archived_at"].is_string());

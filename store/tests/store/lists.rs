@@ -13,6 +13,7 @@ on_both_databases!(
     deleting_a_list_refuses_cascades_or_moves_its_tasks,
     lists_nest_at_most_five_deep_and_never_into_themselves,
     another_users_list_is_not_found_anywhere,
+    lists_keep_a_manual_order_with_the_inbox_first,
 );
 
 fn list(title: &str) -> CreateList {
@@ -481,5 +482,56 @@ async fn another_users_list_is_not_found_anywhere(h: &Harness) {
     assert_eq!(
         h.svc.get("bob", bobs_task.id).await.unwrap().list_id,
         secret.id
+    );
+}
+
+async fn lists_keep_a_manual_order_with_the_inbox_first(h: &Harness) {
+    let mut ids = Vec::new();
+    for title in ["A", "B", "C"] {
+        ids.push(h.svc.create_list(&alice(), &list(title)).await.unwrap().id);
+    }
+    let order = || async {
+        let lists = h.svc.lists(&alice(), &ListsQuery::default()).await.unwrap();
+        lists.into_iter().map(|s| s.list.title).collect::<Vec<_>>()
+    };
+    assert_eq!(order().await, ["Inbox", "A", "B", "C"]);
+    let before_a = MoveList {
+        before_id: Some(ids[0]),
+        ..Default::default()
+    };
+    h.svc.move_list(&alice(), ids[2], &before_a).await.unwrap();
+    assert_eq!(order().await, ["Inbox", "C", "A", "B"]);
+    let to_top = MoveList {
+        to: Some(taskflow_core::Edge::Top),
+        ..Default::default()
+    };
+    h.svc.move_list(&alice(), ids[1], &to_top).await.unwrap();
+    assert_eq!(order().await, ["Inbox", "B", "C", "A"]);
+    let after_b = MoveList {
+        after_id: Some(ids[1]),
+        ..Default::default()
+    };
+    h.svc.move_list(&alice(), ids[0], &after_b).await.unwrap();
+    assert_eq!(order().await, ["Inbox", "B", "A", "C"]);
+    let history = "SELECT COUNT(*) FROM task_events WHERE event_type = 'list_moved'";
+    assert_eq!(h.raw.scalar(history).await, 3);
+    // The Inbox stays first and cannot be placed.
+    let inbox = h.svc.inbox(&alice()).await.unwrap();
+    assert_eq!(
+        code(h.svc.move_list(&alice(), inbox, &to_top).await.unwrap_err()),
+        "inbox_protected"
+    );
+    let beside_inbox = MoveList {
+        before_id: Some(inbox),
+        ..Default::default()
+    };
+    assert_eq!(
+        code(
+            h.svc
+                .move_list(&alice(), ids[0], &beside_inbox)
+                .await
+                .unwrap_err()
+        ),
+        "invalid"
     );
 }
