@@ -853,24 +853,33 @@ async fn raw_sqlite_loop(duration: Duration) -> anyhow::Result<f64> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        // The user's Inbox, as the service makes it on first use.
+        conn.execute(
+            "INSERT INTO lists (user_id, title, title_key, position, is_inbox, created_at, \
+               updated_at) VALUES ('raw', 'Inbox', 'inbox', 'V', 1, ?1, ?1)",
+            rusqlite::params![now],
+        )?;
+        let inbox = conn.last_insert_rowid();
         let mut create = |n: u64| -> rusqlite::Result<()> {
             let tx = conn.transaction()?;
             let title = format!("raw {n}");
             tx.prepare_cached(
-                "INSERT INTO tasks (user_id, title, title_key, search, completed, priority, \
-                   priority_rank, tags, version, created_at, updated_at) \
-                 VALUES ('raw', ?1, ?1, ?1, 0, 'high', 3, '[]', 1, ?2, ?2)",
+                "INSERT INTO tasks (user_id, list_id, position, title, title_key, search, \
+                   completed, priority, priority_rank, tags, version, created_at, updated_at) \
+                 VALUES ('raw', ?3, ?4, ?1, ?1, ?1, 0, 'high', 3, '[]', 1, ?2, ?2)",
             )?
-            .execute(rusqlite::params![title, now])?;
+            .execute(rusqlite::params![title, now, inbox, format!("a{n:019}V")])?;
             let id = tx.last_insert_rowid();
             tx.prepare_cached(
-                "INSERT INTO task_events (event_id, user_id, task_id, event_type, source, \
-                   occurred_at, data) VALUES (randomblob(16), 'raw', ?1, 'created', 'api', ?2, ?3)",
+                "INSERT INTO task_events (event_id, user_id, task_id, list_id, event_type, \
+                   source, occurred_at, data) \
+                 VALUES (randomblob(16), 'raw', ?1, ?4, 'created', 'api', ?2, ?3)",
             )?
             .execute(rusqlite::params![
                 id,
                 now,
-                format!("{{\"task_data\":{{\"title\":\"{title}\"}},\"changes\":{{}}}}")
+                format!("{{\"task_data\":{{\"title\":\"{title}\"}},\"changes\":{{}}}}"),
+                inbox
             ])?;
             tx.commit()
         };

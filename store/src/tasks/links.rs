@@ -141,9 +141,11 @@ impl TaskService {
             .await?
             .ok_or(Error::NotFound)?
             .task();
-        let children = match children {
-            true => Some(children_of(&mut conn, user, id).await?),
-            false => None,
+        // The row says whether there are any: no query for none.
+        let children = match (children, task.child_count) {
+            (false, _) => None,
+            (true, 0) => Some(Vec::new()),
+            (true, _) => Some(children_of(&mut conn, user, id).await?),
         };
         let links = match links {
             true => Some(links_of(&mut conn, user, id).await?),
