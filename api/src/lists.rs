@@ -7,14 +7,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Serialize;
 use taskflow_core::{CreateList, DeleteList, ListsQuery, MoveList, MoveTask, UpdateList};
 
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::extract::{ApiJson, ApiQuery, IfMatch, ListId, TaskId};
 use crate::problem::Problem;
-use crate::tasks::{actor, with_etag};
+use crate::tasks::{actor, tagged, with_etag};
 
 /// The list routes.
 pub fn routes() -> Router<AppState> {
@@ -25,15 +24,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/lists/{id}/unarchive", post(unarchive))
         .route("/api/lists/{id}/move", post(relocate))
         .route("/api/tasks/{id}/move", post(move_task))
-}
-
-/// Something versioned, with its `ETag`.
-fn tagged(status: StatusCode, version: i64, body: impl Serialize) -> Response {
-    let mut response = (status, Json(body)).into_response();
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{version}\"")) {
-        response.headers_mut().insert(header::ETAG, etag);
-    }
-    response
 }
 
 async fn list(

@@ -38,14 +38,18 @@ pub(crate) fn actor(user: AuthUser) -> Actor {
     Actor::new(user.0, Source::Api)
 }
 
-/// A task with its `ETag`.
-pub(crate) fn with_etag(status: StatusCode, task: Task) -> Response {
-    let etag = HeaderValue::from_str(&format!("\"{}\"", task.version)).ok();
-    let mut response = (status, Json(task)).into_response();
-    if let Some(etag) = etag {
+/// A versioned body (a task, a list) with its version as a strong `ETag`.
+pub(crate) fn tagged(status: StatusCode, version: i64, body: impl serde::Serialize) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{version}\"")) {
         response.headers_mut().insert(header::ETAG, etag);
     }
     response
+}
+
+/// A task with its `ETag`.
+pub(crate) fn with_etag(status: StatusCode, task: Task) -> Response {
+    tagged(status, task.version, task)
 }
 
 async fn create(
@@ -81,12 +85,7 @@ async fn fetch(
     ApiQuery(include): ApiQuery<TaskInclude>,
 ) -> Result<Response, Problem> {
     let detail = state.tasks.get_detail(&user.0, id, &include).await?;
-    let etag = HeaderValue::from_str(&format!("\"{}\"", detail.task.version)).ok();
-    let mut response = Json(detail).into_response();
-    if let Some(etag) = etag {
-        response.headers_mut().insert(header::ETAG, etag);
-    }
-    Ok(response)
+    Ok(tagged(StatusCode::OK, detail.task.version, detail))
 }
 
 async fn update(
@@ -136,12 +135,7 @@ async fn complete(
         include: Some("links".into()),
     };
     let detail = state.tasks.get_detail(&user_id, id, &links).await?;
-    let etag = HeaderValue::from_str(&format!("\"{}\"", detail.task.version)).ok();
-    let mut response = Json(detail).into_response();
-    if let Some(etag) = etag {
-        response.headers_mut().insert(header::ETAG, etag);
-    }
-    Ok(response)
+    Ok(tagged(StatusCode::OK, detail.task.version, detail))
 }
 
 async fn reopen(
