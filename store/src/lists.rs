@@ -633,11 +633,6 @@ impl TaskService {
         tx.commit().await?;
         Ok(after)
     }
-
-    /// The user's lists, for the rules a task write checks.
-    pub(crate) async fn user_lists(on: &mut impl Executor, user: &str) -> Result<Lists> {
-        Lists::load(on, user).await
-    }
 }
 
 fn archived(list: &ListRow) -> Error {

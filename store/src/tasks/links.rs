@@ -56,7 +56,7 @@ impl TaskService {
         let mut tx = self.db.begin_for(user).await?;
         let task = find(&mut tx, user, id).await?.ok_or(Error::NotFound)?;
         find(&mut tx, user, other).await?.ok_or(Error::NotFound)?;
-        let lists = Self::user_lists(&mut tx, user).await?;
+        let lists = crate::lists::Lists::load(&mut tx, user).await?;
         lists.writable(&taskflow_core::ListRef::Id(task.list_id), "id")?;
         let (from, stored_kind, to) = stored(id, kind, other);
         if add && stored_kind == "blocks" && reaches(&mut tx, user, to, from).await? {

@@ -122,7 +122,7 @@ impl TaskService {
             )
             .into());
         }
-        let lists = Self::user_lists(&mut conn, &actor.user).await?;
+        let lists = crate::lists::Lists::load(&mut conn, &actor.user).await?;
         let target = lists.writable(&ListRef::Id(above.list_id), "parent")?.id;
         if let Some(named) = list
             && lists.find(named, "list")?.id != target
@@ -148,7 +148,7 @@ impl TaskService {
         if *named == ListRef::Id(inbox) {
             return Ok(inbox);
         }
-        let lists = Self::user_lists(&mut self.db.read().await?, &actor.user).await?;
+        let lists = crate::lists::Lists::load(&mut self.db.read().await?, &actor.user).await?;
         Ok(lists.writable(named, "list")?.id)
     }
 
