@@ -143,14 +143,7 @@ impl Lists {
     pub fn writable(&self, named: &ListRef, field: &'static str) -> Result<&ListRow> {
         let list = self.find(named, field)?;
         if self.archived(list.id) {
-            return Err(Error::refused(
-                "list_archived",
-                field,
-                format!(
-                    "the list `{}` is archived and read-only; unarchive it first",
-                    list.title
-                ),
-            ));
+            return Err(archived(list, field));
         }
         Ok(list)
     }
@@ -432,7 +425,7 @@ impl TaskService {
     ) -> Result<List> {
         self.change_list(actor, id, expected_version, |lists, old| {
             if lists.archived(old.id) {
-                return Err(archived(old));
+                return Err(archived(old, "id"));
             }
             let fields = patch.apply(&old.fields()?)?;
             let mut new = old.clone();
@@ -490,7 +483,7 @@ impl TaskService {
         self.change_list(actor, id, None, |lists, old| {
             not_inbox(old, "moved")?;
             if lists.archived(old.id) {
-                return Err(archived(old));
+                return Err(archived(old, "id"));
             }
             let parent = input.parent_id.unwrap_or(old.parent_id);
             if let Some(parent) = parent {
@@ -635,10 +628,11 @@ impl TaskService {
     }
 }
 
-fn archived(list: &ListRow) -> Error {
+/// The refusal of a write in an archived list, naming `field`.
+fn archived(list: &ListRow, field: &'static str) -> Error {
     Error::refused(
         "list_archived",
-        "id",
+        field,
         format!(
             "the list `{}` is archived and read-only; unarchive it first",
             list.title
