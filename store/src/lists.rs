@@ -13,7 +13,7 @@ use taskflow_core::{
 };
 use taskflow_events::{ListEventType, TaskEventType};
 
-use crate::database::{Executor, Tx, query};
+use crate::database::{Executor, Query, Tx, query};
 use crate::outbox::{self, NewEvent};
 use crate::tasks::columns::{SELECT, StoredTask, TaskRow};
 use crate::tasks::{Actor, check_user};
@@ -89,15 +89,6 @@ impl Lists {
 
     pub fn get(&self, id: i64) -> Option<&ListRow> {
         self.0.iter().find(|l| l.id == id)
-    }
-
-    /// Every archived list and every list inside one.
-    pub fn archived_ids(&self) -> Vec<i64> {
-        self.0
-            .iter()
-            .filter(|l| self.archived(l.id))
-            .map(|l| l.id)
-            .collect()
     }
 
     /// The list `named` (by id, or by exact title in any case), or a 404
@@ -252,31 +243,52 @@ impl Lists {
     }
 }
 
-/// The user's Inbox, read or made in `tx`. Every user has an Inbox from the
-/// start as far as any surface can tell, so making its row on first use is
-/// bookkeeping, not a change: it has no event.
-async fn ensure_inbox(tx: &mut Tx, user: &str, now: DateTime<Utc>) -> Result<i64> {
-    let found: Option<i64> = query("SELECT id FROM lists WHERE user_id = $1 AND is_inbox = $2")
-        .bind(user)
-        .bind(true)
-        .scalar_optional(&mut *tx)
-        .await?;
-    if let Some(id) = found {
-        return Ok(id);
+/// The Inbox of each of `users`, read or made on `on` (a transaction, or a
+/// batch's connection). Every user has an Inbox from the start as far as
+/// any surface can tell, so making its row on first use is bookkeeping, not
+/// a change: it has no event. The unique index on a user's Inbox makes the
+/// insert safe to race: the loser's row is not made and both read the one.
+pub(crate) async fn ensure_inboxes(
+    on: &mut impl Executor,
+    users: &[&str],
+    now: DateTime<Utc>,
+) -> Result<HashMap<String, i64>> {
+    if users.is_empty() {
+        return Ok(HashMap::new());
     }
-    let row: ListRow = query(&format!(
-        "INSERT INTO lists (user_id, title, title_key, position, is_inbox, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {LIST_COLUMNS}"
-    ))
-    .bind(user)
-    .bind(INBOX_TITLE)
-    .bind(INBOX_TITLE.to_lowercase())
-    .bind(position::between(None, None))
-    .bind(true)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(row.id)
+    let mut insert = Query::build(
+        "INSERT INTO lists (user_id, title, title_key, position, is_inbox, created_at, \
+         updated_at) VALUES ",
+    );
+    let position = position::between(None, None);
+    for (i, user) in users.iter().enumerate() {
+        insert.push(if i == 0 { "(" } else { ", (" });
+        insert.push_bind(*user).push(", ");
+        insert.push_bind(INBOX_TITLE).push(", ");
+        insert.push_bind(INBOX_TITLE.to_lowercase()).push(", ");
+        insert.push_bind(position.clone()).push(", ");
+        insert.push_bind(true).push(", ");
+        insert.push_bind(now).push(", ");
+        insert.push_bind(now).push(")");
+    }
+    insert.push(" ON CONFLICT DO NOTHING");
+    insert.execute(&mut *on).await?;
+    let mut found = Query::build("SELECT user_id, id FROM lists WHERE is_inbox = ");
+    found.push_bind(true).push(" AND user_id IN (");
+    for (i, user) in users.iter().enumerate() {
+        found.push(if i == 0 { "" } else { ", " }).push_bind(*user);
+    }
+    found.push(")");
+    let rows: Vec<(String, i64)> = found.fetch_all(&mut *on).await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The user's Inbox, read or made in `tx`.
+async fn ensure_inbox(tx: &mut Tx, user: &str, now: DateTime<Utc>) -> Result<i64> {
+    ensure_inboxes(tx, &[user], now)
+        .await?
+        .remove(user)
+        .ok_or_else(|| Error::Internal(format!("the Inbox of {user} was not made")))
 }
 
 /// Writes a list's changed row if it is still at `old_version`.
@@ -338,9 +350,20 @@ impl TaskService {
         if let Some(id) = self.cached_inbox(&actor.user) {
             return Ok(id);
         }
-        let mut tx = self.db.begin_for(&actor.user).await?;
-        let id = ensure_inbox(&mut tx, &actor.user, self.clock.now()).await?;
-        tx.commit().await?;
+        let found = query("SELECT id FROM lists WHERE user_id = $1 AND is_inbox = $2")
+            .bind(&actor.user)
+            .bind(true)
+            .scalar_optional(&mut self.db.read().await?)
+            .await?;
+        let id = match found {
+            Some(id) => id,
+            None => {
+                let mut tx = self.db.begin().await?;
+                let id = ensure_inbox(&mut tx, &actor.user, self.clock.now()).await?;
+                tx.commit().await?;
+                id
+            }
+        };
         self.remember_inbox(&actor.user, id);
         Ok(id)
     }

@@ -8,6 +8,7 @@
 //! Ids are drawn before the batch is written, so every event body is built
 //! from the typed event with its task's id, like any other event's.
 
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, OnceLock};
 
 use sqlx::postgres::PgArguments;
@@ -17,7 +18,8 @@ use taskflow_core::Task;
 use taskflow_events::{Source, TaskEventType};
 use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 
-use crate::database::{Engine, Param, add_pg_array, query};
+use crate::database::{Engine, Executor, Param, add_pg_array, query};
+use crate::lists::ensure_inboxes;
 use crate::outbox::{EVENT_COLUMNS, NewEvent, event_columns};
 use crate::tasks::columns::{self, COLUMNS, StoredTask};
 use crate::{Database, Error, Result};
@@ -29,6 +31,9 @@ pub(crate) const MAX_BATCH: usize = 64;
 #[derive(Debug)]
 pub(crate) struct Job {
     task: StoredTask,
+    /// The task goes to its user's Inbox, found (or made) in the batch's
+    /// transaction: a new user's first create is one write, not two.
+    to_inbox: bool,
     source: Source,
     /// The creating request's trace, captured here: the batcher runs on a
     /// task of its own.
@@ -36,11 +41,18 @@ pub(crate) struct Job {
     reply: oneshot::Sender<Result<Task>>,
 }
 
-/// Creates `task` in the next batch; returns it as shown.
-pub(crate) async fn create(db: &Database, source: Source, task: StoredTask) -> Result<Task> {
+/// Creates `task` in the next batch (in its user's Inbox if `to_inbox`);
+/// returns it as shown.
+pub(crate) async fn create(
+    db: &Database,
+    source: Source,
+    task: StoredTask,
+    to_inbox: bool,
+) -> Result<Task> {
     let (reply, answer) = oneshot::channel();
     let job = Job {
         task,
+        to_inbox,
         source,
         traceparent: taskflow_events::trace::current_traceparent(),
         reply,
@@ -123,8 +135,23 @@ struct Row<'a> {
     shown: Task,
 }
 
-/// The rows of `batch`, given the ids drawn for it.
-fn rows<'a>(batch: &'a [Job], ids: &[i64]) -> Result<Vec<Row<'a>>> {
+/// The Inboxes the creates of `batch` go to, read or made on `on`.
+async fn inboxes(on: &mut impl Executor, batch: &[Job]) -> Result<HashMap<String, i64>> {
+    let mut users: Vec<&str> = batch
+        .iter()
+        .filter(|job| job.to_inbox)
+        .map(|job| job.task.user_id.as_str())
+        .collect();
+    users.sort_unstable();
+    users.dedup();
+    let now = batch
+        .first()
+        .map_or_else(chrono::Utc::now, |job| job.task.created_at);
+    ensure_inboxes(on, &users, now).await
+}
+
+/// The rows of `batch`, given the ids drawn for it and its Inboxes.
+fn rows<'a>(batch: &'a [Job], ids: &[i64], inboxes: &HashMap<String, i64>) -> Result<Vec<Row<'a>>> {
     if ids.len() != batch.len() {
         return Err(Error::Internal("a batch drew too few ids".into()));
     }
@@ -133,6 +160,11 @@ fn rows<'a>(batch: &'a [Job], ids: &[i64]) -> Result<Vec<Row<'a>>> {
         .zip(ids)
         .map(|(job, &id)| {
             let mut task = job.task.clone();
+            if job.to_inbox {
+                task.list_id = *inboxes.get(&task.user_id).ok_or_else(|| {
+                    Error::Internal(format!("the Inbox of {} was not made", task.user_id))
+                })?;
+            }
             task.with_id(id);
             let shown = task.task();
             let mut event = NewEvent::change(
@@ -218,7 +250,8 @@ async fn commit_sqlite(write: &SqlitePool, batch: &[Job]) -> Result<Vec<Task>> {
         .fetch_one(&mut *conn)
         .await?;
         let ids: Vec<i64> = (1..).map(|k| last + k).take(batch.len()).collect();
-        let rows = rows(batch, &ids)?;
+        let inboxes = inboxes(&mut conn, batch).await?;
+        let rows = rows(batch, &ids, &inboxes)?;
         let mut params = Vec::with_capacity(rows.len() * SQLITE_PARAMS);
         for row in &rows {
             params.push(Param::from(row.task.id));
@@ -298,7 +331,10 @@ async fn commit_postgres(pool: &PgPool, batch: &[Job]) -> Result<Vec<Task>> {
     .fetch_all(&mut *conn)
     .await?;
     ids.sort_unstable();
-    let rows = rows(batch, &ids)?;
+    // Autocommitted before the batch: an Inbox made for a create that then
+    // fails is still that user's Inbox.
+    let inboxes = inboxes(&mut conn, batch).await?;
+    let rows = rows(batch, &ids, &inboxes)?;
     let mut args = PgArguments::default();
     args.add(ids.as_slice())
         .map_err(|e| Error::Internal(format!("the batch's ids cannot be encoded: {e}")))?;

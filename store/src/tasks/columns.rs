@@ -131,24 +131,34 @@ task_columns! {
 }
 
 /// What a task shows of other rows: its parent's title, its subtasks, and
-/// whether an open task blocks it. Each is an index probe per row
-/// (`tasks_parent`, `task_links_other`).
+/// whether an open task blocks it; and whether it has links at all. Each is
+/// an index probe (`tasks_parent`, `task_links_other`), made only when the
+/// row's hint (`had_subtasks`, `had_links`: migration 0007) says there may
+/// be something to find, so a task with no subtasks and no links costs none.
 #[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
 pub(crate) struct Relations {
     pub parent_title: Option<String>,
     pub child_count: i64,
     pub open_child_count: i64,
     pub blocked: bool,
+    /// The task may have links (false: it has none).
+    pub had_links: bool,
 }
 
 /// The select list of [`Relations`], for `FROM tasks t`.
 const RELATIONS: &str = "\
-    (SELECT p.title FROM tasks p WHERE p.id = t.parent_id) AS parent_title, \
-    (SELECT COUNT(*) FROM tasks c WHERE c.parent_id = t.id) AS child_count, \
-    (SELECT COUNT(*) FROM tasks c WHERE c.parent_id = t.id AND c.completed = FALSE) \
-        AS open_child_count, \
-    EXISTS (SELECT 1 FROM task_links k JOIN tasks b ON b.id = k.task_id \
-            WHERE k.other_id = t.id AND k.kind = 'blocks' AND b.completed = FALSE) AS blocked";
+    CASE WHEN t.parent_id IS NULL THEN NULL \
+         ELSE (SELECT p.title FROM tasks p WHERE p.id = t.parent_id) END AS parent_title, \
+    CASE WHEN t.had_subtasks THEN (SELECT COUNT(*) FROM tasks c WHERE c.parent_id = t.id) \
+         ELSE 0 END AS child_count, \
+    CASE WHEN t.had_subtasks THEN (SELECT COUNT(*) FROM tasks c \
+                                   WHERE c.parent_id = t.id AND c.completed = FALSE) \
+         ELSE 0 END AS open_child_count, \
+    CASE WHEN t.had_links THEN EXISTS (SELECT 1 FROM task_links k JOIN tasks b ON b.id = k.task_id \
+                                       WHERE k.other_id = t.id AND k.kind = 'blocks' \
+                                         AND b.completed = FALSE) \
+         ELSE FALSE END AS blocked, \
+    t.had_links AS had_links";
 
 /// The select list of a [`TaskRow`], for `FROM tasks t`.
 pub(crate) static SELECT: LazyLock<String> = LazyLock::new(|| {

@@ -137,20 +137,19 @@ impl TaskService {
         check_user(user)?;
         let (children, links) = include.parts()?;
         let mut conn = self.db.read().await?;
-        let task = find(&mut conn, user, id)
-            .await?
-            .ok_or(Error::NotFound)?
-            .task();
+        let stored = find(&mut conn, user, id).await?.ok_or(Error::NotFound)?;
         // The row says whether there are any: no query for none.
-        let children = match (children, task.child_count) {
+        let children = match (children, stored.relations.child_count) {
             (false, _) => None,
             (true, 0) => Some(Vec::new()),
             (true, _) => Some(children_of(&mut conn, user, id).await?),
         };
-        let links = match links {
-            true => Some(links_of(&mut conn, user, id).await?),
-            false => None,
+        let links = match (links, stored.relations.had_links) {
+            (false, _) => None,
+            (true, false) => Some(Links::default()),
+            (true, true) => Some(links_of(&mut conn, user, id).await?),
         };
+        let task = stored.task();
         Ok(TaskDetail {
             task,
             children,

@@ -47,34 +47,46 @@ async fn list(
 ) -> Result<(Vec<Task>, Option<Cursor>)> {
     let cursor = Cursor::decode(filter)?;
     let mut conn = db.read().await?;
-    let lists = Lists::load(&mut conn, user).await?;
-    // A list asked for is shown whole (archived or not); otherwise tasks of
-    // archived lists stay out of sight.
-    let (lists_in, shown): (Vec<i64>, bool) = match filter.list_id {
+    let mut q = Query::build("");
+    match filter.list_id {
+        // A list asked for is shown whole, archived or not.
         Some(id) => {
+            let lists = Lists::load(&mut conn, user).await?;
             let list = lists.find(&ListRef::Id(id), "list_id")?;
-            match filter.include_sublists {
-                true => (lists.subtree(list.id), true),
-                false => (vec![list.id], true),
+            let shown = match filter.include_sublists {
+                true => lists.subtree(list.id),
+                false => vec![list.id],
+            };
+            q.push(&format!(
+                "SELECT {} FROM tasks t WHERE t.user_id = ",
+                *SELECT
+            ))
+            .push_bind(user)
+            .push(" AND t.list_id IN (");
+            for (i, id) in shown.iter().enumerate() {
+                q.push(if i == 0 { "" } else { ", " }).push_bind(*id);
             }
+            q.push(")");
         }
-        None => (lists.archived_ids(), false),
-    };
-    let mut q = Query::build(format!(
-        "SELECT {} FROM tasks t WHERE t.user_id = ",
-        *SELECT
-    ));
-    q.push_bind(user);
-    if !lists_in.is_empty() {
-        q.push(if shown {
-            " AND t.list_id IN ("
-        } else {
-            " AND t.list_id NOT IN ("
-        });
-        for (i, id) in lists_in.iter().enumerate() {
-            q.push(if i == 0 { "" } else { ", " }).push_bind(*id);
+        // Otherwise tasks of archived lists (and of lists inside them) stay
+        // out of sight: found in the statement, no round trip for the lists.
+        None => {
+            q.push(
+                "WITH RECURSIVE hidden (id) AS (\
+                   SELECT id FROM lists WHERE user_id = ",
+            )
+            .push_bind(user)
+            .push(
+                " AND archived_at IS NOT NULL \
+                   UNION ALL SELECT l.id FROM lists l JOIN hidden h ON l.parent_id = h.id) ",
+            )
+            .push(&format!(
+                "SELECT {} FROM tasks t WHERE t.user_id = ",
+                *SELECT
+            ))
+            .push_bind(user)
+            .push(" AND t.list_id NOT IN (SELECT id FROM hidden)");
         }
-        q.push(")");
     }
     if let Some(parent) = filter.parent_id {
         // Another user's task is not found, like a missing one.

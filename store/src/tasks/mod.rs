@@ -175,18 +175,26 @@ impl TaskService {
         let idempotency = idempotency_key
             .map(|key| IdempotentCreate::new(key, input))
             .transpose()?;
+        let batched = idempotency.is_none() && fields.recurrence.is_none();
         let task = match input.parent {
             Some(parent) => {
                 self.subtask_of(actor, parent, input.list.as_ref(), fields)
                     .await?
+            }
+            // An Inbox not known yet is found (or made) by the batch.
+            None if batched && input.list.is_none() && self.cached_inbox(&actor.user).is_none() => {
+                let task = StoredTask::new(&actor.user, 0, fields, self.clock.now());
+                let created = batch::create(&self.db, actor.source, task, true).await?;
+                self.remember_inbox(&actor.user, created.list_id);
+                return Ok(created);
             }
             None => {
                 let list = self.list_for(actor, input.list.as_ref()).await?;
                 StoredTask::new(&actor.user, list, fields, self.clock.now())
             }
         };
-        if idempotency.is_none() && task.fields.recurrence.is_none() {
-            return batch::create(&self.db, actor.source, task).await;
+        if batched {
+            return batch::create(&self.db, actor.source, task, false).await;
         }
         sql::create(&self.db, actor.source, task, idempotency.as_ref()).await
     }
@@ -378,7 +386,7 @@ impl TaskService {
         cascade: bool,
         change: impl FnOnce(&StoredTask, DateTime<Utc>) -> Result<Change>,
     ) -> Result<Task> {
-        check_user(&actor.user)?;
+        let inbox = self.inbox(actor).await?;
         let now = self.clock.now();
         let change = |old: &StoredTask| change(old, now);
         sql::mutate(
@@ -388,7 +396,7 @@ impl TaskService {
             id,
             expected_version,
             now,
-            self.cached_inbox(&actor.user),
+            inbox,
             placement,
             cascade,
             change,

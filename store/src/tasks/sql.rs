@@ -191,9 +191,8 @@ pub(crate) const MAX_TASK_DEPTH: usize = 3;
 /// together. A completion with open subtasks is refused unless `cascade`
 /// (then each completes, with its event); a deletion deletes its subtasks;
 /// a move to another list takes its subtasks along. Returns the task as it
-/// is afterwards (as it was, for a deletion). `inbox` (the user's, if
-/// known) skips reading the lists for a task in the Inbox, which is never
-/// archived.
+/// is afterwards (as it was, for a deletion). `inbox` (the user's) skips
+/// reading the lists for a task in the Inbox, which is never archived.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn mutate(
     db: &Database,
@@ -202,7 +201,7 @@ pub(crate) async fn mutate(
     id: i64,
     expected_version: Option<i64>,
     now: DateTime<Utc>,
-    inbox: Option<i64>,
+    inbox: i64,
     placement: Option<Placement<'_>>,
     cascade: bool,
     change: impl FnOnce(&StoredTask) -> Result<Change>,
@@ -216,7 +215,7 @@ pub(crate) async fn mutate(
             current: old.version,
         });
     }
-    let lists = match placement.is_some() || inbox != Some(old.list_id) {
+    let lists = match placement.is_some() || inbox != old.list_id {
         true => Some(Lists::load(&mut tx, user).await?),
         false => None,
     };
@@ -230,14 +229,14 @@ pub(crate) async fn mutate(
     let after = match change {
         Change::Unchanged => return Ok(old.task()),
         Change::Delete => {
-            for below in descendants(&mut tx, user, old.id).await?.iter().rev() {
+            for below in descendants(&mut tx, user, &old).await?.iter().rev() {
                 delete_in(&mut tx, source, below, now).await?;
             }
             delete_in(&mut tx, source, &old, now).await?;
             None
         }
         Change::Update { task, event } => {
-            let below = descendants(&mut tx, user, old.id).await?;
+            let below = descendants(&mut tx, user, &old).await?;
             if event == TaskEventType::Completed {
                 let open: Vec<_> = below.iter().filter(|t| t.completed_at.is_none()).collect();
                 if !open.is_empty() && !cascade {
@@ -397,12 +396,13 @@ pub(crate) async fn check_parent(
     })
 }
 
-/// Every subtask below task `id`, level by level (parents before their
-/// subtasks), each level in the manual order.
+/// Every subtask below `task`, level by level (parents before their
+/// subtasks), each level in the manual order. No query when its row shows
+/// none.
 pub(crate) async fn descendants(
     on: &mut impl Executor,
     user: &str,
-    id: i64,
+    task: &StoredTask,
 ) -> Result<Vec<StoredTask>> {
     static CHILDREN: LazyLock<String> = LazyLock::new(|| {
         format!(
@@ -412,7 +412,10 @@ pub(crate) async fn descendants(
         )
     });
     let mut out: Vec<StoredTask> = Vec::new();
-    let mut level = vec![id];
+    if task.relations.child_count == 0 {
+        return Ok(out);
+    }
+    let mut level = vec![task.id];
     for _ in 0..MAX_TASK_DEPTH {
         let mut next = Vec::new();
         for parent in level {
@@ -632,17 +635,17 @@ pub(crate) async fn next_occurrence(
         .bind(task_id)
         .scalar_optional(&mut tx)
         .await?;
-    let task = match (already, find(&mut tx, user, task_id).await?) {
-        (None, Some(current)) => next(&current),
-        _ => None,
+    let current = match already {
+        None => find(&mut tx, user, task_id).await?,
+        Some(_) => None,
     };
-    let Some(mut task) = task else {
+    let Some((current, mut task)) = current.and_then(|c| next(&c).map(|t| (c, t))) else {
         tx.commit().await?;
         return Ok(None);
     };
     let view = insert_created(&mut tx, Source::Worker, &mut task).await?;
     // A checklist comes back: fresh open copies of the subtasks, in order.
-    let below = descendants(&mut tx, user, task_id).await?;
+    let below = descendants(&mut tx, user, &current).await?;
     let mut copied = std::collections::HashMap::from([(task_id, (task.id, view.title.clone()))]);
     for subtask in below {
         let Some((parent, title)) = subtask.parent_id.and_then(|p| copied.get(&p)).cloned() else {

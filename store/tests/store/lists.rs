@@ -14,6 +14,7 @@ on_both_databases!(
     lists_nest_at_most_five_deep_and_never_into_themselves,
     another_users_list_is_not_found_anywhere,
     lists_keep_a_manual_order_with_the_inbox_first,
+    first_creates_at_once_on_two_replicas_share_one_inbox_per_user,
 );
 
 fn list(title: &str) -> CreateList {
@@ -533,5 +534,53 @@ async fn lists_keep_a_manual_order_with_the_inbox_first(h: &Harness) {
                 .unwrap_err()
         ),
         "invalid"
+    );
+}
+
+/// A new user's first creates are group-committed with their Inbox made in
+/// the batch's transaction. Many at once, on two services that know no
+/// Inbox yet (two replicas), still make exactly one Inbox per user.
+async fn first_creates_at_once_on_two_replicas_share_one_inbox_per_user(h: &Harness) {
+    let other = taskflow_store::Database::connect(&h.url).await.unwrap();
+    let replicas = [h.svc.clone(), taskflow_store::TaskService::new(other)];
+    let users = ["ann", "ben", "cat"];
+    let creates = (0..30).map(|k| {
+        let svc = &replicas[k % 2];
+        let user = users[k % 3];
+        async move {
+            let task = svc
+                .create(
+                    &Actor::new(user, Source::Api),
+                    &titled(&format!("t{k}")),
+                    None,
+                )
+                .await
+                .unwrap();
+            (user, task.list_id)
+        }
+    });
+    let made = futures::future::join_all(creates).await;
+    for user in users {
+        let inboxes: HashSet<i64> = made
+            .iter()
+            .filter(|(u, _)| *u == user)
+            .map(|(_, list)| *list)
+            .collect();
+        assert_eq!(inboxes.len(), 1, "{user}'s creates went to {inboxes:?}");
+        let listed = h
+            .svc
+            .lists(&Actor::new(user, Source::Api), &ListsQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1);
+        assert!(listed[0].list.inbox);
+        assert_eq!(listed[0].open_count, 10);
+        assert!(inboxes.contains(&listed[0].list.id));
+    }
+    assert_eq!(
+        h.raw
+            .scalar("SELECT COUNT(*) FROM lists WHERE user_id IN ('ann', 'ben', 'cat')")
+            .await,
+        3
     );
 }

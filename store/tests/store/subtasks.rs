@@ -10,6 +10,7 @@ on_both_databases!(
     a_parent_completes_only_with_its_subtasks_and_deletes_and_moves_with_them,
     a_recurring_checklist_comes_back_open_in_order,
     blocks_make_a_task_blocked_until_done_and_never_a_cycle,
+    the_hints_follow_every_path_and_the_upgrade_sets_them_for_older_rows,
 );
 
 fn under(title: &str, parent: i64) -> CreateTask {
@@ -358,4 +359,60 @@ async fn blocks_make_a_task_blocked_until_done_and_never_a_cycle(h: &Harness) {
         TaskEventType::Unlinked
     );
     assert!(!again.blocked);
+}
+
+/// Reads look for subtasks and blockers only where a row's hint says there
+/// may be some (migration 0007). A move under a parent and a link set the
+/// hints too, and the migration sets them for rows written before it.
+async fn the_hints_follow_every_path_and_the_upgrade_sets_them_for_older_rows(h: &Harness) {
+    let trip = h.svc.create(&alice(), &titled("trip"), None).await.unwrap();
+    let pack = h.svc.create(&alice(), &titled("pack"), None).await.unwrap();
+    let visa = h.svc.create(&alice(), &titled("visa"), None).await.unwrap();
+    let under_trip = MoveTask {
+        parent: Some(Some(trip.id)),
+        ..Default::default()
+    };
+    h.svc
+        .move_task(&alice(), pack.id, &under_trip, None)
+        .await
+        .unwrap();
+    h.svc
+        .link(&alice(), visa.id, LinkKind::Blocks, trip.id)
+        .await
+        .unwrap();
+    let include = TaskInclude {
+        include: Some("children,links".into()),
+    };
+    let shown = |detail: taskflow_core::TaskDetail| {
+        let links = detail.links.unwrap_or_default();
+        (
+            detail.task.child_count,
+            detail.task.blocked,
+            detail.children.unwrap_or_default().len(),
+            links.blocked_by.len(),
+        )
+    };
+    let trip_now = || async { shown(h.svc.get_detail("alice", trip.id, &include).await.unwrap()) };
+    assert_eq!(
+        trip_now().await,
+        (1, true, 1, 1),
+        "a move and a link set the hints"
+    );
+
+    // Rows as an older schema left them: no hints.
+    h.raw
+        .exec("UPDATE tasks SET had_subtasks = FALSE, had_links = FALSE")
+        .await;
+    assert_eq!(trip_now().await, (0, false, 0, 0), "reads trust the hints");
+    let migration = match &h.raw {
+        harness::Raw::Sqlite(_) => include_str!("../../migrations/sqlite/0007_relation_hints.sql"),
+        harness::Raw::Postgres(_) => {
+            include_str!("../../migrations/postgres/0007_relation_hints.sql")
+        }
+    };
+    let (_, backfill) = migration
+        .split_once("-- Rows written before this migration:")
+        .expect("the migration marks its backfill");
+    h.raw.exec(backfill).await;
+    assert_eq!(trip_now().await, (1, true, 1, 1), "the upgrade sets them");
 }

@@ -1,0 +1,32 @@
+-- Hints that let a read skip looking for what a task almost never has.
+-- had_subtasks: the task has (or once had) a subtask; had_links: it is (or
+-- was) at either end of a link. Triggers set them; nothing clears them. A
+-- false hint means none, so a task's child counts and `blocked` are read
+-- from other rows only when its hint is true (columns.rs, RELATIONS).
+ALTER TABLE tasks
+    ADD COLUMN had_subtasks BOOLEAN NOT NULL DEFAULT FALSE,
+    ADD COLUMN had_links    BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE FUNCTION tasks_hint_parent() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE tasks SET had_subtasks = TRUE WHERE id = NEW.parent_id AND NOT had_subtasks;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER tasks_hint_parent_insert AFTER INSERT ON tasks FOR EACH ROW
+    WHEN (NEW.parent_id IS NOT NULL) EXECUTE FUNCTION tasks_hint_parent();
+CREATE TRIGGER tasks_hint_parent_update AFTER UPDATE OF parent_id ON tasks FOR EACH ROW
+    WHEN (NEW.parent_id IS NOT NULL AND NEW.parent_id IS DISTINCT FROM OLD.parent_id)
+    EXECUTE FUNCTION tasks_hint_parent();
+
+CREATE FUNCTION task_links_hint() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE tasks SET had_links = TRUE WHERE id IN (NEW.task_id, NEW.other_id) AND NOT had_links;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER task_links_hint AFTER INSERT ON task_links FOR EACH ROW
+    EXECUTE FUNCTION task_links_hint();
+
+-- Rows written before this migration:
+UPDATE tasks t SET had_subtasks = TRUE
+WHERE EXISTS (SELECT 1 FROM tasks c WHERE c.parent_id = t.id);
+UPDATE tasks t SET had_links = TRUE
+WHERE EXISTS (SELECT 1 FROM task_links k WHERE k.task_id = t.id OR k.other_id = t.id);
