@@ -69,6 +69,18 @@ impl From<sqlx::Error> for Error {
             sqlx::Error::Database(ref db) if db.code().as_deref().is_some_and(busy) => {
                 Error::Unavailable(err)
             }
+            // Every check passed, then the list the row points to went: a
+            // create or move raced a deletion of its list (or parent list).
+            sqlx::Error::Database(ref db)
+                if db.kind() == sqlx::error::ErrorKind::ForeignKeyViolation =>
+            {
+                Error::refused(
+                    "list_deleted",
+                    "list",
+                    "the list was deleted while this change was being made; \
+                     choose another list and try again",
+                )
+            }
             other => Error::Internal(other.to_string()),
         }
     }
@@ -94,5 +106,40 @@ impl From<sqlx::migrate::MigrateError> for Error {
 impl From<serde_json::Error> for Error {
     fn from(err: serde_json::Error) -> Self {
         Error::Internal(format!("JSON: {err}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row pointing at a list that is gone, as the database refuses it,
+    /// is a `list_deleted` refusal, not an internal error.
+    #[tokio::test]
+    async fn a_dangling_reference_is_a_refusal_naming_the_list() {
+        use sqlx::Connection as _;
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .in_memory(true)
+            .foreign_keys(true);
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .unwrap();
+        sqlx::raw_sql(
+            "CREATE TABLE folders (id INTEGER PRIMARY KEY); \
+             CREATE TABLE notes (id INTEGER PRIMARY KEY, folder_id INTEGER REFERENCES folders (id))",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let err = sqlx::query("INSERT INTO notes (folder_id) VALUES (7)")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        match Error::from(err) {
+            Error::Refused { code, field, .. } => {
+                assert_eq!((code, field), ("list_deleted", "list"))
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -125,9 +125,14 @@ impl<'a> Query<'a> {
     /// A query built piece by piece with [`Query::push`] and
     /// [`Query::push_bind`].
     pub fn build(start: impl Into<Cow<'a, str>>) -> Self {
+        // Room for what is pushed: a statement grown a piece at a time
+        // would otherwise be copied at every doubling.
+        let start = start.into();
+        let mut sql = String::with_capacity(start.len() + 1024);
+        sql.push_str(&start);
         Query {
-            sql: start.into(),
-            params: Vec::new(),
+            sql: Cow::Owned(sql),
+            params: Vec::with_capacity(8),
         }
     }
 
@@ -151,9 +156,10 @@ impl<'a> Query<'a> {
 
     /// Appends a placeholder for `value`.
     pub fn push_bind(&mut self, value: impl Into<Param<'a>>) -> &mut Self {
+        use std::fmt::Write as _;
         self.params.push(value.into());
         let n = self.params.len();
-        self.sql.to_mut().push_str(&format!("${n}"));
+        let _ = write!(self.sql.to_mut(), "${n}");
         self
     }
 

@@ -70,6 +70,9 @@ async fn list(
         }
         // Otherwise tasks of archived lists (and of lists inside them) stay
         // out of sight: found in the statement, no round trip for the lists.
+        // The tree is walked only if the user has an archived list (the
+        // first test, evaluated once; SQLite builds the walk's temporary
+        // tables only when it is needed).
         None => {
             q.push(
                 "WITH RECURSIVE hidden (id) AS (\
@@ -85,7 +88,15 @@ async fn list(
                 *SELECT
             ))
             .push_bind(user)
-            .push(" AND t.list_id NOT IN (SELECT id FROM hidden)");
+            .push(
+                " AND (NOT EXISTS (SELECT 1 FROM lists a \
+                                   WHERE a.user_id = ",
+            )
+            .push_bind(user)
+            .push(
+                " AND a.archived_at IS NOT NULL) \
+                 OR t.list_id NOT IN (SELECT id FROM hidden))",
+            );
         }
     }
     if let Some(parent) = filter.parent_id {
@@ -107,8 +118,9 @@ async fn list(
     if filter.ready {
         q.push(" AND t.completed = ").push_bind(false);
         q.push(
-            " AND NOT EXISTS (SELECT 1 FROM task_links k JOIN tasks b ON b.id = k.task_id \
-             WHERE k.other_id = t.id AND k.kind = 'blocks' AND b.completed = FALSE)",
+            " AND (NOT t.had_links OR NOT EXISTS (\
+               SELECT 1 FROM task_links k JOIN tasks b ON b.id = k.task_id \
+               WHERE k.other_id = t.id AND k.kind = 'blocks' AND b.completed = FALSE))",
         );
     }
     if let Some(text) = &filter.q {

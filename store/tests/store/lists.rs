@@ -306,6 +306,9 @@ async fn an_archived_list_is_read_only_and_out_of_default_listings(h: &Harness) 
         "inbox_protected"
     );
     h.svc.unarchive_list(&alice(), trip.id, None).await.unwrap();
+    let mut shown = titles(h, ListQuery::default()).await;
+    shown.sort();
+    assert_eq!(shown, ["milk", "passport"], "shown again once unarchived");
     h.svc
         .complete(&alice(), passport.id, None, false)
         .await
