@@ -1,22 +1,14 @@
 -- Hints that let a read skip looking for what a task almost never has.
 -- had_subtasks: the task has (or once had) a subtask; had_links: it is (or
--- was) at either end of a link. Triggers set them; nothing clears them. A
--- false hint means none, so a task's child counts and `blocked` are read
--- from other rows only when its hint is true (columns.rs, RELATIONS).
+-- was) at either end of a link. Nothing clears them. A false hint means
+-- none, so a task's child counts and `blocked` are read from other rows
+-- only when its hint is true (columns.rs, RELATIONS). had_links is set by a
+-- trigger on task_links; had_subtasks by the store, on the few writes that
+-- give a task a parent (sql.rs, mark_parents): any trigger on tasks, even
+-- one whose WHEN is false, costs SQLite every insert.
 ALTER TABLE tasks
     ADD COLUMN had_subtasks BOOLEAN NOT NULL DEFAULT FALSE,
     ADD COLUMN had_links    BOOLEAN NOT NULL DEFAULT FALSE;
-CREATE FUNCTION tasks_hint_parent() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE tasks SET had_subtasks = TRUE WHERE id = NEW.parent_id AND NOT had_subtasks;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER tasks_hint_parent_insert AFTER INSERT ON tasks FOR EACH ROW
-    WHEN (NEW.parent_id IS NOT NULL) EXECUTE FUNCTION tasks_hint_parent();
-CREATE TRIGGER tasks_hint_parent_update AFTER UPDATE OF parent_id ON tasks FOR EACH ROW
-    WHEN (NEW.parent_id IS NOT NULL AND NEW.parent_id IS DISTINCT FROM OLD.parent_id)
-    EXECUTE FUNCTION tasks_hint_parent();
-
 CREATE FUNCTION task_links_hint() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE tasks SET had_links = TRUE WHERE id IN (NEW.task_id, NEW.other_id) AND NOT had_links;

@@ -135,6 +135,16 @@ struct Row<'a> {
     shown: Task,
 }
 
+/// Before the batch's statement, on `on`: marks the parents of its
+/// subtasks and reads (or makes) the Inboxes its creates go to.
+async fn prepare(on: &mut impl Executor, batch: &[Job]) -> Result<HashMap<String, i64>> {
+    let mut parents: Vec<i64> = batch.iter().filter_map(|job| job.task.parent_id).collect();
+    parents.sort_unstable();
+    parents.dedup();
+    crate::tasks::sql::mark_parents(&mut *on, &parents).await?;
+    inboxes(on, batch).await
+}
+
 /// The Inboxes the creates of `batch` go to, read or made on `on`.
 async fn inboxes(on: &mut impl Executor, batch: &[Job]) -> Result<HashMap<String, i64>> {
     let mut users: Vec<&str> = batch
@@ -250,7 +260,7 @@ async fn commit_sqlite(write: &SqlitePool, batch: &[Job]) -> Result<Vec<Task>> {
         .fetch_one(&mut *conn)
         .await?;
         let ids: Vec<i64> = (1..).map(|k| last + k).take(batch.len()).collect();
-        let inboxes = inboxes(&mut conn, batch).await?;
+        let inboxes = prepare(&mut conn, batch).await?;
         let rows = rows(batch, &ids, &inboxes)?;
         let mut params = Vec::with_capacity(rows.len() * SQLITE_PARAMS);
         for row in &rows {
@@ -332,8 +342,9 @@ async fn commit_postgres(pool: &PgPool, batch: &[Job]) -> Result<Vec<Task>> {
     .await?;
     ids.sort_unstable();
     // Autocommitted before the batch: an Inbox made for a create that then
-    // fails is still that user's Inbox.
-    let inboxes = inboxes(&mut conn, batch).await?;
+    // fails is still that user's Inbox, and a parent marked for a subtask
+    // that then fails only has a hint that looks in vain.
+    let inboxes = prepare(&mut conn, batch).await?;
     let rows = rows(batch, &ids, &inboxes)?;
     let mut args = PgArguments::default();
     args.add(ids.as_slice())

@@ -62,13 +62,37 @@ pub(crate) async fn find(
     row.map(StoredTask::try_from).transpose()
 }
 
-/// Inserts a task; returns its id.
+/// Inserts a task (marking its parent, if any: see [`mark_parents`]);
+/// returns its id.
 async fn insert(tx: &mut Tx, task: &StoredTask) -> Result<i64> {
+    if let Some(parent) = task.parent_id {
+        mark_parents(&mut *tx, &[parent]).await?;
+    }
     let derived = task.derived()?;
     query(&INSERT)
         .bind_all(columns::values(task, &derived))
         .scalar(tx)
         .await
+}
+
+/// Sets the `had_subtasks` hint of tasks about to get a subtask (migration
+/// 0007). Done here, on the few writes that give a task a parent, rather
+/// than by a trigger on `tasks`: any trigger costs SQLite every insert.
+pub(crate) async fn mark_parents(on: &mut impl Executor, parents: &[i64]) -> Result<()> {
+    if parents.is_empty() {
+        return Ok(());
+    }
+    let mut q = Query::build("UPDATE tasks SET had_subtasks = ");
+    q.push_bind(true)
+        .push(" WHERE had_subtasks = ")
+        .push_bind(false);
+    q.push(" AND id IN (");
+    for (i, id) in parents.iter().enumerate() {
+        q.push(if i == 0 { "" } else { ", " }).push_bind(*id);
+    }
+    q.push(")");
+    q.execute(on).await?;
+    Ok(())
 }
 
 /// Writes every column of `task`, if the row is still at `old_version`.
@@ -334,6 +358,11 @@ async fn place_change(
     } else {
         TaskEventType::Moved
     };
+    if let Some(parent_id) = parent
+        && parent != old.parent_id
+    {
+        mark_parents(&mut *tx, &[parent_id]).await?;
+    }
     task.list_id = target;
     task.parent_id = parent;
     task.relations.parent_title = parent_title;
