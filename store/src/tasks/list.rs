@@ -47,56 +47,52 @@ async fn list(
 ) -> Result<(Vec<Task>, Option<Cursor>)> {
     let cursor = Cursor::decode(filter)?;
     let mut conn = db.read().await?;
-    let mut q = Query::build("");
-    match filter.list_id {
-        // A list asked for is shown whole, archived or not.
+    // A list asked for is shown whole, archived or not (its subtree read
+    // from the lists). Otherwise tasks of archived lists (and of lists
+    // inside them) stay out of sight, found in the statement: no round trip
+    // for the lists, and the tree is walked only if the user has an
+    // archived list (the first test, evaluated once; SQLite builds the
+    // walk's temporary tables only when it is needed).
+    let shown = match filter.list_id {
         Some(id) => {
             let lists = Lists::load(&mut conn, user).await?;
             let list = lists.find(&ListRef::Id(id), "list_id")?;
-            let shown = match filter.include_sublists {
+            Some(match filter.include_sublists {
                 true => lists.subtree(list.id),
                 false => vec![list.id],
-            };
-            q.push(&format!(
-                "SELECT {} FROM tasks t WHERE t.user_id = ",
-                *SELECT
-            ))
-            .push_bind(user)
-            .push(" AND t.list_id IN (");
-            for (i, id) in shown.iter().enumerate() {
-                q.push(if i == 0 { "" } else { ", " }).push_bind(*id);
-            }
-            q.push(")");
+            })
         }
-        // Otherwise tasks of archived lists (and of lists inside them) stay
-        // out of sight: found in the statement, no round trip for the lists.
-        // The tree is walked only if the user has an archived list (the
-        // first test, evaluated once; SQLite builds the walk's temporary
-        // tables only when it is needed).
-        None => {
-            q.push(
-                "WITH RECURSIVE hidden (id) AS (\
-                   SELECT id FROM lists WHERE user_id = ",
-            )
+        None => None,
+    };
+    let mut q = Query::build("");
+    if shown.is_none() {
+        q.push("WITH RECURSIVE hidden (id) AS (SELECT id FROM lists WHERE user_id = ")
             .push_bind(user)
             .push(
                 " AND archived_at IS NOT NULL \
                    UNION ALL SELECT l.id FROM lists l JOIN hidden h ON l.parent_id = h.id) ",
-            )
-            .push(&format!(
-                "SELECT {} FROM tasks t WHERE t.user_id = ",
-                *SELECT
-            ))
-            .push_bind(user)
-            .push(
-                " AND (NOT EXISTS (SELECT 1 FROM lists a \
-                                   WHERE a.user_id = ",
-            )
-            .push_bind(user)
-            .push(
-                " AND a.archived_at IS NOT NULL) \
-                 OR t.list_id NOT IN (SELECT id FROM hidden))",
             );
+    }
+    q.push(&format!(
+        "SELECT {} FROM tasks t WHERE t.user_id = ",
+        *SELECT
+    ))
+    .push_bind(user);
+    match &shown {
+        Some(lists) => {
+            q.push(" AND t.list_id IN (");
+            for (i, id) in lists.iter().enumerate() {
+                q.push(if i == 0 { "" } else { ", " }).push_bind(*id);
+            }
+            q.push(")");
+        }
+        None => {
+            q.push(" AND (NOT EXISTS (SELECT 1 FROM lists a WHERE a.user_id = ")
+                .push_bind(user)
+                .push(
+                    " AND a.archived_at IS NOT NULL) \
+                     OR t.list_id NOT IN (SELECT id FROM hidden))",
+                );
         }
     }
     if let Some(parent) = filter.parent_id {
