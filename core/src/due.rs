@@ -7,7 +7,7 @@ use chrono::{
     DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Timelike, Utc,
 };
 use chrono_tz::Tz;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use crate::Invalid;
 
@@ -86,7 +86,11 @@ impl Due {
     /// the wall-clock time in `zone`). Fractions of a second are dropped.
     pub fn parse(text: &str, zone: Zone) -> Result<Due, Invalid> {
         let text = text.trim();
-        let due = if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        // The forms `local_text` writes (every stored due) are read by hand:
+        // a chrono pattern is parsed again on every use.
+        let due = if let Some(due) = exact(text, zone) {
+            due
+        } else if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
             Due::Date { date, zone }
         } else if let Some(local) = parse_local(text) {
             Due::DateTime { local, zone }
@@ -195,10 +199,48 @@ impl Due {
 
     /// The local text as the API shows it: `2026-03-23` or `2026-03-23T10:00:00`.
     pub fn local_text(&self) -> String {
-        match self {
-            Due::Date { date, .. } => date.format("%Y-%m-%d").to_string(),
-            Due::DateTime { local, .. } => local.format("%Y-%m-%dT%H:%M:%S").to_string(),
+        // Written out, not by a chrono pattern: a listing shows this for
+        // every row, and a pattern is parsed again on every use.
+        let (date, mut text) = (self.date(), String::with_capacity(19));
+        let _ = write!(
+            text,
+            "{:04}-{:02}-{:02}",
+            date.year(),
+            date.month(),
+            date.day()
+        );
+        if let Some(time) = self.time() {
+            let (h, m, s) = (time.hour(), time.minute(), time.second());
+            let _ = write!(text, "T{h:02}:{m:02}:{s:02}");
         }
+        text
+    }
+}
+
+/// `2026-03-23` or `2026-03-23T10:00:00`, exactly (what `local_text` writes).
+fn exact(text: &str, zone: Zone) -> Option<Due> {
+    let bytes = text.as_bytes();
+    let number = |at: usize, digits: usize| -> Option<u32> {
+        bytes.get(at..at + digits)?.iter().try_fold(0, |n, b| {
+            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+        })
+    };
+    let at = |i: usize, b: u8| bytes.get(i) == Some(&b);
+    if !(at(4, b'-') && at(7, b'-')) {
+        return None;
+    }
+    let year = i32::try_from(number(0, 4)?).ok()?;
+    let date = NaiveDate::from_ymd_opt(year, number(5, 2)?, number(8, 2)?)?;
+    match bytes.len() {
+        10 => Some(Due::Date { date, zone }),
+        19 if at(10, b'T') && at(13, b':') && at(16, b':') => {
+            let time = NaiveTime::from_hms_opt(number(11, 2)?, number(14, 2)?, number(17, 2)?)?;
+            Some(Due::DateTime {
+                local: date.and_time(time),
+                zone,
+            })
+        }
+        _ => None,
     }
 }
 
@@ -248,6 +290,59 @@ mod tests {
         assert_eq!(gap.instant().to_rfc3339(), "2026-03-29T01:30:00+00:00");
         let repeated = Due::parse("2026-10-25T02:30", berlin()).unwrap();
         assert_eq!(repeated.instant().to_rfc3339(), "2026-10-25T00:30:00+00:00");
+    }
+
+    #[test]
+    fn the_written_forms_are_read_by_hand_exactly_as_the_patterns_read_them() {
+        let by_pattern = |text: &str| {
+            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+            let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S").ok();
+            date.map(|date| Due::Date {
+                date,
+                zone: berlin(),
+            })
+            .or(local.map(|local| Due::DateTime {
+                local,
+                zone: berlin(),
+            }))
+        };
+        let odd = [
+            "2024-02-29",
+            "2023-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-03-2a",
+            "2026-03-23T24:00:00",
+            "2026-03-23T10:60:00",
+            "2026-03-23T10:00:60",
+            "2026-03-23X10:00:00",
+            "2026-03-23T10:00",
+            "2026/03/23",
+        ];
+        for text in odd {
+            if let Some(due) = exact(text, berlin()) {
+                assert_eq!(Some(due), by_pattern(text), "{text}");
+            }
+        }
+        let mut day = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+        for n in 0..800u32 {
+            let time = NaiveTime::from_hms_opt(n % 24, (n * 7) % 60, (n * 13) % 60).unwrap();
+            for due in [
+                Due::Date {
+                    date: day,
+                    zone: berlin(),
+                },
+                Due::DateTime {
+                    local: day.and_time(time),
+                    zone: berlin(),
+                },
+            ] {
+                let text = due.local_text();
+                assert_eq!(exact(&text, berlin()), Some(due), "{text}");
+                assert_eq!(by_pattern(&text), Some(due), "{text}");
+            }
+            day = day.succ_opt().unwrap();
+        }
     }
 
     #[test]

@@ -283,6 +283,16 @@ pub(crate) async fn ensure_inboxes(
     Ok(rows.into_iter().collect())
 }
 
+/// Whether `user` has the list `id`.
+pub(crate) async fn exists(on: &mut impl Executor, user: &str, id: i64) -> Result<bool> {
+    let found: Option<i64> = query("SELECT id FROM lists WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user)
+        .scalar_optional(on)
+        .await?;
+    Ok(found.is_some())
+}
+
 /// The user's Inbox, read or made in `tx`.
 async fn ensure_inbox(tx: &mut Tx, user: &str, now: DateTime<Utc>) -> Result<i64> {
     ensure_inboxes(tx, &[user], now)

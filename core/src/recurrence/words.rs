@@ -2,7 +2,9 @@
 //! task's `recurrence_text`, chat replies, the dashboard, MCP results), so
 //! a rule reads the same everywhere: "every Monday at 10:00, 3 more times".
 
-use chrono::{Datelike, Weekday};
+use std::fmt::Write as _;
+
+use chrono::{Datelike, Timelike, Weekday};
 
 use super::{End, Frequency, RecurrenceRule};
 use crate::Due;
@@ -14,7 +16,7 @@ impl RecurrenceRule {
     pub fn describe(&self, anchor: &Due, due: &Due) -> String {
         let mut text = self.cadence(anchor.date());
         if let Some(time) = due.time() {
-            text.push_str(&format!(" at {}", time.format("%H:%M")));
+            let _ = write!(text, " at {:02}:{:02}", time.hour(), time.minute());
         }
         match self.end {
             None => {}

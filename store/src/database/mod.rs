@@ -104,7 +104,7 @@ impl Database {
     /// Applies every pending migration.
     pub async fn migrate(&self) -> Result<()> {
         match &self.engine {
-            Engine::Sqlite(p) => sqlite::MIGRATOR.run(&p.write).await?,
+            Engine::Sqlite(p) => sqlite::migrate(&p.write).await?,
             Engine::Postgres(p) => postgres::MIGRATOR.run(&p.pool).await?,
         }
         Ok(())

@@ -7,8 +7,11 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::Executor as _;
+use sqlx::migrate::Migrate as _;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 use tokio::sync::mpsc;
 
@@ -16,6 +19,12 @@ use crate::Result;
 use crate::tasks::batch::MAX_BATCH;
 
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The schema the migrations end with, as SQLite records it: a new database
+/// is made from it at once (see [`migrate`]). Generated, never edited: the
+/// test `a_new_database_has_the_schema_the_migrations_make` checks it and,
+/// with `UPDATE_SCHEMAS=1`, writes it again.
+const SCHEMA: &str = include_str!("../../schema/sqlite.sql");
 
 /// One writer: every committed event is settled.
 pub(super) const SETTLED: &str = "";
@@ -123,6 +132,48 @@ async fn open(options: SqliteConnectOptions) -> Result<Pools> {
     })
 }
 
+/// Applies every pending migration, in one transaction (each migration in
+/// its own savepoint, as sqlx nests them): an upgrade is all or nothing.
+/// A new database skips the history: [`SCHEMA`] is what the migrations end
+/// with, and every migration is recorded as applied. SQLite re-reads its
+/// whole schema after each `ALTER TABLE`, so replaying the history took
+/// most of a first start (decision 0036).
+pub(super) async fn migrate(pool: &SqlitePool) -> Result<()> {
+    let mut conn = pool.acquire().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let objects: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master")
+        .fetch_one(&mut *tx)
+        .await?;
+    if objects == 0 {
+        create(&mut tx).await?;
+    }
+    MIGRATOR.run_direct(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Makes [`SCHEMA`] in a new database and records every migration as
+/// applied, as sqlx would have after running them.
+async fn create(conn: &mut SqliteConnection) -> Result<()> {
+    conn.execute(SCHEMA).await?;
+    conn.ensure_migrations_table().await?;
+    for migration in MIGRATOR.iter() {
+        if migration.migration_type.is_down_migration() {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
+             execution_time) VALUES (?1, ?2, TRUE, ?3, 0)",
+        )
+        .bind(migration.version)
+        .bind(&*migration.description)
+        .bind(&*migration.checksum)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// The least time between two background checkpoints.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
 
@@ -141,4 +192,70 @@ async fn checkpoints(pool: SqlitePool, mut log: mpsc::Receiver<()>) {
         tokio::time::sleep(CHECKPOINT_EVERY).await;
     }
     pool.close().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every table, index and trigger, and the migrations recorded.
+    async fn schema_of(pool: &SqlitePool) -> (Vec<(String, String, String)>, Vec<(i64, Vec<u8>)>) {
+        let objects = sqlx::query_as(
+            "SELECT type, name, sql FROM sqlite_master \
+             WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' \
+             ORDER BY name",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        let applied = sqlx::query_as(
+            "SELECT version, checksum FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        (objects, applied)
+    }
+
+    #[tokio::test]
+    async fn a_new_database_has_the_schema_the_migrations_make() {
+        let dir = tempfile::tempdir().unwrap();
+        let replayed = open_file(&dir.path().join("replayed.db")).await.unwrap();
+        MIGRATOR.run(&replayed.write).await.unwrap();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/sqlite.sql");
+        if std::env::var_os("UPDATE_SCHEMAS").is_some() {
+            // In creation order, so each object comes after what it needs.
+            let objects: Vec<(String,)> = sqlx::query_as(
+                "SELECT sql FROM sqlite_master \
+                 WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' \
+                 ORDER BY rowid",
+            )
+            .fetch_all(&replayed.write)
+            .await
+            .unwrap();
+            let mut text = String::from(
+                "-- Generated from migrations/sqlite (the schema they end with, as SQLite\n\
+                 -- records it): a new database is made from this. Do not edit; run\n\
+                 -- `UPDATE_SCHEMAS=1 cargo test -p taskflow-store a_new_database`.\n",
+            );
+            for (sql,) in objects {
+                text += &format!("{sql};\n");
+            }
+            std::fs::write(&path, text).unwrap();
+        }
+        let fresh = open_file(&dir.path().join("fresh.db")).await.unwrap();
+        migrate(&fresh.write).await.unwrap();
+        assert_eq!(
+            schema_of(&fresh.write).await,
+            schema_of(&replayed.write).await,
+            "{} is not what the migrations make; run with UPDATE_SCHEMAS=1",
+            path.display()
+        );
+        // Nothing is left for a later start to apply.
+        migrate(&fresh.write).await.unwrap();
+        assert_eq!(
+            schema_of(&fresh.write).await,
+            schema_of(&replayed.write).await
+        );
+    }
 }

@@ -53,15 +53,15 @@ async fn list(
     // for the lists, and the tree is walked only if the user has an
     // archived list (the first test, evaluated once; SQLite builds the
     // walk's temporary tables only when it is needed).
+    // One list alone needs no look-up first: only an empty page asks
+    // whether the list is the user's (see below).
     let shown = match filter.list_id {
-        Some(id) => {
+        Some(id) if filter.include_sublists => {
             let lists = Lists::load(&mut conn, user).await?;
             let list = lists.find(&ListRef::Id(id), "list_id")?;
-            Some(match filter.include_sublists {
-                true => lists.subtree(list.id),
-                false => vec![list.id],
-            })
+            Some(lists.subtree(list.id))
         }
+        Some(id) => Some(vec![id]),
         None => None,
     };
     let mut q = Query::build("");
@@ -190,6 +190,13 @@ async fn list(
     q.push(dir).push(", t.id").push(dir);
     q.push(" LIMIT ").push_bind(i64::from(filter.limit) + 1);
     let mut rows: Vec<TaskRow> = q.fetch_all(&mut conn).await?;
+    if let (Some(id), true) = (filter.list_id, rows.is_empty()) {
+        // A page with a row of the user's in the list shows the list is
+        // theirs; an empty one may be of a list that is not.
+        if !crate::lists::exists(&mut conn, user, id).await? {
+            return Err(crate::Error::NoSuchList { field: "list_id" });
+        }
+    }
     let next = if rows.len() > filter.limit as usize {
         rows.truncate(filter.limit as usize);
         rows.last().map(|last| last.cursor(filter.sort))

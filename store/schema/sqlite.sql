@@ -1,0 +1,151 @@
+-- Generated from migrations/sqlite (the schema they end with, as SQLite
+-- records it): a new database is made from this. Do not edit; run
+-- `UPDATE_SCHEMAS=1 cargo test -p taskflow-store a_new_database`.
+CREATE TABLE task_tags (
+    task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    user_id TEXT    NOT NULL,
+    tag     TEXT    NOT NULL,
+    PRIMARY KEY (task_id, tag)
+);
+CREATE INDEX task_tags_user_tag ON task_tags (user_id, tag);
+CREATE TABLE task_events (
+    sequence     INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id     BLOB    NOT NULL UNIQUE,               -- UUID (16 bytes), the CloudEvent id
+    user_id      TEXT    NOT NULL,
+    task_id      INTEGER NOT NULL,                      -- no FK: history outlives the task
+    event_type   TEXT    NOT NULL,
+    source       TEXT    NOT NULL,
+    occurred_at  TEXT    NOT NULL,
+    data         TEXT    NOT NULL,                      -- JSON: task_data + changes
+    published_at TEXT
+, traceparent TEXT, list_id INTEGER);
+CREATE INDEX task_events_user ON task_events (user_id, sequence);
+CREATE INDEX task_events_task ON task_events (task_id, sequence);
+CREATE INDEX task_events_unpublished ON task_events (sequence) WHERE published_at IS NULL;
+CREATE TABLE processed_events (
+    consumer     TEXT NOT NULL,
+    event_id     BLOB NOT NULL,                          -- UUID (16 bytes)
+    processed_at TEXT NOT NULL,
+    PRIMARY KEY (consumer, event_id)
+);
+CREATE TABLE notifications (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    TEXT    NOT NULL,
+    task_id    INTEGER,                                 -- no FK: a notification outlives its task
+    kind       TEXT    NOT NULL CHECK (kind IN ('reminder', 'overdue')),
+    text       TEXT    NOT NULL,
+    created_at TEXT    NOT NULL,
+    read_at    TEXT
+);
+CREATE INDEX notifications_user ON notifications (user_id, id);
+CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL;
+CREATE TABLE conversations (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    TEXT NOT NULL,
+    title      TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX conversations_user ON conversations (user_id, updated_at);
+CREATE TABLE messages (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    role            TEXT    NOT NULL CHECK (role IN ('user', 'assistant', 'tool')),
+    content         TEXT    NOT NULL,
+    data            TEXT,                               -- JSON: tool calls, actions
+    created_at      TEXT    NOT NULL
+);
+CREATE INDEX messages_conversation ON messages (conversation_id, id);
+CREATE TABLE idempotency_keys (
+    user_id    TEXT    NOT NULL,
+    key        TEXT    NOT NULL,
+    request    TEXT    NOT NULL,                        -- canonical JSON of the request
+    task_id    INTEGER NOT NULL,
+    response   TEXT    NOT NULL,                        -- JSON of the task as first created
+    created_at TEXT    NOT NULL,
+    PRIMARY KEY (user_id, key)
+);
+CREATE TABLE "reminder_dispatches" (
+    task_id    INTEGER NOT NULL,
+    kind       TEXT    NOT NULL CHECK (kind IN ('reminder', 'overdue')),
+    due_at     TEXT    NOT NULL,
+    fired_at   TEXT    NOT NULL,
+    PRIMARY KEY (task_id, kind, due_at)
+);
+CREATE TABLE lists (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id     TEXT    NOT NULL,
+    title       TEXT    NOT NULL,
+    title_key   TEXT    NOT NULL,                       -- derived: lower-cased title, for look-up by name
+    description TEXT,
+    color       TEXT,
+    parent_id   INTEGER REFERENCES lists (id),          -- nesting, at most 5 deep
+    position    TEXT    NOT NULL,
+    is_inbox    INTEGER NOT NULL DEFAULT 0,
+    archived_at TEXT,
+    version     INTEGER NOT NULL DEFAULT 1,
+    created_at  TEXT    NOT NULL,
+    updated_at  TEXT    NOT NULL
+);
+CREATE UNIQUE INDEX lists_one_inbox ON lists (user_id) WHERE is_inbox = 1;
+CREATE INDEX lists_user ON lists (user_id, position, id);
+CREATE INDEX lists_parent ON lists (parent_id);
+CREATE TABLE "tasks" (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id          TEXT    NOT NULL,
+    list_id          INTEGER NOT NULL REFERENCES lists (id),
+    position         TEXT    NOT NULL,                  -- manual order in the list
+    title            TEXT    NOT NULL,
+    title_key        TEXT    NOT NULL,
+    description      TEXT,
+    search           TEXT    NOT NULL,
+    completed        INTEGER NOT NULL DEFAULT 0,
+    completed_at     TEXT,
+    priority         TEXT    NOT NULL CHECK (priority IN ('none', 'low', 'medium', 'high')),
+    priority_rank    INTEGER NOT NULL,
+    tags             TEXT    NOT NULL DEFAULT '[]',
+    due_local        TEXT,
+    timezone         TEXT,
+    due_at           TEXT,
+    deadline_at      TEXT,
+    recurrence       TEXT,
+    anchor_local     TEXT,
+    reminder_minutes INTEGER,
+    reminder_at      TEXT,
+    remind_at        TEXT,
+    snoozed_until    TEXT,
+    series_id        INTEGER,
+    previous_id      INTEGER,
+    version          INTEGER NOT NULL DEFAULT 1,
+    created_at       TEXT    NOT NULL,
+    updated_at       TEXT    NOT NULL,
+    reminded_for     TEXT,
+    overdue_for      TEXT
+, parent_id INTEGER, had_subtasks INTEGER NOT NULL DEFAULT 0, had_links INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX tasks_user_created ON tasks (user_id, created_at, id);
+CREATE INDEX tasks_user_due ON tasks (user_id, due_at, id);
+CREATE INDEX tasks_user_priority ON tasks (user_id, priority_rank, id);
+CREATE INDEX tasks_user_title ON tasks (user_id, title_key, id);
+CREATE INDEX tasks_open_deadline ON tasks (deadline_at) WHERE completed = 0;
+CREATE UNIQUE INDEX tasks_one_next ON tasks (previous_id) WHERE previous_id IS NOT NULL;
+CREATE INDEX tasks_reminder_pending ON tasks (remind_at)
+    WHERE NOT completed AND remind_at IS NOT NULL AND reminded_for IS DISTINCT FROM remind_at;
+CREATE INDEX tasks_overdue_pending ON tasks (deadline_at)
+    WHERE NOT completed AND deadline_at IS NOT NULL AND overdue_for IS DISTINCT FROM deadline_at;
+CREATE INDEX tasks_list_position ON tasks (list_id, position, id);
+CREATE INDEX task_events_list ON task_events (list_id, sequence) WHERE list_id IS NOT NULL;
+CREATE INDEX tasks_parent ON tasks (parent_id) WHERE parent_id IS NOT NULL;
+CREATE TABLE task_links (
+    task_id    INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    kind       TEXT    NOT NULL CHECK (kind IN ('blocks', 'relates')),
+    other_id   INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    user_id    TEXT    NOT NULL,
+    created_at TEXT    NOT NULL,
+    PRIMARY KEY (task_id, kind, other_id)
+);
+CREATE INDEX task_links_other ON task_links (other_id, kind);
+CREATE INDEX task_links_user ON task_links (user_id, kind);
+CREATE TRIGGER task_links_hint AFTER INSERT ON task_links
+BEGIN
+    UPDATE tasks SET had_links = 1 WHERE id IN (NEW.task_id, NEW.other_id) AND had_links = 0;
+END;
