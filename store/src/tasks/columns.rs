@@ -60,7 +60,7 @@ macro_rules! task_columns {
             pub id: i64,
             $( $(#[doc = $sdoc])* pub $s: $sty, )*
             /// Read from other rows: see [`RELATIONS`].
-            #[sqlx(flatten)]
+            #[sqlx(try_from = "Option<String>")]
             pub relations: Relations,
         }
 
@@ -135,7 +135,7 @@ task_columns! {
 /// an index probe (`tasks_parent`, `task_links_other`), made only when the
 /// row's hint (`had_subtasks`, `had_links`: migration 0007) says there may
 /// be something to find, so a task with no subtasks and no links costs none.
-#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Relations {
     pub parent_title: Option<String>,
     pub child_count: i64,
@@ -145,20 +145,51 @@ pub(crate) struct Relations {
     pub had_links: bool,
 }
 
-/// The select list of [`Relations`], for `FROM tasks t`.
+/// [`Relations`] as one column, for `FROM tasks t`: NULL for a task with no
+/// parent, no subtasks and no links (almost every task), else
+/// `child_count,open_child_count,blocked,had_links,parent title`. One
+/// column, not five: a listing pays for every column of every row (the
+/// driver copies each value), and the five are nearly always nothing.
 const RELATIONS: &str = "\
-    CASE WHEN t.parent_id IS NULL THEN NULL \
-         ELSE (SELECT p.title FROM tasks p WHERE p.id = t.parent_id) END AS parent_title, \
-    CASE WHEN t.had_subtasks THEN (SELECT COUNT(*) FROM tasks c WHERE c.parent_id = t.id) \
-         ELSE 0 END AS child_count, \
-    CASE WHEN t.had_subtasks THEN (SELECT COUNT(*) FROM tasks c \
-                                   WHERE c.parent_id = t.id AND c.completed = FALSE) \
-         ELSE 0 END AS open_child_count, \
-    CASE WHEN t.had_links THEN EXISTS (SELECT 1 FROM task_links k JOIN tasks b ON b.id = k.task_id \
-                                       WHERE k.other_id = t.id AND k.kind = 'blocks' \
-                                         AND b.completed = FALSE) \
-         ELSE FALSE END AS blocked, \
-    t.had_links AS had_links";
+    CASE WHEN t.parent_id IS NULL AND NOT t.had_subtasks AND NOT t.had_links THEN NULL ELSE \
+    (CASE WHEN t.had_subtasks THEN (SELECT COUNT(*) FROM tasks c WHERE c.parent_id = t.id) \
+          ELSE 0 END) || ',' || \
+    (CASE WHEN t.had_subtasks THEN (SELECT COUNT(*) FROM tasks c \
+                                    WHERE c.parent_id = t.id AND c.completed = FALSE) \
+          ELSE 0 END) || ',' || \
+    (CASE WHEN t.had_links THEN EXISTS (SELECT 1 FROM task_links k JOIN tasks b ON b.id = k.task_id \
+                                        WHERE k.other_id = t.id AND k.kind = 'blocks' \
+                                          AND b.completed = FALSE) \
+          ELSE FALSE END) || ',' || \
+    t.had_links || ',' || \
+    COALESCE((SELECT p.title FROM tasks p WHERE p.id = t.parent_id), '') END AS relations";
+
+impl TryFrom<Option<String>> for Relations {
+    type Error = Error;
+
+    /// Reads [`RELATIONS`] (a flag is `1` or `true`, as each database
+    /// writes one).
+    fn try_from(packed: Option<String>) -> Result<Relations> {
+        let Some(packed) = packed else {
+            return Ok(Relations::default());
+        };
+        let unreadable = || Error::Internal(format!("unreadable task relations `{packed}`"));
+        let mut parts = packed.splitn(5, ',');
+        let mut next = || parts.next().ok_or_else(unreadable);
+        let count = |text: &str| text.parse::<i64>().map_err(|_| unreadable());
+        let flag = |text: &str| matches!(text, "1" | "true");
+        let (child_count, open_child_count) = (count(next()?)?, count(next()?)?);
+        let (blocked, had_links) = (flag(next()?), flag(next()?));
+        let title = next()?;
+        Ok(Relations {
+            parent_title: (!title.is_empty()).then(|| title.to_owned()),
+            child_count,
+            open_child_count,
+            blocked,
+            had_links,
+        })
+    }
+}
 
 /// The select list of a [`TaskRow`], for `FROM tasks t`.
 pub(crate) static SELECT: LazyLock<String> = LazyLock::new(|| {
@@ -489,4 +520,34 @@ pub(crate) struct Derived {
     pub reminder_at: Option<DateTime<Utc>>,
     /// When the reminder fires: its instant, or the end of a snooze past it.
     pub remind_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_relations_read_both_databases_flags_and_a_title_with_commas() {
+        let read = |packed: Option<&str>| Relations::try_from(packed.map(str::to_owned));
+        assert_eq!(read(None).unwrap(), Relations::default());
+        assert_eq!(
+            read(Some("2,1,1,1,Pack, then go")).unwrap(),
+            Relations {
+                parent_title: Some("Pack, then go".into()),
+                child_count: 2,
+                open_child_count: 1,
+                blocked: true,
+                had_links: true,
+            }
+        );
+        assert_eq!(
+            read(Some("0,0,true,false,")).unwrap(),
+            Relations {
+                blocked: true,
+                ..Relations::default()
+            }
+        );
+        assert!(read(Some("0,0,1")).is_err());
+        assert!(read(Some("x,0,1,1,")).is_err());
+    }
 }
