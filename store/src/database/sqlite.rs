@@ -140,7 +140,9 @@ async fn open(options: SqliteConnectOptions) -> Result<Pools> {
 /// most of a first start (decision 0036).
 pub(super) async fn migrate(pool: &SqlitePool) -> Result<()> {
     let mut conn = pool.acquire().await?;
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    // IMMEDIATE: the write lock first (waiting out another process's
+    // start), so no one writes between "is it new?" and making it.
+    let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
     let objects: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master")
         .fetch_one(&mut *tx)
         .await?;
@@ -257,5 +259,21 @@ mod tests {
             schema_of(&fresh.write).await,
             schema_of(&replayed.write).await
         );
+    }
+
+    #[tokio::test]
+    async fn two_starts_on_one_new_database_both_succeed_and_make_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shared.db");
+        let (a, b) = (
+            open_file(&path).await.unwrap(),
+            open_file(&path).await.unwrap(),
+        );
+        let (made_a, made_b) = tokio::join!(migrate(&a.write), migrate(&b.write));
+        made_a.unwrap();
+        made_b.unwrap();
+        let replayed = open_file(&dir.path().join("replayed.db")).await.unwrap();
+        MIGRATOR.run(&replayed.write).await.unwrap();
+        assert_eq!(schema_of(&a.write).await, schema_of(&replayed.write).await);
     }
 }
