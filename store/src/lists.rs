@@ -275,9 +275,7 @@ pub(crate) async fn ensure_inboxes(
     insert.execute(&mut *on).await?;
     let mut found = Query::build("SELECT user_id, id FROM lists WHERE is_inbox = ");
     found.push_bind(true).push(" AND user_id IN (");
-    for (i, user) in users.iter().enumerate() {
-        found.push(if i == 0 { "" } else { ", " }).push_bind(*user);
-    }
+    found.push_binds(users.iter().copied());
     found.push(")");
     let rows: Vec<(String, i64)> = found.fetch_all(&mut *on).await?;
     Ok(rows.into_iter().collect())
@@ -704,9 +702,7 @@ async fn tasks_in(tx: &mut Tx, user: &str, lists: &[i64]) -> Result<Vec<StoredTa
         *SELECT
     ));
     q.push_bind(user).push(" AND t.list_id IN (");
-    for (i, id) in lists.iter().enumerate() {
-        q.push(if i == 0 { "" } else { ", " }).push_bind(*id);
-    }
+    q.push_binds(lists.iter().copied());
     q.push(") ORDER BY t.id");
     let rows: Vec<TaskRow> = q.fetch_all(tx).await?;
     rows.into_iter().map(StoredTask::try_from).collect()

@@ -163,6 +163,18 @@ impl<'a> Query<'a> {
         self
     }
 
+    /// Appends a comma-separated placeholder for each of `values` (the
+    /// inside of `IN (…)`).
+    pub fn push_binds<V: Into<Param<'a>>>(
+        &mut self,
+        values: impl IntoIterator<Item = V>,
+    ) -> &mut Self {
+        for (i, value) in values.into_iter().enumerate() {
+            self.push(if i == 0 { "" } else { ", " }).push_bind(value);
+        }
+        self
+    }
+
     /// Every row, decoded as `R`.
     pub async fn fetch_all<R: Record>(self, on: &mut impl Executor) -> Result<Vec<R>> {
         Ok(match on.conn() {

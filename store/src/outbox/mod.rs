@@ -371,9 +371,7 @@ impl Database {
         for chunk in sequences.chunks(500) {
             let mut q = Query::build("UPDATE task_events SET published_at = ");
             q.push_bind(at).push(" WHERE sequence IN (");
-            for (i, sequence) in chunk.iter().enumerate() {
-                q.push(if i == 0 { "" } else { ", " }).push_bind(*sequence);
-            }
+            q.push_binds(chunk.iter().copied());
             q.push(")");
             q.execute(&mut conn).await?;
         }

@@ -47,14 +47,13 @@ async fn list(
 ) -> Result<(Vec<Task>, Option<Cursor>)> {
     let cursor = Cursor::decode(filter)?;
     let mut conn = db.read().await?;
-    // A list asked for is shown whole, archived or not (its subtree read
-    // from the lists). Otherwise tasks of archived lists (and of lists
-    // inside them) stay out of sight, found in the statement: no round trip
-    // for the lists, and the tree is walked only if the user has an
-    // archived list (the first test, evaluated once; SQLite builds the
-    // walk's temporary tables only when it is needed).
-    // One list alone needs no look-up first: only an empty page asks
-    // whether the list is the user's (see below).
+    // A list asked for is shown whole, archived or not: alone, with no
+    // look-up first (only an empty page asks whether it is the user's, see
+    // below), or with its subtree, read from the lists. Otherwise tasks of
+    // archived lists (and of lists inside them) stay out of sight, found in
+    // the statement: no round trip for the lists, and the tree is walked
+    // only if the user has an archived list (the first test, evaluated
+    // once; SQLite builds the walk's temporary tables only when needed).
     let shown = match filter.list_id {
         Some(id) if filter.include_sublists => {
             let lists = Lists::load(&mut conn, user).await?;
@@ -81,9 +80,7 @@ async fn list(
     match &shown {
         Some(lists) => {
             q.push(" AND t.list_id IN (");
-            for (i, id) in lists.iter().enumerate() {
-                q.push(if i == 0 { "" } else { ", " }).push_bind(*id);
-            }
+            q.push_binds(lists.iter().copied());
             q.push(")");
         }
         None => {

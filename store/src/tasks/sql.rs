@@ -87,9 +87,7 @@ pub(crate) async fn mark_parents(on: &mut impl Executor, parents: &[i64]) -> Res
         .push(" WHERE had_subtasks = ")
         .push_bind(false);
     q.push(" AND id IN (");
-    for (i, id) in parents.iter().enumerate() {
-        q.push(if i == 0 { "" } else { ", " }).push_bind(*id);
-    }
+    q.push_binds(parents.iter().copied());
     q.push(")");
     q.execute(on).await?;
     Ok(())
@@ -474,9 +472,7 @@ async fn height(on: &mut impl Executor, user: &str, id: i64) -> Result<usize> {
     while !level.is_empty() && height <= MAX_TASK_DEPTH {
         let mut q = Query::build("SELECT id FROM tasks WHERE user_id = ");
         q.push_bind(user).push(" AND parent_id IN (");
-        for (i, at) in level.iter().enumerate() {
-            q.push(if i == 0 { "" } else { ", " }).push_bind(*at);
-        }
+        q.push_binds(level.iter().copied());
         q.push(")");
         let rows: Vec<(i64,)> = q.fetch_all(&mut *on).await?;
         level = rows.into_iter().map(|(id,)| id).collect();
