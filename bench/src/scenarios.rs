@@ -203,6 +203,8 @@ impl Bench<'_> {
     async fn list_position(&mut self) -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
         let list = seed(dir.path(), LIST_TASKS, Some(10)).await?;
+        let path = format!("/api/tasks?list_id={list}&sort=position&limit=50");
+        self.recorder.before_step().await;
         let server = Self::serve(dir.path(), None).await?;
         let bearer = format!("Bearer {}", mint(SEED_USER)?);
         let rate = |path: String| {
@@ -216,9 +218,7 @@ impl Bench<'_> {
             )
         };
         let every = rate("/api/tasks?limit=50".to_owned()).await.rate();
-        let position = rate(format!("/api/tasks?list_id={list}&sort=position&limit=50"))
-            .await
-            .rate();
+        let position = rate(path.clone()).await.rate();
         server.stop().await;
         self.recorder.record(
             "list/position",
@@ -230,7 +230,6 @@ impl Bench<'_> {
                 ..Entry::default()
             },
         );
-        let path = format!("/api/tasks?list_id={list}&sort=position&limit=50");
         self.list_scenario(
             "list/position",
             dir,

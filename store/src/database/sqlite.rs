@@ -200,16 +200,24 @@ async fn checkpoints(pool: SqlitePool, mut log: mpsc::Receiver<()>) {
 mod tests {
     use super::*;
 
+    /// The schema's objects: every table, index and trigger but SQLite's
+    /// and sqlx's own.
+    const OBJECTS: &str = "FROM sqlite_master WHERE sql IS NOT NULL \
+        AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'";
+
+    /// A database at `path` made by replaying every migration.
+    async fn replayed(path: &Path) -> Pools {
+        let pools = open_file(path).await.unwrap();
+        MIGRATOR.run(&pools.write).await.unwrap();
+        pools
+    }
+
     /// Every table, index and trigger, and the migrations recorded.
     async fn schema_of(pool: &SqlitePool) -> (Vec<(String, String, String)>, Vec<(i64, Vec<u8>)>) {
-        let objects = sqlx::query_as(
-            "SELECT type, name, sql FROM sqlite_master \
-             WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' \
-             ORDER BY name",
-        )
-        .fetch_all(pool)
-        .await
-        .unwrap();
+        let objects = sqlx::query_as(&format!("SELECT type, name, sql {OBJECTS} ORDER BY name"))
+            .fetch_all(pool)
+            .await
+            .unwrap();
         let applied = sqlx::query_as(
             "SELECT version, checksum FROM _sqlx_migrations WHERE success ORDER BY version",
         )
@@ -222,19 +230,15 @@ mod tests {
     #[tokio::test]
     async fn a_new_database_has_the_schema_the_migrations_make() {
         let dir = tempfile::tempdir().unwrap();
-        let replayed = open_file(&dir.path().join("replayed.db")).await.unwrap();
-        MIGRATOR.run(&replayed.write).await.unwrap();
+        let replayed = replayed(&dir.path().join("replayed.db")).await;
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/sqlite.sql");
         if std::env::var_os("UPDATE_SCHEMAS").is_some() {
             // In creation order, so each object comes after what it needs.
-            let objects: Vec<(String,)> = sqlx::query_as(
-                "SELECT sql FROM sqlite_master \
-                 WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' \
-                 ORDER BY rowid",
-            )
-            .fetch_all(&replayed.write)
-            .await
-            .unwrap();
+            let objects: Vec<(String,)> =
+                sqlx::query_as(&format!("SELECT sql {OBJECTS} ORDER BY rowid"))
+                    .fetch_all(&replayed.write)
+                    .await
+                    .unwrap();
             let mut text = String::from(
                 "-- Generated from migrations/sqlite (the schema they end with, as SQLite\n\
                  -- records it): a new database is made from this. Do not edit; run\n\
@@ -272,8 +276,7 @@ mod tests {
         let (made_a, made_b) = tokio::join!(migrate(&a.write), migrate(&b.write));
         made_a.unwrap();
         made_b.unwrap();
-        let replayed = open_file(&dir.path().join("replayed.db")).await.unwrap();
-        MIGRATOR.run(&replayed.write).await.unwrap();
+        let replayed = replayed(&dir.path().join("replayed.db")).await;
         assert_eq!(schema_of(&a.write).await, schema_of(&replayed.write).await);
     }
 }
