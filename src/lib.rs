@@ -49,12 +49,14 @@ async fn mcp_stdio(args: config::McpStdioArgs) -> anyhow::Result<()> {
     let watch = taskflow_mcp::watch::Watch::default();
     let stop = tokio_util::sync::CancellationToken::new();
     tokio::spawn(watch.clone().tail(db.clone(), stop.clone()));
-    let server = taskflow_mcp::TaskflowMcp::new(
-        taskflow_store::TaskService::new(db.clone()),
-        watch,
-        taskflow_mcp::Identity::Fixed(args.user),
-    )
-    .with_toolsets(&args.toolsets.0);
+    let tasks = taskflow_store::TaskService::new(db.clone());
+    tasks
+        .saw(&taskflow_core::Subject::new(args.user.as_str()))
+        .await
+        .with_context(|| format!("recording the user {}", args.user))?;
+    let server =
+        taskflow_mcp::TaskflowMcp::new(tasks, watch, taskflow_mcp::Identity::Fixed(args.user))
+            .with_toolsets(&args.toolsets.0);
     let running = server
         .serve(rmcp::transport::stdio())
         .await

@@ -142,6 +142,9 @@ pub fn failure(err: Error, id: Option<i64>) -> String {
         Error::NoSuchList { field } => format!(
             "There is no such list for this user (`{field}`). Call list_lists to see the user's lists."
         ),
+        Error::NoSuchUser { field } => format!(
+            "No user has that username (`{field}`). Usernames match exactly, case included; ask the user for the exact one."
+        ),
         Error::Refused { code, detail, .. } => format!("Refused ({code}): {detail}."),
         Error::IdempotencyMismatch => "This idempotency_key was already used for a different task. Use a new key for a new task, or the same arguments to retry.".into(),
         Error::Unavailable(_) => "The task database is briefly unavailable; nothing was changed. Retry in a few seconds.".into(),

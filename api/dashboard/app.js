@@ -44,7 +44,7 @@ async function api(method, path, body, headers = {}) {
     init.body = JSON.stringify(body);
   }
   const response = await fetch(path, init);
-  if (response.status === 401 && path !== "/api/me") {
+  if (response.status === 401 && path !== "/api/users/me") {
     signOut("Your session has ended; sign in again.");
     throw new ApiError(401, { detail: "signed out" });
   }
@@ -59,8 +59,8 @@ async function api(method, path, body, headers = {}) {
 async function start() {
   if (state.token) {
     try {
-      const { data } = await api("GET", "/api/me");
-      state.user = data.user;
+      const { data } = await api("GET", "/api/users/me");
+      state.user = data;
       return showApp();
     } catch {
       localStorage.removeItem(TOKEN_KEY);
@@ -90,8 +90,8 @@ async function showSignIn(message = "") {
 async function signIn(token) {
   state.token = token.trim();
   try {
-    const { data } = await api("GET", "/api/me");
-    state.user = data.user;
+    const { data } = await api("GET", "/api/users/me");
+    state.user = data;
     localStorage.setItem(TOKEN_KEY, state.token);
     showApp();
   } catch (error) {
@@ -117,7 +117,7 @@ function signOut(message = "") {
 function showApp() {
   $("signin").hidden = true;
   $("app").hidden = false;
-  $("who").textContent = `(${state.user})`;
+  $("who").textContent = `(${state.user.display_name})`;
   refresh();
   loadLists();
   loadTags();

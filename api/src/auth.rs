@@ -5,7 +5,9 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-pub use taskflow_auth::{Claims, Rejected, SECRET_FILE, Verifier, load_or_create_secret, mint};
+pub use taskflow_auth::{
+    Claims, Rejected, SECRET_FILE, Subject, Verifier, load_or_create_secret, mint,
+};
 
 use crate::AppState;
 use crate::problem::Problem;
@@ -19,16 +21,24 @@ impl From<Rejected> for Problem {
     }
 }
 
-/// The authenticated user of a request.
+/// The authenticated user of a request (known to the store: its first
+/// request makes its `users` row).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthUser(pub String);
+
+impl AuthUser {
+    /// The user of a verified subject, recorded on first sight.
+    pub async fn seen(state: &AppState, subject: Subject) -> Result<Self, Problem> {
+        state.tasks.saw(&subject).await?;
+        Ok(AuthUser(subject.id))
+    }
+}
 
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        Ok(AuthUser(
-            state.verifier.user_from_headers(&parts.headers).await?,
-        ))
+        let subject = state.verifier.subject_from_headers(&parts.headers).await?;
+        Self::seen(state, subject).await
     }
 }

@@ -12,6 +12,7 @@ pub mod problem;
 pub mod stream;
 pub mod tasks;
 pub mod telemetry;
+pub mod users;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +27,7 @@ use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::auth::{AuthUser, Verifier};
+use crate::auth::Verifier;
 use crate::problem::Problem;
 
 /// How long a readiness probe waits for the database.
@@ -75,8 +76,8 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 /// `/metrics`, which every process serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Surfaces {
-    /// The REST API (tasks, notifications, tags, chat and conversations,
-    /// `/api/me`, the OpenAPI document) and the dashboard at `/`.
+    /// The REST API (tasks, lists, notifications, tags, chat and
+    /// conversations, users, the OpenAPI document) and the dashboard at `/`.
     pub rest: bool,
     /// The SSE gateway (`/api/stream/*`).
     pub stream: bool,
@@ -109,7 +110,6 @@ pub fn router(state: AppState, surfaces: Surfaces) -> Router {
         .route("/metrics", get(metrics_text));
     if surfaces.rest {
         router = router
-            .route("/api/me", get(me))
             .route(
                 "/api/openapi.json",
                 get(|| async { Json(openapi::document().clone()) }),
@@ -117,6 +117,7 @@ pub fn router(state: AppState, surfaces: Surfaces) -> Router {
             .merge(tasks::routes())
             .merge(lists::routes())
             .merge(notifications::routes())
+            .merge(users::routes())
             .merge(chat::routes())
             .merge(dashboard::routes());
     }
@@ -215,16 +216,4 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
             "the database did not answer within 2 s",
         )),
     }
-}
-
-/// Who a bearer token belongs to.
-#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
-pub struct Me {
-    /// The user id (the token's `sub`).
-    pub user: String,
-}
-
-/// Who the bearer token belongs to.
-async fn me(user: AuthUser) -> Json<Me> {
-    Json(Me { user: user.0 })
 }

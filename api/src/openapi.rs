@@ -15,11 +15,11 @@ use taskflow_chat::{
 use taskflow_core::{
     CompleteQuery, CreateList, CreateTask, DeleteList, HistoryQuery, List, ListQuery, ListSummary,
     ListsQuery, MoveList, MoveTask, NotificationPage, NotificationQuery, SnoozeTask, TagCount,
-    Task, TaskDetail, TaskInclude, TaskPage, UnreadCount, UpdateList, UpdateTask,
+    Task, TaskDetail, TaskInclude, TaskPage, UnreadCount, UpdateList, UpdateProfile, UpdateTask,
+    User, UserLookup, UserSummary,
 };
 use taskflow_events::HistoryPage;
 
-use crate::Me;
 use crate::notifications::Marked;
 
 /// The document, built once.
@@ -394,15 +394,39 @@ fn build() -> Value {
         ),
         op(
             "get",
-            "/api/me",
-            "me",
-            "Who the bearer token belongs to",
+            "/api/users/me",
+            "getMe",
+            "The caller's profile: id, username, display name, default time zone (the first request of a new user makes it)",
             None,
             None,
             200,
-            Some(g.subschema_for::<Me>()),
+            Some(g.subschema_for::<User>()),
             false,
             &[401],
+        ),
+        op(
+            "patch",
+            "/api/users/me",
+            "updateMe",
+            "Change the caller's display name or default time zone (null clears it)",
+            None,
+            Some(g.subschema_for::<UpdateProfile>()),
+            200,
+            Some(g.subschema_for::<User>()),
+            false,
+            &[400, 401, 413, 415, 422],
+        ),
+        op(
+            "get",
+            "/api/users",
+            "findUser",
+            "The user with exactly this username (case matters), to invite them",
+            Some(query::<UserLookup>()),
+            None,
+            200,
+            Some(g.subschema_for::<UserSummary>()),
+            false,
+            &[400, 401, 404, 422],
         ),
         op(
             "post",

@@ -126,6 +126,15 @@ impl From<Error> for Problem {
                 field: Some(field.into()),
                 ..Problem::not_found(format!("no such list (`{field}`)"))
             },
+            Error::NoSuchUser { field } => Problem {
+                field: Some(field.into()),
+                ..Problem::new(
+                    StatusCode::NOT_FOUND,
+                    "no_such_user",
+                    "No such user",
+                    format!("no user has that username (`{field}`); usernames match exactly, case included"),
+                )
+            },
             Error::Refused {
                 code,
                 field,

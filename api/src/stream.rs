@@ -262,7 +262,7 @@ async fn stream(
         headers.get(axum::http::header::AUTHORIZATION),
     ) {
         (Some(ticket), _) => state.hub.verify_ticket(ticket)?,
-        (None, Some(_)) => state.verifier.user_from_headers(&headers).await?,
+        (None, Some(_)) => state.verifier.subject_from_headers(&headers).await?.id,
         (None, None) => {
             return Err(Problem::unauthorized(
                 "send `Authorization: Bearer <token>` or `?ticket=` from POST /api/stream/ticket",

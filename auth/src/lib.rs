@@ -17,6 +17,7 @@ use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgo
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+pub use taskflow_core::Subject;
 
 /// Why a request's token was not accepted, with a sentence for the client
 /// (the REST edge answers it as a problem, the MCP edge as an RFC 6750
@@ -60,6 +61,12 @@ pub struct Claims {
     /// Issued at.
     #[serde(default)]
     pub iat: u64,
+    /// The user's full name, shown until they choose another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The username others invite them by, if it is free.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
 }
 
 /// The secret from `TASKFLOW_JWT_SECRET`, or else the one kept in `data_dir`,
@@ -116,11 +123,23 @@ pub fn mint(
     user: &str,
     ttl: Duration,
 ) -> Result<String, jsonwebtoken::errors::Error> {
+    mint_subject(secret, &Subject::new(user), ttl)
+}
+
+/// Mints a token for `subject` (with its username and name claims) valid
+/// for `ttl`.
+pub fn mint_subject(
+    secret: &[u8],
+    subject: &Subject,
+    ttl: Duration,
+) -> Result<String, jsonwebtoken::errors::Error> {
     let now = jsonwebtoken::get_current_timestamp();
     let claims = Claims {
-        sub: user.to_owned(),
+        sub: subject.id.clone(),
         iat: now,
         exp: now.saturating_add(ttl.as_secs()),
+        name: subject.name.clone(),
+        preferred_username: subject.username.clone(),
     };
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -213,8 +232,8 @@ impl Verifier {
         self
     }
 
-    /// The user a token belongs to.
-    pub async fn verify(&self, token: &str) -> Result<String, Rejected> {
+    /// The subject a token belongs to.
+    pub async fn verify(&self, token: &str) -> Result<Subject, Rejected> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| Rejected::new("the bearer token is not a valid JWT"))?;
         let key = match (header.alg, &self.secret, &self.jwks) {
@@ -260,11 +279,20 @@ impl Verifier {
                 _ => "the bearer token is not a valid JWT",
             })
         })?;
-        let user = data.claims.sub;
-        if user.is_empty() || user.len() > 255 {
-            return Err(Rejected::new("the token's `sub` must be 1 to 255 bytes"));
+        let claims = data.claims;
+        if claims.sub.is_empty()
+            || claims.sub.len() > 255
+            || claims.sub.chars().any(char::is_control)
+        {
+            return Err(Rejected::new(
+                "the token's `sub` must be 1 to 255 bytes without control characters",
+            ));
         }
-        Ok(user)
+        Ok(Subject {
+            id: claims.sub,
+            username: claims.preferred_username,
+            name: claims.name,
+        })
     }
 }
 
@@ -356,8 +384,11 @@ fn algorithm_of(jwk: &Jwk) -> Option<Algorithm> {
 }
 
 impl Verifier {
-    /// The user of the bearer token in `headers`.
-    pub async fn user_from_headers(&self, headers: &http::HeaderMap) -> Result<String, Rejected> {
+    /// The subject of the bearer token in `headers`.
+    pub async fn subject_from_headers(
+        &self,
+        headers: &http::HeaderMap,
+    ) -> Result<Subject, Rejected> {
         let header = headers
             .get(AUTHORIZATION)
             .ok_or_else(|| Rejected::new("send `Authorization: Bearer <token>`"))?;

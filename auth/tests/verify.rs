@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
-use taskflow_auth::{Rejected, Verifier, load_or_create_secret, mint};
+use taskflow_auth::{Rejected, Subject, Verifier, load_or_create_secret, mint};
 
 const SECRET: &[u8] = b"a test secret of enough length!!";
 
@@ -36,7 +36,23 @@ async fn a_minted_token_names_its_user() {
     let token = mint(SECRET, "alice", Duration::from_secs(60)).unwrap();
     assert_eq!(
         Verifier::hs256(SECRET).verify(&token).await.unwrap(),
-        "alice"
+        Subject::new("alice")
+    );
+}
+
+#[tokio::test]
+async fn a_token_names_its_subject_username_and_name_when_it_has_them() {
+    let token = signed(
+        Algorithm::HS256,
+        json!({"sub": "auth0|42", "exp": now() + 60, "preferred_username": "alice", "name": "Alice Liddell"}),
+    );
+    assert_eq!(
+        Verifier::hs256(SECRET).verify(&token).await.unwrap(),
+        Subject {
+            id: "auth0|42".into(),
+            username: Some("alice".into()),
+            name: Some("Alice Liddell".into()),
+        }
     );
 }
 
@@ -156,7 +172,8 @@ async fn jwks_keys_verify_eddsa_es256_and_rs256_tokens() {
             verifier
                 .verify(&sign(alg, kid, pem, claims.clone()))
                 .await
-                .unwrap(),
+                .unwrap()
+                .id,
             "carol",
             "{alg:?}"
         );
@@ -196,7 +213,7 @@ async fn an_unknown_kid_fetches_the_set_again_at_most_every_few_seconds() {
     assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 1);
     // A fresh verifier (as after the interval) fetches and accepts it.
     let fresh = Verifier::jwks_only(&url);
-    assert_eq!(fresh.verify(&token).await.unwrap(), "carol");
+    assert_eq!(fresh.verify(&token).await.unwrap().id, "carol");
 }
 
 #[tokio::test]

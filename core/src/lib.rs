@@ -14,6 +14,7 @@ pub mod position;
 pub mod recurrence;
 pub mod reminder;
 pub mod task;
+pub mod user;
 
 pub use due::{Due, Zone};
 pub use error::Invalid;
@@ -35,4 +36,8 @@ pub use reminder::Reminder;
 pub use task::{
     Description, FieldChange, ParentRef, Priority, Tag, Tags, Task, TaskFields, Title,
     field_changes,
+};
+pub use user::{
+    DisplayName, MAX_DISPLAY_NAME, ProfileChange, Subject, UpdateProfile, User, UserLookup,
+    UserSummary, Username,
 };

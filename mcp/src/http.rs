@@ -46,8 +46,8 @@ pub fn router(
     options: HttpOptions,
     closing: CancellationToken,
 ) -> Router {
-    let server =
-        TaskflowMcp::new(tasks, watch, Identity::PerRequest).with_toolsets(&options.toolsets);
+    let server = TaskflowMcp::new(tasks.clone(), watch, Identity::PerRequest)
+        .with_toolsets(&options.toolsets);
     let mut config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(true)
         .with_sse_keep_alive(Some(std::time::Duration::from_secs(15)))
@@ -65,7 +65,10 @@ pub fn router(
     );
     Router::new()
         .nest_service("/mcp", service)
-        .layer(axum::middleware::from_fn_with_state(verifier, authenticate))
+        .layer(axum::middleware::from_fn_with_state(
+            (verifier, tasks),
+            authenticate,
+        ))
         .route(
             "/.well-known/oauth-protected-resource",
             get(protected_resource),
@@ -100,17 +103,27 @@ async fn protected_resource(headers: HeaderMap) -> Response {
     .into_response()
 }
 
+/// Verifies the bearer token of every `/mcp` request and records its user
+/// on first sight.
 async fn authenticate(
-    State(verifier): State<Arc<Verifier>>,
+    State((verifier, tasks)): State<(Arc<Verifier>, TaskService)>,
     mut request: Request,
     next: Next,
 ) -> Response {
     if !request.uri().path().starts_with("/mcp") {
         return next.run(request).await;
     }
-    match verifier.user_from_headers(request.headers()).await {
-        Ok(user) => {
-            request.extensions_mut().insert(McpUser(user));
+    match verifier.subject_from_headers(request.headers()).await {
+        Ok(subject) => {
+            if let Err(err) = tasks.saw(&subject).await {
+                tracing::warn!(error = %err, "cannot record the user");
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    axum::Json(json!({"error": "temporarily_unavailable", "error_description": "the task database is briefly unavailable; retry shortly"})),
+                )
+                    .into_response();
+            }
+            request.extensions_mut().insert(McpUser(subject.id));
             next.run(request).await
         }
         Err(_) => {

@@ -149,3 +149,11 @@ CREATE TRIGGER task_links_hint AFTER INSERT ON task_links
 BEGIN
     UPDATE tasks SET had_links = 1 WHERE id IN (NEW.task_id, NEW.other_id) AND had_links = 0;
 END;
+CREATE TABLE users (
+    id           TEXT PRIMARY KEY,                      -- the JWT `sub`
+    username     TEXT NOT NULL UNIQUE,                  -- exact, as given
+    display_name TEXT NOT NULL,
+    time_zone    TEXT,                                  -- IANA name, the person's default
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+);

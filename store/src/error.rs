@@ -25,6 +25,9 @@ pub enum Error {
     /// "not found" too).
     #[error("no such list (`{field}`)")]
     NoSuchList { field: &'static str },
+    /// No user has the username given in `field`.
+    #[error("no user has that username (`{field}`)")]
+    NoSuchUser { field: &'static str },
     /// A rule of lists and tasks refuses the change, such as a write to an
     /// archived list (`list_archived`); `code` is the stable problem code.
     #[error("{detail}")]

@@ -19,6 +19,8 @@ mod error;
 mod idempotency;
 /// Lists: the Inbox, nesting, archiving, and the rules task writes check.
 mod lists;
+/// A bounded memory of per-user facts that never change once true.
+mod memo;
 /// Notifications recorded from reminders.
 mod notifications;
 /// The outbox (`task_events`): every message Taskflow publishes, appended
@@ -30,6 +32,8 @@ mod reminders;
 /// Tasks: the `TaskService`, the task's columns defined once, its statements
 /// and the group commit of plain creates.
 mod tasks;
+/// People: a `users` row per token subject, made on first sight.
+mod users;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use database::{Database, DatabaseKind, PostgresConnectOptions};

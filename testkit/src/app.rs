@@ -65,6 +65,12 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("cannot mint a token: {e}"))
     }
 
+    /// A token for `subject` (with its username and name claims).
+    pub fn token_for(&self, subject: &taskflow_auth::Subject) -> String {
+        taskflow_auth::mint_subject(&self.secret, subject, std::time::Duration::from_secs(600))
+            .unwrap_or_else(|e| panic!("cannot mint a token: {e}"))
+    }
+
     /// Sends a request: as `user` if given, with `body` as JSON if given,
     /// and any extra headers.
     pub async fn send(

@@ -82,8 +82,8 @@ fn crate_graph() -> BTreeMap<String, BTreeSet<String>> {
 #[test]
 fn the_crate_graph_points_one_way() {
     let layer = |name: &str| match name {
-        "taskflow-core" | "taskflow-auth" => 0,
-        "taskflow-events" => 1,
+        "taskflow-core" => 0,
+        "taskflow-auth" | "taskflow-events" => 1,
         "taskflow-store" => 2,
         "taskflow-agent" => 3,
         "taskflow-chat" => 4,

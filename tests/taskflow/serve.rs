@@ -117,21 +117,21 @@ async fn serve_accepts_exactly_the_tokens_it_issues() {
     let server = serve(dir.path()).await;
     let alice = token(dir.path(), "alice", "1h").await;
     let me: serde_json::Value = server
-        .get("/api/me", Some(&alice))
+        .get("/api/users/me", Some(&alice))
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(me["user"], "alice");
+    assert_eq!(me["id"], "alice");
     let local: serde_json::Value = server
-        .get("/api/me", Some(&server.printed_token))
+        .get("/api/users/me", Some(&server.printed_token))
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(local["user"], "local");
+    assert_eq!(local["id"], "local");
 
-    let missing = server.get("/api/me", None).await;
+    let missing = server.get("/api/users/me", None).await;
     assert_eq!(missing.status(), 401);
     assert!(
         missing.headers()["www-authenticate"]
@@ -148,8 +148,11 @@ async fn serve_accepts_exactly_the_tokens_it_issues() {
 
     let other_dir = tempfile::tempdir().unwrap();
     let foreign = token(other_dir.path(), "alice", "1h").await;
-    assert_eq!(server.get("/api/me", Some(&foreign)).await.status(), 401);
-    let garbage = server.get("/api/me", Some("not.a.jwt")).await;
+    assert_eq!(
+        server.get("/api/users/me", Some(&foreign)).await.status(),
+        401
+    );
+    let garbage = server.get("/api/users/me", Some("not.a.jwt")).await;
     assert_eq!(garbage.status(), 401);
     server.terminate().await;
 }
@@ -274,6 +277,31 @@ async fn mcp_over_http_requires_a_token_and_points_at_its_metadata() {
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404);
+
+    // The first MCP request of a new user makes them findable by the
+    // username their token prefers.
+    let secret = std::fs::read_to_string(dir.path().join("jwt-secret")).unwrap();
+    let claims = serde_json::json!({"sub": "idp|9", "preferred_username": "mallory",
+        "name": "Mallory M", "exp": jsonwebtoken::get_current_timestamp() + 600});
+    let newcomer = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.trim().as_bytes()),
+    )
+    .unwrap();
+    let lookup = || {
+        client
+            .get(format!("{}/api/users?username=mallory", server.base))
+            .bearer_auth(&server.printed_token)
+            .send()
+    };
+    assert_eq!(lookup().await.unwrap().status(), 404);
+    assert_eq!(post(Some(&newcomer), None).await.unwrap().status(), 200);
+    let found: serde_json::Value = lookup().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        found,
+        serde_json::json!({"id": "idp|9", "username": "mallory", "display_name": "Mallory M"})
+    );
 }
 
 #[tokio::test]

@@ -75,16 +75,13 @@ async fn local_sign_in_gives_a_working_token_to_loopback_hosts_only() {
     let token = signed.body["token"].as_str().unwrap();
     let me = api
         .client
-        .get(format!("{}/api/me", api.base))
+        .get(format!("{}/api/users/me", api.base))
         .bearer_auth(token)
         .send()
         .await
         .unwrap();
     assert_eq!(me.status(), StatusCode::OK);
-    assert_eq!(
-        me.json::<serde_json::Value>().await.unwrap()["user"],
-        "local"
-    );
+    assert_eq!(me.json::<serde_json::Value>().await.unwrap()["id"], "local");
     // A page on another name (DNS rebinding) gets nothing.
     for host in [
         "evil.example",

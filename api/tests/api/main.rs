@@ -9,3 +9,4 @@ mod dashboard;
 mod lists;
 mod overload;
 mod rest;
+mod users;

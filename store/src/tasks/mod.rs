@@ -12,8 +12,7 @@ mod links;
 mod list;
 pub(crate) mod sql;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use taskflow_core::{
@@ -24,6 +23,7 @@ use taskflow_events::{Source, TaskEventType};
 use uuid::Uuid;
 
 use crate::idempotency::IdempotentCreate;
+use crate::memo::Memo;
 use crate::outbox::Receipt;
 use crate::{Clock, Database, Error, Result, SystemClock};
 use columns::StoredTask;
@@ -68,11 +68,10 @@ pub struct TaskService {
     pub(crate) db: Database,
     pub(crate) clock: Arc<dyn Clock>,
     /// Each user's Inbox id, once known (an Inbox is never deleted).
-    inboxes: Arc<Mutex<HashMap<String, i64>>>,
+    inboxes: Memo<i64>,
+    /// The users known to have their `users` row.
+    pub(crate) seen: Memo<()>,
 }
-
-/// How many users' Inbox ids are kept; past it the memory starts over.
-const INBOXES_KEPT: usize = 100_000;
 
 impl TaskService {
     /// A service on `db` using the system clock.
@@ -85,22 +84,18 @@ impl TaskService {
         Self {
             db,
             clock,
-            inboxes: Arc::default(),
+            inboxes: Memo::default(),
+            seen: Memo::default(),
         }
     }
 
     /// The user's Inbox id, if this service has seen it.
     pub(crate) fn cached_inbox(&self, user: &str) -> Option<i64> {
-        self.inboxes.lock().ok()?.get(user).copied()
+        self.inboxes.get(user)
     }
 
     pub(crate) fn remember_inbox(&self, user: &str, id: i64) {
-        if let Ok(mut known) = self.inboxes.lock() {
-            if known.len() >= INBOXES_KEPT {
-                known.clear();
-            }
-            known.insert(user.to_owned(), id);
-        }
+        self.inboxes.remember(user, id);
     }
 
     /// A new subtask of task `parent` (in its list, which `list`, if given,

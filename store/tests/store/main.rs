@@ -43,3 +43,4 @@ mod lists;
 mod outbox;
 mod subtasks;
 mod tasks;
+mod users;
