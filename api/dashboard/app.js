@@ -464,7 +464,7 @@ async function showHistory(task) {
     ...data.entries.map((entry) => {
       const fields = entry.event_type === "updated" ? Object.keys(entry.changes || {}).join(", ") : "";
       const when = new Date(entry.occurred_at).toLocaleString();
-      return el("li", {}, `${when}: ${entry.event_type} via ${entry.source}${fields ? ` (${fields})` : ""}`);
+      return el("li", {}, `${when}: ${entry.actor.name} ${entry.event_type} via ${entry.source}${fields ? ` (${fields})` : ""}`);
     }),
   );
   $("history-dialog").showModal();

@@ -218,6 +218,25 @@ impl Source {
     }
 }
 
+/// What kind of principal made a change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ActorKind {
+    /// A person (a token's subject).
+    #[default]
+    User,
+}
+
+/// Who made a change: every event, and every history entry, names them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct EventActor {
+    pub kind: ActorKind,
+    /// The user id (the token's `sub`).
+    pub id: String,
+    /// Their display name, as it is when the event is read.
+    pub name: String,
+}
+
 /// The body of a task event as the outbox stores it: the task as it is after
 /// the change (as it was, for a deletion) and every changed field with its
 /// old and new value.
@@ -239,8 +258,8 @@ pub struct HistoryEntry {
     /// The CloudEvent id.
     pub event_id: String,
     pub event_type: TaskEventType,
-    /// Who made the change (the user id).
-    pub actor: String,
+    /// Who made the change.
+    pub actor: EventActor,
     /// Through which surface.
     pub source: Source,
     pub occurred_at: DateTime<Utc>,

@@ -12,7 +12,7 @@ use strum::{EnumString, IntoStaticStr};
 use taskflow_core::{FieldChange, List, Task};
 use uuid::Uuid;
 
-use crate::{ListEventType, Source, TaskEventType};
+use crate::{EventActor, ListEventType, Source, TaskEventType};
 
 /// A CloudEvents 1.0 envelope (structured mode, JSON data).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -101,8 +101,11 @@ pub struct TaskEventMessage {
     pub task_id: i64,
     /// The task after the change; for `deleted`, the task as it was.
     pub task_data: Task,
-    /// The owner (JWT `sub`); also the partition key.
+    /// The owner of the task's list (JWT `sub`); also the partition key.
     pub user_id: String,
+    /// Who made the change (the owner, or a member of a shared list).
+    #[serde(default)]
+    pub actor: EventActor,
     /// When the change committed.
     pub timestamp: DateTime<Utc>,
     /// Changed fields with old and new values.
@@ -129,6 +132,9 @@ pub struct ListEventMessage {
     pub list_data: List,
     /// The owner; also the partition key.
     pub user_id: String,
+    /// Who made the change.
+    #[serde(default)]
+    pub actor: EventActor,
     pub timestamp: DateTime<Utc>,
     pub changes: BTreeMap<String, FieldChange>,
     /// The outbox sequence number.

@@ -294,7 +294,7 @@ async fn every_tool_goes_through_the_task_service() {
     assert!(
         entries
             .iter()
-            .all(|e| e["source"] == "mcp" && e["actor"] == "alice")
+            .all(|e| e["source"] == "mcp" && e["actor"]["id"] == "alice")
     );
     assert_eq!(entries[0]["event_type"], "deleted");
     let notifications = ok(&mcp, "list_notifications", json!({"unread": true})).await;

@@ -434,7 +434,7 @@ impl TaskService {
         let list = row.list();
         let event = NewEvent::list_change(
             &actor.user,
-            actor.source,
+            actor,
             ListEventType::Created,
             None,
             Some(&list),
@@ -564,7 +564,7 @@ impl TaskService {
             Leftovers::Refuse => {}
             Leftovers::Delete => {
                 for task in &tasks {
-                    crate::tasks::sql::delete_in(&mut tx, actor.source, task, now).await?;
+                    crate::tasks::sql::delete_in(&mut tx, actor, task, now).await?;
                 }
             }
             Leftovers::MoveTo(to) => {
@@ -584,7 +584,7 @@ impl TaskService {
                             .await?;
                     crate::tasks::sql::save_with_event(
                         &mut tx,
-                        actor.source,
+                        actor,
                         &task,
                         moved,
                         TaskEventType::Moved,
@@ -606,7 +606,7 @@ impl TaskService {
                 .await?;
             let event = NewEvent::list_change(
                 user,
-                actor.source,
+                actor,
                 ListEventType::Deleted,
                 Some(&row.list()),
                 None,
@@ -647,7 +647,7 @@ impl TaskService {
         save(&mut tx, &new, old.version).await?;
         let event = NewEvent::list_change(
             &actor.user,
-            actor.source,
+            actor,
             event_type,
             Some(&before),
             Some(&after),

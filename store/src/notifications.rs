@@ -165,6 +165,7 @@ impl TaskService {
             let notice = NewEvent {
                 event_id: derived_id(notification.event_id, "notification"),
                 user_id: user,
+                actor_id: user,
                 task_id: notification.task_id,
                 list_id: None,
                 source: Source::Worker,

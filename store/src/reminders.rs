@@ -68,6 +68,7 @@ impl TaskService {
                 let event = NewEvent {
                     event_id,
                     user_id: &task.user_id,
+                    actor_id: &task.user_id,
                     task_id: task.id,
                     list_id: Some(task.list_id),
                     source: Source::Worker,

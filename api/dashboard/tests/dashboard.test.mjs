@@ -172,8 +172,8 @@ test("completing a weekly task brings its next occurrence", async () => {
     .waitFor({ timeout: 3000 });
   // Its history shows the creation by the worker and the edit from the app.
   await tabB.getByRole("button", { name: "History of Weekly sync" }).click();
-  await tabB.locator("#history-list li", { hasText: "updated via api" }).waitFor({ timeout: 3000 });
-  await tabB.locator("#history-list li", { hasText: "created via worker" }).waitFor({ timeout: 3000 });
+  await tabB.locator("#history-list li", { hasText: "local updated via api" }).waitFor({ timeout: 3000 });
+  await tabB.locator("#history-list li", { hasText: "local created via worker" }).waitFor({ timeout: 3000 });
   await shot(tabB, "03b-history");
   await tabB.getByRole("button", { name: "Close" }).click();
 });

@@ -196,7 +196,10 @@ async fn every_task_route_works_end_to_end(h: &Harness) {
         ),
         (Some("reopened"), Some("completed"))
     );
-    assert_eq!(entries[0]["actor"], "alice");
+    assert_eq!(
+        entries[0]["actor"],
+        serde_json::json!({"kind": "user", "id": "alice", "name": "alice"})
+    );
     let before = history.body["next_before"].as_i64().unwrap();
     let older = api
         .call(

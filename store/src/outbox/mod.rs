@@ -16,21 +16,23 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use taskflow_core::{List, Task, field_changes};
 use taskflow_events::{
-    CloudEvent, ListEventBody, ListEventMessage, ListEventType, Message, NOTIFICATION_CREATED_TYPE,
-    REMINDERS, ReminderKind, ReminderMessage, Source, TASK_EVENTS, TASK_UPDATE_TYPE, TASK_UPDATES,
-    TaskEventBody, TaskEventMessage, TaskEventType, TaskUpdate, UpdateKind, derived_id,
-    trace::TraceContext,
+    ActorKind, CloudEvent, EventActor, ListEventBody, ListEventMessage, ListEventType, Message,
+    NOTIFICATION_CREATED_TYPE, REMINDERS, ReminderKind, ReminderMessage, Source, TASK_EVENTS,
+    TASK_UPDATE_TYPE, TASK_UPDATES, TaskEventBody, TaskEventMessage, TaskEventType, TaskUpdate,
+    UpdateKind, derived_id, trace::TraceContext,
 };
 use uuid::Uuid;
 
 use crate::database::{Param, Query, Tx, query};
+use crate::tasks::Actor;
 use crate::{Database, Error, Result};
 
 /// The columns an appended event writes, in [`NewEvent::params`] order,
 /// with the element type of each one's array in PostgreSQL's batch insert.
-pub(crate) const EVENT_COLUMNS: [(&str, &str); 9] = [
+pub(crate) const EVENT_COLUMNS: [(&str, &str); 10] = [
     ("event_id", "uuid"),
     ("user_id", "text"),
+    ("actor_id", "text"),
     ("task_id", "int8"),
     ("list_id", "int8"),
     ("event_type", "text"),
@@ -45,9 +47,16 @@ pub(crate) fn event_columns() -> String {
     EVENT_COLUMNS.map(|(name, _)| name).join(", ")
 }
 
-/// The columns the relay and replay read, in [`OutboxRow`] order.
-const READ_COLUMNS: &str = "sequence, event_id, user_id, task_id, list_id, event_type, source, \
-     occurred_at, data, traceparent";
+/// The columns the relay and replay read, in [`OutboxRow`] order, from
+/// [`READ_FROM`]: the actor's name is read with the event, so a write never
+/// looks it up.
+const READ_COLUMNS: &str = "e.sequence, e.event_id, e.user_id, e.task_id, e.list_id, \
+     e.event_type, e.source, e.occurred_at, e.data, e.traceparent, \
+     COALESCE(e.actor_id, e.user_id) AS actor_id, u.display_name AS actor_name";
+
+/// The events (`e`) with their actors (`u`).
+pub(crate) const READ_FROM: &str =
+    "task_events e LEFT JOIN users u ON u.id = COALESCE(e.actor_id, e.user_id)";
 
 /// What an outbox row says; its kind is the row's `event_type`.
 // Nearly every row is a task change: boxing it would allocate for the
@@ -151,7 +160,11 @@ pub(crate) fn task_kinds() -> String {
 #[derive(Debug)]
 pub(crate) struct NewEvent<'a> {
     pub event_id: Uuid,
+    /// The owner: of the task's list, the list, or the reminder's task; the
+    /// recipient of a notification.
     pub user_id: &'a str,
+    /// Who made the change.
+    pub actor_id: &'a str,
     /// The task; 0 for a list's event.
     pub task_id: i64,
     /// The task's list, or the list changed.
@@ -165,10 +178,11 @@ pub(crate) struct NewEvent<'a> {
 
 impl<'a> NewEvent<'a> {
     /// The event of a change from `old` to `new` (None: created, or
-    /// deleted), made by `user` through `source` in the current trace.
+    /// deleted) to a task of `user_id`, made `by` someone in the current
+    /// trace.
     pub fn change(
         user_id: &'a str,
-        source: Source,
+        by: &'a Actor,
         event_type: TaskEventType,
         old: Option<&Task>,
         new: Option<&Task>,
@@ -180,9 +194,10 @@ impl<'a> NewEvent<'a> {
         Ok(NewEvent {
             event_id: Uuid::now_v7(),
             user_id,
+            actor_id: &by.user,
             task_id: snapshot.id,
             list_id: Some(snapshot.list_id),
-            source,
+            source: by.source,
             occurred_at,
             body: Body::Task {
                 event_type,
@@ -196,10 +211,10 @@ impl<'a> NewEvent<'a> {
     }
 
     /// The event of a list's change from `old` to `new` (None: created, or
-    /// deleted).
+    /// deleted), a list of `user_id`, made `by` someone.
     pub fn list_change(
         user_id: &'a str,
-        source: Source,
+        by: &'a Actor,
         event_type: ListEventType,
         old: Option<&List>,
         new: Option<&List>,
@@ -211,9 +226,10 @@ impl<'a> NewEvent<'a> {
         Ok(NewEvent {
             event_id: Uuid::now_v7(),
             user_id,
+            actor_id: &by.user,
             task_id: 0,
             list_id: Some(snapshot.id),
-            source,
+            source: by.source,
             occurred_at,
             body: Body::List {
                 event_type,
@@ -231,6 +247,7 @@ impl<'a> NewEvent<'a> {
         Ok([
             self.event_id.into(),
             self.user_id.into(),
+            self.actor_id.into(),
             self.task_id.into(),
             self.list_id.into(),
             self.body.kind().into(),
@@ -290,7 +307,7 @@ impl Database {
     /// other users' events go on.
     pub async fn unpublished(&self, limit: u32) -> Result<Vec<OutboxEvent>> {
         let rows: Vec<OutboxRow> = query(&format!(
-            "SELECT {READ_COLUMNS} FROM task_events WHERE published_at IS NULL {} \
+            "SELECT {READ_COLUMNS} FROM {READ_FROM} WHERE e.published_at IS NULL {} \
              ORDER BY sequence LIMIT $1",
             self.settled()
         ))
@@ -324,8 +341,8 @@ impl Database {
         limit: u32,
     ) -> Result<Vec<OutboxEvent>> {
         let rows: Vec<OutboxRow> = query(&format!(
-            "SELECT {READ_COLUMNS} FROM task_events \
-             WHERE user_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3"
+            "SELECT {READ_COLUMNS} FROM {READ_FROM} \
+             WHERE e.user_id = $1 AND e.sequence > $2 ORDER BY e.sequence LIMIT $3"
         ))
         .bind(user)
         .bind(after)
@@ -414,6 +431,9 @@ struct OutboxRow {
     /// Decoded per row, so one unreadable row cannot fail a whole batch.
     data: Json<serde_json::Value>,
     traceparent: Option<String>,
+    actor_id: String,
+    /// None for a user with no `users` row (never seen by a surface).
+    actor_name: Option<String>,
 }
 
 /// A committed row: what the relay publishes and a live view replays.
@@ -422,6 +442,8 @@ pub struct OutboxEvent {
     pub sequence: i64,
     pub event_id: Uuid,
     pub user_id: String,
+    /// Who made the change.
+    pub actor: EventActor,
     /// The task; 0 for a list's event.
     pub task_id: i64,
     /// The task's list, or the list changed.
@@ -446,6 +468,11 @@ impl TryFrom<OutboxRow> for OutboxEvent {
             sequence: row.sequence,
             event_id: row.event_id,
             user_id: row.user_id,
+            actor: EventActor {
+                kind: ActorKind::User,
+                name: row.actor_name.unwrap_or_else(|| row.actor_id.clone()),
+                id: row.actor_id,
+            },
             task_id: row.task_id,
             list_id: row.list_id,
             occurred_at: row.occurred_at,
@@ -542,6 +569,7 @@ impl OutboxEvent {
                     list_id: change.list_data.id,
                     list_data: change.list_data.clone(),
                     user_id: self.user_id.clone(),
+                    actor: self.actor.clone(),
                     timestamp: self.occurred_at,
                     changes: change.changes.clone(),
                     sequence: self.sequence,
@@ -565,6 +593,7 @@ impl OutboxEvent {
                     task_id: self.task_id,
                     task_data: change.task_data.clone(),
                     user_id: self.user_id.clone(),
+                    actor: self.actor.clone(),
                     timestamp: self.occurred_at,
                     changes: change.changes.clone(),
                     sequence: self.sequence,

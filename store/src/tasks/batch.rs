@@ -21,6 +21,7 @@ use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 use crate::database::{Engine, Executor, Param, add_pg_array, query};
 use crate::lists::ensure_inboxes;
 use crate::outbox::{EVENT_COLUMNS, NewEvent, event_columns};
+use crate::tasks::Actor;
 use crate::tasks::columns::{self, COLUMNS, StoredTask};
 use crate::{Database, Error, Result};
 
@@ -34,7 +35,7 @@ pub(crate) struct Job {
     /// The task goes to its user's Inbox, found (or made) in the batch's
     /// transaction: a new user's first create is one write, not two.
     to_inbox: bool,
-    source: Source,
+    by: Actor,
     /// The creating request's trace, captured here: the batcher runs on a
     /// task of its own.
     traceparent: Option<String>,
@@ -45,7 +46,7 @@ pub(crate) struct Job {
 /// returns it as shown.
 pub(crate) async fn create(
     db: &Database,
-    source: Source,
+    by: &Actor,
     task: StoredTask,
     to_inbox: bool,
 ) -> Result<Task> {
@@ -53,7 +54,7 @@ pub(crate) async fn create(
     let job = Job {
         task,
         to_inbox,
-        source,
+        by: by.clone(),
         traceparent: taskflow_events::trace::current_traceparent(),
         reply,
     };
@@ -179,7 +180,7 @@ fn rows<'a>(batch: &'a [Job], ids: &[i64], inboxes: &HashMap<String, i64>) -> Re
             let shown = task.task();
             let mut event = NewEvent::change(
                 &job.task.user_id,
-                job.source,
+                &job.by,
                 TaskEventType::Created,
                 None,
                 Some(&shown),
@@ -389,9 +390,10 @@ pub fn postgres_batch_of_one_literal() -> Result<String> {
     sample.position = taskflow_core::position::of_id(1);
     let derived = sample.derived()?;
     let shown = sample.task();
+    let by = Actor::new("pgbench", Source::Api);
     let event = NewEvent::change(
         &sample.user_id,
-        Source::Api,
+        &by,
         TaskEventType::Created,
         None,
         Some(&shown),
@@ -403,7 +405,11 @@ pub fn postgres_batch_of_one_literal() -> Result<String> {
     values[1 + COLUMNS.len()] = "gen_random_uuid()".into();
     // The task goes to the Inbox `POSTGRES_BENCH_SETUP` makes.
     values[1 + column("list_id")] = BENCH_INBOX.into();
-    values[1 + COLUMNS.len() + 3] = BENCH_INBOX.into();
+    let event_list = EVENT_COLUMNS
+        .iter()
+        .position(|(name, _)| *name == "list_id")
+        .ok_or_else(|| Error::Internal("the outbox has no list_id column".into()))?;
+    values[1 + COLUMNS.len() + event_list] = BENCH_INBOX.into();
     let mut sql = POSTGRES_BATCH.clone();
     // From the last placeholder down, so `$2` never matches the start of `$29`.
     for (n, value) in values.iter().enumerate().rev() {

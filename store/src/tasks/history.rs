@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use taskflow_events::{HistoryEntry, HistoryPage, Source, TaskEventBody, TaskEventType};
+use taskflow_events::{
+    ActorKind, EventActor, HistoryEntry, HistoryPage, Source, TaskEventBody, TaskEventType,
+};
 use uuid::Uuid;
 
 use crate::database::Query;
@@ -71,7 +73,11 @@ impl TaskService {
                     event_type: TaskEventType::parse(&row.event_type)
                         .ok_or_else(|| unknown("type"))?,
                     source: Source::parse(&row.source).ok_or_else(|| unknown("source"))?,
-                    actor: row.user_id,
+                    actor: EventActor {
+                        kind: ActorKind::User,
+                        name: row.actor_name.unwrap_or_else(|| row.actor_id.clone()),
+                        id: row.actor_id,
+                    },
                     occurred_at: row.occurred_at,
                     changes: row.data.0.changes,
                 })
@@ -97,7 +103,8 @@ struct EventRow {
     task_id: i64,
     event_type: String,
     source: String,
-    user_id: String,
+    actor_id: String,
+    actor_name: Option<String>,
     occurred_at: DateTime<Utc>,
     data: Json<TaskEventBody>,
 }
@@ -111,21 +118,23 @@ async fn history(
     before: Option<i64>,
     limit: u32,
 ) -> Result<Vec<EventRow>> {
-    let mut q = Query::build(
-        "SELECT sequence, event_id, task_id, event_type, source, user_id, occurred_at, data \
-         FROM task_events WHERE user_id = ",
-    );
+    let mut q = Query::build(format!(
+        "SELECT e.sequence, e.event_id, e.task_id, e.event_type, e.source, \
+         COALESCE(e.actor_id, e.user_id) AS actor_id, u.display_name AS actor_name, \
+         e.occurred_at, e.data FROM {} WHERE e.user_id = ",
+        outbox::READ_FROM
+    ));
     q.push_bind(user);
     if let Some(task_id) = task_id {
-        q.push(" AND task_id = ").push_bind(task_id);
+        q.push(" AND e.task_id = ").push_bind(task_id);
     }
     // The outbox holds reminders and notices too; the history is changes.
-    q.push(" AND event_type IN (")
+    q.push(" AND e.event_type IN (")
         .push(&outbox::task_kinds())
         .push(")");
-    q.push(" AND sequence < ")
+    q.push(" AND e.sequence < ")
         .push_bind(before.unwrap_or(i64::MAX));
-    q.push(" ORDER BY sequence DESC LIMIT ")
+    q.push(" ORDER BY e.sequence DESC LIMIT ")
         .push_bind(i64::from(limit));
     q.fetch_all(&mut db.read().await?).await
 }

@@ -110,14 +110,8 @@ impl TaskService {
             ),
         };
         let before = task.task();
-        let mut event = NewEvent::change(
-            user,
-            actor.source,
-            event_type,
-            Some(&before),
-            Some(&after),
-            now,
-        )?;
+        let mut event =
+            NewEvent::change(user, actor, event_type, Some(&before), Some(&after), now)?;
         if let crate::outbox::Body::Task { change: body, .. } = &mut event.body {
             body.changes.insert(kind.as_str().to_owned(), change);
         }

@@ -179,7 +179,7 @@ impl TaskService {
             // An Inbox not known yet is found (or made) by the batch.
             None if batched && input.list.is_none() && self.cached_inbox(&actor.user).is_none() => {
                 let task = StoredTask::new(&actor.user, 0, fields, self.clock.now());
-                let created = batch::create(&self.db, actor.source, task, true).await?;
+                let created = batch::create(&self.db, actor, task, true).await?;
                 self.remember_inbox(&actor.user, created.list_id);
                 return Ok(created);
             }
@@ -189,9 +189,9 @@ impl TaskService {
             }
         };
         if batched {
-            return batch::create(&self.db, actor.source, task, false).await;
+            return batch::create(&self.db, actor, task, false).await;
         }
-        sql::create(&self.db, actor.source, task, idempotency.as_ref()).await
+        sql::create(&self.db, actor, task, idempotency.as_ref()).await
     }
 
     /// One of the user's tasks.
@@ -386,8 +386,7 @@ impl TaskService {
         let change = |old: &StoredTask| change(old, now);
         sql::mutate(
             &self.db,
-            &actor.user,
-            actor.source,
+            actor,
             id,
             expected_version,
             now,

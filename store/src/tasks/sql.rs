@@ -6,14 +6,14 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use taskflow_core::{Invalid, ListRef, Spot, Task, position};
-use taskflow_events::{ReminderKind, Source, TaskEventType};
+use taskflow_events::{ReminderKind, TaskEventType};
 
 use crate::database::{Executor, Query, Tx, query};
 use crate::idempotency::{self, IdempotentCreate};
 use crate::lists::Lists;
 use crate::outbox::{self, NewEvent};
-use crate::tasks::Change;
 use crate::tasks::columns::{self, SELECT, StoredTask, TaskRow};
+use crate::tasks::{Actor, Change};
 use crate::{Database, Error, Result};
 
 /// `INSERT INTO tasks` of every column, returning the id.
@@ -137,7 +137,7 @@ async fn write_tags(tx: &mut Tx, task: &StoredTask, replace: bool) -> Result<()>
 
 /// Inserts a new task with its tags and its `created` event in `tx`; a
 /// recurring task starts its own series. Returns the task as shown.
-async fn insert_created(tx: &mut Tx, source: Source, task: &mut StoredTask) -> Result<Task> {
+async fn insert_created(tx: &mut Tx, by: &Actor, task: &mut StoredTask) -> Result<Task> {
     let id = insert(tx, task).await?;
     task.with_id(id);
     if task.fields.recurrence.is_some() && task.series_id.is_none() {
@@ -154,7 +154,7 @@ async fn insert_created(tx: &mut Tx, source: Source, task: &mut StoredTask) -> R
     let view = task.task();
     let event = NewEvent::change(
         &task.user_id,
-        source,
+        by,
         TaskEventType::Created,
         None,
         Some(&view),
@@ -169,7 +169,7 @@ async fn insert_created(tx: &mut Tx, source: Source, task: &mut StoredTask) -> R
 /// (Plain creates are batched instead: see `batch.rs`.)
 pub(crate) async fn create(
     db: &Database,
-    source: Source,
+    by: &Actor,
     mut task: StoredTask,
     idempotency: Option<&IdempotentCreate>,
 ) -> Result<Task> {
@@ -184,7 +184,7 @@ pub(crate) async fn create(
     {
         return earlier;
     }
-    let view = insert_created(&mut tx, source, &mut task).await?;
+    let view = insert_created(&mut tx, by, &mut task).await?;
     if let Some(key) = idempotency {
         idempotency::record(&mut tx, &task.user_id, key, &view).await?;
     }
@@ -218,8 +218,7 @@ pub(crate) const MAX_TASK_DEPTH: usize = 3;
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn mutate(
     db: &Database,
-    user: &str,
-    source: Source,
+    by: &Actor,
     id: i64,
     expected_version: Option<i64>,
     now: DateTime<Utc>,
@@ -228,6 +227,7 @@ pub(crate) async fn mutate(
     cascade: bool,
     change: impl FnOnce(&StoredTask) -> Result<Change>,
 ) -> Result<Task> {
+    let user = by.user.as_str();
     let mut tx = db.begin_for(user).await?;
     let old = find(&mut tx, user, id).await?.ok_or(Error::NotFound)?;
     if let Some(expected) = expected_version
@@ -252,9 +252,9 @@ pub(crate) async fn mutate(
         Change::Unchanged => return Ok(old.task()),
         Change::Delete => {
             for below in descendants(&mut tx, user, &old).await?.iter().rev() {
-                delete_in(&mut tx, source, below, now).await?;
+                delete_in(&mut tx, by, below, now).await?;
             }
-            delete_in(&mut tx, source, &old, now).await?;
+            delete_in(&mut tx, by, &old, now).await?;
             None
         }
         Change::Update { task, event } => {
@@ -274,15 +274,14 @@ pub(crate) async fn mutate(
                 for subtask in open.into_iter().rev() {
                     let mut done = subtask.clone();
                     done.completed_at = Some(now);
-                    save_with_event(&mut tx, source, subtask, done, event, now).await?;
+                    save_with_event(&mut tx, by, subtask, done, event, now).await?;
                 }
             }
             if task.list_id != old.list_id {
                 for subtask in &below {
                     let mut moved = subtask.clone();
                     moved.list_id = task.list_id;
-                    save_with_event(&mut tx, source, subtask, moved, TaskEventType::Moved, now)
-                        .await?;
+                    save_with_event(&mut tx, by, subtask, moved, TaskEventType::Moved, now).await?;
                 }
             }
             let mut task = *task;
@@ -290,7 +289,7 @@ pub(crate) async fn mutate(
                 TaskEventType::Completed => 0,
                 _ => task.relations.open_child_count,
             };
-            Some(save_with_event(&mut tx, source, &old, task, event, now).await?)
+            Some(save_with_event(&mut tx, by, &old, task, event, now).await?)
         }
     };
     tx.commit().await?;
@@ -486,7 +485,7 @@ async fn height(on: &mut impl Executor, user: &str, id: i64) -> Result<usize> {
 /// Deletes a task with its `deleted` event in `tx`.
 pub(crate) async fn delete_in(
     tx: &mut Tx,
-    source: Source,
+    by: &Actor,
     task: &StoredTask,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -498,7 +497,7 @@ pub(crate) async fn delete_in(
     let before = task.task();
     let event = NewEvent::change(
         &task.user_id,
-        source,
+        by,
         TaskEventType::Deleted,
         Some(&before),
         None,
@@ -512,7 +511,7 @@ pub(crate) async fn delete_in(
 /// returns the task as shown.
 pub(crate) async fn save_with_event(
     tx: &mut Tx,
-    source: Source,
+    by: &Actor,
     old: &StoredTask,
     mut new: StoredTask,
     event: TaskEventType,
@@ -525,14 +524,7 @@ pub(crate) async fn save_with_event(
         write_tags(tx, &new, true).await?;
     }
     let (before, after) = (old.task(), new.task());
-    let appended = NewEvent::change(
-        &old.user_id,
-        source,
-        event,
-        Some(&before),
-        Some(&after),
-        now,
-    )?;
+    let appended = NewEvent::change(&old.user_id, by, event, Some(&before), Some(&after), now)?;
     outbox::append(tx, &appended).await?;
     Ok(after)
 }
@@ -652,6 +644,8 @@ pub(crate) async fn next_occurrence(
     task_id: i64,
     next: impl FnOnce(&StoredTask) -> Option<StoredTask>,
 ) -> Result<Option<Task>> {
+    // The recurrence worker makes the next occurrence for the owner.
+    let by = Actor::new(user, taskflow_events::Source::Worker);
     let mut tx = db.begin_for(user).await?;
     if !outbox::first_delivery(&mut tx, receipt).await? {
         return Ok(None);
@@ -668,7 +662,7 @@ pub(crate) async fn next_occurrence(
         tx.commit().await?;
         return Ok(None);
     };
-    let view = insert_created(&mut tx, Source::Worker, &mut task).await?;
+    let view = insert_created(&mut tx, &by, &mut task).await?;
     // A checklist comes back: fresh open copies of the subtasks, in order.
     let below = descendants(&mut tx, user, &current).await?;
     let mut copied = std::collections::HashMap::from([(task_id, (task.id, view.title.clone()))]);
@@ -683,7 +677,7 @@ pub(crate) async fn next_occurrence(
         let mut copy = StoredTask::new(user, task.list_id, fields, task.created_at);
         copy.parent_id = Some(parent);
         copy.relations.parent_title = Some(title);
-        insert_created(&mut tx, Source::Worker, &mut copy).await?;
+        insert_created(&mut tx, &by, &mut copy).await?;
         copied.insert(subtask.id, (copy.id, copy.fields.title.as_str().to_owned()));
     }
     tx.commit().await?;

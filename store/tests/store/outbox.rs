@@ -11,6 +11,7 @@ on_both_databases!(
     ten_thousand_creates_leave_ten_thousand_events_in_sequence_order,
     every_write_keeps_its_requests_trace_in_the_outbox,
     an_upgrade_moves_unconfirmed_reminders_into_the_outbox,
+    every_event_names_its_actor_by_their_name_when_read,
 );
 
 /// PostgreSQL: a sequence number taken by a transaction that has not
@@ -355,5 +356,86 @@ async fn an_upgrade_moves_unconfirmed_reminders_into_the_outbox(h: &Harness) {
             .unwrap()
             .entries
             .is_empty()
+    );
+}
+
+/// The actor of a change is recorded with it and named as they are called
+/// when the event is read (relay, replay, history); a worker's change is
+/// made for the owner, through the worker.
+async fn every_event_names_its_actor_by_their_name_when_read(h: &Harness) {
+    h.svc
+        .saw(&taskflow_core::Subject {
+            id: "alice".into(),
+            username: Some("al".into()),
+            name: Some("Alice Liddell".into()),
+        })
+        .await
+        .unwrap();
+    let weekly: CreateTask = serde_json::from_value(
+        json!({"title": "weekly", "due": "2026-03-30", "recurrence": "FREQ=WEEKLY"}),
+    )
+    .unwrap();
+    let task = h.svc.create(&alice(), &weekly, None).await.unwrap();
+    let done = h
+        .svc
+        .complete(&Actor::new("alice", Source::Mcp), task.id, None, false)
+        .await
+        .unwrap();
+    let named = |name: &str| taskflow_events::EventActor {
+        kind: taskflow_events::ActorKind::User,
+        id: "alice".into(),
+        name: name.into(),
+    };
+    let db = h.svc.database();
+    let both_settled = || async { db.unpublished(10).await.unwrap().len() == 2 };
+    wait_for(
+        "both events to settle",
+        std::time::Duration::from_secs(30),
+        both_settled,
+    )
+    .await;
+    let events = db.unpublished(10).await.unwrap();
+    assert_eq!(events[1].actor, named("Alice Liddell"));
+    assert_eq!(events[1].source, Source::Mcp);
+    let messages = events[1].messages().unwrap();
+    assert_eq!(
+        messages[0].event.data["actor"],
+        json!({"kind": "user", "id": "alice", "name": "Alice Liddell"})
+    );
+
+    // A new name shows in every event read afterwards, history included.
+    h.svc
+        .update_profile(
+            "alice",
+            &taskflow_core::UpdateProfile {
+                display_name: Some("Alice L.".into()),
+                time_zone: None,
+            },
+        )
+        .await
+        .unwrap();
+    let replayed = db.events_after("alice", 0, 10).await.unwrap();
+    assert!(
+        replayed.iter().all(|e| e.actor == named("Alice L.")),
+        "{replayed:?}"
+    );
+    let history = h.svc.history("alice", done.id, None, None).await.unwrap();
+    assert_eq!(history.entries[0].actor, named("Alice L."));
+
+    // The next occurrence is the recurrence worker's, made for the owner.
+    let completed = replayed[1].clone();
+    let receipt_event = completed.event_id;
+    h.svc
+        .next_occurrence("recurrence", receipt_event, "alice", task.id)
+        .await
+        .unwrap()
+        .expect("a next occurrence");
+    let last = db
+        .events_after("alice", completed.sequence, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        (last[0].actor.id.as_str(), last[0].source),
+        ("alice", Source::Worker)
     );
 }
