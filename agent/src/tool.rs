@@ -142,6 +142,10 @@ pub fn failure(err: Error, id: Option<i64>) -> String {
         Error::NoSuchList { field } => format!(
             "There is no such list for this user (`{field}`). Call list_lists to see the user's lists."
         ),
+        Error::Forbidden { needed } => format!(
+            "The user's role in this shared list does not allow that (it needs {}). Do not retry; tell the user who can change their role: the list's owner or an admin.",
+            needed.as_str()
+        ),
         Error::NoSuchUser { field } => format!(
             "No user has that username (`{field}`). Usernames match exactly, case included; ask the user for the exact one."
         ),

@@ -174,6 +174,11 @@ path_id!(
     "no such list"
 );
 path_id!(
+    /// An invitation id from the path.
+    InvitationId,
+    "no such invitation"
+);
+path_id!(
     /// A notification id from the path.
     NotificationId,
     "no such notification"
@@ -183,6 +188,26 @@ path_id!(
     ConversationId,
     "no such conversation"
 );
+
+/// A list id and a member's user id from `/api/lists/{id}/members/{user}`:
+/// a list id that is not a positive integer is 404, like any list the
+/// caller cannot see.
+#[derive(Debug, Clone)]
+pub struct ListMember(pub i64, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ListMember {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        match Path::<(i64, String)>::from_request_parts(parts, state).await {
+            Ok(Path((id, user))) if id > 0 => Ok(ListMember(id, user)),
+            Ok(_) | Err(PathRejection::FailedToDeserializePathParams(_)) => {
+                Err(ListId::not_found())
+            }
+            Err(err) => Err(Problem::bad_request("invalid_path", err.body_text())),
+        }
+    }
+}
 
 /// The version from `If-Match: "3"` (or `W/"3"`), if the header is present;
 /// `*` matches any version.

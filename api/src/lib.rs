@@ -6,6 +6,7 @@ pub mod chat;
 pub mod dashboard;
 pub mod extract;
 pub mod lists;
+pub mod members;
 pub mod notifications;
 pub mod openapi;
 pub mod problem;
@@ -116,6 +117,7 @@ pub fn router(state: AppState, surfaces: Surfaces) -> Router {
             )
             .merge(tasks::routes())
             .merge(lists::routes())
+            .merge(members::routes())
             .merge(notifications::routes())
             .merge(users::routes())
             .merge(chat::routes())

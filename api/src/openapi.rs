@@ -13,10 +13,10 @@ use taskflow_chat::{
     Action, ChatReply, ChatRequest, ConversationDetail, ConversationPage, ConversationQuery,
 };
 use taskflow_core::{
-    CompleteQuery, CreateList, CreateTask, DeleteList, HistoryQuery, List, ListQuery, ListSummary,
-    ListsQuery, MoveList, MoveTask, NotificationPage, NotificationQuery, SnoozeTask, TagCount,
-    Task, TaskDetail, TaskInclude, TaskPage, UnreadCount, UpdateList, UpdateProfile, UpdateTask,
-    User, UserLookup, UserSummary,
+    CompleteQuery, CreateInvitation, CreateList, CreateTask, DeleteList, HistoryQuery, Invitation,
+    List, ListQuery, ListSummary, ListsQuery, Member, MoveList, MoveTask, NotificationPage,
+    NotificationQuery, SnoozeTask, TagCount, Task, TaskDetail, TaskInclude, TaskPage, UnreadCount,
+    UpdateList, UpdateMember, UpdateProfile, UpdateTask, User, UserLookup, UserSummary,
 };
 use taskflow_events::HistoryPage;
 
@@ -89,8 +89,8 @@ fn build() -> Value {
         .into_generator();
     let g = &mut generator;
     let id_errors: &[u16] = &[401, 404];
-    let write_errors: &[u16] = &[400, 401, 404, 409, 412, 413, 415, 422];
-    let state_errors: &[u16] = &[400, 401, 404, 409, 412];
+    let write_errors: &[u16] = &[400, 401, 403, 404, 409, 412, 413, 415, 422];
+    let state_errors: &[u16] = &[400, 401, 403, 404, 409, 412];
     let ops = vec![
         op(
             "post",
@@ -102,7 +102,7 @@ fn build() -> Value {
             201,
             Some(g.subschema_for::<Task>()),
             false,
-            &[400, 401, 404, 409, 413, 415, 422],
+            &[400, 401, 403, 404, 409, 413, 415, 422],
         ),
         op(
             "get",
@@ -270,7 +270,7 @@ fn build() -> Value {
             201,
             Some(g.subschema_for::<List>()),
             false,
-            &[400, 401, 404, 409, 413, 415, 422],
+            &[400, 401, 403, 404, 409, 413, 415, 422],
         ),
         op(
             "get",
@@ -385,6 +385,126 @@ fn build() -> Value {
             "/api/notifications/{id}/read",
             "readNotification",
             "Mark one notification read",
+            None,
+            None,
+            204,
+            None,
+            false,
+            id_errors,
+        ),
+        op(
+            "post",
+            "/api/lists/{id}/invitations",
+            "inviteToList",
+            "Invite someone by exact username to a list you administer; they accept or decline",
+            None,
+            Some(g.subschema_for::<CreateInvitation>()),
+            201,
+            Some(g.subschema_for::<Invitation>()),
+            false,
+            &[400, 401, 403, 404, 409, 413, 415, 422],
+        ),
+        op(
+            "get",
+            "/api/lists/{id}/invitations",
+            "listInvitationsOfList",
+            "The list's invitations not yet answered (admins)",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<Vec<Invitation>>()),
+            false,
+            &[401, 403, 404],
+        ),
+        op(
+            "get",
+            "/api/lists/{id}/members",
+            "listMembers",
+            "Everyone who can open the list: the owner, then each member with their role and the list whose grant gives it",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<Vec<Member>>()),
+            false,
+            id_errors,
+        ),
+        op(
+            "get",
+            "/api/lists/{id}/members/{user}",
+            "getMember",
+            "One member of the list",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<Member>()),
+            false,
+            id_errors,
+        ),
+        op(
+            "patch",
+            "/api/lists/{id}/members/{user}",
+            "updateMember",
+            "Change a member's role (admins; the grant must be on this list)",
+            None,
+            Some(g.subschema_for::<UpdateMember>()),
+            200,
+            Some(g.subschema_for::<Member>()),
+            false,
+            &[400, 401, 403, 404, 409, 413, 415, 422],
+        ),
+        op(
+            "delete",
+            "/api/lists/{id}/members/{user}",
+            "removeMember",
+            "Remove a member (admins, or the member themselves); their access ends at once",
+            None,
+            None,
+            204,
+            None,
+            false,
+            &[401, 403, 404, 409],
+        ),
+        op(
+            "post",
+            "/api/lists/{id}/leave",
+            "leaveList",
+            "Leave a list shared with you",
+            None,
+            None,
+            204,
+            None,
+            false,
+            &[401, 404, 409],
+        ),
+        op(
+            "get",
+            "/api/invitations",
+            "listMyInvitations",
+            "The invitations waiting for you, newest first",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<Vec<Invitation>>()),
+            false,
+            &[401],
+        ),
+        op(
+            "post",
+            "/api/invitations/{id}/accept",
+            "acceptInvitation",
+            "Accept an invitation: you become a member of its list, which is returned as you see it",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<ListSummary>()),
+            false,
+            id_errors,
+        ),
+        op(
+            "post",
+            "/api/invitations/{id}/decline",
+            "declineInvitation",
+            "Decline an invitation",
             None,
             None,
             204,
@@ -545,6 +665,9 @@ fn operation(op: &Op, problem: &Schema) -> Value {
     }
     if op.path.contains("{kind}") {
         parameters.push(json!({"name": "kind", "in": "path", "required": true, "schema": {"type": "string", "enum": ["blocks", "blocked_by", "relates"]}}));
+    }
+    if op.path.contains("{user}") {
+        parameters.push(json!({"name": "user", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}, "description": "The member's user id."}));
     }
     if op.path.contains("{other_id}") {
         parameters.push(json!({"name": "other_id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}, "description": "The other task."}));

@@ -126,6 +126,16 @@ impl From<Error> for Problem {
                 field: Some(field.into()),
                 ..Problem::not_found(format!("no such list (`{field}`)"))
             },
+            Error::Forbidden { needed } => Problem::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Forbidden",
+                format!(
+                    "your role in this list does not allow that; it needs {} or higher",
+                    needed.as_str()
+                ),
+            )
+            .with("role_needed", needed.as_str()),
             Error::NoSuchUser { field } => Problem {
                 field: Some(field.into()),
                 ..Problem::new(

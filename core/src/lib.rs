@@ -8,6 +8,7 @@ pub mod due;
 pub mod error;
 pub mod links;
 pub mod list;
+pub mod member;
 pub mod notification;
 pub mod ops;
 pub mod position;
@@ -23,6 +24,7 @@ pub use list::{
     Cascade, Color, CreateList, DeleteList, INBOX_TITLE, Leftovers, List, ListFields, ListRef,
     ListSummary, ListsQuery, MAX_LIST_DEPTH, MoveList, UpdateList,
 };
+pub use member::{CreateInvitation, Grant, Invitation, Member, Role, UpdateMember};
 pub use notification::{
     Notification, NotificationKind, NotificationPage, NotificationQuery, UnreadCount,
 };

@@ -47,6 +47,8 @@ pub struct ListSummary {
     pub open_count: i64,
     /// All tasks in this list, open or done.
     pub task_count: i64,
+    /// What the caller may do in it: owner, admin, editor or viewer.
+    pub role: crate::Role,
 }
 
 /// A colour: `#` and six hex digits, lower-cased.

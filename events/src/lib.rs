@@ -134,6 +134,19 @@ pub enum ListEventType {
     Archived,
     Unarchived,
     Deleted,
+    /// Someone accepted an invitation: `changes.member.new` says who, as
+    /// what.
+    #[serde(rename = "member_added")]
+    #[strum(serialize = "member_added")]
+    MemberAdded,
+    /// A member's role changed (`changes.member`, old and new).
+    #[serde(rename = "member_changed")]
+    #[strum(serialize = "member_changed")]
+    MemberChanged,
+    /// A member was removed or left (`changes.member.old`).
+    #[serde(rename = "member_removed")]
+    #[strum(serialize = "member_removed")]
+    MemberRemoved,
 }
 
 impl ListEventType {
@@ -158,6 +171,9 @@ impl ListEventType {
             ListEventType::Archived => "list_archived",
             ListEventType::Unarchived => "list_unarchived",
             ListEventType::Deleted => "list_deleted",
+            ListEventType::MemberAdded => "list_member_added",
+            ListEventType::MemberChanged => "list_member_changed",
+            ListEventType::MemberRemoved => "list_member_removed",
         }
     }
 

@@ -157,3 +157,31 @@ CREATE TABLE users (
     created_at   TEXT NOT NULL,
     updated_at   TEXT NOT NULL
 );
+CREATE TABLE list_members (
+    list_id    INTEGER NOT NULL REFERENCES lists (id) ON DELETE CASCADE,
+    user_id    TEXT    NOT NULL,
+    role       TEXT    NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+    added_by   TEXT    NOT NULL,
+    created_at TEXT    NOT NULL,
+    PRIMARY KEY (list_id, user_id)
+);
+CREATE INDEX list_members_user ON list_members (user_id);
+CREATE TABLE list_access (
+    user_id  TEXT    NOT NULL,
+    list_id  INTEGER NOT NULL REFERENCES lists (id) ON DELETE CASCADE,
+    role     TEXT    NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+    archived INTEGER NOT NULL DEFAULT 0,
+    granted_on INTEGER NOT NULL,                    -- the list whose grant this is
+    PRIMARY KEY (user_id, list_id)
+);
+CREATE INDEX list_access_list ON list_access (list_id);
+CREATE TABLE invitations (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    list_id    INTEGER NOT NULL REFERENCES lists (id) ON DELETE CASCADE,
+    invitee    TEXT    NOT NULL,
+    role       TEXT    NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+    invited_by TEXT    NOT NULL,
+    created_at TEXT    NOT NULL,
+    UNIQUE (list_id, invitee)
+);
+CREATE INDEX invitations_invitee ON invitations (invitee, id);

@@ -25,6 +25,10 @@ pub enum Error {
     /// "not found" too).
     #[error("no such list (`{field}`)")]
     NoSuchList { field: &'static str },
+    /// The caller reaches the list but their role there is lower than
+    /// `needed` (a viewer's write, an editor's change of members).
+    #[error("this needs the {} role in the list", needed.as_str())]
+    Forbidden { needed: taskflow_core::Role },
     /// No user has the username given in `field`.
     #[error("no user has that username (`{field}`)")]
     NoSuchUser { field: &'static str },

@@ -19,6 +19,9 @@ mod error;
 mod idempotency;
 /// Lists: the Inbox, nesting, archiving, and the rules task writes check.
 mod lists;
+/// Sharing: members of lists, their roles, invitations, and the derived
+/// access every read of a shared list probes.
+mod members;
 /// A bounded memory of per-user facts that never change once true.
 mod memo;
 /// Notifications recorded from reminders.

@@ -5,11 +5,12 @@
 //! its `taskflow.list.*` event in its transaction, like a task's.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use taskflow_core::{
     CreateList, DeleteList, INBOX_TITLE, Leftovers, List, ListFields, ListRef, ListSummary,
-    ListsQuery, MAX_LIST_DEPTH, MoveList, Spot, UpdateList, position,
+    ListsQuery, MAX_LIST_DEPTH, MoveList, Role, Spot, UpdateList, position,
 };
 use taskflow_events::{ListEventType, TaskEventType};
 
@@ -23,10 +24,11 @@ use crate::{Error, Result, TaskService};
 const LIST_COLUMNS: &str = "id, user_id, title, description, color, parent_id, position, \
                             is_inbox, archived_at, version, created_at, updated_at";
 
-/// A list as stored.
+/// A list as stored, with the reader's access to it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct ListRow {
     pub id: i64,
+    /// The owner.
     pub user_id: String,
     pub title: String,
     pub description: Option<String>,
@@ -38,6 +40,18 @@ pub(crate) struct ListRow {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The reader's role when it is a member's (None: the owner's, or a
+    /// row read for a write).
+    #[sqlx(default)]
+    pub granted: Option<String>,
+    /// For a member: whether it is archived, itself or through a list it is
+    /// in (which the member may not see).
+    #[sqlx(default)]
+    pub archived_above: Option<bool>,
+    /// For a member: whether its parent is a list they do not reach (shown
+    /// at the top of their lists).
+    #[sqlx(default)]
+    pub parent_hidden: Option<bool>,
 }
 
 impl ListRow {
@@ -48,13 +62,20 @@ impl ListRow {
             title: self.title.clone(),
             description: self.description.clone(),
             color: self.color.clone(),
-            parent_id: self.parent_id,
+            parent_id: self.parent_id.filter(|_| self.parent_hidden != Some(true)),
             inbox: self.is_inbox,
             archived_at: self.archived_at,
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
+    }
+
+    /// The reader's role.
+    pub fn role(&self) -> Role {
+        self.granted
+            .as_deref()
+            .map_or(Role::Owner, |r| Role::parse(r).unwrap_or(Role::Viewer))
     }
 
     fn fields(&self) -> Result<ListFields> {
@@ -68,22 +89,33 @@ impl ListRow {
     }
 }
 
-/// The user's lists, held in memory while a rule of nesting or archiving
-/// is checked (a person has tens of lists, not thousands).
-#[derive(Debug)]
+/// The lists a user reaches, held in memory while a rule of nesting,
+/// archiving or access is checked (a person has tens of lists, not
+/// thousands): their own, then those shared with them.
+#[derive(Debug, Clone)]
 pub(crate) struct Lists(Vec<ListRow>);
 
 impl Lists {
-    /// Every list of `user`, in sidebar order: the Inbox first, then by
-    /// position.
+    /// Every list `user` reaches, in sidebar order: their Inbox first, their
+    /// lists by position, then the lists shared with them.
     pub async fn load(on: &mut impl Executor, user: &str) -> Result<Lists> {
-        let rows = query(&format!(
-            "SELECT {LIST_COLUMNS} FROM lists WHERE user_id = $1 \
-             ORDER BY is_inbox DESC, position, id"
-        ))
-        .bind(user)
-        .fetch_all(on)
-        .await?;
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            let shared = LIST_COLUMNS
+                .split(", ")
+                .map(|c| format!("l.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "SELECT {LIST_COLUMNS}, NULL AS granted, NULL AS archived_above, \
+                 NULL AS parent_hidden, 0 AS shared FROM lists WHERE user_id = $1 \
+                 UNION ALL SELECT {shared}, a.role, a.archived, \
+                 l.parent_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM list_access p \
+                 WHERE p.user_id = $1 AND p.list_id = l.parent_id), 1 \
+                 FROM list_access a JOIN lists l ON l.id = a.list_id WHERE a.user_id = $1 \
+                 ORDER BY shared, is_inbox DESC, position, id"
+            )
+        });
+        let rows = query(&SQL).bind(user).fetch_all(on).await?;
         Ok(Lists(rows))
     }
 
@@ -92,24 +124,49 @@ impl Lists {
     }
 
     /// The list `named` (by id, or by exact title in any case), or a 404
-    /// naming `field`. Two lists of one title are refused as ambiguous.
+    /// naming `field`. A title names the user's own list before a shared
+    /// one; two lists of one title are refused as ambiguous.
     pub fn find(&self, named: &ListRef, field: &'static str) -> Result<&ListRow> {
         match named {
             ListRef::Id(id) => self.get(*id).ok_or(Error::NoSuchList { field }),
             ListRef::Title(title) => {
                 let title = title.trim().to_lowercase();
-                let mut found = self.0.iter().filter(|l| l.title.to_lowercase() == title);
-                match (found.next(), found.next()) {
-                    (Some(list), None) => Ok(list),
-                    (Some(_), Some(_)) => Err(taskflow_core::Invalid::new(
+                let titled = |own: bool| {
+                    self.0
+                        .iter()
+                        .filter(move |l| l.granted.is_none() == own)
+                        .filter(|l| l.title.to_lowercase() == title)
+                        .collect::<Vec<_>>()
+                };
+                let (own, shared) = (titled(true), titled(false));
+                let found = if own.is_empty() { shared } else { own };
+                match found.as_slice() {
+                    [list] => Ok(list),
+                    [] => Err(Error::NoSuchList { field }),
+                    _ => Err(taskflow_core::Invalid::new(
                         field,
                         format!("more than one list is called `{title}`; give the list's id"),
                     )
                     .into()),
-                    (None, _) => Err(Error::NoSuchList { field }),
                 }
             }
         }
+    }
+
+    /// The list `named`, if the reader may do what `needed` allows there: a
+    /// 404 naming `field` when they do not reach it, 403 when their role is
+    /// lower.
+    pub fn with_role(
+        &self,
+        named: &ListRef,
+        needed: Role,
+        field: &'static str,
+    ) -> Result<&ListRow> {
+        let list = self.find(named, field)?;
+        if list.role() < needed {
+            return Err(Error::Forbidden { needed });
+        }
+        Ok(list)
     }
 
     /// The list and its ancestors, nearest first.
@@ -125,14 +182,15 @@ impl Lists {
 
     /// Whether the list, or a list it is in, is archived.
     pub fn archived(&self, id: i64) -> bool {
-        self.lineage(id).any(|l| l.archived_at.is_some())
+        self.lineage(id)
+            .any(|l| l.archived_at.is_some() || l.archived_above == Some(true))
     }
 
     /// The list `named`, if a task may be written in it: a 404 naming
-    /// `field` when it is not the user's, 409 `list_archived` when it is
-    /// archived.
+    /// `field` when the reader does not reach it, 403 when they may only
+    /// read it, 409 `list_archived` when it is archived.
     pub fn writable(&self, named: &ListRef, field: &'static str) -> Result<&ListRow> {
-        let list = self.find(named, field)?;
+        let list = self.with_role(named, Role::Editor, field)?;
         if self.archived(list.id) {
             return Err(archived(list, field));
         }
@@ -243,6 +301,73 @@ impl Lists {
     }
 }
 
+/// A list operation's view of the lists: under the owner's write lock, the
+/// owner's tree (where the rules of nesting and archiving are checked) and
+/// the caller's own view (where their role is).
+pub(crate) struct Locked {
+    pub tx: Tx,
+    /// The lists as the owner reaches them.
+    pub tree: Lists,
+    /// The lists as the caller reaches them.
+    pub visible: Lists,
+    pub owner: String,
+}
+
+impl Locked {
+    /// Under the lock of the owner of list `id`, if the caller's role there
+    /// is at least `needed` (404 naming `field` if they do not reach it).
+    pub async fn take(
+        db: &crate::Database,
+        user: &str,
+        id: i64,
+        needed: Role,
+        field: &'static str,
+    ) -> Result<Locked> {
+        let mut tx = db.begin_for(user).await?;
+        let visible = Lists::load(&mut tx, user).await?;
+        let owner = visible
+            .with_role(&ListRef::Id(id), needed, field)?
+            .user_id
+            .clone();
+        if owner == user {
+            let tree = visible.clone();
+            return Ok(Locked {
+                tx,
+                tree,
+                visible,
+                owner,
+            });
+        }
+        // A member's change is serialised with the owner's changes; their
+        // role is read again under the lock.
+        drop(tx);
+        let mut tx = db.begin_for(&owner).await?;
+        let visible = Lists::load(&mut tx, user).await?;
+        visible.with_role(&ListRef::Id(id), needed, field)?;
+        let tree = Lists::load(&mut tx, &owner).await?;
+        Ok(Locked {
+            tx,
+            tree,
+            visible,
+            owner,
+        })
+    }
+
+    /// The list `to` of the caller's view, if tasks or lists of this owner
+    /// may go there with the caller's role `needed`.
+    pub fn target(&self, to: i64, needed: Role, field: &'static str) -> Result<&ListRow> {
+        let list = self.visible.with_role(&ListRef::Id(to), needed, field)?;
+        if list.user_id != self.owner {
+            return Err(Error::refused(
+                "other_owner",
+                field,
+                "lists and tasks move only among the lists of one owner",
+            ));
+        }
+        self.tree.find(&ListRef::Id(to), field)
+    }
+}
+
 /// The Inbox of each of `users`, read or made on `on` (a transaction, or a
 /// batch's connection). Every user has an Inbox from the start as far as
 /// any surface can tell, so making its row on first use is bookkeeping, not
@@ -281,13 +406,17 @@ pub(crate) async fn ensure_inboxes(
     Ok(rows.into_iter().collect())
 }
 
-/// Whether `user` has the list `id`.
+/// Whether `user` reaches the list `id` (owns it, or it is shared with
+/// them).
 pub(crate) async fn exists(on: &mut impl Executor, user: &str, id: i64) -> Result<bool> {
-    let found: Option<i64> = query("SELECT id FROM lists WHERE id = $1 AND user_id = $2")
-        .bind(id)
-        .bind(user)
-        .scalar_optional(on)
-        .await?;
+    let found: Option<i64> = query(
+        "SELECT id FROM lists WHERE id = $1 AND (user_id = $2 \
+         OR id IN (SELECT list_id FROM list_access WHERE user_id = $2))",
+    )
+    .bind(id)
+    .bind(user)
+    .scalar_optional(on)
+    .await?;
     Ok(found.is_some())
 }
 
@@ -408,19 +537,30 @@ impl TaskService {
         check_user(&actor.user)?;
         let fields = input.parse()?;
         let now = self.clock.now();
-        let mut tx = self.db.begin_for(&actor.user).await?;
-        ensure_inbox(&mut tx, &actor.user, now).await?;
-        let lists = Lists::load(&mut tx, &actor.user).await?;
-        if let Some(parent) = input.parent_id {
-            lists.check_parent(parent, None, 1)?;
-        }
+        // In a shared list, an admin makes a list of its owner's.
+        let (mut tx, lists, owner) = match input.parent_id {
+            Some(parent) => {
+                let mut locked =
+                    Locked::take(&self.db, &actor.user, parent, Role::Admin, "parent_id").await?;
+                locked.target(parent, Role::Admin, "parent_id")?;
+                locked.tree.check_parent(parent, None, 1)?;
+                ensure_inbox(&mut locked.tx, &actor.user, now).await?;
+                (locked.tx, locked.tree, locked.owner)
+            }
+            None => {
+                let mut tx = self.db.begin_for(&actor.user).await?;
+                ensure_inbox(&mut tx, &actor.user, now).await?;
+                let lists = Lists::load(&mut tx, &actor.user).await?;
+                (tx, lists, actor.user.clone())
+            }
+        };
         let position = position::between(lists.last_position(input.parent_id, None), None);
         let row: ListRow = query(&format!(
             "INSERT INTO lists (user_id, title, title_key, description, color, parent_id, \
              position, is_inbox, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {LIST_COLUMNS}"
         ))
-        .bind(actor.user.as_str())
+        .bind(owner.as_str())
         .bind(fields.title.as_str())
         .bind(fields.title.as_str().to_lowercase())
         .bind(fields.description.as_ref().map(|d| d.as_str()))
@@ -433,7 +573,7 @@ impl TaskService {
         .await?;
         let list = row.list();
         let event = NewEvent::list_change(
-            &actor.user,
+            &owner,
             actor,
             ListEventType::Created,
             None,
@@ -441,6 +581,7 @@ impl TaskService {
             now,
         )?;
         outbox::append(&mut tx, &event).await?;
+        crate::members::refresh_access(&mut tx, &owner).await?;
         tx.commit().await?;
         Ok(list)
     }
@@ -454,7 +595,7 @@ impl TaskService {
         patch: &UpdateList,
         expected_version: Option<i64>,
     ) -> Result<List> {
-        self.change_list(actor, id, expected_version, |lists, old| {
+        self.change_list(actor, id, expected_version, |lists, _, old| {
             if lists.archived(old.id) {
                 return Err(archived(old, "id"));
             }
@@ -477,7 +618,7 @@ impl TaskService {
         expected_version: Option<i64>,
     ) -> Result<List> {
         let now = self.clock.now();
-        self.change_list(actor, id, expected_version, |_, old| {
+        self.change_list(actor, id, expected_version, |_, _, old| {
             not_inbox(old, "archived")?;
             if old.archived_at.is_some() {
                 return Ok(None);
@@ -496,7 +637,7 @@ impl TaskService {
         id: i64,
         expected_version: Option<i64>,
     ) -> Result<List> {
-        self.change_list(actor, id, expected_version, |_, old| {
+        self.change_list(actor, id, expected_version, |_, _, old| {
             if old.archived_at.is_none() {
                 return Ok(None);
             }
@@ -511,14 +652,22 @@ impl TaskService {
     /// siblings: one row written.
     pub async fn move_list(&self, actor: &Actor, id: i64, input: &MoveList) -> Result<List> {
         let spot = input.place().spot(Spot::Bottom)?;
-        self.change_list(actor, id, None, |lists, old| {
+        self.change_list(actor, id, None, |lists, visible, old| {
             not_inbox(old, "moved")?;
             if lists.archived(old.id) {
                 return Err(archived(old, "id"));
             }
             let parent = input.parent_id.unwrap_or(old.parent_id);
             if let Some(parent) = parent {
+                visible.with_role(&ListRef::Id(parent), Role::Admin, "parent_id")?;
                 lists.check_parent(parent, Some(old.id), lists.height(old.id))?;
+                if lists.get(parent).is_some_and(|p| p.user_id != old.user_id) {
+                    return Err(Error::refused(
+                        "other_owner",
+                        "parent_id",
+                        "lists move only among the lists of one owner",
+                    ));
+                }
             }
             let mut new = old.clone();
             new.parent_id = parent;
@@ -541,14 +690,15 @@ impl TaskService {
         check_user(&actor.user)?;
         let leftovers = how.leftovers()?;
         let now = self.clock.now();
-        let user = actor.user.as_str();
-        let mut tx = self.db.begin_for(user).await?;
-        let lists = Lists::load(&mut tx, user).await?;
+        let mut locked = Locked::take(&self.db, &actor.user, id, Role::Admin, "id").await?;
+        let owner = locked.owner.clone();
+        let user = owner.as_str();
+        let lists = &locked.tree;
         let list = lists.find(&ListRef::Id(id), "id")?;
         check_version(list, expected_version)?;
         not_inbox(list, "deleted")?;
         let doomed = lists.subtree(id);
-        let tasks = tasks_in(&mut tx, user, &doomed).await?;
+        let tasks = tasks_in(&mut locked.tx, user, &doomed).await?;
         match leftovers {
             Leftovers::Refuse if !tasks.is_empty() || doomed.len() > 1 => {
                 return Err(Error::refused(
@@ -564,7 +714,7 @@ impl TaskService {
             Leftovers::Refuse => {}
             Leftovers::Delete => {
                 for task in &tasks {
-                    crate::tasks::sql::delete_in(&mut tx, actor, task, now).await?;
+                    crate::tasks::sql::delete_in(&mut locked.tx, actor, task, now).await?;
                 }
             }
             Leftovers::MoveTo(to) => {
@@ -575,15 +725,20 @@ impl TaskService {
                     )
                     .into());
                 }
+                locked.target(to, Role::Editor, "move_to")?;
                 let target = lists.writable(&ListRef::Id(to), "move_to")?.id;
                 for task in tasks {
                     let mut moved = task.clone();
                     moved.list_id = target;
-                    moved.position =
-                        crate::tasks::sql::bottom_of(&mut tx, target, task.parent_id, task.id)
-                            .await?;
+                    moved.position = crate::tasks::sql::bottom_of(
+                        &mut locked.tx,
+                        target,
+                        task.parent_id,
+                        task.id,
+                    )
+                    .await?;
                     crate::tasks::sql::save_with_event(
-                        &mut tx,
+                        &mut locked.tx,
                         actor,
                         &task,
                         moved,
@@ -602,7 +757,7 @@ impl TaskService {
             query("DELETE FROM lists WHERE id = $1 AND user_id = $2")
                 .bind(row.id)
                 .bind(user)
-                .execute(&mut tx)
+                .execute(&mut locked.tx)
                 .await?;
             let event = NewEvent::list_change(
                 user,
@@ -612,29 +767,34 @@ impl TaskService {
                 None,
                 now,
             )?;
-            outbox::append(&mut tx, &event).await?;
+            outbox::append(&mut locked.tx, &event).await?;
         }
-        tx.commit().await?;
+        locked.tx.commit().await?;
         Ok(shown)
     }
 
-    /// Loads the user's lists under the user's lock, lets `change` decide
-    /// about list `id`, and writes the new row with its event.
+    /// Under the owner's lock, if the caller is an admin of list `id`, lets
+    /// `change` decide about it (seeing the owner's lists and the caller's)
+    /// and writes the new row with its event.
     async fn change_list(
         &self,
         actor: &Actor,
         id: i64,
         expected_version: Option<i64>,
-        change: impl FnOnce(&Lists, &ListRow) -> Result<Option<(ListRow, ListEventType)>>,
+        change: impl FnOnce(&Lists, &Lists, &ListRow) -> Result<Option<(ListRow, ListEventType)>>,
     ) -> Result<List> {
         check_user(&actor.user)?;
         let now = self.clock.now();
-        let mut tx = self.db.begin_for(&actor.user).await?;
-        let lists = Lists::load(&mut tx, &actor.user).await?;
+        let Locked {
+            mut tx,
+            tree: lists,
+            visible,
+            owner,
+        } = Locked::take(&self.db, &actor.user, id, Role::Admin, "id").await?;
         let old = lists.find(&ListRef::Id(id), "id")?;
         check_version(old, expected_version)?;
-        let Some((mut new, event_type)) = change(&lists, old)? else {
-            return Ok(old.list());
+        let Some((mut new, event_type)) = change(&lists, &visible, old)? else {
+            return Ok(visible.find(&ListRef::Id(id), "id")?.list());
         };
         let (before, mut after) = (old.list(), new.list());
         if before == after && new.position == old.position {
@@ -645,16 +805,19 @@ impl TaskService {
         after.version = new.version;
         after.updated_at = now;
         save(&mut tx, &new, old.version).await?;
-        let event = NewEvent::list_change(
-            &actor.user,
-            actor,
-            event_type,
-            Some(&before),
-            Some(&after),
-            now,
-        )?;
+        let event =
+            NewEvent::list_change(&owner, actor, event_type, Some(&before), Some(&after), now)?;
         outbox::append(&mut tx, &event).await?;
+        // Nesting and archiving decide what members reach.
+        crate::members::refresh_access(&mut tx, &owner).await?;
         tx.commit().await?;
+        // As the caller sees it: a list whose parent they do not reach is
+        // at the top of their lists.
+        let hidden = visible.get(id).is_some_and(|l| l.granted.is_some())
+            && after.parent_id.is_some_and(|p| visible.get(p).is_none());
+        if hidden {
+            after.parent_id = None;
+        }
         Ok(after)
     }
 }
@@ -671,11 +834,12 @@ fn archived(list: &ListRow, field: &'static str) -> Error {
     )
 }
 
-/// (open, all) tasks per list of the user.
+/// (open, all) tasks per list the user reaches.
 async fn counts(on: &mut impl Executor, user: &str) -> Result<HashMap<i64, (i64, i64)>> {
     let rows: Vec<(i64, i64, i64)> = query(
         "SELECT list_id, SUM(CASE WHEN completed THEN 0 ELSE 1 END), COUNT(*) \
-         FROM tasks WHERE user_id = $1 GROUP BY list_id",
+         FROM tasks WHERE user_id = $1 \
+         OR list_id IN (SELECT list_id FROM list_access WHERE user_id = $1) GROUP BY list_id",
     )
     .bind(user)
     .fetch_all(on)
@@ -692,6 +856,7 @@ fn summary(list: &ListRow, counts: &HashMap<i64, (i64, i64)>) -> ListSummary {
         list: list.list(),
         open_count,
         task_count,
+        role: list.role(),
     }
 }
 

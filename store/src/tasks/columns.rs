@@ -227,6 +227,23 @@ pub(crate) fn updated_values<'a>(
 
 impl TaskRow {
     /// Where a list continues after this row, under `sort`.
+    /// How this row and `other` compare under `sort` (then by id), as the
+    /// listing's `ORDER BY` compares them, without copying either.
+    pub fn order(&self, other: &TaskRow, sort: SortKey) -> std::cmp::Ordering {
+        let rank = |row: &TaskRow| row.priority.parse::<Priority>().map_or(0, Priority::rank);
+        match sort {
+            SortKey::Due => self
+                .due_at
+                .unwrap_or_else(undated)
+                .cmp(&other.due_at.unwrap_or_else(undated)),
+            SortKey::Created => self.created_at.cmp(&other.created_at),
+            SortKey::Priority => rank(self).cmp(&rank(other)),
+            SortKey::Title => self.title_key.cmp(&other.title_key),
+            SortKey::Position => self.position.cmp(&other.position),
+        }
+        .then(self.id.cmp(&other.id))
+    }
+
     pub fn cursor(&self, sort: SortKey) -> Cursor {
         let value = match sort {
             SortKey::Due => SortValue::Time(self.due_at.unwrap_or_else(undated)),

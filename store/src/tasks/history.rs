@@ -37,8 +37,9 @@ impl TaskService {
         Ok(page)
     }
 
-    /// The user's changes to all their tasks, newest first: what they (and
-    /// the workers acting for them) did recently, on any surface.
+    /// The changes to every task the user reaches, newest first: what they,
+    /// the members of their shared lists and the workers acting for them
+    /// did recently, on any surface.
     pub async fn activity(
         &self,
         user: &str,
@@ -121,10 +122,14 @@ async fn history(
     let mut q = Query::build(format!(
         "SELECT e.sequence, e.event_id, e.task_id, e.event_type, e.source, \
          COALESCE(e.actor_id, e.user_id) AS actor_id, u.display_name AS actor_name, \
-         e.occurred_at, e.data FROM {} WHERE e.user_id = ",
+         e.occurred_at, e.data FROM {} WHERE (e.user_id = ",
         outbox::READ_FROM
     ));
-    q.push_bind(user);
+    // The user's own lists' events, and those of lists shared with them.
+    q.push_bind(user)
+        .push(" OR e.list_id IN (SELECT a.list_id FROM list_access a WHERE a.user_id = ")
+        .push_bind(user)
+        .push("))");
     if let Some(task_id) = task_id {
         q.push(" AND e.task_id = ").push_bind(task_id);
     }

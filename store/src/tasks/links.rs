@@ -54,12 +54,26 @@ impl TaskService {
         }
         let now = self.clock.now();
         let mut tx = self.db.begin_for(user).await?;
-        let task = find(&mut tx, user, id).await?.ok_or(Error::NotFound)?;
-        find(&mut tx, user, other).await?.ok_or(Error::NotFound)?;
+        let mut task = find(&mut tx, user, id).await?.ok_or(Error::NotFound)?;
+        if task.user_id != user {
+            // A member's change is serialised with the owner's changes.
+            drop(tx);
+            tx = self.db.begin_for(&task.user_id).await?;
+            task = find(&mut tx, user, id).await?.ok_or(Error::NotFound)?;
+        }
+        let owner = task.user_id.clone();
+        let linked = find(&mut tx, user, other).await?.ok_or(Error::NotFound)?;
         let lists = crate::lists::Lists::load(&mut tx, user).await?;
         lists.writable(&taskflow_core::ListRef::Id(task.list_id), "id")?;
+        if linked.user_id != owner {
+            return Err(Error::refused(
+                "other_owner",
+                "other_id",
+                "tasks link only within the lists of one owner",
+            ));
+        }
         let (from, stored_kind, to) = stored(id, kind, other);
-        if add && stored_kind == "blocks" && reaches(&mut tx, user, to, from).await? {
+        if add && stored_kind == "blocks" && reaches(&mut tx, &owner, to, from).await? {
             return Err(Invalid::new(
                 "other_id",
                 format!("task {to} already blocks task {from}, directly or through others; a cycle of blocks is refused"),
@@ -74,7 +88,7 @@ impl TaskService {
             .bind(from)
             .bind(stored_kind)
             .bind(to)
-            .bind(user)
+            .bind(owner.as_str())
             .bind(now)
             .execute(&mut tx)
             .await?
@@ -111,7 +125,7 @@ impl TaskService {
         };
         let before = task.task();
         let mut event =
-            NewEvent::change(user, actor, event_type, Some(&before), Some(&after), now)?;
+            NewEvent::change(&owner, actor, event_type, Some(&before), Some(&after), now)?;
         if let crate::outbox::Body::Task { change: body, .. } = &mut event.body {
             body.changes.insert(kind.as_str().to_owned(), change);
         }
@@ -136,12 +150,12 @@ impl TaskService {
         let children = match (children, stored.relations.child_count) {
             (false, _) => None,
             (true, 0) => Some(Vec::new()),
-            (true, _) => Some(children_of(&mut conn, user, id).await?),
+            (true, _) => Some(children_of(&mut conn, &stored.user_id, id).await?),
         };
         let links = match (links, stored.relations.had_links) {
             (false, _) => None,
             (true, false) => Some(Links::default()),
-            (true, true) => Some(links_of(&mut conn, user, id).await?),
+            (true, true) => Some(links_of(&mut conn, &stored.user_id, user, id).await?),
         };
         let task = stored.task();
         Ok(TaskDetail {
@@ -191,15 +205,19 @@ async fn children_of(on: &mut impl Executor, user: &str, id: i64) -> Result<Vec<
     rows.into_iter().map(TaskRow::into_task).collect()
 }
 
-/// Task `id`'s links, each read from its side.
-async fn links_of(on: &mut impl Executor, user: &str, id: i64) -> Result<Links> {
+/// Task `id`'s links (of `owner`'s tasks), each read from its side: those
+/// to tasks the `reader` reaches.
+async fn links_of(on: &mut impl Executor, owner: &str, reader: &str, id: i64) -> Result<Links> {
     let rows: Vec<(i64, String, i64, String, bool)> = query(
         "SELECT k.task_id, k.kind, k.other_id, o.title, o.completed \
          FROM task_links k JOIN tasks o ON o.id = CASE WHEN k.task_id = $1 THEN k.other_id ELSE k.task_id END \
-         WHERE k.user_id = $2 AND (k.task_id = $1 OR k.other_id = $1) ORDER BY o.id",
+         WHERE k.user_id = $2 AND (k.task_id = $1 OR k.other_id = $1) \
+         AND (o.user_id = $3 OR o.list_id IN (SELECT a.list_id FROM list_access a WHERE a.user_id = $3)) \
+         ORDER BY o.id",
     )
     .bind(id)
-    .bind(user)
+    .bind(owner)
+    .bind(reader)
     .fetch_all(on)
     .await?;
     let mut links = Links::default();

@@ -24,66 +24,57 @@ impl TaskService {
     }
 }
 
-/// Escapes LIKE wildcards so search text is matched literally.
-fn like_pattern(word: &str) -> String {
-    let mut pattern = String::with_capacity(word.len() + 2);
-    pattern.push('%');
-    for c in word.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
+/// Whether the listing runs from high to low: each sort has a natural
+/// direction (priority high first, the others low first) and `-` reverses
+/// it. The id breaks ties in the same direction, so (key, id) is a total
+/// order for the cursor.
+fn descending(filter: &TaskFilter) -> bool {
+    (filter.sort == SortKey::Priority) != filter.reverse
 }
 
-/// A page of the user's tasks and the cursor of the next one.
-async fn list(
-    db: &Database,
-    user: &str,
-    filter: &TaskFilter,
+/// Which tasks a branch of a listing reads.
+#[derive(Debug, Clone, Copy)]
+enum Branch {
+    /// The user's own.
+    Own,
+    /// Those of lists shared with the user.
+    Shared,
+}
+
+/// One branch of a listing: its tasks that pass the filter, after the
+/// cursor, in the sort's order, one more than a page.
+fn push_branch<'a>(
+    q: &mut Query<'a>,
+    branch: Branch,
+    user: &'a str,
+    shown: Option<&'a [i64]>,
+    filter: &'a TaskFilter,
+    cursor: Option<&'a Cursor>,
     now: DateTime<Utc>,
-) -> Result<(Vec<Task>, Option<Cursor>)> {
-    let cursor = Cursor::decode(filter)?;
-    let mut conn = db.read().await?;
-    // A list asked for is shown whole, archived or not: alone, with no
-    // look-up first (only an empty page asks whether it is the user's, see
-    // below), or with its subtree, read from the lists. Otherwise tasks of
-    // archived lists (and of lists inside them) stay out of sight, found in
-    // the statement: no round trip for the lists, and the tree is walked
-    // only if the user has an archived list (the first test, evaluated
-    // once; SQLite builds the walk's temporary tables only when needed).
-    let shown = match filter.list_id {
-        Some(id) if filter.include_sublists => {
-            let lists = Lists::load(&mut conn, user).await?;
-            let list = lists.find(&ListRef::Id(id), "list_id")?;
-            Some(lists.subtree(list.id))
+) {
+    q.push(&format!("SELECT {} FROM tasks t WHERE ", *SELECT));
+    match branch {
+        Branch::Own => {
+            q.push("t.user_id = ").push_bind(user);
         }
-        Some(id) => Some(vec![id]),
-        None => None,
-    };
-    let mut q = Query::build("");
-    if shown.is_none() {
-        q.push("WITH RECURSIVE hidden (id) AS (SELECT id FROM lists WHERE user_id = ")
-            .push_bind(user)
-            .push(
-                " AND archived_at IS NOT NULL \
-                   UNION ALL SELECT l.id FROM lists l JOIN hidden h ON l.parent_id = h.id) ",
-            );
+        Branch::Shared => {
+            q.push("t.list_id IN (SELECT a.list_id FROM list_access a WHERE a.user_id = ")
+                .push_bind(user);
+            if shown.is_none() {
+                // Shared lists archived (or in an archived list) stay out of
+                // default listings, like the user's own.
+                q.push(" AND a.archived = ").push_bind(false);
+            }
+            q.push(")");
+        }
     }
-    q.push(&format!(
-        "SELECT {} FROM tasks t WHERE t.user_id = ",
-        *SELECT
-    ))
-    .push_bind(user);
-    match &shown {
-        Some(lists) => {
+    match (shown, branch) {
+        (Some(lists), _) => {
             q.push(" AND t.list_id IN (");
             q.push_binds(lists.iter().copied());
             q.push(")");
         }
-        None => {
+        (None, Branch::Own) => {
             q.push(" AND (NOT EXISTS (SELECT 1 FROM lists a WHERE a.user_id = ")
                 .push_bind(user)
                 .push(
@@ -91,12 +82,9 @@ async fn list(
                      OR t.list_id NOT IN (SELECT id FROM hidden))",
                 );
         }
+        (None, Branch::Shared) => {}
     }
     if let Some(parent) = filter.parent_id {
-        // Another user's task is not found, like a missing one.
-        crate::tasks::sql::find(&mut conn, user, parent)
-            .await?
-            .ok_or(crate::Error::NotFound)?;
         q.push(" AND t.parent_id = ").push_bind(parent);
     }
     match filter.has_parent {
@@ -151,27 +139,25 @@ async fn list(
         q.push(" AND t.completed = ").push_bind(false);
         q.push(" AND t.deadline_at < ").push_bind(now);
     }
-    // Each sort has a natural direction; `-` reverses it. The id breaks ties
-    // in the same direction, so (key, id) is a total order for the cursor.
-    let (natural_desc, key) = match filter.sort {
-        SortKey::Due => (false, "COALESCE(t.due_at, "),
-        SortKey::Created => (false, "t.created_at"),
-        SortKey::Priority => (true, "t.priority_rank"),
-        SortKey::Title => (false, "t.title_key"),
-        SortKey::Position => (false, "t.position"),
+    let key = match filter.sort {
+        SortKey::Due => "COALESCE(t.due_at, ",
+        SortKey::Created => "t.created_at",
+        SortKey::Priority => "t.priority_rank",
+        SortKey::Title => "t.title_key",
+        SortKey::Position => "t.position",
     };
-    let desc = natural_desc != filter.reverse;
+    let desc = descending(filter);
     let push_key = |q: &mut Query<'_>| {
         q.push(key);
         if filter.sort == SortKey::Due {
             q.push_bind(undated()).push(")");
         }
     };
-    if let Some(cursor) = &cursor {
+    if let Some(cursor) = cursor {
         let op = if desc { " < " } else { " > " };
         for (i, cmp) in [op, " = "].into_iter().enumerate() {
             q.push(if i == 0 { " AND ((" } else { ") OR (" });
-            push_key(&mut q);
+            push_key(q);
             q.push(cmp);
             match &cursor.value {
                 SortValue::Time(t) => q.push_bind(*t),
@@ -182,11 +168,97 @@ async fn list(
         q.push(" AND t.id").push(op).push_bind(cursor.id).push("))");
     }
     q.push(" ORDER BY ");
-    push_key(&mut q);
+    push_key(q);
     let dir = if desc { " DESC" } else { " ASC" };
     q.push(dir).push(", t.id").push(dir);
     q.push(" LIMIT ").push_bind(i64::from(filter.limit) + 1);
+}
+
+/// Escapes LIKE wildcards so search text is matched literally.
+fn like_pattern(word: &str) -> String {
+    let mut pattern = String::with_capacity(word.len() + 2);
+    pattern.push('%');
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// A page of the user's tasks and the cursor of the next one.
+async fn list(
+    db: &Database,
+    user: &str,
+    filter: &TaskFilter,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Task>, Option<Cursor>)> {
+    let cursor = Cursor::decode(filter)?;
+    let mut conn = db.read().await?;
+    // A list asked for is shown whole, archived or not: alone, with no
+    // look-up first (only an empty page asks whether it is the user's, see
+    // below), or with its subtree, read from the lists. Otherwise tasks of
+    // archived lists (and of lists inside them) stay out of sight, found in
+    // the statement: no round trip for the lists, and the tree is walked
+    // only if the user has an archived list (the first test, evaluated
+    // once; SQLite builds the walk's temporary tables only when needed).
+    let shown = match filter.list_id {
+        Some(id) if filter.include_sublists => {
+            let lists = Lists::load(&mut conn, user).await?;
+            let list = lists.find(&ListRef::Id(id), "list_id")?;
+            Some(lists.subtree(list.id))
+        }
+        Some(id) => Some(vec![id]),
+        None => None,
+    };
+    if let Some(parent) = filter.parent_id {
+        // A task the user does not reach is not found, like a missing one.
+        crate::tasks::sql::find(&mut conn, user, parent)
+            .await?
+            .ok_or(crate::Error::NotFound)?;
+    }
+    // The user's own tasks are one branch, read in the sort's index order
+    // as before sharing; the tasks of lists shared with them another,
+    // empty at once for a user with none. Both come in one statement, each
+    // ordered and limited, and are merged here.
+    let mut q = Query::build("");
+    if shown.is_none() {
+        q.push("WITH RECURSIVE hidden (id) AS (SELECT id FROM lists WHERE user_id = ")
+            .push_bind(user)
+            .push(
+                " AND archived_at IS NOT NULL \
+                   UNION ALL SELECT l.id FROM lists l JOIN hidden h ON l.parent_id = h.id) ",
+            );
+    }
+    for branch in [Branch::Own, Branch::Shared] {
+        q.push(match branch {
+            Branch::Own => "SELECT * FROM (",
+            Branch::Shared => ") AS own UNION ALL SELECT * FROM (",
+        });
+        push_branch(
+            &mut q,
+            branch,
+            user,
+            shown.as_deref(),
+            filter,
+            cursor.as_ref(),
+            now,
+        );
+    }
+    q.push(") AS shared");
     let mut rows: Vec<TaskRow> = q.fetch_all(&mut conn).await?;
+    let desc = descending(filter);
+    let order = |a: &TaskRow, b: &TaskRow| {
+        let order = a.order(b, filter.sort);
+        if desc { order.reverse() } else { order }
+    };
+    // Rows of one branch alone (nearly always) are in order already.
+    if !rows.is_sorted_by(|a, b| order(a, b).is_le()) {
+        rows.sort_by(order);
+    }
+    rows.truncate(filter.limit as usize + 1);
     if let (Some(id), true) = (filter.list_id, rows.is_empty()) {
         // A page with a row of the user's in the list shows the list is
         // theirs; an empty one may be of a list that is not.

@@ -118,9 +118,9 @@ impl TaskService {
             .into());
         }
         let lists = crate::lists::Lists::load(&mut conn, &actor.user).await?;
-        let target = lists.writable(&ListRef::Id(above.list_id), "parent")?.id;
+        let target = lists.writable(&ListRef::Id(above.list_id), "parent")?;
         if let Some(named) = list
-            && lists.find(named, "list")?.id != target
+            && lists.find(named, "list")?.id != target.id
         {
             return Err(Invalid::new(
                 "parent",
@@ -128,23 +128,25 @@ impl TaskService {
             )
             .into());
         }
-        let mut task = StoredTask::new(&actor.user, target, fields, self.clock.now());
+        let mut task = StoredTask::new(&target.user_id, target.id, fields, self.clock.now());
         task.parent_id = Some(parent);
         task.relations.parent_title = Some(above.title);
         Ok(task)
     }
 
-    /// The list a create or move names (or the Inbox), checked writable.
-    async fn list_for(&self, actor: &Actor, named: Option<&ListRef>) -> Result<i64> {
+    /// The list a create names (or the Inbox), checked writable, and its
+    /// owner (who owns the task too).
+    async fn list_for(&self, actor: &Actor, named: Option<&ListRef>) -> Result<(i64, String)> {
         let inbox = self.inbox(actor).await?;
         let Some(named) = named else {
-            return Ok(inbox);
+            return Ok((inbox, actor.user.clone()));
         };
         if *named == ListRef::Id(inbox) {
-            return Ok(inbox);
+            return Ok((inbox, actor.user.clone()));
         }
         let lists = crate::lists::Lists::load(&mut self.db.read().await?, &actor.user).await?;
-        Ok(lists.writable(named, "list")?.id)
+        let list = lists.writable(named, "list")?;
+        Ok((list.id, list.user_id.clone()))
     }
 
     /// The current time of the service's clock.
@@ -184,8 +186,8 @@ impl TaskService {
                 return Ok(created);
             }
             None => {
-                let list = self.list_for(actor, input.list.as_ref()).await?;
-                StoredTask::new(&actor.user, list, fields, self.clock.now())
+                let (list, owner) = self.list_for(actor, input.list.as_ref()).await?;
+                StoredTask::new(&owner, list, fields, self.clock.now())
             }
         };
         if batched {

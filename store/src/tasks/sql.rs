@@ -10,7 +10,7 @@ use taskflow_events::{ReminderKind, TaskEventType};
 
 use crate::database::{Executor, Query, Tx, query};
 use crate::idempotency::{self, IdempotentCreate};
-use crate::lists::Lists;
+use crate::lists::{ListRow, Lists};
 use crate::outbox::{self, NewEvent};
 use crate::tasks::columns::{self, SELECT, StoredTask, TaskRow};
 use crate::tasks::{Actor, Change};
@@ -54,7 +54,8 @@ pub(crate) async fn find(
 ) -> Result<Option<StoredTask>> {
     static FIND: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "SELECT {} FROM tasks t WHERE t.id = $1 AND t.user_id = $2",
+            "SELECT {} FROM tasks t WHERE t.id = $1 AND (t.user_id = $2 OR t.list_id IN \
+             (SELECT a.list_id FROM list_access a WHERE a.user_id = $2))",
             *SELECT
         )
     });
@@ -173,20 +174,21 @@ pub(crate) async fn create(
     mut task: StoredTask,
     idempotency: Option<&IdempotentCreate>,
 ) -> Result<Task> {
-    // A create reads nothing it writes, so it needs the user's lock only to
-    // make an idempotency key's check-then-insert atomic.
+    // A create reads nothing it writes, so it needs the caller's lock only
+    // to make an idempotency key's check-then-insert atomic. Keys are the
+    // caller's: two members of a list never share one.
     let mut tx = match idempotency {
-        Some(_) => db.begin_for(&task.user_id).await?,
+        Some(_) => db.begin_for(&by.user).await?,
         None => db.begin().await?,
     };
     if let Some(key) = idempotency
-        && let Some(earlier) = idempotency::earlier(&mut tx, &task.user_id, key).await?
+        && let Some(earlier) = idempotency::earlier(&mut tx, &by.user, key).await?
     {
         return earlier;
     }
     let view = insert_created(&mut tx, by, &mut task).await?;
     if let Some(key) = idempotency {
-        idempotency::record(&mut tx, &task.user_id, key, &view).await?;
+        idempotency::record(&mut tx, &by.user, key, &view).await?;
     }
     tx.commit().await?;
     Ok(view)
@@ -229,7 +231,14 @@ pub(crate) async fn mutate(
 ) -> Result<Task> {
     let user = by.user.as_str();
     let mut tx = db.begin_for(user).await?;
-    let old = find(&mut tx, user, id).await?.ok_or(Error::NotFound)?;
+    let mut old = find(&mut tx, user, id).await?.ok_or(Error::NotFound)?;
+    if old.user_id != user {
+        // A member's change is serialised with the owner's changes.
+        drop(tx);
+        tx = db.begin_for(&old.user_id).await?;
+        old = find(&mut tx, user, id).await?.ok_or(Error::NotFound)?;
+    }
+    let owner = old.user_id.clone();
     if let Some(expected) = expected_version
         && expected != old.version
     {
@@ -251,14 +260,14 @@ pub(crate) async fn mutate(
     let after = match change {
         Change::Unchanged => return Ok(old.task()),
         Change::Delete => {
-            for below in descendants(&mut tx, user, &old).await?.iter().rev() {
+            for below in descendants(&mut tx, &owner, &old).await?.iter().rev() {
                 delete_in(&mut tx, by, below, now).await?;
             }
             delete_in(&mut tx, by, &old, now).await?;
             None
         }
         Change::Update { task, event } => {
-            let below = descendants(&mut tx, user, &old).await?;
+            let below = descendants(&mut tx, &owner, &old).await?;
             if event == TaskEventType::Completed {
                 let open: Vec<_> = below.iter().filter(|t| t.completed_at.is_none()).collect();
                 if !open.is_empty() && !cascade {
@@ -296,6 +305,20 @@ pub(crate) async fn mutate(
     Ok(after.unwrap_or_else(|| old.task()))
 }
 
+/// The list `to`, if a task of `task`'s owner may move there: a task stays
+/// with its owner (their lists, and the lists they share).
+pub(crate) fn same_owner<'l>(to: &'l ListRow, task: &StoredTask) -> Result<&'l ListRow> {
+    if to.user_id != task.user_id {
+        return Err(Error::refused(
+            "other_owner",
+            "list",
+            "a task moves only among the lists of its list's owner; \
+             create it anew in the other list instead",
+        ));
+    }
+    Ok(to)
+}
+
 /// `change` with the task put where `placement` says: its list, parent and
 /// position checked and set, a change of list or place being a `moved`.
 async fn place_change(
@@ -307,7 +330,7 @@ async fn place_change(
     change: Change,
 ) -> Result<Change> {
     let named = match placement.list {
-        Some(named) => Some(lists.writable(named, "list")?.id),
+        Some(named) => Some(same_owner(lists.writable(named, "list")?, old)?.id),
         None => None,
     };
     let mut target = named.unwrap_or(old.list_id);
@@ -333,8 +356,8 @@ async fn place_change(
             .into());
         }
         target = above.list_id;
-        lists.writable(&ListRef::Id(target), "parent")?;
-        let height = height(tx, user, old.id).await?;
+        same_owner(lists.writable(&ListRef::Id(target), "parent")?, old)?;
+        let height = height(tx, &old.user_id, old.id).await?;
         if above.depth + height > MAX_TASK_DEPTH {
             return Err(Invalid::new(
                 "parent",
@@ -404,7 +427,7 @@ pub(crate) async fn check_parent(
         }
         up = query("SELECT parent_id FROM tasks WHERE id = $1 AND user_id = $2")
             .bind(at)
-            .bind(user)
+            .bind(parent.user_id.as_str())
             .scalar_optional::<Option<i64>>(&mut *on)
             .await?
             .flatten();

@@ -1,0 +1,930 @@
+//! Sharing, isolation first: a table of every store operation, with the ids
+//! of a shared list and its tasks in the arguments and in the input, run
+//! by the owner, an editor, a viewer, a non-member and a member removed
+//! mid-test. The non-member and the removed member get exactly what a
+//! missing id gets; a viewer's write is `Forbidden` naming the role needed.
+//! Then what members can do: invitations, the nearest grant, archiving
+//! above them, the owner staying, and changes credited to who made them.
+
+use super::*;
+use taskflow_core::{
+    CreateInvitation, CreateList, DeleteList, Grant, LinkKind, ListRef, ListsQuery, MoveList,
+    MoveTask, Role, Subject, TaskInclude, UpdateList, UpdateMember,
+};
+use taskflow_store::TaskService;
+
+on_both_databases!(
+    every_operation_gives_each_role_exactly_what_it_may,
+    an_accepted_invitation_makes_a_member_who_works_in_the_list_as_themselves,
+    the_nearest_grant_wins_and_an_archived_list_above_a_member_is_read_only,
+    the_owner_stays_the_inbox_is_never_shared_and_tasks_stay_with_their_owner,
+    invitations_are_seen_and_answered_only_by_their_invitee,
+);
+
+fn user(id: &str) -> Actor {
+    Actor::new(id, Source::Api)
+}
+
+/// What an operation came to, as a surface would tell it.
+#[derive(Debug, Clone, PartialEq)]
+enum Outcome {
+    Done,
+    /// A 404: `task`, or the field naming a list, or `user`.
+    Missing(String),
+    Forbidden(Role),
+    Refused(&'static str),
+    Invalid(String),
+}
+
+fn outcome<T>(result: Result<T, Error>) -> Outcome {
+    match result {
+        Ok(_) => Outcome::Done,
+        Err(Error::NotFound) => Outcome::Missing("task".into()),
+        Err(Error::NoSuchList { field }) => Outcome::Missing(field.into()),
+        Err(Error::NoSuchUser { field }) => Outcome::Missing(field.into()),
+        Err(Error::Forbidden { needed }) => Outcome::Forbidden(needed),
+        Err(Error::Refused { code, .. }) => Outcome::Refused(code),
+        Err(Error::Invalid(invalid)) => Outcome::Invalid(invalid.field),
+        Err(other) => panic!("unexpected {other:?}"),
+    }
+}
+
+/// Alice's shared list Groceries (with Dairy nested in it) and its tasks,
+/// her private list, and the others' own tasks.
+struct World {
+    groceries: i64,
+    dairy: i64,
+    private: i64,
+    bread: i64,
+    milk: i64,
+    secret: i64,
+}
+
+async fn saw(svc: &TaskService, id: &str) {
+    svc.saw(&Subject {
+        id: id.into(),
+        username: Some(format!("{id}-name")),
+        name: Some(format!("{id} display")),
+    })
+    .await
+    .unwrap();
+}
+
+/// Invites `who` as `role` to `list` and accepts.
+async fn share(svc: &TaskService, owner: &str, list: i64, who: &str, role: Grant) {
+    let invitation = svc
+        .invite(
+            &user(owner),
+            list,
+            &CreateInvitation {
+                username: format!("{who}-name"),
+                role,
+            },
+        )
+        .await
+        .unwrap();
+    svc.accept_invitation(&user(who), invitation.id)
+        .await
+        .unwrap();
+}
+
+async fn world(h: &Harness) -> World {
+    for id in ["alice", "bob", "carol", "dave", "erin", "frank"] {
+        saw(&h.svc, id).await;
+    }
+    let make = |title: &str, parent: Option<i64>| CreateList {
+        title: title.into(),
+        parent_id: parent,
+        ..Default::default()
+    };
+    let svc = &h.svc;
+    let groceries = svc
+        .create_list(&alice(), &make("Groceries", None))
+        .await
+        .unwrap()
+        .id;
+    let dairy = svc
+        .create_list(&alice(), &make("Dairy", Some(groceries)))
+        .await
+        .unwrap()
+        .id;
+    let private = svc
+        .create_list(&alice(), &make("Diary", None))
+        .await
+        .unwrap()
+        .id;
+    let task = |title: &str, list: i64| CreateTask {
+        list: Some(ListRef::Id(list)),
+        ..titled(title)
+    };
+    let bread = svc
+        .create(&alice(), &task("bread", groceries), None)
+        .await
+        .unwrap()
+        .id;
+    let milk = svc
+        .create(&alice(), &task("milk", dairy), None)
+        .await
+        .unwrap()
+        .id;
+    let secret = svc
+        .create(&alice(), &task("secret", private), None)
+        .await
+        .unwrap()
+        .id;
+    share(svc, "alice", groceries, "bob", Grant::Editor).await;
+    share(svc, "alice", groceries, "carol", Grant::Viewer).await;
+    share(svc, "alice", groceries, "erin", Grant::Editor).await;
+    share(svc, "alice", groceries, "frank", Grant::Viewer).await;
+    for who in ["bob", "dave", "erin"] {
+        svc.create(&user(who), &titled(&format!("{who}'s own")), None)
+            .await
+            .unwrap();
+    }
+    // Erin was a member; she is removed before the table runs.
+    svc.remove_member(&alice(), groceries, "erin")
+        .await
+        .unwrap();
+    World {
+        groceries,
+        dairy,
+        private,
+        bread,
+        milk,
+        secret,
+    }
+}
+
+/// Every operation on the shared list's ids, run by `who` on ids `w` (real
+/// or missing): its name, whether it only reads, and its outcome. Writes
+/// that would succeed are made on a fresh task or list, so one run leaves
+/// the others' ids as they were.
+async fn table(h: &Harness, who: &str, w: &World) -> Vec<(&'static str, Level, Outcome)> {
+    let svc = &h.svc;
+    let by = user(who);
+    let own = svc
+        .create(&by, &titled("own, to move and link"), None)
+        .await
+        .unwrap()
+        .id;
+    let in_list = |list: i64| ListQuery {
+        list_id: Some(list),
+        ..Default::default()
+    };
+    let all = TaskInclude {
+        include: Some("children,links".into()),
+    };
+    let mut out = vec![
+        (
+            "get a task",
+            Level::Read,
+            outcome(svc.get(who, w.bread).await),
+        ),
+        (
+            "get a task with subtasks and links",
+            Level::Read,
+            outcome(svc.get_detail(who, w.bread, &all).await),
+        ),
+        (
+            "a task's history",
+            Level::Read,
+            outcome(svc.history(who, w.bread, None, None).await),
+        ),
+        (
+            "list a list's tasks",
+            Level::Read,
+            outcome(svc.list(who, &in_list(w.groceries)).await),
+        ),
+        (
+            "list a list and its sublists",
+            Level::Read,
+            outcome(
+                svc.list(
+                    who,
+                    &ListQuery {
+                        include_sublists: Some(true),
+                        ..in_list(w.groceries)
+                    },
+                )
+                .await,
+            ),
+        ),
+        (
+            "list a task's subtasks",
+            Level::Read,
+            outcome(
+                svc.list(
+                    who,
+                    &ListQuery {
+                        parent_id: Some(w.bread),
+                        ..Default::default()
+                    },
+                )
+                .await,
+            ),
+        ),
+        (
+            "get a list",
+            Level::Read,
+            outcome(svc.get_list(&by, w.groceries).await),
+        ),
+        (
+            "a list's members",
+            Level::Read,
+            outcome(svc.members(&by, w.groceries).await),
+        ),
+    ];
+    let fresh = |title: &'static str| async move {
+        // A task of the list to change, made by its owner.
+        svc.create(
+            &alice(),
+            &CreateTask {
+                list: Some(ListRef::Id(w.groceries)),
+                ..titled(title)
+            },
+            None,
+        )
+        .await
+        .unwrap()
+        .id
+    };
+    let real = w.bread < 1_000_000;
+    let target = |id: i64| if real { id } else { w.bread };
+    let (t1, t2, t3, t4, t5, t6, t7) = if real {
+        (
+            fresh("t1").await,
+            fresh("t2").await,
+            fresh("t3").await,
+            fresh("t4").await,
+            fresh("t5").await,
+            fresh("t6").await,
+            fresh("t7").await,
+        )
+    } else {
+        (
+            w.bread, w.bread, w.bread, w.bread, w.bread, w.bread, w.bread,
+        )
+    };
+    let writes = vec![
+        (
+            "create a task in the list (id in the input)",
+            outcome(
+                svc.create(
+                    &by,
+                    &CreateTask {
+                        list: Some(ListRef::Id(w.groceries)),
+                        ..titled("new")
+                    },
+                    None,
+                )
+                .await,
+            ),
+        ),
+        (
+            "create a subtask (parent in the input)",
+            outcome(
+                svc.create(
+                    &by,
+                    &CreateTask {
+                        parent: Some(target(t1)),
+                        ..titled("sub")
+                    },
+                    None,
+                )
+                .await,
+            ),
+        ),
+        (
+            "update a task",
+            outcome(
+                svc.update(
+                    &by,
+                    t2,
+                    &UpdateTask {
+                        title: Some("renamed".into()),
+                        ..Default::default()
+                    },
+                    None,
+                )
+                .await,
+            ),
+        ),
+        (
+            "complete a task",
+            outcome(svc.complete(&by, t3, None, false).await),
+        ),
+        (
+            "snooze a task",
+            outcome(
+                svc.snooze(
+                    &by,
+                    t4,
+                    &SnoozeTask {
+                        minutes: Some(10),
+                        until: None,
+                    },
+                )
+                .await,
+            ),
+        ),
+        (
+            "move a task to the top of its list",
+            outcome(
+                svc.move_task(
+                    &by,
+                    t5,
+                    &MoveTask {
+                        to: Some(taskflow_core::Edge::Top),
+                        ..Default::default()
+                    },
+                    None,
+                )
+                .await,
+            ),
+        ),
+        (
+            "link a task of the list to another",
+            outcome(svc.link(&by, t6, LinkKind::Relates, w.milk).await),
+        ),
+        ("delete a task", outcome(svc.delete(&by, t7, None).await)),
+    ];
+    out.extend(writes.into_iter().map(|(n, o)| (n, Level::Edit, o)));
+    // Ids of the shared list in the input of the caller's own task: here
+    // even an editor is refused, a task stays with its owner.
+    out.push((
+        "move an own task into the list (id in the input)",
+        Level::Across,
+        outcome(
+            svc.move_task(
+                &by,
+                own,
+                &MoveTask {
+                    list: Some(ListRef::Id(w.groceries)),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await,
+        ),
+    ));
+    let across = vec![(
+        "link an own task to one of the list (id in the input)",
+        outcome(svc.link(&by, own, LinkKind::Blocks, w.bread).await),
+    )];
+    out.extend(across.into_iter().map(|(n, o)| (n, Level::AcrossLink, o)));
+    let admin = vec![
+        (
+            "rename the list",
+            outcome(
+                svc.update_list(
+                    &by,
+                    w.groceries,
+                    &UpdateList {
+                        title: Some("Shopping".into()),
+                        ..Default::default()
+                    },
+                    None,
+                )
+                .await,
+            ),
+        ),
+        (
+            "archive the list",
+            outcome(svc.archive_list(&by, w.dairy, None).await),
+        ),
+        (
+            "move the list",
+            outcome(
+                svc.move_list(
+                    &by,
+                    w.dairy,
+                    &MoveList {
+                        to: Some(taskflow_core::Edge::Top),
+                        ..Default::default()
+                    },
+                )
+                .await,
+            ),
+        ),
+        (
+            "nest a new list in it (id in the input)",
+            outcome(
+                svc.create_list(
+                    &by,
+                    &CreateList {
+                        title: "Nested".into(),
+                        parent_id: Some(w.groceries),
+                        ..Default::default()
+                    },
+                )
+                .await,
+            ),
+        ),
+        (
+            "delete the list",
+            outcome(
+                svc.delete_list(&by, w.dairy, &DeleteList::default(), None)
+                    .await,
+            ),
+        ),
+        (
+            "invite someone",
+            outcome(
+                svc.invite(
+                    &by,
+                    w.groceries,
+                    &CreateInvitation {
+                        username: "dave-name".into(),
+                        role: Grant::Viewer,
+                    },
+                )
+                .await,
+            ),
+        ),
+        (
+            "see the list's invitations",
+            outcome(svc.list_invitations(&by, w.groceries).await),
+        ),
+        (
+            "change a member's role",
+            outcome(
+                svc.update_member(
+                    &by,
+                    w.groceries,
+                    "carol",
+                    &UpdateMember {
+                        role: Grant::Editor,
+                    },
+                )
+                .await,
+            ),
+        ),
+        (
+            "remove a member",
+            outcome(svc.remove_member(&by, w.groceries, "frank").await),
+        ),
+    ];
+    out.extend(admin.into_iter().map(|(n, o)| (n, Level::Admin, o)));
+    out
+}
+
+/// What an operation of the table needs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Level {
+    Read,
+    Edit,
+    /// An id of the shared list in the input of one's own task: a move.
+    Across,
+    /// A link of one's own task to a task of the shared list.
+    AcrossLink,
+    Admin,
+}
+
+async fn every_operation_gives_each_role_exactly_what_it_may(h: &Harness) {
+    let w = world(h).await;
+    let missing = World {
+        groceries: 9_000_001,
+        dairy: 9_000_002,
+        private: 9_000_003,
+        bread: 9_000_004,
+        milk: 9_000_005,
+        secret: 9_000_006,
+    };
+    let mut cases = 0;
+    for outsider in ["dave", "erin"] {
+        let real = table(h, outsider, &w).await;
+        let absent = table(h, outsider, &missing).await;
+        for ((name, _, got), (_, _, expected)) in real.iter().zip(&absent) {
+            assert_eq!(got, expected, "{outsider}: {name}");
+            assert!(
+                matches!(got, Outcome::Missing(_)) || *got == Outcome::Refused("other_owner"),
+                "{outsider}: {name}: {got:?}"
+            );
+            cases += 1;
+        }
+    }
+    for (member, role) in [("carol", Role::Viewer), ("bob", Role::Editor)] {
+        for (name, level, got) in table(h, member, &w).await {
+            let expected = match level {
+                Level::Read => Outcome::Done,
+                Level::Edit if role >= Role::Editor => Outcome::Done,
+                Level::Edit => Outcome::Forbidden(Role::Editor),
+                Level::Across if role >= Role::Editor => Outcome::Refused("other_owner"),
+                Level::Across => Outcome::Forbidden(Role::Editor),
+                Level::AcrossLink => Outcome::Refused("other_owner"),
+                Level::Admin => Outcome::Forbidden(Role::Admin),
+            };
+            assert_eq!(got, expected, "{member}: {name}");
+            cases += 1;
+        }
+    }
+    // Alice's private list and its task stay out of every member's reach,
+    // even linked to a task they see.
+    h.svc
+        .link(&alice(), w.bread, LinkKind::Relates, w.secret)
+        .await
+        .unwrap();
+    let links = TaskInclude {
+        include: Some("links".into()),
+    };
+    for member in ["bob", "carol"] {
+        assert!(matches!(
+            h.svc.get(member, w.secret).await,
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            h.svc.get_list(&user(member), w.private).await,
+            Err(Error::NoSuchList { .. })
+        ));
+        let everything = h.svc.list(member, &ListQuery::default()).await.unwrap();
+        assert!(everything.tasks.iter().all(|t| t.id != w.secret));
+        let history = h.svc.activity(member, None, Some(200)).await.unwrap();
+        assert!(history.entries.iter().all(|e| e.task_id != w.secret));
+        let detail = h.svc.get_detail(member, w.bread, &links).await.unwrap();
+        assert!(detail.links.unwrap().relates.is_empty(), "{member}");
+    }
+    let detail = h.svc.get_detail("alice", w.bread, &links).await.unwrap();
+    assert_eq!(detail.links.unwrap().relates.len(), 1);
+    // The owner does everything; a list's own rules may still refuse her
+    // (an archived list cannot move, a full one is not deleted).
+    for (name, level, got) in table(h, "alice", &w).await {
+        match level {
+            Level::Read | Level::Edit => assert_eq!(got, Outcome::Done, "alice: {name}"),
+            _ => assert!(
+                !matches!(got, Outcome::Missing(_) | Outcome::Forbidden(_)),
+                "alice: {name}: {got:?}"
+            ),
+        }
+        cases += 1;
+    }
+    assert!(cases >= 100, "{cases} cases");
+}
+
+async fn an_accepted_invitation_makes_a_member_who_works_in_the_list_as_themselves(h: &Harness) {
+    let w = world(h).await;
+    // Bob's lists: his own Inbox, then Groceries and Dairy, nested as Alice
+    // nests them, with his role.
+    let lists = h.svc.lists(&bob(), &ListsQuery::default()).await.unwrap();
+    let shown: Vec<_> = lists
+        .iter()
+        .map(|l| (l.list.title.as_str(), l.list.parent_id, l.role))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("Inbox", None, Role::Owner),
+            ("Groceries", None, Role::Editor),
+            ("Dairy", Some(w.groceries), Role::Editor)
+        ]
+    );
+    // His listing of every task has Alice's shared tasks beside his own.
+    let titles =
+        |page: taskflow_core::TaskPage| page.tasks.into_iter().map(|t| t.title).collect::<Vec<_>>();
+    let everything = h.svc.list("bob", &ListQuery::default()).await.unwrap();
+    assert_eq!(titles(everything), ["bob's own", "milk", "bread"]);
+    // A task Bob creates in the list is Alice's list's, made by Bob.
+    let eggs = h
+        .svc
+        .create(
+            &bob(),
+            &CreateTask {
+                list: Some(ListRef::Title("dairy".into())),
+                ..titled("eggs")
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(eggs.list_id, w.dairy);
+    let in_dairy = ListQuery {
+        list_id: Some(w.dairy),
+        sort: Some("position".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        titles(h.svc.list("alice", &in_dairy).await.unwrap()),
+        ["milk", "eggs"]
+    );
+    h.svc.complete(&bob(), w.milk, None, false).await.unwrap();
+    let history = h.svc.history("alice", w.milk, None, None).await.unwrap();
+    let who: Vec<_> = history
+        .entries
+        .iter()
+        .map(|e| (e.event_type.as_str(), e.actor.name.as_str()))
+        .collect();
+    assert_eq!(
+        who,
+        [("completed", "bob display"), ("created", "alice display")]
+    );
+    // Pages of two run through both branches in one order.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = h
+            .svc
+            .list(
+                "bob",
+                &ListQuery {
+                    limit: Some(2),
+                    cursor: cursor.clone(),
+                    sort: Some("title".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        seen.extend(page.tasks.iter().map(|t| t.title.clone()));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["bob's own", "bread", "eggs", "milk"]);
+    // Members and their grants, the owner first.
+    let members = h.svc.members(&bob(), w.dairy).await.unwrap();
+    let listed: Vec<_> = members
+        .iter()
+        .map(|m| (m.user.id.as_str(), m.role, m.granted_on))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("alice", Role::Owner, None),
+            ("bob", Role::Editor, Some(w.groceries)),
+            ("carol", Role::Viewer, Some(w.groceries)),
+            ("frank", Role::Viewer, Some(w.groceries))
+        ]
+    );
+    // Leaving ends Bob's access at once.
+    h.svc.leave_list(&bob(), w.groceries).await.unwrap();
+    assert!(matches!(
+        h.svc.get("bob", eggs.id).await,
+        Err(Error::NotFound)
+    ));
+    assert_eq!(
+        titles(h.svc.list("bob", &ListQuery::default()).await.unwrap()),
+        ["bob's own"]
+    );
+}
+
+async fn the_nearest_grant_wins_and_an_archived_list_above_a_member_is_read_only(h: &Harness) {
+    let w = world(h).await;
+    // Carol views Groceries, and edits Dairy.
+    share(&h.svc, "alice", w.dairy, "carol", Grant::Editor).await;
+    let carol = user("carol");
+    h.svc.complete(&carol, w.milk, None, false).await.unwrap();
+    assert!(matches!(
+        h.svc.complete(&carol, w.bread, None, false).await,
+        Err(Error::Forbidden {
+            needed: Role::Editor
+        })
+    ));
+    let roles: Vec<_> = h
+        .svc
+        .lists(&carol, &ListsQuery::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.list.id, l.role))
+        .collect();
+    assert!(
+        roles.contains(&(w.groceries, Role::Viewer)) && roles.contains(&(w.dairy, Role::Editor))
+    );
+    // A change of her grant on Dairy is made there, not through Groceries.
+    let inherited = h
+        .svc
+        .update_member(
+            &alice(),
+            w.dairy,
+            "bob",
+            &UpdateMember {
+                role: Grant::Viewer,
+            },
+        )
+        .await;
+    assert_eq!(outcome(inherited), Outcome::Refused("inherited_grant"));
+
+    // Alice shares only Dairy with Dave, then archives Groceries, which
+    // Dave cannot see: Dairy is read-only for him and out of his listings.
+    share(&h.svc, "alice", w.dairy, "dave", Grant::Editor).await;
+    let dave = user("dave");
+    h.svc.reopen(&dave, w.milk, None).await.unwrap();
+    let dave_lists = h.svc.lists(&dave, &ListsQuery::default()).await.unwrap();
+    let dairy = dave_lists.iter().find(|l| l.list.id == w.dairy).unwrap();
+    assert_eq!(dairy.list.parent_id, None, "its parent is not his to see");
+    h.svc
+        .archive_list(&alice(), w.groceries, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome(h.svc.complete(&dave, w.milk, None, false).await),
+        Outcome::Refused("list_archived")
+    );
+    let everything = h.svc.list("dave", &ListQuery::default()).await.unwrap();
+    assert!(everything.tasks.iter().all(|t| t.id != w.milk));
+    let asked = ListQuery {
+        list_id: Some(w.dairy),
+        ..Default::default()
+    };
+    assert_eq!(h.svc.list("dave", &asked).await.unwrap().tasks.len(), 1);
+    h.svc
+        .unarchive_list(&alice(), w.groceries, None)
+        .await
+        .unwrap();
+    h.svc.complete(&dave, w.milk, None, false).await.unwrap();
+}
+
+async fn the_owner_stays_the_inbox_is_never_shared_and_tasks_stay_with_their_owner(h: &Harness) {
+    let w = world(h).await;
+    // Bob becomes an admin: he manages members, but not the owner.
+    h.svc
+        .update_member(
+            &alice(),
+            w.groceries,
+            "bob",
+            &UpdateMember { role: Grant::Admin },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome(h.svc.remove_member(&bob(), w.groceries, "alice").await),
+        Outcome::Refused("owner_cannot_leave")
+    );
+    assert_eq!(
+        outcome(h.svc.leave_list(&alice(), w.groceries).await),
+        Outcome::Refused("owner_cannot_leave")
+    );
+    h.svc
+        .update_member(
+            &bob(),
+            w.groceries,
+            "carol",
+            &UpdateMember {
+                role: Grant::Editor,
+            },
+        )
+        .await
+        .unwrap();
+    // An admin's list is the owner's: a list Bob nests in it is Alice's.
+    let nested = h
+        .svc
+        .create_list(
+            &bob(),
+            &CreateList {
+                title: "Bakery".into(),
+                parent_id: Some(w.groceries),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        h.svc
+            .lists(&alice(), &ListsQuery::default())
+            .await
+            .unwrap()
+            .iter()
+            .any(|l| l.list.id == nested.id && l.role == Role::Owner)
+    );
+    // Carol, an editor now, reaches the new list through Groceries.
+    h.svc
+        .create(
+            &user("carol"),
+            &CreateTask {
+                list: Some(ListRef::Id(nested.id)),
+                ..titled("rolls")
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    // The Inbox is never shared.
+    let inbox = h.svc.inbox(&alice()).await.unwrap();
+    let to_inbox = h
+        .svc
+        .invite(
+            &alice(),
+            inbox,
+            &CreateInvitation {
+                username: "dave-name".into(),
+                role: Grant::Viewer,
+            },
+        )
+        .await;
+    assert_eq!(outcome(to_inbox), Outcome::Refused("inbox_protected"));
+    // Inviting a member again, or someone unknown, is refused.
+    let again = CreateInvitation {
+        username: "carol-name".into(),
+        role: Grant::Viewer,
+    };
+    assert_eq!(
+        outcome(h.svc.invite(&alice(), w.groceries, &again).await),
+        Outcome::Refused("already_member")
+    );
+    let nobody = CreateInvitation {
+        username: "nobody".into(),
+        role: Grant::Viewer,
+    };
+    assert_eq!(
+        outcome(h.svc.invite(&alice(), w.groceries, &nobody).await),
+        Outcome::Missing("username".into())
+    );
+    // Bob's delete of a list of Alice's deletes it, recorded as his.
+    h.svc
+        .delete_list(
+            &bob(),
+            nested.id,
+            &DeleteList {
+                cascade: Some(taskflow_core::Cascade::Delete),
+                move_to: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        h.svc.get_list(&alice(), nested.id).await,
+        Err(Error::NoSuchList { .. })
+    ));
+    // Alice's tasks never move into Bob's lists, nor his into hers.
+    let bobs = h
+        .svc
+        .create_list(
+            &bob(),
+            &CreateList {
+                title: "Bob's".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let away = MoveTask {
+        list: Some(ListRef::Id(bobs.id)),
+        ..Default::default()
+    };
+    assert_eq!(
+        outcome(h.svc.move_task(&bob(), w.bread, &away, None).await),
+        Outcome::Refused("other_owner")
+    );
+}
+
+async fn invitations_are_seen_and_answered_only_by_their_invitee(h: &Harness) {
+    let w = world(h).await;
+    let invitation = h
+        .svc
+        .invite(
+            &alice(),
+            w.groceries,
+            &CreateInvitation {
+                username: "dave-name".into(),
+                role: Grant::Editor,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            invitation.list_title.as_str(),
+            invitation.invited_by.display_name.as_str(),
+            invitation.role
+        ),
+        ("Groceries", "alice display", Role::Editor)
+    );
+    assert_eq!(
+        h.svc.invitations("dave").await.unwrap(),
+        std::slice::from_ref(&invitation)
+    );
+    assert!(h.svc.invitations("bob").await.unwrap().is_empty());
+    // Nobody else can accept or decline it, and it stays.
+    for other in ["bob", "carol", "erin"] {
+        assert!(matches!(
+            h.svc.accept_invitation(&user(other), invitation.id).await,
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            h.svc.decline_invitation(other, invitation.id).await,
+            Err(Error::NotFound)
+        ));
+    }
+    assert_eq!(
+        h.svc
+            .list_invitations(&alice(), w.groceries)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    h.svc
+        .decline_invitation("dave", invitation.id)
+        .await
+        .unwrap();
+    assert!(h.svc.invitations("dave").await.unwrap().is_empty());
+    assert!(matches!(
+        h.svc.get("dave", w.bread).await,
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        h.svc.accept_invitation(&user("dave"), invitation.id).await,
+        Err(Error::NotFound)
+    ));
+}
