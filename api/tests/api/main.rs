@@ -9,4 +9,5 @@ mod dashboard;
 mod lists;
 mod overload;
 mod rest;
+mod sharing;
 mod users;

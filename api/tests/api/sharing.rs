@@ -1,0 +1,522 @@
+//! Sharing over HTTP: inviting, accepting and managing members, and every
+//! route with the ids of a shared list, its tasks and its members in the
+//! path, the query and the body, called by a non-member, a removed member,
+//! a viewer and an editor: the first two get exactly the 404 of a missing
+//! id, a viewer's write is 403 `forbidden` naming the role it needs.
+
+use axum::http::Method;
+use serde_json::{Value, json};
+use taskflow_testkit::app::TestApp;
+use taskflow_testkit::harness::Harness;
+use taskflow_testkit::on_both_databases;
+
+use crate::common::serve;
+
+on_both_databases!(
+    a_list_is_shared_by_invitation_and_its_members_are_managed,
+    every_route_gives_each_role_exactly_what_it_may,
+);
+
+async fn call(api: &TestApp, method: Method, path: &str, user: &str, body: Value) -> (u16, Value) {
+    let body = (!body.is_null()).then_some(body);
+    let reply = api.call(method, path, user, body).await;
+    (reply.status.as_u16(), reply.body)
+}
+
+/// Alice's Groceries, shared with `members` (each with a role), and a task
+/// in it; returns (list, task).
+async fn shared(api: &TestApp, members: &[(&str, &str)]) -> (i64, i64) {
+    for who in ["alice", "bob", "carol", "dave", "erin", "frank"] {
+        call(api, Method::GET, "/api/users/me", who, Value::Null).await;
+    }
+    let (status, list) = call(
+        api,
+        Method::POST,
+        "/api/lists",
+        "alice",
+        json!({"title": "Groceries"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let list = list["id"].as_i64().unwrap();
+    let task = api
+        .create_task("alice", json!({"title": "bread", "list_id": list}))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    for (who, role) in members {
+        let (status, invitation) = call(
+            api,
+            Method::POST,
+            &format!("/api/lists/{list}/invitations"),
+            "alice",
+            json!({"username": who, "role": role}),
+        )
+        .await;
+        assert_eq!(status, 201, "{invitation}");
+        let id = invitation["id"].as_i64().unwrap();
+        let (status, _) = call(
+            api,
+            Method::POST,
+            &format!("/api/invitations/{id}/accept"),
+            who,
+            Value::Null,
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    (list, task)
+}
+
+async fn a_list_is_shared_by_invitation_and_its_members_are_managed(h: &Harness) {
+    let api = serve(h).await;
+    let (list, task) = shared(&api, &[]).await;
+    let (status, invitation) = call(
+        &api,
+        Method::POST,
+        &format!("/api/lists/{list}/invitations"),
+        "alice",
+        json!({"username": "bob", "role": "editor"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(invitation["invitee"]["username"], "bob");
+    assert_eq!(invitation["role"], "editor");
+    let (_, waiting) = call(&api, Method::GET, "/api/invitations", "bob", Value::Null).await;
+    assert_eq!(waiting.as_array().unwrap().len(), 1);
+    let (_, none) = call(&api, Method::GET, "/api/invitations", "carol", Value::Null).await;
+    assert_eq!(none, json!([]));
+    let id = invitation["id"].as_i64().unwrap();
+    // Only Bob can answer it.
+    let (status, problem) = call(
+        &api,
+        Method::POST,
+        &format!("/api/invitations/{id}/accept"),
+        "carol",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        (status, problem["detail"].as_str()),
+        (404, Some("no such invitation"))
+    );
+    let (status, accepted) = call(
+        &api,
+        Method::POST,
+        &format!("/api/invitations/{id}/accept"),
+        "bob",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (accepted["title"].as_str(), accepted["role"].as_str()),
+        (Some("Groceries"), Some("editor"))
+    );
+    // Bob works in it; Alice sees his task.
+    let made = api
+        .create_task("bob", json!({"title": "eggs", "list_id": list}))
+        .await;
+    assert_eq!(made.status.as_u16(), 201);
+    let (_, page) = call(
+        &api,
+        Method::GET,
+        &format!("/api/tasks?list_id={list}&sort=position"),
+        "alice",
+        Value::Null,
+    )
+    .await;
+    let titles: Vec<_> = page["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].clone())
+        .collect();
+    assert_eq!(titles, [json!("bread"), json!("eggs")]);
+    let (_, history) = call(
+        &api,
+        Method::GET,
+        &format!("/api/tasks/{}/history", made.body["id"]),
+        "alice",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(history["entries"][0]["actor"]["id"], "bob");
+    // Members: the owner first.
+    let (_, members) = call(
+        &api,
+        Method::GET,
+        &format!("/api/lists/{list}/members"),
+        "bob",
+        Value::Null,
+    )
+    .await;
+    let who: Vec<_> = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["user"]["id"].clone(), m["role"].clone()))
+        .collect();
+    assert_eq!(
+        who,
+        [
+            (json!("alice"), json!("owner")),
+            (json!("bob"), json!("editor"))
+        ]
+    );
+    let (status, bob) = call(
+        &api,
+        Method::PATCH,
+        &format!("/api/lists/{list}/members/bob"),
+        "alice",
+        json!({"role": "viewer"}),
+    )
+    .await;
+    assert_eq!((status, &bob["role"]), (200, &json!("viewer")));
+    let (status, problem) = call(
+        &api,
+        Method::PATCH,
+        &format!("/api/tasks/{task}"),
+        "bob",
+        json!({"title": "x"}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        (problem["code"].as_str(), problem["role_needed"].as_str()),
+        (Some("forbidden"), Some("editor"))
+    );
+    // The owner stays; Bob leaves and his access ends at once.
+    let (status, problem) = call(
+        &api,
+        Method::DELETE,
+        &format!("/api/lists/{list}/members/alice"),
+        "alice",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("owner_cannot_leave"))
+    );
+    let (status, _) = call(
+        &api,
+        Method::POST,
+        &format!("/api/lists/{list}/leave"),
+        "bob",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = call(
+        &api,
+        Method::GET,
+        &format!("/api/tasks/{task}"),
+        "bob",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 404);
+    // Bad input names its field.
+    for (body, status, code) in [
+        (json!({"username": "nobody"}), 404, "no_such_user"),
+        (
+            json!({"username": "bob", "role": "owner"}),
+            422,
+            "invalid_body",
+        ),
+        (json!({"username": "alice"}), 409, "already_member"),
+    ] {
+        let (got, problem) = call(
+            &api,
+            Method::POST,
+            &format!("/api/lists/{list}/invitations"),
+            "alice",
+            body.clone(),
+        )
+        .await;
+        assert_eq!(
+            (got, problem["code"].as_str()),
+            (status, Some(code)),
+            "{body}"
+        );
+    }
+    let inbox = api
+        .create_task("alice", json!({"title": "mine"}))
+        .await
+        .body["list_id"]
+        .as_i64()
+        .unwrap();
+    let (got, problem) = call(
+        &api,
+        Method::POST,
+        &format!("/api/lists/{inbox}/invitations"),
+        "alice",
+        json!({"username": "bob"}),
+    )
+    .await;
+    assert_eq!(
+        (got, problem["code"].as_str()),
+        (409, Some("inbox_protected"))
+    );
+}
+
+/// What a route needs of the caller.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Needs {
+    Read,
+    Edit,
+    Admin,
+}
+
+/// Every route, with `{l}` the list, `{t}` a task of it and `{m}` a member.
+fn routes() -> Vec<(Method, &'static str, Value, Needs)> {
+    use Needs::*;
+    vec![
+        (Method::GET, "/api/tasks/{t}", Value::Null, Read),
+        (
+            Method::GET,
+            "/api/tasks/{t}?include=children,links",
+            Value::Null,
+            Read,
+        ),
+        (Method::GET, "/api/tasks/{t}/history", Value::Null, Read),
+        (Method::GET, "/api/tasks?list_id={l}", Value::Null, Read),
+        (
+            Method::GET,
+            "/api/tasks?list_id={l}&include_sublists=true",
+            Value::Null,
+            Read,
+        ),
+        (Method::GET, "/api/tasks?parent_id={t}", Value::Null, Read),
+        (Method::GET, "/api/lists/{l}", Value::Null, Read),
+        (Method::GET, "/api/lists/{l}/members", Value::Null, Read),
+        (Method::GET, "/api/lists/{l}/members/{m}", Value::Null, Read),
+        (
+            Method::POST,
+            "/api/tasks",
+            json!({"title": "x", "list_id": "{l}"}),
+            Edit,
+        ),
+        (
+            Method::POST,
+            "/api/tasks",
+            json!({"title": "x", "parent_id": "{t}"}),
+            Edit,
+        ),
+        (Method::PATCH, "/api/tasks/{t}", json!({"title": "y"}), Edit),
+        (Method::POST, "/api/tasks/{t}/complete?cascade=true", Value::Null, Edit),
+        (Method::POST, "/api/tasks/{t}/reopen", Value::Null, Edit),
+        (
+            Method::POST,
+            "/api/tasks/{t}/snooze",
+            json!({"minutes": 5}),
+            Edit,
+        ),
+        (
+            Method::POST,
+            "/api/tasks/{t}/move",
+            json!({"to": "top"}),
+            Edit,
+        ),
+        (
+            Method::PUT,
+            "/api/tasks/{t}/links/relates/{t2}",
+            Value::Null,
+            Edit,
+        ),
+        (
+            Method::DELETE,
+            "/api/tasks/{t}/links/relates/{t2}",
+            Value::Null,
+            Edit,
+        ),
+        (
+            Method::PATCH,
+            "/api/lists/{l}",
+            json!({"title": "Renamed"}),
+            Admin,
+        ),
+        (Method::POST, "/api/lists/{l}/archive", Value::Null, Admin),
+        (Method::POST, "/api/lists/{l}/unarchive", Value::Null, Admin),
+        (
+            Method::POST,
+            "/api/lists/{l}/move",
+            json!({"to": "top"}),
+            Admin,
+        ),
+        (
+            Method::POST,
+            "/api/lists",
+            json!({"title": "Nested", "parent_id": "{l}"}),
+            Admin,
+        ),
+        (
+            Method::POST,
+            "/api/lists/{l}/invitations",
+            json!({"username": "dave"}),
+            Admin,
+        ),
+        (
+            Method::GET,
+            "/api/lists/{l}/invitations",
+            Value::Null,
+            Admin,
+        ),
+        (
+            Method::PATCH,
+            "/api/lists/{l}/members/{m}",
+            json!({"role": "editor"}),
+            Admin,
+        ),
+        (
+            Method::DELETE,
+            "/api/lists/{l}/members/{m}",
+            Value::Null,
+            Admin,
+        ),
+        (Method::DELETE, "/api/tasks/{t}", Value::Null, Edit),
+        (
+            Method::DELETE,
+            "/api/lists/{l}?cascade=delete",
+            Value::Null,
+            Admin,
+        ),
+    ]
+}
+
+/// `text` with the ids put in (in a body, as numbers).
+fn fill(text: &str, ids: &[(&str, String)]) -> String {
+    let mut out = text.to_owned();
+    for (name, id) in ids {
+        out = out
+            .replace(&format!("\"{{{name}}}\""), id)
+            .replace(&format!("{{{name}}}"), id);
+    }
+    out
+}
+
+async fn every_route_gives_each_role_exactly_what_it_may(h: &Harness) {
+    let api = serve(h).await;
+    let (list, task) = shared(
+        &api,
+        &[
+            ("carol", "viewer"),
+            ("bob", "editor"),
+            ("erin", "editor"),
+            ("frank", "viewer"),
+        ],
+    )
+    .await;
+    let other = api
+        .create_task("alice", json!({"title": "milk", "list_id": list}))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let (status, _) = call(
+        &api,
+        Method::DELETE,
+        &format!("/api/lists/{list}/members/erin"),
+        "alice",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let real = [
+        ("l", list.to_string()),
+        ("t", task.to_string()),
+        ("t2", other.to_string()),
+        ("m", "frank".to_string()),
+    ];
+    let missing = [
+        ("l", "9000001".to_string()),
+        ("t", "9000002".to_string()),
+        ("t2", "9000003".to_string()),
+        ("m", "frank".to_string()),
+    ];
+    let send = |who: &'static str, ids: &[(&str, String)], route: &(Method, &str, Value, Needs)| {
+        let path = fill(route.1, ids);
+        let body = (!route.2.is_null()).then(|| fill(&route.2.to_string(), ids));
+        let method = route.0.clone();
+        let api = &api;
+        async move {
+            let reply = api
+                .send(method, &path, Some(who), body.as_deref(), &[])
+                .await;
+            (reply.status.as_u16(), reply.body)
+        }
+    };
+    let mut cases = 0;
+    // Outsiders first (they change nothing), then the viewer (nothing
+    // either), then the editor, whose own writes succeed.
+    for outsider in ["dave", "erin"] {
+        for route in routes() {
+            let (got, body) = send(outsider, &real, &route).await;
+            let (absent, absent_body) = send(outsider, &missing, &route).await;
+            let what = format!("{outsider} {} {}", route.0, route.1);
+            assert_eq!(got, 404, "{what}: {body}");
+            assert_eq!(
+                (got, &body["code"], &body["detail"]),
+                (absent, &absent_body["code"], &absent_body["detail"]),
+                "{what}"
+            );
+            cases += 1;
+        }
+    }
+    for route in routes() {
+        let (got, body) = send("carol", &real, &route).await;
+        let what = format!("carol {} {}", route.0, route.1);
+        match route.3 {
+            Needs::Read => assert_eq!(got, 200, "{what}: {body}"),
+            Needs::Edit | Needs::Admin => {
+                assert_eq!(
+                    (got, body["code"].as_str()),
+                    (403, Some("forbidden")),
+                    "{what}: {body}"
+                );
+                let needed = if route.3 == Needs::Edit {
+                    "editor"
+                } else {
+                    "admin"
+                };
+                assert_eq!(body["role_needed"], needed, "{what}");
+            }
+        }
+        cases += 1;
+    }
+    for route in routes() {
+        let (got, body) = send("bob", &real, &route).await;
+        let what = format!("bob {} {}", route.0, route.1);
+        match route.3 {
+            Needs::Read | Needs::Edit => assert!((200..300).contains(&got), "{what}: {got} {body}"),
+            Needs::Admin => assert_eq!(
+                (got, body["role_needed"].as_str()),
+                (403, Some("admin")),
+                "{what}: {body}"
+            ),
+        }
+        cases += 1;
+    }
+    assert!(cases >= 100, "{cases} cases");
+    // Nothing the outsiders or the viewer sent changed the list.
+    let (_, bread) = call(
+        &api,
+        Method::GET,
+        &format!("/api/tasks/{other}"),
+        "alice",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(bread["title"], "milk");
+    let (_, members) = call(
+        &api,
+        Method::GET,
+        &format!("/api/lists/{list}/members"),
+        "alice",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(members.as_array().unwrap().len(), 4);
+}
