@@ -12,8 +12,9 @@ use serde_json::{Map, Value};
 
 use crate::tool::{Context, Hints, Tool, ToolResult, Toolset};
 use crate::tools::{
-    AddTask, CompleteTask, DeleteTask, GetTask, LinkTasks, ListLists, ListNotifications, ListTasks,
-    ManageList, MoveTask, RecentActivity, ReopenTask, SnoozeTask, UpdateTask,
+    AddTask, CompleteTask, DeleteTask, GetTask, LinkTasks, ListLists, ListMembers,
+    ListNotifications, ListTasks, ManageList, MoveTask, RecentActivity, ReopenTask, SnoozeTask,
+    UpdateTask,
 };
 
 /// Every tool, in the order a model is shown them.
@@ -28,6 +29,7 @@ pub fn catalog() -> &'static [&'static dyn Entry] {
         &MoveTask,
         &ListLists,
         &ManageList,
+        &ListMembers,
         &LinkTasks,
         &ReopenTask,
         &SnoozeTask,

@@ -56,9 +56,10 @@ pub struct Bench<'a> {
 }
 
 /// Every scenario, in the order a run takes them.
-pub const SCENARIOS: [&str; 9] = [
+pub const SCENARIOS: [&str; 10] = [
     "start-up",
     "create/sqlite",
+    "create/shared",
     "list/sqlite",
     "list/position",
     "create/postgres",
@@ -84,6 +85,7 @@ impl Bench<'_> {
                 match name {
                     "start-up" => self.startup().await,
                     "create/sqlite" => self.create_sqlite().await,
+                    "create/shared" => self.create_shared().await,
                     "list/sqlite" => self.list_sqlite().await,
                     "list/position" => self.list_position().await,
                     "create/postgres" => self.create_postgres().await,
@@ -178,6 +180,44 @@ impl Bench<'_> {
                 ..Entry::default()
             },
         );
+        Ok(())
+    }
+
+    /// REST creates on SQLite at 64 connections by 64 members of one shared
+    /// list into that list, against creates into each user's own Inbox on
+    /// the same server just before (target: at least 0.8 of them).
+    async fn create_shared(&mut self) -> anyhow::Result<()> {
+        self.recorder.before_step().await;
+        let dir = tempfile::tempdir()?;
+        let server = Self::serve(dir.path(), None).await?;
+        let (own, _) = create_load(&server, self.step()).await;
+        let list = share_with_everyone(&server).await?;
+        let (load, cpu) = create_load_into(&server, self.step(), Some(list)).await;
+        server.stop().await;
+        self.recorder.record(
+            "create/shared",
+            Entry {
+                metric: "creates/s into a shared list at 64 connections",
+                value: load.rate(),
+                unit: "req/s",
+                limit: Some(("req/s into their own Inbox, same server", own.rate())),
+                target: Some("≥ 0.8 × own"),
+                cpu_us_per_op: Some(cpu_per_request(cpu, &load)),
+                ..Entry::default()
+            },
+        );
+        self.recorder.record(
+            "create/shared",
+            Entry {
+                metric: "create into a shared list p99",
+                value: load.quantile_ms(0.99),
+                unit: "ms",
+                lower_is_better: true,
+                limit: Some(("ms into their own Inbox p99", own.quantile_ms(0.99))),
+                ..Entry::default()
+            },
+        );
+        self.record_failures("create/shared", &load);
         Ok(())
     }
 
@@ -834,9 +874,65 @@ async fn time_to_ready(mut command: Command, path: &str) -> anyhow::Result<f64> 
     Ok(ready.as_secs_f64() * 1000.0)
 }
 
+/// A list of `owner`'s shared with every user of [`create_load`] as an
+/// editor (each invited by username and accepting); returns its id.
+async fn share_with_everyone(server: &Server) -> anyhow::Result<i64> {
+    let client = reqwest::Client::new();
+    let call = |user: &str, method: reqwest::Method, path: String, body: serde_json::Value| {
+        let token = mint(user);
+        let request = client.request(method, format!("{}{path}", server.url));
+        async move {
+            let response = request.bearer_auth(token?).json(&body).send().await?;
+            anyhow::ensure!(
+                response.status().is_success(),
+                "{path}: {}",
+                response.status()
+            );
+            Ok::<serde_json::Value, anyhow::Error>(response.json().await?)
+        }
+    };
+    let list = call(
+        "owner",
+        reqwest::Method::POST,
+        "/api/lists".into(),
+        json!({"title": "Shared"}),
+    )
+    .await?["id"]
+        .as_i64()
+        .ok_or_else(|| anyhow::anyhow!("no list id"))?;
+    for i in 0..CONNECTIONS {
+        let user = format!("user{i}");
+        let invited = call(
+            "owner",
+            reqwest::Method::POST,
+            format!("/api/lists/{list}/invitations"),
+            json!({"username": user, "role": "editor"}),
+        )
+        .await?;
+        let id = invited["id"].as_i64().unwrap_or_default();
+        call(
+            &user,
+            reqwest::Method::POST,
+            format!("/api/invitations/{id}/accept"),
+            json!({}),
+        )
+        .await?;
+    }
+    Ok(list)
+}
+
 /// Creates at 64 connections, one user per connection; returns the load
 /// and the server's CPU time during it.
 async fn create_load(server: &Server, duration: Duration) -> (Load, Duration) {
+    create_load_into(server, duration, None).await
+}
+
+/// [`create_load`] into list `list` (else each user's Inbox).
+async fn create_load_into(
+    server: &Server,
+    duration: Duration,
+    list: Option<i64>,
+) -> (Load, Duration) {
     let tokens: Arc<Vec<String>> = Arc::new(
         (0..CONNECTIONS)
             .filter_map(|i| mint(&format!("user{i}")).ok())
@@ -851,7 +947,11 @@ async fn create_load(server: &Server, duration: Duration) -> (Load, Duration) {
         duration,
         move |worker, n| {
             let bearer = format!("Bearer {}", tokens[worker % tokens.len()]);
-            let body = json!({"title": format!("bench {n}"), "priority": "high"}).to_string();
+            let mut body = json!({"title": format!("bench {n}"), "priority": "high"});
+            if let Some(list) = list {
+                body["list_id"] = list.into();
+            }
+            let body = body.to_string();
             post(
                 &url,
                 "/api/tasks",

@@ -143,6 +143,118 @@ async fn tools_list_is_stable_small_and_annotated() {
     h.finish().await;
 }
 
+/// A member reads a shared list, its tasks and its members through MCP;
+/// a viewer's write is refused naming the role it needs; someone who is
+/// not a member is told exactly what a missing id tells.
+#[tokio::test]
+async fn a_shared_list_reads_by_role_and_stays_out_of_reach_of_others() {
+    let h = harness::sqlite().await;
+    let alice = taskflow_store::Actor::new("alice", taskflow_events::Source::Api);
+    for who in ["alice", "bob", "dave"] {
+        h.svc.saw(&taskflow_core::Subject::new(who)).await.unwrap();
+    }
+    let groceries = h
+        .svc
+        .create_list(
+            &alice,
+            &taskflow_core::CreateList {
+                title: "Groceries".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let milk = h
+        .svc
+        .create(
+            &alice,
+            &taskflow_core::CreateTask {
+                title: "milk".into(),
+                list: Some(taskflow_core::ListRef::Id(groceries.id)),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let invitation = h
+        .svc
+        .invite(
+            &alice,
+            groceries.id,
+            &taskflow_core::CreateInvitation {
+                username: "bob".into(),
+                role: taskflow_core::Grant::Viewer,
+            },
+        )
+        .await
+        .unwrap();
+    h.svc
+        .accept_invitation(
+            &taskflow_store::Actor::new("bob", taskflow_events::Source::Api),
+            invitation.id,
+        )
+        .await
+        .unwrap();
+    let (bob, _) = connect_with(&h, &Watch::default(), "bob", &[Toolset::Lists]).await;
+    let lists = ok(&bob, "list_lists", json!({})).await;
+    let shared = lists["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == groceries.id)
+        .cloned()
+        .unwrap();
+    assert_eq!(shared["role"], "viewer");
+    let tasks = ok(&bob, "list_tasks", json!({"list_id": groceries.id})).await;
+    assert_eq!(tasks["tasks"][0]["title"], "milk");
+    let members = ok(&bob, "list_members", json!({"list_id": groceries.id})).await;
+    let roles: Vec<_> = members["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["user"]["id"].clone(), m["role"].clone()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            (json!("alice"), json!("owner")),
+            (json!("bob"), json!("viewer"))
+        ]
+    );
+    let text = refused(&bob, "complete_task", json!({"id": milk.id})).await;
+    assert!(text.contains("needs editor"), "{text}");
+    // Dave reaches nothing of it: the same words as for a missing id.
+    let (dave, _) = connect_with(&h, &Watch::default(), "dave", &[Toolset::Lists]).await;
+    for (tool, real, missing) in [
+        ("get_task", json!({"id": milk.id}), json!({"id": 9_000_001})),
+        (
+            "complete_task",
+            json!({"id": milk.id}),
+            json!({"id": 9_000_001}),
+        ),
+        (
+            "list_members",
+            json!({"list_id": groceries.id}),
+            json!({"list_id": 9_000_001}),
+        ),
+        (
+            "list_tasks",
+            json!({"list_id": groceries.id}),
+            json!({"list_id": 9_000_001}),
+        ),
+    ] {
+        let seen = refused(&dave, tool, real).await;
+        let absent = refused(&dave, tool, missing).await;
+        assert_eq!(
+            seen.replace(&milk.id.to_string(), "ID"),
+            absent.replace("9000001", "ID"),
+            "{tool}"
+        );
+    }
+    h.finish().await;
+}
+
 #[tokio::test]
 async fn tool_sets_widen_the_listing_and_a_tool_outside_them_says_how_to_turn_it_on() {
     let h = harness::sqlite().await;

@@ -306,7 +306,12 @@ fn routes() -> Vec<(Method, &'static str, Value, Needs)> {
             Edit,
         ),
         (Method::PATCH, "/api/tasks/{t}", json!({"title": "y"}), Edit),
-        (Method::POST, "/api/tasks/{t}/complete?cascade=true", Value::Null, Edit),
+        (
+            Method::POST,
+            "/api/tasks/{t}/complete?cascade=true",
+            Value::Null,
+            Edit,
+        ),
         (Method::POST, "/api/tasks/{t}/reopen", Value::Null, Edit),
         (
             Method::POST,

@@ -110,8 +110,10 @@ struct EventRow {
     data: Json<TaskEventBody>,
 }
 
-/// The user's events (of one task, or all), newest first, older than
-/// `before` (a sequence number).
+/// The events of tasks the user reaches (of one task, or all), newest
+/// first, older than `before` (a sequence number): those of their own
+/// lists and those of lists shared with them, each branch read newest
+/// first in its own index and limited, in one statement, merged here.
 async fn history(
     db: &crate::Database,
     user: &str,
@@ -119,29 +121,45 @@ async fn history(
     before: Option<i64>,
     limit: u32,
 ) -> Result<Vec<EventRow>> {
-    let mut q = Query::build(format!(
-        "SELECT e.sequence, e.event_id, e.task_id, e.event_type, e.source, \
-         COALESCE(e.actor_id, e.user_id) AS actor_id, u.display_name AS actor_name, \
-         e.occurred_at, e.data FROM {} WHERE (e.user_id = ",
-        outbox::READ_FROM
-    ));
-    // The user's own lists' events, and those of lists shared with them.
-    q.push_bind(user)
-        .push(" OR e.list_id IN (SELECT a.list_id FROM list_access a WHERE a.user_id = ")
-        .push_bind(user)
-        .push("))");
-    if let Some(task_id) = task_id {
-        q.push(" AND e.task_id = ").push_bind(task_id);
+    let mut q = Query::build("");
+    for shared in [false, true] {
+        q.push(if shared {
+            ") AS own UNION ALL SELECT * FROM ("
+        } else {
+            "SELECT * FROM ("
+        });
+        q.push(&format!(
+            "SELECT e.sequence, e.event_id, e.task_id, e.event_type, e.source, \
+             COALESCE(e.actor_id, e.user_id) AS actor_id, u.display_name AS actor_name, \
+             e.occurred_at, e.data FROM {} WHERE ",
+            outbox::READ_FROM
+        ));
+        if shared {
+            q.push("e.list_id IN (SELECT a.list_id FROM list_access a WHERE a.user_id = ")
+                .push_bind(user)
+                .push(")");
+        } else {
+            q.push("e.user_id = ").push_bind(user);
+        }
+        if let Some(task_id) = task_id {
+            q.push(" AND e.task_id = ").push_bind(task_id);
+        }
+        // The outbox holds reminders and notices too; the history is changes.
+        q.push(" AND e.event_type IN (")
+            .push(&outbox::task_kinds())
+            .push(")");
+        q.push(" AND e.sequence < ")
+            .push_bind(before.unwrap_or(i64::MAX));
+        q.push(" ORDER BY e.sequence DESC LIMIT ")
+            .push_bind(i64::from(limit));
     }
-    // The outbox holds reminders and notices too; the history is changes.
-    q.push(" AND e.event_type IN (")
-        .push(&outbox::task_kinds())
-        .push(")");
-    q.push(" AND e.sequence < ")
-        .push_bind(before.unwrap_or(i64::MAX));
-    q.push(" ORDER BY e.sequence DESC LIMIT ")
-        .push_bind(i64::from(limit));
-    q.fetch_all(&mut db.read().await?).await
+    q.push(") AS shared");
+    let mut rows: Vec<EventRow> = q.fetch_all(&mut db.read().await?).await?;
+    if !rows.is_sorted_by(|a, b| a.sequence > b.sequence) {
+        rows.sort_by_key(|row| std::cmp::Reverse(row.sequence));
+    }
+    rows.truncate(limit as usize);
+    Ok(rows)
 }
 
 /// A history page size, checked.

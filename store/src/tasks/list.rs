@@ -32,6 +32,19 @@ fn descending(filter: &TaskFilter) -> bool {
     (filter.sort == SortKey::Priority) != filter.reverse
 }
 
+/// The user's archived lists and the lists inside them (`hidden`), which a
+/// listing of every task leaves out; nothing when lists were asked for.
+fn push_hidden<'a>(q: &mut Query<'a>, user: &'a str, shown: Option<&[i64]>) {
+    if shown.is_none() {
+        q.push("WITH RECURSIVE hidden (id) AS (SELECT id FROM lists WHERE user_id = ")
+            .push_bind(user)
+            .push(
+                " AND archived_at IS NOT NULL \
+                   UNION ALL SELECT l.id FROM lists l JOIN hidden h ON l.parent_id = h.id) ",
+            );
+    }
+}
+
 /// Which tasks a branch of a listing reads.
 #[derive(Debug, Clone, Copy)]
 enum Branch {
@@ -41,8 +54,19 @@ enum Branch {
     Shared,
 }
 
+/// A row of the own branch on SQLite, saying whether the user has any
+/// shared list.
+#[derive(Debug, sqlx::FromRow)]
+struct OwnRow {
+    #[sqlx(flatten)]
+    task: TaskRow,
+    has_shared: bool,
+}
+
 /// One branch of a listing: its tasks that pass the filter, after the
-/// cursor, in the sort's order, one more than a page.
+/// cursor, in the sort's order, one more than a page (with `flag`, each
+/// row also says whether any list is shared with the user).
+#[allow(clippy::too_many_arguments)]
 fn push_branch<'a>(
     q: &mut Query<'a>,
     branch: Branch,
@@ -51,25 +75,41 @@ fn push_branch<'a>(
     filter: &'a TaskFilter,
     cursor: Option<&'a Cursor>,
     now: DateTime<Utc>,
+    flag: bool,
 ) {
-    q.push(&format!("SELECT {} FROM tasks t WHERE ", *SELECT));
+    q.push(&format!("SELECT {}", *SELECT));
+    if flag {
+        q.push(", EXISTS (SELECT 1 FROM list_access s WHERE s.user_id = ")
+            .push_bind(user)
+            .push(") AS has_shared");
+    }
+    q.push(" FROM tasks t WHERE ");
     match branch {
         Branch::Own => {
             q.push("t.user_id = ").push_bind(user);
         }
         Branch::Shared => {
+            // The statement starts from the user's shared lists (none, for
+            // most), never from the tasks of the lists asked for.
             q.push("t.list_id IN (SELECT a.list_id FROM list_access a WHERE a.user_id = ")
                 .push_bind(user);
-            if shown.is_none() {
+            match shown {
+                Some(lists) => {
+                    q.push(" AND a.list_id IN (");
+                    q.push_binds(lists.iter().copied());
+                    q.push(")");
+                }
                 // Shared lists archived (or in an archived list) stay out of
                 // default listings, like the user's own.
-                q.push(" AND a.archived = ").push_bind(false);
+                None => {
+                    q.push(" AND a.archived = ").push_bind(false);
+                }
             }
             q.push(")");
         }
     }
     match (shown, branch) {
-        (Some(lists), _) => {
+        (Some(lists), Branch::Own) => {
             q.push(" AND t.list_id IN (");
             q.push_binds(lists.iter().copied());
             q.push(")");
@@ -82,7 +122,7 @@ fn push_branch<'a>(
                      OR t.list_id NOT IN (SELECT id FROM hidden))",
                 );
         }
-        (None, Branch::Shared) => {}
+        (_, Branch::Shared) => {}
     }
     if let Some(parent) = filter.parent_id {
         q.push(" AND t.parent_id = ").push_bind(parent);
@@ -220,35 +260,67 @@ async fn list(
             .ok_or(crate::Error::NotFound)?;
     }
     // The user's own tasks are one branch, read in the sort's index order
-    // as before sharing; the tasks of lists shared with them another,
-    // empty at once for a user with none. Both come in one statement, each
-    // ordered and limited, and are merged here.
-    let mut q = Query::build("");
-    if shown.is_none() {
-        q.push("WITH RECURSIVE hidden (id) AS (SELECT id FROM lists WHERE user_id = ")
-            .push_bind(user)
-            .push(
-                " AND archived_at IS NOT NULL \
-                   UNION ALL SELECT l.id FROM lists l JOIN hidden h ON l.parent_id = h.id) ",
+    // as before sharing; the tasks of lists shared with them another. Each
+    // is ordered and limited, and they are merged here. On PostgreSQL both
+    // go in one statement (one round trip). On SQLite, in the process, the
+    // own branch says (one constant subquery) whether any list is shared
+    // with the user, and only then does the shared branch run: a statement
+    // costs sqlx a hand-off to the connection's thread and back.
+    let shown = shown.as_deref();
+    let cursor = cursor.as_ref();
+    let mut rows: Vec<TaskRow> = match db.kind() {
+        crate::DatabaseKind::Postgres => {
+            let mut q = Query::build("");
+            push_hidden(&mut q, user, shown);
+            q.push("SELECT * FROM (");
+            push_branch(&mut q, Branch::Own, user, shown, filter, cursor, now, false);
+            q.push(") AS own UNION ALL SELECT * FROM (");
+            push_branch(
+                &mut q,
+                Branch::Shared,
+                user,
+                shown,
+                filter,
+                cursor,
+                now,
+                false,
             );
-    }
-    for branch in [Branch::Own, Branch::Shared] {
-        q.push(match branch {
-            Branch::Own => "SELECT * FROM (",
-            Branch::Shared => ") AS own UNION ALL SELECT * FROM (",
-        });
-        push_branch(
-            &mut q,
-            branch,
-            user,
-            shown.as_deref(),
-            filter,
-            cursor.as_ref(),
-            now,
-        );
-    }
-    q.push(") AS shared");
-    let mut rows: Vec<TaskRow> = q.fetch_all(&mut conn).await?;
+            q.push(") AS shared");
+            q.fetch_all(&mut conn).await?
+        }
+        crate::DatabaseKind::Sqlite => {
+            let mut own = Query::build("");
+            push_hidden(&mut own, user, shown);
+            push_branch(
+                &mut own,
+                Branch::Own,
+                user,
+                shown,
+                filter,
+                cursor,
+                now,
+                true,
+            );
+            let own: Vec<OwnRow> = own.fetch_all(&mut conn).await?;
+            let shared_too = own.first().is_none_or(|row| row.has_shared);
+            let mut rows: Vec<TaskRow> = own.into_iter().map(|row| row.task).collect();
+            if shared_too {
+                let mut shared = Query::build("");
+                push_branch(
+                    &mut shared,
+                    Branch::Shared,
+                    user,
+                    shown,
+                    filter,
+                    cursor,
+                    now,
+                    false,
+                );
+                rows.extend(shared.fetch_all::<TaskRow>(&mut conn).await?);
+            }
+            rows
+        }
+    };
     let desc = descending(filter);
     let order = |a: &TaskRow, b: &TaskRow| {
         let order = a.order(b, filter.sort);

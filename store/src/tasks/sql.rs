@@ -54,8 +54,8 @@ pub(crate) async fn find(
 ) -> Result<Option<StoredTask>> {
     static FIND: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "SELECT {} FROM tasks t WHERE t.id = $1 AND (t.user_id = $2 OR t.list_id IN \
-             (SELECT a.list_id FROM list_access a WHERE a.user_id = $2))",
+            "SELECT {} FROM tasks t WHERE t.id = $1 AND (t.user_id = $2 OR EXISTS \
+             (SELECT 1 FROM list_access a WHERE a.user_id = $2 AND a.list_id = t.list_id))",
             *SELECT
         )
     });
