@@ -15,7 +15,7 @@ use taskflow_core::{
 };
 use taskflow_events::ListEventType;
 
-use crate::database::{Executor, Query, Tx, query};
+use crate::database::{Executor, Param, Query, Tx, query};
 use crate::lists::{ListRow, Locked};
 use crate::outbox::{self, NewEvent};
 use crate::tasks::{Actor, check_user};
@@ -129,6 +129,25 @@ async fn invitation(on: &mut impl Executor, row: InvitationRow) -> Result<Invita
         invited_by: summary(&mut *on, &row.invited_by).await?,
         created_at: row.created_at,
     })
+}
+
+/// The invitations whose `column` is `value`, newest first, as shown.
+async fn invitations_where<'a>(
+    on: &mut impl Executor,
+    column: &str,
+    value: impl Into<Param<'a>>,
+) -> Result<Vec<Invitation>> {
+    let rows: Vec<InvitationRow> = Query::build(format!(
+        "{INVITATION} WHERE {column} = $1 ORDER BY i.id DESC"
+    ))
+    .bind(value)
+    .fetch_all(&mut *on)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(invitation(&mut *on, row).await?);
+    }
+    Ok(out)
 }
 
 /// The member's direct grant on `list`, if they have one.
@@ -249,17 +268,7 @@ impl TaskService {
     pub async fn invitations(&self, user: &str) -> Result<Vec<Invitation>> {
         check_user(user)?;
         let mut conn = self.db.read().await?;
-        let rows: Vec<InvitationRow> = query(&format!(
-            "{INVITATION} WHERE i.invitee = $1 ORDER BY i.id DESC"
-        ))
-        .bind(user)
-        .fetch_all(&mut conn)
-        .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(invitation(&mut conn, row).await?);
-        }
-        Ok(out)
+        invitations_where(&mut conn, "i.invitee", user).await
     }
 
     /// The invitations of list `list` not yet answered (its admins see
@@ -270,17 +279,7 @@ impl TaskService {
         crate::lists::Lists::load(&mut conn, &actor.user)
             .await?
             .with_role(&ListRef::Id(list), Role::Admin, "id")?;
-        let rows: Vec<InvitationRow> = query(&format!(
-            "{INVITATION} WHERE i.list_id = $1 ORDER BY i.id DESC"
-        ))
-        .bind(list)
-        .fetch_all(&mut conn)
-        .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(invitation(&mut conn, row).await?);
-        }
-        Ok(out)
+        invitations_where(&mut conn, "i.list_id", list).await
     }
 
     /// Accepts invitation `id` of the caller: they become a member of its
