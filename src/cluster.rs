@@ -156,7 +156,12 @@ pub async fn run(
         .as_deref()
         .map(|s| stream_ticket_key(s.as_bytes()));
     let state = AppState {
-        hub: Hub::new(closing.clone(), ticket_key, args.http.max_streams),
+        hub: Hub::new(
+            tasks.audience().clone(),
+            closing.clone(),
+            ticket_key,
+            args.http.max_streams,
+        ),
         ..AppState::new(tasks.clone(), verifier).with_chat_model(args.chat.model())
     };
     let mut subscriptions =
@@ -168,7 +173,7 @@ pub async fn run(
         tasks: tasks.clone(),
         reminders: Reminders::new(tasks.clone()),
         hub: state.hub.clone(),
-        watch: Watch::default(),
+        watch: Watch::new(tasks.audience().clone()),
     };
     for subscription in topology::of(role) {
         subscriptions = subscriptions.route(

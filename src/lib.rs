@@ -46,10 +46,10 @@ async fn mcp_stdio(args: config::McpStdioArgs) -> anyhow::Result<()> {
     use rmcp::ServiceExt;
     let db = args.database.connect().await?;
     db.migrate().await.context("applying migrations")?;
-    let watch = taskflow_mcp::watch::Watch::default();
+    let tasks = taskflow_store::TaskService::new(db.clone());
+    let watch = taskflow_mcp::watch::Watch::new(tasks.audience().clone());
     let stop = tokio_util::sync::CancellationToken::new();
     tokio::spawn(watch.clone().tail(db.clone(), stop.clone()));
-    let tasks = taskflow_store::TaskService::new(db.clone());
     tasks
         .saw(&taskflow_core::Subject::new(args.user.as_str()))
         .await

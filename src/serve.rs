@@ -65,6 +65,7 @@ pub async fn run(
     let closing = CancellationToken::new();
     let state = AppState {
         hub: Hub::new(
+            tasks.audience().clone(),
             closing.clone(),
             Some(stream_ticket_key(&secret)),
             args.http.max_streams,
@@ -89,7 +90,7 @@ pub async fn run(
         tasks: tasks.clone(),
         reminders: Reminders::new(tasks.clone()),
         hub: state.hub.clone(),
-        watch: Watch::default(),
+        watch: Watch::new(tasks.audience().clone()),
     };
     let bus = Arc::new(InProcessBus::new(
         consumers.handlers(TOPOLOGY.iter()),

@@ -53,13 +53,14 @@ impl AppState {
         Self {
             chat: taskflow_chat::Chat::new(tasks.clone(), None),
             local_sign_in: None,
-            tasks,
-            verifier: Arc::new(verifier),
             hub: stream::Hub::new(
+                tasks.audience().clone(),
                 tokio_util::sync::CancellationToken::new(),
                 None,
                 stream::DEFAULT_MAX_STREAMS,
             ),
+            tasks,
+            verifier: Arc::new(verifier),
         }
     }
 

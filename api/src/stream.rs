@@ -1,6 +1,7 @@
-//! The SSE gateway: `GET /api/stream/tasks` streams the user's task changes
-//! and new notifications as named events whose `id:` is the outbox
-//! sequence number. A reconnecting client sends `Last-Event-ID` and first
+//! The SSE gateway: `GET /api/stream/tasks` streams the changes of the
+//! user's lists and of lists shared with them (as they are shared at that
+//! moment), and their new notifications, as named events whose `id:` is the
+//! outbox sequence number. A reconnecting client sends `Last-Event-ID` and first
 //! gets what it missed, replayed from `task_events` (bounded), then live
 //! updates. A heartbeat comment goes out every 15 s. Each user's live
 //! updates pass through a bounded buffer: a stream that falls behind a
@@ -27,6 +28,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use taskflow_events::{Delivery, Handler, Outcome, PerUser, TASK_UPDATES, TaskUpdate, UpdateKind};
+use taskflow_store::Audience;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
@@ -70,13 +72,16 @@ impl Peer {
     }
 }
 
-/// Per-user fan-out of `task-updates` to open streams. Cheap to clone.
+/// Fan-out of `task-updates` to open streams: to the owner, and to the
+/// members of the list (see [`Audience`]). Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Hub(Arc<HubInner>);
 
 #[derive(Debug)]
 struct HubInner {
     users: PerUser<Arc<TaskUpdate>>,
+    /// Who besides the owner hears of a list's changes.
+    audience: Audience,
     closing: CancellationToken,
     ticket_key: Vec<u8>,
     /// The most streams allowed at once.
@@ -106,6 +111,7 @@ impl Hub {
     /// At most `max_streams` streams are open at once; more are refused with
     /// 503 and `Retry-After` rather than exhausting memory or descriptors.
     pub fn new(
+        audience: Audience,
         closing: CancellationToken,
         ticket_key: Option<Vec<u8>>,
         max_streams: usize,
@@ -117,6 +123,7 @@ impl Hub {
         });
         Hub(Arc::new(HubInner {
             users: PerUser::new(BUFFER),
+            audience,
             closing,
             ticket_key,
             max_streams,
@@ -145,10 +152,40 @@ impl Hub {
         })
     }
 
-    /// Sends an update to the user's open streams, if any; returns how many.
-    pub fn publish(&self, update: TaskUpdate) -> usize {
-        let user = update.user_id.clone();
-        self.0.users.send(&user, Arc::new(update))
+    /// Sends an update to the open streams of everyone who hears of it:
+    /// the owner, the list's members now (for a change of the list itself,
+    /// also those before it), and the member a membership notice is about.
+    /// Returns how many streams it reached.
+    pub async fn publish(&self, update: TaskUpdate) -> taskflow_store::Result<usize> {
+        let audience = &self.0.audience;
+        let mut hearing = match update.kind {
+            UpdateKind::NotificationCreated => Vec::new(),
+            UpdateKind::Task => {
+                audience
+                    .hearing(
+                        &update.user_id,
+                        [update.list_id, update.from_list_id],
+                        false,
+                    )
+                    .await?
+            }
+            UpdateKind::List => {
+                audience
+                    .hearing(&update.user_id, [update.list_id, None], true)
+                    .await?
+            }
+        };
+        if let Some(member) = &update.member
+            && !hearing.contains(member)
+        {
+            hearing.push(member.clone());
+        }
+        let update = Arc::new(update);
+        let mut streams = self.0.users.send(&update.user_id, update.clone());
+        for user in &hearing {
+            streams += self.0.users.send(user, update.clone());
+        }
+        Ok(streams)
     }
 
     fn mint_ticket(&self, user: &str) -> Result<String, Problem> {
@@ -194,9 +231,17 @@ impl Handler for Hub {
     const NAME: &'static str = "sse";
 
     async fn handle(&self, delivery: Delivery<TaskUpdate>) -> Outcome {
-        let streams = self.publish(delivery.data);
-        tracing::debug!(streams, "pushed to live streams");
-        Outcome::Success
+        match self.publish(delivery.data).await {
+            Ok(streams) => {
+                tracing::debug!(streams, "pushed to live streams");
+                Outcome::Success
+            }
+            // Streams that had it skip the redelivery by sequence.
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read who hears of the change; retrying");
+                Outcome::Retry
+            }
+        }
     }
 }
 
@@ -311,11 +356,11 @@ async fn stream(
         truncated,
         live,
         // An id from elsewhere means nothing here: skip nothing live.
-        replayed_up_to: if from_elsewhere {
+        sent: Sent::after(if from_elsewhere {
             0
         } else {
             last_seen.unwrap_or(0)
-        },
+        }),
         closing,
         peer: peer.map(|axum::Extension(peer)| peer),
         database: state.tasks.database().clone(),
@@ -332,8 +377,10 @@ async fn stream(
                 ));
             }
             if let Some(update) = cursor.replay.next() {
-                cursor.replayed_up_to = cursor.replayed_up_to.max(update.sequence);
-                return Some((Ok(event(&update)), cursor));
+                if cursor.sent.first_time(&update) {
+                    return Some((Ok(event(&update)), cursor));
+                }
+                continue;
             }
             let received = tokio::select! {
                 _ = cursor.closing.cancelled() => return None,
@@ -341,11 +388,7 @@ async fn stream(
                 received = cursor.live.recv() => received,
             };
             match received {
-                // Each user's updates arrive in sequence order (one
-                // partition per user), so anything at or below what was sent
-                // is a replayed or redelivered duplicate.
-                Ok(update) if update.sequence > cursor.replayed_up_to => {
-                    cursor.replayed_up_to = update.sequence;
+                Ok(update) if cursor.sent.first_time(&update) => {
                     return Some((Ok(event(&update)), cursor));
                 }
                 Ok(_) => {}
@@ -355,13 +398,13 @@ async fn stream(
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     let missed = cursor
                         .database
-                        .events_after(&cursor.user, cursor.replayed_up_to, REPLAY_LIMIT)
+                        .events_after(&cursor.user, cursor.sent.last, REPLAY_LIMIT)
                         .await
                         .ok()?;
                     cursor.truncated = missed.len() == REPLAY_LIMIT as usize;
                     if let (true, Some(last)) = (cursor.truncated, missed.last()) {
                         // The rest is refetched: go on live after it.
-                        cursor.replayed_up_to = last.sequence;
+                        cursor.sent = Sent::after(last.sequence);
                         cursor.replay = Vec::new().into_iter();
                     } else {
                         let updates: Vec<TaskUpdate> =
@@ -416,13 +459,94 @@ struct Cursor {
     replay: std::vec::IntoIter<TaskUpdate>,
     truncated: bool,
     live: broadcast::Receiver<Arc<TaskUpdate>>,
-    /// The highest sequence the client had or was sent; live updates at or
-    /// below it are duplicates.
-    replayed_up_to: i64,
+    /// What the client had or was sent.
+    sent: Sent,
     closing: CancellationToken,
     /// The client's connection, when the server provides it.
     peer: Option<Peer>,
     /// Where a stream that fell behind catches up.
     database: taskflow_store::Database,
     user: String,
+}
+
+/// What a stream has sent, to skip what was replayed or redelivered. Each
+/// owner's changes arrive in their sequence order (the relay publishes
+/// each owner's events in order, keyed by the owner), but a member's stream
+/// mixes owners, whose partitions run independently: a later sequence of
+/// one owner may come before an earlier one of another. So a change is a
+/// repeat when it is at or below the last one sent *of its owner*, or below
+/// the point the client resumed from.
+#[derive(Debug)]
+struct Sent {
+    /// The client had everything up to here (its `Last-Event-ID`).
+    from: i64,
+    /// The last sequence sent of each owner.
+    by_owner: std::collections::HashMap<String, i64>,
+    /// The highest sequence sent: where a stream that fell behind resumes.
+    last: i64,
+}
+
+impl Sent {
+    /// Nothing sent yet; the client had everything up to `from`.
+    fn after(from: i64) -> Self {
+        Sent {
+            from,
+            by_owner: Default::default(),
+            last: from,
+        }
+    }
+
+    /// Whether `update` is new to the client (and now counted as sent).
+    fn first_time(&mut self, update: &TaskUpdate) -> bool {
+        let owner_last = self.by_owner.get(&update.user_id).copied();
+        if update.sequence <= owner_last.unwrap_or(self.from) {
+            return false;
+        }
+        match self.by_owner.get_mut(&update.user_id) {
+            Some(last) => *last = update.sequence,
+            None => {
+                self.by_owner
+                    .insert(update.user_id.clone(), update.sequence);
+            }
+        }
+        self.last = self.last.max(update.sequence);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(owner: &str, sequence: i64) -> TaskUpdate {
+        TaskUpdate {
+            kind: UpdateKind::Task,
+            user_id: owner.into(),
+            task_id: Some(1),
+            list_id: Some(1),
+            from_list_id: None,
+            member: None,
+            change: None,
+            list_change: None,
+            fields: Vec::new(),
+            notification_id: None,
+            sequence,
+        }
+    }
+
+    #[test]
+    fn owners_arrive_interleaved_and_only_repeats_are_skipped() {
+        let mut sent = Sent::after(10);
+        // Below the resume point: the client had it.
+        assert!(!sent.first_time(&update("alice", 9)));
+        assert!(sent.first_time(&update("bob", 15)));
+        // Alice's partition ran behind bob's: her 12 is new, not a repeat.
+        assert!(sent.first_time(&update("alice", 12)));
+        // Redeliveries of either owner are repeats.
+        assert!(!sent.first_time(&update("bob", 15)));
+        assert!(!sent.first_time(&update("alice", 12)));
+        assert!(!sent.first_time(&update("alice", 11)));
+        assert!(sent.first_time(&update("alice", 16)));
+        assert_eq!(sent.last, 16);
+    }
 }

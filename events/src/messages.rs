@@ -155,7 +155,8 @@ pub enum UpdateKind {
 }
 
 /// A `task-updates` message: a lightweight notice for live views, which fetch
-/// what they need.
+/// what they need. It reaches the owner (`user_id`) and, for a task or a
+/// list, the list's members at that moment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TaskUpdate {
     pub kind: UpdateKind,
@@ -164,6 +165,15 @@ pub struct TaskUpdate {
     /// The list of the task, or the list changed.
     #[serde(default)]
     pub list_id: Option<i64>,
+    /// For a task moved to another list: the list it left (whose members
+    /// hear of it too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_list_id: Option<i64>,
+    /// For a membership notice (`member_added`, `member_changed`,
+    /// `member_removed`): the member concerned, who hears of it even when it
+    /// ends their access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
     /// For task notices: created, updated, completed, reopened, deleted or
     /// moved.
     pub change: Option<TaskEventType>,

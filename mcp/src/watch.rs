@@ -1,4 +1,6 @@
-//! Agent context: which of a user's resources changed. Fed by `task-events`
+//! Agent context: which of a user's resources changed: of their own lists,
+//! and of lists shared with them at that moment (see [`Audience`]). Fed by
+//! `task-events`
 //! (the in-process bus under `serve`, a Dapr subscription in a cluster, or a
 //! tail of the outbox table where another process writes the same SQLite
 //! file); read by subscribed MCP sessions.
@@ -7,7 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use taskflow_events::{Delivery, Handler, Outcome, PerUser, TASK_EVENTS};
-use taskflow_store::Database;
+use taskflow_store::{Audience, Database};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
@@ -61,6 +63,28 @@ pub struct Touched {
     /// The list a task moved from.
     #[serde(default)]
     from_list_id: Option<i64>,
+    /// A membership event's member, as it was or is.
+    #[serde(default)]
+    changes: Option<MemberChange>,
+}
+
+/// The `member` field of a membership event's changes.
+#[derive(Debug, Clone, Deserialize)]
+struct MemberChange {
+    #[serde(default)]
+    member: Option<Sides>,
+}
+
+/// A member before and after the change (null when not a member).
+#[derive(Debug, Clone, Deserialize)]
+struct Sides {
+    old: Option<Member>,
+    new: Option<Member>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Member {
+    user_id: String,
 }
 
 /// A task snapshot's list.
@@ -70,25 +94,57 @@ struct InList {
     list_id: Option<i64>,
 }
 
-/// Per-user fan-out of task changes to MCP sessions. Cheap to clone.
+/// Fan-out of task changes to MCP sessions: to the owner, and to the
+/// members of the list. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Watch(PerUser<Change>);
-
-impl Default for Watch {
-    fn default() -> Self {
-        Watch(PerUser::new(BUFFER))
-    }
+pub struct Watch {
+    users: PerUser<Change>,
+    audience: Audience,
 }
 
 impl Watch {
-    /// Announces a change of `user`'s task or list.
-    pub fn changed(&self, user: &str, change: Change) {
-        self.0.send(user, change);
+    /// A watch asking `audience` who hears of a list's changes.
+    pub fn new(audience: Audience) -> Self {
+        Watch {
+            users: PerUser::new(BUFFER),
+            audience,
+        }
+    }
+
+    /// Announces a change of `owner`'s task or list to everyone who hears
+    /// of it: the owner, the list's members now (for a change of the list
+    /// itself, also those before it) and the `member` a membership change
+    /// is about.
+    pub async fn changed(
+        &self,
+        owner: &str,
+        change: Change,
+        member: Option<&str>,
+    ) -> taskflow_store::Result<()> {
+        let mut hearing = match change {
+            Change::Task { lists, .. } => self.audience.hearing(owner, lists, false).await?,
+            Change::List(list) => {
+                self.audience
+                    .hearing(owner, [Some(list), None], true)
+                    .await?
+            }
+            Change::Unknown => Vec::new(),
+        };
+        if let Some(member) = member
+            && !hearing.iter().any(|user| user == member)
+        {
+            hearing.push(member.to_owned());
+        }
+        self.users.send(owner, change);
+        for user in &hearing {
+            self.users.send(user, change);
+        }
+        Ok(())
     }
 
     /// The user's changes from now on.
     pub fn subscribe(&self, user: &str) -> broadcast::Receiver<Change> {
-        self.0.subscribe(user)
+        self.users.subscribe(user)
     }
 
     /// Follows the outbox table from its end until `stop`, announcing each
@@ -106,6 +162,7 @@ impl Watch {
         loop {
             match db.events_since(after, 500).await {
                 Ok(events) => {
+                    let mut announced = 0;
                     for (sequence, user, task_id, list_id) in &events {
                         let change = match task_id {
                             0 => Change::List(list_id.unwrap_or_default()),
@@ -114,10 +171,15 @@ impl Watch {
                                 lists: [*list_id, None],
                             },
                         };
-                        self.changed(user, change);
+                        if let Err(err) = self.changed(user, change, None).await {
+                            // Tried again from this event after the pause.
+                            tracing::warn!(error = %err, "cannot read who hears of a change");
+                            break;
+                        }
                         after = after.max(*sequence);
+                        announced += 1;
                     }
-                    if events.len() == 500 {
+                    if announced == 500 {
                         continue;
                     }
                 }
@@ -151,7 +213,21 @@ impl Handler for Watch {
             (None, Some(list)) => Change::List(list),
             (None, None) => return Outcome::Success,
         };
-        self.changed(&touched.user_id, change);
-        Outcome::Success
+        let member = touched
+            .changes
+            .and_then(|changes| changes.member)
+            .and_then(|sides| sides.new.or(sides.old))
+            .map(|member| member.user_id);
+        match self
+            .changed(&touched.user_id, change, member.as_deref())
+            .await
+        {
+            Ok(()) => Outcome::Success,
+            // Sessions that had it re-read a resource once more: harmless.
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read who hears of a change; retrying");
+                Outcome::Retry
+            }
+        }
     }
 }

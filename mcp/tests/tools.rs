@@ -45,6 +45,11 @@ impl ClientHandler for Client {
 type Session = RunningService<RoleClient, Client>;
 
 /// A session with every tool set on.
+/// A watch over the harness's database, as a server process has.
+fn new_watch(h: &Harness) -> Watch {
+    Watch::new(h.svc.audience().clone())
+}
+
 async fn connect(h: &Harness, watch: &Watch, user: &str) -> (Session, Client) {
     connect_with(h, watch, user, &Toolset::ALL).await
 }
@@ -96,7 +101,7 @@ async fn refused(session: &Session, tool: &'static str, args: Value) -> String {
 async fn tools_list_is_stable_small_and_annotated() {
     let h = harness::sqlite().await;
     // The default listing: the `tasks` set only.
-    let (session, _) = connect_with(&h, &Watch::default(), "alice", &[]).await;
+    let (session, _) = connect_with(&h, &new_watch(&h), "alice", &[]).await;
     // The server tells the model that task text is the user's data.
     let instructions = session
         .peer_info()
@@ -196,7 +201,7 @@ async fn a_shared_list_reads_by_role_and_stays_out_of_reach_of_others() {
         )
         .await
         .unwrap();
-    let (bob, _) = connect_with(&h, &Watch::default(), "bob", &[Toolset::Lists]).await;
+    let (bob, _) = connect_with(&h, &new_watch(&h), "bob", &[Toolset::Lists]).await;
     let lists = ok(&bob, "list_lists", json!({})).await;
     let shared = lists["lists"]
         .as_array()
@@ -225,7 +230,7 @@ async fn a_shared_list_reads_by_role_and_stays_out_of_reach_of_others() {
     let text = refused(&bob, "complete_task", json!({"id": milk.id})).await;
     assert!(text.contains("needs editor"), "{text}");
     // Dave reaches nothing of it: the same words as for a missing id.
-    let (dave, _) = connect_with(&h, &Watch::default(), "dave", &[Toolset::Lists]).await;
+    let (dave, _) = connect_with(&h, &new_watch(&h), "dave", &[Toolset::Lists]).await;
     for (tool, real, missing) in [
         ("get_task", json!({"id": milk.id}), json!({"id": 9_000_001})),
         (
@@ -264,7 +269,7 @@ async fn tool_sets_widen_the_listing_and_a_tool_outside_them_says_how_to_turn_it
             .map(|t| t.name.to_string())
             .collect::<Vec<_>>()
     };
-    let (default, _) = connect_with(&h, &Watch::default(), "alice", &[]).await;
+    let (default, _) = connect_with(&h, &new_watch(&h), "alice", &[]).await;
     let listed = names(default.list_all_tools().await.unwrap());
     assert_eq!(
         listed,
@@ -290,7 +295,7 @@ async fn tool_sets_widen_the_listing_and_a_tool_outside_them_says_how_to_turn_it
         text.contains("`extras` tool set") && text.contains("?toolsets=extras"),
         "{text}"
     );
-    let (lists, _) = connect_with(&h, &Watch::default(), "alice", &[Toolset::Lists]).await;
+    let (lists, _) = connect_with(&h, &new_watch(&h), "alice", &[Toolset::Lists]).await;
     let listed = names(lists.list_all_tools().await.unwrap());
     assert!(
         listed.contains(&"manage_list".to_owned()) && listed.contains(&"link_tasks".to_owned())
@@ -353,7 +358,7 @@ async fn tool_sets_widen_the_listing_and_a_tool_outside_them_says_how_to_turn_it
 #[tokio::test]
 async fn every_tool_goes_through_the_task_service() {
     let h = harness::sqlite().await;
-    let (mcp, _) = connect(&h, &Watch::default(), "alice").await;
+    let (mcp, _) = connect(&h, &new_watch(&h), "alice").await;
     // A date-only due stays a date; a time is kept in its zone.
     let weekly = ok(&mcp, "add_task", json!({"title": "Review", "due": "2026-03-30", "recurrence": "FREQ=WEEKLY", "priority": "high", "tags": ["Work"]})).await;
     assert_eq!(weekly["due"], "2026-03-30");
@@ -417,7 +422,7 @@ async fn every_tool_goes_through_the_task_service() {
 #[tokio::test]
 async fn bad_arguments_get_errors_that_say_how_to_fix_them() {
     let h = harness::sqlite().await;
-    let (mcp, _) = connect(&h, &Watch::default(), "alice").await;
+    let (mcp, _) = connect(&h, &new_watch(&h), "alice").await;
     let unknown = refused(&mcp, "add_task", json!({"title": "x", "colour": "red"})).await;
     assert!(unknown.contains("colour"), "{unknown}");
     let rule = refused(
@@ -499,7 +504,7 @@ async fn bad_arguments_get_errors_that_say_how_to_fix_them() {
 #[tokio::test]
 async fn another_users_tasks_look_exactly_like_missing_ones() {
     let h = harness::sqlite().await;
-    let watch = Watch::default();
+    let watch = new_watch(&h);
     let (alice, _) = connect(&h, &watch, "alice").await;
     let (bob, _) = connect(&h, &watch, "bob").await;
     let task = ok(&alice, "add_task", json!({"title": "private"})).await;
@@ -553,7 +558,7 @@ async fn another_users_tasks_look_exactly_like_missing_ones() {
 #[tokio::test]
 async fn a_retried_add_with_the_same_key_creates_one_task() {
     let h = harness::sqlite().await;
-    let (mcp, _) = connect(&h, &Watch::default(), "alice").await;
+    let (mcp, _) = connect(&h, &new_watch(&h), "alice").await;
     let args = json!({"title": "once", "idempotency_key": "k-1"});
     let first = ok(&mcp, "add_task", args.clone()).await;
     let again = ok(&mcp, "add_task", args).await;
@@ -572,7 +577,7 @@ async fn a_retried_add_with_the_same_key_creates_one_task() {
 #[allow(deprecated)] // resources/subscribe: the legacy subscription, still what most clients use
 async fn subscribers_hear_of_changes_from_any_surface_within_a_second() {
     let h = harness::sqlite().await;
-    let watch = Watch::default();
+    let watch = new_watch(&h);
     // The relay feeds the watch through the in-process bus, as under serve.
     let bus = InProcessBus::new(vec![Arc::new(watch.clone())], Backoff::default(), 3);
     let stop = CancellationToken::new();
@@ -637,7 +642,7 @@ async fn subscribers_hear_of_changes_from_any_surface_within_a_second() {
 #[allow(deprecated)] // resources/subscribe
 async fn each_list_is_a_subscribable_resource_of_its_open_tasks_in_order() {
     let h = harness::sqlite().await;
-    let watch = Watch::default();
+    let watch = new_watch(&h);
     let bus = InProcessBus::new(vec![Arc::new(watch.clone())], Backoff::default(), 3);
     let stop = CancellationToken::new();
     tokio::spawn(taskflow_store::relay::run(
@@ -715,7 +720,7 @@ async fn each_list_is_a_subscribable_resource_of_its_open_tasks_in_order() {
 #[tokio::test]
 async fn prompts_come_from_the_prompts_directory() {
     let h = harness::sqlite().await;
-    let (mcp, _) = connect(&h, &Watch::default(), "alice").await;
+    let (mcp, _) = connect(&h, &new_watch(&h), "alice").await;
     let prompts = mcp.list_all_prompts().await.unwrap();
     let names: Vec<&str> = prompts.iter().map(|p| p.name.as_str()).collect();
     for name in [
@@ -753,7 +758,7 @@ fn nested(depth: usize) -> Value {
 #[tokio::test]
 async fn hostile_tool_calls_get_errors_never_a_crash_or_a_hang() {
     let h = harness::sqlite().await;
-    let watch = Watch::default();
+    let watch = new_watch(&h);
     let (alice, _) = connect(&h, &watch, "alice").await;
     let (bob, _) = connect(&h, &watch, "bob").await;
     let own = ok(&alice, "add_task", json!({"title": "mine"})).await["id"]
@@ -852,7 +857,7 @@ async fn hostile_tool_calls_get_errors_never_a_crash_or_a_hang() {
 #[tokio::test]
 async fn a_tool_call_commits_in_the_trace_its_meta_names() {
     let h = harness::sqlite().await;
-    let (session, _) = connect(&h, &Watch::default(), "alice").await;
+    let (session, _) = connect(&h, &new_watch(&h), "alice").await;
     let trace = "0af7651916cd43dd8448eb211c80319c";
     let mut meta = rmcp::model::RequestMetaObject::default();
     meta.set_traceparent(format!("00-{trace}-b7ad6b7169203331-01"));
@@ -876,4 +881,139 @@ async fn a_tool_call_commits_in_the_trace_its_meta_names() {
         rows[1].1.starts_with("00-") && !rows[1].1.contains(trace),
         "{rows:?}"
     );
+}
+
+#[tokio::test]
+#[allow(deprecated)] // resources/subscribe
+async fn a_member_hears_of_a_shared_lists_changes_until_removed() {
+    let h = harness::sqlite().await;
+    let watch = new_watch(&h);
+    let bus = InProcessBus::new(vec![Arc::new(watch.clone())], Backoff::default(), 3);
+    let stop = CancellationToken::new();
+    tokio::spawn(taskflow_store::relay::run(
+        h.svc.database().clone(),
+        Arc::new(bus),
+        RelayConfig::default(),
+        stop.clone(),
+    ));
+    for who in ["alice", "bob"] {
+        h.svc.saw(&taskflow_core::Subject::new(who)).await.unwrap();
+    }
+    let (alice, alices_client) = connect(&h, &watch, "alice").await;
+    let (bob, bobs_client) = connect(&h, &watch, "bob").await;
+    let owner = taskflow_store::Actor::new("alice", taskflow_events::Source::Api);
+    let groceries = h
+        .svc
+        .create_list(
+            &owner,
+            &taskflow_core::CreateList {
+                title: "Groceries".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let invitation = h
+        .svc
+        .invite(
+            &owner,
+            groceries.id,
+            &taskflow_core::CreateInvitation {
+                username: "bob".into(),
+                role: taskflow_core::Grant::Viewer,
+            },
+        )
+        .await
+        .unwrap();
+    h.svc
+        .accept_invitation(
+            &taskflow_store::Actor::new("bob", taskflow_events::Source::Api),
+            invitation.id,
+        )
+        .await
+        .unwrap();
+    let uri = taskflow_mcp::resources::list_uri(groceries.id);
+    for session in [&alice, &bob] {
+        session
+            .subscribe(SubscribeRequestParams::new(uri.clone()))
+            .await
+            .unwrap();
+    }
+    // Bob's own list, whose changes mark what has reached him.
+    let bobs = taskflow_store::Actor::new("bob", taskflow_events::Source::Api);
+    let own_list = h
+        .svc
+        .create_list(
+            &bobs,
+            &taskflow_core::CreateList {
+                title: "Bob's".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let own_uri = taskflow_mcp::resources::list_uri(own_list.id);
+    bob.subscribe(SubscribeRequestParams::new(own_uri.clone()))
+        .await
+        .unwrap();
+    let count = |client: &Client, wanted: &str| {
+        client
+            .updated
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(u, _)| u == wanted)
+            .count()
+    };
+    let add = |title: &'static str| {
+        let (svc, owner) = (h.svc.clone(), owner.clone());
+        async move {
+            let input = taskflow_core::CreateTask {
+                title: title.into(),
+                list: Some(taskflow_core::ListRef::Id(groceries.id)),
+                ..Default::default()
+            };
+            svc.create(&owner, &input, None).await.unwrap();
+        }
+    };
+
+    // The owner's change reaches the member's subscription.
+    add("milk").await;
+    let heard = || async { count(&bobs_client, &uri) >= 1 };
+    wait_for("bob to hear of milk", Duration::from_secs(5), heard).await;
+    let read = bob
+        .read_resource(ReadResourceRequestParams::new(uri.clone()))
+        .await
+        .unwrap();
+    assert!(
+        serde_json::to_string(&read.contents)
+            .unwrap()
+            .contains("milk")
+    );
+
+    // Removed, bob hears of his removal, then nothing of the list.
+    h.svc
+        .remove_member(&owner, groceries.id, "bob")
+        .await
+        .unwrap();
+    let heard = || async { count(&bobs_client, &uri) >= 2 };
+    wait_for("bob to hear of his removal", Duration::from_secs(5), heard).await;
+    add("eggs").await;
+    let alice_heard = || async { count(&alices_client, &uri) >= 3 };
+    wait_for("alice to hear of eggs", Duration::from_secs(5), alice_heard).await;
+    // Bob's own change marks the end of what reached him: his updates
+    // arrive in order, so anything about eggs would have come first.
+    let bobs_own = taskflow_core::CreateTask {
+        title: "bob's".into(),
+        list: Some(taskflow_core::ListRef::Id(own_list.id)),
+        ..Default::default()
+    };
+    h.svc.create(&bobs, &bobs_own, None).await.unwrap();
+    let own = || async { count(&bobs_client, &own_uri) >= 1 };
+    wait_for("bob to hear of his own task", Duration::from_secs(5), own).await;
+    assert_eq!(count(&bobs_client, &uri), 2, "nothing of eggs reached bob");
+    let hidden = bob.read_resource(ReadResourceRequestParams::new(uri)).await;
+    assert!(hidden.is_err(), "{hidden:?}");
+    stop.cancel();
+    h.finish().await;
 }

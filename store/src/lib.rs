@@ -6,6 +6,9 @@
 //!
 //! Read the modules in this order:
 
+/// Who hears of a change: a list's owner and its members now, as each
+/// process remembers them for its live views.
+mod audience;
 /// The clock every operation reads (a manual one in tests).
 mod clock;
 /// Chat conversations and their messages.
@@ -38,6 +41,7 @@ mod tasks;
 /// People: a `users` row per token subject, made on first sight.
 mod users;
 
+pub use audience::Audience;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use database::{Database, DatabaseKind, PostgresConnectOptions};
 pub use error::{Error, Result};

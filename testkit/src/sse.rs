@@ -87,4 +87,19 @@ impl Stream {
             .expect("no event in time")
             .expect("stream ended")
     }
+
+    /// The next event that `wanted` accepts within the deadline, passing
+    /// over the others.
+    pub async fn expect_where(&mut self, wanted: impl Fn(&SseEvent) -> bool) -> SseEvent {
+        tokio::time::timeout(DEADLINE, async {
+            loop {
+                let event = self.next().await.expect("stream ended");
+                if wanted(&event) {
+                    return event;
+                }
+            }
+        })
+        .await
+        .expect("no such event in time")
+    }
 }

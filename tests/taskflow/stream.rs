@@ -1,6 +1,7 @@
 //! The live stream end to end, black-box against `taskflow serve`: changes
 //! (including a next occurrence made by the recurrence worker) reach the
-//! owner's SSE stream and nobody else's; a reconnect with `Last-Event-ID`
+//! owner's SSE stream and nobody else's; a shared list's reach its members
+//! of the moment, on both databases; a reconnect with `Last-Event-ID`
 //! gets exactly what it missed; stream tickets work for browsers, and an
 //! expired one is refused; SIGTERM ends open streams cleanly.
 
@@ -10,6 +11,7 @@ use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
 use taskflow_testkit::app::TestApp;
+use taskflow_testkit::harness;
 use taskflow_testkit::process::{Listening, exit_status, sigterm, spawn_listening};
 use taskflow_testkit::sse::Stream;
 use tokio::process::{Child, Command};
@@ -32,19 +34,26 @@ async fn serve() -> Server {
 }
 
 async fn serve_with(flags: &[&str]) -> Server {
+    serve_on(None, flags).await
+}
+
+/// `taskflow serve` on `database` (embedded SQLite when None).
+async fn serve_on(database: Option<&str>, flags: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_taskflow"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(flags)
+        .env("TASKFLOW_DATA_DIR", dir.path())
+        .env("TASKFLOW_JWT_SECRET", SECRET)
+        .env("RUST_LOG", "warn");
+    match database {
+        Some(url) => command.env("TASKFLOW_DATABASE_URL", url),
+        None => command.env_remove("TASKFLOW_DATABASE_URL"),
+    };
     let Listening {
         child, url: base, ..
-    } = spawn_listening(
-        Command::new(env!("CARGO_BIN_EXE_taskflow"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(flags)
-            .env("TASKFLOW_DATA_DIR", dir.path())
-            .env("TASKFLOW_JWT_SECRET", SECRET)
-            .env_remove("TASKFLOW_DATABASE_URL")
-            .env("RUST_LOG", "warn"),
-    )
-    .await;
+    } = spawn_listening(&mut command).await;
     Server {
         child,
         app: TestApp::new(&base, SECRET.as_bytes()),
@@ -488,4 +497,155 @@ async fn one_user_cannot_take_every_place() {
     assert!(problem["detail"].as_str().unwrap().contains("one user"));
     // Others are not affected.
     let _bobs = Stream::open(&server.base, &token("bob"), None).await;
+}
+
+#[tokio::test]
+async fn a_shared_lists_changes_reach_its_members_of_the_moment_on_sqlite() {
+    shared_list_streams(None).await;
+}
+
+#[tokio::test]
+async fn a_shared_lists_changes_reach_its_members_of_the_moment_on_postgres() {
+    let Some(h) = harness::postgres().await else {
+        return;
+    };
+    shared_list_streams(Some(&h.url)).await;
+    h.finish().await;
+}
+
+/// Alice shares Groceries with bob (editor), carol and erin (viewers);
+/// dave is a stranger. Each has a stream open.
+async fn shared_list_streams(database: Option<&str>) {
+    let server = serve_on(database, &[]).await;
+    let app = &server.app;
+    let people = ["alice", "bob", "carol", "dave", "erin"];
+    for who in people {
+        app.call(Method::GET, "/api/users/me", who, None).await.ok();
+    }
+    let list: Value = app
+        .call(
+            Method::POST,
+            "/api/lists",
+            "alice",
+            Some(json!({"title": "Groceries"})),
+        )
+        .await
+        .ok();
+    let list = list["id"].as_i64().unwrap();
+    for (who, role) in [("bob", "editor"), ("carol", "viewer"), ("erin", "viewer")] {
+        let invitation: Value = app
+            .call(
+                Method::POST,
+                &format!("/api/lists/{list}/invitations"),
+                "alice",
+                Some(json!({"username": who, "role": role})),
+            )
+            .await
+            .ok();
+        let accept = format!("/api/invitations/{}/accept", invitation["id"]);
+        app.call(Method::POST, &accept, who, None).await.ok();
+    }
+    let mut streams = std::collections::HashMap::new();
+    for who in people {
+        streams.insert(who, Stream::open(&server.base, &app.token(who), None).await);
+    }
+    let task_event = |name: &'static str, task: i64| {
+        move |e: &taskflow_testkit::sse::SseEvent| e.name == name && e.data["task_id"] == task
+    };
+
+    // An editor's change reaches the owner and every member; the owner's
+    // private task reaches only her.
+    let milk: Value = app
+        .create_task("bob", json!({"title": "milk", "list_id": list}))
+        .await
+        .ok();
+    let milk = milk["id"].as_i64().unwrap();
+    let mut first_seen = std::collections::HashMap::new();
+    for who in ["alice", "bob", "carol", "erin"] {
+        let stream = streams.get_mut(who).unwrap();
+        let created = stream.expect_where(task_event("task.created", milk)).await;
+        assert_eq!(created.data["user_id"], "alice", "the owner's change");
+        first_seen.insert(who, created.id.unwrap());
+    }
+    let secret: Value = app
+        .create_task("alice", json!({"title": "secret"}))
+        .await
+        .ok();
+    let secret = secret["id"].as_i64().unwrap();
+    let alices = streams.get_mut("alice").unwrap();
+    alices
+        .expect_where(task_event("task.created", secret))
+        .await;
+    // The stranger's first event is his own: nothing of alice reached him.
+    let daves: Value = app
+        .create_task("dave", json!({"title": "dave's"}))
+        .await
+        .ok();
+    let first = streams.get_mut("dave").unwrap().expect().await;
+    assert_eq!(first.data["task_id"], daves["id"], "{first:?}");
+
+    // Erin is removed: she hears of it, and of nothing in the list after.
+    let remove = format!("/api/lists/{list}/members/erin");
+    app.call(Method::DELETE, &remove, "alice", None).await;
+    for who in ["alice", "bob", "carol", "erin"] {
+        let stream = streams.get_mut(who).unwrap();
+        let removed = stream
+            .expect_where(|e| e.name == "list.member_removed")
+            .await;
+        assert_eq!(removed.data["member"], "erin");
+        assert_eq!(removed.data["list_id"], list);
+    }
+    app.update_task("alice", milk, json!({"title": "oat milk"}))
+        .await
+        .ok();
+    for who in ["alice", "bob", "carol"] {
+        let stream = streams.get_mut(who).unwrap();
+        stream.expect_where(task_event("task.updated", milk)).await;
+    }
+    let erins: Value = app
+        .create_task("erin", json!({"title": "erin's"}))
+        .await
+        .ok();
+    let next = streams.get_mut("erin").unwrap().expect().await;
+    assert_eq!(next.data["task_id"], erins["id"], "{next:?}");
+
+    // A reconnect replays what each may see now: carol, a member, the
+    // list's changes but not alice's private task; erin, removed, only
+    // her own.
+    let mut carols = Stream::open(
+        &server.base,
+        &app.token("carol"),
+        Some(first_seen["carol"] - 1),
+    )
+    .await;
+    let replayed: Vec<(String, Value)> = [
+        carols.expect().await,
+        carols.expect().await,
+        carols.expect().await,
+    ]
+    .into_iter()
+    .map(|e| (e.name, e.data["task_id"].clone()))
+    .collect();
+    assert_eq!(
+        replayed,
+        [
+            ("task.created".to_owned(), json!(milk)),
+            ("list.member_removed".to_owned(), Value::Null),
+            ("task.updated".to_owned(), json!(milk)),
+        ]
+    );
+    let mut erins_again = Stream::open(
+        &server.base,
+        &app.token("erin"),
+        Some(first_seen["erin"] - 1),
+    )
+    .await;
+    let only = erins_again.expect().await;
+    assert_eq!(only.data["task_id"], erins["id"], "{only:?}");
+    // Nothing more was replayed to either: their next events are new ones.
+    for (who, stream) in [("carol", &mut carols), ("erin", &mut erins_again)] {
+        let mark: Value = app.create_task(who, json!({"title": "mark"})).await.ok();
+        let next = stream.expect().await;
+        assert_eq!(next.data["task_id"], mark["id"], "{who}: {next:?}");
+    }
 }

@@ -156,6 +156,13 @@ pub(crate) fn task_kinds() -> String {
         .join(", ")
 }
 
+/// The `event_type`s of list changes.
+fn list_kinds() -> String {
+    ListEventType::ALL
+        .map(|t| format!("'{}'", t.as_str()))
+        .join(", ")
+}
+
 /// A row to append.
 #[derive(Debug)]
 pub(crate) struct NewEvent<'a> {
@@ -332,23 +339,50 @@ impl Database {
         Ok(events)
     }
 
-    /// The user's committed events after sequence `after`, oldest first, at
-    /// most `limit` (what a reconnecting live view missed).
+    /// The events `user` may see now after sequence `after`, oldest first,
+    /// at most `limit` (what a reconnecting live view missed): their own
+    /// (changes of their lists, their notifications) and the changes of
+    /// lists shared with them. Each branch is read in its own index and
+    /// limited, in one statement; only settled events, as the relay
+    /// publishes them, so one that commits later still arrives live.
     pub async fn events_after(
         &self,
         user: &str,
         after: i64,
         limit: u32,
     ) -> Result<Vec<OutboxEvent>> {
-        let rows: Vec<OutboxRow> = query(&format!(
-            "SELECT {READ_COLUMNS} FROM {READ_FROM} \
-             WHERE e.user_id = $1 AND e.sequence > $2 ORDER BY e.sequence LIMIT $3"
-        ))
-        .bind(user)
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&mut self.read().await?)
-        .await?;
+        let mut q = Query::build("");
+        for shared in [false, true] {
+            q.push(if shared {
+                ") AS own UNION ALL SELECT * FROM ("
+            } else {
+                "SELECT * FROM ("
+            });
+            q.push(&format!("SELECT {READ_COLUMNS} FROM {READ_FROM} WHERE "));
+            if shared {
+                // A member sees a shared list's changes, never its owner's
+                // reminders or notifications.
+                q.push("e.list_id IN (SELECT a.list_id FROM list_access a WHERE a.user_id = ")
+                    .push_bind(user)
+                    .push(") AND e.event_type IN (")
+                    .push(&task_kinds())
+                    .push(", ")
+                    .push(&list_kinds())
+                    .push(")");
+            } else {
+                q.push("e.user_id = ").push_bind(user);
+            }
+            q.push(" AND e.sequence > ").push_bind(after);
+            q.push(" ").push(self.settled());
+            q.push(" ORDER BY e.sequence LIMIT ")
+                .push_bind(i64::from(limit));
+        }
+        q.push(") AS shared");
+        let mut rows: Vec<OutboxRow> = q.fetch_all(&mut self.read().await?).await?;
+        if !rows.is_sorted_by_key(|row| row.sequence) {
+            rows.sort_by_key(|row| row.sequence);
+        }
+        rows.truncate(limit as usize);
         rows.into_iter().map(OutboxEvent::try_from).collect()
     }
 
@@ -364,9 +398,7 @@ impl Database {
             "SELECT sequence, user_id, task_id, list_id FROM task_events WHERE sequence > $1 \
              AND event_type IN ({}, {}) ORDER BY sequence LIMIT $2",
             task_kinds(),
-            ListEventType::ALL
-                .map(|t| format!("'{}'", t.as_str()))
-                .join(", ")
+            list_kinds()
         ))
         .bind(after)
         .bind(i64::from(limit))
@@ -498,6 +530,8 @@ impl OutboxEvent {
             user_id: self.user_id.clone(),
             task_id: Some(self.task_id),
             list_id: self.list_id,
+            from_list_id: None,
+            member: None,
             change: None,
             list_change: None,
             fields: Vec::new(),
@@ -508,12 +542,22 @@ impl OutboxEvent {
             Body::Task { event_type, change } => {
                 update.change = Some(*event_type);
                 update.fields = change.changes.keys().cloned().collect();
+                update.from_list_id = change
+                    .changes
+                    .get("list_id")
+                    .and_then(|moved| moved.old.as_i64());
             }
             Body::List { event_type, change } => {
                 update.kind = UpdateKind::List;
                 update.task_id = None;
                 update.list_change = Some(*event_type);
                 update.fields = change.changes.keys().cloned().collect();
+                // A membership change names its member as it was or is.
+                update.member = change.changes.get("member").and_then(|member| {
+                    [&member.new, &member.old]
+                        .into_iter()
+                        .find_map(|side| side.get("user_id")?.as_str().map(str::to_owned))
+                });
             }
             Body::NotificationCreated { notification_id } => {
                 update.kind = UpdateKind::NotificationCreated;

@@ -25,7 +25,7 @@ use uuid::Uuid;
 use crate::idempotency::IdempotentCreate;
 use crate::memo::Memo;
 use crate::outbox::Receipt;
-use crate::{Clock, Database, Error, Result, SystemClock};
+use crate::{Audience, Clock, Database, Error, Result, SystemClock};
 use columns::StoredTask;
 use sql::Placement;
 
@@ -71,6 +71,8 @@ pub struct TaskService {
     inboxes: Memo<i64>,
     /// The users known to have their `users` row.
     pub(crate) seen: Memo<()>,
+    /// Who hears of each list's changes (for this process's live views).
+    audience: Audience,
 }
 
 impl TaskService {
@@ -82,11 +84,17 @@ impl TaskService {
     /// A service on `db` reading time from `clock`.
     pub fn with_clock(db: Database, clock: Arc<dyn Clock>) -> Self {
         Self {
+            audience: Audience::new(db.clone()),
             db,
             clock,
             inboxes: Memo::default(),
             seen: Memo::default(),
         }
+    }
+
+    /// Who hears of each list's changes, shared by this service's clones.
+    pub fn audience(&self) -> &Audience {
+        &self.audience
     }
 
     /// The user's Inbox id, if this service has seen it.

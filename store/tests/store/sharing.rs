@@ -19,6 +19,7 @@ on_both_databases!(
     the_nearest_grant_wins_and_an_archived_list_above_a_member_is_read_only,
     the_owner_stays_the_inbox_is_never_shared_and_tasks_stay_with_their_owner,
     invitations_are_seen_and_answered_only_by_their_invitee,
+    live_views_reach_the_members_of_the_moment_and_replay_only_what_each_may_see_now,
 );
 
 fn user(id: &str) -> Actor {
@@ -927,4 +928,111 @@ async fn invitations_are_seen_and_answered_only_by_their_invitee(h: &Harness) {
         h.svc.accept_invitation(&user("dave"), invitation.id).await,
         Err(Error::NotFound)
     ));
+}
+
+/// The lists each event `user` may replay is about, and whether any is
+/// someone else's private event.
+async fn replayed(svc: &TaskService, user: &str) -> Vec<(String, Option<i64>)> {
+    svc.database()
+        .events_after(user, 0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|event| (event.user_id, event.list_id))
+        .collect()
+}
+
+async fn live_views_reach_the_members_of_the_moment_and_replay_only_what_each_may_see_now(
+    h: &Harness,
+) {
+    let w = world(h).await;
+    let members = |list: Option<i64>| {
+        let svc = h.svc.clone();
+        async move {
+            svc.audience()
+                .hearing("alice", [list, None], false)
+                .await
+                .unwrap()
+        }
+    };
+    // A grant reaches the lists nested in it; erin was removed; the owner is
+    // not counted (she always hears).
+    assert_eq!(members(Some(w.groceries)).await, ["bob", "carol", "frank"]);
+    assert_eq!(members(Some(w.dairy)).await, ["bob", "carol", "frank"]);
+    assert!(members(Some(w.private)).await.is_empty());
+    // A task moved out of a shared list: its members hear of it leaving.
+    let moved = h
+        .svc
+        .audience()
+        .hearing("alice", [Some(w.private), Some(w.groceries)], false)
+        .await
+        .unwrap();
+    assert_eq!(moved, ["bob", "carol", "frank"]);
+
+    // Another replica remembers the members it read; a list event (here
+    // carol's removal) makes it forget, and it tells carol that once.
+    let replica = TaskService::new(h.svc.database().clone());
+    let hearing = |list_changed| {
+        let replica = replica.clone();
+        async move {
+            replica
+                .audience()
+                .hearing("alice", [Some(w.groceries), None], list_changed)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(hearing(false).await, ["bob", "carol", "frank"]);
+    h.svc
+        .remove_member(&alice(), w.groceries, "carol")
+        .await
+        .unwrap();
+    assert_eq!(
+        hearing(false).await,
+        ["bob", "carol", "frank"],
+        "remembered until a list event"
+    );
+    assert_eq!(
+        hearing(true).await,
+        ["bob", "carol", "frank"],
+        "the list event reaches those before it"
+    );
+    assert_eq!(hearing(false).await, ["bob", "frank"]);
+
+    // Replay: bob gets his own events and the shared lists' changes, never
+    // alice's private list; carol and erin, removed, only their own.
+    let shared = [Some(w.groceries), Some(w.dairy)];
+    let bobs = replayed(&h.svc, "bob").await;
+    assert!(bobs.iter().any(|(owner, _)| owner == "bob"));
+    assert!(
+        bobs.iter()
+            .filter(|(owner, _)| owner == "alice")
+            .all(|(_, list)| shared.contains(list)),
+        "{bobs:?}"
+    );
+    let alices_shared = bobs.iter().filter(|(owner, _)| owner == "alice").count();
+    assert!(
+        alices_shared >= 4,
+        "the lists' and tasks' creation: {bobs:?}"
+    );
+    for removed in ["carol", "erin"] {
+        let theirs = replayed(&h.svc, removed).await;
+        assert!(
+            theirs.iter().all(|(owner, _)| owner == removed),
+            "{removed}: {theirs:?}"
+        );
+    }
+    // Alice's replay is all of hers, the private list included.
+    let alices = replayed(&h.svc, "alice").await;
+    assert!(alices.iter().any(|(_, list)| *list == Some(w.private)));
+    assert!(alices.iter().all(|(owner, _)| owner == "alice"));
+    // Paged: a limit holds across both branches, in sequence order.
+    let page = h.svc.database().events_after("bob", 0, 3).await.unwrap();
+    assert_eq!(page.len(), 3);
+    assert!(page.is_sorted_by_key(|event| event.sequence));
+    let all = h.svc.database().events_after("bob", 0, 1000).await.unwrap();
+    assert_eq!(
+        page.iter().map(|e| e.sequence).collect::<Vec<_>>(),
+        all.iter().take(3).map(|e| e.sequence).collect::<Vec<_>>()
+    );
 }
