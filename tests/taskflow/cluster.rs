@@ -4,7 +4,9 @@
 //! twice, as at-least-once delivery may). A reminder fires at its instant
 //! and reaches the owner's browser stream as a notification; completing a
 //! weekly task creates exactly one next occurrence, which the stream shows;
-//! another user's stream sees none of it; every role stops cleanly.
+//! another user's stream sees none of it until a list is shared with him,
+//! and then each one's changes in it reach the other; every role stops
+//! cleanly.
 
 use std::time::Duration;
 
@@ -250,6 +252,65 @@ async fn the_cluster_roles_work_together_through_the_sidecar() {
     let first = bob.expect().await;
     assert_eq!(first.data["task_id"], mine["id"]);
     assert_eq!(first.data["user_id"], "bob");
+
+    // Alice shares Team with bob: he hears that he joined, his change in
+    // it reaches her stream and hers his, each once, through the sidecar.
+    call(
+        reqwest::Method::GET,
+        format!("{}/api/users/me", api.url),
+        "bob",
+        None,
+    )
+    .await;
+    let invitation = call(
+        reqwest::Method::POST,
+        format!("{}/api/lists/{}/invitations", api.url, list["id"]),
+        "alice",
+        Some(json!({"username": "bob", "role": "editor"})),
+    )
+    .await;
+    call(
+        reqwest::Method::POST,
+        format!("{}/api/invitations/{}/accept", api.url, invitation["id"]),
+        "bob",
+        None,
+    )
+    .await;
+    let joined = bob.expect().await;
+    assert_eq!(
+        (joined.name.as_str(), &joined.data["member"]),
+        ("list.member_added", &json!("bob"))
+    );
+    assert_eq!(alice.expect().await.name, "list.member_added");
+    let bobs_change = call(
+        reqwest::Method::POST,
+        format!("{}/api/tasks", api.url),
+        "bob",
+        Some(json!({"title": "agenda", "list_id": list["id"]})),
+    )
+    .await;
+    for stream in [&mut alice, &mut bob] {
+        let created = stream.expect().await;
+        assert_eq!(
+            (created.name.as_str(), &created.data["task_id"]),
+            ("task.created", &bobs_change["id"])
+        );
+        assert_eq!(created.data["user_id"], "alice", "in alice's list");
+    }
+    call(
+        reqwest::Method::POST,
+        format!("{}/api/tasks/{}/complete", api.url, bobs_change["id"]),
+        "alice",
+        Some(json!({})),
+    )
+    .await;
+    for stream in [&mut alice, &mut bob] {
+        let completed = stream.expect().await;
+        assert_eq!(
+            (completed.name.as_str(), &completed.data["task_id"]),
+            ("task.completed", &bobs_change["id"])
+        );
+    }
 
     for mut role in [api, sse, recurrence, reminders] {
         sigterm(&role.child);
