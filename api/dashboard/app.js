@@ -661,6 +661,10 @@ async function connect() {
   state.source = source;
   source.onopen = () => {
     state.retry = 0;
+    // A resumed stream replays what it missed by sequence; a change of
+    // another owner's shared list that was still on its way when the
+    // connection dropped can sort below that point, so refetch the view.
+    if (state.lastEventId) refreshSoon();
     $("live").classList.add("on");
     $("live").title = "Live updates: connected";
   };

@@ -570,6 +570,7 @@ impl Bench<'_> {
     /// limit is the reference server's bare fan-out with the same client.
     async fn write_to_sse(&mut self) -> anyhow::Result<()> {
         raise_open_files(self.settings.subscribers.iter().max().copied().unwrap_or(0));
+        let mut single_at_1000 = None;
         for &n in &self.settings.subscribers.clone() {
             self.recorder.before_step().await;
             let writes = (self.settings.sse_rate * self.settings.seconds) as usize;
@@ -582,6 +583,7 @@ impl Bench<'_> {
                 n,
                 writes,
                 rate,
+                1,
                 |client, user| client.get(format!("{base}/sse?user=u{user}")),
                 {
                     let base = reference.url.clone();
@@ -609,6 +611,7 @@ impl Bench<'_> {
                 n,
                 writes,
                 rate,
+                1,
                 move |client, user| {
                     client
                         .get(format!("{base}/api/stream/tasks"))
@@ -626,6 +629,9 @@ impl Bench<'_> {
 
             let scenario = format!("write→sse/{n}");
             let at_1000 = (n == 1000).then_some("< 50 ms");
+            if n == 1000 {
+                single_at_1000 = Some(quantile_ms(&ours.samples, 0.99));
+            }
             for (metric, q, target) in
                 [("delivery p50", 0.5, None), ("delivery p99", 0.99, at_1000)]
             {
@@ -682,6 +688,107 @@ impl Bench<'_> {
                 }
             }
         }
+        if let Some(single) = single_at_1000 {
+            self.write_to_shared_sse(single).await?;
+        }
+        Ok(())
+    }
+
+    /// Write → SSE with 1,000 streams when every change must reach the 10
+    /// people of a shared list: 100 lists, each of one user shared with 9
+    /// others; each create (by any of the 10, into their list) is timed to
+    /// its arrival on the tenth stream. Against the single-owner round of
+    /// the same run (target: within 2× of it, and under 5 ms).
+    async fn write_to_shared_sse(&mut self, single_p99: f64) -> anyhow::Result<()> {
+        const N: usize = 1000;
+        const GROUP: usize = 10;
+        self.recorder.before_step().await;
+        let writes = (self.settings.sse_rate * self.settings.seconds) as usize;
+        let dir = tempfile::tempdir()?;
+        let server = Self::serve(dir.path(), None).await?;
+        let users: Vec<String> = (0..N).map(|i| format!("user{i}")).collect();
+        let tokens: Arc<Vec<String>> = Arc::new(
+            users
+                .iter()
+                .map(|u| mint(u))
+                .collect::<anyhow::Result<_>>()?,
+        );
+        let client = reqwest::Client::new();
+        for chunk in tokens.chunks(100) {
+            let seen = chunk.iter().map(|token| {
+                client
+                    .get(format!("{}/api/users/me", server.url))
+                    .bearer_auth(token)
+                    .send()
+            });
+            for response in futures::future::join_all(seen).await {
+                anyhow::ensure!(response?.status().is_success(), "GET /api/users/me failed");
+            }
+        }
+        let lists = futures::future::join_all(
+            users
+                .chunks(GROUP)
+                .map(|group| share(&server, &group[0], &group[1..])),
+        )
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<Vec<i64>>>()?;
+        let lists = Arc::new(lists);
+        let (base, read_tokens) = (server.url.clone(), tokens.clone());
+        let write_base = server.url.clone();
+        let round = sse_round(
+            &server,
+            N,
+            writes,
+            self.settings.sse_rate,
+            GROUP,
+            move |client, user| {
+                client
+                    .get(format!("{base}/api/stream/tasks"))
+                    .bearer_auth(&read_tokens[user])
+            },
+            move |client, user, k| {
+                client
+                    .post(format!("{write_base}/api/tasks"))
+                    .bearer_auth(&tokens[user])
+                    .json(&json!({"title": format!("sse {k}"), "list_id": lists[user / GROUP]}))
+            },
+        )
+        .await?;
+        server.stop().await;
+        let scenario = "write→sse/shared";
+        for (metric, q, target) in [
+            ("delivery to all 10 members p50", 0.5, None),
+            (
+                "delivery to all 10 members p99",
+                0.99,
+                Some("< 5 ms, ≤ 2× single-owner"),
+            ),
+        ] {
+            self.recorder.record(
+                scenario,
+                Entry {
+                    metric,
+                    value: quantile_ms(&round.samples, q),
+                    unit: "ms",
+                    lower_is_better: true,
+                    limit: (q == 0.99).then_some(("ms single-owner p99 at 1,000", single_p99)),
+                    target,
+                    ..Entry::default()
+                },
+            );
+        }
+        self.recorder.record(
+            scenario,
+            Entry {
+                metric: "events missed",
+                value: round.missed as f64,
+                unit: "",
+                lower_is_better: true,
+                target: Some("0"),
+                ..Entry::default()
+            },
+        );
         Ok(())
     }
 
@@ -877,6 +984,13 @@ async fn time_to_ready(mut command: Command, path: &str) -> anyhow::Result<f64> 
 /// A list of `owner`'s shared with every user of [`create_load`] as an
 /// editor (each invited by username and accepting); returns its id.
 async fn share_with_everyone(server: &Server) -> anyhow::Result<i64> {
+    let members: Vec<String> = (0..CONNECTIONS).map(|i| format!("user{i}")).collect();
+    share(server, "owner", &members).await
+}
+
+/// A list of `owner`'s shared with each of `members` as an editor (each
+/// invited and accepting); its id.
+async fn share(server: &Server, owner: &str, members: &[String]) -> anyhow::Result<i64> {
     let client = reqwest::Client::new();
     let call = |user: &str, method: reqwest::Method, path: String, body: serde_json::Value| {
         let token = mint(user);
@@ -892,7 +1006,7 @@ async fn share_with_everyone(server: &Server) -> anyhow::Result<i64> {
         }
     };
     let list = call(
-        "owner",
+        owner,
         reqwest::Method::POST,
         "/api/lists".into(),
         json!({"title": "Shared"}),
@@ -900,10 +1014,9 @@ async fn share_with_everyone(server: &Server) -> anyhow::Result<i64> {
     .await?["id"]
         .as_i64()
         .ok_or_else(|| anyhow::anyhow!("no list id"))?;
-    for i in 0..CONNECTIONS {
-        let user = format!("user{i}");
+    for user in members {
         let invited = call(
-            "owner",
+            owner,
             reqwest::Method::POST,
             format!("/api/lists/{list}/invitations"),
             json!({"username": user, "role": "editor"}),
@@ -911,7 +1024,7 @@ async fn share_with_everyone(server: &Server) -> anyhow::Result<i64> {
         .await?;
         let id = invited["id"].as_i64().unwrap_or_default();
         call(
-            &user,
+            user,
             reqwest::Method::POST,
             format!("/api/invitations/{id}/accept"),
             json!({}),
@@ -1112,13 +1225,15 @@ struct Round {
 
 /// Opens `n` streams (user i reads with `open(i)`), then makes `writes`
 /// writes at `rate`/s round-robin over the users. Each write is timed from
-/// its request to the first `task.created` event carrying its id (the `id`
-/// the write answered with, else its number) on its user's stream.
+/// its request to the `task.created` event carrying its id (the `id` the
+/// write answered with, else its number) arriving on the `audience`-th
+/// stream (1: its user's own).
 async fn sse_round<O, W>(
     server: &Server,
     n: usize,
     writes: usize,
     rate: u64,
+    audience: usize,
     open: O,
     write: W,
 ) -> anyhow::Result<Round>
@@ -1128,8 +1243,9 @@ where
 {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let rss_before = server.rss_kib();
-    // task id → when it first arrived.
-    let received: Arc<Mutex<HashMap<i64, Instant>>> = Arc::default();
+    // task id → on how many streams it arrived, and when it reached the
+    // `audience`-th.
+    let received: Arc<Mutex<HashMap<i64, (usize, Instant)>>> = Arc::default();
     let stop = CancellationToken::new();
     let readers = reqwest::Client::builder()
         .connect_timeout(CALL_TIMEOUT)
@@ -1163,7 +1279,10 @@ where
                     .and_then(|data| serde_json::from_str::<serde_json::Value>(data).ok())
                     .and_then(|data| data["task_id"].as_i64());
                 if let (Some(id), Ok(mut received)) = (id, received.lock()) {
-                    received.entry(id).or_insert(at);
+                    let (streams, last) = received.entry(id).or_insert((0, at));
+                    if *streams < audience {
+                        (*streams, *last) = (*streams + 1, at);
+                    }
                 }
             }));
         }
@@ -1196,10 +1315,15 @@ where
     for request in requests {
         sent.push(request.await.ok().flatten().context("a write failed")?);
     }
+    let reached = |r: &HashMap<i64, (usize, Instant)>, id: &i64| {
+        r.get(id)
+            .filter(|(streams, _)| *streams == audience)
+            .map(|(_, at)| *at)
+    };
     let all_in = || {
         received
             .lock()
-            .map(|r| sent.iter().all(|(id, _)| r.contains_key(id)))
+            .map(|r| sent.iter().all(|(id, _)| reached(&r, id).is_some()))
             .unwrap_or(false)
     };
     let deadline = Instant::now() + CALL_TIMEOUT;
@@ -1211,9 +1335,7 @@ where
     let samples: Vec<u32> = sent
         .iter()
         .filter_map(|(id, at)| {
-            received
-                .get(id)
-                .map(|got| micros(got.saturating_duration_since(*at)))
+            reached(&received, id).map(|got| micros(got.saturating_duration_since(*at)))
         })
         .collect();
     Ok(Round {
