@@ -145,6 +145,17 @@ impl From<Error> for Problem {
                     format!("no user has that username (`{field}`); usernames match exactly, case included"),
                 )
             },
+            Error::AssigneeNotMember { user } => Problem {
+                field: Some("assignees".into()),
+                ..Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "assignee_not_member",
+                    "Not a member",
+                    format!(
+                        "`{user}` is not a member of the task's list; assign its owner or members (GET /api/lists/{{id}}/members)"
+                    ),
+                )
+            },
             Error::Refused {
                 code,
                 field,

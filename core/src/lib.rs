@@ -36,8 +36,8 @@ pub use position::{Edge, Place, Spot};
 pub use recurrence::{End, Frequency, RecurrenceRule};
 pub use reminder::Reminder;
 pub use task::{
-    Description, FieldChange, ParentRef, Priority, Tag, Tags, Task, TaskFields, Title,
-    field_changes,
+    Description, FieldChange, MAX_ASSIGNEES, ParentRef, Priority, Tag, Tags, Task, TaskFields,
+    Title, field_changes, parse_assignees,
 };
 pub use user::{
     DisplayName, MAX_DISPLAY_NAME, ProfileChange, Subject, UpdateProfile, User, UserLookup,

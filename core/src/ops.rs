@@ -106,6 +106,10 @@ pub struct CreateTask {
     /// Make it a subtask of this task (in that task's list).
     #[serde(default, alias = "parent_id", skip_serializing_if = "Option::is_none")]
     pub parent: Option<i64>,
+    /// User ids of list members to assign it to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = crate::task::MAX_ASSIGNEES))]
+    pub assignees: Vec<String>,
 }
 
 impl CreateTask {
@@ -189,6 +193,10 @@ pub struct UpdateTask {
         deserialize_with = "present"
     )]
     pub parent: Option<Option<i64>>,
+    /// All assignees' user ids (replaces them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = crate::task::MAX_ASSIGNEES))]
+    pub assignees: Option<Vec<String>>,
 }
 
 /// Tells `null` (Some(None)) from an absent field (None, by `default`).
@@ -415,6 +423,9 @@ pub struct ListQuery {
     /// true: only open tasks nothing open blocks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready: Option<bool>,
+    /// Only tasks assigned to this user id, or to `me`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
     /// due (soonest first, undated last), created (oldest first), priority
     /// (highest first), title (A to Z) or position (manual); a leading `-`
     /// reverses the order.
@@ -446,6 +457,8 @@ pub struct TaskFilter {
     pub parent_id: Option<i64>,
     pub has_parent: Option<bool>,
     pub ready: bool,
+    /// A user id, or `me` (the store reads it as the caller).
+    pub assignee: Option<String>,
     pub sort: SortKey,
     /// Reverse of the key's natural order (the `-` prefix).
     pub reverse: bool,
@@ -527,6 +540,14 @@ impl ListQuery {
             parent_id: self.parent_id,
             has_parent: self.has_parent,
             ready: self.ready.unwrap_or(false),
+            assignee: match self.assignee.as_deref().map(str::trim) {
+                Some(who) => {
+                    let mut checked = crate::task::parse_assignees(&[who.to_owned()])
+                        .map_err(|e| Invalid::new("assignee", e.reason))?;
+                    checked.pop()
+                }
+                None => None,
+            },
             sort,
             reverse,
             limit,

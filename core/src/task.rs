@@ -277,6 +277,9 @@ pub struct Task {
     pub completed_at: Option<DateTime<Utc>>,
     pub priority: Priority,
     pub tags: Vec<String>,
+    /// User ids of the people it is assigned to.
+    #[serde(default)]
+    pub assignees: Vec<String>,
     /// A date (`2026-03-23`) or a local date-time (`2026-03-23T10:00:00`) in `timezone`.
     pub due: Option<String>,
     /// The IANA zone `due` is read in; null when there is no due date.
@@ -297,6 +300,39 @@ pub struct Task {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Who made it (a user id).
+    #[serde(default)]
+    pub created_by: String,
+    /// Who changed it last (a user id).
+    #[serde(default)]
+    pub updated_by: String,
+}
+
+/// The most people a task is assigned to.
+pub const MAX_ASSIGNEES: usize = 20;
+
+/// Assignees as given (user ids), checked: at most [`MAX_ASSIGNEES`],
+/// each 1–255 bytes without control characters; sorted, repeats removed.
+pub fn parse_assignees(ids: &[String]) -> Result<Vec<String>, Invalid> {
+    let mut ids: Vec<String> = ids.iter().map(|id| id.trim().to_owned()).collect();
+    if let Some(bad) = ids
+        .iter()
+        .find(|id| id.is_empty() || id.len() > 255 || id.chars().any(char::is_control))
+    {
+        return Err(Invalid::new(
+            "assignees",
+            format!("`{bad}` is not a user id; give the ids of the list's members"),
+        ));
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() > MAX_ASSIGNEES {
+        return Err(Invalid::new(
+            "assignees",
+            format!("a task has at most {MAX_ASSIGNEES} assignees"),
+        ));
+    }
+    Ok(ids)
 }
 
 impl Task {
@@ -340,6 +376,7 @@ pub fn field_changes(old: Option<&Task>, new: Option<&Task>) -> BTreeMap<String,
         &[
             "version",
             "updated_at",
+            "updated_by",
             "recurrence_text",
             "child_count",
             "open_child_count",

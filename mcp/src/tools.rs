@@ -29,10 +29,17 @@ pub fn router() -> ToolRouter<TaskflowMcp> {
     router
 }
 
+/// A task's properties its output schemas leave out: who it is assigned
+/// to, made and changed by (user ids). Each tool that returns a task
+/// repeats its schema, and these would take the listing past 16 KB; a
+/// model learns them from the output itself and from `list_members`.
+const UNLISTED: &[&str] = &["assignees", "created_by", "updated_by"];
+
 /// What `tools/list` shows of a tool. Schemas are compact, so the list
 /// stays small in a model's context (under 16 KB; a test holds it there):
 /// output schemas keep the top-level shape (property names and types)
-/// without prose, defaults or nested definitions.
+/// without prose, defaults or nested definitions, and leave out a task's
+/// people ([`UNLISTED`]), which the output carries all the same.
 fn listing(spec: Spec) -> Tool {
     let mut input = Value::Object(spec.input);
     if spec.name == ListTasks::NAME {
@@ -54,6 +61,11 @@ fn listing(spec: Spec) -> Tool {
         &["description", "required", "title", "default"],
     );
     flatten_refs(&mut output);
+    if let Some(properties) = output.get_mut("properties").and_then(Value::as_object_mut) {
+        for unlisted in UNLISTED {
+            properties.remove(*unlisted);
+        }
+    }
     let annotations = ToolAnnotations::with_title(spec.title)
         .read_only(spec.hints.read_only)
         .destructive(spec.hints.destructive)

@@ -933,12 +933,6 @@ async fn a_member_hears_of_a_shared_lists_changes_until_removed() {
         .await
         .unwrap();
     let uri = taskflow_mcp::resources::list_uri(groceries.id);
-    for session in [&alice, &bob] {
-        session
-            .subscribe(SubscribeRequestParams::new(uri.clone()))
-            .await
-            .unwrap();
-    }
     // Bob's own list, whose changes mark what has reached him.
     let bobs = taskflow_store::Actor::new("bob", taskflow_events::Source::Api);
     let own_list = h
@@ -953,9 +947,28 @@ async fn a_member_hears_of_a_shared_lists_changes_until_removed() {
         .await
         .unwrap();
     let own_uri = taskflow_mcp::resources::list_uri(own_list.id);
+    // Everything so far (bob joining, his list) has been through the watch
+    // before anyone subscribes, so the counts below start from nothing.
+    let db = h.svc.database().clone();
+    let drained = || {
+        let db = db.clone();
+        async move { db.relay_lag().await.unwrap().unpublished == 0 }
+    };
+    wait_for(
+        "the relay to publish everything",
+        Duration::from_secs(5),
+        drained,
+    )
+    .await;
     bob.subscribe(SubscribeRequestParams::new(own_uri.clone()))
         .await
         .unwrap();
+    for session in [&alice, &bob] {
+        session
+            .subscribe(SubscribeRequestParams::new(uri.clone()))
+            .await
+            .unwrap();
+    }
     let count = |client: &Client, wanted: &str| {
         client
             .updated

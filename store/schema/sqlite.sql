@@ -121,7 +121,7 @@ CREATE TABLE "tasks" (
     updated_at       TEXT    NOT NULL,
     reminded_for     TEXT,
     overdue_for      TEXT
-, parent_id INTEGER, had_subtasks INTEGER NOT NULL DEFAULT 0, had_links INTEGER NOT NULL DEFAULT 0);
+, parent_id INTEGER, had_subtasks INTEGER NOT NULL DEFAULT 0, had_links INTEGER NOT NULL DEFAULT 0, assignees TEXT, created_by TEXT, updated_by TEXT);
 CREATE INDEX tasks_user_created ON tasks (user_id, created_at, id);
 CREATE INDEX tasks_user_due ON tasks (user_id, due_at, id);
 CREATE INDEX tasks_user_priority ON tasks (user_id, priority_rank, id);
@@ -185,3 +185,9 @@ CREATE TABLE invitations (
     UNIQUE (list_id, invitee)
 );
 CREATE INDEX invitations_invitee ON invitations (invitee, id);
+CREATE TABLE task_assignees (
+    task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    user_id TEXT    NOT NULL,
+    PRIMARY KEY (user_id, task_id)
+);
+CREATE INDEX task_assignees_task ON task_assignees (task_id);

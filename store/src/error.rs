@@ -32,6 +32,10 @@ pub enum Error {
     /// No user has the username given in `field`.
     #[error("no user has that username (`{field}`)")]
     NoSuchUser { field: &'static str },
+    /// An assignee is neither the list's owner nor a member who may see it
+    /// (whether or not such a user exists).
+    #[error("`{user}` is not a member of the task's list")]
+    AssigneeNotMember { user: String },
     /// A rule of lists and tasks refuses the change, such as a write to an
     /// archived list (`list_archived`); `code` is the stable problem code.
     #[error("{detail}")]

@@ -581,7 +581,7 @@ impl TaskService {
             now,
         )?;
         outbox::append(&mut tx, &event).await?;
-        crate::members::refresh_access(&mut tx, &owner).await?;
+        crate::members::refresh_access(&mut tx, &owner, actor, now).await?;
         tx.commit().await?;
         Ok(list)
     }
@@ -809,7 +809,7 @@ impl TaskService {
             NewEvent::list_change(&owner, actor, event_type, Some(&before), Some(&after), now)?;
         outbox::append(&mut tx, &event).await?;
         // Nesting and archiving decide what members reach.
-        crate::members::refresh_access(&mut tx, &owner).await?;
+        crate::members::refresh_access(&mut tx, &owner, actor, now).await?;
         tx.commit().await?;
         // As the caller sees it: a list whose parent they do not reach is
         // at the top of their lists.

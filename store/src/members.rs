@@ -21,10 +21,23 @@ use crate::outbox::{self, NewEvent};
 use crate::tasks::{Actor, check_user};
 use crate::{Error, Result, TaskService};
 
+/// Writes `list_access` anew for every list of `owner` (see
+/// [`write_access`]), then unassigns, each task with its event by `by`,
+/// whoever no longer reaches the list of a task they are assigned.
+pub(crate) async fn refresh_access(
+    tx: &mut Tx,
+    owner: &str,
+    by: &Actor,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    write_access(tx, owner).await?;
+    crate::tasks::sql::unassign_unreachable(tx, by, owner, now).await
+}
+
 /// Writes `list_access` anew for every list of `owner`: for each member,
 /// the nearest grant above (or on) each list, and whether the list is
 /// archived, itself or through a list it is in.
-pub(crate) async fn refresh_access(tx: &mut Tx, owner: &str) -> Result<()> {
+async fn write_access(tx: &mut Tx, owner: &str) -> Result<()> {
     query("DELETE FROM list_access WHERE list_id IN (SELECT id FROM lists WHERE user_id = $1)")
         .bind(owner)
         .execute(&mut *tx)
@@ -317,7 +330,7 @@ impl TaskService {
         .bind(now)
         .execute(&mut tx)
         .await?;
-        refresh_access(&mut tx, &owner).await?;
+        refresh_access(&mut tx, &owner, actor, now).await?;
         let shown = self.list_row(&mut tx, &owner, list).await?.list();
         member_event(
             &mut tx,
@@ -402,7 +415,7 @@ impl TaskService {
             .bind(new.as_str())
             .execute(&mut locked.tx)
             .await?;
-        refresh_access(&mut locked.tx, &locked.owner).await?;
+        refresh_access(&mut locked.tx, &locked.owner, actor, now).await?;
         if old != new {
             let shown = self
                 .list_row(&mut locked.tx, &locked.owner, list)
@@ -452,7 +465,7 @@ impl TaskService {
             .bind(user)
             .execute(&mut locked.tx)
             .await?;
-        refresh_access(&mut locked.tx, &locked.owner).await?;
+        refresh_access(&mut locked.tx, &locked.owner, actor, now).await?;
         let shown = self
             .list_row(&mut locked.tx, &locked.owner, list)
             .await?

@@ -15,6 +15,7 @@ use crate::common::serve;
 on_both_databases!(
     a_list_is_shared_by_invitation_and_its_members_are_managed,
     every_route_gives_each_role_exactly_what_it_may,
+    assignees_are_members_over_http,
 );
 
 async fn call(api: &TestApp, method: Method, path: &str, user: &str, body: Value) -> (u16, Value) {
@@ -524,4 +525,49 @@ async fn every_route_gives_each_role_exactly_what_it_may(h: &Harness) {
     )
     .await;
     assert_eq!(members.as_array().unwrap().len(), 4);
+}
+
+async fn assignees_are_members_over_http(h: &Harness) {
+    let api = serve(h).await;
+    let (list, task) = shared(&api, &[("bob", "editor"), ("carol", "viewer")]).await;
+    // dave is a user, but no member; "ghost" is nobody: the same refusal.
+    for who in ["dave", "ghost"] {
+        let (status, problem) = call(
+            &api,
+            Method::POST,
+            "/api/tasks",
+            "alice",
+            json!({"title": "x", "list_id": list, "assignees": [who]}),
+        )
+        .await;
+        assert_eq!(status, 422, "{problem}");
+        assert_eq!(problem["code"], "assignee_not_member");
+        assert_eq!(problem["field"], "assignees");
+    }
+    let (status, assigned) = call(
+        &api,
+        Method::PATCH,
+        &format!("/api/tasks/{task}"),
+        "bob",
+        json!({"assignees": ["carol"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{assigned}");
+    assert_eq!(assigned["assignees"], json!(["carol"]));
+    assert_eq!(assigned["created_by"], "alice");
+    assert_eq!(assigned["updated_by"], "bob");
+    let mine = api.list_tasks("carol", "assignee=me").await.body;
+    assert_eq!(mine["tasks"][0]["id"], task, "{mine}");
+    assert_eq!(mine["tasks"].as_array().unwrap().len(), 1);
+    let none = api.list_tasks("bob", "assignee=me").await.body;
+    assert_eq!(none["tasks"], json!([]));
+    let (status, problem) = call(
+        &api,
+        Method::GET,
+        "/api/tasks?assignee=%07",
+        "bob",
+        Value::Null,
+    )
+    .await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("assignee")));
 }

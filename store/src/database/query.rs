@@ -67,6 +67,7 @@ param_from! {
     Option<DateTime<Utc>> => Time(|v| v),
     Uuid => Uuid(|v| v),
     &'a RawValue => Json(|v| Some(Cow::Borrowed(v))),
+    Option<&'a RawValue> => Json(|v: Option<&'a RawValue>| v.map(Cow::Borrowed)),
 }
 
 /// A row type either database can decode (`#[derive(sqlx::FromRow)]`

@@ -47,9 +47,10 @@ pub(crate) struct Job {
 pub(crate) async fn create(
     db: &Database,
     by: &Actor,
-    task: StoredTask,
+    mut task: StoredTask,
     to_inbox: bool,
 ) -> Result<Task> {
+    task.made_by(&by.user);
     let (reply, answer) = oneshot::channel();
     let job = Job {
         task,

@@ -99,6 +99,8 @@ task_columns! {
         priority: String, "text", Set, |_, d| d.priority.as_str();
         /// JSON array; `task_tags` indexes it.
         tags: Json<Vec<String>>, "jsonb", Set, |_, d| &*d.tags;
+        /// JSON array of user ids, NULL for none; `task_assignees` indexes it.
+        assignees: Option<Json<Vec<String>>>, "jsonb", Set, |_, d| d.assignees.as_deref();
         /// `2026-03-23` or `2026-03-23T10:00:00`, in `timezone`.
         due_local: Option<String>, "text", Set, |_, d| &d.due_local;
         timezone: Option<String>, "text", Set, |_, d| &d.timezone;
@@ -117,6 +119,10 @@ task_columns! {
         due_at: Option<DateTime<Utc>>, "timestamptz", Set, |_, d| d.due_at;
         /// The lower-cased title, for sorting.
         title_key: String, "text", Set, |_, d| d.title_key.as_str();
+        /// Who made it, when not its owner.
+        created_by: Option<String>, "text", Fixed, |t, _| t.created_by.as_deref();
+        /// Who changed it last, when not its owner.
+        updated_by: Option<String>, "text", Set, |t, _| t.updated_by.as_deref();
     }
     derived {
         /// The lower-cased title and description, for search.
@@ -289,6 +295,7 @@ impl TaskRow {
             completed_at: self.completed_at,
             priority,
             tags: self.tags.0,
+            assignees: self.assignees.map(|a| a.0).unwrap_or_default(),
             due: self.due_local,
             timezone,
             recurrence: self.recurrence,
@@ -300,6 +307,8 @@ impl TaskRow {
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            created_by: self.created_by.unwrap_or_else(|| self.user_id.clone()),
+            updated_by: self.updated_by.unwrap_or(self.user_id),
         })
     }
 }
@@ -360,6 +369,11 @@ pub(crate) struct StoredTask {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// User ids, sorted (see `taskflow_core::parse_assignees`).
+    pub assignees: Vec<String>,
+    /// Who made it and who changed it last, when not the owner.
+    pub created_by: Option<String>,
+    pub updated_by: Option<String>,
 }
 
 impl TryFrom<TaskRow> for StoredTask {
@@ -413,6 +427,9 @@ impl TryFrom<TaskRow> for StoredTask {
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            assignees: row.assignees.map(|a| a.0).unwrap_or_default(),
+            created_by: row.created_by,
+            updated_by: row.updated_by,
         })
     }
 }
@@ -439,7 +456,20 @@ impl StoredTask {
             version: 1,
             created_at: now,
             updated_at: now,
+            assignees: Vec::new(),
+            created_by: None,
+            updated_by: None,
         }
+    }
+
+    /// Records `by` as who made (when new) or last changed the task: None
+    /// when that is its owner.
+    pub fn made_by(&mut self, by: &str) {
+        let by = (by != self.user_id).then(|| by.to_owned());
+        if self.id == 0 {
+            self.created_by = by.clone();
+        }
+        self.updated_by = by;
     }
 
     /// Gives a new task its id and, unless placed already, the position
@@ -467,6 +497,7 @@ impl StoredTask {
             completed_at: self.completed_at,
             priority: f.priority,
             tags: f.tags.as_slice().to_vec(),
+            assignees: self.assignees.clone(),
             due: f.due.map(|d| d.local_text()),
             timezone: f.due.map(|d| d.zone().name().to_owned()),
             recurrence: f.recurrence.as_ref().map(ToString::to_string),
@@ -482,6 +513,8 @@ impl StoredTask {
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            created_by: self.created_by.as_ref().unwrap_or(&self.user_id).clone(),
+            updated_by: self.updated_by.as_ref().unwrap_or(&self.user_id).clone(),
         }
     }
 
@@ -498,6 +531,10 @@ impl StoredTask {
             search,
             priority: f.priority,
             tags: serde_json::value::to_raw_value(f.tags.as_slice())?,
+            assignees: match self.assignees.is_empty() {
+                true => None,
+                false => Some(serde_json::value::to_raw_value(&self.assignees)?),
+            },
             due_local: f.due.map(|d| d.local_text()),
             timezone: f.due.map(|d| d.zone().name().to_owned()),
             due_at: f.due.map(|d| d.instant()),
@@ -527,6 +564,8 @@ pub(crate) struct Derived {
     pub priority: Priority,
     /// The tags as a JSON array.
     pub tags: Box<RawValue>,
+    /// The assignees as a JSON array, if any.
+    pub assignees: Option<Box<RawValue>>,
     pub due_local: Option<String>,
     pub timezone: Option<String>,
     pub due_at: Option<DateTime<Utc>>,

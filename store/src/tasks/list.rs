@@ -127,6 +127,18 @@ fn push_branch<'a>(
     if let Some(parent) = filter.parent_id {
         q.push(" AND t.parent_id = ").push_bind(parent);
     }
+    if let Some(assignee) = &filter.assignee {
+        let assignee = if assignee == "me" {
+            user
+        } else {
+            assignee.as_str()
+        };
+        q.push(
+            " AND EXISTS (SELECT 1 FROM task_assignees w WHERE w.task_id = t.id AND w.user_id = ",
+        )
+        .push_bind(assignee)
+        .push(")");
+    }
     match filter.has_parent {
         Some(true) => {
             q.push(" AND t.parent_id IS NOT NULL");

@@ -180,8 +180,10 @@ impl TaskService {
         let idempotency = idempotency_key
             .map(|key| IdempotentCreate::new(key, input))
             .transpose()?;
-        let batched = idempotency.is_none() && fields.recurrence.is_none();
-        let task = match input.parent {
+        let assignees = taskflow_core::parse_assignees(&input.assignees)?;
+        // Assignees are checked against the list in the write transaction.
+        let batched = idempotency.is_none() && fields.recurrence.is_none() && assignees.is_empty();
+        let mut task = match input.parent {
             Some(parent) => {
                 self.subtask_of(actor, parent, input.list.as_ref(), fields)
                     .await?
@@ -198,6 +200,7 @@ impl TaskService {
                 StoredTask::new(&owner, list, fields, self.clock.now())
             }
         };
+        task.assignees = assignees;
         if batched {
             return batch::create(&self.db, actor, task, false).await;
         }
@@ -226,12 +229,19 @@ impl TaskService {
             spot: Spot::Bottom,
             only_if_moved: true,
         });
+        let assignees = patch
+            .assignees
+            .as_deref()
+            .map(taskflow_core::parse_assignees)
+            .transpose()?;
         self.mutate(actor, id, expected_version, placement, false, |old, _| {
             let fields = patch.apply(&old.fields)?;
-            if fields == old.fields {
+            let assignees = assignees.unwrap_or_else(|| old.assignees.clone());
+            if fields == old.fields && assignees == old.assignees {
                 return Ok(Change::Unchanged);
             }
             let mut task = old.clone();
+            task.assignees = assignees;
             task.anchor = anchor_after(old, &fields);
             if fields.recurrence.is_some() && task.series_id.is_none() {
                 task.series_id = Some(old.id);
@@ -428,6 +438,7 @@ fn next_occurrence_of(current: &StoredTask, now: DateTime<Utc>) -> Option<Stored
         series_id: current.series_id.or(Some(current.id)),
         previous_id: Some(current.id),
         anchor: Some(anchor),
+        assignees: current.assignees.clone(),
         ..StoredTask::new(&current.user_id, current.list_id, fields, now)
     })
 }

@@ -136,9 +136,92 @@ async fn write_tags(tx: &mut Tx, task: &StoredTask, replace: bool) -> Result<()>
     Ok(())
 }
 
+/// Rewrites `task_assignees` for `task`, which indexes its `assignees`.
+async fn write_assignees(tx: &mut Tx, task: &StoredTask, replace: bool) -> Result<()> {
+    if replace {
+        query("DELETE FROM task_assignees WHERE task_id = $1")
+            .bind(task.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if task.assignees.is_empty() {
+        return Ok(());
+    }
+    let mut insert = Query::build("INSERT INTO task_assignees (task_id, user_id) VALUES ");
+    for (i, user) in task.assignees.iter().enumerate() {
+        insert.push(if i == 0 { "(" } else { ", (" });
+        insert.push_bind(task.id).push(", ");
+        insert.push_bind(user.as_str()).push(")");
+    }
+    insert.execute(tx).await?;
+    Ok(())
+}
+
+/// Of `users`, those who may be assigned a task in `list` of `owner`: the
+/// owner and the members who reach the list.
+async fn assignable(tx: &mut Tx, owner: &str, list: i64, users: &[String]) -> Result<Vec<String>> {
+    let mut q = Query::build("SELECT user_id FROM list_access WHERE list_id = ");
+    q.push_bind(list).push(" AND user_id IN (");
+    for (i, user) in users.iter().enumerate() {
+        q.push(if i == 0 { "" } else { ", " });
+        q.push_bind(user.as_str());
+    }
+    q.push(")");
+    let members: Vec<(String,)> = q.fetch_all(tx).await?;
+    let mut allowed: Vec<String> = members.into_iter().map(|(user,)| user).collect();
+    if users.iter().any(|user| user == owner) {
+        allowed.push(owner.to_owned());
+    }
+    Ok(allowed)
+}
+
+/// Refuses assignees who may not be assigned `task` (in its list, now).
+async fn check_assignees(tx: &mut Tx, task: &StoredTask) -> Result<()> {
+    if task.assignees.is_empty() {
+        return Ok(());
+    }
+    let allowed = assignable(tx, &task.user_id, task.list_id, &task.assignees).await?;
+    match task.assignees.iter().find(|user| !allowed.contains(user)) {
+        Some(user) => Err(Error::AssigneeNotMember { user: user.clone() }),
+        None => Ok(()),
+    }
+}
+
+/// Unassigns, with an `updated` event each by `by`, whoever no longer
+/// reaches the list of a task of `owner` they are assigned: after a member
+/// is removed or leaves, or a list is moved out of a shared one. Run in the
+/// transaction that changed the access, after `list_access` is rewritten.
+pub(crate) async fn unassign_unreachable(
+    tx: &mut Tx,
+    by: &Actor,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let rows: Vec<TaskRow> = query(&format!(
+        "SELECT {} FROM tasks t WHERE t.user_id = $1 AND EXISTS (\
+           SELECT 1 FROM task_assignees w WHERE w.task_id = t.id AND w.user_id <> $1 \
+           AND NOT EXISTS (SELECT 1 FROM list_access a \
+                           WHERE a.user_id = w.user_id AND a.list_id = t.list_id))",
+        *SELECT
+    ))
+    .bind(owner)
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in rows {
+        let old = StoredTask::try_from(row)?;
+        let allowed = assignable(tx, owner, old.list_id, &old.assignees).await?;
+        let mut new = old.clone();
+        new.assignees.retain(|user| allowed.contains(user));
+        save_with_event(tx, by, &old, new, TaskEventType::Updated, now).await?;
+    }
+    Ok(())
+}
+
 /// Inserts a new task with its tags and its `created` event in `tx`; a
 /// recurring task starts its own series. Returns the task as shown.
 async fn insert_created(tx: &mut Tx, by: &Actor, task: &mut StoredTask) -> Result<Task> {
+    task.made_by(&by.user);
+    check_assignees(tx, task).await?;
     let id = insert(tx, task).await?;
     task.with_id(id);
     if task.fields.recurrence.is_some() && task.series_id.is_none() {
@@ -152,6 +235,7 @@ async fn insert_created(tx: &mut Tx, by: &Actor, task: &mut StoredTask) -> Resul
         .execute(tx)
         .await?;
     write_tags(tx, task, false).await?;
+    write_assignees(tx, task, false).await?;
     let view = task.task();
     let event = NewEvent::change(
         &task.user_id,
@@ -542,9 +626,20 @@ pub(crate) async fn save_with_event(
 ) -> Result<Task> {
     new.version = old.version + 1;
     new.updated_at = now;
+    new.made_by(&by.user);
+    if new.assignees != old.assignees {
+        check_assignees(tx, &new).await?;
+    } else if new.list_id != old.list_id && !new.assignees.is_empty() {
+        // Moved: whoever does not reach the new list is unassigned.
+        let allowed = assignable(tx, &new.user_id, new.list_id, &new.assignees).await?;
+        new.assignees.retain(|user| allowed.contains(user));
+    }
     save(tx, &new, old.version).await?;
     if new.fields.tags != old.fields.tags {
         write_tags(tx, &new, true).await?;
+    }
+    if new.assignees != old.assignees {
+        write_assignees(tx, &new, true).await?;
     }
     let (before, after) = (old.task(), new.task());
     let appended = NewEvent::change(&old.user_id, by, event, Some(&before), Some(&after), now)?;

@@ -20,6 +20,7 @@ on_both_databases!(
     the_owner_stays_the_inbox_is_never_shared_and_tasks_stay_with_their_owner,
     invitations_are_seen_and_answered_only_by_their_invitee,
     live_views_reach_the_members_of_the_moment_and_replay_only_what_each_may_see_now,
+    assignees_are_members_of_the_moment_and_each_task_keeps_who_made_and_changed_it,
 );
 
 fn user(id: &str) -> Actor {
@@ -1034,5 +1035,142 @@ async fn live_views_reach_the_members_of_the_moment_and_replay_only_what_each_ma
     assert_eq!(
         page.iter().map(|e| e.sequence).collect::<Vec<_>>(),
         all.iter().take(3).map(|e| e.sequence).collect::<Vec<_>>()
+    );
+}
+
+async fn assignees_are_members_of_the_moment_and_each_task_keeps_who_made_and_changed_it(
+    h: &Harness,
+) {
+    let w = world(h).await;
+    let svc = &h.svc;
+    let into = |list: i64, title: &str, assignees: &[&str]| CreateTask {
+        list: Some(ListRef::Id(list)),
+        assignees: assignees.iter().map(|a| a.to_string()).collect(),
+        ..titled(title)
+    };
+    let report = svc
+        .create(
+            &alice(),
+            &into(w.groceries, "report", &["carol", "bob", "bob"]),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        report.assignees,
+        ["bob", "carol"],
+        "sorted, repeats removed"
+    );
+    assert_eq!(
+        (report.created_by.as_str(), report.updated_by.as_str()),
+        ("alice", "alice")
+    );
+    // A stranger, a removed member, nobody at all, a member of another list:
+    // each the same refusal, naming the assignee.
+    for (list, who) in [
+        (w.groceries, "dave"),
+        (w.groceries, "erin"),
+        (w.groceries, "nobody-at-all"),
+        (w.private, "bob"),
+    ] {
+        match svc.create(&alice(), &into(list, "x", &[who]), None).await {
+            Err(Error::AssigneeNotMember { user }) => assert_eq!(user, who),
+            other => panic!("{who}: {other:?}"),
+        }
+    }
+    // The owner may be assigned in her own lists; a nested list's members too.
+    let own = svc
+        .create(&alice(), &into(w.private, "mine", &["alice"]), None)
+        .await
+        .unwrap();
+    assert_eq!(own.assignees, ["alice"]);
+    svc.create(&alice(), &into(w.dairy, "cheese", &["frank"]), None)
+        .await
+        .unwrap();
+
+    // An editor reassigns: the task says who changed it, and who made it.
+    let patch = UpdateTask {
+        assignees: Some(vec!["bob".into(), "frank".into()]),
+        ..Default::default()
+    };
+    let changed = svc
+        .update(&user("bob"), report.id, &patch, None)
+        .await
+        .unwrap();
+    assert_eq!(changed.assignees, ["bob", "frank"]);
+    assert_eq!(
+        (changed.created_by.as_str(), changed.updated_by.as_str()),
+        ("alice", "bob")
+    );
+    let bobs = svc
+        .create(&user("bob"), &into(w.groceries, "bob's", &[]), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (bobs.created_by.as_str(), bobs.updated_by.as_str()),
+        ("bob", "bob")
+    );
+    let viewer = svc.update(&user("carol"), report.id, &patch, None).await;
+    assert!(matches!(viewer, Err(Error::Forbidden { .. })), "{viewer:?}");
+
+    // assignee=me, and by id.
+    let assigned = |who: &str, assignee: &str| {
+        let (svc, who, assignee) = (svc.clone(), who.to_owned(), assignee.to_owned());
+        async move {
+            let query = ListQuery {
+                assignee: Some(assignee),
+                ..Default::default()
+            };
+            let page = svc.list(&who, &query).await.unwrap();
+            let mut titles: Vec<String> = page.tasks.into_iter().map(|t| t.title).collect();
+            titles.sort();
+            titles
+        }
+    };
+    assert_eq!(assigned("frank", "me").await, ["cheese", "report"]);
+    assert_eq!(assigned("alice", "frank").await, ["cheese", "report"]);
+    assert_eq!(assigned("alice", "me").await, ["mine"]);
+    assert!(
+        assigned("dave", "frank").await.is_empty(),
+        "nothing of alice's"
+    );
+
+    // Removed, frank is unassigned at once, each task with its event.
+    svc.remove_member(&alice(), w.groceries, "frank")
+        .await
+        .unwrap();
+    let report = svc.get("alice", report.id).await.unwrap();
+    assert_eq!(report.assignees, ["bob"]);
+    assert!(assigned("alice", "frank").await.is_empty());
+    let history = svc.history("alice", report.id, None, None).await.unwrap();
+    let last = &history.entries[0];
+    assert_eq!(last.event_type, TaskEventType::Updated);
+    assert_eq!(last.changes["assignees"].old, json!(["bob", "frank"]));
+    assert_eq!(last.changes["assignees"].new, json!(["bob"]));
+    assert_eq!(last.actor.id, "alice");
+
+    // Moved where an assignee does not reach: they are unassigned with it.
+    let moved = svc
+        .move_task(
+            &alice(),
+            report.id,
+            &MoveTask {
+                list: Some(ListRef::Id(w.private)),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(moved.assignees.is_empty(), "{moved:?}");
+    // Bad ids are refused before anything is read.
+    let too_many: Vec<String> = (0..21).map(|i| format!("u{i}")).collect();
+    let patch = UpdateTask {
+        assignees: Some(too_many),
+        ..Default::default()
+    };
+    assert_eq!(
+        invalid_field(svc.update(&alice(), own.id, &patch, None).await),
+        "assignees"
     );
 }
