@@ -209,6 +209,26 @@ impl<S: Send + Sync> FromRequestParts<S> for ListMember {
     }
 }
 
+/// A task id and a comment id from `/api/tasks/{id}/comments/{comment}`:
+/// either not a positive integer is 404, like a comment the caller cannot
+/// see.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskComment(pub i64, pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for TaskComment {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        match Path::<(i64, i64)>::from_request_parts(parts, state).await {
+            Ok(Path((task, comment))) if task > 0 && comment > 0 => Ok(TaskComment(task, comment)),
+            Ok(_) | Err(PathRejection::FailedToDeserializePathParams(_)) => {
+                Err(Problem::not_found("no such comment"))
+            }
+            Err(err) => Err(Problem::bad_request("invalid_path", err.body_text())),
+        }
+    }
+}
+
 /// The version from `If-Match: "3"` (or `W/"3"`), if the header is present;
 /// `*` matches any version.
 #[derive(Debug, Clone, Copy)]

@@ -13,10 +13,11 @@ use taskflow_chat::{
     Action, ChatReply, ChatRequest, ConversationDetail, ConversationPage, ConversationQuery,
 };
 use taskflow_core::{
-    CompleteQuery, CreateInvitation, CreateList, CreateTask, DeleteList, HistoryQuery, Invitation,
-    List, ListQuery, ListSummary, ListsQuery, Member, MoveList, MoveTask, NotificationPage,
-    NotificationQuery, SnoozeTask, TagCount, Task, TaskDetail, TaskInclude, TaskPage, UnreadCount,
-    UpdateList, UpdateMember, UpdateProfile, UpdateTask, User, UserLookup, UserSummary,
+    Comment, CommentPage, CompleteQuery, CreateInvitation, CreateList, CreateTask, DeleteList,
+    HistoryQuery, Invitation, List, ListQuery, ListSummary, ListsQuery, Member, MoveList, MoveTask,
+    NotificationPage, NotificationQuery, SnoozeTask, TagCount, Task, TaskDetail, TaskInclude,
+    TaskPage, UnreadCount, UpdateList, UpdateMember, UpdateProfile, UpdateTask, User, UserLookup,
+    UserSummary, WriteComment,
 };
 use taskflow_events::HistoryPage;
 
@@ -199,6 +200,54 @@ fn build() -> Value {
             Some(g.subschema_for::<HistoryPage>()),
             false,
             &[400, 401, 404, 422],
+        ),
+        op(
+            "get",
+            "/api/tasks/{id}/comments",
+            "listComments",
+            "A task's comments, newest first",
+            Some(query::<HistoryQuery>()),
+            None,
+            200,
+            Some(g.subschema_for::<CommentPage>()),
+            false,
+            &[400, 401, 404, 422],
+        ),
+        op(
+            "post",
+            "/api/tasks/{id}/comments",
+            "addComment",
+            "Comment on a task (editors and the owner)",
+            None,
+            Some(g.subschema_for::<WriteComment>()),
+            201,
+            Some(g.subschema_for::<Comment>()),
+            false,
+            &[400, 401, 403, 404, 409, 413, 415, 422],
+        ),
+        op(
+            "patch",
+            "/api/tasks/{id}/comments/{comment}",
+            "updateComment",
+            "Edit your comment",
+            None,
+            Some(g.subschema_for::<WriteComment>()),
+            200,
+            Some(g.subschema_for::<Comment>()),
+            false,
+            &[400, 401, 403, 404, 409, 413, 415, 422],
+        ),
+        op(
+            "delete",
+            "/api/tasks/{id}/comments/{comment}",
+            "deleteComment",
+            "Delete a comment (its author, or an admin of the list)",
+            None,
+            None,
+            204,
+            None,
+            false,
+            &[401, 403, 404, 409],
         ),
         op(
             "get",
@@ -668,6 +717,9 @@ fn operation(op: &Op, problem: &Schema) -> Value {
     }
     if op.path.contains("{user}") {
         parameters.push(json!({"name": "user", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}, "description": "The member's user id."}));
+    }
+    if op.path.contains("{comment}") {
+        parameters.push(json!({"name": "comment", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}, "description": "The comment's id."}));
     }
     if op.path.contains("{other_id}") {
         parameters.push(json!({"name": "other_id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}, "description": "The other task."}));

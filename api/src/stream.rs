@@ -270,7 +270,10 @@ struct StreamQuery {
 /// The SSE event name of an update, such as `task.created`.
 fn event_name(update: &TaskUpdate) -> String {
     match (update.kind, update.change) {
-        (UpdateKind::Task, Some(change)) => format!("task.{}", change.as_str()),
+        (UpdateKind::Task, Some(change)) => match change.comment_change() {
+            Some(comment) => format!("comment.{comment}"),
+            None => format!("task.{}", change.as_str()),
+        },
         (UpdateKind::Task, None) => "task.updated".into(),
         (UpdateKind::NotificationCreated, _) => "notification.created".into(),
         (UpdateKind::List, _) => match update.list_change {

@@ -8,14 +8,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use taskflow_core::{
     CompleteQuery, CreateTask, HistoryQuery, LinkKind, ListQuery, SnoozeTask, Task, TaskInclude,
-    UpdateTask,
+    UpdateTask, WriteComment,
 };
 use taskflow_events::Source;
 use taskflow_store::Actor;
 
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::extract::{ApiJson, ApiQuery, IdempotencyKey, IfMatch, TaskId};
+use crate::extract::{ApiJson, ApiQuery, IdempotencyKey, IfMatch, TaskComment, TaskId};
 use crate::problem::Problem;
 
 /// The task routes.
@@ -27,6 +27,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/tasks/{id}/reopen", post(reopen))
         .route("/api/tasks/{id}/snooze", post(snooze))
         .route("/api/tasks/{id}/history", get(history))
+        .route("/api/tasks/{id}/comments", get(comments).post(add_comment))
+        .route(
+            "/api/tasks/{id}/comments/{comment}",
+            axum::routing::patch(update_comment).delete(delete_comment),
+        )
         .route(
             "/api/tasks/{id}/links/{kind}/{other_id}",
             axum::routing::put(link).delete(unlink),
@@ -175,6 +180,54 @@ async fn history(
             .await?,
     )
     .into_response())
+}
+
+async fn comments(
+    State(state): State<AppState>,
+    user: AuthUser,
+    TaskId(id): TaskId,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
+) -> Result<Response, Problem> {
+    let page = state
+        .tasks
+        .comments(&user.0, id, query.before, query.limit)
+        .await?;
+    Ok(Json(page).into_response())
+}
+
+async fn add_comment(
+    State(state): State<AppState>,
+    user: AuthUser,
+    TaskId(id): TaskId,
+    ApiJson(input): ApiJson<WriteComment>,
+) -> Result<Response, Problem> {
+    let comment = state.tasks.add_comment(&actor(user), id, &input).await?;
+    Ok((StatusCode::CREATED, Json(comment)).into_response())
+}
+
+async fn update_comment(
+    State(state): State<AppState>,
+    user: AuthUser,
+    TaskComment(id, comment): TaskComment,
+    ApiJson(input): ApiJson<WriteComment>,
+) -> Result<Response, Problem> {
+    let comment = state
+        .tasks
+        .update_comment(&actor(user), id, comment, &input)
+        .await?;
+    Ok(Json(comment).into_response())
+}
+
+async fn delete_comment(
+    State(state): State<AppState>,
+    user: AuthUser,
+    TaskComment(id, comment): TaskComment,
+) -> Result<Response, Problem> {
+    state
+        .tasks
+        .delete_comment(&actor(user), id, comment)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn tags(State(state): State<AppState>, user: AuthUser) -> Result<Response, Problem> {

@@ -4,6 +4,7 @@
 //!
 //! This crate knows nothing of HTTP, SQL, MCP or Dapr.
 
+pub mod comment;
 pub mod due;
 pub mod error;
 pub mod links;
@@ -17,6 +18,7 @@ pub mod reminder;
 pub mod task;
 pub mod user;
 
+pub use comment::{Comment, CommentPage, MAX_COMMENT, WriteComment};
 pub use due::{Due, Zone};
 pub use error::Invalid;
 pub use links::{CompleteQuery, LinkKind, LinkedTask, Links, TaskDetail, TaskInclude};

@@ -77,6 +77,19 @@ pub enum TaskEventType {
     Linked,
     /// A link to another task removed.
     Unlinked,
+    /// A comment added (`changes.comment` holds it; CloudEvents type
+    /// `taskflow.comment.created.v1`).
+    #[serde(rename = "comment_created")]
+    #[strum(serialize = "comment_created")]
+    CommentCreated,
+    /// A comment edited (`changes.comment`: before and after).
+    #[serde(rename = "comment_updated")]
+    #[strum(serialize = "comment_updated")]
+    CommentUpdated,
+    /// A comment deleted (`changes.comment`: as it was).
+    #[serde(rename = "comment_deleted")]
+    #[strum(serialize = "comment_deleted")]
+    CommentDeleted,
 }
 
 impl TaskEventType {
@@ -97,15 +110,32 @@ impl TaskEventType {
         name.parse().ok()
     }
 
-    /// The versioned CloudEvents type, such as `taskflow.task.created.v1`.
+    /// The versioned CloudEvents type, such as `taskflow.task.created.v1`
+    /// (a comment's: `taskflow.comment.created.v1`).
     pub fn cloud_event_type(self) -> String {
-        format!("{TASK_EVENT_PREFIX}{}.v1", self.as_str())
+        match self.comment_change() {
+            Some(change) => format!("{COMMENT_EVENT_PREFIX}{change}.v1"),
+            None => format!("{TASK_EVENT_PREFIX}{}.v1", self.as_str()),
+        }
+    }
+
+    /// For a comment's event: created, updated or deleted.
+    pub fn comment_change(self) -> Option<&'static str> {
+        match self {
+            TaskEventType::CommentCreated => Some("created"),
+            TaskEventType::CommentUpdated => Some("updated"),
+            TaskEventType::CommentDeleted => Some("deleted"),
+            _ => None,
+        }
     }
 }
 
 /// The CloudEvents type prefix of task changes on `task-events`; a consumer
 /// of task changes takes only these.
 pub const TASK_EVENT_PREFIX: &str = "taskflow.task.";
+/// The CloudEvents type prefix of comments on `task-events` (a task's
+/// timeline, but not a change of the task: task consumers pass them by).
+pub const COMMENT_EVENT_PREFIX: &str = "taskflow.comment.";
 /// The CloudEvents type prefix of list changes on `task-events`.
 pub const LIST_EVENT_PREFIX: &str = "taskflow.list.";
 
@@ -307,7 +337,11 @@ mod tests {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
             assert_eq!(Source::parse(s.as_str()), Some(s));
         }
-        assert_eq!(TaskEventType::ALL.len(), 8);
+        assert_eq!(TaskEventType::ALL.len(), 11);
+        assert_eq!(
+            TaskEventType::CommentCreated.cloud_event_type(),
+            "taskflow.comment.created.v1"
+        );
         for t in ListEventType::ALL {
             assert_eq!(ListEventType::parse(t.as_str()), Some(t));
             assert!(t.cloud_event_type().starts_with(LIST_EVENT_PREFIX));

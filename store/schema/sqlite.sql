@@ -191,3 +191,12 @@ CREATE TABLE task_assignees (
     PRIMARY KEY (user_id, task_id)
 );
 CREATE INDEX task_assignees_task ON task_assignees (task_id);
+CREATE TABLE comments (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id    INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    author     TEXT    NOT NULL,
+    body       TEXT    NOT NULL,
+    created_at TEXT    NOT NULL,
+    updated_at TEXT    NOT NULL
+);
+CREATE INDEX comments_task ON comments (task_id, id);

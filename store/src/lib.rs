@@ -11,6 +11,8 @@
 mod audience;
 /// The clock every operation reads (a manual one in tests).
 mod clock;
+/// Comments on tasks, each an event on the task's timeline.
+mod comments;
 /// Chat conversations and their messages.
 pub mod conversations;
 /// The database: connecting, connections and transactions, and the one seam

@@ -16,6 +16,7 @@ on_both_databases!(
     a_list_is_shared_by_invitation_and_its_members_are_managed,
     every_route_gives_each_role_exactly_what_it_may,
     assignees_are_members_over_http,
+    comments_are_written_by_editors_and_kept_by_their_authors,
 );
 
 async fn call(api: &TestApp, method: Method, path: &str, user: &str, body: Value) -> (u16, Value) {
@@ -570,4 +571,120 @@ async fn assignees_are_members_over_http(h: &Harness) {
     )
     .await;
     assert_eq!((status, problem["field"].as_str()), (422, Some("assignee")));
+}
+
+async fn comments_are_written_by_editors_and_kept_by_their_authors(h: &Harness) {
+    let api = serve(h).await;
+    let (_, task) = shared(&api, &[("bob", "editor"), ("carol", "viewer")]).await;
+    let comments = format!("/api/tasks/{task}/comments");
+    let say = |who: &'static str, body: Value| {
+        let (api, comments) = (&api, comments.clone());
+        async move { call(api, Method::POST, &comments, who, body).await }
+    };
+    let (status, comment) = say("bob", json!({"body": "  draft is in the drive\n"})).await;
+    assert_eq!(status, 201, "{comment}");
+    assert_eq!(comment["body"], "draft is in the drive");
+    assert_eq!(comment["author"]["id"], "bob");
+    let id = comment["id"].as_i64().unwrap();
+    let one = format!("{comments}/{id}");
+    // A viewer reads but does not write; a stranger gets the 404 of a
+    // missing task, reading or writing.
+    let (status, problem) = say("carol", json!({"body": "me too"})).await;
+    assert_eq!(
+        (status, problem["role_needed"].as_str()),
+        (403, Some("editor"))
+    );
+    assert_eq!(say("dave", json!({"body": "hi"})).await.0, 404);
+    assert_eq!(
+        call(&api, Method::GET, &comments, "dave", Value::Null)
+            .await
+            .0,
+        404
+    );
+    let (status, page) = call(&api, Method::GET, &comments, "carol", Value::Null).await;
+    assert_eq!(status, 200);
+    assert_eq!(page["comments"][0]["id"], id);
+    // Bad text.
+    let (status, problem) = say("bob", json!({"body": " "})).await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("body")));
+    let long = "x".repeat(10_001);
+    assert_eq!(say("bob", json!({"body": long})).await.0, 422);
+    assert_eq!(say("bob", json!({"text": "x"})).await.0, 422);
+    // Only the author edits; the author or an admin deletes.
+    let (status, problem) = call(
+        &api,
+        Method::PATCH,
+        &one,
+        "alice",
+        json!({"body": "edited"}),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("not_the_author"))
+    );
+    let (status, edited) = call(&api, Method::PATCH, &one, "bob", json!({"body": "edited"})).await;
+    assert_eq!((status, edited["body"].as_str()), (200, Some("edited")));
+    assert_eq!(
+        call(&api, Method::DELETE, &one, "carol", Value::Null)
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        call(&api, Method::DELETE, &one, "dave", Value::Null)
+            .await
+            .0,
+        404
+    );
+    // The id of another task's comment in the path: not found.
+    let other = api
+        .create_task("alice", json!({"title": "other"}))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let elsewhere = format!("/api/tasks/{other}/comments/{id}");
+    assert_eq!(
+        call(&api, Method::DELETE, &elsewhere, "alice", Value::Null)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        call(&api, Method::DELETE, &one, "alice", Value::Null)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        call(&api, Method::DELETE, &one, "bob", Value::Null).await.0,
+        404
+    );
+    // Each is an event on the task's timeline, credited to its actor.
+    let history = api.task_history("carol", task).await.body;
+    let kinds: Vec<(&str, &str)> = history["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["event_type"].as_str().unwrap(),
+                e["actor"]["id"].as_str().unwrap(),
+            )
+        })
+        .take(3)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("comment_deleted", "alice"),
+            ("comment_updated", "bob"),
+            ("comment_created", "bob")
+        ]
+    );
+    assert_eq!(
+        history["entries"][1]["changes"]["comment"]["new"]["body"],
+        "edited"
+    );
 }

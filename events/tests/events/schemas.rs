@@ -41,9 +41,15 @@ fn event_types_are_versioned() {
         .map(|t| t.cloud_event_type())
         .collect();
     assert_eq!(names[0], "taskflow.task.created.v1");
-    assert!(
+    assert!(names.iter().all(|n| {
+        (n.starts_with("taskflow.task.") || n.starts_with("taskflow.comment."))
+            && n.ends_with(".v1")
+    }));
+    assert_eq!(
         names
             .iter()
-            .all(|n| n.starts_with("taskflow.task.") && n.ends_with(".v1"))
+            .filter(|n| n.starts_with("taskflow.comment."))
+            .count(),
+        3
     );
 }
