@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::tool::{Context, Hints, Tool, ToolResult, Toolset};
 use crate::tools::{
-    AddTask, CompleteTask, DeleteTask, GetTask, LinkTasks, ListLists, ListMembers,
+    AddComment, AddTask, CompleteTask, DeleteTask, GetTask, LinkTasks, ListLists, ListMembers,
     ListNotifications, ListTasks, ManageList, MoveTask, RecentActivity, ReopenTask, SnoozeTask,
     UpdateTask,
 };
@@ -30,6 +30,7 @@ pub fn catalog() -> &'static [&'static dyn Entry] {
         &ListLists,
         &ManageList,
         &ListMembers,
+        &AddComment,
         &LinkTasks,
         &ReopenTask,
         &SnoozeTask,

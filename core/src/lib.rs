@@ -21,7 +21,7 @@ pub mod user;
 pub use comment::{Comment, CommentPage, MAX_COMMENT, WriteComment};
 pub use due::{Due, Zone};
 pub use error::Invalid;
-pub use links::{CompleteQuery, LinkKind, LinkedTask, Links, TaskDetail, TaskInclude};
+pub use links::{CompleteQuery, Included, LinkKind, LinkedTask, Links, TaskDetail, TaskInclude};
 pub use list::{
     Cascade, Color, CreateList, DeleteList, INBOX_TITLE, Leftovers, List, ListFields, ListRef,
     ListSummary, ListsQuery, MAX_LIST_DEPTH, MoveList, UpdateList,

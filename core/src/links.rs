@@ -69,30 +69,45 @@ pub struct TaskDetail {
     /// Its links (with `include=links`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub links: Option<Links>,
+    /// Its newest comments, at most 10 (with `include=comments`; the rest
+    /// from `GET /api/tasks/{id}/comments?before=`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comments: Option<crate::CommentPage>,
+}
+
+/// The parts a task's detail view is asked to include.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Included {
+    pub children: bool,
+    pub links: bool,
+    pub comments: bool,
 }
 
 /// What `GET /api/tasks/{id}` adds to the task.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskInclude {
-    /// Comma-separated: `children`, `links`.
+    /// Comma-separated: `children`, `links`, `comments`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include: Option<String>,
 }
 
 impl TaskInclude {
-    /// (children, links) as asked.
-    pub fn parts(&self) -> Result<(bool, bool), Invalid> {
-        let mut out = (false, false);
+    /// The parts asked for.
+    pub fn parts(&self) -> Result<Included, Invalid> {
+        let mut out = Included::default();
         for part in self.include.as_deref().unwrap_or_default().split(',') {
             match part.trim() {
                 "" => {}
-                "children" => out.0 = true,
-                "links" => out.1 = true,
+                "children" => out.children = true,
+                "links" => out.links = true,
+                "comments" => out.comments = true,
                 other => {
                     return Err(Invalid::new(
                         "include",
-                        format!("`{other}` cannot be included; use children and/or links"),
+                        format!(
+                            "`{other}` cannot be included; use children, links and/or comments"
+                        ),
                     ));
                 }
             }

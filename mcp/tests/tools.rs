@@ -1030,3 +1030,80 @@ async fn a_member_hears_of_a_shared_lists_changes_until_removed() {
     stop.cancel();
     h.finish().await;
 }
+
+#[tokio::test]
+async fn members_comment_on_shared_tasks_and_get_task_shows_the_newest() {
+    let h = harness::sqlite().await;
+    let owner = taskflow_store::Actor::new("alice", taskflow_events::Source::Api);
+    for who in ["alice", "bob", "carol", "dave"] {
+        h.svc.saw(&taskflow_core::Subject::new(who)).await.unwrap();
+    }
+    let groceries = h
+        .svc
+        .create_list(
+            &owner,
+            &taskflow_core::CreateList {
+                title: "Groceries".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let milk = h
+        .svc
+        .create(
+            &owner,
+            &taskflow_core::CreateTask {
+                title: "milk".into(),
+                list: Some(taskflow_core::ListRef::Id(groceries.id)),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    for (who, role) in [
+        ("bob", taskflow_core::Grant::Editor),
+        ("carol", taskflow_core::Grant::Viewer),
+    ] {
+        let invitation = h
+            .svc
+            .invite(
+                &owner,
+                groceries.id,
+                &taskflow_core::CreateInvitation {
+                    username: who.into(),
+                    role,
+                },
+            )
+            .await
+            .unwrap();
+        h.svc
+            .accept_invitation(
+                &taskflow_store::Actor::new(who, taskflow_events::Source::Api),
+                invitation.id,
+            )
+            .await
+            .unwrap();
+    }
+    let watch = new_watch(&h);
+    let (bob, _) = connect_with(&h, &watch, "bob", &[Toolset::Lists]).await;
+    let (carol, _) = connect_with(&h, &watch, "carol", &[Toolset::Lists]).await;
+    let (dave, _) = connect_with(&h, &watch, "dave", &[Toolset::Lists]).await;
+    let said = ok(
+        &bob,
+        "add_comment",
+        json!({"id": milk.id, "body": "oat, not cow"}),
+    )
+    .await;
+    assert_eq!(said["author"]["id"], "bob");
+    let detail = ok(&carol, "get_task", json!({"id": milk.id})).await;
+    assert_eq!(detail["comments"]["comments"][0]["body"], "oat, not cow");
+    let viewer = refused(&carol, "add_comment", json!({"id": milk.id, "body": "x"})).await;
+    assert!(viewer.contains("needs editor"), "{viewer}");
+    let stranger = refused(&dave, "add_comment", json!({"id": milk.id, "body": "x"})).await;
+    assert!(stranger.contains("There is no task"), "{stranger}");
+    let empty = refused(&bob, "add_comment", json!({"id": milk.id, "body": " "})).await;
+    assert!(empty.contains("`body`"), "{empty}");
+    h.finish().await;
+}

@@ -1,6 +1,7 @@
 //! The tools, one file each: its parameter type (where it has its own),
 //! its description and hints, and what it does.
 
+mod add_comment;
 mod add_task;
 mod complete_task;
 mod delete_task;
@@ -17,6 +18,7 @@ mod reopen_task;
 mod snooze_task;
 mod update_task;
 
+pub use add_comment::{AddComment, AddCommentParams};
 pub use add_task::{AddTask, AddTaskParams};
 pub use complete_task::{CompleteTask, Completed};
 pub use delete_task::DeleteTask;

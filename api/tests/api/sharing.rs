@@ -687,4 +687,22 @@ async fn comments_are_written_by_editors_and_kept_by_their_authors(h: &Harness) 
         history["entries"][1]["changes"]["comment"]["new"]["body"],
         "edited"
     );
+    // The detail view shows the newest ten, and where the rest continue.
+    for n in 0..11 {
+        assert_eq!(
+            say("bob", json!({"body": format!("note {n}")})).await.0,
+            201
+        );
+    }
+    let path = format!("/api/tasks/{task}?include=comments");
+    let (status, detail) = call(&api, Method::GET, &path, "carol", Value::Null).await;
+    assert_eq!(status, 200);
+    let shown = detail["comments"]["comments"].as_array().unwrap();
+    assert_eq!(shown.len(), 10);
+    assert_eq!(shown[0]["body"], "note 10");
+    let before = detail["comments"]["next_before"].as_i64().unwrap();
+    let rest = format!("{comments}?before={before}");
+    let (_, older) = call(&api, Method::GET, &rest, "carol", Value::Null).await;
+    assert_eq!(older["comments"][0]["body"], "note 0");
+    assert_eq!(older["next_before"], Value::Null);
 }

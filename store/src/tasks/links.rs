@@ -143,7 +143,8 @@ impl TaskService {
         include: &TaskInclude,
     ) -> Result<TaskDetail> {
         check_user(user)?;
-        let (children, links) = include.parts()?;
+        let parts = include.parts()?;
+        let (children, links) = (parts.children, parts.links);
         let mut conn = self.db.read().await?;
         let stored = find(&mut conn, user, id).await?.ok_or(Error::NotFound)?;
         // The row says whether there are any: no query for none.
@@ -157,14 +158,22 @@ impl TaskService {
             (true, false) => Some(Links::default()),
             (true, true) => Some(links_of(&mut conn, &stored.user_id, user, id).await?),
         };
+        let comments = match parts.comments {
+            true => Some(crate::comments::page(&mut conn, id, None, DETAIL_COMMENTS).await?),
+            false => None,
+        };
         let task = stored.task();
         Ok(TaskDetail {
             task,
             children,
             links,
+            comments,
         })
     }
 }
+
+/// How many of its newest comments a task's detail view shows.
+const DETAIL_COMMENTS: u32 = 10;
 
 /// Whether `start` reaches `goal` by following `blocks` links.
 async fn reaches(tx: &mut Tx, user: &str, start: i64, goal: i64) -> Result<bool> {
