@@ -200,6 +200,7 @@ impl TaskService {
         let now = self.clock.now();
         let (mut tx, stored, lists) = locked_task(self, &actor.user, task).await?;
         let before = one(&mut tx, task, id).await?;
+        lists.writable(&ListRef::Id(stored.list_id), "id")?;
         if before.author.id != actor.user {
             return Err(Error::refused(
                 "not_the_author",
@@ -207,7 +208,6 @@ impl TaskService {
                 "only its author edits a comment",
             ));
         }
-        lists.writable(&ListRef::Id(stored.list_id), "id")?;
         if before.body == body {
             return Ok(before);
         }

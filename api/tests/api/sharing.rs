@@ -284,6 +284,44 @@ fn routes() -> Vec<(Method, &'static str, Value, Needs)> {
             Read,
         ),
         (Method::GET, "/api/tasks/{t}/history", Value::Null, Read),
+        (Method::GET, "/api/tasks/{t}/comments", Value::Null, Read),
+        (
+            Method::GET,
+            "/api/tasks/{t}?include=comments",
+            Value::Null,
+            Read,
+        ),
+        (
+            Method::POST,
+            "/api/tasks/{t}/comments",
+            json!({"body": "hi"}),
+            Edit,
+        ),
+        // {c} is the editor's own comment, {c2} the owner's.
+        (
+            Method::PATCH,
+            "/api/tasks/{t}/comments/{c}",
+            json!({"body": "edited"}),
+            Edit,
+        ),
+        (
+            Method::DELETE,
+            "/api/tasks/{t}/comments/{c2}",
+            Value::Null,
+            Admin,
+        ),
+        (
+            Method::POST,
+            "/api/tasks",
+            json!({"title": "x", "list_id": "{l}", "assignees": ["frank"]}),
+            Edit,
+        ),
+        (
+            Method::PATCH,
+            "/api/tasks/{t}",
+            json!({"assignees": ["frank"]}),
+            Edit,
+        ),
         (Method::GET, "/api/tasks?list_id={l}", Value::Null, Read),
         (
             Method::GET,
@@ -431,17 +469,31 @@ async fn every_route_gives_each_role_exactly_what_it_may(h: &Harness) {
     )
     .await;
     assert_eq!(status, 204);
+    let comment = |who: &'static str| {
+        let api = &api;
+        async move {
+            let path = format!("/api/tasks/{task}/comments");
+            let (status, comment) = call(api, Method::POST, &path, who, json!({"body": "c"})).await;
+            assert_eq!(status, 201, "{comment}");
+            comment["id"].as_i64().unwrap().to_string()
+        }
+    };
+    let (bobs, alices) = (comment("bob").await, comment("alice").await);
     let real = [
         ("l", list.to_string()),
-        ("t", task.to_string()),
         ("t2", other.to_string()),
+        ("t", task.to_string()),
         ("m", "frank".to_string()),
+        ("c2", alices),
+        ("c", bobs),
     ];
     let missing = [
         ("l", "9000001".to_string()),
-        ("t", "9000002".to_string()),
         ("t2", "9000003".to_string()),
+        ("t", "9000002".to_string()),
         ("m", "frank".to_string()),
+        ("c2", "9000005".to_string()),
+        ("c", "9000004".to_string()),
     ];
     let send = |who: &'static str, ids: &[(&str, String)], route: &(Method, &str, Value, Needs)| {
         let path = fill(route.1, ids);

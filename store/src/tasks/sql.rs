@@ -802,12 +802,20 @@ pub(crate) async fn next_occurrence(
     Ok(Some(view))
 }
 
-/// The user's tags with the number of tasks carrying each, alphabetically.
+/// The tags of the tasks the user reaches (their own, and those of lists
+/// shared with them) with the number of tasks carrying each, alphabetically.
 pub(crate) async fn tags(db: &Database, user: &str) -> Result<Vec<(String, i64)>> {
-    query("SELECT tag, COUNT(*) FROM task_tags WHERE user_id = $1 GROUP BY tag ORDER BY tag")
-        .bind(user)
-        .fetch_all(&mut db.read().await?)
-        .await
+    query(
+        "SELECT tag, COUNT(*) FROM (\
+           SELECT tag FROM task_tags WHERE user_id = $1 \
+           UNION ALL \
+           SELECT g.tag FROM task_tags g JOIN tasks t ON t.id = g.task_id \
+           WHERE t.list_id IN (SELECT a.list_id FROM list_access a WHERE a.user_id = $1)\
+         ) AS reached GROUP BY tag ORDER BY tag",
+    )
+    .bind(user)
+    .fetch_all(&mut db.read().await?)
+    .await
 }
 
 /// A task whose reminder or overdue instant came, as a claim returns it.

@@ -21,6 +21,7 @@ on_both_databases!(
     invitations_are_seen_and_answered_only_by_their_invitee,
     live_views_reach_the_members_of_the_moment_and_replay_only_what_each_may_see_now,
     assignees_are_members_of_the_moment_and_each_task_keeps_who_made_and_changed_it,
+    a_members_tags_count_the_shared_lists_tasks_and_nothing_else,
 );
 
 fn user(id: &str) -> Actor {
@@ -1173,4 +1174,41 @@ async fn assignees_are_members_of_the_moment_and_each_task_keeps_who_made_and_ch
         invalid_field(svc.update(&alice(), own.id, &patch, None).await),
         "assignees"
     );
+}
+
+async fn a_members_tags_count_the_shared_lists_tasks_and_nothing_else(h: &Harness) {
+    let w = world(h).await;
+    let tagged = |list: i64, tag: &str| CreateTask {
+        list: Some(ListRef::Id(list)),
+        tags: vec![tag.into()],
+        ..titled(tag)
+    };
+    for (list, tag) in [
+        (w.groceries, "shop"),
+        (w.dairy, "shop"),
+        (w.private, "secret"),
+    ] {
+        h.svc
+            .create(&alice(), &tagged(list, tag), None)
+            .await
+            .unwrap();
+    }
+    let counts = |who: &'static str| {
+        let svc = h.svc.clone();
+        async move {
+            svc.tags(who)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|t| (t.tag, t.count))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        counts("alice").await,
+        [("secret".to_owned(), 1), ("shop".to_owned(), 2)]
+    );
+    assert_eq!(counts("bob").await, [("shop".to_owned(), 2)]);
+    assert!(counts("dave").await.is_empty(), "a stranger");
+    assert!(counts("erin").await.is_empty(), "a removed member");
 }
