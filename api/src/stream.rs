@@ -338,7 +338,7 @@ async fn stream(
             state
                 .tasks
                 .database()
-                .events_after(&user, after, REPLAY_LIMIT)
+                .replay_after(&user, after, REPLAY_LIMIT)
                 .await?
         }
         None => Vec::new(),
@@ -401,7 +401,7 @@ async fn stream(
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     let missed = cursor
                         .database
-                        .events_after(&cursor.user, cursor.sent.last, REPLAY_LIMIT)
+                        .replay_after(&cursor.user, cursor.sent.last, REPLAY_LIMIT)
                         .await
                         .ok()?;
                     cursor.truncated = missed.len() == REPLAY_LIMIT as usize;

@@ -340,16 +340,37 @@ impl Database {
     }
 
     /// The events `user` may see now after sequence `after`, oldest first,
-    /// at most `limit` (what a reconnecting live view missed): their own
-    /// (changes of their lists, their notifications) and the changes of
-    /// lists shared with them. Each branch is read in its own index and
-    /// limited, in one statement; only settled events, as the relay
-    /// publishes them, so one that commits later still arrives live.
+    /// at most `limit`: their own (changes of their lists, their
+    /// notifications) and the changes of lists shared with them. Each
+    /// branch is read in its own index and limited, in one statement.
     pub async fn events_after(
         &self,
         user: &str,
         after: i64,
         limit: u32,
+    ) -> Result<Vec<OutboxEvent>> {
+        self.visible_after(user, after, limit, false).await
+    }
+
+    /// What a reconnecting live view missed: [`Database::events_after`],
+    /// settled ones only, as the relay publishes them, so an event whose
+    /// lower sequence commits later arrives live instead of below the
+    /// stream's cursor.
+    pub async fn replay_after(
+        &self,
+        user: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxEvent>> {
+        self.visible_after(user, after, limit, true).await
+    }
+
+    async fn visible_after(
+        &self,
+        user: &str,
+        after: i64,
+        limit: u32,
+        settled: bool,
     ) -> Result<Vec<OutboxEvent>> {
         let mut q = Query::build("");
         for shared in [false, true] {
@@ -373,7 +394,9 @@ impl Database {
                 q.push("e.user_id = ").push_bind(user);
             }
             q.push(" AND e.sequence > ").push_bind(after);
-            q.push(" ").push(self.settled());
+            if settled {
+                q.push(" ").push(self.settled());
+            }
             q.push(" ORDER BY e.sequence LIMIT ")
                 .push_bind(i64::from(limit));
         }
