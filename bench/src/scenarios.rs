@@ -552,7 +552,7 @@ impl Bench<'_> {
         let tps = pgbench(&url, self.step()).await?;
         // pgbench's rows would otherwise wait for the relay during the load.
         let pool = sqlx::PgPool::connect(&url).await?;
-        sqlx::query("TRUNCATE tasks, task_events, task_tags, task_links, list_access, list_members, invitations, lists")
+        sqlx::query("TRUNCATE tasks, task_events, task_tags, task_links, task_assignees, comments, list_access, list_members, invitations, lists")
             .execute(&pool)
             .await?;
         pool.close().await;
