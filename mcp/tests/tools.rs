@@ -71,6 +71,36 @@ async fn connect_with(
     (client.clone().serve(client_io).await.unwrap(), client)
 }
 
+/// Alice's list Groceries, with everyone in `people` seen first.
+async fn groceries(h: &Harness, people: &[&str]) -> taskflow_core::List {
+    for who in people {
+        h.svc.saw(&taskflow_core::Subject::new(*who)).await.unwrap();
+    }
+    let list = taskflow_core::CreateList {
+        title: "Groceries".into(),
+        ..Default::default()
+    };
+    h.svc.create_list(&person("alice"), &list).await.unwrap()
+}
+
+/// Alice shares `list` with `who` as `role`, and they accept.
+async fn share(h: &Harness, list: i64, who: &str, role: taskflow_core::Grant) {
+    let invite = taskflow_core::CreateInvitation {
+        username: who.into(),
+        role,
+    };
+    let invitation = h.svc.invite(&person("alice"), list, &invite).await.unwrap();
+    h.svc
+        .accept_invitation(&person(who), invitation.id)
+        .await
+        .unwrap();
+}
+
+/// A user acting through the API.
+fn person(id: &str) -> taskflow_store::Actor {
+    taskflow_store::Actor::new(id, taskflow_events::Source::Api)
+}
+
 async fn call(session: &Session, tool: &'static str, args: Value) -> CallToolResult {
     let params = CallToolRequestParams::new(tool).with_arguments(args.as_object().unwrap().clone());
     session.call_tool(params).await.unwrap()
@@ -155,20 +185,7 @@ async fn tools_list_is_stable_small_and_annotated() {
 async fn a_shared_list_reads_by_role_and_stays_out_of_reach_of_others() {
     let h = harness::sqlite().await;
     let alice = taskflow_store::Actor::new("alice", taskflow_events::Source::Api);
-    for who in ["alice", "bob", "dave"] {
-        h.svc.saw(&taskflow_core::Subject::new(who)).await.unwrap();
-    }
-    let groceries = h
-        .svc
-        .create_list(
-            &alice,
-            &taskflow_core::CreateList {
-                title: "Groceries".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let groceries = groceries(&h, &["alice", "bob", "dave"]).await;
     let milk = h
         .svc
         .create(
@@ -182,25 +199,7 @@ async fn a_shared_list_reads_by_role_and_stays_out_of_reach_of_others() {
         )
         .await
         .unwrap();
-    let invitation = h
-        .svc
-        .invite(
-            &alice,
-            groceries.id,
-            &taskflow_core::CreateInvitation {
-                username: "bob".into(),
-                role: taskflow_core::Grant::Viewer,
-            },
-        )
-        .await
-        .unwrap();
-    h.svc
-        .accept_invitation(
-            &taskflow_store::Actor::new("bob", taskflow_events::Source::Api),
-            invitation.id,
-        )
-        .await
-        .unwrap();
+    share(&h, groceries.id, "bob", taskflow_core::Grant::Viewer).await;
     let (bob, _) = connect_with(&h, &new_watch(&h), "bob", &[Toolset::Lists]).await;
     let lists = ok(&bob, "list_lists", json!({})).await;
     let shared = lists["lists"]
@@ -913,25 +912,7 @@ async fn a_member_hears_of_a_shared_lists_changes_until_removed() {
         )
         .await
         .unwrap();
-    let invitation = h
-        .svc
-        .invite(
-            &owner,
-            groceries.id,
-            &taskflow_core::CreateInvitation {
-                username: "bob".into(),
-                role: taskflow_core::Grant::Viewer,
-            },
-        )
-        .await
-        .unwrap();
-    h.svc
-        .accept_invitation(
-            &taskflow_store::Actor::new("bob", taskflow_events::Source::Api),
-            invitation.id,
-        )
-        .await
-        .unwrap();
+    share(&h, groceries.id, "bob", taskflow_core::Grant::Viewer).await;
     let uri = taskflow_mcp::resources::list_uri(groceries.id);
     // Bob's own list, whose changes mark what has reached him.
     let bobs = taskflow_store::Actor::new("bob", taskflow_events::Source::Api);
@@ -1035,20 +1016,7 @@ async fn a_member_hears_of_a_shared_lists_changes_until_removed() {
 async fn members_comment_on_shared_tasks_and_get_task_shows_the_newest() {
     let h = harness::sqlite().await;
     let owner = taskflow_store::Actor::new("alice", taskflow_events::Source::Api);
-    for who in ["alice", "bob", "carol", "dave"] {
-        h.svc.saw(&taskflow_core::Subject::new(who)).await.unwrap();
-    }
-    let groceries = h
-        .svc
-        .create_list(
-            &owner,
-            &taskflow_core::CreateList {
-                title: "Groceries".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let groceries = groceries(&h, &["alice", "bob", "carol", "dave"]).await;
     let milk = h
         .svc
         .create(
@@ -1062,30 +1030,8 @@ async fn members_comment_on_shared_tasks_and_get_task_shows_the_newest() {
         )
         .await
         .unwrap();
-    for (who, role) in [
-        ("bob", taskflow_core::Grant::Editor),
-        ("carol", taskflow_core::Grant::Viewer),
-    ] {
-        let invitation = h
-            .svc
-            .invite(
-                &owner,
-                groceries.id,
-                &taskflow_core::CreateInvitation {
-                    username: who.into(),
-                    role,
-                },
-            )
-            .await
-            .unwrap();
-        h.svc
-            .accept_invitation(
-                &taskflow_store::Actor::new(who, taskflow_events::Source::Api),
-                invitation.id,
-            )
-            .await
-            .unwrap();
-    }
+    share(&h, groceries.id, "bob", taskflow_core::Grant::Editor).await;
+    share(&h, groceries.id, "carol", taskflow_core::Grant::Viewer).await;
     let watch = new_watch(&h);
     let (bob, _) = connect_with(&h, &watch, "bob", &[Toolset::Lists]).await;
     let (carol, _) = connect_with(&h, &watch, "carol", &[Toolset::Lists]).await;

@@ -100,26 +100,27 @@ async fn locked_task(svc: &TaskService, user: &str, id: i64) -> Result<(Tx, Stor
     Ok((tx, task, lists))
 }
 
-/// Appends a comment's event to the task's timeline.
+/// Appends a comment's event to the task's timeline: the comment as it
+/// was and as it is (None: not yet, or no more) in `changes.comment`.
 async fn comment_event(
     tx: &mut Tx,
     by: &Actor,
     task: &StoredTask,
     event_type: TaskEventType,
-    comment: FieldChange,
+    (old, new): (Option<&Comment>, Option<&Comment>),
     now: DateTime<Utc>,
 ) -> Result<()> {
     let view = task.task();
     let mut event = NewEvent::change(&task.user_id, by, event_type, Some(&view), Some(&view), now)?;
     if let outbox::Body::Task { change, .. } = &mut event.body {
+        let comment = FieldChange {
+            old: serde_json::to_value(old)?,
+            new: serde_json::to_value(new)?,
+        };
         change.changes.insert("comment".into(), comment);
     }
     outbox::append(tx, &event).await?;
     Ok(())
-}
-
-fn value(comment: &Comment) -> Result<serde_json::Value> {
-    Ok(serde_json::to_value(comment)?)
 }
 
 impl TaskService {
@@ -170,16 +171,13 @@ impl TaskService {
         .scalar(&mut tx)
         .await?;
         let comment = one(&mut tx, task, id).await?;
-        let change = FieldChange {
-            old: serde_json::Value::Null,
-            new: value(&comment)?,
-        };
+        let sides = (None, Some(&comment));
         comment_event(
             &mut tx,
             actor,
             &stored,
             TaskEventType::CommentCreated,
-            change,
+            sides,
             now,
         )
         .await?;
@@ -219,16 +217,13 @@ impl TaskService {
             .execute(&mut tx)
             .await?;
         let after = one(&mut tx, task, id).await?;
-        let change = FieldChange {
-            old: value(&before)?,
-            new: value(&after)?,
-        };
+        let sides = (Some(&before), Some(&after));
         comment_event(
             &mut tx,
             actor,
             &stored,
             TaskEventType::CommentUpdated,
-            change,
+            sides,
             now,
         )
         .await?;
@@ -254,16 +249,13 @@ impl TaskService {
             .bind(id)
             .execute(&mut tx)
             .await?;
-        let change = FieldChange {
-            old: value(&before)?,
-            new: serde_json::Value::Null,
-        };
+        let sides = (Some(&before), None);
         comment_event(
             &mut tx,
             actor,
             &stored,
             TaskEventType::CommentDeleted,
-            change,
+            sides,
             now,
         )
         .await?;
