@@ -156,6 +156,18 @@ pub(crate) fn task_kinds() -> String {
         .join(", ")
 }
 
+/// The condition on `task_events e` of one branch of the events `user`
+/// reaches: their own (`e.user_id`), or those of lists shared with them.
+pub(crate) fn push_reached<'a>(q: &mut Query<'a>, user: &'a str, shared: bool) {
+    if shared {
+        q.push("e.list_id IN (SELECT a.list_id FROM list_access a WHERE a.user_id = ")
+            .push_bind(user)
+            .push(")");
+    } else {
+        q.push("e.user_id = ").push_bind(user);
+    }
+}
+
 /// The `event_type`s of list changes.
 fn list_kinds() -> String {
     ListEventType::ALL
@@ -380,18 +392,15 @@ impl Database {
                 "SELECT * FROM ("
             });
             q.push(&format!("SELECT {READ_COLUMNS} FROM {READ_FROM} WHERE "));
+            push_reached(&mut q, user, shared);
             if shared {
                 // A member sees a shared list's changes, never its owner's
                 // reminders or notifications.
-                q.push("e.list_id IN (SELECT a.list_id FROM list_access a WHERE a.user_id = ")
-                    .push_bind(user)
-                    .push(") AND e.event_type IN (")
+                q.push(" AND e.event_type IN (")
                     .push(&task_kinds())
                     .push(", ")
                     .push(&list_kinds())
                     .push(")");
-            } else {
-                q.push("e.user_id = ").push_bind(user);
             }
             q.push(" AND e.sequence > ").push_bind(after);
             if settled {

@@ -134,13 +134,7 @@ async fn history(
              e.occurred_at, e.data FROM {} WHERE ",
             outbox::READ_FROM
         ));
-        if shared {
-            q.push("e.list_id IN (SELECT a.list_id FROM list_access a WHERE a.user_id = ")
-                .push_bind(user)
-                .push(")");
-        } else {
-            q.push("e.user_id = ").push_bind(user);
-        }
+        outbox::push_reached(&mut q, user, shared);
         if let Some(task_id) = task_id {
             q.push(" AND e.task_id = ").push_bind(task_id);
         }
