@@ -38,6 +38,16 @@ impl Role {
         }
     }
 
+    /// The name with its article, as a sentence says it: "an editor".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Role::Viewer => "a viewer",
+            Role::Editor => "an editor",
+            Role::Admin => "an admin",
+            Role::Owner => "the owner",
+        }
+    }
+
     /// A stored name; None for an unknown one.
     pub fn parse(name: &str) -> Option<Role> {
         [Role::Viewer, Role::Editor, Role::Admin, Role::Owner]

@@ -1,5 +1,7 @@
-//! Notifications: what a person is told when a reminder fires or a task
-//! becomes overdue, and the parameters to list them.
+//! Notifications: what a person is told when a reminder fires, a task
+//! becomes overdue, or someone invites them, assigns them a task, comments
+//! on a task of theirs or completes a task they assigned; and the
+//! parameters to list them.
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -34,6 +36,14 @@ pub enum NotificationKind {
     Reminder,
     /// A task's due time passed while it was open.
     Overdue,
+    /// Someone invited them to a list.
+    Invited,
+    /// Someone assigned them a task.
+    Assigned,
+    /// Someone commented on a task they made, are assigned or commented on.
+    Commented,
+    /// Someone completed a task they assigned.
+    Completed,
 }
 
 impl NotificationKind {

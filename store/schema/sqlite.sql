@@ -28,17 +28,6 @@ CREATE TABLE processed_events (
     processed_at TEXT NOT NULL,
     PRIMARY KEY (consumer, event_id)
 );
-CREATE TABLE notifications (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id    TEXT    NOT NULL,
-    task_id    INTEGER,                                 -- no FK: a notification outlives its task
-    kind       TEXT    NOT NULL CHECK (kind IN ('reminder', 'overdue')),
-    text       TEXT    NOT NULL,
-    created_at TEXT    NOT NULL,
-    read_at    TEXT
-);
-CREATE INDEX notifications_user ON notifications (user_id, id);
-CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL;
 CREATE TABLE conversations (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id    TEXT NOT NULL,
@@ -187,7 +176,7 @@ CREATE TABLE invitations (
 CREATE INDEX invitations_invitee ON invitations (invitee, id);
 CREATE TABLE task_assignees (
     task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
-    user_id TEXT    NOT NULL,
+    user_id TEXT    NOT NULL, assigned_by TEXT,
     PRIMARY KEY (user_id, task_id)
 );
 CREATE INDEX task_assignees_task ON task_assignees (task_id);
@@ -200,3 +189,14 @@ CREATE TABLE comments (
     updated_at TEXT    NOT NULL
 );
 CREATE INDEX comments_task ON comments (task_id, id);
+CREATE TABLE "notifications" (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    TEXT    NOT NULL,
+    task_id    INTEGER,                                 -- no FK: a notification outlives its task
+    kind       TEXT    NOT NULL CHECK (kind IN ('reminder', 'overdue', 'invited', 'assigned', 'commented', 'completed')),
+    text       TEXT    NOT NULL,
+    created_at TEXT    NOT NULL,
+    read_at    TEXT
+);
+CREATE INDEX notifications_user ON notifications (user_id, id);
+CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL;

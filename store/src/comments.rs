@@ -6,11 +6,15 @@
 //! see it; the task itself does not change.
 
 use chrono::{DateTime, Utc};
-use taskflow_core::{Comment, CommentPage, FieldChange, ListRef, Role, WriteComment};
+use taskflow_core::{
+    Comment, CommentPage, FieldChange, ListRef, NotificationKind, Role, WriteComment,
+};
 use taskflow_events::TaskEventType;
+use uuid::Uuid;
 
 use crate::database::{Executor, Query, Tx, query};
 use crate::lists::Lists;
+use crate::notifications::{self, Telling};
 use crate::outbox::{self, NewEvent};
 use crate::tasks::columns::StoredTask;
 use crate::tasks::{Actor, check_user, sql};
@@ -102,6 +106,7 @@ async fn locked_task(svc: &TaskService, user: &str, id: i64) -> Result<(Tx, Stor
 
 /// Appends a comment's event to the task's timeline: the comment as it
 /// was and as it is (None: not yet, or no more) in `changes.comment`.
+/// Returns the event's id.
 async fn comment_event(
     tx: &mut Tx,
     by: &Actor,
@@ -109,7 +114,7 @@ async fn comment_event(
     event_type: TaskEventType,
     (old, new): (Option<&Comment>, Option<&Comment>),
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<Uuid> {
     let view = task.task();
     let mut event = NewEvent::change(&task.user_id, by, event_type, Some(&view), Some(&view), now)?;
     if let outbox::Body::Task { change, .. } = &mut event.body {
@@ -120,7 +125,53 @@ async fn comment_event(
         change.changes.insert("comment".into(), comment);
     }
     outbox::append(tx, &event).await?;
-    Ok(())
+    Ok(event.event_id)
+}
+
+/// Tells of a new comment whoever follows the task: who made it, its
+/// assignees and who commented on it before, if they still reach its list.
+async fn tell_followers(
+    tx: &mut Tx,
+    by: &Actor,
+    task: &StoredTask,
+    cause: Uuid,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let authors: Vec<(String,)> = query("SELECT DISTINCT author FROM comments WHERE task_id = $1")
+        .bind(task.id)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut followers: Vec<String> = authors.into_iter().map(|(user,)| user).collect();
+    followers.extend(task.assignees.iter().cloned());
+    followers.push(
+        task.created_by
+            .clone()
+            .unwrap_or_else(|| task.user_id.clone()),
+    );
+    followers.sort_unstable();
+    followers.dedup();
+    let told = sql::reaching(tx, &task.user_id, task.list_id, &followers).await?;
+    let title = task.fields.title.as_str();
+    let what = Telling {
+        kind: NotificationKind::Commented,
+        task_id: Some(task.id),
+        cause,
+        text: &|name| format!("{name} commented on {title}: {}", excerpt(body)),
+    };
+    notifications::tell(tx, by, &told, what, now).await
+}
+
+/// The start of a comment, as a notification quotes it.
+fn excerpt(body: &str) -> String {
+    const SHOWN: usize = 100;
+    let line = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= SHOWN {
+        return line;
+    }
+    let mut cut: String = line.chars().take(SHOWN - 1).collect();
+    cut.push('…');
+    cut
 }
 
 impl TaskService {
@@ -172,7 +223,7 @@ impl TaskService {
         .await?;
         let comment = one(&mut tx, task, id).await?;
         let sides = (None, Some(&comment));
-        comment_event(
+        let cause = comment_event(
             &mut tx,
             actor,
             &stored,
@@ -181,6 +232,7 @@ impl TaskService {
             now,
         )
         .await?;
+        tell_followers(&mut tx, actor, &stored, cause, &comment.body, now).await?;
         tx.commit().await?;
         Ok(comment)
     }

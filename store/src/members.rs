@@ -10,13 +10,15 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use taskflow_core::{
-    CreateInvitation, FieldChange, Invitation, List, ListRef, ListSummary, Member, Role,
-    UpdateMember, UserSummary,
+    CreateInvitation, FieldChange, Invitation, List, ListRef, ListSummary, Member,
+    NotificationKind, Role, UpdateMember, UserSummary,
 };
 use taskflow_events::ListEventType;
+use uuid::Uuid;
 
 use crate::database::{Executor, Param, Query, Tx, query};
 use crate::lists::{ListRow, Locked};
+use crate::notifications::{self, Telling};
 use crate::outbox::{self, NewEvent};
 use crate::tasks::{Actor, check_user};
 use crate::{Error, Result, TaskService};
@@ -273,6 +275,21 @@ impl TaskService {
             .fetch_one(&mut locked.tx)
             .await?;
         let shown = invitation(&mut locked.tx, row).await?;
+        let (title, role) = (shown.list_title.as_str(), shown.role);
+        let what = Telling {
+            kind: NotificationKind::Invited,
+            task_id: None,
+            cause: Uuid::now_v7(),
+            text: &|name| format!("{name} invited you to {title} as {}", role.with_article()),
+        };
+        notifications::tell(
+            &mut locked.tx,
+            actor,
+            std::slice::from_ref(&invitee.id),
+            what,
+            now,
+        )
+        .await?;
         locked.tx.commit().await?;
         Ok(shown)
     }

@@ -1,5 +1,7 @@
 //! Notifications: a reminder or overdue notice recorded once per delivered
-//! `reminders` event, then listed, marked read and counted per user.
+//! `reminders` event; what people do on shared lists (an invitation, an
+//! assignment, a comment, a completion), told in the transaction of the
+//! change; then listed, marked read and counted per user.
 
 use chrono::{DateTime, Utc};
 use taskflow_core::{
@@ -8,9 +10,9 @@ use taskflow_core::{
 use taskflow_events::{Source, derived_id};
 use uuid::Uuid;
 
-use crate::database::{Query, query};
+use crate::database::{Query, Tx, query};
 use crate::outbox::{self, Body, NewEvent, Receipt};
-use crate::tasks::check_user;
+use crate::tasks::{Actor, check_user};
 use crate::{Error, Result, TaskService};
 
 /// The longest notification text, in characters.
@@ -149,38 +151,132 @@ impl TaskService {
                 recorded.push(None);
                 continue;
             }
-            let text: String = notification.text.chars().take(MAX_TEXT).collect();
-            let row: NotificationRow = query(&format!(
-                "INSERT INTO notifications (user_id, task_id, kind, text, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
-            ))
-            .bind(user)
-            .bind(notification.task_id)
-            .bind(notification.kind.as_str())
-            .bind(text)
-            .bind(now)
-            .fetch_one(&mut tx)
-            .await?;
-            // Announced to live views through the outbox, like every message.
-            let notice = NewEvent {
-                event_id: derived_id(notification.event_id, "notification"),
-                user_id: user,
-                actor_id: user,
-                task_id: notification.task_id,
-                list_id: None,
-                source: Source::Worker,
-                occurred_at: now,
-                body: Body::NotificationCreated {
-                    notification_id: row.id,
+            let row = write(
+                &mut tx,
+                Written {
+                    user,
+                    actor: user,
+                    task_id: Some(notification.task_id),
+                    kind: notification.kind,
+                    text: &notification.text,
+                    at: now,
+                    notice: derived_id(notification.event_id, "notification"),
+                    source: Source::Worker,
+                    traceparent: notification.traceparent.clone(),
                 },
-                traceparent: notification.traceparent.clone(),
-            };
-            outbox::append(&mut tx, &notice).await?;
+            )
+            .await?;
             recorded.push(Some(row.try_into()?));
         }
         tx.commit().await?;
         Ok(recorded)
     }
+}
+
+/// One notification to write, with its notice.
+struct Written<'a> {
+    /// Its recipient.
+    user: &'a str,
+    /// Who caused it (the recipient, for a reminder).
+    actor: &'a str,
+    task_id: Option<i64>,
+    kind: NotificationKind,
+    text: &'a str,
+    at: DateTime<Utc>,
+    /// The id of its `notification_created` notice.
+    notice: Uuid,
+    source: Source,
+    traceparent: Option<String>,
+}
+
+/// Writes a notification (its text cut to [`MAX_TEXT`]) and the
+/// `notification_created` notice that announces it to live views through
+/// the outbox, like every message.
+async fn write(tx: &mut Tx, n: Written<'_>) -> Result<NotificationRow> {
+    let text: String = n.text.chars().take(MAX_TEXT).collect();
+    let row: NotificationRow = query(&format!(
+        "INSERT INTO notifications (user_id, task_id, kind, text, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+    ))
+    .bind(n.user)
+    .bind(n.task_id)
+    .bind(n.kind.as_str())
+    .bind(text)
+    .bind(n.at)
+    .fetch_one(&mut *tx)
+    .await?;
+    let notice = NewEvent {
+        event_id: n.notice,
+        user_id: n.user,
+        actor_id: n.actor,
+        task_id: n.task_id.unwrap_or(0),
+        list_id: None,
+        source: n.source,
+        occurred_at: n.at,
+        body: Body::NotificationCreated {
+            notification_id: row.id,
+        },
+        traceparent: n.traceparent,
+    };
+    outbox::append(tx, &notice).await?;
+    Ok(row)
+}
+
+/// What someone's change tells other people: written in the change's own
+/// transaction, so it is told once, exactly when the change commits.
+pub(crate) struct Telling<'a> {
+    pub kind: NotificationKind,
+    /// The task it is about, if any.
+    pub task_id: Option<i64>,
+    /// The event of the change (each recipient's notice derives its id).
+    pub cause: Uuid,
+    /// The text, given the display name of who made the change.
+    pub text: &'a (dyn Fn(&str) -> String + Sync),
+}
+
+/// Tells each of `to` (but never `by` themself, and each once) what `by`
+/// did. The caller keeps to those who may see what it is about.
+pub(crate) async fn tell(
+    tx: &mut Tx,
+    by: &Actor,
+    to: &[String],
+    what: Telling<'_>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut to: Vec<&str> = to
+        .iter()
+        .map(String::as_str)
+        .filter(|user| *user != by.user)
+        .collect();
+    to.sort_unstable();
+    to.dedup();
+    if to.is_empty() {
+        return Ok(());
+    }
+    let name: Option<String> = query("SELECT display_name FROM users WHERE id = $1")
+        .bind(by.user.as_str())
+        .scalar_optional(&mut *tx)
+        .await?;
+    let text = (what.text)(name.as_deref().unwrap_or(&by.user));
+    let traceparent = taskflow_events::trace::current_traceparent();
+    for user in to {
+        write(
+            tx,
+            Written {
+                user,
+                actor: &by.user,
+                task_id: what.task_id,
+                kind: what.kind,
+                text: &text,
+                at: now,
+                notice: derived_id(what.cause, &format!("notification:{user}")),
+                source: by.source,
+                traceparent: traceparent.clone(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// A notification to record for a delivered event.

@@ -253,7 +253,8 @@ async fn the_cluster_roles_work_together_through_the_sidecar() {
     assert_eq!(first.data["task_id"], mine["id"]);
     assert_eq!(first.data["user_id"], "bob");
 
-    // Alice shares Team with bob: he hears that he joined, his change in
+    // Alice shares Team with bob: he hears that he is invited and that he
+    // joined, his change in
     // it reaches her stream and hers his, each once, through the sidecar.
     call(
         reqwest::Method::GET,
@@ -269,6 +270,8 @@ async fn the_cluster_roles_work_together_through_the_sidecar() {
         Some(json!({"username": "bob", "role": "editor"})),
     )
     .await;
+    // He is told of the invitation at once, on his stream.
+    assert_eq!(bob.expect().await.name, "notification.created");
     call(
         reqwest::Method::POST,
         format!("{}/api/invitations/{}/accept", api.url, invitation["id"]),

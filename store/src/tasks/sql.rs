@@ -5,12 +5,13 @@
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
-use taskflow_core::{Invalid, ListRef, Spot, Task, position};
+use taskflow_core::{Invalid, ListRef, NotificationKind, Spot, Task, position};
 use taskflow_events::{ReminderKind, TaskEventType};
 
 use crate::database::{Executor, Query, Tx, query};
 use crate::idempotency::{self, IdempotentCreate};
 use crate::lists::{ListRow, Lists};
+use crate::notifications::{self, Telling};
 use crate::outbox::{self, NewEvent};
 use crate::tasks::columns::{self, SELECT, StoredTask, TaskRow};
 use crate::tasks::{Actor, Change};
@@ -136,30 +137,106 @@ async fn write_tags(tx: &mut Tx, task: &StoredTask, replace: bool) -> Result<()>
     Ok(())
 }
 
-/// Rewrites `task_assignees` for `task`, which indexes its `assignees`.
-async fn write_assignees(tx: &mut Tx, task: &StoredTask, replace: bool) -> Result<()> {
-    if replace {
-        query("DELETE FROM task_assignees WHERE task_id = $1")
-            .bind(task.id)
-            .execute(&mut *tx)
-            .await?;
+/// Brings `task_assignees`, which indexes a task's `assignees` and
+/// remembers who assigned each, from `before` to `task.assignees`: those
+/// added were assigned `by` someone now.
+async fn write_assignees(
+    tx: &mut Tx,
+    by: &Actor,
+    before: &[String],
+    task: &StoredTask,
+) -> Result<()> {
+    let gone: Vec<&str> = before
+        .iter()
+        .filter(|user| !task.assignees.contains(user))
+        .map(String::as_str)
+        .collect();
+    if !gone.is_empty() {
+        let mut delete = Query::build("DELETE FROM task_assignees WHERE task_id = ");
+        delete.push_bind(task.id).push(" AND user_id IN (");
+        delete.push_binds(gone.iter().copied());
+        delete.push(")");
+        delete.execute(&mut *tx).await?;
     }
-    if task.assignees.is_empty() {
+    let added = added(before, task);
+    if added.is_empty() {
         return Ok(());
     }
-    let mut insert = Query::build("INSERT INTO task_assignees (task_id, user_id) VALUES ");
-    for (i, user) in task.assignees.iter().enumerate() {
+    let mut insert =
+        Query::build("INSERT INTO task_assignees (task_id, user_id, assigned_by) VALUES ");
+    for (i, user) in added.iter().enumerate() {
         insert.push(if i == 0 { "(" } else { ", (" });
         insert.push_bind(task.id).push(", ");
-        insert.push_bind(user.as_str()).push(")");
+        insert.push_bind(user.as_str()).push(", ");
+        insert.push_bind(by.user.as_str()).push(")");
     }
     insert.execute(tx).await?;
     Ok(())
 }
 
-/// Of `users`, those who may be assigned a task in `list` of `owner`: the
-/// owner and the members who reach the list.
-async fn assignable(tx: &mut Tx, owner: &str, list: i64, users: &[String]) -> Result<Vec<String>> {
+/// The assignees of `task` not among `before`.
+fn added(before: &[String], task: &StoredTask) -> Vec<String> {
+    task.assignees
+        .iter()
+        .filter(|user| !before.contains(user))
+        .cloned()
+        .collect()
+}
+
+/// Tells what a change `by` someone (`event`, its type `kind`) means to
+/// other people: each newly assigned is told so; a completion is told to
+/// whoever assigned the task's assignees, if they still reach its list.
+async fn tell_people(
+    tx: &mut Tx,
+    by: &Actor,
+    (event, kind): (&NewEvent<'_>, TaskEventType),
+    before: &[String],
+    task: &StoredTask,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let title = task.fields.title.as_str();
+    let newly = added(before, task);
+    if !newly.is_empty() {
+        let what = Telling {
+            kind: NotificationKind::Assigned,
+            task_id: Some(task.id),
+            cause: event.event_id,
+            text: &|name| format!("{name} assigned you {title}"),
+        };
+        notifications::tell(tx, by, &newly, what, now).await?;
+    }
+    if kind == TaskEventType::Completed && !task.assignees.is_empty() {
+        let assigners: Vec<(String,)> = query(
+            "SELECT DISTINCT assigned_by FROM task_assignees \
+             WHERE task_id = $1 AND assigned_by IS NOT NULL",
+        )
+        .bind(task.id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let assigners: Vec<String> = assigners.into_iter().map(|(user,)| user).collect();
+        let told = reaching(tx, &task.user_id, task.list_id, &assigners).await?;
+        let what = Telling {
+            kind: NotificationKind::Completed,
+            task_id: Some(task.id),
+            cause: event.event_id,
+            text: &|name| format!("{name} completed {title}, a task you assigned"),
+        };
+        notifications::tell(tx, by, &told, what, now).await?;
+    }
+    Ok(())
+}
+
+/// Of `users`, those who reach `list` of `owner` (and so may be assigned
+/// its tasks or told of them): the owner and its members.
+pub(crate) async fn reaching(
+    tx: &mut Tx,
+    owner: &str,
+    list: i64,
+    users: &[String],
+) -> Result<Vec<String>> {
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut q = Query::build("SELECT user_id FROM list_access WHERE list_id = ");
     q.push_bind(list).push(" AND user_id IN (");
     for (i, user) in users.iter().enumerate() {
@@ -180,7 +257,7 @@ async fn check_assignees(tx: &mut Tx, task: &StoredTask) -> Result<()> {
     if task.assignees.is_empty() {
         return Ok(());
     }
-    let allowed = assignable(tx, &task.user_id, task.list_id, &task.assignees).await?;
+    let allowed = reaching(tx, &task.user_id, task.list_id, &task.assignees).await?;
     match task.assignees.iter().find(|user| !allowed.contains(user)) {
         Some(user) => Err(Error::AssigneeNotMember { user: user.clone() }),
         None => Ok(()),
@@ -209,7 +286,7 @@ pub(crate) async fn unassign_unreachable(
     .await?;
     for row in rows {
         let old = StoredTask::try_from(row)?;
-        let allowed = assignable(tx, owner, old.list_id, &old.assignees).await?;
+        let allowed = reaching(tx, owner, old.list_id, &old.assignees).await?;
         let mut new = old.clone();
         new.assignees.retain(|user| allowed.contains(user));
         save_with_event(tx, by, &old, new, TaskEventType::Updated, now).await?;
@@ -235,7 +312,7 @@ async fn insert_created(tx: &mut Tx, by: &Actor, task: &mut StoredTask) -> Resul
         .execute(tx)
         .await?;
     write_tags(tx, task, false).await?;
-    write_assignees(tx, task, false).await?;
+    write_assignees(tx, by, &[], task).await?;
     let view = task.task();
     let event = NewEvent::change(
         &task.user_id,
@@ -246,6 +323,15 @@ async fn insert_created(tx: &mut Tx, by: &Actor, task: &mut StoredTask) -> Resul
         task.created_at,
     )?;
     outbox::append(tx, &event).await?;
+    tell_people(
+        tx,
+        by,
+        (&event, TaskEventType::Created),
+        &[],
+        task,
+        task.created_at,
+    )
+    .await?;
     Ok(view)
 }
 
@@ -631,7 +717,7 @@ pub(crate) async fn save_with_event(
         check_assignees(tx, &new).await?;
     } else if new.list_id != old.list_id && !new.assignees.is_empty() {
         // Moved: whoever does not reach the new list is unassigned.
-        let allowed = assignable(tx, &new.user_id, new.list_id, &new.assignees).await?;
+        let allowed = reaching(tx, &new.user_id, new.list_id, &new.assignees).await?;
         new.assignees.retain(|user| allowed.contains(user));
     }
     save(tx, &new, old.version).await?;
@@ -639,11 +725,12 @@ pub(crate) async fn save_with_event(
         write_tags(tx, &new, true).await?;
     }
     if new.assignees != old.assignees {
-        write_assignees(tx, &new, true).await?;
+        write_assignees(tx, by, &old.assignees, &new).await?;
     }
     let (before, after) = (old.task(), new.task());
     let appended = NewEvent::change(&old.user_id, by, event, Some(&before), Some(&after), now)?;
     outbox::append(tx, &appended).await?;
+    tell_people(tx, by, (&appended, event), &old.assignees, &new, now).await?;
     Ok(after)
 }
 

@@ -9,7 +9,8 @@
 use super::*;
 use taskflow_core::{
     CreateInvitation, CreateList, DeleteList, Grant, LinkKind, ListRef, ListsQuery, MoveList,
-    MoveTask, Role, Subject, TaskInclude, UpdateList, UpdateMember,
+    MoveTask, NotificationKind, NotificationQuery, Role, Subject, TaskInclude, UpdateList,
+    UpdateMember, WriteComment,
 };
 use taskflow_store::TaskService;
 
@@ -22,6 +23,7 @@ on_both_databases!(
     live_views_reach_the_members_of_the_moment_and_replay_only_what_each_may_see_now,
     assignees_are_members_of_the_moment_and_each_task_keeps_who_made_and_changed_it,
     a_members_tags_count_the_shared_lists_tasks_and_nothing_else,
+    people_are_told_what_others_do_to_them_once_and_never_after_they_leave,
 );
 
 fn user(id: &str) -> Actor {
@@ -1211,4 +1213,161 @@ async fn a_members_tags_count_the_shared_lists_tasks_and_nothing_else(h: &Harnes
     assert_eq!(counts("bob").await, [("shop".to_owned(), 2)]);
     assert!(counts("dave").await.is_empty(), "a stranger");
     assert!(counts("erin").await.is_empty(), "a removed member");
+}
+
+/// The kinds and texts of `who`'s notifications, oldest first, and the
+/// notices of them in the outbox.
+async fn told(svc: &TaskService, who: &str) -> (Vec<(NotificationKind, String)>, usize) {
+    let query = NotificationQuery {
+        limit: Some(200),
+        ..Default::default()
+    };
+    let page = svc.notifications(who, &query).await.unwrap();
+    let notices = svc
+        .database()
+        .events_after(who, 0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| {
+            e.user_id == who && matches!(e.body, taskflow_store::Body::NotificationCreated { .. })
+        })
+        .count();
+    let mut told: Vec<_> = page
+        .notifications
+        .into_iter()
+        .map(|n| (n.kind, n.text))
+        .collect();
+    told.reverse();
+    (told, notices)
+}
+
+async fn people_are_told_what_others_do_to_them_once_and_never_after_they_leave(h: &Harness) {
+    use NotificationKind::*;
+    let w = world(h).await;
+    let svc = &h.svc;
+    // Each invitation told its invitee (the removed one too, back then).
+    for (who, role) in [
+        ("bob", "an editor"),
+        ("carol", "a viewer"),
+        ("erin", "an editor"),
+    ] {
+        assert_eq!(
+            told(svc, who).await,
+            (
+                vec![(
+                    Invited,
+                    format!("alice display invited you to Groceries as {role}")
+                )],
+                1
+            ),
+            "{who}"
+        );
+    }
+    assert_eq!(
+        told(svc, "alice").await,
+        (vec![], 0),
+        "nobody tells herself"
+    );
+
+    // An editor assigns: each new assignee but himself is told, once.
+    let report = svc
+        .create(
+            &user("bob"),
+            &CreateTask {
+                list: Some(ListRef::Id(w.groceries)),
+                assignees: vec!["bob".into(), "carol".into()],
+                ..titled("report")
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let assigned = |who: &str| (Assigned, format!("{who} display assigned you report"));
+    assert_eq!(told(svc, "carol").await.0[1..], [assigned("bob")]);
+    assert_eq!(told(svc, "bob").await.0.len(), 1);
+    let frank = UpdateTask {
+        assignees: Some(vec!["bob".into(), "carol".into(), "frank".into()]),
+        ..Default::default()
+    };
+    svc.update(&alice(), report.id, &frank, None).await.unwrap();
+    assert_eq!(told(svc, "frank").await.0[1..], [assigned("alice")]);
+    assert_eq!(
+        told(svc, "carol").await.0.len(),
+        2,
+        "carol was assigned already"
+    );
+
+    // A comment tells who made the task, its assignees and earlier
+    // commenters; not the list's owner, who follows none of these.
+    let say = |body: &str| WriteComment { body: body.into() };
+    svc.add_comment(&user("bob"), report.id, &say("Which\n brand?"))
+        .await
+        .unwrap();
+    let commented = |who: &str, body: &str| {
+        (
+            Commented,
+            format!("{who} display commented on report: {body}"),
+        )
+    };
+    assert_eq!(
+        told(svc, "carol").await.0[2..],
+        [commented("bob", "Which brand?")]
+    );
+    assert_eq!(
+        told(svc, "frank").await.0[2..],
+        [commented("bob", "Which brand?")]
+    );
+    assert!(told(svc, "alice").await.0.is_empty());
+    let long = "x".repeat(300);
+    svc.add_comment(&alice(), report.id, &say(&long))
+        .await
+        .unwrap();
+    let cut = format!("{}…", "x".repeat(99));
+    assert_eq!(told(svc, "bob").await.0[1..], [commented("alice", &cut)]);
+
+    // Removed, frank is told of nothing more about the list's tasks.
+    svc.remove_member(&alice(), w.groceries, "frank")
+        .await
+        .unwrap();
+    let franks = told(svc, "frank").await;
+    svc.add_comment(&user("bob"), report.id, &say("Any news?"))
+        .await
+        .unwrap();
+    // Completing tells who assigned (bob assigned himself and carol; alice
+    // assigned frank, who is gone), but not the one completing.
+    svc.complete(&alice(), report.id, None, false)
+        .await
+        .unwrap();
+    assert_eq!(told(svc, "frank").await, franks);
+    let bobs = told(svc, "bob").await.0;
+    assert_eq!(
+        bobs.last(),
+        Some(&(
+            Completed,
+            "alice display completed report, a task you assigned".into()
+        ))
+    );
+    assert_eq!(
+        told(svc, "alice").await.0,
+        [commented("bob", "Any news?")],
+        "a commenter now"
+    );
+    // Bob made the task and commented on it; removed, he hears no more of it.
+    svc.remove_member(&alice(), w.groceries, "bob")
+        .await
+        .unwrap();
+    let (bobs, carols) = (told(svc, "bob").await, told(svc, "carol").await.0.len());
+    svc.add_comment(&alice(), report.id, &say("Done, thanks"))
+        .await
+        .unwrap();
+    assert_eq!(told(svc, "bob").await, bobs);
+    assert_eq!(told(svc, "carol").await.0.len(), carols + 1);
+    // Every notification is announced by one notice of its own.
+    for who in ["alice", "bob", "carol", "erin", "frank"] {
+        let (rows, notices) = told(svc, who).await;
+        assert_eq!(rows.len(), notices, "{who}");
+    }
+    // A stranger is told nothing at all.
+    assert_eq!(told(svc, "dave").await, (vec![], 0));
 }
