@@ -674,7 +674,7 @@ async function connect() {
   };
   for (const name of ["task.created", "task.updated", "task.completed", "task.reopened", "task.deleted", "task.moved", "task.linked", "task.unlinked",
     "list.created", "list.updated", "list.moved", "list.archived", "list.unarchived", "list.deleted",
-    "list.member_added", "list.member_changed", "list.member_removed",
+    "list.member_added", "list.member_changed", "list.member_removed", "list.transferred",
     "comment.created", "comment.updated", "comment.deleted"]) {
     source.addEventListener(name, onTask);
   }

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use taskflow_core::{CreateInvitation, UpdateMember};
+use taskflow_core::{CreateInvitation, TransferList, UpdateMember};
 use taskflow_store::Error;
 
 use crate::AppState;
@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
             get(member).patch(update_member).delete(remove_member),
         )
         .route("/api/lists/{id}/leave", post(leave))
+        .route("/api/lists/{id}/transfer", post(transfer))
         .route("/api/invitations", get(my_invitations))
         .route("/api/invitations/{id}/accept", post(accept))
         .route("/api/invitations/{id}/decline", post(decline))
@@ -149,4 +150,14 @@ async fn leave(
         .await
         .map_err(no_such_member)?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn transfer(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ListId(id): ListId,
+    ApiJson(input): ApiJson<TransferList>,
+) -> Result<Response, Problem> {
+    let list = state.tasks.transfer_list(&actor(user), id, &input).await?;
+    Ok(Json(list).into_response())
 }

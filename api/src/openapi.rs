@@ -16,8 +16,8 @@ use taskflow_core::{
     Comment, CommentPage, CompleteQuery, CreateInvitation, CreateList, CreateTask, DeleteList,
     HistoryQuery, Invitation, List, ListQuery, ListSummary, ListsQuery, Member, MoveList, MoveTask,
     NotificationPage, NotificationQuery, SnoozeTask, TagCount, Task, TaskDetail, TaskInclude,
-    TaskPage, UnreadCount, UpdateList, UpdateMember, UpdateProfile, UpdateTask, User, UserLookup,
-    UserSummary, WriteComment,
+    TaskPage, TransferList, UnreadCount, UpdateList, UpdateMember, UpdateProfile, UpdateTask, User,
+    UserLookup, UserSummary, WriteComment,
 };
 use taskflow_events::HistoryPage;
 
@@ -524,6 +524,18 @@ fn build() -> Value {
             None,
             false,
             &[401, 404, 409],
+        ),
+        op(
+            "post",
+            "/api/lists/{id}/transfer",
+            "transferList",
+            "Give a list at the top level, with the lists in it and their tasks, to one of its members (the owner only); you stay as an admin. Returned as you see it afterwards",
+            None,
+            Some(g.subschema_for::<TransferList>()),
+            200,
+            Some(g.subschema_for::<ListSummary>()),
+            false,
+            &[400, 401, 403, 404, 409, 413, 415, 422],
         ),
         op(
             "get",

@@ -158,7 +158,7 @@ impl Hub {
     /// Returns how many streams it reached.
     pub async fn publish(&self, update: TaskUpdate) -> taskflow_store::Result<usize> {
         let audience = &self.0.audience;
-        let mut hearing = match update.kind {
+        let hearing = match update.kind {
             UpdateKind::NotificationCreated => Vec::new(),
             UpdateKind::Task => {
                 audience
@@ -166,20 +166,17 @@ impl Hub {
                         &update.user_id,
                         [update.list_id, update.from_list_id],
                         false,
+                        None,
                     )
                     .await?
             }
             UpdateKind::List => {
+                let member = update.member.as_deref();
                 audience
-                    .hearing(&update.user_id, [update.list_id, None], true)
+                    .hearing(&update.user_id, [update.list_id, None], true, member)
                     .await?
             }
         };
-        if let Some(member) = &update.member
-            && !hearing.contains(member)
-        {
-            hearing.push(member.clone());
-        }
         let update = Arc::new(update);
         let mut streams = self.0.users.send(&update.user_id, update.clone());
         for user in &hearing {

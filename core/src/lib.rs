@@ -26,7 +26,7 @@ pub use list::{
     Cascade, Color, CreateList, DeleteList, INBOX_TITLE, Leftovers, List, ListFields, ListRef,
     ListSummary, ListsQuery, MAX_LIST_DEPTH, MoveList, UpdateList,
 };
-pub use member::{CreateInvitation, Grant, Invitation, Member, Role, UpdateMember};
+pub use member::{CreateInvitation, Grant, Invitation, Member, Role, TransferList, UpdateMember};
 pub use notification::{
     Notification, NotificationKind, NotificationPage, NotificationQuery, UnreadCount,
 };

@@ -107,6 +107,15 @@ pub struct UpdateMember {
     pub role: Grant,
 }
 
+/// Give a list to one of its members: they become its owner, and the one
+/// who gave it stays as an admin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferList {
+    /// The new owner's user id: a member who can open the list now.
+    pub user: String,
+}
+
 /// An invitation to a list, waiting for its invitee.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Invitation {

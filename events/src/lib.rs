@@ -177,6 +177,10 @@ pub enum ListEventType {
     #[serde(rename = "member_removed")]
     #[strum(serialize = "member_removed")]
     MemberRemoved,
+    /// The list (with the lists in it and their tasks) changed owner:
+    /// `changes.owner` says from whom to whom, and `changes.member` that the
+    /// one who gave it stays as an admin. Sent in the new owner's order.
+    Transferred,
 }
 
 impl ListEventType {
@@ -204,6 +208,7 @@ impl ListEventType {
             ListEventType::MemberAdded => "list_member_added",
             ListEventType::MemberChanged => "list_member_changed",
             ListEventType::MemberRemoved => "list_member_removed",
+            ListEventType::Transferred => "list_transferred",
         }
     }
 

@@ -121,20 +121,15 @@ impl Watch {
         change: Change,
         member: Option<&str>,
     ) -> taskflow_store::Result<()> {
-        let mut hearing = match change {
-            Change::Task { lists, .. } => self.audience.hearing(owner, lists, false).await?,
+        let hearing = match change {
+            Change::Task { lists, .. } => self.audience.hearing(owner, lists, false, None).await?,
             Change::List(list) => {
                 self.audience
-                    .hearing(owner, [Some(list), None], true)
+                    .hearing(owner, [Some(list), None], true, member)
                     .await?
             }
             Change::Unknown => Vec::new(),
         };
-        if let Some(member) = member
-            && !hearing.iter().any(|user| user == member)
-        {
-            hearing.push(member.to_owned());
-        }
         self.users.send(owner, change);
         for user in &hearing {
             self.users.send(user, change);

@@ -51,12 +51,16 @@ impl Audience {
     /// Who besides `owner` is to hear of a change in `lists` (a task's
     /// list, and the one it left): their members now. For a change of the
     /// list itself (`list_changed`), which may change who they are, also
-    /// those its members were before, as far as this process knew them.
+    /// those its members were before, as far as this process knew them,
+    /// and the `member` a membership notice names (even one it removes);
+    /// what was known of the owner's lists and the member's is forgotten
+    /// (a list given to another owner was known under the one who gave it).
     pub async fn hearing(
         &self,
         owner: &str,
         lists: [Option<i64>; 2],
         list_changed: bool,
+        member: Option<&str>,
     ) -> Result<Vec<String>> {
         let mut hearing: Vec<String> = Vec::new();
         if list_changed {
@@ -66,6 +70,10 @@ impl Audience {
                 }
             }
             self.forget(owner);
+            if let Some(member) = member {
+                self.forget(member);
+                hearing.push(member.to_owned());
+            }
         }
         for list in lists.iter().flatten() {
             hearing.extend(self.members(owner, *list).await?.iter().cloned());

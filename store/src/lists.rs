@@ -275,7 +275,7 @@ impl Lists {
     }
 
     /// The position of a list put at `spot` among the lists of `parent`.
-    fn place(&self, parent: Option<i64>, moving: i64, spot: Spot) -> Result<String> {
+    pub(crate) fn place(&self, parent: Option<i64>, moving: i64, spot: Spot) -> Result<String> {
         let siblings = self.siblings(parent, Some(moving));
         let at = |id: i64, field: &'static str| {
             siblings.iter().position(|l| l.id == id).ok_or_else(|| {

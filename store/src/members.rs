@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use taskflow_core::{
     CreateInvitation, FieldChange, Invitation, List, ListRef, ListSummary, Member,
-    NotificationKind, Role, UpdateMember, UserSummary,
+    NotificationKind, Role, Spot, TransferList, UpdateMember, UserSummary,
 };
 use taskflow_events::ListEventType;
 use uuid::Uuid;
@@ -507,6 +507,145 @@ impl TaskService {
     /// The caller leaves list `list` (a grant on it; an owner cannot).
     pub async fn leave_list(&self, actor: &Actor, list: i64) -> Result<()> {
         self.remove_member(actor, list, &actor.user).await
+    }
+
+    /// Gives list `list`, with the lists nested in it and all their tasks,
+    /// to `input.user`, who must reach it now: they become its owner and
+    /// the caller (its owner) stays as an admin. Only a list at the top
+    /// level changes owner, and none whose tasks are linked to tasks
+    /// outside it. Returns the list as the caller sees it afterwards.
+    pub async fn transfer_list(
+        &self,
+        actor: &Actor,
+        list: i64,
+        input: &TransferList,
+    ) -> Result<ListSummary> {
+        check_user(&actor.user)?;
+        let (from, to) = (actor.user.as_str(), input.user.as_str());
+        let now = self.clock.now();
+        // Both owners' changes wait: the list leaves one tree for another.
+        let mut tx = self.db.begin_for_each(&[from, to]).await?;
+        let lists = crate::lists::Lists::load(&mut tx, from).await?;
+        let row = lists.with_role(&ListRef::Id(list), Role::Owner, "id")?;
+        if row.is_inbox {
+            return Err(Error::refused(
+                "inbox_protected",
+                "id",
+                "the Inbox stays with its owner; give another list",
+            ));
+        }
+        if row.parent_id.is_some() {
+            return Err(Error::refused(
+                "list_nested",
+                "id",
+                "only a list at the top level changes owner; move it to the top level first",
+            ));
+        }
+        if to == from {
+            return Err(Error::refused(
+                "already_owner",
+                "user",
+                "this list is yours already",
+            ));
+        }
+        let reaches: Option<String> =
+            query("SELECT role FROM list_access WHERE list_id = $1 AND user_id = $2")
+                .bind(list)
+                .bind(to)
+                .scalar_optional(&mut tx)
+                .await?;
+        if reaches.is_none() {
+            return Err(Error::refused(
+                "not_a_member",
+                "user",
+                "only someone who can open the list can become its owner; invite them first",
+            ));
+        }
+        let moving = lists.subtree(list);
+        let mut crossing = Query::build(
+            "SELECT k.task_id, k.other_id FROM task_links k \
+             JOIN tasks a ON a.id = k.task_id JOIN tasks b ON b.id = k.other_id \
+             WHERE (a.list_id IN (",
+        );
+        crossing.push_binds(moving.iter().copied());
+        crossing.push(")) <> (b.list_id IN (");
+        crossing.push_binds(moving.iter().copied());
+        crossing.push(")) LIMIT 1");
+        let linked: Option<(i64, i64)> = crossing.fetch_optional(&mut tx).await?;
+        if let Some((task, other)) = linked {
+            return Err(Error::refused(
+                "linked_outside",
+                "id",
+                format!(
+                    "task {task} is linked to task {other}, and only one of them is in this list; \
+                     remove the link first"
+                ),
+            ));
+        }
+        let before = row.list();
+        let position =
+            crate::lists::Lists::load(&mut tx, to)
+                .await?
+                .place(None, list, Spot::Bottom)?;
+        query(
+            "UPDATE lists SET position = $2, version = version + 1, updated_at = $3 \
+             WHERE id = $1",
+        )
+        .bind(list)
+        .bind(position)
+        .bind(now)
+        .execute(&mut tx)
+        .await?;
+        // Every row keyed by the owner follows the lists; the new owner
+        // needs no grant or invitation of their own.
+        for statement in [
+            "UPDATE lists SET user_id = $1 WHERE id IN (",
+            "DELETE FROM list_members WHERE user_id = $1 AND list_id IN (",
+            "DELETE FROM invitations WHERE invitee = $1 AND list_id IN (",
+        ] {
+            let mut q = Query::build(statement).bind(to);
+            q.push_binds(moving.iter().copied());
+            q.push(")");
+            q.execute(&mut tx).await?;
+        }
+        crate::tasks::sql::give(&mut tx, &moving, to).await?;
+        query(
+            "INSERT INTO list_members (list_id, user_id, role, added_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(list)
+        .bind(from)
+        .bind(Role::Admin.as_str())
+        .bind(from)
+        .bind(now)
+        .execute(&mut tx)
+        .await?;
+        refresh_access(&mut tx, from, actor, now).await?;
+        refresh_access(&mut tx, to, actor, now).await?;
+        let after = self.list_row(&mut tx, to, list).await?.list();
+        let mut event = NewEvent::list_change(
+            to,
+            actor,
+            ListEventType::Transferred,
+            Some(&before),
+            Some(&after),
+            now,
+        )?;
+        if let outbox::Body::List { change, .. } = &mut event.body {
+            let owner = FieldChange {
+                old: from.into(),
+                new: to.into(),
+            };
+            let member = FieldChange {
+                old: member_value(from, Some(Role::Owner)),
+                new: member_value(from, Some(Role::Admin)),
+            };
+            change.changes.insert("owner".into(), owner);
+            change.changes.insert("member".into(), member);
+        }
+        outbox::append(&mut tx, &event).await?;
+        tx.commit().await?;
+        self.get_list(actor, list).await
     }
 
     /// List `id` of `owner`, as stored.

@@ -17,6 +17,7 @@ on_both_databases!(
     every_route_gives_each_role_exactly_what_it_may,
     assignees_are_members_over_http,
     comments_are_written_by_editors_and_kept_by_their_authors,
+    a_list_changes_owner_and_its_people_are_notified,
 );
 
 async fn call(api: &TestApp, method: Method, path: &str, user: &str, body: Value) -> (u16, Value) {
@@ -270,6 +271,7 @@ enum Needs {
     Read,
     Edit,
     Admin,
+    Owner,
 }
 
 /// Every route, with `{l}` the list, `{t}` a task of it and `{m}` a member.
@@ -421,6 +423,12 @@ fn routes() -> Vec<(Method, &'static str, Value, Needs)> {
             Value::Null,
             Admin,
         ),
+        (
+            Method::POST,
+            "/api/lists/{l}/transfer",
+            json!({"user": "frank"}),
+            Owner,
+        ),
         (Method::DELETE, "/api/tasks/{t}", Value::Null, Edit),
         (
             Method::DELETE,
@@ -529,16 +537,16 @@ async fn every_route_gives_each_role_exactly_what_it_may(h: &Harness) {
         let what = format!("carol {} {}", route.0, route.1);
         match route.3 {
             Needs::Read => assert_eq!(got, 200, "{what}: {body}"),
-            Needs::Edit | Needs::Admin => {
+            Needs::Edit | Needs::Admin | Needs::Owner => {
                 assert_eq!(
                     (got, body["code"].as_str()),
                     (403, Some("forbidden")),
                     "{what}: {body}"
                 );
-                let needed = if route.3 == Needs::Edit {
-                    "editor"
-                } else {
-                    "admin"
+                let needed = match route.3 {
+                    Needs::Edit => "editor",
+                    Needs::Admin => "admin",
+                    _ => "owner",
                 };
                 assert_eq!(body["role_needed"], needed, "{what}");
             }
@@ -550,9 +558,16 @@ async fn every_route_gives_each_role_exactly_what_it_may(h: &Harness) {
         let what = format!("bob {} {}", route.0, route.1);
         match route.3 {
             Needs::Read | Needs::Edit => assert!((200..300).contains(&got), "{what}: {got} {body}"),
-            Needs::Admin => assert_eq!(
+            Needs::Admin | Needs::Owner => assert_eq!(
                 (got, body["role_needed"].as_str()),
-                (403, Some("admin")),
+                (
+                    403,
+                    Some(if route.3 == Needs::Admin {
+                        "admin"
+                    } else {
+                        "owner"
+                    })
+                ),
                 "{what}: {body}"
             ),
         }
@@ -757,4 +772,150 @@ async fn comments_are_written_by_editors_and_kept_by_their_authors(h: &Harness) 
     let (_, older) = call(&api, Method::GET, &rest, "carol", Value::Null).await;
     assert_eq!(older["comments"][0]["body"], "note 0");
     assert_eq!(older["next_before"], Value::Null);
+}
+
+async fn a_list_changes_owner_and_its_people_are_notified(h: &Harness) {
+    let api = serve(h).await;
+    let (list, task) = shared(&api, &[("bob", "editor"), ("carol", "viewer")]).await;
+    let transfer = |who: &'static str, body: Value| {
+        let api = &api;
+        async move {
+            call(
+                api,
+                Method::POST,
+                &format!("/api/lists/{list}/transfer"),
+                who,
+                body,
+            )
+            .await
+        }
+    };
+    for (who, body, status, code) in [
+        ("alice", json!({"user": "dave"}), 409, "not_a_member"),
+        ("alice", json!({"user": "alice"}), 409, "already_owner"),
+        ("alice", json!({}), 422, "invalid_body"),
+        (
+            "alice",
+            json!({"user": "bob", "role": "x"}),
+            422,
+            "invalid_body",
+        ),
+        ("bob", json!({"user": "bob"}), 403, "forbidden"),
+        ("dave", json!({"user": "dave"}), 404, "not_found"),
+    ] {
+        let (got, problem) = transfer(who, body.clone()).await;
+        assert_eq!(
+            (got, problem["code"].as_str()),
+            (status, Some(code)),
+            "{who} {body}: {problem}"
+        );
+    }
+    let (status, given) = transfer("alice", json!({"user": "bob"})).await;
+    assert_eq!(
+        (status, given["role"].as_str()),
+        (200, Some("admin")),
+        "{given}"
+    );
+    let (_, mine) = call(
+        &api,
+        Method::GET,
+        &format!("/api/lists/{list}"),
+        "bob",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(mine["role"], "owner");
+    let (_, bread) = call(
+        &api,
+        Method::GET,
+        &format!("/api/tasks/{task}"),
+        "alice",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        bread["title"], "bread",
+        "alice, an admin now, still reads it"
+    );
+
+    // People hear of what others do to them: bob assigns carol and alice,
+    // comments, and alice completes the task bob assigned.
+    let (status, _) = call(
+        &api,
+        Method::PATCH,
+        &format!("/api/tasks/{task}"),
+        "bob",
+        json!({"assignees": ["alice", "carol"]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = call(
+        &api,
+        Method::POST,
+        &format!("/api/tasks/{task}/comments"),
+        "bob",
+        json!({"body": "wholegrain, please"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _) = call(
+        &api,
+        Method::POST,
+        &format!("/api/tasks/{task}/complete"),
+        "alice",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let texts = |who: &'static str| {
+        let api = &api;
+        async move {
+            let (_, page) = call(api, Method::GET, "/api/notifications", who, Value::Null).await;
+            let mut told: Vec<(String, String)> = page["notifications"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| {
+                    (
+                        n["kind"].as_str().unwrap().to_owned(),
+                        n["text"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            told.reverse();
+            told
+        }
+    };
+    let told = |kind: &str, text: &str| (kind.to_owned(), text.to_owned());
+    assert_eq!(
+        texts("carol").await,
+        [
+            told("invited", "alice invited you to Groceries as a viewer"),
+            told("assigned", "bob assigned you bread"),
+            told("commented", "bob commented on bread: wholegrain, please"),
+        ]
+    );
+    assert_eq!(
+        texts("bob").await,
+        [
+            told("invited", "alice invited you to Groceries as an editor"),
+            told("completed", "alice completed bread, a task you assigned"),
+        ]
+    );
+    assert_eq!(
+        texts("alice").await,
+        [
+            told("assigned", "bob assigned you bread"),
+            told("commented", "bob commented on bread: wholegrain, please"),
+        ]
+    );
+    let (_, unread) = call(
+        &api,
+        Method::GET,
+        "/api/notifications/unread-count",
+        "carol",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(unread["unread"], 3);
 }

@@ -154,9 +154,21 @@ impl Database {
     /// read before they write take it, so two of one user's changes never
     /// interleave.
     pub(crate) async fn begin_for(&self, user: &str) -> Result<Tx> {
+        self.begin_for_each(&[user]).await
+    }
+
+    /// A write transaction holding the locks of every one of `users` (see
+    /// [`Database::begin_for`]), taken in one order so two such
+    /// transactions never wait on each other.
+    pub(crate) async fn begin_for_each(&self, users: &[&str]) -> Result<Tx> {
+        let mut users = users.to_vec();
+        users.sort_unstable();
+        users.dedup();
         let mut tx = self.begin().await?;
         if let TxInner::Postgres(pg) = &mut tx.inner {
-            postgres::lock_user(pg, user).await?;
+            for user in users {
+                postgres::lock_user(pg, user).await?;
+            }
         }
         // SQLite: the one writer connection already serialises writers.
         Ok(tx)

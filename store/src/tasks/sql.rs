@@ -294,6 +294,31 @@ pub(crate) async fn unassign_unreachable(
     Ok(())
 }
 
+/// Gives the tasks of `lists`, with their tags and links, to `owner`: the
+/// tasks' side of a list changing owner, whose one event is the list's
+/// (`list_transferred`). Who made and last changed each task is written
+/// out first, since NULL there means the owner.
+pub(crate) async fn give(tx: &mut Tx, lists: &[i64], owner: &str) -> Result<()> {
+    for statement in [
+        "UPDATE tasks SET created_by = COALESCE(created_by, user_id), \
+         updated_by = COALESCE(updated_by, user_id), user_id = $1 WHERE list_id IN (",
+        "UPDATE task_tags SET user_id = $1 WHERE task_id IN \
+         (SELECT id FROM tasks WHERE list_id IN (",
+        "UPDATE task_links SET user_id = $1 WHERE task_id IN \
+         (SELECT id FROM tasks WHERE list_id IN (",
+    ] {
+        let mut q = Query::build(statement).bind(owner);
+        q.push_binds(lists.iter().copied());
+        q.push(if statement.contains("(SELECT") {
+            "))"
+        } else {
+            ")"
+        });
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
 /// Inserts a new task with its tags and its `created` event in `tx`; a
 /// recurring task starts its own series. Returns the task as shown.
 async fn insert_created(tx: &mut Tx, by: &Actor, task: &mut StoredTask) -> Result<Task> {

@@ -9,8 +9,8 @@
 use super::*;
 use taskflow_core::{
     CreateInvitation, CreateList, DeleteList, Grant, LinkKind, ListRef, ListsQuery, MoveList,
-    MoveTask, NotificationKind, NotificationQuery, Role, Subject, TaskInclude, UpdateList,
-    UpdateMember, WriteComment,
+    MoveTask, NotificationKind, NotificationQuery, Role, Subject, TaskInclude, TransferList,
+    UpdateList, UpdateMember, WriteComment,
 };
 use taskflow_store::TaskService;
 
@@ -24,6 +24,7 @@ on_both_databases!(
     assignees_are_members_of_the_moment_and_each_task_keeps_who_made_and_changed_it,
     a_members_tags_count_the_shared_lists_tasks_and_nothing_else,
     people_are_told_what_others_do_to_them_once_and_never_after_they_leave,
+    a_list_given_to_a_member_takes_its_lists_and_tasks_and_the_giver_stays_as_admin,
 );
 
 fn user(id: &str) -> Actor {
@@ -954,7 +955,7 @@ async fn live_views_reach_the_members_of_the_moment_and_replay_only_what_each_ma
         let svc = h.svc.clone();
         async move {
             svc.audience()
-                .hearing("alice", [list, None], false)
+                .hearing("alice", [list, None], false, None)
                 .await
                 .unwrap()
         }
@@ -968,7 +969,7 @@ async fn live_views_reach_the_members_of_the_moment_and_replay_only_what_each_ma
     let moved = h
         .svc
         .audience()
-        .hearing("alice", [Some(w.private), Some(w.groceries)], false)
+        .hearing("alice", [Some(w.private), Some(w.groceries)], false, None)
         .await
         .unwrap();
     assert_eq!(moved, ["bob", "carol", "frank"]);
@@ -981,7 +982,7 @@ async fn live_views_reach_the_members_of_the_moment_and_replay_only_what_each_ma
         async move {
             replica
                 .audience()
-                .hearing("alice", [Some(w.groceries), None], list_changed)
+                .hearing("alice", [Some(w.groceries), None], list_changed, None)
                 .await
                 .unwrap()
         }
@@ -1370,4 +1371,229 @@ async fn people_are_told_what_others_do_to_them_once_and_never_after_they_leave(
     }
     // A stranger is told nothing at all.
     assert_eq!(told(svc, "dave").await, (vec![], 0));
+}
+
+async fn a_list_given_to_a_member_takes_its_lists_and_tasks_and_the_giver_stays_as_admin(
+    h: &Harness,
+) {
+    let w = world(h).await;
+    let svc = &h.svc;
+    let to = |user: &str| TransferList { user: user.into() };
+    // A replica that knew Groceries' and Dairy's members under alice.
+    let replica = TaskService::new(svc.database().clone());
+    let hearing = |owner: &'static str, list: i64, changed: Option<&'static str>| {
+        let replica = replica.clone();
+        async move {
+            replica
+                .audience()
+                .hearing(owner, [Some(list), None], changed.is_some(), changed)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        hearing("alice", w.dairy, None).await,
+        ["bob", "carol", "frank"]
+    );
+
+    // Refusals: only the owner gives, only a list at the top level, only to
+    // someone who reaches it now, and nothing linked across its edge.
+    let inbox = svc.inbox(&alice()).await.unwrap();
+    let refused = [
+        (
+            user("bob"),
+            w.groceries,
+            "carol",
+            Outcome::Forbidden(Role::Owner),
+        ),
+        (
+            user("carol"),
+            w.groceries,
+            "bob",
+            Outcome::Forbidden(Role::Owner),
+        ),
+        (
+            user("dave"),
+            w.groceries,
+            "dave",
+            Outcome::Missing("id".into()),
+        ),
+        (
+            user("erin"),
+            w.groceries,
+            "erin",
+            Outcome::Missing("id".into()),
+        ),
+        (alice(), w.dairy, "bob", Outcome::Refused("list_nested")),
+        (alice(), inbox, "bob", Outcome::Refused("inbox_protected")),
+        (
+            alice(),
+            w.groceries,
+            "alice",
+            Outcome::Refused("already_owner"),
+        ),
+        (
+            alice(),
+            w.groceries,
+            "dave",
+            Outcome::Refused("not_a_member"),
+        ),
+        (
+            alice(),
+            w.groceries,
+            "erin",
+            Outcome::Refused("not_a_member"),
+        ),
+        (
+            alice(),
+            w.groceries,
+            "nobody",
+            Outcome::Refused("not_a_member"),
+        ),
+        (alice(), w.private, "bob", Outcome::Refused("not_a_member")),
+    ];
+    for (who, list, user, expected) in refused {
+        let got = outcome(svc.transfer_list(&who, list, &to(user)).await);
+        assert_eq!(got, expected, "{} gives {list} to {user}", who.user);
+    }
+    svc.link(&alice(), w.milk, LinkKind::Blocks, w.secret)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome(svc.transfer_list(&alice(), w.groceries, &to("bob")).await),
+        Outcome::Refused("linked_outside")
+    );
+    svc.unlink(&alice(), w.milk, LinkKind::Blocks, w.secret)
+        .await
+        .unwrap();
+    svc.link(&alice(), w.bread, LinkKind::Blocks, w.milk)
+        .await
+        .unwrap();
+
+    // Given to bob: the list, the one in it and their tasks are his; alice
+    // is an admin of it; the others keep their roles.
+    let given = svc
+        .transfer_list(&alice(), w.groceries, &to("bob"))
+        .await
+        .unwrap();
+    assert_eq!((given.list.id, given.role), (w.groceries, Role::Admin));
+    assert_eq!(given.list.parent_id, None);
+    let roles = |list: i64| {
+        let svc = svc.clone();
+        async move {
+            svc.members(&user("carol"), list)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|m| (m.user.id, m.role))
+                .collect::<Vec<_>>()
+        }
+    };
+    let expected = [
+        ("bob".to_owned(), Role::Owner),
+        ("alice".to_owned(), Role::Admin),
+        ("carol".to_owned(), Role::Viewer),
+        ("frank".to_owned(), Role::Viewer),
+    ];
+    assert_eq!(roles(w.groceries).await, expected);
+    assert_eq!(roles(w.dairy).await, expected);
+    let bobs = svc
+        .lists(&user("bob"), &ListsQuery::default())
+        .await
+        .unwrap();
+    let owned: Vec<_> = bobs
+        .iter()
+        .filter(|l| l.role == Role::Owner)
+        .map(|l| l.list.id)
+        .collect();
+    assert!(
+        owned.contains(&w.groceries) && owned.contains(&w.dairy),
+        "{owned:?}"
+    );
+    // The tasks went with the lists, links and all; the private one stayed.
+    let milk = svc.get("bob", w.milk).await.unwrap();
+    assert!(milk.blocked, "the link inside the list stays");
+    assert_eq!(
+        (milk.created_by.as_str(), milk.updated_by.as_str()),
+        ("alice", "alice"),
+        "made by alice still"
+    );
+    let found = svc
+        .list(
+            "bob",
+            &ListQuery {
+                list_id: Some(w.dairy),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.tasks.len(), 1);
+    assert!(matches!(
+        svc.get("bob", w.secret).await,
+        Err(Error::NotFound)
+    ));
+    // Alice, an admin now, works in it but cannot give it away again; bob can.
+    svc.update(
+        &alice(),
+        w.bread,
+        &UpdateTask {
+            title: Some("rye bread".into()),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        outcome(svc.transfer_list(&alice(), w.groceries, &to("carol")).await),
+        Outcome::Forbidden(Role::Owner)
+    );
+
+    // The replica hears of the transfer in bob's order, tells alice, and
+    // forgets what it knew under her: Dairy's members are read again.
+    assert_eq!(
+        hearing("bob", w.groceries, Some("alice")).await,
+        ["alice", "carol", "frank"]
+    );
+    assert_eq!(
+        hearing("bob", w.dairy, None).await,
+        ["alice", "carol", "frank"]
+    );
+    let event = svc
+        .database()
+        .events_after("alice", 0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .rev()
+        .find(|e| matches!(&e.body, taskflow_store::Body::List { .. }))
+        .unwrap();
+    let taskflow_store::Body::List { event_type, change } = event.body else {
+        unreachable!()
+    };
+    assert_eq!(
+        (event_type, event.user_id.as_str()),
+        (taskflow_events::ListEventType::Transferred, "bob")
+    );
+    assert_eq!(change.changes["owner"].old, json!("alice"));
+    assert_eq!(change.changes["owner"].new, json!("bob"));
+    assert_eq!(
+        change.changes["member"].new,
+        json!({"user_id": "alice", "role": "admin"})
+    );
+
+    // And back: bob gives it to alice, and is an admin of it himself.
+    let back = svc
+        .transfer_list(&user("bob"), w.groceries, &to("alice"))
+        .await
+        .unwrap();
+    assert_eq!(back.role, Role::Admin);
+    assert_eq!(
+        roles(w.groceries).await[..2],
+        [
+            ("alice".to_owned(), Role::Owner),
+            ("bob".to_owned(), Role::Admin),
+        ]
+    );
 }
