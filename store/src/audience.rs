@@ -70,6 +70,9 @@ impl Audience {
                 }
             }
             self.forget(owner);
+            // Known under another owner too (an older message of the one
+            // who gave the list away, arriving late): forgotten all the same.
+            self.forget_lists(&lists);
             if let Some(member) = member {
                 self.forget(member);
                 hearing.push(member.to_owned());
@@ -92,6 +95,15 @@ impl Audience {
             for list in lists {
                 known.lists.remove(&list);
             }
+        }
+    }
+
+    /// Forgets what is known of `lists`, whoever it was known under.
+    fn forget_lists(&self, lists: &[Option<i64>]) {
+        let mut known = self.0.known.write().unwrap_or_else(|e| e.into_inner());
+        self.0.generation.fetch_add(1, Ordering::SeqCst);
+        for list in lists.iter().flatten() {
+            known.lists.remove(list);
         }
     }
 

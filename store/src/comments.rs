@@ -97,8 +97,12 @@ async fn locked_task(svc: &TaskService, user: &str, id: i64) -> Result<(Tx, Stor
     let mut task = sql::find(&mut tx, user, id).await?.ok_or(Error::NotFound)?;
     if task.user_id != user {
         drop(tx);
-        tx = svc.db.begin_for(&task.user_id).await?;
+        let locked = task.user_id.clone();
+        tx = svc.db.begin_for(&locked).await?;
         task = sql::find(&mut tx, user, id).await?.ok_or(Error::NotFound)?;
+        if task.user_id != locked {
+            return Err(crate::lists::owner_moving());
+        }
     }
     let lists = Lists::load(&mut tx, user).await?;
     Ok((tx, task, lists))

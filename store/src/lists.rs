@@ -339,18 +339,30 @@ impl Locked {
             });
         }
         // A member's change is serialised with the owner's changes; their
-        // role is read again under the lock.
+        // role is read again under the lock, and the owner too: a list
+        // given away meanwhile is taken under its new owner's lock.
         drop(tx);
-        let mut tx = db.begin_for(&owner).await?;
-        let visible = Lists::load(&mut tx, user).await?;
-        visible.with_role(&ListRef::Id(id), needed, field)?;
-        let tree = Lists::load(&mut tx, &owner).await?;
-        Ok(Locked {
-            tx,
-            tree,
-            visible,
-            owner,
-        })
+        let mut owner = owner;
+        for _ in 0..3 {
+            let mut tx = db.begin_for(&owner).await?;
+            let visible = Lists::load(&mut tx, user).await?;
+            let now_owner = visible
+                .with_role(&ListRef::Id(id), needed, field)?
+                .user_id
+                .clone();
+            if now_owner != owner {
+                owner = now_owner;
+                continue;
+            }
+            let tree = Lists::load(&mut tx, &owner).await?;
+            return Ok(Locked {
+                tx,
+                tree,
+                visible,
+                owner,
+            });
+        }
+        Err(owner_moving())
     }
 
     /// The list `to` of the caller's view, if tasks or lists of this owner
@@ -820,6 +832,15 @@ impl TaskService {
         }
         Ok(after)
     }
+}
+
+/// The refusal of a change to a list that keeps changing owner under it.
+pub(crate) fn owner_moving() -> Error {
+    Error::refused(
+        "owner_changed",
+        "id",
+        "the list changed owner while this was being done; try again",
+    )
 }
 
 /// The refusal of a write in an archived list, naming `field`.

@@ -325,8 +325,26 @@ impl TaskService {
         .bind(actor.user.as_str())
         .fetch_optional(&mut self.db.read().await?)
         .await?;
-        let (list, role, owner) = found.ok_or(Error::NotFound)?;
-        let mut tx = self.db.begin_for(&owner).await?;
+        let (list, role, mut owner) = found.ok_or(Error::NotFound)?;
+        // Under the owner's lock, the owner read again: a list given away
+        // meanwhile is joined under its new owner's lock.
+        let mut tries = 0;
+        let mut tx = loop {
+            let mut tx = self.db.begin_for(&owner).await?;
+            let now: Option<String> = query("SELECT user_id FROM lists WHERE id = $1")
+                .bind(list)
+                .scalar_optional(&mut tx)
+                .await?;
+            match now {
+                None => return Err(Error::NotFound),
+                Some(now) if now == owner => break tx,
+                Some(_) if tries == 2 => return Err(crate::lists::owner_moving()),
+                Some(now) => {
+                    owner = now;
+                    tries += 1;
+                }
+            }
+        };
         let taken = query("DELETE FROM invitations WHERE id = $1 AND invitee = $2")
             .bind(id)
             .bind(actor.user.as_str())

@@ -414,6 +414,9 @@ impl Database {
         if !rows.is_sorted_by_key(|row| row.sequence) {
             rows.sort_by_key(|row| row.sequence);
         }
+        // A list given away keeps its earlier events in the giver's branch,
+        // and the giver reaches it as a member now: sent once.
+        rows.dedup_by_key(|row| row.sequence);
         rows.truncate(limit as usize);
         rows.into_iter().map(OutboxEvent::try_from).collect()
     }

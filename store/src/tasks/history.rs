@@ -152,6 +152,9 @@ async fn history(
     if !rows.is_sorted_by(|a, b| a.sequence > b.sequence) {
         rows.sort_by_key(|row| std::cmp::Reverse(row.sequence));
     }
+    // A list given away keeps its earlier events in the giver's branch,
+    // and the giver reaches it as a member now: read once.
+    rows.dedup_by_key(|row| row.sequence);
     rows.truncate(limit as usize);
     Ok(rows)
 }

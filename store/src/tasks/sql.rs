@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use taskflow_core::{Invalid, ListRef, NotificationKind, Spot, Task, position};
-use taskflow_events::{ReminderKind, TaskEventType};
+use taskflow_events::{ReminderKind, Source, TaskEventType};
 
 use crate::database::{Executor, Query, Tx, query};
 use crate::idempotency::{self, IdempotentCreate};
@@ -195,7 +195,12 @@ async fn tell_people(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let title = task.fields.title.as_str();
-    let newly = added(before, task);
+    // A recurring task's next occurrence (made by a worker) keeps its
+    // assignees; they were told when they were assigned.
+    let newly = match by.source {
+        Source::Worker => Vec::new(),
+        _ => added(before, task),
+    };
     if !newly.is_empty() {
         let what = Telling {
             kind: NotificationKind::Assigned,
@@ -372,9 +377,14 @@ pub(crate) async fn create(
     // A create reads nothing it writes, so it needs the caller's lock only
     // to make an idempotency key's check-then-insert atomic. Keys are the
     // caller's: two members of a list never share one.
-    let mut tx = match idempotency {
-        Some(_) => db.begin_for(&by.user).await?,
-        None => db.begin().await?,
+    // Assignees are checked against the list's members, which a removal
+    // changes under the owner's lock: take it too.
+    let owner = task.user_id.clone();
+    let mut tx = match (idempotency, task.assignees.is_empty()) {
+        (Some(_), true) => db.begin_for(&by.user).await?,
+        (Some(_), false) => db.begin_for_each(&[&by.user, &owner]).await?,
+        (None, false) => db.begin_for(&owner).await?,
+        (None, true) => db.begin().await?,
     };
     if let Some(key) = idempotency
         && let Some(earlier) = idempotency::earlier(&mut tx, &by.user, key).await?
@@ -428,10 +438,15 @@ pub(crate) async fn mutate(
     let mut tx = db.begin_for(user).await?;
     let mut old = find(&mut tx, user, id).await?.ok_or(Error::NotFound)?;
     if old.user_id != user {
-        // A member's change is serialised with the owner's changes.
+        // A member's change is serialised with the owner's changes (and a
+        // list given away meanwhile is refused, to be tried again).
         drop(tx);
-        tx = db.begin_for(&old.user_id).await?;
+        let locked = old.user_id.clone();
+        tx = db.begin_for(&locked).await?;
         old = find(&mut tx, user, id).await?.ok_or(Error::NotFound)?;
+        if old.user_id != locked {
+            return Err(crate::lists::owner_moving());
+        }
     }
     let owner = old.user_id.clone();
     if let Some(expected) = expected_version

@@ -1481,7 +1481,7 @@ async fn a_list_given_to_a_member_takes_its_lists_and_tasks_and_the_giver_stays_
     let roles = |list: i64| {
         let svc = svc.clone();
         async move {
-            svc.members(&user("carol"), list)
+            svc.members(&user("frank"), list)
                 .await
                 .unwrap()
                 .into_iter()
@@ -1582,6 +1582,39 @@ async fn a_list_given_to_a_member_takes_its_lists_and_tasks_and_the_giver_stays_
         change.changes["member"].new,
         json!({"user_id": "alice", "role": "admin"})
     );
+
+    // Alice's earlier events of the list are hers and now also a member's:
+    // her activity and replay show each once.
+    let activity = svc.activity("alice", None, Some(200)).await.unwrap();
+    let mut seen: Vec<i64> = activity.entries.iter().map(|e| e.sequence).collect();
+    let all = seen.len();
+    seen.dedup();
+    assert_eq!(seen.len(), all, "an event twice in alice's activity");
+    let replay = svc.database().events_after("alice", 0, 1000).await.unwrap();
+    let mut seen: Vec<i64> = replay.iter().map(|e| e.sequence).collect();
+    let all = seen.len();
+    seen.dedup();
+    assert_eq!(seen.len(), all, "an event twice in alice's replay");
+
+    // On another replica, a late message from alice's order is the first
+    // it hears of Groceries, and files it under her; bob removing carol
+    // still reaches what that replica knows of it.
+    let late = TaskService::new(svc.database().clone());
+    let hears = |owner: &'static str, changed: Option<&'static str>| {
+        let late = late.clone();
+        async move {
+            late.audience()
+                .hearing(owner, [Some(w.groceries), None], changed.is_some(), changed)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(hears("alice", None).await, ["carol", "frank"]);
+    svc.remove_member(&user("bob"), w.groceries, "carol")
+        .await
+        .unwrap();
+    hears("bob", Some("carol")).await;
+    assert_eq!(hears("bob", None).await, ["alice", "frank"]);
 
     // And back: bob gives it to alice, and is an admin of it himself.
     let back = svc
