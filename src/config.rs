@@ -40,7 +40,7 @@ pub struct McpStdioArgs {
     /// The user the assistant acts for.
     #[arg(long, env = "TASKFLOW_MCP_USER")]
     pub user: String,
-    /// Tool sets to list besides `tasks`: lists, extras, or all
+    /// Tool sets to list besides `tasks`: lists, extras, members, or all
     /// (comma-separated).
     #[arg(long, env = "TASKFLOW_MCP_TOOLSETS", value_parser = parse_toolsets, default_value = "tasks")]
     pub toolsets: Toolsets,
@@ -66,7 +66,7 @@ pub struct McpHttpArgs {
     #[arg(long, env = "TASKFLOW_MCP_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub mcp_allowed_origins: Vec<String>,
     /// Tool sets every `/mcp` session lists besides `tasks`: lists,
-    /// extras, or all (comma-separated); a client adds more with
+    /// extras, members, or all (comma-separated); a client adds more with
     /// `?toolsets=` on the URL.
     #[arg(long, env = "TASKFLOW_MCP_TOOLSETS", value_parser = parse_toolsets, default_value = "tasks")]
     pub mcp_toolsets: Toolsets,

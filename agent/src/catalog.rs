@@ -12,8 +12,9 @@ use serde_json::{Map, Value};
 
 use crate::tool::{Context, Hints, Tool, ToolResult, Toolset};
 use crate::tools::{
-    AddComment, AddTask, CompleteTask, DeleteTask, GetTask, LinkTasks, ListLists, ListMembers,
-    ListNotifications, ListTasks, ManageList, MoveTask, RecentActivity, ReopenTask, SnoozeTask,
+    AddComment, AddTask, AnswerInvitation, CompleteTask, DeleteTask, GetTask, LinkTasks,
+    ListInvitations, ListLists, ListMembers, ListNotifications, ListTasks, ManageList,
+    ManageMember, MoveTask, RecentActivity, ReopenTask, ShareList, SnoozeTask, TransferList,
     UpdateTask,
 };
 
@@ -36,6 +37,11 @@ pub fn catalog() -> &'static [&'static dyn Entry] {
         &SnoozeTask,
         &ListNotifications,
         &RecentActivity,
+        &ShareList,
+        &ListInvitations,
+        &AnswerInvitation,
+        &ManageMember,
+        &TransferList,
     ];
     CATALOG
 }
@@ -84,6 +90,14 @@ pub trait Entry: Send + Sync + std::fmt::Debug {
     fn spec(&self) -> Spec;
     /// Parses the arguments, runs the tool, and encodes its result.
     fn call<'a>(&'a self, on: Context<'a>, arguments: Value) -> BoxFuture<'a, ToolResult<Value>>;
+    /// The question to ask the user before calling it with `arguments`
+    /// (see [`Tool::confirm`]); None when there is none, or the arguments
+    /// do not parse (the call will say what is wrong).
+    fn confirmation<'a>(
+        &'a self,
+        on: Context<'a>,
+        arguments: &'a Value,
+    ) -> BoxFuture<'a, Option<String>>;
 }
 
 impl<T: Tool> Entry for T {
@@ -121,6 +135,21 @@ impl<T: Tool> Entry for T {
             let output = self.run(on, params).await?;
             serde_json::to_value(output)
                 .map_err(|e| format!("Taskflow could not encode the result: {e}"))
+        }
+        .boxed()
+    }
+
+    fn confirmation<'a>(
+        &'a self,
+        on: Context<'a>,
+        arguments: &'a Value,
+    ) -> BoxFuture<'a, Option<String>> {
+        async move {
+            if !T::CONFIRMS {
+                return None;
+            }
+            let params: T::Params = serde_json::from_value(arguments.clone()).ok()?;
+            self.confirm(on, &params).await
         }
         .boxed()
     }

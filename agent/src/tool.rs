@@ -45,11 +45,19 @@ pub enum Toolset {
     Lists,
     /// Reopen and snooze tasks, notifications and recent activity.
     Extras,
+    /// Share lists: invite people, answer invitations, change or remove
+    /// members, give a list away.
+    Members,
 }
 
 impl Toolset {
     /// Every set, in order.
-    pub const ALL: [Toolset; 3] = [Toolset::Tasks, Toolset::Lists, Toolset::Extras];
+    pub const ALL: [Toolset; 4] = [
+        Toolset::Tasks,
+        Toolset::Lists,
+        Toolset::Extras,
+        Toolset::Members,
+    ];
 
     /// The name a client gives.
     pub fn as_str(self) -> &'static str {
@@ -57,6 +65,7 @@ impl Toolset {
             Toolset::Tasks => "tasks",
             Toolset::Lists => "lists",
             Toolset::Extras => "extras",
+            Toolset::Members => "members",
         }
     }
 
@@ -72,7 +81,7 @@ impl Toolset {
                 .into_iter()
                 .find(|s| s.as_str().eq_ignore_ascii_case(name))
                 .ok_or_else(|| {
-                    format!("`{name}` is not a tool set; use tasks, lists, extras or all")
+                    format!("`{name}` is not a tool set; use tasks, lists, extras, members or all")
                 })?;
             if !sets.contains(&set) {
                 sets.push(set);
@@ -110,9 +119,25 @@ pub trait Tool: Send + Sync + std::fmt::Debug + 'static {
     /// The set it belongs to (MCP lists only the sets a client turned on).
     const TOOLSET: Toolset = Toolset::Tasks;
     /// Its arguments; unknown fields are refused.
-    type Params: DeserializeOwned + JsonSchema + Send;
+    type Params: DeserializeOwned + JsonSchema + Send + Sync;
     /// Its result.
     type Output: Serialize + JsonSchema + Send;
+
+    /// Whether it may ask the user first (see [`Tool::confirm`]).
+    const CONFIRMS: bool = false;
+
+    /// The question to put to the user before running, for a change they
+    /// may not want made unasked (None: just run); only asked of a tool
+    /// that `CONFIRMS`. MCP asks it by elicitation where the client can
+    /// answer one.
+    fn confirm(
+        &self,
+        on: Context<'_>,
+        params: &Self::Params,
+    ) -> impl Future<Output = Option<String>> + Send {
+        let _ = (on, params);
+        async { None }
+    }
 
     /// Runs the tool.
     fn run(
@@ -120,6 +145,17 @@ pub trait Tool: Send + Sync + std::fmt::Debug + 'static {
         on: Context<'_>,
         params: Self::Params,
     ) -> impl Future<Output = ToolResult<Self::Output>> + Send;
+}
+
+/// The title of list `id` as the user sees it, for a question to them
+/// (None: they do not reach it, and running the tool will say so; "list
+/// N" when it cannot be read just now).
+pub async fn list_title(on: Context<'_>, id: i64) -> Option<String> {
+    match on.tasks.get_list(on.actor, id).await {
+        Ok(list) => Some(list.list.title),
+        Err(Error::NotFound | Error::NoSuchList { .. }) => None,
+        Err(_) => Some(format!("list {id}")),
+    }
 }
 
 /// A store failure as a sentence the model can act on; `id` is the task

@@ -2,17 +2,18 @@
 //! tools — finding the task a title names, asking "which one?" when several
 //! match and taking the answer in the next message — and says what it did.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use taskflow_agent::params::Paged;
 use taskflow_agent::tools::MAX_LIST;
 use taskflow_agent::tools::{
-    AddTask, CompleteTask, DeleteTask, GetTask, LinkTasks, ListTasks, ManageList, MoveTask,
-    ReopenTask, SnoozeTask,
+    AddComment, AddTask, CompleteTask, DeleteTask, GetTask, LinkTasks, ListTasks, ManageList,
+    MoveTask, RecentActivity, ReopenTask, ShareList, SnoozeTask, UpdateTask,
 };
 use taskflow_agent::{Context, Tool};
-use taskflow_core::{LinkKind, ListQuery, StatusFilter, Task};
+use taskflow_core::{Grant, LinkKind, ListQuery, Role, StatusFilter, Task, Zone};
+use taskflow_events::{HistoryPage, TaskEventType};
 use taskflow_store::conversations::MessageRow;
 
 use crate::read::command::json;
@@ -43,6 +44,10 @@ struct Pending {
 const HELP: &str = "I can manage your tasks. Try: \"Add high priority weekly meeting for Monday 10 AM\", \
 \"Remind me to call Sam tomorrow at 5pm\", \"Complete the meeting task\", \"Move the report to Friday\", \
 \"Snooze the dentist for 2 hours\", \"What's due this week?\" or \"What's overdue?\".";
+
+/// The agent's own step for "assign X to bob": find bob, then add him to
+/// the task's `assignees` with `update_task`.
+const ASSIGN: &str = "assign";
 
 /// One turn of the built-in agent.
 pub async fn run(
@@ -135,6 +140,24 @@ pub async fn run(
             agent
                 .on_task(change.tool(), target, change.arguments())
                 .await
+        }
+        Command::Share {
+            list,
+            username,
+            role,
+        } => agent.share(&list, &username, role).await,
+        Command::Assign { target, username } => {
+            let arguments = json!({ "username": username });
+            agent.on_task(ASSIGN, target, arguments).await
+        }
+        Command::Comment { target, body } => {
+            let arguments = json!({ "body": body });
+            agent.on_task(AddComment::NAME, target, arguments).await
+        }
+        Command::ChangesBy { username, today } => {
+            let zone = Zone::parse(zone, "timezone").unwrap_or(Zone::UTC);
+            let midnight = zone.resolve(now.date().and_time(chrono::NaiveTime::MIN));
+            agent.changes_by(&username, today.then_some(midnight)).await
         }
     };
     Turn {
@@ -386,6 +409,13 @@ impl Agent<'_> {
 
     /// Runs `tool` on task `id` and says what happened.
     async fn act(&mut self, tool: &str, id: i64, mut arguments: Value) -> String {
+        if tool == ASSIGN {
+            let username = arguments["username"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            return self.assign(id, &username).await;
+        }
         if let Value::Object(map) = &mut arguments {
             map.insert("id".into(), json!(id));
         }
@@ -395,6 +425,9 @@ impl Agent<'_> {
             Err(error) => return format!("I couldn't do that: {error}"),
         };
         self.memory.last_task = Some(id);
+        if tool == AddComment::NAME {
+            return format!("Commented on '{}'.", self.title_of(id).await);
+        }
         let task: Option<Task> =
             serde_json::from_value(result.get("task").cloned().unwrap_or(result)).ok();
         let Some(task) = task else {
@@ -440,6 +473,125 @@ impl Agent<'_> {
                 }
             }
         }
+    }
+
+    /// The title of task `id`, or "task N" when the user cannot see it (any
+    /// more).
+    async fn title_of(&self, id: i64) -> String {
+        match self.on.tasks.get(self.on.user(), id).await {
+            Ok(task) => task.title,
+            Err(_) => format!("task {id}"),
+        }
+    }
+
+    /// Invites `username` to the user's list called `title` as `role`.
+    async fn share(&mut self, title: &str, username: &str, role: Grant) -> String {
+        let Some(list) = self.list_named(title).await else {
+            return format!(
+                "You have no list called '{title}'. To add a task instead, start with \"add\"."
+            );
+        };
+        let arguments = json!({"list_id": list.id, "username": username, "role": role});
+        match self.perform(ShareList::NAME, arguments).await {
+            Ok(_) => format!(
+                "Invited {username} to {} as {}; they will see the invitation and can accept it.",
+                list.title,
+                Role::from(role).with_article()
+            ),
+            Err(error) => format!("I couldn't do that: {error}"),
+        }
+    }
+
+    /// Adds the person called `username` ("me": the user) to task `id`'s
+    /// assignees.
+    async fn assign(&mut self, id: i64, username: &str) -> String {
+        let found = if matches!(username.to_lowercase().as_str(), "me" | "myself") {
+            self.on
+                .tasks
+                .me(self.on.user())
+                .await
+                .map(|me| taskflow_core::UserSummary {
+                    id: me.id,
+                    username: me.username,
+                    display_name: me.display_name,
+                })
+        } else {
+            self.on.tasks.user_named(username).await
+        };
+        let Ok(person) = found else {
+            return format!(
+                "I don't know anyone with the username '{username}' (usernames match exactly)."
+            );
+        };
+        let task = match self.on.tasks.get(self.on.user(), id).await {
+            Ok(task) => task,
+            Err(_) => return format!("There is no task {id}."),
+        };
+        self.memory.last_task = Some(id);
+        if task.assignees.contains(&person.id) {
+            return format!("'{}' is already assigned to {username}.", task.title);
+        }
+        let mut assignees = task.assignees.clone();
+        assignees.push(person.id);
+        let arguments = json!({"id": id, "assignees": assignees});
+        match self.perform(UpdateTask::NAME, arguments).await {
+            Ok(_) => format!("Assigned '{}' to {}.", task.title, person.display_name),
+            Err(error) => format!("I couldn't do that: {error}"),
+        }
+    }
+
+    /// What the person called `username` changed of what the user can see:
+    /// since `since` (today), or lately; the newest ten.
+    async fn changes_by(&mut self, username: &str, since: Option<DateTime<Utc>>) -> String {
+        const SHOWN: usize = 10;
+        let Ok(person) = self.on.tasks.user_named(username).await else {
+            return format!(
+                "I don't know anyone with the username '{username}' (usernames match exactly)."
+            );
+        };
+        let mut theirs = Vec::new();
+        let mut before: Option<i64> = None;
+        // At most five pages of the user's activity, newest first.
+        for _ in 0..5 {
+            let mut arguments = json!({ "limit": 200 });
+            if let Some(before) = before {
+                arguments["before"] = json!(before);
+            }
+            let page = match self.perform(RecentActivity::NAME, arguments).await {
+                Ok(page) => page,
+                Err(error) => return format!("I couldn't do that: {error}"),
+            };
+            let Ok(page) = serde_json::from_value::<HistoryPage>(page) else {
+                break;
+            };
+            let older = |at: DateTime<Utc>| since.is_some_and(|since| at < since);
+            let past = page.entries.last().is_none_or(|e| older(e.occurred_at));
+            theirs.extend(
+                page.entries
+                    .into_iter()
+                    .filter(|e| e.actor.id == person.id && !older(e.occurred_at)),
+            );
+            before = page.next_before;
+            if past || before.is_none() || theirs.len() >= SHOWN {
+                break;
+            }
+        }
+        let name = &person.display_name;
+        let when = if since.is_some() { "today" } else { "lately" };
+        if theirs.is_empty() {
+            return format!("{name} changed nothing you can see {when}.");
+        }
+        let mut lines = Vec::new();
+        for (i, entry) in theirs.iter().take(SHOWN).enumerate() {
+            let title = self.title_of(entry.task_id).await;
+            lines.push(format!("{}. {} '{title}'", i + 1, did(entry.event_type)));
+        }
+        let count = match theirs.len() {
+            1 => "one change".to_owned(),
+            n if n > SHOWN => format!("more than {SHOWN} changes (the newest {SHOWN})"),
+            n => format!("{n} changes"),
+        };
+        format!("{name} made {count} {when}:\n{}", lines.join("\n"))
     }
 
     /// The open (or, for reopening, completed) tasks `words` best names:
@@ -530,6 +682,23 @@ fn similar(a: &str, b: &str) -> bool {
         return true;
     }
     a.len() >= 4 && b.len() >= 4 && strsim::levenshtein(a, b) <= 1
+}
+
+/// What a change did, as a sentence says it: "completed".
+fn did(event: TaskEventType) -> &'static str {
+    match event {
+        TaskEventType::Created => "added",
+        TaskEventType::Updated => "changed",
+        TaskEventType::Completed => "completed",
+        TaskEventType::Reopened => "reopened",
+        TaskEventType::Deleted => "deleted",
+        TaskEventType::Moved => "moved",
+        TaskEventType::Linked => "linked",
+        TaskEventType::Unlinked => "unlinked",
+        TaskEventType::CommentCreated => "commented on",
+        TaskEventType::CommentUpdated => "edited a comment on",
+        TaskEventType::CommentDeleted => "deleted a comment on",
+    }
 }
 
 #[cfg(test)]

@@ -58,8 +58,14 @@ pub(crate) struct Model {
 
 impl Model {
     pub(crate) fn new(config: ModelConfig) -> Self {
+        // Removing a member and giving a list away ask the user first, which
+        // a chat turn cannot: they stay with the app and MCP.
         let tools = taskflow_agent::catalog()
             .iter()
+            .filter(|tool| {
+                !(tool.toolset() == taskflow_agent::Toolset::Members
+                    && tool.spec().hints.destructive)
+            })
             .map(|tool| {
                 let spec = tool.spec();
                 json!({

@@ -7,6 +7,7 @@
 //! `--user`) or taken from the verified bearer token of each HTTP request
 //! ([`http`]).
 
+mod confirm;
 pub mod http;
 pub mod prompts;
 pub mod resources;

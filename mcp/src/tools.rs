@@ -16,6 +16,7 @@ use taskflow_agent::{Context, Entry, Spec, Tool as _, catalog};
 use tracing::Instrument;
 
 use crate::TaskflowMcp;
+use crate::confirm::Answer;
 
 /// A route per tool of the catalog.
 pub fn router() -> ToolRouter<TaskflowMcp> {
@@ -102,7 +103,7 @@ fn flatten_refs(value: &mut Value) {
 /// structured content, its failure a tool error the model reads.
 async fn call(
     tool: &'static dyn Entry,
-    cx: ToolCallContext<'_, TaskflowMcp>,
+    mut cx: ToolCallContext<'_, TaskflowMcp>,
 ) -> Result<CallToolResponse, McpError> {
     let server = cx.service;
     let actor = match server.actor(&cx.request_context) {
@@ -120,7 +121,17 @@ async fn call(
         tasks: server.tasks(),
         actor: &actor,
     };
-    let arguments = cx.arguments.map_or(Value::Null, Value::Object);
+    let arguments = cx.arguments.take().map_or(Value::Null, Value::Object);
+    if let Some(question) = tool.confirmation(on, &arguments).await {
+        match crate::confirm::ask(&question, &cx, (tool.name(), &arguments)).await? {
+            Answer::Go => {}
+            Answer::Stop => {
+                let text = "The user did not confirm, so nothing was changed. Do not call it again unless the user asks for it again.";
+                return Ok(CallToolResult::error(vec![ContentBlock::text(text)]).into());
+            }
+            Answer::Ask(input) => return Ok(input.into()),
+        }
+    }
     let outcome =
         taskflow_events::trace::scope(trace, tool.call(on, arguments).instrument(span)).await;
     Ok(match outcome {

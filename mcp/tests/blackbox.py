@@ -11,6 +11,8 @@ with the caller's TASKFLOW_DATA_DIR) and Streamable HTTP (a running
     occurrence (previous_id = the first id, due exactly 7 days later);
   * error results: get_task on a missing id, add_task with an unknown field;
   * prompts/list and prompts/get plan_my_day;
+  * a change the user must confirm (leaving a list): the client's elicitation
+    callback is asked, "no" changes nothing, "yes" runs the tool;
   * subscribe to taskflow://activity on this leg, add a task through the OTHER
     transport, and expect notifications/resources/updated within 5 s.
 
@@ -57,6 +59,13 @@ EXPECTED_TOOLS = {
     "list_lists",
     "manage_list",
     "link_tasks",
+    "list_members",
+    "add_comment",
+    "share_list",
+    "list_invitations",
+    "answer_invitation",
+    "manage_member",
+    "transfer_list",
 }
 EXPECTED_PROMPTS = {"plan_my_day", "weekly_review", "triage_overdue", "capture_tasks"}
 ACTIVITY_URI = "taskflow://activity"
@@ -168,8 +177,11 @@ def local_due(due: Any, zone: str) -> dt.date | dt.datetime:
 class Leg:
     name: str
     client: Client
+    user: str
     updates: list[str] = field(default_factory=list)  # URIs of legacy resources/updated notifications
     changed: anyio.Event = field(default_factory=anyio.Event)
+    answers: list[bool] = field(default_factory=list)  # what the user answers to the next questions
+    asked: list[str] = field(default_factory=list)  # the questions the server put to the user
 
     def note_update(self, uri: str) -> None:
         self.updates.append(uri)
@@ -193,6 +205,19 @@ def message_handler_for(box: list[Leg]) -> Callable[[Any], Awaitable[None]]:
             print(f"  ({box[0].name if box else '?'}: transport reported {message!r})", file=sys.stderr)
 
     return handle
+
+
+def elicitation_for(box: list[Leg]) -> Callable[..., Awaitable[types.ElicitResult]]:
+    """The user behind the client: answers each form question with the leg's next answer."""
+
+    async def answer(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        leg = box[0]
+        leg.asked.append(params.message)
+        if not isinstance(params, types.ElicitRequestFormParams) or not leg.answers:
+            return types.ElicitResult(action="decline")
+        return types.ElicitResult(action="accept", content={"confirm": leg.answers.pop(0)})
+
+    return answer
 
 
 @asynccontextmanager
@@ -219,11 +244,12 @@ async def open_leg(name: str, args: argparse.Namespace) -> AsyncIterator[Leg]:
             cache=None,  # every read goes to the server
             read_timeout_seconds=REQUEST_TIMEOUT,
             message_handler=message_handler_for(box),
+            elicitation_callback=elicitation_for(box),
         )
         # No anyio.fail_after here: the client keeps task groups open past this line, and a
         # cancel scope must not outlive them. The handshake is bounded by read_timeout_seconds.
         await stack.enter_async_context(client)
-        leg = Leg(name, client)
+        leg = Leg(name, client, args.user)
         box.append(leg)
         info = client.server_info
         print(
@@ -424,6 +450,29 @@ async def check_prompts(leg: Leg, other: Leg, state: State) -> str:
     return f"{len(names)} prompts; plan_my_day has {len(prompt.messages)} message(s)"
 
 
+async def check_confirmation(leg: Leg, other: Leg, state: State) -> str:
+    title = f"blackbox {leg.name} shared {uuid.uuid4().hex[:10]}"
+    made = await call_ok(leg.client, "manage_list", {"action": "create", "title": title})
+    leave = {"list_id": made["id"], "user": leg.user, "action": "remove"}
+    leg.asked.clear()
+    leg.answers[:] = [False]
+    refused = await call(leg.client, "manage_member", leave)
+    require(len(leg.asked) == 1, f"the user was asked {len(leg.asked)} question(s), not one: {leg.asked}")
+    require(title in leg.asked[0], f"the question does not name the list: {leg.asked[0]!r}")
+    require(
+        refused.is_error and "did not confirm" in result_text(refused),
+        f"a 'no' did not stop manage_member: {short(result_text(refused))}",
+    )
+    leg.answers[:] = [True]
+    ran = await call(leg.client, "manage_member", leave)
+    require(len(leg.asked) == 2, f"the second call asked {len(leg.asked) - 1} question(s), not one")
+    require(
+        ran.is_error and "owner_cannot_leave" in result_text(ran),
+        f"after a 'yes' the tool did not run (the owner leaving is refused by the store): {short(result_text(ran))}",
+    )
+    return f"asked {leg.asked[0]!r}; no stopped it, yes ran it"
+
+
 async def add_on_other(other: Leg, tag: str) -> dict[str, Any]:
     title = f"blackbox {tag} via {other.name} {uuid.uuid4().hex[:10]}"
     return task_in(await call_ok(other.client, "add_task", {"title": title}), "add_task")
@@ -488,6 +537,7 @@ CHECKS: list[tuple[str, Callable[[Leg, Leg, State], Awaitable[str]]]] = [
     ("next occurrence", check_next_occurrence),
     ("error results", check_errors),
     ("prompts", check_prompts),
+    ("confirmation", check_confirmation),
     ("activity subscription", check_activity_subscription),
 ]
 

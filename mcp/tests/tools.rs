@@ -9,10 +9,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResult, GetPromptRequestParams, ReadResourceRequestParams,
-    ResourceUpdatedNotificationParam, SubscribeRequestParams,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ClientConfig, ElicitRequestParams,
+    ElicitResult, ElicitationAction, ElicitationCapability, GetPromptRequestParams, InputRequest,
+    InputResponses, ReadResourceRequestParams, ResourceUpdatedNotificationParam,
+    SubscribeRequestParams,
 };
-use rmcp::service::{NotificationContext, RunningService};
+use rmcp::service::{NotificationContext, RequestContext, RunningService};
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 use taskflow_events::{Backoff, InProcessBus};
@@ -23,13 +25,58 @@ use taskflow_testkit::harness::{self, Harness};
 use taskflow_testkit::wait_for;
 use tokio_util::sync::CancellationToken;
 
-/// A client that records the `resources/updated` notifications it gets.
+/// A client that records the `resources/updated` notifications it gets;
+/// with a `user`, it can put the server's questions to them (elicitation).
 #[derive(Debug, Clone, Default)]
 struct Client {
     updated: Arc<Mutex<Vec<(String, Instant)>>>,
+    user: Option<Arc<Mutex<User>>>,
+}
+
+impl Client {
+    /// The user's answer to a question from the server: their next answer,
+    /// or a dismissal when they have none (or the client cannot ask).
+    fn answer(&self, request: ElicitRequestParams) -> ElicitResult {
+        let Some(user) = &self.user else {
+            return ElicitResult::new(ElicitationAction::Decline);
+        };
+        let mut user = user.lock().unwrap();
+        if let ElicitRequestParams::FormElicitationParams { message, .. } = request {
+            user.asked.push(message);
+        }
+        if user.answers.is_empty() {
+            return ElicitResult::new(ElicitationAction::Cancel);
+        }
+        let answer = user.answers.remove(0);
+        ElicitResult::new(ElicitationAction::Accept).with_content(json!({"confirm": answer}))
+    }
+}
+
+/// The person behind a client: the questions they were asked, and their
+/// next answers.
+#[derive(Debug, Default)]
+struct User {
+    asked: Vec<String>,
+    answers: Vec<bool>,
 }
 
 impl ClientHandler for Client {
+    fn get_info(&self) -> ClientConfig {
+        let mut info = ClientConfig::default();
+        if self.user.is_some() {
+            info.capabilities.elicitation = Some(ElicitationCapability::default());
+        }
+        info
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, rmcp::ErrorData> {
+        Ok(self.answer(request))
+    }
+
     async fn on_resource_updated(
         &self,
         params: ResourceUpdatedNotificationParam,
@@ -60,6 +107,17 @@ async fn connect_with(
     user: &str,
     toolsets: &[Toolset],
 ) -> (Session, Client) {
+    connect_as(h, watch, user, toolsets, Client::default()).await
+}
+
+/// A session of `client` (with `toolsets` on) for `user`.
+async fn connect_as(
+    h: &Harness,
+    watch: &Watch,
+    user: &str,
+    toolsets: &[Toolset],
+    client: Client,
+) -> (Session, Client) {
     let (server_io, client_io) = tokio::io::duplex(64 * 1024);
     let server = TaskflowMcp::new(h.svc.clone(), watch.clone(), Identity::Fixed(user.into()))
         .with_toolsets(toolsets);
@@ -67,7 +125,6 @@ async fn connect_with(
         let running = server.serve(server_io).await.unwrap();
         let _ = running.waiting().await;
     });
-    let client = Client::default();
     (client.clone().serve(client_io).await.unwrap(), client)
 }
 
@@ -101,9 +158,31 @@ fn person(id: &str) -> taskflow_store::Actor {
     taskflow_store::Actor::new(id, taskflow_events::Source::Api)
 }
 
+/// Calls a tool; when the server needs input first (protocol 2026-07-28
+/// and later), the client's user answers and the call is made again, as a
+/// client does.
 async fn call(session: &Session, tool: &'static str, args: Value) -> CallToolResult {
-    let params = CallToolRequestParams::new(tool).with_arguments(args.as_object().unwrap().clone());
-    session.call_tool(params).await.unwrap()
+    let mut params =
+        CallToolRequestParams::new(tool).with_arguments(args.as_object().unwrap().clone());
+    for _ in 0..3 {
+        match session.call_tool_once(params.clone()).await.unwrap() {
+            CallToolResponse::Complete(result) => return result,
+            CallToolResponse::InputRequired(input) => {
+                let mut answers = InputResponses::new();
+                for (key, request) in input.input_requests.unwrap_or_default() {
+                    let InputRequest::Elicitation(request) = request else {
+                        panic!("{tool} asked for {request:?}");
+                    };
+                    let answer = session.service().answer(request.params);
+                    answers.insert(key, serde_json::to_value(answer).unwrap());
+                }
+                params.input_responses = Some(answers);
+                params.request_state = input.request_state;
+            }
+            other => panic!("{tool}: {other:?}"),
+        }
+    }
+    panic!("{tool} kept asking for input")
 }
 
 /// The structured result of a call that must succeed.
@@ -345,7 +424,10 @@ async fn tool_sets_widen_the_listing_and_a_tool_outside_them_says_how_to_turn_it
     )
     .await;
     assert!(text.contains("list_archived"), "{text}");
-    assert_eq!(Toolset::parse_list("lists, EXTRAS").unwrap(), Toolset::ALL);
+    assert_eq!(
+        Toolset::parse_list("lists, EXTRAS, members").unwrap(),
+        Toolset::ALL
+    );
     assert!(
         Toolset::parse_list("everything")
             .unwrap_err()
@@ -1051,5 +1133,98 @@ async fn members_comment_on_shared_tasks_and_get_task_shows_the_newest() {
     assert!(stranger.contains("There is no task"), "{stranger}");
     let empty = refused(&bob, "add_comment", json!({"id": milk.id, "body": " "})).await;
     assert!(empty.contains("`body`"), "{empty}");
+    h.finish().await;
+}
+
+/// The members tool set: share a list, answer the invitation, change a
+/// role; removing a member and giving the list away ask the user first
+/// (elicitation): a "no" changes nothing, a client that cannot ask runs
+/// the tool as called.
+#[tokio::test]
+async fn members_are_managed_by_tools_and_the_user_confirms_what_cannot_be_undone() {
+    let h = harness::sqlite().await;
+    let groceries = groceries(&h, &["alice", "bob", "carol"]).await;
+    let watch = new_watch(&h);
+    let user = Arc::new(Mutex::new(User::default()));
+    let asking = Client {
+        user: Some(user.clone()),
+        ..Client::default()
+    };
+    let (alice, _) = connect_as(&h, &watch, "alice", &[Toolset::Members], asking).await;
+    let (bob, _) = connect_with(&h, &watch, "bob", &[Toolset::Members]).await;
+    let list = groceries.id;
+    let invitation = ok(
+        &alice,
+        "share_list",
+        json!({"list_id": list, "username": "bob", "role": "editor"}),
+    )
+    .await;
+    assert_eq!(invitation["role"], "editor");
+    let text = refused(
+        &alice,
+        "share_list",
+        json!({"list_id": list, "username": "nobody"}),
+    )
+    .await;
+    assert!(text.contains("No user has that username"), "{text}");
+    let waiting = ok(&bob, "list_invitations", json!({})).await;
+    assert_eq!(waiting["invitations"][0]["list_title"], "Groceries");
+    let answer = json!({"id": invitation["id"], "accept": true});
+    let joined = ok(&bob, "answer_invitation", answer.clone()).await;
+    assert_eq!(joined["list"]["role"], "editor");
+    let text = refused(&bob, "answer_invitation", answer).await;
+    assert!(text.contains("no invitation"), "{text}");
+    let to_viewer = json!({"list_id": list, "user": "bob", "action": "set_role", "role": "viewer"});
+    assert_eq!(
+        ok(&alice, "manage_member", to_viewer).await["role"],
+        "viewer"
+    );
+    let text = refused(
+        &bob,
+        "share_list",
+        json!({"list_id": list, "username": "carol"}),
+    )
+    .await;
+    assert!(text.contains("needs admin"), "{text}");
+    assert!(
+        user.lock().unwrap().asked.is_empty(),
+        "nothing asked so far"
+    );
+
+    // Removing bob asks alice: "no" leaves him a member, "yes" removes him.
+    let remove = json!({"list_id": list, "user": "bob", "action": "remove"});
+    user.lock().unwrap().answers = vec![false];
+    let text = refused(&alice, "manage_member", remove.clone()).await;
+    assert!(text.contains("did not confirm"), "{text}");
+    let members = |h: &Harness| {
+        let svc = h.svc.clone();
+        async move { svc.members(&person("alice"), list).await.unwrap().len() }
+    };
+    assert_eq!(members(&h).await, 2, "bob is still a member");
+    user.lock().unwrap().answers = vec![true];
+    let removed = ok(&alice, "manage_member", remove).await;
+    assert_eq!(removed["role"], Value::Null);
+    assert_eq!(members(&h).await, 1);
+    let question = "Remove bob from the list “Groceries”? They lose access to it at once.";
+    assert_eq!(user.lock().unwrap().asked, [question, question]);
+
+    // Giving the list away asks too; then carol owns it, alice is an admin.
+    share(&h, list, "carol", taskflow_core::Grant::Editor).await;
+    user.lock().unwrap().answers = vec![true];
+    let given = ok(
+        &alice,
+        "transfer_list",
+        json!({"list_id": list, "user": "carol"}),
+    )
+    .await;
+    assert_eq!(given["role"], "admin");
+    assert!(user.lock().unwrap().asked[2].starts_with("Give the list “Groceries”"));
+    // Carol's client cannot ask her: her removal of alice runs as called.
+    let (carol, _) = connect_with(&h, &watch, "carol", &[Toolset::Members]).await;
+    let remove = json!({"list_id": list, "user": "alice", "action": "remove"});
+    assert_eq!(
+        ok(&carol, "manage_member", remove).await["role"],
+        Value::Null
+    );
     h.finish().await;
 }

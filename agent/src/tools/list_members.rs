@@ -28,7 +28,7 @@ pub struct Members {
 impl Tool for ListMembers {
     const NAME: &'static str = "list_members";
     const TITLE: &'static str = "List members";
-    const DESCRIPTION: &'static str = "Who can open a list and what they may do: the owner, then each member as viewer (reads), editor (changes tasks) or admin (also manages the list). Members are invited by the user in the app, not here.";
+    const DESCRIPTION: &'static str = "Who can open a list and what they may do: the owner, then each member as viewer (reads), editor (changes tasks) or admin (also manages the list). The `members` tool set invites people and manages them.";
     const HINTS: Hints = Hints::READ;
     const TOOLSET: Toolset = Toolset::Lists;
     type Params = ListMembersParams;

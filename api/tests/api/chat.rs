@@ -31,6 +31,7 @@ on_both_databases!(
     instructions_inside_tasks_are_only_data,
     the_reader_asks_instead_of_guessing_and_echoes_what_it_set,
     chat_manages_lists_subtasks_and_blockers,
+    chat_shares_assigns_comments_and_says_who_changed_what,
 );
 
 async fn chat(api: &TestApp, user: &str, body: Value) -> crate::common::Reply {
@@ -450,10 +451,12 @@ async fn the_model_calls_the_same_tools_and_never_sees_the_token(h: &Harness) {
 
     let requests = model.requests();
     assert_eq!(requests.len(), 2);
-    // The same tools, descriptions and schemas as the MCP server's.
+    // The same tools, descriptions and schemas as the MCP server's, but
+    // those that would ask the user first (a chat turn cannot).
     let tools: Vec<Value> = taskflow_agent::catalog()
         .iter()
         .map(|tool| tool.spec())
+        .filter(|spec| !["manage_member", "transfer_list"].contains(&spec.name))
         .map(|spec| json!({"type": "function", "function": {"name": spec.name, "description": spec.description, "parameters": spec.input}}))
         .collect();
     assert_eq!(requests[0]["tools"], Value::Array(tools));
@@ -767,4 +770,101 @@ async fn chat_manages_lists_subtasks_and_blockers(h: &Harness) {
     let subtask = &sub.body["actions"][0]["result"];
     assert_eq!(subtask["title"], "Passport");
     assert_eq!(subtask["parent"]["title"], "Pack bags");
+}
+
+async fn chat_shares_assigns_comments_and_says_who_changed_what(h: &Harness) {
+    let api = serve(h).await;
+    for who in ["alice", "bob", "carol"] {
+        api.call(Method::GET, "/api/users/me", who, None).await;
+    }
+    let tell = |who: &'static str, message: &'static str| {
+        let api = &api;
+        async move {
+            let reply = api
+                .chat(
+                    who,
+                    json!({"message": message, "timezone": "Europe/Berlin"}),
+                )
+                .await;
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            reply.body["reply"].as_str().unwrap_or_default().to_owned()
+        }
+    };
+    tell("alice", "create a list Groceries").await;
+    tell("alice", "add wholegrain bread to Groceries").await;
+    assert_eq!(
+        tell("alice", "share Groceries with bob as an editor").await,
+        "Invited bob to Groceries as an editor; they will see the invitation and can accept it."
+    );
+    assert!(
+        tell("alice", "share Hardware with bob")
+            .await
+            .starts_with("You have no list called 'Hardware'."),
+    );
+    let invitations = api.call(Method::GET, "/api/invitations", "bob", None).await;
+    let id = invitations.body[0]["id"].as_i64().unwrap();
+    let accepted = api
+        .call(
+            Method::POST,
+            &format!("/api/invitations/{id}/accept"),
+            "bob",
+            None,
+        )
+        .await;
+    assert_eq!(accepted.status, 200);
+
+    // Bob works in alice's list by chat: he assigns, she comments.
+    assert_eq!(
+        tell("bob", "assign the bread to alice").await,
+        "Assigned 'Wholegrain bread' to alice."
+    );
+    assert_eq!(
+        tell("bob", "assign the bread to alice").await,
+        "'Wholegrain bread' is already assigned to alice."
+    );
+    let stranger = tell("bob", "assign the bread to carol").await;
+    assert!(
+        stranger.contains("not a member of the task's list"),
+        "{stranger}"
+    );
+    let nobody = tell("bob", "assign the bread to nobody").await;
+    assert!(nobody.contains("don't know anyone"), "{nobody}");
+    assert_eq!(
+        tell("alice", "comment on the bread: the one with seeds, please.").await,
+        "Commented on 'Wholegrain bread'."
+    );
+    let task = api
+        .call(Method::GET, "/api/tasks?q=bread", "alice", None)
+        .await;
+    let bread = task.body["tasks"][0]["id"].as_i64().unwrap();
+    let comments = api
+        .call(
+            Method::GET,
+            &format!("/api/tasks/{bread}/comments"),
+            "bob",
+            None,
+        )
+        .await;
+    assert_eq!(
+        comments.body["comments"][0]["body"],
+        "the one with seeds, please."
+    );
+
+    // Who changed what, today: bob's one change, in alice's words.
+    let said = tell("alice", "what did bob change today?").await;
+    assert_eq!(
+        said,
+        "bob made one change today:\n1. changed 'Wholegrain bread'"
+    );
+    assert_eq!(
+        tell("alice", "what did carol change today?").await,
+        "carol changed nothing you can see today."
+    );
+    // Carol sees nothing of alice's list, whatever she asks.
+    assert_eq!(
+        tell("carol", "what did bob change today?").await,
+        "bob changed nothing you can see today."
+    );
+    let refused = tell("carol", "comment on the bread: mine now").await;
+    assert!(refused.contains("couldn't find"), "{refused}");
 }

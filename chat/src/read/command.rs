@@ -8,10 +8,10 @@ use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 use taskflow_agent::Tool;
 use taskflow_agent::tools::{
-    AddTask, CompleteTask, DeleteTask, LinkTasks, ListTasks, ManageList, MoveTask, ReopenTask,
-    SnoozeTask, UpdateTask,
+    AddComment, AddTask, CompleteTask, DeleteTask, LinkTasks, ListTasks, ManageList, MoveTask,
+    RecentActivity, ReopenTask, ShareList, SnoozeTask, UpdateTask,
 };
-use taskflow_core::{CreateTask, LinkKind, ListQuery};
+use taskflow_core::{CreateTask, Grant, LinkKind, ListQuery, WriteComment};
 
 /// What a message asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +45,21 @@ pub enum Command {
     },
     /// A change to one task, once the task is known.
     OnTask { target: Target, change: Change },
+    /// Invite someone, by their exact username, to the list of this title
+    /// (`share_list`).
+    Share {
+        list: String,
+        username: String,
+        role: Grant,
+    },
+    /// Assign a task to someone too (`update_task`, with them added to its
+    /// `assignees` once the agent knows who they are).
+    Assign { target: Target, username: String },
+    /// Comment on a task (`add_comment`).
+    Comment { target: Target, body: String },
+    /// What someone changed, today or lately (`recent_activity`, their
+    /// changes only).
+    ChangesBy { username: String, today: bool },
     /// An answer to "which one?".
     Choose { pick: Pick },
     /// "help", "what can you do".
@@ -119,6 +134,7 @@ impl Command {
             Command::NewList { title } => taskflow_core::Title::parse(title).err(),
             Command::List { query, .. } => query.parse().err(),
             Command::OnTask { change, .. } => change.check().err(),
+            Command::Comment { body, .. } => WriteComment { body: body.clone() }.parse().err(),
             _ => None,
         };
         match refused {
@@ -240,6 +256,33 @@ impl Serialize for Command {
                 map.serialize_entry("tool", change.tool())?;
                 map.serialize_entry("target", target)?;
                 map.serialize_entry("arguments", &change.arguments())?;
+            }
+            Command::Share {
+                list,
+                username,
+                role,
+            } => {
+                map.serialize_entry("op", "call")?;
+                map.serialize_entry("tool", ShareList::NAME)?;
+                map.serialize_entry("arguments", &json!({"username": username, "role": role}))?;
+                map.serialize_entry("list", list)?;
+            }
+            Command::Assign { target, username } => {
+                map.serialize_entry("op", "assign")?;
+                map.serialize_entry("tool", UpdateTask::NAME)?;
+                map.serialize_entry("target", target)?;
+                map.serialize_entry("arguments", &json!({"username": username}))?;
+            }
+            Command::Comment { target, body } => {
+                map.serialize_entry("op", "on_task")?;
+                map.serialize_entry("tool", AddComment::NAME)?;
+                map.serialize_entry("target", target)?;
+                map.serialize_entry("arguments", &json!({"body": body}))?;
+            }
+            Command::ChangesBy { username, today } => {
+                map.serialize_entry("op", "activity")?;
+                map.serialize_entry("tool", RecentActivity::NAME)?;
+                map.serialize_entry("arguments", &json!({"username": username, "today": today}))?;
             }
             Command::Choose { pick } => {
                 map.serialize_entry("op", "choose")?;

@@ -20,6 +20,7 @@ mod delete;
 pub mod leftover;
 mod lists;
 mod parts;
+mod people;
 mod priority;
 mod query;
 mod rename;
@@ -81,7 +82,9 @@ impl Message {
 type Reader = fn(&Message) -> Option<Command>;
 
 /// The intents, in the order they are tried: an answer to "which one?"
-/// first (a bare "2"), a new list or subtask before a plain add, adding
+/// first (a bare "2"), a new list or subtask before a plain add, sharing,
+/// assigning, commenting and "what did bob change" before adding (their
+/// leading verbs could start a title), adding
 /// before the changes (a title may hold any verb), questions before the
 /// changes to one task, a move to a list before a reschedule (it yields
 /// when the words after "to" are a moment), "remove the due date of X"
@@ -94,6 +97,10 @@ const READERS: &[Reader] = &[
     lists::new_list,
     lists::subtask,
     lists::move_to_list,
+    people::share,
+    people::assign,
+    people::comment,
+    people::changes_by,
     add::read,
     lists::ready,
     lists::in_list,

@@ -12,24 +12,36 @@ pub struct Words {
     pub original: Vec<String>,
     pub lower: Vec<String>,
     pub used: Vec<bool>,
+    /// The first word that ended with a colon ("comment on the report:
+    /// …"), if any, and the text after the colon as typed.
+    pub colon: Option<(usize, String)>,
 }
 
 impl Words {
     pub fn new(text: &str) -> Self {
-        let original: Vec<String> = text
-            .split_whitespace()
-            .map(|w| {
-                if w.len() > 1 && w.chars().all(|c| c == '!') {
-                    return "!!".to_owned(); // a priority mark
-                }
-                w.trim_matches(|c: char| {
+        let mut original: Vec<String> = Vec::new();
+        let mut colon = None;
+        for raw in text.split_whitespace() {
+            let word = if raw.len() > 1 && raw.chars().all(|c| c == '!') {
+                "!!".to_owned() // a priority mark
+            } else {
+                raw.trim_matches(|c: char| {
                     matches!(c, ',' | '?' | '!' | ';' | '"' | '“' | '”' | '(' | ')')
                 })
                 .trim_end_matches(['.', ':'])
                 .to_owned()
-            })
-            .filter(|w| !w.is_empty())
-            .collect();
+            };
+            if word.is_empty() {
+                continue;
+            }
+            if colon.is_none() && raw.ends_with(':') {
+                // `raw` is a slice of `text`: the rest starts where it ends.
+                let end = raw.as_ptr() as usize - text.as_ptr() as usize + raw.len();
+                let rest = text.get(end..).unwrap_or_default().trim().to_owned();
+                colon = Some((original.len(), rest));
+            }
+            original.push(word);
+        }
         let lower = original
             .iter()
             .map(|w| w.to_lowercase().replace('’', "'"))
@@ -39,6 +51,7 @@ impl Words {
             original,
             lower,
             used,
+            colon,
         }
     }
 
