@@ -16,6 +16,12 @@ const state = {
   listId: null,
   // Parents whose subtasks are folded away.
   folded: new Set(),
+  // People's display names by user id, and each list's members, as read.
+  people: new Map(),
+  members: new Map(),
+  // The list whose share dialog is open, and the task whose comments are.
+  sharing: null,
+  commenting: null,
   conversation: null,
   lastEventId: null,
   source: null,
@@ -106,7 +112,8 @@ function signOut(message = "") {
   state.generation += 1;
   if (state.source) state.source.close();
   // Nothing of this user stays on the page for the next one.
-  Object.assign(state, { source: null, user: "", tasks: [], cursor: null, conversation: null, lastEventId: null, lists: [], listId: null });
+  Object.assign(state, { source: null, user: "", tasks: [], cursor: null, conversation: null, lastEventId: null, lists: [], listId: null,
+    people: new Map(), members: new Map(), sharing: null, commenting: null });
   $("tasks").replaceChildren();
   $("list-nav").replaceChildren();
   $("chat-log").replaceChildren();
@@ -132,6 +139,13 @@ async function loadLists() {
     const archived = $("show-archived").checked ? "?archived=true" : "";
     const { data } = await api("GET", `/api/lists${archived}`);
     state.lists = data;
+    // Members may have changed: read them again when next needed.
+    state.members.clear();
+    if (state.listId !== null && !data.some((l) => l.id === state.listId)) {
+      // The list shown is gone (deleted, given away, or no longer shared).
+      state.listId = null;
+      refresh();
+    }
     renderLists();
   } catch (error) {
     announce(error.message);
@@ -167,11 +181,18 @@ function renderLists() {
       count === null ? null : el("span", { class: "count", "aria-label": `${count} open` }, String(count)),
     );
     const extra = [];
-    if (list && !list.inbox && !list.archived_at) {
+    // Archiving, restoring and sharing are the owner's and admins'.
+    const manages = list?.role === "owner" || list?.role === "admin";
+    if (list && !list.inbox && !list.archived_at && manages) {
       extra.push(el("button", { type: "button", class: "small", onclick: () => archiveList(list, "archive"), "aria-label": `Archive ${list.title}` }, "Archive"));
     }
-    if (list?.archived_at) {
+    if (list?.archived_at && manages) {
       extra.push(el("button", { type: "button", class: "small", onclick: () => archiveList(list, "unarchive"), "aria-label": `Restore ${list.title}` }, "Restore"));
+    }
+    if (list && !list.inbox && manages) {
+      extra.push(el("button", { type: "button", class: "small", onclick: () => openShare(list), "aria-label": `Share ${list.title}` }, "Share"));
+    } else if (list && list.role && list.role !== "owner") {
+      extra.push(el("span", { class: "count", title: `Shared with you as ${list.role}` }, "shared"));
     }
     return el("li", { class: list?.archived_at ? "archived" : "" }, select, ...extra);
   };
@@ -228,6 +249,7 @@ function query(cursor) {
   if ($("f-priority").value) params.set("priority", $("f-priority").value);
   if ($("f-tag").value) params.set("tag", $("f-tag").value);
   if ($("f-overdue").checked) params.set("overdue", "true");
+  if ($("f-assignee").value) params.set("assignee", $("f-assignee").value);
   if (state.listId !== null) params.set("list_id", String(state.listId));
   params.set("sort", $("f-sort").value);
   params.set("limit", String(PAGE));
@@ -340,6 +362,7 @@ function renderTask(task, siblings = [], children = [], tree = null) {
   if (task.priority !== "none") meta.append(el("span", { class: `prio-${task.priority}` }, `${task.priority} priority`));
   for (const tag of task.tags) meta.append(el("span", { class: "tag" }, `#${tag}`));
   if (task.blocked && !task.completed) meta.append(el("span", { class: "blocked", "data-id": task.id }, "Blocked"));
+  if (task.assignees?.length) meta.append(assigneesOf(task));
   if (state.listId === null) {
     const list = state.lists.find((l) => l.id === task.list_id);
     if (list && !list.inbox) meta.append(el("span", { class: "tag" }, list.title));
@@ -393,6 +416,7 @@ function renderTask(task, siblings = [], children = [], tree = null) {
     el("button", { type: "button", onclick: () => openForm(task), "aria-label": `Edit ${task.title}` }, "Edit"),
     task.completed ? null : el("button", { type: "button", onclick: () => snooze(task), "aria-label": `Snooze ${task.title} for an hour` }, "Snooze 1h"),
     el("button", { type: "button", onclick: () => showHistory(task), "aria-label": `History of ${task.title}` }, "History"),
+    el("button", { type: "button", onclick: () => openComments(task), "aria-label": `Comments on ${task.title}` }, "Comments"),
     el("button", { type: "button", onclick: () => remove(task), "aria-label": `Delete ${task.title}` }, "Delete"),
   );
   const body = el("div", {}, el("div", { class: "title" }, task.title), task.description ? el("div", { class: "meta" }, task.description) : null, meta);
@@ -452,6 +476,216 @@ async function loadTags() {
     select.value = data.some((t) => t.tag === chosen) ? chosen : "";
   } catch {
     /* the list still works without tags */
+  }
+}
+
+// ---- People ---------------------------------------------------------------
+
+// The members of a list (the owner first), read once per list until the
+// lists change (one request, however many ask meanwhile); each one's name
+// is remembered.
+function membersOf(listId) {
+  if (!state.members.has(listId)) {
+    const reading = api("GET", `/api/lists/${listId}/members`).then(({ data }) => {
+      for (const member of data) state.people.set(member.user.id, member.user.display_name);
+      return data;
+    });
+    reading.catch(() => state.members.delete(listId));
+    state.members.set(listId, reading);
+  }
+  return state.members.get(listId);
+}
+
+function initials(name) {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  return (words.length > 1 ? words[0][0] + words[words.length - 1][0] : (words[0] || "?").slice(0, 2)).toUpperCase();
+}
+
+// A task's assignees as initials; names not known yet are read from its
+// list's members, then the tasks are drawn again.
+function assigneesOf(task) {
+  const unknown = task.assignees.filter((id) => !state.people.has(id));
+  if (unknown.length && !state.members.has(task.list_id)) {
+    membersOf(task.list_id).then(render, () => {});
+  }
+  const names = task.assignees.map((id) => (id === state.user.id ? `${state.people.get(id) || id} (you)` : state.people.get(id) || id));
+  return el(
+    "span",
+    { class: "people", "aria-label": `Assigned to ${names.join(", ")}` },
+    ...task.assignees.map((id, i) => el("span", { class: "initials", title: names[i] }, initials(state.people.get(id) || id))),
+  );
+}
+
+// The task form's "Assign to": the members of the task's list, shown when
+// there is someone besides the user. A later call (another form, another
+// list) wins over one still reading.
+let filling = 0;
+async function fillAssignees(listId, chosen) {
+  const label = $("t-assignees-label");
+  const call = ++filling;
+  label.hidden = true;
+  if (!listId) return;
+  try {
+    const members = await membersOf(listId);
+    if (call !== filling) return;
+    $("t-assignees").replaceChildren(
+      ...members.map((m) => {
+        const option = el("option", { value: m.user.id }, m.user.id === state.user.id ? `${m.user.display_name} (you)` : m.user.display_name);
+        option.selected = chosen.includes(m.user.id);
+        return option;
+      }),
+    );
+    label.hidden = members.length < 2;
+  } catch {
+    /* no members to show */
+  }
+}
+
+// ---- Sharing --------------------------------------------------------------
+
+async function openShare(list) {
+  state.sharing = list;
+  $("share-title").textContent = `Share “${list.title}”`;
+  $("share-error").textContent = "";
+  $("share-username").value = "";
+  await renderShare();
+  $("share-dialog").showModal();
+  $("share-username").focus();
+}
+
+async function renderShare() {
+  const list = state.sharing;
+  if (!list) return;
+  state.members.delete(list.id);
+  const [members, invitations] = await Promise.all([
+    membersOf(list.id),
+    api("GET", `/api/lists/${list.id}/invitations`).then((r) => r.data, () => []),
+  ]);
+  $("member-list").replaceChildren(
+    ...members.map((m) => {
+      const name = el("span", { class: "name" }, el("span", { class: "initials" }, initials(m.user.display_name)), ` ${m.user.display_name} (${m.user.username})`);
+      if (m.role === "owner") return el("li", {}, name, el("span", {}, "owner"));
+      if (m.granted_on !== list.id) return el("li", {}, name, el("span", {}, `${m.role}, from a list above`));
+      const role = el(
+        "select",
+        { "aria-label": `Role of ${m.user.display_name}`, onchange: (e) => changeRole(m, e.target.value) },
+        ...["viewer", "editor", "admin"].map((r) => el("option", { value: r }, r)),
+      );
+      role.value = m.role;
+      return el("li", {}, name, role, el("button", { type: "button", onclick: () => removeMember(m), "aria-label": `Remove ${m.user.display_name}` }, "Remove"));
+    }),
+  );
+  $("pending-list").replaceChildren(
+    ...invitations.map((i) => el("li", {}, el("span", { class: "name" }, `${i.invitee.display_name} is invited as ${i.role}`))),
+  );
+}
+
+async function invite(event) {
+  event.preventDefault();
+  const list = state.sharing;
+  const username = $("share-username").value.trim();
+  try {
+    await api("POST", `/api/lists/${list.id}/invitations`, { username, role: $("share-role").value });
+    $("share-username").value = "";
+    $("share-error").textContent = "";
+    announce(`Invited ${username} to ${list.title}`);
+    await renderShare();
+  } catch (error) {
+    $("share-error").textContent = error.message;
+  }
+}
+
+async function changeRole(member, role) {
+  try {
+    await api("PATCH", `/api/lists/${state.sharing.id}/members/${encodeURIComponent(member.user.id)}`, { role });
+    announce(`${member.user.display_name} is now ${role}`);
+  } catch (error) {
+    $("share-error").textContent = error.message;
+  }
+  await renderShare();
+}
+
+async function removeMember(member) {
+  if (!confirm(`Remove ${member.user.display_name} from “${state.sharing.title}”? They lose access at once.`)) return;
+  try {
+    await api("DELETE", `/api/lists/${state.sharing.id}/members/${encodeURIComponent(member.user.id)}`);
+    announce(`Removed ${member.user.display_name}`);
+  } catch (error) {
+    $("share-error").textContent = error.message;
+  }
+  await renderShare();
+}
+
+// The invitations waiting for the user, in the notifications panel.
+async function loadInvitations() {
+  try {
+    const { data } = await api("GET", "/api/invitations");
+    $("invitation-list").replaceChildren(
+      ...data.map((i) =>
+        el(
+          "li",
+          {},
+          el("span", { class: "text" }, `${i.invited_by.display_name} invited you to ${i.list_title} as ${i.role}`),
+          el("button", { type: "button", class: "primary", onclick: () => answer(i, "accept"), "aria-label": `Accept invitation to ${i.list_title}` }, "Accept"),
+          el("button", { type: "button", onclick: () => answer(i, "decline"), "aria-label": `Decline invitation to ${i.list_title}` }, "Decline"),
+        ),
+      ),
+    );
+  } catch {
+    /* shown again on the next notice */
+  }
+}
+
+async function answer(invitation, how) {
+  try {
+    await api("POST", `/api/invitations/${invitation.id}/${how}`);
+    announce(how === "accept" ? `Joined ${invitation.list_title}` : `Declined ${invitation.list_title}`);
+  } catch (error) {
+    announce(error.message);
+  }
+  loadInvitations();
+  loadLists();
+  refresh();
+}
+
+// ---- Comments -------------------------------------------------------------
+
+async function openComments(task) {
+  state.commenting = task;
+  $("comments-title").textContent = `Comments on “${task.title}”`;
+  $("comment-error").textContent = "";
+  $("comment-body").value = "";
+  await loadComments();
+  $("comments-dialog").showModal();
+  $("comment-body").focus();
+}
+
+async function loadComments() {
+  const task = state.commenting;
+  if (!task) return;
+  try {
+    const { data } = await api("GET", `/api/tasks/${task.id}/comments?limit=100`);
+    $("comment-list").replaceChildren(
+      ...data.comments.slice().reverse().map((c) =>
+        el("li", {}, el("span", { class: "by" }, c.author.display_name), el("time", { datetime: c.created_at }, new Date(c.created_at).toLocaleString()), el("div", {}, c.body)),
+      ),
+    );
+    if (!data.comments.length) $("comment-list").append(el("li", {}, "No comments yet."));
+  } catch (error) {
+    $("comment-error").textContent = error.message;
+  }
+}
+
+async function addComment(event) {
+  event.preventDefault();
+  const body = $("comment-body").value.trim();
+  if (!body) return;
+  try {
+    await api("POST", `/api/tasks/${state.commenting.id}/comments`, { body });
+    $("comment-body").value = "";
+    await loadComments();
+  } catch (error) {
+    $("comment-error").textContent = error.message;
   }
 }
 
@@ -559,6 +793,7 @@ function openForm(task = null) {
   $("t-list").value = String(task?.list_id ?? chosen?.id ?? inbox?.id ?? "");
   // A subtask stays in its parent's list.
   $("t-list").disabled = Boolean(task?.parent);
+  fillAssignees(Number($("t-list").value) || null, task?.assignees || []);
   $("task-dialog").showModal();
   $("t-title").focus();
 }
@@ -579,6 +814,8 @@ function formFields() {
     recurrence: ruleFromForm(),
     reminder,
     list_id: $("t-list").disabled || !$("t-list").value ? null : Number($("t-list").value),
+    // Left out when the list has nobody to assign besides the user.
+    assignees: $("t-assignees-label").hidden ? undefined : [...$("t-assignees").selectedOptions].map((o) => o.value),
   };
 }
 
@@ -590,7 +827,7 @@ async function saveForm(event) {
       if (fields.list_id === null || fields.list_id === editing.list_id) delete fields.list_id;
       await api("PATCH", `/api/tasks/${editing.id}`, fields, { "if-match": `"${editing.version}"` });
     } else {
-      const body = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null));
+      const body = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null && v !== undefined));
       await api("POST", "/api/tasks", body, { "idempotency-key": crypto.randomUUID() });
     }
     $("task-dialog").close();
@@ -615,6 +852,7 @@ async function loadUnread() {
 }
 
 async function loadNotifications() {
+  loadInvitations();
   const { data } = await api("GET", "/api/notifications?limit=30");
   $("notification-list").replaceChildren(
     ...data.notifications.map((n) =>
@@ -671,6 +909,14 @@ async function connect() {
   const onTask = (event) => {
     if (event.lastEventId) state.lastEventId = event.lastEventId;
     refreshSoon();
+    let notice = {};
+    try {
+      notice = JSON.parse(event.data);
+    } catch {
+      /* a notice without a body */
+    }
+    if (event.type.startsWith("comment.") && state.commenting?.id === notice.task_id && $("comments-dialog").open) loadComments();
+    if (event.type.startsWith("list.") && state.sharing?.id === notice.list_id && $("share-dialog").open) renderShare();
   };
   for (const name of ["task.created", "task.updated", "task.completed", "task.reopened", "task.deleted", "task.moved", "task.linked", "task.unlinked",
     "list.created", "list.updated", "list.moved", "list.archived", "list.unarchived", "list.deleted",
@@ -760,6 +1006,17 @@ function wire() {
   $("task-form").addEventListener("submit", saveForm);
   $("task-cancel").addEventListener("click", () => $("task-dialog").close());
   $("history-close").addEventListener("click", () => $("history-dialog").close());
+  $("share-form").addEventListener("submit", invite);
+  $("share-close").addEventListener("click", () => {
+    state.sharing = null;
+    $("share-dialog").close();
+  });
+  $("comment-form").addEventListener("submit", addComment);
+  $("comments-close").addEventListener("click", () => {
+    state.commenting = null;
+    $("comments-dialog").close();
+  });
+  $("t-list").addEventListener("change", () => fillAssignees(Number($("t-list").value) || null, editing?.assignees || []));
   $("t-repeat").addEventListener("change", syncRepeat);
   $("t-end").addEventListener("change", syncRepeat);
   $("filters").addEventListener("submit", (e) => e.preventDefault());

@@ -7,7 +7,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createServer, connect as tcpConnect } from "node:net";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -313,6 +313,81 @@ test("lists: a new list, subtasks under their parent, reorder, blocked badge, mo
   await shot(page, "11-archive-restored");
   await page.locator("#show-archived").uncheck();
   await page.locator("#list-nav button.list", { hasText: "All tasks" }).click();
+});
+
+test("sharing: two people in one list, live — invite, accept, assign, comment, remove", async () => {
+  // Bob signs in with his own token, in a browser context of his own.
+  const bobToken = execFileSync(BIN, ["token", "--user", "bob", "--data-dir", dataDir], { encoding: "utf8" }).trim();
+  const bobContext = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const bob = await bobContext.newPage();
+  try {
+    await bob.goto(base);
+    await bob.locator("#token-input").fill(bobToken);
+    await bob.getByRole("button", { name: "Sign in", exact: true }).click();
+    await bob.locator("#live.on").waitFor({ timeout: 5000 });
+    const alice = tabA;
+    const family = await call("POST", "/api/lists", { title: "Family" });
+    const milk = await call("POST", "/api/tasks", { title: "Buy oat milk", list_id: family.id });
+    await alice.getByRole("button", { name: "Share Family" }).click();
+    await alice.locator("#share-username").fill("bob");
+    await alice.locator("#share-role").selectOption("editor");
+    await alice.getByRole("button", { name: "Invite" }).click();
+    await alice.locator("#pending-list li", { hasText: "bob is invited as editor" }).waitFor({ timeout: 3000 });
+    await shot(alice, "12-share-dialog");
+    await alice.getByRole("button", { name: "Close" }).click();
+
+    // Bob's bell rings at once; he accepts, and Family is in his lists.
+    await bob.waitForFunction(() => document.getElementById("unread").textContent === "1", null, { timeout: 3000 });
+    await bob.getByRole("button", { name: /Notifications/ }).click();
+    await bob.locator("#notification-list li", { hasText: "invited you to Family as an editor" }).waitFor({ timeout: 3000 });
+    await bob.getByRole("button", { name: "Accept invitation to Family" }).click();
+    await bob.locator("#list-nav button.list", { hasText: "Family" }).waitFor({ timeout: 3000 });
+    await bob.keyboard.press("Escape");
+    await bob.locator("#list-nav button.list", { hasText: "Family" }).click();
+    await row(bob, "Buy oat milk").waitFor({ timeout: 3000 });
+    // An editor neither archives nor shares it.
+    assert.equal(await bob.getByRole("button", { name: "Archive Family" }).count(), 0);
+    assert.equal(await bob.getByRole("button", { name: "Share Family" }).count(), 0);
+
+    // Alice assigns the task to bob in the form; his row shows his initials,
+    // and "Assigned: Me" keeps it.
+    await row(alice, "Buy oat milk").waitFor({ timeout: 3000 });
+    await alice.getByRole("button", { name: "Edit Buy oat milk" }).click();
+    await alice.locator("#t-assignees-label").waitFor({ state: "visible", timeout: 3000 });
+    await alice.locator("#t-assignees").selectOption(["bob"]);
+    await alice.getByRole("button", { name: "Save" }).click();
+    await row(bob, "Buy oat milk").locator(".people[aria-label='Assigned to bob (you)']").waitFor({ timeout: 3000 });
+    await bob.locator("#f-assignee").selectOption("me");
+    await row(bob, "Buy oat milk").waitFor({ timeout: 3000 });
+    await shot(bob, "13-assigned-to-bob");
+    assert.deepEqual((await call("GET", `/api/tasks/${milk.id}`)).assignees, ["bob"]);
+
+    // Bob comments; alice, with the comments open, sees it arrive, and is
+    // notified of it.
+    await alice.getByRole("button", { name: "Comments on Buy oat milk" }).click();
+    await alice.locator("#comment-list li", { hasText: "No comments yet." }).waitFor({ timeout: 3000 });
+    await bob.getByRole("button", { name: "Comments on Buy oat milk" }).click();
+    await bob.locator("#comment-body").fill("Barista edition?");
+    await bob.getByRole("button", { name: "Comment", exact: true }).click();
+    await alice.locator("#comment-list li", { hasText: "Barista edition?" }).waitFor({ timeout: 3000 });
+    await alice.locator("#comment-list li .by", { hasText: "bob" }).waitFor({ timeout: 3000 });
+    await shot(alice, "14-comment-arrives");
+    await alice.locator("#comments-close").click();
+    await bob.locator("#comments-close").click();
+    await alice.waitForFunction(() => Number(document.getElementById("unread").textContent) >= 1, null, { timeout: 3000 });
+
+    // Alice removes bob: Family leaves his lists at once.
+    await alice.getByRole("button", { name: "Share Family" }).click();
+    alice.once("dialog", (dialog) => dialog.accept());
+    await alice.getByRole("button", { name: "Remove bob" }).click();
+    await alice.locator("#member-list li", { hasText: "bob" }).waitFor({ state: "detached", timeout: 3000 });
+    await alice.locator("#share-close").click();
+    await bob.locator("#list-nav button.list", { hasText: "Family" }).waitFor({ state: "detached", timeout: 3000 });
+    await row(bob, "Buy oat milk").waitFor({ state: "detached", timeout: 3000 });
+    await shot(bob, "15-removed");
+  } finally {
+    await bobContext.close();
+  }
 });
 
 test("usable at phone width, with labels on every control", async () => {
