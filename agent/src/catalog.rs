@@ -90,6 +90,9 @@ pub trait Entry: Send + Sync + std::fmt::Debug {
     fn spec(&self) -> Spec;
     /// Parses the arguments, runs the tool, and encodes its result.
     fn call<'a>(&'a self, on: Context<'a>, arguments: Value) -> BoxFuture<'a, ToolResult<Value>>;
+    /// Whether it may ask the user first ([`Tool::CONFIRMS`]): only then is
+    /// [`Entry::confirmation`] worth calling.
+    fn confirms(&self) -> bool;
     /// The question to ask the user before calling it with `arguments`
     /// (see [`Tool::confirm`]); None when there is none, or the arguments
     /// do not parse (the call will say what is wrong).
@@ -139,15 +142,16 @@ impl<T: Tool> Entry for T {
         .boxed()
     }
 
+    fn confirms(&self) -> bool {
+        T::CONFIRMS
+    }
+
     fn confirmation<'a>(
         &'a self,
         on: Context<'a>,
         arguments: &'a Value,
     ) -> BoxFuture<'a, Option<String>> {
         async move {
-            if !T::CONFIRMS {
-                return None;
-            }
             let params: T::Params = serde_json::from_value(arguments.clone()).ok()?;
             self.confirm(on, &params).await
         }

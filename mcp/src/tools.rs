@@ -122,7 +122,12 @@ async fn call(
         actor: &actor,
     };
     let arguments = cx.arguments.take().map_or(Value::Null, Value::Object);
-    if let Some(question) = tool.confirmation(on, &arguments).await {
+    // Most tools never ask: they pay nothing for it.
+    let question = match tool.confirms() {
+        true => tool.confirmation(on, &arguments).await,
+        false => None,
+    };
+    if let Some(question) = question {
         match crate::confirm::ask(&question, &cx, (tool.name(), &arguments)).await? {
             Answer::Go => {}
             Answer::Stop => {

@@ -105,7 +105,7 @@ async fn write_access(tx: &mut Tx, owner: &str) -> Result<()> {
 }
 
 /// A user as others see them, by id.
-async fn summary(on: &mut impl Executor, id: &str) -> Result<UserSummary> {
+pub(crate) async fn summary(on: &mut impl Executor, id: &str) -> Result<UserSummary> {
     let found: Option<(String, String)> =
         query("SELECT username, display_name FROM users WHERE id = $1")
             .bind(id)

@@ -253,11 +253,10 @@ pub(crate) async fn tell(
     if to.is_empty() {
         return Ok(());
     }
-    let name: Option<String> = query("SELECT display_name FROM users WHERE id = $1")
-        .bind(by.user.as_str())
-        .scalar_optional(&mut *tx)
-        .await?;
-    let text = (what.text)(name.as_deref().unwrap_or(&by.user));
+    let name = crate::members::summary(&mut *tx, &by.user)
+        .await?
+        .display_name;
+    let text = (what.text)(&name);
     let traceparent = taskflow_events::trace::current_traceparent();
     for user in to {
         write(
