@@ -55,7 +55,7 @@ impl WriteComment {
 }
 
 /// One page of a task's comments, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CommentPage {
     pub comments: Vec<Comment>,
     /// Pass as `before` for older comments; null on the last page.

@@ -110,7 +110,7 @@ CREATE TABLE "tasks" (
     updated_at       TEXT    NOT NULL,
     reminded_for     TEXT,
     overdue_for      TEXT
-, parent_id INTEGER, had_subtasks INTEGER NOT NULL DEFAULT 0, had_links INTEGER NOT NULL DEFAULT 0, assignees TEXT, created_by TEXT, updated_by TEXT);
+, parent_id INTEGER, had_subtasks INTEGER NOT NULL DEFAULT 0, had_links INTEGER NOT NULL DEFAULT 0, assignees TEXT, created_by TEXT, updated_by TEXT, had_comments INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX tasks_user_created ON tasks (user_id, created_at, id);
 CREATE INDEX tasks_user_due ON tasks (user_id, due_at, id);
 CREATE INDEX tasks_user_priority ON tasks (user_id, priority_rank, id);
@@ -200,3 +200,7 @@ CREATE TABLE "notifications" (
 );
 CREATE INDEX notifications_user ON notifications (user_id, id);
 CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL;
+CREATE TRIGGER comments_hint AFTER INSERT ON comments
+BEGIN
+    UPDATE tasks SET had_comments = 1 WHERE id = NEW.task_id AND had_comments = 0;
+END;

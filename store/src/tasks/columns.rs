@@ -137,10 +137,11 @@ task_columns! {
 }
 
 /// What a task shows of other rows: its parent's title, its subtasks, and
-/// whether an open task blocks it; and whether it has links at all. Each is
-/// an index probe (`tasks_parent`, `task_links_other`), made only when the
-/// row's hint (`had_subtasks`, `had_links`: migration 0007) says there may
-/// be something to find, so a task with no subtasks and no links costs none.
+/// whether an open task blocks it; and whether it has links or comments at
+/// all. Each is an index probe (`tasks_parent`, `task_links_other`), made
+/// only when the row's hint (`had_subtasks`, `had_links`: migration 0007;
+/// `had_comments`: 0014) says there may be something to find, so a task
+/// with no subtasks, links or comments costs none.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Relations {
     pub parent_title: Option<String>,
@@ -149,15 +150,19 @@ pub(crate) struct Relations {
     pub blocked: bool,
     /// The task may have links (false: it has none).
     pub had_links: bool,
+    /// The task may have comments (false: it has none).
+    pub had_comments: bool,
 }
 
 /// [`Relations`] as one column, for `FROM tasks t`: NULL for a task with no
 /// parent, no subtasks and no links (almost every task), else
-/// `child_count,open_child_count,blocked,had_links,parent title`. One
-/// column, not five: a listing pays for every column of every row (the
-/// driver copies each value), and the five are nearly always nothing.
+/// `child_count,open_child_count,blocked,had_links,had_comments,parent
+/// title`. One column, not six: a listing pays for every column of every
+/// row (the driver copies each value), and the six are nearly always
+/// nothing.
 const RELATIONS: &str = "\
-    CASE WHEN t.parent_id IS NULL AND NOT t.had_subtasks AND NOT t.had_links THEN NULL ELSE \
+    CASE WHEN t.parent_id IS NULL AND NOT t.had_subtasks AND NOT t.had_links \
+              AND NOT t.had_comments THEN NULL ELSE \
     (CASE WHEN t.had_subtasks THEN (SELECT COUNT(*) FROM tasks c WHERE c.parent_id = t.id) \
           ELSE 0 END) || ',' || \
     (CASE WHEN t.had_subtasks THEN (SELECT COUNT(*) FROM tasks c \
@@ -167,7 +172,7 @@ const RELATIONS: &str = "\
                                         WHERE k.other_id = t.id AND k.kind = 'blocks' \
                                           AND b.completed = FALSE) \
           ELSE FALSE END) || ',' || \
-    t.had_links || ',' || \
+    t.had_links || ',' || t.had_comments || ',' || \
     COALESCE((SELECT p.title FROM tasks p WHERE p.id = t.parent_id), '') END AS relations";
 
 impl TryFrom<Option<String>> for Relations {
@@ -180,12 +185,13 @@ impl TryFrom<Option<String>> for Relations {
             return Ok(Relations::default());
         };
         let unreadable = || Error::Internal(format!("unreadable task relations `{packed}`"));
-        let mut parts = packed.splitn(5, ',');
+        let mut parts = packed.splitn(6, ',');
         let mut next = || parts.next().ok_or_else(unreadable);
         let count = |text: &str| text.parse::<i64>().map_err(|_| unreadable());
         let flag = |text: &str| matches!(text, "1" | "true");
         let (child_count, open_child_count) = (count(next()?)?, count(next()?)?);
         let (blocked, had_links) = (flag(next()?), flag(next()?));
+        let had_comments = flag(next()?);
         let title = next()?;
         Ok(Relations {
             parent_title: (!title.is_empty()).then(|| title.to_owned()),
@@ -193,6 +199,7 @@ impl TryFrom<Option<String>> for Relations {
             open_child_count,
             blocked,
             had_links,
+            had_comments,
         })
     }
 }
@@ -587,23 +594,26 @@ mod tests {
         let read = |packed: Option<&str>| Relations::try_from(packed.map(str::to_owned));
         assert_eq!(read(None).unwrap(), Relations::default());
         assert_eq!(
-            read(Some("2,1,1,1,Pack, then go")).unwrap(),
+            read(Some("2,1,1,1,0,Pack, then go")).unwrap(),
             Relations {
                 parent_title: Some("Pack, then go".into()),
                 child_count: 2,
                 open_child_count: 1,
                 blocked: true,
                 had_links: true,
+                had_comments: false,
             }
         );
         assert_eq!(
-            read(Some("0,0,true,false,")).unwrap(),
+            read(Some("0,0,true,false,true,")).unwrap(),
             Relations {
                 blocked: true,
+                had_comments: true,
                 ..Relations::default()
             }
         );
         assert!(read(Some("0,0,1")).is_err());
-        assert!(read(Some("x,0,1,1,")).is_err());
+        assert!(read(Some("0,0,1,1,")).is_err());
+        assert!(read(Some("x,0,1,1,0,")).is_err());
     }
 }

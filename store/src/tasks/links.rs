@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use taskflow_core::{
-    FieldChange, Invalid, LinkKind, LinkedTask, Links, Task, TaskDetail, TaskInclude,
+    CommentPage, FieldChange, Invalid, LinkKind, LinkedTask, Links, Task, TaskDetail, TaskInclude,
 };
 use taskflow_events::TaskEventType;
 
@@ -158,9 +158,12 @@ impl TaskService {
             (true, false) => Some(Links::default()),
             (true, true) => Some(links_of(&mut conn, &stored.user_id, user, id).await?),
         };
-        let comments = match parts.comments {
-            true => Some(crate::comments::page(&mut conn, id, None, DETAIL_COMMENTS).await?),
-            false => None,
+        let comments = match (parts.comments, stored.relations.had_comments) {
+            (false, _) => None,
+            (true, false) => Some(CommentPage::default()),
+            (true, true) => {
+                Some(crate::comments::page(&mut conn, id, None, DETAIL_COMMENTS).await?)
+            }
         };
         let task = stored.task();
         Ok(TaskDetail {

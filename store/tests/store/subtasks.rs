@@ -3,7 +3,7 @@
 //! derived fields every surface shows, and links with their cycle rule.
 
 use super::*;
-use taskflow_core::{CreateList, LinkKind, ListRef, MoveTask, TaskInclude};
+use taskflow_core::{CreateList, LinkKind, ListRef, MoveTask, TaskInclude, WriteComment};
 
 on_both_databases!(
     subtasks_stay_in_their_parents_list_three_deep_and_never_under_themselves,
@@ -361,9 +361,10 @@ async fn blocks_make_a_task_blocked_until_done_and_never_a_cycle(h: &Harness) {
     assert!(!again.blocked);
 }
 
-/// Reads look for subtasks and blockers only where a row's hint says there
-/// may be some (migration 0007). A move under a parent and a link set the
-/// hints too, and the migration sets them for rows written before it.
+/// Reads look for subtasks, blockers and comments only where a row's hint
+/// says there may be some (migrations 0007 and 0014). A move under a
+/// parent, a link and a comment set the hints too, and the migrations set
+/// them for rows written before them.
 async fn the_hints_follow_every_path_and_the_upgrade_sets_them_for_older_rows(h: &Harness) {
     let trip = h.svc.create(&alice(), &titled("trip"), None).await.unwrap();
     let pack = h.svc.create(&alice(), &titled("pack"), None).await.unwrap();
@@ -381,7 +382,7 @@ async fn the_hints_follow_every_path_and_the_upgrade_sets_them_for_older_rows(h:
         .await
         .unwrap();
     let include = TaskInclude {
-        include: Some("children,links".into()),
+        include: Some("children,links,comments".into()),
     };
     let shown = |detail: taskflow_core::TaskDetail| {
         let links = detail.links.unwrap_or_default();
@@ -390,29 +391,49 @@ async fn the_hints_follow_every_path_and_the_upgrade_sets_them_for_older_rows(h:
             detail.task.blocked,
             detail.children.unwrap_or_default().len(),
             links.blocked_by.len(),
+            detail.comments.unwrap_or_default().comments.len(),
         )
     };
     let trip_now = || async { shown(h.svc.get_detail("alice", trip.id, &include).await.unwrap()) };
+    assert_eq!(trip_now().await, (1, true, 1, 1, 0));
+    let say = WriteComment {
+        body: "Passports first".into(),
+    };
+    h.svc.add_comment(&alice(), trip.id, &say).await.unwrap();
     assert_eq!(
         trip_now().await,
-        (1, true, 1, 1),
-        "a move and a link set the hints"
+        (1, true, 1, 1, 1),
+        "a move, a link and a comment set the hints"
     );
 
     // Rows as an older schema left them: no hints.
     h.raw
-        .exec("UPDATE tasks SET had_subtasks = FALSE, had_links = FALSE")
+        .exec("UPDATE tasks SET had_subtasks = FALSE, had_links = FALSE, had_comments = FALSE")
         .await;
-    assert_eq!(trip_now().await, (0, false, 0, 0), "reads trust the hints");
-    let migration = match &h.raw {
-        harness::Raw::Sqlite(_) => include_str!("../../migrations/sqlite/0007_relation_hints.sql"),
-        harness::Raw::Postgres(_) => {
-            include_str!("../../migrations/postgres/0007_relation_hints.sql")
-        }
+    assert_eq!(
+        trip_now().await,
+        (0, false, 0, 0, 0),
+        "reads trust the hints"
+    );
+    let migrations = match &h.raw {
+        harness::Raw::Sqlite(_) => [
+            include_str!("../../migrations/sqlite/0007_relation_hints.sql"),
+            include_str!("../../migrations/sqlite/0014_comment_hint.sql"),
+        ],
+        harness::Raw::Postgres(_) => [
+            include_str!("../../migrations/postgres/0007_relation_hints.sql"),
+            include_str!("../../migrations/postgres/0014_comment_hint.sql"),
+        ],
     };
-    let (_, backfill) = migration
-        .split_once("-- Rows written before this migration:")
-        .expect("the migration marks its backfill");
-    h.raw.exec(backfill).await;
-    assert_eq!(trip_now().await, (1, true, 1, 1), "the upgrade sets them");
+    for migration in migrations {
+        let (_, backfill) = migration
+            .split_once("-- Rows written before this migration:")
+            .expect("the migration marks its backfill");
+        h.raw.exec(backfill).await;
+    }
+    assert_eq!(
+        trip_now().await,
+        (1, true, 1, 1, 1),
+        "the upgrades set them"
+    );
 }
