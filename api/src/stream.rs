@@ -155,8 +155,13 @@ impl Hub {
     /// Sends an update to the open streams of everyone who hears of it:
     /// the owner, the list's members now (for a change of the list itself,
     /// also those before it), and the member a membership notice is about.
-    /// Returns how many streams it reached.
+    /// The owner's streams get it first, before the members are looked up
+    /// (a list new to this process costs a read). Returns how many streams
+    /// it reached; on an error the owner may have it already, and skips
+    /// the redelivery by sequence.
     pub async fn publish(&self, update: TaskUpdate) -> taskflow_store::Result<usize> {
+        let update = Arc::new(update);
+        let mut streams = self.0.users.send(&update.user_id, update.clone());
         let audience = &self.0.audience;
         let hearing = match update.kind {
             UpdateKind::NotificationCreated => Vec::new(),
@@ -177,8 +182,6 @@ impl Hub {
                     .await?
             }
         };
-        let update = Arc::new(update);
-        let mut streams = self.0.users.send(&update.user_id, update.clone());
         for user in &hearing {
             streams += self.0.users.send(user, update.clone());
         }
@@ -307,7 +310,10 @@ async fn stream(
         headers.get(axum::http::header::AUTHORIZATION),
     ) {
         (Some(ticket), _) => state.hub.verify_ticket(ticket)?,
-        (None, Some(_)) => state.verifier.subject_from_headers(&headers).await?.id,
+        (None, Some(_)) => {
+            let subject = state.verifier.subject_from_headers(&headers).await?;
+            AuthUser::seen(&state, subject).await?.0
+        }
         (None, None) => {
             return Err(Problem::unauthorized(
                 "send `Authorization: Bearer <token>` or `?ticket=` from POST /api/stream/ticket",

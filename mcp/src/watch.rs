@@ -114,13 +114,15 @@ impl Watch {
     /// Announces a change of `owner`'s task or list to everyone who hears
     /// of it: the owner, the list's members now (for a change of the list
     /// itself, also those before it) and the `member` a membership change
-    /// is about.
+    /// is about. The owner hears first, before the members are looked up
+    /// (a list new to this process costs a read).
     pub async fn changed(
         &self,
         owner: &str,
         change: Change,
         member: Option<&str>,
     ) -> taskflow_store::Result<()> {
+        self.users.send(owner, change);
         let hearing = match change {
             Change::Task { lists, .. } => self.audience.hearing(owner, lists, false, None).await?,
             Change::List(list) => {
@@ -130,7 +132,6 @@ impl Watch {
             }
             Change::Unknown => Vec::new(),
         };
-        self.users.send(owner, change);
         for user in &hearing {
             self.users.send(user, change);
         }

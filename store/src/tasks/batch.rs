@@ -23,6 +23,7 @@ use crate::lists::ensure_inboxes;
 use crate::outbox::{EVENT_COLUMNS, NewEvent, event_columns};
 use crate::tasks::Actor;
 use crate::tasks::columns::{self, COLUMNS, StoredTask};
+use crate::tasks::sql::check_owners;
 use crate::{Database, Error, Result};
 
 /// How many creates one batch commits at most.
@@ -263,6 +264,12 @@ async fn commit_sqlite(write: &SqlitePool, batch: &[Job]) -> Result<Vec<Task>> {
         .await?;
         let ids: Vec<i64> = (1..).map(|k| last + k).take(batch.len()).collect();
         let inboxes = prepare(&mut conn, batch).await?;
+        let named = batch.iter().filter(|job| !job.to_inbox);
+        check_owners(
+            &mut conn,
+            named.map(|job| (job.task.list_id, job.task.user_id.as_str())),
+        )
+        .await?;
         let rows = rows(batch, &ids, &inboxes)?;
         let mut params = Vec::with_capacity(rows.len() * SQLITE_PARAMS);
         for row in &rows {
@@ -288,7 +295,11 @@ async fn commit_sqlite(write: &SqlitePool, batch: &[Job]) -> Result<Vec<Task>> {
 /// PostgreSQL's statement for a batch of any size, autocommitted: each
 /// column is an array parameter with an element per create (`$1` the ids,
 /// then every task column, then the event's), read with `unnest`. Events take
-/// their sequence numbers in the batch's order.
+/// their sequence numbers in the batch's order. The lists the creates name
+/// (but Inboxes, which keep their owner) are locked `FOR SHARE` and must
+/// still have the owner each create read, or the statement writes nothing
+/// (see [`check_owners`]): a transfer either waits for the batch and takes
+/// its tasks, or went first and this sees it.
 pub(crate) static POSTGRES_BATCH: LazyLock<String> = LazyLock::new(|| {
     let names: Vec<_> = columns::names().collect();
     let events: Vec<_> = EVENT_COLUMNS.iter().map(|(name, _)| *name).collect();
@@ -313,8 +324,14 @@ pub(crate) static POSTGRES_BATCH: LazyLock<String> = LazyLock::new(|| {
         })
         .collect();
     format!(
-        "WITH input AS MATERIALIZED (\
+        "WITH given AS MATERIALIZED (\
            SELECT * FROM unnest({}) WITH ORDINALITY AS i (id, {}, {}, batch_order)), \
+         owner AS (\
+           SELECT id, user_id FROM lists WHERE NOT is_inbox \
+             AND id IN (SELECT list_id FROM given) ORDER BY id FOR SHARE), \
+         input AS MATERIALIZED (\
+           SELECT * FROM given WHERE NOT EXISTS (\
+             SELECT 1 FROM owner o JOIN given g ON g.list_id = o.id WHERE o.user_id <> g.user_id)), \
          task AS (\
            INSERT INTO tasks (id, {names}) OVERRIDING SYSTEM VALUE SELECT id, {names} FROM input), \
          event AS (\
@@ -369,6 +386,9 @@ async fn commit_postgres(pool: &PgPool, batch: &[Job]) -> Result<Vec<Task>> {
     let written: i64 = sqlx::query_scalar_with(POSTGRES_BATCH.as_str(), args)
         .fetch_one(&mut *conn)
         .await?;
+    if written == 0 {
+        return Err(crate::lists::owner_moving());
+    }
     if written != i64::try_from(batch.len()).unwrap_or(i64::MAX) {
         return Err(Error::Internal(
             "a batch wrote fewer creates than it had".into(),

@@ -169,6 +169,8 @@ impl TaskService {
 
     /// Creates a task. With an idempotency key, repeating the same request
     /// returns the first result; the same key with another request fails.
+    /// A create whose list changes owner meanwhile is placed again, under
+    /// the new owner (twice at most, then `owner_changed`).
     pub async fn create(
         &self,
         actor: &Actor,
@@ -176,10 +178,30 @@ impl TaskService {
         idempotency_key: Option<&str>,
     ) -> Result<Task> {
         check_user(&actor.user)?;
-        let fields = input.parse()?;
         let idempotency = idempotency_key
             .map(|key| IdempotentCreate::new(key, input))
             .transpose()?;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.create_once(actor, input, idempotency.as_ref()).await {
+                Err(Error::Refused {
+                    code: "owner_changed",
+                    ..
+                }) if tries < 3 => continue,
+                created => return created,
+            }
+        }
+    }
+
+    /// One try of [`TaskService::create`].
+    async fn create_once(
+        &self,
+        actor: &Actor,
+        input: &CreateTask,
+        idempotency: Option<&IdempotentCreate>,
+    ) -> Result<Task> {
+        let fields = input.parse()?;
         let assignees = taskflow_core::parse_assignees(&input.assignees)?;
         // Assignees are checked against the list in the write transaction.
         let batched = idempotency.is_none() && fields.recurrence.is_none() && assignees.is_empty();
@@ -204,7 +226,7 @@ impl TaskService {
         if batched {
             return batch::create(&self.db, actor, task, false).await;
         }
-        sql::create(&self.db, actor, task, idempotency.as_ref()).await
+        sql::create(&self.db, actor, task, idempotency).await
     }
 
     /// One of the user's tasks.

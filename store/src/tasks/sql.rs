@@ -324,10 +324,43 @@ pub(crate) async fn give(tx: &mut Tx, lists: &[i64], owner: &str) -> Result<()> 
     Ok(())
 }
 
+/// Refuses (`owner_changed`) creates whose list changed owner after the
+/// create read it: `creates` as (list, the owner it read). Inboxes never
+/// change owner and are not read. On PostgreSQL the lists stay locked
+/// (`FOR SHARE`) until the transaction ends: a transfer either went first,
+/// and this sees its owner, or waits, and then takes the new task with the
+/// list. (SQLite's one writer serialises them already.)
+pub(crate) async fn check_owners<'a>(
+    on: &mut impl Executor,
+    creates: impl IntoIterator<Item = (i64, &'a str)>,
+) -> Result<()> {
+    let mut creates: Vec<(i64, &str)> = creates.into_iter().collect();
+    creates.sort_unstable();
+    creates.dedup();
+    if creates.is_empty() {
+        return Ok(());
+    }
+    let mut q = Query::build("SELECT id, user_id FROM lists WHERE NOT is_inbox AND id IN (");
+    q.push_binds(creates.iter().map(|(list, _)| *list));
+    q.push(") ORDER BY id");
+    if matches!(on.conn(), crate::database::Conn::Postgres(_)) {
+        q.push(" FOR SHARE");
+    }
+    let owners: Vec<(i64, String)> = q.fetch_all(on).await?;
+    let moved = owners
+        .iter()
+        .any(|(list, owner)| creates.iter().any(|(l, read)| l == list && read != owner));
+    match moved {
+        true => Err(crate::lists::owner_moving()),
+        false => Ok(()),
+    }
+}
+
 /// Inserts a new task with its tags and its `created` event in `tx`; a
 /// recurring task starts its own series. Returns the task as shown.
 async fn insert_created(tx: &mut Tx, by: &Actor, task: &mut StoredTask) -> Result<Task> {
     task.made_by(&by.user);
+    check_owners(tx, [(task.list_id, task.user_id.as_str())]).await?;
     check_assignees(tx, task).await?;
     let id = insert(tx, task).await?;
     task.with_id(id);

@@ -7,6 +7,7 @@
 //! above them, the owner staying, and changes credited to who made them.
 
 use super::*;
+use futures::FutureExt as _;
 use taskflow_core::{
     CreateInvitation, CreateList, DeleteList, Grant, LinkKind, ListRef, ListsQuery, MoveList,
     MoveTask, NotificationKind, NotificationQuery, Role, Subject, TaskInclude, TransferList,
@@ -25,6 +26,7 @@ on_both_databases!(
     a_members_tags_count_the_shared_lists_tasks_and_nothing_else,
     people_are_told_what_others_do_to_them_once_and_never_after_they_leave,
     a_list_given_to_a_member_takes_its_lists_and_tasks_and_the_giver_stays_as_admin,
+    creates_racing_a_transfer_are_all_made_and_all_end_up_the_new_owners,
 );
 
 fn user(id: &str) -> Actor {
@@ -1629,4 +1631,50 @@ async fn a_list_given_to_a_member_takes_its_lists_and_tasks_and_the_giver_stays_
             ("bob".to_owned(), Role::Admin),
         ]
     );
+}
+
+/// Creates into a list while it is given away: each reads the owner before
+/// its transaction, so some read the giver and commit after the transfer.
+/// Each is checked against the owner under its transaction (a transfer
+/// waits for, or is seen by, every create) and placed again if it changed,
+/// so every one is made and every task in the list is the new owner's.
+async fn creates_racing_a_transfer_are_all_made_and_all_end_up_the_new_owners(h: &Harness) {
+    let w = world(h).await;
+    let svc = &h.svc;
+    let create = |k: usize| {
+        let by = user(["alice", "bob"][k % 2]);
+        let input = CreateTask {
+            list: Some(ListRef::Id(w.groceries)),
+            ..titled(&format!("race {k}"))
+        };
+        async move { svc.create(&by, &input, None).await.map(|_| ()) }.boxed()
+    };
+    let to_bob = TransferList { user: "bob".into() };
+    let mut writes: Vec<_> = (0..24).map(create).collect();
+    writes.insert(
+        12,
+        async {
+            svc.transfer_list(&alice(), w.groceries, &to_bob)
+                .await
+                .map(|_| ())
+        }
+        .boxed(),
+    );
+    for outcome in futures::future::join_all(writes).await {
+        outcome.expect("every create and the transfer succeed");
+    }
+    let strays = format!(
+        "SELECT COUNT(*) FROM tasks WHERE list_id IN ({}, {}) AND user_id <> 'bob'",
+        w.groceries, w.dairy
+    );
+    assert_eq!(
+        h.raw.scalar(&strays).await,
+        0,
+        "every task is the new owner's"
+    );
+    let made = format!(
+        "SELECT COUNT(*) FROM tasks WHERE list_id = {} AND title LIKE 'race %'",
+        w.groceries
+    );
+    assert_eq!(h.raw.scalar(&made).await, 24);
 }
