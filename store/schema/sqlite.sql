@@ -75,7 +75,7 @@ CREATE TABLE lists (
     version     INTEGER NOT NULL DEFAULT 1,
     created_at  TEXT    NOT NULL,
     updated_at  TEXT    NOT NULL
-);
+, was_given INTEGER NOT NULL DEFAULT 0);
 CREATE UNIQUE INDEX lists_one_inbox ON lists (user_id) WHERE is_inbox = 1;
 CREATE INDEX lists_user ON lists (user_id, position, id);
 CREATE INDEX lists_parent ON lists (parent_id);

@@ -617,7 +617,7 @@ impl TaskService {
         // Every row keyed by the owner follows the lists; the new owner
         // needs no grant or invitation of their own.
         for statement in [
-            "UPDATE lists SET user_id = $1 WHERE id IN (",
+            "UPDATE lists SET user_id = $1, was_given = TRUE WHERE id IN (",
             "DELETE FROM list_members WHERE user_id = $1 AND list_id IN (",
             "DELETE FROM invitations WHERE invitee = $1 AND list_id IN (",
         ] {

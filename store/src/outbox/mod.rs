@@ -157,10 +157,13 @@ pub(crate) fn task_kinds() -> String {
 }
 
 /// The condition on `task_events e` of one branch of the events `user`
-/// reaches: their own (`e.user_id`), or those of lists shared with them.
+/// reaches: their own (`e.user_id`), or those of lists shared with them
+/// and of lists given to them (filed under the giver until the transfer).
 pub(crate) fn push_reached<'a>(q: &mut Query<'a>, user: &'a str, shared: bool) {
     if shared {
         q.push("e.list_id IN (SELECT a.list_id FROM list_access a WHERE a.user_id = ")
+            .push_bind(user)
+            .push(" UNION ALL SELECT l.id FROM lists l WHERE l.was_given AND l.user_id = ")
             .push_bind(user)
             .push(")");
     } else {
@@ -414,8 +417,9 @@ impl Database {
         if !rows.is_sorted_by_key(|row| row.sequence) {
             rows.sort_by_key(|row| row.sequence);
         }
-        // A list given away keeps its earlier events in the giver's branch,
-        // and the giver reaches it as a member now: sent once.
+        // A given list's events are in both branches of the giver (before
+        // the transfer: theirs, and a member's) or of its owner (after:
+        // theirs, and of a list given to them): sent once.
         rows.dedup_by_key(|row| row.sequence);
         rows.truncate(limit as usize);
         rows.into_iter().map(OutboxEvent::try_from).collect()

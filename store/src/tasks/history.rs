@@ -152,8 +152,9 @@ async fn history(
     if !rows.is_sorted_by(|a, b| a.sequence > b.sequence) {
         rows.sort_by_key(|row| std::cmp::Reverse(row.sequence));
     }
-    // A list given away keeps its earlier events in the giver's branch,
-    // and the giver reaches it as a member now: read once.
+    // A given list's events are in both branches of the giver (before
+    // the transfer: theirs, and a member's) or of its owner (after: theirs,
+    // and of a list given to them): read once.
     rows.dedup_by_key(|row| row.sequence);
     rows.truncate(limit as usize);
     Ok(rows)

@@ -941,6 +941,19 @@ pub(crate) async fn next_occurrence(
         return Ok(None);
     };
     let view = insert_created(&mut tx, &by, &mut task).await?;
+    if !task.assignees.is_empty() {
+        // Whoever assigned the series assigned this occurrence too (and is
+        // told when it is completed).
+        query(
+            "UPDATE task_assignees SET assigned_by = COALESCE((SELECT p.assigned_by \
+               FROM task_assignees p WHERE p.task_id = $2 AND p.user_id = task_assignees.user_id), \
+             assigned_by) WHERE task_id = $1",
+        )
+        .bind(task.id)
+        .bind(task_id)
+        .execute(&mut tx)
+        .await?;
+    }
     // A checklist comes back: fresh open copies of the subtasks, in order.
     let below = descendants(&mut tx, user, &current).await?;
     let mut copied = std::collections::HashMap::from([(task_id, (task.id, view.title.clone()))]);

@@ -1356,6 +1356,44 @@ async fn people_are_told_what_others_do_to_them_once_and_never_after_they_leave(
         [commented("bob", "Any news?")],
         "a commenter now"
     );
+    // A recurring task's next occurrence keeps who assigned it: bob hears
+    // when carol completes the one he assigned her, whoever completes it.
+    let daily = svc
+        .create(
+            &user("bob"),
+            &CreateTask {
+                list: Some(ListRef::Id(w.groceries)),
+                due: Some("2026-03-24".into()),
+                recurrence: Some("FREQ=DAILY".into()),
+                assignees: vec!["carol".into()],
+                ..titled("water plants")
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    svc.complete(&alice(), daily.id, None, false).await.unwrap();
+    let next = svc
+        .next_occurrence("recurrence", uuid::Uuid::now_v7(), "alice", daily.id)
+        .await
+        .unwrap()
+        .unwrap();
+    svc.complete(&alice(), next.id, None, false).await.unwrap();
+    let bobs = told(svc, "bob").await.0;
+    assert_eq!(
+        bobs[bobs.len() - 2..],
+        [
+            (
+                Completed,
+                "alice display completed water plants, a task you assigned".into()
+            ),
+            (
+                Completed,
+                "alice display completed water plants, a task you assigned".into()
+            ),
+        ],
+        "the next occurrence too"
+    );
     // Bob made the task and commented on it; removed, he hears no more of it.
     svc.remove_member(&alice(), w.groceries, "bob")
         .await
@@ -1597,6 +1635,51 @@ async fn a_list_given_to_a_member_takes_its_lists_and_tasks_and_the_giver_stays_
     let all = seen.len();
     seen.dedup();
     assert_eq!(seen.len(), all, "an event twice in alice's replay");
+
+    // Bob, the owner now, sees the list's whole past: its events filed
+    // under alice too, in a task's history, his activity and his replay,
+    // each once.
+    let milk_history = svc.history("bob", w.milk, None, None).await.unwrap();
+    let created = milk_history.entries.last().unwrap();
+    assert_eq!(
+        (created.event_type, created.actor.id.as_str()),
+        (TaskEventType::Created, "alice"),
+        "the history of a task given with its list goes back to its creation"
+    );
+    let activity = svc.activity("bob", None, Some(200)).await.unwrap();
+    let mut seen: Vec<i64> = activity.entries.iter().map(|e| e.sequence).collect();
+    assert!(seen.contains(&created.sequence), "bob's activity");
+    let all = seen.len();
+    seen.dedup();
+    assert_eq!(seen.len(), all, "an event twice in bob's activity");
+    let replay = svc.database().events_after("bob", 0, 1000).await.unwrap();
+    let mut seen: Vec<i64> = replay.iter().map(|e| e.sequence).collect();
+    assert!(seen.contains(&created.sequence), "bob's replay");
+    let all = seen.len();
+    seen.dedup();
+    assert_eq!(seen.len(), all, "an event twice in bob's replay");
+    assert!(
+        !replay.iter().any(|e| e.task_id == w.secret),
+        "nothing of alice's own lists"
+    );
+    // Lists given before migration 0015 are marked by it, nested ones too.
+    h.raw.exec("UPDATE lists SET was_given = FALSE").await;
+    let first = |svc: TaskService| async move {
+        let page = svc.history("bob", w.milk, None, None).await.ok()?;
+        page.entries.last().map(|e| e.event_type)
+    };
+    assert_ne!(first(svc.clone()).await, Some(TaskEventType::Created));
+    let migration = match &h.raw {
+        harness::Raw::Sqlite(_) => include_str!("../../migrations/sqlite/0015_given_lists.sql"),
+        harness::Raw::Postgres(_) => {
+            include_str!("../../migrations/postgres/0015_given_lists.sql")
+        }
+    };
+    let (_, backfill) = migration
+        .split_once("-- Lists given before this migration, and the lists in them:")
+        .expect("the migration marks its backfill");
+    h.raw.exec(backfill).await;
+    assert_eq!(first(svc.clone()).await, Some(TaskEventType::Created));
 
     // On another replica, a late message from alice's order is the first
     // it hears of Groceries, and files it under her; bob removing carol
