@@ -600,6 +600,14 @@ impl TaskService {
                 ),
             ));
         }
+        // Every list moving, locked in one order (as a create's batch locks
+        // them), so the two never wait on each other.
+        if matches!(tx.conn(), crate::database::Conn::Postgres(_)) {
+            let mut lock = Query::build("SELECT id FROM lists WHERE id IN (");
+            lock.push_binds(moving.iter().copied());
+            lock.push(") ORDER BY id FOR UPDATE");
+            let _: Vec<(i64,)> = lock.fetch_all(&mut tx).await?;
+        }
         let before = row.list();
         let position =
             crate::lists::Lists::load(&mut tx, to)

@@ -173,7 +173,9 @@ const RELATIONS: &str = "\
                                           AND b.completed = FALSE) \
           ELSE FALSE END) || ',' || \
     t.had_links || ',' || t.had_comments || ',' || \
-    COALESCE((SELECT p.title FROM tasks p WHERE p.id = t.parent_id), '') END AS relations";
+    CASE WHEN t.parent_id IS NULL THEN '' \
+         ELSE COALESCE((SELECT p.title FROM tasks p WHERE p.id = t.parent_id), '') END \
+    END AS relations";
 
 impl TryFrom<Option<String>> for Relations {
     type Error = Error;

@@ -922,7 +922,14 @@ pub(crate) async fn next_occurrence(
     task_id: i64,
     next: impl FnOnce(&StoredTask) -> Option<StoredTask>,
 ) -> Result<Option<Task>> {
-    // The recurrence worker makes the next occurrence for the owner.
+    // The recurrence worker makes the next occurrence for the task's owner
+    // now (`user` owned it when it was completed; its list may have been
+    // given away since), under their lock.
+    let now_owner: Option<String> = query("SELECT user_id FROM tasks WHERE id = $1")
+        .bind(task_id)
+        .scalar_optional(&mut db.read().await?)
+        .await?;
+    let user = now_owner.as_deref().unwrap_or(user);
     let by = Actor::new(user, taskflow_events::Source::Worker);
     let mut tx = db.begin_for(user).await?;
     if !outbox::first_delivery(&mut tx, receipt).await? {
@@ -936,6 +943,10 @@ pub(crate) async fn next_occurrence(
         None => find(&mut tx, user, task_id).await?,
         Some(_) => None,
     };
+    if current.as_ref().is_some_and(|task| task.user_id != user) {
+        // Given away again meanwhile: tried again under the next owner.
+        return Err(crate::lists::owner_moving());
+    }
     let Some((current, mut task)) = current.and_then(|c| next(&c).map(|t| (c, t))) else {
         tx.commit().await?;
         return Ok(None);

@@ -27,6 +27,7 @@ on_both_databases!(
     people_are_told_what_others_do_to_them_once_and_never_after_they_leave,
     a_list_given_to_a_member_takes_its_lists_and_tasks_and_the_giver_stays_as_admin,
     creates_racing_a_transfer_are_all_made_and_all_end_up_the_new_owners,
+    a_series_given_away_before_its_next_occurrence_comes_back_under_its_new_owner,
 );
 
 fn user(id: &str) -> Actor {
@@ -1760,4 +1761,62 @@ async fn creates_racing_a_transfer_are_all_made_and_all_end_up_the_new_owners(h:
         w.groceries
     );
     assert_eq!(h.raw.scalar(&made).await, 24);
+}
+
+/// The recurrence worker may act on a completion after the list was given
+/// away (and the giver removed): the next occurrence and its checklist come
+/// back under the list's owner now.
+async fn a_series_given_away_before_its_next_occurrence_comes_back_under_its_new_owner(
+    h: &Harness,
+) {
+    let w = world(h).await;
+    let svc = &h.svc;
+    let daily = svc
+        .create(
+            &alice(),
+            &CreateTask {
+                list: Some(ListRef::Id(w.groceries)),
+                due: Some("2026-03-24".into()),
+                recurrence: Some("FREQ=DAILY".into()),
+                ..titled("stock up")
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let run = CreateTask {
+        parent: Some(daily.id),
+        ..titled("milk run")
+    };
+    svc.create(&alice(), &run, None).await.unwrap();
+    svc.complete(&alice(), daily.id, None, true).await.unwrap();
+    let to_bob = TransferList { user: "bob".into() };
+    svc.transfer_list(&alice(), w.groceries, &to_bob)
+        .await
+        .unwrap();
+    svc.remove_member(&user("bob"), w.groceries, "alice")
+        .await
+        .unwrap();
+    // The worker got alice's completion event.
+    let next = svc
+        .next_occurrence("recurrence", uuid::Uuid::now_v7(), "alice", daily.id)
+        .await
+        .unwrap()
+        .expect("a next occurrence");
+    let children = TaskInclude {
+        include: Some("children".into()),
+    };
+    let detail = svc.get_detail("bob", next.id, &children).await.unwrap();
+    let titles: Vec<_> = detail
+        .children
+        .unwrap()
+        .iter()
+        .map(|t| t.title.clone())
+        .collect();
+    assert_eq!(titles, ["milk run"]);
+    let strays = format!(
+        "SELECT COUNT(*) FROM tasks WHERE list_id = {} AND user_id <> 'bob'",
+        w.groceries
+    );
+    assert_eq!(h.raw.scalar(&strays).await, 0);
 }
