@@ -312,7 +312,16 @@ async fn stream(
         (Some(ticket), _) => state.hub.verify_ticket(ticket)?,
         (None, Some(_)) => {
             let subject = state.verifier.subject_from_headers(&headers).await?;
-            AuthUser::seen(&state, subject).await?.0
+            let user = subject.id.clone();
+            // Recorded like any request's user, but in the background: a
+            // stream only reads, and nothing it does needs the row.
+            let tasks = state.tasks.clone();
+            tokio::spawn(async move {
+                if let Err(err) = tasks.saw(&subject).await {
+                    tracing::warn!(error = %err, "cannot record the user of a stream");
+                }
+            });
+            user
         }
         (None, None) => {
             return Err(Problem::unauthorized(

@@ -29,13 +29,24 @@ use crate::{Database, Error, Result};
 /// How many creates one batch commits at most.
 pub(crate) const MAX_BATCH: usize = 64;
 
+/// Where a batched create goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// Its user's Inbox, found (or made) in the batch's transaction: a new
+    /// user's first create is one write, not two.
+    NewInbox,
+    /// Its user's Inbox, known already (an Inbox never changes owner).
+    Inbox,
+    /// The list it names, whose owner was read before the batch and is
+    /// checked in it (see [`check_owners`]).
+    List,
+}
+
 /// A plain create waiting for the batcher.
 #[derive(Debug)]
 pub(crate) struct Job {
     task: StoredTask,
-    /// The task goes to its user's Inbox, found (or made) in the batch's
-    /// transaction: a new user's first create is one write, not two.
-    to_inbox: bool,
+    into: Place,
     by: Actor,
     /// The creating request's trace, captured here: the batcher runs on a
     /// task of its own.
@@ -43,19 +54,19 @@ pub(crate) struct Job {
     reply: oneshot::Sender<Result<Task>>,
 }
 
-/// Creates `task` in the next batch (in its user's Inbox if `to_inbox`);
-/// returns it as shown.
+/// Creates `task` in the next batch, `into` its list; returns it as
+/// shown.
 pub(crate) async fn create(
     db: &Database,
     by: &Actor,
     mut task: StoredTask,
-    to_inbox: bool,
+    into: Place,
 ) -> Result<Task> {
     task.made_by(&by.user);
     let (reply, answer) = oneshot::channel();
     let job = Job {
         task,
-        to_inbox,
+        into,
         by: by.clone(),
         traceparent: taskflow_events::trace::current_traceparent(),
         reply,
@@ -152,7 +163,7 @@ async fn prepare(on: &mut impl Executor, batch: &[Job]) -> Result<HashMap<String
 async fn inboxes(on: &mut impl Executor, batch: &[Job]) -> Result<HashMap<String, i64>> {
     let mut users: Vec<&str> = batch
         .iter()
-        .filter(|job| job.to_inbox)
+        .filter(|job| job.into == Place::NewInbox)
         .map(|job| job.task.user_id.as_str())
         .collect();
     users.sort_unstable();
@@ -173,7 +184,7 @@ fn rows<'a>(batch: &'a [Job], ids: &[i64], inboxes: &HashMap<String, i64>) -> Re
         .zip(ids)
         .map(|(job, &id)| {
             let mut task = job.task.clone();
-            if job.to_inbox {
+            if job.into == Place::NewInbox {
                 task.list_id = *inboxes.get(&task.user_id).ok_or_else(|| {
                     Error::Internal(format!("the Inbox of {} was not made", task.user_id))
                 })?;
@@ -264,7 +275,7 @@ async fn commit_sqlite(write: &SqlitePool, batch: &[Job]) -> Result<Vec<Task>> {
         .await?;
         let ids: Vec<i64> = (1..).map(|k| last + k).take(batch.len()).collect();
         let inboxes = prepare(&mut conn, batch).await?;
-        let named = batch.iter().filter(|job| !job.to_inbox);
+        let named = batch.iter().filter(|job| job.into == Place::List);
         check_owners(
             &mut conn,
             named.map(|job| (job.task.list_id, job.task.user_id.as_str())),

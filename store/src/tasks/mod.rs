@@ -213,7 +213,7 @@ impl TaskService {
             // An Inbox not known yet is found (or made) by the batch.
             None if batched && input.list.is_none() && self.cached_inbox(&actor.user).is_none() => {
                 let task = StoredTask::new(&actor.user, 0, fields, self.clock.now());
-                let created = batch::create(&self.db, actor, task, true).await?;
+                let created = batch::create(&self.db, actor, task, batch::Place::NewInbox).await?;
                 self.remember_inbox(&actor.user, created.list_id);
                 return Ok(created);
             }
@@ -224,7 +224,11 @@ impl TaskService {
         };
         task.assignees = assignees;
         if batched {
-            return batch::create(&self.db, actor, task, false).await;
+            let into = match self.cached_inbox(&actor.user) == Some(task.list_id) {
+                true => batch::Place::Inbox,
+                false => batch::Place::List,
+            };
+            return batch::create(&self.db, actor, task, into).await;
         }
         sql::create(&self.db, actor, task, idempotency).await
     }
