@@ -15,6 +15,7 @@ use crate::common::serve;
 on_both_databases!(
     the_first_request_makes_the_user_and_the_profile_can_change,
     a_username_is_found_exactly_and_bad_profile_input_is_refused,
+    a_stream_opened_with_a_token_makes_its_user_too,
 );
 
 /// Sends `body` (raw text, if any) with a token for `subject`.
@@ -83,6 +84,32 @@ async fn the_first_request_makes_the_user_and_the_profile_can_change(h: &Harness
         .send(Method::GET, "/api/users/me", None, None, &[])
         .await;
     assert_eq!(anonymous.status.as_u16(), 401);
+}
+
+/// A stream is a request like any other: its user is made (in the
+/// background, the stream only reads), so others can find them.
+async fn a_stream_opened_with_a_token_makes_its_user_too(h: &Harness) {
+    let api = serve(h).await;
+    let stream = api
+        .client
+        .get(format!("{}/api/stream/tasks", api.base))
+        .bearer_auth(api.token_for(&alice()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status().as_u16(), 200);
+    taskflow_testkit::wait_for(
+        "the stream's user to be made",
+        std::time::Duration::from_secs(10),
+        || async {
+            let found = api
+                .call(Method::GET, "/api/users?username=alice", "bob", None)
+                .await;
+            found.status.as_u16() == 200
+        },
+    )
+    .await;
+    drop(stream);
 }
 
 async fn a_username_is_found_exactly_and_bad_profile_input_is_refused(h: &Harness) {
