@@ -360,7 +360,6 @@ pub(crate) async fn check_owners<'a>(
 /// recurring task starts its own series. Returns the task as shown.
 async fn insert_created(tx: &mut Tx, by: &Actor, task: &mut StoredTask) -> Result<Task> {
     task.made_by(&by.user);
-    check_owners(tx, [(task.list_id, task.user_id.as_str())]).await?;
     check_assignees(tx, task).await?;
     let id = insert(tx, task).await?;
     task.with_id(id);
@@ -424,6 +423,9 @@ pub(crate) async fn create(
     {
         return earlier;
     }
+    // The owner was read before the transaction (a recurrence worker's
+    // next occurrence reads it under the owner's lock instead).
+    check_owners(&mut tx, [(task.list_id, task.user_id.as_str())]).await?;
     let view = insert_created(&mut tx, by, &mut task).await?;
     if let Some(key) = idempotency {
         idempotency::record(&mut tx, &by.user, key, &view).await?;

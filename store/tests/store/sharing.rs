@@ -1717,8 +1717,9 @@ async fn a_list_given_to_a_member_takes_its_lists_and_tasks_and_the_giver_stays_
     );
 }
 
-/// Creates into a list while it is given away: each reads the owner before
-/// its transaction, so some read the giver and commit after the transfer.
+/// Creates into a list while it is given away (batched, and alone with an
+/// idempotency key): each reads the owner before its transaction, so some
+/// read the giver and commit after the transfer.
 /// Each is checked against the owner under its transaction (a transfer
 /// waits for, or is seen by, every create) and placed again if it changed,
 /// so every one is made and every task in the list is the new owner's.
@@ -1731,7 +1732,9 @@ async fn creates_racing_a_transfer_are_all_made_and_all_end_up_the_new_owners(h:
             list: Some(ListRef::Id(w.groceries)),
             ..titled(&format!("race {k}"))
         };
-        async move { svc.create(&by, &input, None).await.map(|_| ()) }.boxed()
+        // Every third with a key: one transaction of its own, not a batch.
+        let key = (k % 3 == 0).then(|| format!("race-{k}"));
+        async move { svc.create(&by, &input, key.as_deref()).await.map(|_| ()) }.boxed()
     };
     let to_bob = TransferList { user: "bob".into() };
     let mut writes: Vec<_> = (0..24).map(create).collect();
