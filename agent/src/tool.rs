@@ -189,6 +189,9 @@ pub fn failure(err: Error, id: Option<i64>) -> String {
             "`{user}` is not a member of the task's list, so the task cannot be assigned to them. Call list_members for the list to see whom it can be assigned to (their user ids)."
         ),
         Error::Refused { code, detail, .. } => format!("Refused ({code}): {detail}."),
+        Error::CursorExpired { latest, .. } => format!(
+            "That cursor is older than the changes still held. Read the tasks again, then follow from {latest}."
+        ),
         Error::IdempotencyMismatch => "This idempotency_key was already used for a different task. Use a new key for a new task, or the same arguments to retry.".into(),
         Error::Unavailable(_) => "The task database is briefly unavailable; nothing was changed. Retry in a few seconds.".into(),
         Error::Internal(detail) => {

@@ -13,13 +13,13 @@ use taskflow_chat::{
     Action, ChatReply, ChatRequest, ConversationDetail, ConversationPage, ConversationQuery,
 };
 use taskflow_core::{
-    Comment, CommentPage, CompleteQuery, CreateInvitation, CreateList, CreateTask, DeleteList,
-    HistoryQuery, Invitation, List, ListQuery, ListSummary, ListsQuery, Member, MoveList, MoveTask,
-    NotificationPage, NotificationQuery, SnoozeTask, TagCount, Task, TaskDetail, TaskInclude,
-    TaskPage, TransferList, UnreadCount, UpdateList, UpdateMember, UpdateProfile, UpdateTask, User,
-    UserLookup, UserSummary, WriteComment,
+    ChangesQuery, Comment, CommentPage, CompleteQuery, CreateInvitation, CreateList, CreateTask,
+    DeleteList, HistoryQuery, Invitation, List, ListQuery, ListSummary, ListsQuery, Member,
+    MoveList, MoveTask, NotificationPage, NotificationQuery, SnoozeTask, TagCount, Task,
+    TaskDetail, TaskInclude, TaskPage, TransferList, UnreadCount, UpdateList, UpdateMember,
+    UpdateProfile, UpdateTask, User, UserLookup, UserSummary, WriteComment,
 };
-use taskflow_events::HistoryPage;
+use taskflow_events::{ChangePage, HistoryPage};
 
 use crate::notifications::Marked;
 
@@ -49,6 +49,11 @@ struct ProblemDetails {
     conversation_id: Option<i64>,
     /// What a failed chat turn did before it failed (chat model errors).
     actions: Option<Vec<Action>>,
+    /// The oldest change still held (`cursor_expired`).
+    oldest_sequence: Option<i64>,
+    /// The newest change: follow from it after reading everything again
+    /// (`cursor_expired`).
+    latest_sequence: Option<i64>,
 }
 
 /// One operation: method, path, what it takes and returns.
@@ -200,6 +205,18 @@ fn build() -> Value {
             Some(g.subschema_for::<HistoryPage>()),
             false,
             &[400, 401, 404, 422],
+        ),
+        op(
+            "get",
+            "/api/changes",
+            "listChanges",
+            "Every change the caller may see after `since`, oldest first (deletions as tombstones): follow `next`; 410 `cursor_expired` past the retention horizon",
+            Some(query::<ChangesQuery>()),
+            None,
+            200,
+            Some(g.subschema_for::<ChangePage>()),
+            false,
+            &[400, 401, 410, 422],
         ),
         op(
             "get",

@@ -164,6 +164,16 @@ impl From<Error> for Problem {
                 field: Some(field.into()),
                 ..Problem::new(StatusCode::CONFLICT, code, "Refused", detail)
             },
+            Error::CursorExpired { oldest, latest } => Problem::new(
+                StatusCode::GONE,
+                "cursor_expired",
+                "Cursor expired",
+                format!(
+                    "changes before {oldest} are no longer held (or this cursor was never issued); read everything again, then follow from since={latest}"
+                ),
+            )
+            .with("oldest_sequence", oldest)
+            .with("latest_sequence", latest),
             Error::IdempotencyMismatch => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",

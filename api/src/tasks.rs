@@ -1,4 +1,4 @@
-//! `/api/tasks` and `/api/tags`: parse, call the TaskService, map the result.
+//! `/api/tasks`, `/api/tags` and the changes feed `/api/changes`: parse, call the TaskService, map the result.
 //! Every task response carries its version as a strong `ETag`.
 
 use axum::extract::State;
@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use taskflow_core::{
-    CompleteQuery, CreateTask, HistoryQuery, LinkKind, ListQuery, SnoozeTask, Task, TaskInclude,
-    UpdateTask, WriteComment,
+    ChangesQuery, CompleteQuery, CreateTask, HistoryQuery, LinkKind, ListQuery, SnoozeTask, Task,
+    TaskInclude, UpdateTask, WriteComment,
 };
 use taskflow_events::Source;
 use taskflow_store::Actor;
@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
             axum::routing::put(link).delete(unlink),
         )
         .route("/api/tags", get(tags))
+        .route("/api/changes", get(changes))
 }
 
 pub(crate) fn actor(user: AuthUser) -> Actor {
@@ -177,6 +178,20 @@ async fn history(
         state
             .tasks
             .history(&user.0, id, query.before, query.limit)
+            .await?,
+    )
+    .into_response())
+}
+
+async fn changes(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(query): ApiQuery<ChangesQuery>,
+) -> Result<Response, Problem> {
+    Ok(Json(
+        state
+            .tasks
+            .changes(&user.0, query.since, query.limit)
             .await?,
     )
     .into_response())

@@ -31,8 +31,8 @@ pub use notification::{
     Notification, NotificationKind, NotificationPage, NotificationQuery, UnreadCount,
 };
 pub use ops::{
-    CreateTask, HistoryQuery, ListQuery, MoveTask, SnoozeTask, SortKey, StatusFilter, TagCount,
-    TaskFilter, TaskPage, UpdateTask,
+    ChangesQuery, CreateTask, HistoryQuery, ListQuery, MoveTask, SnoozeTask, SortKey, StatusFilter,
+    TagCount, TaskFilter, TaskPage, UpdateTask,
 };
 pub use position::{Edge, Place, Spot};
 pub use recurrence::{End, Frequency, RecurrenceRule};

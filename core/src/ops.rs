@@ -588,6 +588,21 @@ pub struct TagCount {
     pub count: i64,
 }
 
+/// A page of the changes feed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangesQuery {
+    /// The `next` of the previous page (or the last `sequence` seen): only
+    /// later changes. 0 or absent: from the oldest change still held.
+    #[serde(default)]
+    #[schemars(range(min = 0))]
+    pub since: Option<i64>,
+    /// Page size, 1 to 1000 (default 200).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 1000))]
+    pub limit: Option<u32>,
+}
+
 /// A page of a task's history.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -326,6 +326,39 @@ pub struct HistoryPage {
     pub next_before: Option<i64>,
 }
 
+/// One change in the changes feed (`GET /api/changes`): a task's or a
+/// list's, with what it is after the change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Change {
+    /// Its place in the global order: pass the last one seen as `since`.
+    pub sequence: i64,
+    /// The CloudEvents type, such as `taskflow.task.completed.v1` (the
+    /// `type` of the webhook delivery of the same event).
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The task changed; null for a list's change.
+    pub task_id: Option<i64>,
+    /// The task's list, or the list changed.
+    pub list_id: Option<i64>,
+    /// The task after the change; null when it was deleted (a tombstone)
+    /// and for a list's change.
+    pub task: Option<Task>,
+    /// The list after the change, for a list's change; null when it was
+    /// deleted and for a task's change.
+    pub list: Option<List>,
+}
+
+/// One page of the changes feed, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ChangePage {
+    pub changes: Vec<Change>,
+    /// Pass as `since` for the next page (the `since` given when nothing
+    /// came; keep it and ask again later).
+    pub next: i64,
+    /// Whether more changes are waiting after `next`.
+    pub has_more: bool,
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

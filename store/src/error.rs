@@ -45,6 +45,15 @@ pub enum Error {
         field: &'static str,
         detail: String,
     },
+    /// A changes cursor behind the retention horizon (or one this server
+    /// never issued): read everything again, then follow from `latest`.
+    #[error("the cursor is older than the changes still held (from {oldest})")]
+    CursorExpired {
+        /// The oldest sequence still held.
+        oldest: i64,
+        /// The newest sequence committed.
+        latest: i64,
+    },
     /// The idempotency key was used before with a different request.
     #[error("the idempotency key was already used for a different request")]
     IdempotencyMismatch,

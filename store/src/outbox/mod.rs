@@ -453,6 +453,14 @@ impl Database {
         Ok(last.unwrap_or(0))
     }
 
+    /// The lowest sequence number still held (0 for none).
+    pub async fn first_sequence(&self) -> Result<i64> {
+        let first: Option<i64> = query("SELECT MIN(sequence) FROM task_events")
+            .scalar(&mut self.read().await?)
+            .await?;
+        Ok(first.unwrap_or(0))
+    }
+
     /// Records that events have been handed to the transport.
     pub async fn mark_published(&self, sequences: &[i64], at: DateTime<Utc>) -> Result<()> {
         let mut conn = self.write().await?;

@@ -4,12 +4,13 @@
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use taskflow_events::{
-    ActorKind, EventActor, HistoryEntry, HistoryPage, Source, TaskEventBody, TaskEventType,
+    ActorKind, Change, ChangePage, EventActor, HistoryEntry, HistoryPage, ListEventType, Source,
+    TaskEventBody, TaskEventType,
 };
 use uuid::Uuid;
 
 use crate::database::Query;
-use crate::outbox;
+use crate::outbox::{self, Body, OutboxEvent};
 use crate::tasks::check_user;
 use taskflow_core::Invalid;
 
@@ -17,6 +18,8 @@ use crate::{Error, Result, TaskService};
 
 /// The default and the largest page of a task's history.
 const HISTORY_LIMITS: (u32, u32) = (50, 200);
+/// The default and the largest page of the changes feed.
+const CHANGES_LIMITS: (u32, u32) = (200, 1000);
 
 impl TaskService {
     /// A task's changes, newest first; `before` is the `next_before` of the
@@ -49,6 +52,42 @@ impl TaskService {
         check_user(user)?;
         let limit = history_limit(limit)?;
         self.events_page(user, None, before, limit).await
+    }
+
+    /// The changes the user may see after sequence `since`, oldest first:
+    /// the changes feed. It reads what SSE replays (committed in order, so
+    /// a change never lands below a cursor already handed out). A cursor
+    /// this server never issued is [`Error::CursorExpired`], as one behind
+    /// the retention horizon will be: read everything again.
+    pub async fn changes(
+        &self,
+        user: &str,
+        since: Option<i64>,
+        limit: Option<u32>,
+    ) -> Result<ChangePage> {
+        check_user(user)?;
+        let limit = page_limit(limit, CHANGES_LIMITS)?;
+        let since = since.unwrap_or(0);
+        if since < 0 {
+            return Err(Invalid::new("since", "since is a sequence number, 0 or more").into());
+        }
+        let mut events = self.db.replay_after(user, since, limit + 1).await?;
+        let has_more = events.len() > limit as usize;
+        events.truncate(limit as usize);
+        if events.is_empty() {
+            let latest = self.db.last_sequence().await?;
+            if since > latest {
+                return Err(Error::CursorExpired {
+                    oldest: self.db.first_sequence().await?,
+                    latest,
+                });
+            }
+        }
+        Ok(ChangePage {
+            next: events.last().map_or(since, |e| e.sequence),
+            changes: events.iter().filter_map(feed_change).collect(),
+            has_more,
+        })
     }
 
     async fn events_page(
@@ -160,16 +199,45 @@ async fn history(
     Ok(rows)
 }
 
+/// A task's or a list's change as the feed shows it (None: a reminder or
+/// a notice, which the feed passes by).
+fn feed_change(event: &OutboxEvent) -> Option<Change> {
+    let (event_type, task_id, task, list) = match &event.body {
+        Body::Task { event_type, change } => (
+            event_type.cloud_event_type(),
+            Some(event.task_id),
+            (*event_type != TaskEventType::Deleted).then(|| change.task_data.clone()),
+            None,
+        ),
+        Body::List { event_type, change } => (
+            event_type.cloud_event_type(),
+            None,
+            None,
+            (*event_type != ListEventType::Deleted).then(|| change.list_data.clone()),
+        ),
+        Body::Reminder(_) | Body::NotificationCreated { .. } => return None,
+    };
+    Some(Change {
+        sequence: event.sequence,
+        event_type,
+        task_id,
+        list_id: event.list_id,
+        task,
+        list,
+    })
+}
+
 /// A history page size, checked.
 fn history_limit(limit: Option<u32>) -> Result<u32> {
-    let limit = limit.unwrap_or(HISTORY_LIMITS.0);
-    if (1..=HISTORY_LIMITS.1).contains(&limit) {
+    page_limit(limit, HISTORY_LIMITS)
+}
+
+/// A page size (`limits.0` by default, 1 to `limits.1`), checked.
+fn page_limit(limit: Option<u32>, limits: (u32, u32)) -> Result<u32> {
+    let limit = limit.unwrap_or(limits.0);
+    if (1..=limits.1).contains(&limit) {
         Ok(limit)
     } else {
-        Err(Invalid::new(
-            "limit",
-            format!("limit must be between 1 and {}", HISTORY_LIMITS.1),
-        )
-        .into())
+        Err(Invalid::new("limit", format!("limit must be between 1 and {}", limits.1)).into())
     }
 }
