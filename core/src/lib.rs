@@ -17,6 +17,7 @@ pub mod recurrence;
 pub mod reminder;
 pub mod task;
 pub mod user;
+pub mod webhook;
 
 pub use comment::{Comment, CommentPage, MAX_COMMENT, WriteComment};
 pub use due::{Due, Zone};
@@ -44,4 +45,8 @@ pub use task::{
 pub use user::{
     DisplayName, MAX_DISPLAY_NAME, ProfileChange, Subject, UpdateProfile, User, UserLookup,
     UserSummary, Username,
+};
+pub use webhook::{
+    CreateWebhook, Delivery, DeliveryPage, DeliveryQuery, DeliveryStatus, Replay, Replayed,
+    UpdateWebhook, Webhook, WebhookUrl, WebhookWithSecret,
 };

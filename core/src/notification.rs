@@ -44,6 +44,11 @@ pub enum NotificationKind {
     Commented,
     /// Someone completed a task they assigned.
     Completed,
+    /// Taskflow disabled one of their webhook endpoints (it answered 410,
+    /// or failed for five days).
+    #[serde(rename = "webhook_disabled")]
+    #[strum(serialize = "webhook_disabled")]
+    WebhookDisabled,
 }
 
 impl NotificationKind {

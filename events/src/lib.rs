@@ -326,6 +326,20 @@ pub struct HistoryPage {
     pub next_before: Option<i64>,
 }
 
+/// Every CloudEvents type on `task-events`: task, comment and list
+/// changes (what a webhook endpoint may ask for), in declaration order.
+pub fn change_types() -> Vec<String> {
+    TaskEventType::ALL
+        .into_iter()
+        .map(TaskEventType::cloud_event_type)
+        .chain(
+            ListEventType::ALL
+                .into_iter()
+                .map(ListEventType::cloud_event_type),
+        )
+        .collect()
+}
+
 /// One change in the changes feed (`GET /api/changes`): a task's or a
 /// list's, with what it is after the change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -189,18 +189,55 @@ CREATE TABLE comments (
     updated_at TEXT    NOT NULL
 );
 CREATE INDEX comments_task ON comments (task_id, id);
+CREATE TRIGGER comments_hint AFTER INSERT ON comments
+BEGIN
+    UPDATE tasks SET had_comments = 1 WHERE id = NEW.task_id AND had_comments = 0;
+END;
+CREATE TABLE webhook_endpoints (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id         TEXT    NOT NULL,
+    list_id         INTEGER REFERENCES lists (id) ON DELETE CASCADE,
+    url             TEXT    NOT NULL,
+    description     TEXT    NOT NULL,
+    event_types     TEXT,                            -- JSON array; NULL: every type
+    secret          TEXT    NOT NULL,
+    previous_secret TEXT,
+    previous_until  TEXT,
+    enabled         INTEGER NOT NULL,
+    disabled_reason TEXT,
+    failing_since   TEXT,
+    retry_at        TEXT,
+    lease_until     TEXT,
+    created_at      TEXT    NOT NULL,
+    updated_at      TEXT    NOT NULL
+);
+CREATE INDEX webhook_endpoints_user ON webhook_endpoints (user_id, id);
+CREATE TABLE webhook_deliveries (
+    n                INTEGER PRIMARY KEY AUTOINCREMENT,
+    id               BLOB    NOT NULL UNIQUE,           -- UUID (16 bytes)
+    endpoint_id      INTEGER NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+    sequence         INTEGER NOT NULL,                  -- the event's; 0 for a test
+    event_type       TEXT    NOT NULL,
+    body             TEXT,
+    status           TEXT    NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+    attempts         INTEGER NOT NULL,
+    last_status      INTEGER,
+    last_error       TEXT,
+    last_duration_ms INTEGER,
+    last_attempt_at  TEXT,
+    created_at       TEXT    NOT NULL
+);
+CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (endpoint_id, sequence, n)
+    WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, n);
 CREATE TABLE "notifications" (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id    TEXT    NOT NULL,
     task_id    INTEGER,                                 -- no FK: a notification outlives its task
-    kind       TEXT    NOT NULL CHECK (kind IN ('reminder', 'overdue', 'invited', 'assigned', 'commented', 'completed')),
+    kind       TEXT    NOT NULL CHECK (kind IN ('reminder', 'overdue', 'invited', 'assigned', 'commented', 'completed', 'webhook_disabled')),
     text       TEXT    NOT NULL,
     created_at TEXT    NOT NULL,
     read_at    TEXT
 );
 CREATE INDEX notifications_user ON notifications (user_id, id);
 CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL;
-CREATE TRIGGER comments_hint AFTER INSERT ON comments
-BEGIN
-    UPDATE tasks SET had_comments = 1 WHERE id = NEW.task_id AND had_comments = 0;
-END;

@@ -42,6 +42,7 @@ mod reminders;
 mod tasks;
 /// People: a `users` row per token subject, made on first sight.
 mod users;
+mod webhooks;
 
 pub use audience::Audience;
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -53,3 +54,6 @@ pub use outbox::{Body, EVENT_SOURCE, OutboxEvent, RelayLag};
 pub use reminders::Fired;
 pub use tasks::batch::{POSTGRES_BENCH_SETUP, postgres_batch_of_one_literal};
 pub use tasks::{Actor, TaskService};
+pub use webhooks::{
+    After, Attempt, Endpoint, MAX_ERROR, Outgoing, WebhookEvent, delivery_id, webhook_body,
+};

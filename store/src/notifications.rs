@@ -23,7 +23,7 @@ const COLUMNS: &str = "id, task_id, kind, text, created_at, read_at";
 
 /// One `notifications` row.
 #[derive(Debug, sqlx::FromRow)]
-struct NotificationRow {
+pub(crate) struct NotificationRow {
     id: i64,
     task_id: Option<i64>,
     kind: String,
@@ -174,25 +174,25 @@ impl TaskService {
 }
 
 /// One notification to write, with its notice.
-struct Written<'a> {
+pub(crate) struct Written<'a> {
     /// Its recipient.
-    user: &'a str,
+    pub user: &'a str,
     /// Who caused it (the recipient, for a reminder).
-    actor: &'a str,
-    task_id: Option<i64>,
-    kind: NotificationKind,
-    text: &'a str,
-    at: DateTime<Utc>,
+    pub actor: &'a str,
+    pub task_id: Option<i64>,
+    pub kind: NotificationKind,
+    pub text: &'a str,
+    pub at: DateTime<Utc>,
     /// The id of its `notification_created` notice.
-    notice: Uuid,
-    source: Source,
-    traceparent: Option<String>,
+    pub notice: Uuid,
+    pub source: Source,
+    pub traceparent: Option<String>,
 }
 
 /// Writes a notification (its text cut to [`MAX_TEXT`]) and the
 /// `notification_created` notice that announces it to live views through
 /// the outbox, like every message.
-async fn write(tx: &mut Tx, n: Written<'_>) -> Result<NotificationRow> {
+pub(crate) async fn write(tx: &mut Tx, n: Written<'_>) -> Result<NotificationRow> {
     let text: String = n.text.chars().take(MAX_TEXT).collect();
     let row: NotificationRow = query(&format!(
         "INSERT INTO notifications (user_id, task_id, kind, text, created_at) \

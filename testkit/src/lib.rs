@@ -9,6 +9,7 @@ pub mod app;
 pub mod harness;
 pub mod model;
 pub mod process;
+pub mod receiver;
 pub mod sidecar;
 pub mod sse;
 

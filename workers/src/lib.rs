@@ -5,3 +5,4 @@
 pub mod notifications;
 pub mod recurrence;
 pub mod reminders;
+pub mod webhooks;

@@ -40,6 +40,8 @@ pub struct Database {
     committed: Arc<Notify>,
     /// Plain creates, committed together by the batcher (`tasks::batch`).
     creates: mpsc::Sender<batch::Job>,
+    /// Woken when webhook deliveries become due (in this process).
+    pub(crate) webhooks_due: Arc<Notify>,
 }
 
 /// The pools of one database, by engine.
@@ -60,6 +62,7 @@ impl Database {
             engine,
             committed,
             creates,
+            webhooks_due: Arc::new(Notify::new()),
         }
     }
 

@@ -50,7 +50,7 @@ pub(crate) fn event_columns() -> String {
 /// The columns the relay and replay read, in [`OutboxRow`] order, from
 /// [`READ_FROM`]: the actor's name is read with the event, so a write never
 /// looks it up.
-const READ_COLUMNS: &str = "e.sequence, e.event_id, e.user_id, e.task_id, e.list_id, \
+pub(crate) const READ_COLUMNS: &str = "e.sequence, e.event_id, e.user_id, e.task_id, e.list_id, \
      e.event_type, e.source, e.occurred_at, e.data, e.traceparent, \
      COALESCE(e.actor_id, e.user_id) AS actor_id, u.display_name AS actor_name";
 
@@ -491,6 +491,15 @@ impl Database {
             oldest,
         })
     }
+}
+
+/// The events a query of [`READ_COLUMNS`] reads.
+pub(crate) async fn read_events(
+    q: Query<'_>,
+    on: &mut impl crate::database::Executor,
+) -> Result<Vec<OutboxEvent>> {
+    let rows: Vec<OutboxRow> = q.fetch_all(on).await?;
+    rows.into_iter().map(OutboxEvent::try_from).collect()
 }
 
 /// The CloudEvent `source` of every event Taskflow publishes.

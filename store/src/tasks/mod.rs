@@ -73,6 +73,8 @@ pub struct TaskService {
     pub(crate) seen: Memo<()>,
     /// Who hears of each list's changes (for this process's live views).
     audience: Audience,
+    /// Webhooks may go to `http://` and loopback (development only).
+    pub(crate) insecure_webhooks: bool,
 }
 
 impl TaskService {
@@ -89,7 +91,15 @@ impl TaskService {
             clock,
             inboxes: Memo::default(),
             seen: Memo::default(),
+            insecure_webhooks: false,
         }
+    }
+
+    /// The same service letting webhooks go to `http://` and loopback
+    /// addresses (`--webhooks-allow-insecure`, for development).
+    pub fn with_insecure_webhooks(mut self, allow: bool) -> Self {
+        self.insecure_webhooks = allow;
+        self
     }
 
     /// Who hears of each list's changes, shared by this service's clones.

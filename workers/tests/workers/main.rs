@@ -9,3 +9,4 @@ mod list_events;
 mod notifications;
 mod recurrence_table;
 mod reminders;
+mod webhooks;

@@ -1,0 +1,569 @@
+//! Webhooks: the consumer that turns each `task-events` message into one
+//! delivery row per endpoint that takes it (written with its
+//! processed-event mark, so redeliveries make none), and the sender that
+//! POSTs them, signed per Standard Webhooks, each endpoint's in sequence
+//! order, retrying on the Standard schedule.
+//!
+//! The sender connects only to public addresses: the URL is checked again
+//! at every attempt and every name is resolved by [`PublicOnly`], which
+//! drops private, loopback and link-local answers (DNS can change after an
+//! endpoint is made). It follows no redirect and reads at most 4 KB of an
+//! answer.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, SubsecRound, Utc};
+use rand::Rng;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use serde::Deserialize;
+use standardwebhooks::Webhook;
+use taskflow_core::WebhookUrl;
+use taskflow_core::webhook::reachable;
+use taskflow_events::{Delivery, Handler, Outcome, TASK_EVENTS};
+use taskflow_store::{
+    After, Attempt, DatabaseKind, Endpoint, Error, MAX_ERROR, Outgoing, TaskService, WebhookEvent,
+};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+/// The Standard Webhooks retry schedule: the first attempt at once, then
+/// after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (each ±10%).
+pub const STANDARD_SCHEDULE: [u64; 8] = [0, 5, 300, 1800, 7200, 18_000, 36_000, 36_000];
+/// An endpoint failing this long is disabled and its owner told.
+pub const FAILING_LIMIT: chrono::Duration = chrono::Duration::days(5);
+/// The longest `Retry-After` honoured.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// Deliveries read (and sent in order) at a time per endpoint.
+const BATCH: u32 = 100;
+
+/// How the sender sends.
+#[derive(Debug, Clone)]
+pub struct SenderConfig {
+    /// Allow `http://` and loopback addresses (development).
+    pub insecure: bool,
+    /// Delay before each attempt, the first included (the number of
+    /// attempts is its length).
+    pub schedule: Vec<Duration>,
+    /// How long a sender holds an endpoint it is sending to; one that
+    /// dies holding it (killed) is sent to again after this.
+    pub lease: Duration,
+    /// Endpoints sent to at once.
+    pub concurrency: usize,
+    /// The longest an attempt may take.
+    pub timeout: Duration,
+    /// How often due deliveries are looked for without being woken.
+    pub poll: Duration,
+}
+
+impl Default for SenderConfig {
+    fn default() -> Self {
+        Self {
+            insecure: false,
+            schedule: STANDARD_SCHEDULE.map(Duration::from_secs).to_vec(),
+            lease: Duration::from_secs(60),
+            concurrency: 16,
+            timeout: Duration::from_secs(10),
+            poll: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Consumes `task-events` and records deliveries.
+#[derive(Debug, Clone)]
+pub struct WebhookConsumer {
+    tasks: TaskService,
+}
+
+impl WebhookConsumer {
+    pub fn new(tasks: TaskService) -> Self {
+        Self { tasks }
+    }
+}
+
+/// What the consumer reads of a `task-events` message, a task's or a list's.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Changed {
+    user_id: String,
+    sequence: i64,
+    /// A list event's list.
+    #[serde(default)]
+    list_id: Option<i64>,
+    #[serde(default)]
+    task_data: Option<InList>,
+    #[serde(default)]
+    from_list_id: Option<i64>,
+    #[serde(default)]
+    changes: Option<MemberChange>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct InList {
+    list_id: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct MemberChange {
+    #[serde(default)]
+    member: Option<Sides>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Sides {
+    #[serde(default)]
+    old: Option<serde_json::Value>,
+    #[serde(default)]
+    new: Option<serde_json::Value>,
+}
+
+/// The event a delivery carries (None: its id is not a UUID).
+fn event(delivery: &Delivery<Changed>) -> Option<WebhookEvent> {
+    let Ok(event_id) = Uuid::parse_str(&delivery.id) else {
+        tracing::warn!(id = %delivery.id, "a task event without a UUID id; no webhook");
+        return None;
+    };
+    let changed = &delivery.data;
+    let list = changed
+        .task_data
+        .as_ref()
+        .map(|t| t.list_id)
+        .or(changed.list_id);
+    let member = changed
+        .changes
+        .as_ref()
+        .and_then(|c| c.member.as_ref())
+        .and_then(|sides| {
+            [&sides.new, &sides.old]
+                .into_iter()
+                .flatten()
+                .find_map(|side| {
+                    side.get("user_id")
+                        .and_then(serde_json::Value::as_str)
+                        .map(str::to_owned)
+                })
+        });
+    Some(WebhookEvent {
+        event_id,
+        sequence: changed.sequence,
+        event_type: delivery.event_type.clone(),
+        owner: changed.user_id.clone(),
+        lists: [list, changed.from_list_id],
+        member,
+    })
+}
+
+impl Handler for WebhookConsumer {
+    type Payload = Changed;
+    const TOPIC: &'static str = TASK_EVENTS;
+    const NAME: &'static str = "webhooks";
+
+    async fn handle(&self, delivery: Delivery<Changed>) -> Outcome {
+        self.handle_batch(vec![delivery])
+            .await
+            .pop()
+            .unwrap_or(Outcome::Retry)
+    }
+
+    /// The whole run in one transaction: one outcome for all.
+    async fn handle_batch(&self, deliveries: Vec<Delivery<Changed>>) -> Vec<Outcome> {
+        let events: Vec<_> = deliveries.iter().filter_map(event).collect();
+        let outcome = match self
+            .tasks
+            .record_webhook_deliveries(Self::NAME, &events)
+            .await
+        {
+            Ok(written) => {
+                if written > 0 {
+                    metrics::counter!("taskflow_webhook_deliveries_queued_total")
+                        .increment(written as u64);
+                }
+                Outcome::Success
+            }
+            Err(Error::Invalid(err)) => {
+                tracing::warn!(error = %err, "cannot record webhook deliveries; dropping");
+                Outcome::Drop
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "recording webhook deliveries failed; will retry");
+                Outcome::Retry
+            }
+        };
+        vec![outcome; deliveries.len()]
+    }
+}
+
+/// Resolves names to public addresses only (loopback too when insecure).
+#[derive(Debug, Clone, Copy)]
+pub struct PublicOnly {
+    insecure: bool,
+}
+
+impl Resolve for PublicOnly {
+    fn resolve(&self, name: Name) -> Resolving {
+        let insecure = self.insecure;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| reachable(a.ip(), insecure))
+                .collect();
+            if found.is_empty() {
+                return Err(format!(
+                    "`{host}` resolves to no public address (private, loopback and link-local ones are refused)"
+                )
+                .into());
+            }
+            Ok(Box::new(found.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// Sends due deliveries.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    tasks: TaskService,
+    client: reqwest::Client,
+    config: Arc<SenderConfig>,
+}
+
+/// What one attempt came to.
+#[derive(Debug)]
+struct Answer {
+    status: Option<u16>,
+    error: Option<String>,
+    retry_after: Option<Duration>,
+    took: Duration,
+}
+
+impl Answer {
+    fn succeeded(&self) -> bool {
+        self.error.is_none() && self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+impl Sender {
+    /// A sender for `tasks`' deliveries.
+    pub fn new(tasks: TaskService, config: SenderConfig) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .dns_resolver(Arc::new(PublicOnly {
+                insecure: config.insecure,
+            }))
+            .no_proxy()
+            .https_only(!config.insecure)
+            .user_agent(concat!("Taskflow-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            tasks,
+            client,
+            config: Arc::new(config),
+        })
+    }
+
+    /// Sends until `stop`: claims endpoints with due deliveries (woken by
+    /// new ones in this process, or every `poll`), each sent to by one task
+    /// at a time; on stopping, lets the running ones finish their attempt.
+    pub async fn run(self, stop: CancellationToken) {
+        let db = self.tasks.database().clone();
+        if db.kind() == DatabaseKind::Sqlite
+            && let Err(err) = db.release_webhook_leases().await
+        {
+            tracing::warn!(error = %err, "could not release webhook leases");
+        }
+        let slots = Arc::new(Semaphore::new(self.config.concurrency));
+        let lease = chrono::Duration::from_std(self.config.lease).unwrap_or_default();
+        loop {
+            let free = slots.available_permits();
+            if free > 0 {
+                let now = self.tasks.now();
+                match db
+                    .claim_webhook_endpoints(now, now + lease, free as u32)
+                    .await
+                {
+                    Ok(endpoints) => {
+                        for endpoint in endpoints {
+                            let Ok(slot) = slots.clone().acquire_owned().await else {
+                                return;
+                            };
+                            let sender = self.clone();
+                            let stop = stop.clone();
+                            tokio::spawn(async move {
+                                sender.serve(endpoint, &stop).await;
+                                drop(slot);
+                                sender.tasks.database().webhooks_due().notify_one();
+                            });
+                        }
+                    }
+                    Err(err) => tracing::warn!(error = %err, "claiming webhook endpoints failed"),
+                }
+            }
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = db.webhooks_due().notified() => {}
+                () = tokio::time::sleep(self.config.poll) => {}
+            }
+        }
+        // Let attempts in flight finish (each is bounded by the timeout).
+        let _ = slots
+            .acquire_many(self.config.concurrency as u32)
+            .await
+            .map(drop);
+    }
+
+    /// Sends an endpoint's pending deliveries in order while it holds it.
+    async fn serve(&self, endpoint: Endpoint, stop: &CancellationToken) {
+        let db = self.tasks.database();
+        let lease = chrono::Duration::from_std(self.config.lease).unwrap_or_default();
+        // Let go well before the lease ends.
+        let budget = Instant::now() + self.config.lease / 2;
+        loop {
+            let batch = match db.pending_webhook_deliveries(endpoint.id, BATCH).await {
+                Ok(batch) => batch,
+                Err(err) => {
+                    tracing::warn!(endpoint = endpoint.id, error = %err, "reading deliveries failed");
+                    return;
+                }
+            };
+            let full = batch.len() == BATCH as usize;
+            let (attempts, after) = self.send_in_order(&endpoint, batch, stop, budget).await;
+            let now = self.tasks.now();
+            let more = full
+                && after == After::Sent
+                && attempts.len() == BATCH as usize
+                && !stop.is_cancelled()
+                && Instant::now() < budget;
+            let held_until = if more { now + lease } else { now };
+            if let Err(err) = db
+                .record_webhook_attempts(&endpoint, &attempts, &after, now, held_until)
+                .await
+            {
+                tracing::warn!(endpoint = endpoint.id, error = %err, "recording attempts failed");
+                return;
+            }
+            if !more {
+                return;
+            }
+        }
+    }
+
+    /// Sends `batch` in order until one fails; what was attempted, and
+    /// what becomes of the endpoint.
+    async fn send_in_order(
+        &self,
+        endpoint: &Endpoint,
+        batch: Vec<Outgoing>,
+        stop: &CancellationToken,
+        budget: Instant,
+    ) -> (Vec<Attempt>, After) {
+        let mut attempts = Vec::with_capacity(batch.len());
+        let last = self.config.schedule.len().max(1);
+        for outgoing in batch {
+            if stop.is_cancelled() || Instant::now() >= budget {
+                break;
+            }
+            let at = self.tasks.now();
+            let answer = match &outgoing.body {
+                Some(body) => self.attempt(endpoint, outgoing.id, body).await,
+                None => Answer {
+                    status: None,
+                    error: Some("the event is no longer held (past the retention horizon)".into()),
+                    retry_after: None,
+                    took: Duration::ZERO,
+                },
+            };
+            let succeeded = answer.succeeded();
+            let made = outgoing.attempts as usize + 1;
+            let gave_up = !succeeded && (made >= last || outgoing.body.is_none());
+            count(&answer);
+            attempts.push(Attempt {
+                id: outgoing.id,
+                status: answer.status,
+                error: answer.error.clone(),
+                duration_ms: i32::try_from(answer.took.as_millis()).unwrap_or(i32::MAX),
+                at,
+                succeeded,
+                gave_up,
+            });
+            if succeeded {
+                continue;
+            }
+            let failing_since = endpoint.failing_since.unwrap_or(at);
+            let after = if answer.status == Some(410) {
+                After::Disable("the receiver answered 410 Gone".into())
+            } else if at - failing_since >= FAILING_LIMIT {
+                After::Disable("every attempt failed for five days".into())
+            } else if gave_up {
+                After::GaveUp
+            } else {
+                let wait = answer
+                    .retry_after
+                    .unwrap_or_else(|| jitter(self.config.schedule[made.min(last - 1)]));
+                // Whole microseconds, as both databases keep them.
+                let wait = chrono::Duration::from_std(wait).unwrap_or_default();
+                After::RetryAt((at + wait).trunc_subsecs(6))
+            };
+            return (attempts, after);
+        }
+        (attempts, After::Sent)
+    }
+
+    /// One signed POST.
+    async fn attempt(&self, endpoint: &Endpoint, id: Uuid, body: &str) -> Answer {
+        let started = Instant::now();
+        let failed = |error: String| Answer {
+            status: None,
+            error: Some(error),
+            retry_after: None,
+            took: started.elapsed(),
+        };
+        let url = match WebhookUrl::parse(&endpoint.url, self.config.insecure) {
+            Ok(url) => url,
+            Err(err) => return failed(err.reason),
+        };
+        let msg_id = id.to_string();
+        // The attempt's real time: receivers check it against their clock.
+        let timestamp = Utc::now().timestamp();
+        let mut signatures = Vec::with_capacity(endpoint.secrets.len());
+        for secret in &endpoint.secrets {
+            match Webhook::new(secret).and_then(|w| w.sign(&msg_id, timestamp, body.as_bytes())) {
+                Ok(signature) => signatures.push(signature),
+                Err(err) => return failed(format!("cannot sign: {err}")),
+            }
+        }
+        let sent = self
+            .client
+            .post(url.as_str())
+            .header("content-type", "application/json")
+            .header("webhook-id", &msg_id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signatures.join(" "))
+            .body(body.to_owned())
+            .send()
+            .await;
+        let mut response = match sent {
+            Ok(response) => response,
+            Err(err) => return failed(describe(&err)),
+        };
+        let status = response.status();
+        let retry_after = match status.as_u16() {
+            429 | 503 => response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| parse_retry_after(v, Utc::now())),
+            _ => None,
+        };
+        // Read at most 4 KB of the answer (for the log).
+        let mut text = Vec::new();
+        while text.len() < MAX_ERROR {
+            match response.chunk().await {
+                Ok(Some(chunk)) => text.extend_from_slice(&chunk),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        text.truncate(MAX_ERROR);
+        let error = if status.is_success() {
+            None
+        } else if status.is_redirection() {
+            Some(format!(
+                "the receiver answered {status}; redirects are not followed, give the final URL"
+            ))
+        } else {
+            Some(format!(
+                "the receiver answered {status}: {}",
+                String::from_utf8_lossy(&text)
+            ))
+        };
+        Answer {
+            status: Some(status.as_u16()),
+            error,
+            retry_after,
+            took: started.elapsed(),
+        }
+    }
+}
+
+/// A transport error in words (with its causes).
+fn describe(err: &reqwest::Error) -> String {
+    let mut text = if err.is_timeout() {
+        "no answer in time".to_owned()
+    } else if err.is_connect() {
+        "could not connect".to_owned()
+    } else {
+        "the request failed".to_owned()
+    };
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// `delay` ± 10%.
+fn jitter(delay: Duration) -> Duration {
+    if delay.is_zero() {
+        return delay;
+    }
+    delay.mul_f64(rand::rng().random_range(0.9..1.1))
+}
+
+/// A `Retry-After` value (seconds, or an HTTP date), at most a day.
+fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+    let wait = match value.trim().parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => {
+            let at = DateTime::parse_from_rfc2822(value.trim()).ok()?;
+            (at.with_timezone(&Utc) - now).to_std().unwrap_or_default()
+        }
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+/// `taskflow_webhook_attempts_total{outcome}` and the attempt's duration.
+fn count(answer: &Answer) {
+    let outcome = if answer.succeeded() {
+        "succeeded"
+    } else if answer.status.is_some() {
+        "refused"
+    } else {
+        "unreachable"
+    };
+    metrics::counter!("taskflow_webhook_attempts_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("taskflow_webhook_attempt_seconds").record(answer.took.as_secs_f64());
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn retry_after_is_seconds_or_a_date_and_at_most_a_day() {
+        let now = DateTime::parse_from_rfc3339("2026-12-06T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(parse_retry_after("30", now), Some(Duration::from_secs(30)));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Dec 2026 10:02:00 GMT", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(parse_retry_after("999999", now), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn jitter_stays_within_ten_percent() {
+        for _ in 0..100 {
+            let got = jitter(Duration::from_secs(100)).as_secs_f64();
+            assert!((90.0..=110.0).contains(&got), "{got}");
+        }
+        assert_eq!(jitter(Duration::ZERO), Duration::ZERO);
+    }
+}

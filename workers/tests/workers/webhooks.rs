@@ -1,0 +1,389 @@
+//! Webhooks on SQLite and PostgreSQL, consumer and sender together against
+//! a receiver on loopback that every request is verified at with the
+//! Standard Webhooks library: each event reaches the endpoint once, signed,
+//! in sequence order, however often the consumer is given it; a receiver
+//! down for a minute gets everything afterwards, each event always under
+//! one `webhook-id`; `Retry-After` is honoured, 410 disables the endpoint
+//! and tells its owner; a rotated secret signs beside the old one for a day.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_json::Value;
+use taskflow_core::{CreateTask, CreateWebhook, DeliveryQuery, NotificationQuery};
+use taskflow_events::{CloudEvent, ErasedHandler, Outcome, Source, TASK_EVENTS};
+use taskflow_store::{Actor, Clock, TaskService, delivery_id};
+use taskflow_testkit::harness::Harness;
+use taskflow_testkit::receiver::{Received, Receiver};
+use taskflow_testkit::{Lazy, on_both_databases, wait_for};
+use taskflow_workers::webhooks::{Sender, SenderConfig, WebhookConsumer};
+use tokio_util::sync::CancellationToken;
+
+on_both_databases!(
+    every_event_reaches_the_endpoint_once_signed_and_in_order,
+    a_receiver_down_for_a_minute_gets_everything_afterwards_under_the_same_ids,
+    retry_after_is_honoured_and_410_disables_the_endpoint,
+    a_rotated_secret_signs_beside_the_old_one_for_a_day,
+);
+
+const DEADLINE: Duration = Duration::from_secs(15);
+
+/// Alice's endpoint at a fresh receiver, a consumer and a running sender.
+struct Hooked {
+    svc: TaskService,
+    receiver: Receiver,
+    endpoint: i64,
+    secret: String,
+    consumer: WebhookConsumer,
+    /// The last sequence fed to the consumer.
+    fed: i64,
+    stop: CancellationToken,
+}
+
+impl Drop for Hooked {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+async fn hooked(h: &Harness) -> Hooked {
+    let svc = h.svc.clone().with_insecure_webhooks(true);
+    let receiver = Receiver::start().await;
+    let created = svc
+        .create_webhook(
+            "alice",
+            &CreateWebhook {
+                url: receiver.url(),
+                ..CreateWebhook::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(created.secret.starts_with("whsec_"));
+    let stop = CancellationToken::new();
+    let config = SenderConfig {
+        insecure: true,
+        poll: Duration::from_millis(20),
+        ..SenderConfig::default()
+    };
+    let sender = Sender::new(svc.clone(), config).unwrap();
+    tokio::spawn(sender.run(stop.clone()));
+    Hooked {
+        consumer: WebhookConsumer::new(svc.clone()),
+        svc,
+        receiver,
+        endpoint: created.webhook.id,
+        secret: created.secret,
+        fed: 0,
+        stop,
+    }
+}
+
+impl Hooked {
+    async fn create(&self, user: &str, title: &str) -> i64 {
+        let input = CreateTask {
+            title: title.into(),
+            ..CreateTask::default()
+        };
+        self.svc
+            .create(&Actor::new(user, Source::Api), &input, None)
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// The `task-events` messages written since the last feed, as the bus
+    /// delivers them.
+    async fn messages(&self) -> Vec<CloudEvent<Value>> {
+        let events = self.svc.database().unpublished(10_000).await.unwrap();
+        events
+            .iter()
+            .filter(|e| e.sequence > self.fed)
+            .flat_map(|e| e.messages().unwrap())
+            .filter(|m| m.topic == TASK_EVENTS)
+            .map(|m| m.event)
+            .collect()
+    }
+
+    /// Gives the consumer what was written since the last feed, `times`
+    /// times over (once it has settled: on PostgreSQL the relay's read
+    /// holds back what a transaction older than it may still precede).
+    async fn feed(&mut self, times: usize) {
+        let db = self.svc.database();
+        let last = db.last_sequence().await.unwrap();
+        wait_for("the outbox to settle", DEADLINE, || async {
+            let settled = db.unpublished(10_000).await.unwrap();
+            settled.last().is_some_and(|e| e.sequence >= last)
+        })
+        .await;
+        let messages = self.messages().await;
+        let run: Vec<_> = messages.iter().collect();
+        let stop = CancellationToken::new();
+        for _ in 0..times {
+            let outcomes = self.consumer.deliver_all(&run, &stop).await;
+            assert!(
+                outcomes.iter().all(|o| *o == Outcome::Success),
+                "{outcomes:?}"
+            );
+        }
+        if let Some(last) = self
+            .svc
+            .database()
+            .unpublished(10_000)
+            .await
+            .unwrap()
+            .last()
+        {
+            self.fed = last.sequence;
+        }
+    }
+
+    async fn until_accepted(&self, count: usize) -> Vec<Received> {
+        let receiver = &self.receiver;
+        wait_for(
+            Lazy(|| {
+                format!(
+                    "{count} accepted deliveries (received {:?})",
+                    receiver
+                        .received()
+                        .iter()
+                        .map(|r| (r.answered, r.json()["data"]["sequence"].clone()))
+                        .collect::<Vec<_>>()
+                )
+            }),
+            DEADLINE,
+            || async { receiver.accepted().len() >= count },
+        )
+        .await;
+        receiver.accepted()
+    }
+
+    async fn until_received(&self, count: usize) {
+        let receiver = &self.receiver;
+        wait_for(format!("{count} requests"), DEADLINE, || async {
+            receiver.received().len() >= count
+        })
+        .await;
+    }
+
+    /// Waits until the oldest delivery has had `count` attempts recorded.
+    async fn until_attempts(&self, count: i32) -> taskflow_core::Delivery {
+        wait_for(format!("{count} attempts recorded"), DEADLINE, || async {
+            self.deliveries()
+                .await
+                .iter()
+                .any(|d| d.attempts >= count && d.status.as_str() == "pending")
+        })
+        .await;
+        let deliveries = self.deliveries().await;
+        deliveries
+            .into_iter()
+            .find(|d| d.attempts >= count && d.status.as_str() == "pending")
+            .unwrap()
+    }
+
+    async fn deliveries(&self) -> Vec<taskflow_core::Delivery> {
+        self.svc
+            .webhook_deliveries(
+                "alice",
+                self.endpoint,
+                &DeliveryQuery {
+                    limit: Some(100),
+                    ..DeliveryQuery::default()
+                },
+            )
+            .await
+            .unwrap()
+            .deliveries
+    }
+}
+
+/// The sequence a request carries.
+fn sequence(r: &Received) -> i64 {
+    r.json()["data"]["sequence"].as_i64().unwrap()
+}
+
+async fn every_event_reaches_the_endpoint_once_signed_and_in_order(h: &Harness) {
+    let mut hook = hooked(h).await;
+    let mut ids = Vec::new();
+    for n in 0..10 {
+        ids.push(hook.create("alice", &format!("task {n}")).await);
+    }
+    for id in &ids[..2] {
+        hook.svc
+            .complete(&Actor::new("alice", Source::Api), *id, None, false)
+            .await
+            .unwrap();
+    }
+    hook.create("bob", "not alice's").await;
+    // Every message given twice, the second time in the same run.
+    hook.feed(2).await;
+    let got = hook.until_accepted(12).await;
+    let events: HashMap<i64, uuid::Uuid> = hook
+        .svc
+        .database()
+        .events_after("alice", 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.sequence, e.event_id))
+        .collect();
+    assert_eq!(got.len(), 12, "each event once");
+    let sequences: Vec<_> = got.iter().map(sequence).collect();
+    assert!(sequences.windows(2).all(|w| w[0] < w[1]), "{sequences:?}");
+    for r in &got {
+        assert!(r.verifies_with(&hook.secret), "{:?}", r.headers);
+        let body = r.json();
+        let event = events[&sequence(r)];
+        assert_eq!(r.id(), delivery_id(event, hook.endpoint).to_string());
+        assert_eq!(r.header("content-type"), "application/json");
+        assert!(body["type"].as_str().unwrap().starts_with("taskflow.task."));
+        assert_eq!(body["data"]["actor"]["id"], "alice");
+        assert!(body["timestamp"].is_string());
+    }
+    assert_eq!(got[0].json()["data"]["task"]["title"], "task 0");
+    assert_eq!(got[11].json()["type"], "taskflow.task.completed.v1");
+    assert!(got[11].json()["data"]["changes"]["completed"].is_object());
+    // Given again later: nothing new is written or sent.
+    hook.fed = 0;
+    hook.feed(1).await;
+    wait_for("every delivery recorded as sent", DEADLINE, || async {
+        let deliveries = hook.deliveries().await;
+        deliveries.iter().all(|d| d.status.as_str() == "succeeded")
+    })
+    .await;
+    let deliveries = hook.deliveries().await;
+    assert_eq!(deliveries.len(), 12);
+    assert!(deliveries.iter().all(|d| d.attempts == 1));
+    // A test goes out first, and is logged too.
+    let ping = hook.svc.test_webhook("alice", hook.endpoint).await.unwrap();
+    let got = hook.until_accepted(13).await;
+    assert_eq!(got[12].json()["type"], "taskflow.ping.v1");
+    assert_eq!(got[12].id(), ping.id);
+    assert!(got[12].verifies_with(&hook.secret));
+    // Bob sees none of alice's endpoints.
+    assert!(hook.svc.webhook("bob", hook.endpoint).await.is_err());
+}
+
+async fn a_receiver_down_for_a_minute_gets_everything_afterwards_under_the_same_ids(h: &Harness) {
+    let mut hook = hooked(h).await;
+    hook.create("alice", "before").await;
+    hook.feed(1).await;
+    hook.until_accepted(1).await;
+    hook.receiver.answer(503, None);
+    for n in 0..20 {
+        hook.create("alice", &format!("while down {n}")).await;
+    }
+    hook.feed(1).await;
+    // At once, then 5 s later (±10%), then not before 5 min.
+    hook.until_attempts(1).await;
+    h.clock.set(h.clock.now() + chrono::Duration::seconds(6));
+    hook.until_attempts(2).await;
+    h.clock.set(h.clock.now() + chrono::Duration::seconds(54));
+    for n in 0..5 {
+        hook.create("alice", &format!("later {n}")).await;
+    }
+    hook.feed(1).await;
+    let head = hook.until_attempts(2).await;
+    let next = head.next_attempt_at.unwrap();
+    let wait = (next - h.clock.now()).num_seconds();
+    assert!((200..=290).contains(&wait), "next attempt in {wait}s");
+    assert_eq!(
+        hook.receiver.received().len(),
+        3,
+        "nothing sent while waiting"
+    );
+    assert_eq!(head.last_status, Some(503));
+    // Back, and the retry comes.
+    hook.receiver.answer(200, None);
+    h.clock.set(next);
+    let got = hook.until_accepted(26).await;
+    let sequences: Vec<_> = got.iter().map(sequence).collect();
+    assert!(
+        sequences.windows(2).all(|w| w[0] < w[1]),
+        "in order: {sequences:?}"
+    );
+    let mut ids: HashMap<i64, String> = HashMap::new();
+    for r in hook.receiver.received() {
+        assert!(r.verifies_with(&hook.secret));
+        let id = ids.entry(sequence(&r)).or_insert_with(|| r.id().to_owned());
+        assert_eq!(id, r.id(), "one id per event");
+    }
+    assert_eq!(ids.len(), 26);
+    wait_for("every delivery recorded as sent", DEADLINE, || async {
+        let deliveries = hook.deliveries().await;
+        deliveries.len() == 26 && deliveries.iter().all(|d| d.status.as_str() == "succeeded")
+    })
+    .await;
+    let endpoint = hook.svc.webhook("alice", hook.endpoint).await.unwrap();
+    assert!(endpoint.failing_since.is_none() && endpoint.enabled);
+}
+
+async fn retry_after_is_honoured_and_410_disables_the_endpoint(h: &Harness) {
+    let mut hook = hooked(h).await;
+    hook.receiver.answer(429, Some("120"));
+    hook.create("alice", "throttled").await;
+    hook.feed(1).await;
+    let waiting = hook.until_attempts(1).await;
+    assert_eq!(waiting.last_status, Some(429));
+    assert_eq!(
+        waiting.next_attempt_at,
+        Some(h.clock.now() + chrono::Duration::seconds(120))
+    );
+    hook.receiver.answer(410, None);
+    h.clock.set(h.clock.now() + chrono::Duration::seconds(120));
+    hook.until_received(2).await;
+    let svc = hook.svc.clone();
+    let endpoint = hook.endpoint;
+    wait_for("the endpoint disabled", DEADLINE, || async {
+        !hook.svc.webhook("alice", endpoint).await.unwrap().enabled
+    })
+    .await;
+    let disabled = svc.webhook("alice", endpoint).await.unwrap();
+    assert_eq!(
+        disabled.disabled_reason.as_deref(),
+        Some("the receiver answered 410 Gone")
+    );
+    let told = svc
+        .notifications("alice", &NotificationQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(told.notifications[0].kind.as_str(), "webhook_disabled");
+    // Disabled: what comes is not delivered; enabled again, it all goes.
+    hook.receiver.answer(200, None);
+    hook.create("alice", "while disabled").await;
+    hook.feed(1).await;
+    let patch = taskflow_core::UpdateWebhook {
+        enabled: Some(true),
+        ..Default::default()
+    };
+    let enabled = svc.update_webhook("alice", endpoint, &patch).await.unwrap();
+    assert!(enabled.enabled && enabled.disabled_reason.is_none());
+    let got = hook.until_accepted(1).await;
+    assert_eq!(got[0].json()["data"]["task"]["title"], "throttled");
+    let replayed = svc.replay_webhook("alice", endpoint, 0).await.unwrap();
+    assert_eq!(replayed.queued, 2);
+    let got = hook.until_accepted(3).await;
+    assert_eq!(got[1].id(), got[0].id(), "a replay keeps the id");
+    assert_eq!(got[2].json()["data"]["task"]["title"], "while disabled");
+}
+
+async fn a_rotated_secret_signs_beside_the_old_one_for_a_day(h: &Harness) {
+    let mut hook = hooked(h).await;
+    let rotated = hook
+        .svc
+        .rotate_webhook_secret("alice", hook.endpoint)
+        .await
+        .unwrap();
+    assert_ne!(rotated.secret, hook.secret);
+    hook.create("alice", "during the overlap").await;
+    hook.feed(1).await;
+    let got = hook.until_accepted(1).await;
+    assert!(got[0].verifies_with(&hook.secret) && got[0].verifies_with(&rotated.secret));
+    h.clock.set(h.clock.now() + chrono::Duration::hours(25));
+    hook.create("alice", "after it").await;
+    hook.feed(1).await;
+    let got = hook.until_accepted(2).await;
+    assert!(got[1].verifies_with(&rotated.secret));
+    assert!(!got[1].verifies_with(&hook.secret));
+}
