@@ -15,12 +15,13 @@ ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
 
 FROM rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE} AS build
 # The binaries the image must contain: the build fails if one is missing.
-ARG BINARIES="taskflow taskflow-api taskflow-mcp taskflow-recurrence taskflow-reminders taskflow-sse"
+ARG BINARIES="taskflow taskflow-api taskflow-mcp taskflow-recurrence taskflow-reminders taskflow-sse taskflow-webhooks"
 WORKDIR /src
 COPY . .
-# No system libraries are needed beyond the C compiler of this image (TLS is
-# not used: reqwest has default features off). The target directory is a
-# cache mount, so the binaries are copied out of it in the same step.
+# No system libraries are needed beyond the C compiler of this image (TLS, to
+# send webhooks, is rustls with bundled roots; its ring compiles with that
+# compiler). The target directory is a cache mount, so the binaries are
+# copied out of it in the same step.
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
     --mount=type=cache,target=/src/target,sharing=locked \

@@ -12,6 +12,8 @@
 //!   Dapr cron binding `POST /reminder-sweep`.
 //! - `taskflow-mcp`: MCP over streamable HTTP at `/mcp`; consumes
 //!   `task-events` for its subscribers (a consumer group per pod, like SSE).
+//! - `taskflow-webhooks`: consumes `task-events` into webhook deliveries and
+//!   sends them (replicas share the endpoints: each is leased to one).
 //!
 //! Delivery routes are `/api/events/<topic>`.
 
@@ -29,6 +31,7 @@ use taskflow_events::{DaprConfig, DaprPublisher, Publisher, Subscriptions};
 use taskflow_mcp::watch::Watch;
 use taskflow_store::TaskService;
 use taskflow_workers::reminders::Reminders;
+use taskflow_workers::webhooks::Sender;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{ClusterArgs, SubscriptionSource};
@@ -43,16 +46,18 @@ pub enum Role {
     Recurrence,
     Reminders,
     Mcp,
+    Webhooks,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Api,
         Role::Sse,
         Role::Recurrence,
         Role::Reminders,
         Role::Mcp,
+        Role::Webhooks,
     ];
 
     /// The role's binary.
@@ -63,6 +68,7 @@ impl Role {
             Role::Recurrence => "taskflow-recurrence",
             Role::Reminders => "taskflow-reminders",
             Role::Mcp => "taskflow-mcp",
+            Role::Webhooks => "taskflow-webhooks",
         }
     }
 
@@ -77,6 +83,9 @@ impl Role {
                 "Taskflow's reminder worker: fires reminders and overdue notices, records notifications"
             }
             Role::Mcp => "Taskflow's MCP server over streamable HTTP, beside a Dapr sidecar",
+            Role::Webhooks => {
+                "Taskflow's webhook worker: records a delivery for each endpoint a change is for, and sends them signed"
+            }
         }
     }
 
@@ -90,7 +99,7 @@ impl Role {
                 rest: false,
                 stream: true,
             },
-            Role::Recurrence | Role::Reminders | Role::Mcp => Surfaces::NONE,
+            Role::Recurrence | Role::Reminders | Role::Mcp | Role::Webhooks => Surfaces::NONE,
         }
     }
 }
@@ -143,7 +152,8 @@ pub async fn run(
     if args.migrate {
         db.migrate().await.context("applying migrations")?;
     }
-    let tasks = TaskService::new(db.clone());
+    let tasks =
+        TaskService::new(db.clone()).with_insecure_webhooks(args.webhooks.webhooks_allow_insecure);
     let mut config = DaprConfig::new(
         format!("http://127.0.0.1:{}", dapr.dapr_http_port),
         &dapr.pubsub,
@@ -185,6 +195,11 @@ pub async fn run(
     let mut background = Vec::new();
     match role {
         Role::Api | Role::Sse | Role::Recurrence => {}
+        Role::Webhooks => {
+            let sender = Sender::new(tasks.clone(), args.webhooks.sender())
+                .context("building the webhook client")?;
+            background.push(tokio::spawn(sender.run(closing.child_token())));
+        }
         Role::Reminders => {
             app = app.merge(consumers.reminders.routes());
             background.push(tokio::spawn(

@@ -196,6 +196,31 @@ pub struct HttpArgs {
     pub max_streams: usize,
 }
 
+/// How webhooks are sent.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookArgs {
+    /// Let webhooks go to `http://` and loopback addresses (development
+    /// only: a receiver on this machine). Private, link-local and metadata
+    /// addresses stay refused.
+    #[arg(long, env = "TASKFLOW_WEBHOOKS_ALLOW_INSECURE")]
+    pub webhooks_allow_insecure: bool,
+    /// How long a sender holds an endpoint it sends to; the deliveries of
+    /// one that dies (killed) are sent again after this.
+    #[arg(long, env = "TASKFLOW_WEBHOOKS_LEASE", default_value = "60s")]
+    pub webhooks_lease: humantime::Duration,
+}
+
+impl WebhookArgs {
+    /// The sender's configuration.
+    pub fn sender(&self) -> taskflow_workers::webhooks::SenderConfig {
+        taskflow_workers::webhooks::SenderConfig {
+            insecure: self.webhooks_allow_insecure,
+            lease: self.webhooks_lease.into(),
+            ..Default::default()
+        }
+    }
+}
+
 /// The chat agent's model: an OpenAI-compatible chat-completions endpoint.
 /// Without a URL, chat uses the built-in English interpreter.
 #[derive(Debug, Clone, Args)]
@@ -247,6 +272,8 @@ pub struct ServeArgs {
     pub mcp: McpHttpArgs,
     #[command(flatten)]
     pub chat: ChatArgs,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
     /// The user whose development token `serve` prints at start-up (embedded
     /// mode only).
     #[arg(long, env = "TASKFLOW_LOCAL_USER", default_value = "local")]
@@ -290,7 +317,8 @@ pub enum SubscriptionSource {
 }
 
 /// The settings of every cluster role (`taskflow-api`, `taskflow-sse`,
-/// `taskflow-recurrence`, `taskflow-reminders`, `taskflow-mcp`), each beside a
+/// `taskflow-recurrence`, `taskflow-reminders`, `taskflow-mcp`,
+/// `taskflow-webhooks`), each beside a
 /// Dapr sidecar.
 #[derive(Debug, Clone, Parser)]
 pub struct ClusterArgs {
@@ -308,6 +336,8 @@ pub struct ClusterArgs {
     pub mcp: McpHttpArgs,
     #[command(flatten)]
     pub chat: ChatArgs,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
     /// Apply migrations at start-up (a cluster runs `taskflow migrate` as a
     /// job instead).
     #[arg(long, env = "TASKFLOW_MIGRATE")]

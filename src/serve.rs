@@ -17,6 +17,7 @@ use taskflow_events::{Backoff, InProcessBus, Publisher};
 use taskflow_mcp::watch::Watch;
 use taskflow_store::{Database, DatabaseKind, RelayConfig, TaskService};
 use taskflow_workers::reminders::Reminders;
+use taskflow_workers::webhooks::Sender;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ServeArgs;
@@ -60,7 +61,8 @@ pub async fn run(
     let db = args.database.connect().await?;
     db.migrate().await.context("applying migrations")?;
     let secret = args.auth.secret(&args.database.data_dir)?;
-    let tasks = TaskService::new(db.clone());
+    let tasks =
+        TaskService::new(db.clone()).with_insecure_webhooks(args.webhooks.webhooks_allow_insecure);
     let embedded = db.kind() == DatabaseKind::Sqlite;
     let closing = CancellationToken::new();
     let state = AppState {
@@ -85,7 +87,8 @@ pub async fn run(
     // delivers every subscription of the topology. The relay publishes each
     // outbox row through it: task changes to recurrence, the reminder
     // scheduler (to re-arm), MCP sessions and the SSE hub; fired reminders
-    // to notifications; new notifications' notices to the hub.
+    // to notifications; new notifications' notices to the hub; task and
+    // list changes to webhook deliveries, which the sender POSTs.
     let consumers = Consumers {
         tasks: tasks.clone(),
         reminders: Reminders::new(tasks.clone()),
@@ -101,7 +104,12 @@ pub async fn run(
         HANDLER_ATTEMPTS,
     ));
     let reminders = consumers.reminders.clone();
-    let background = vec![tokio::spawn(reminders.clone().run(closing.child_token()))];
+    let sender = Sender::new(tasks.clone(), args.webhooks.sender())
+        .context("building the webhook client")?;
+    let background = vec![
+        tokio::spawn(reminders.clone().run(closing.child_token())),
+        tokio::spawn(sender.run(closing.child_token())),
+    ];
     let mcp = taskflow_mcp::http::router(
         tasks.clone(),
         consumers.watch.clone(),

@@ -13,6 +13,7 @@ use taskflow_store::TaskService;
 use taskflow_workers::notifications::Notifications;
 use taskflow_workers::recurrence::Recurrence;
 use taskflow_workers::reminders::Reminders;
+use taskflow_workers::webhooks::WebhookConsumer;
 
 use crate::cluster::Role;
 
@@ -29,6 +30,8 @@ pub enum Consumer {
     Sse,
     /// Tells subscribed MCP sessions which resources changed.
     Mcp,
+    /// Writes a delivery for each webhook endpoint that takes a change.
+    Webhooks,
 }
 
 /// Which replicas of a role see a message.
@@ -62,6 +65,7 @@ impl Consumer {
             Consumer::Notifications => Notifications::TOPIC,
             Consumer::Sse => Hub::TOPIC,
             Consumer::Mcp => Watch::TOPIC,
+            Consumer::Webhooks => WebhookConsumer::TOPIC,
         }
     }
 
@@ -73,6 +77,7 @@ impl Consumer {
             Consumer::Notifications => Notifications::NAME,
             Consumer::Sse => Hub::NAME,
             Consumer::Mcp => Watch::NAME,
+            Consumer::Webhooks => WebhookConsumer::NAME,
         }
     }
 }
@@ -99,7 +104,7 @@ impl Subscription {
 }
 
 /// Every subscription.
-pub const TOPOLOGY: [Subscription; 5] = [
+pub const TOPOLOGY: [Subscription; 6] = [
     Subscription {
         consumer: Consumer::Recurrence,
         role: Role::Recurrence,
@@ -124,6 +129,11 @@ pub const TOPOLOGY: [Subscription; 5] = [
         consumer: Consumer::Mcp,
         role: Role::Mcp,
         group: Group::PerReplica,
+    },
+    Subscription {
+        consumer: Consumer::Webhooks,
+        role: Role::Webhooks,
+        group: Group::Shared,
     },
 ];
 
@@ -150,6 +160,7 @@ impl Consumers {
             Consumer::Notifications => Arc::new(Notifications::new(self.tasks.clone())),
             Consumer::Sse => Arc::new(self.hub.clone()),
             Consumer::Mcp => Arc::new(self.watch.clone()),
+            Consumer::Webhooks => Arc::new(WebhookConsumer::new(self.tasks.clone())),
         }
     }
 

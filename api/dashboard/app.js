@@ -21,6 +21,8 @@ const state = {
   members: new Map(),
   // The list whose share dialog is open, and the task whose comments are.
   sharing: null,
+  // The webhook endpoint whose deliveries are shown.
+  webhook: null,
   commenting: null,
   conversation: null,
   lastEventId: null,
@@ -616,6 +618,143 @@ async function removeMember(member) {
   await renderShare();
 }
 
+// ---- Webhooks -------------------------------------------------------------
+
+async function openWebhooks() {
+  $("webhook-error").textContent = "";
+  $("webhook-secret").hidden = true;
+  $("webhook-deliveries").hidden = true;
+  state.webhook = null;
+  if (!$("webhook-events").options.length) {
+    const { data } = await api("GET", "/api/webhooks/event-types");
+    $("webhook-events").replaceChildren(
+      ...data.event_types.map((t) => el("option", { value: t }, t.replace(/^taskflow\./, "").replace(/\.v1$/, ""))),
+    );
+  }
+  await renderWebhooks();
+  $("webhooks-dialog").showModal();
+  $("webhook-url").focus();
+}
+
+function webhookState(w) {
+  if (!w.enabled) return w.disabled_reason ? `disabled: ${w.disabled_reason}` : "disabled";
+  return w.failing_since ? "failing" : "enabled";
+}
+
+async function renderWebhooks() {
+  const { data } = await api("GET", "/api/webhooks");
+  $("webhook-list").replaceChildren(
+    ...data.map((w) =>
+      el(
+        "li",
+        { class: "webhook" },
+        el("span", { class: "name" }, w.url, w.event_types ? ` (${w.event_types.length} event types)` : " (every change)"),
+        el("span", { class: "webhook-state" }, webhookState(w)),
+        el("button", { type: "button", onclick: () => testWebhook(w), "aria-label": `Send a test to ${w.url}` }, "Send test"),
+        el("button", { type: "button", onclick: () => showDeliveries(w), "aria-label": `Deliveries to ${w.url}` }, "Deliveries"),
+        el("button", { type: "button", onclick: () => setWebhookEnabled(w, !w.enabled) }, w.enabled ? "Disable" : "Enable"),
+        el("button", { type: "button", onclick: () => deleteWebhook(w), "aria-label": `Delete ${w.url}` }, "Delete"),
+      ),
+    ),
+  );
+}
+
+async function addWebhook(event) {
+  event.preventDefault();
+  const types = [...$("webhook-events").selectedOptions].map((o) => o.value);
+  try {
+    const { data } = await api("POST", "/api/webhooks", {
+      url: $("webhook-url").value.trim(),
+      event_types: types.length ? types : null,
+    });
+    $("webhook-url").value = "";
+    $("webhook-error").textContent = "";
+    $("webhook-secret-value").textContent = data.secret;
+    $("webhook-secret").hidden = false;
+    announce(`Added a webhook to ${data.url}`);
+    await renderWebhooks();
+  } catch (error) {
+    $("webhook-error").textContent = error.message;
+  }
+}
+
+async function testWebhook(w) {
+  try {
+    await api("POST", `/api/webhooks/${w.id}/test`);
+    announce(`Test sent to ${w.url}`);
+    await showDeliveries(w, true);
+  } catch (error) {
+    $("webhook-error").textContent = error.message;
+  }
+}
+
+async function setWebhookEnabled(w, enabled) {
+  try {
+    await api("PATCH", `/api/webhooks/${w.id}`, { enabled });
+  } catch (error) {
+    $("webhook-error").textContent = error.message;
+  }
+  await renderWebhooks();
+}
+
+async function deleteWebhook(w) {
+  if (!confirm(`Delete the webhook to ${w.url}? Its deliveries are deleted too.`)) return;
+  try {
+    await api("DELETE", `/api/webhooks/${w.id}`);
+    if (state.webhook?.id === w.id) {
+      state.webhook = null;
+      $("webhook-deliveries").hidden = true;
+    }
+  } catch (error) {
+    $("webhook-error").textContent = error.message;
+  }
+  await renderWebhooks();
+}
+
+// The endpoint's recent deliveries; `follow` reads them again (briefly)
+// while some are still on their way.
+async function showDeliveries(w, follow = false) {
+  state.webhook = w;
+  $("deliveries-title").textContent = `Recent deliveries to ${w.url}`;
+  $("webhook-deliveries").hidden = false;
+  for (let round = 0; round < (follow ? 10 : 1); round++) {
+    if (state.webhook?.id !== w.id) return;
+    const { data } = await api("GET", `/api/webhooks/${w.id}/deliveries?limit=20`);
+    $("delivery-rows").replaceChildren(...data.deliveries.map((d) => deliveryRow(w, d)));
+    if (!data.deliveries.some((d) => d.status === "pending")) return;
+    await new Promise((done) => setTimeout(done, 300));
+  }
+}
+
+function deliveryRow(w, d) {
+  return el(
+    "tr",
+    { class: "delivery" },
+    el("td", {}, d.event_type.replace(/^taskflow\./, "").replace(/\.v1$/, "")),
+    el("td", { class: `state-${d.status}` }, d.attempts > 1 ? `${d.status} (${d.attempts} attempts)` : d.status),
+    el("td", {}, d.last_status ? String(d.last_status) : "—"),
+    el("td", {}, d.last_duration_ms === null ? "—" : `${d.last_duration_ms} ms`),
+    el("td", { class: "error-text" }, d.last_error || ""),
+    el(
+      "td",
+      {},
+      d.status === "pending"
+        ? null
+        : el("button", { type: "button", class: "small", onclick: () => redeliver(w, d) }, "Redeliver"),
+    ),
+  );
+}
+
+async function redeliver(w, d) {
+  try {
+    await api("POST", `/api/webhooks/${w.id}/deliveries/${d.id}/redeliver`);
+    announce("Delivery sent again");
+  } catch (error) {
+    $("webhook-error").textContent = error.message;
+  }
+  await showDeliveries(w, true);
+}
+
 // The invitations waiting for the user, in the notifications panel.
 async function loadInvitations() {
   try {
@@ -1011,6 +1150,17 @@ function wire() {
     state.sharing = null;
     $("share-dialog").close();
   });
+  $("webhooks-open").addEventListener("click", openWebhooks);
+  $("webhook-form").addEventListener("submit", addWebhook);
+  $("webhooks-close").addEventListener("click", () => {
+    state.webhook = null;
+    $("webhooks-dialog").close();
+  });
+  $("webhook-secret-copy").addEventListener("click", async () => {
+    await navigator.clipboard?.writeText($("webhook-secret-value").textContent);
+    announce("Secret copied");
+  });
+  $("deliveries-refresh").addEventListener("click", () => state.webhook && showDeliveries(state.webhook));
   $("comment-form").addEventListener("submit", addComment);
   $("comments-close").addEventListener("click", () => {
     state.commenting = null;

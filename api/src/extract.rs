@@ -184,6 +184,32 @@ path_id!(
     "no such notification"
 );
 path_id!(
+    /// A webhook endpoint id from the path.
+    WebhookId,
+    "no such webhook"
+);
+
+/// A webhook id and a delivery id from
+/// `/api/webhooks/{id}/deliveries/{delivery}`: a webhook id that is not a
+/// positive integer is 404, like one the caller does not own.
+#[derive(Debug, Clone)]
+pub struct WebhookDelivery(pub i64, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for WebhookDelivery {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        match Path::<(i64, String)>::from_request_parts(parts, state).await {
+            Ok(Path((id, delivery))) if id > 0 => Ok(WebhookDelivery(id, delivery)),
+            Ok(_) | Err(PathRejection::FailedToDeserializePathParams(_)) => {
+                Err(WebhookId::not_found())
+            }
+            Err(err) => Err(Problem::bad_request("invalid_path", err.body_text())),
+        }
+    }
+}
+
+path_id!(
     /// A chat conversation id from the path.
     ConversationId,
     "no such conversation"

@@ -14,6 +14,7 @@ pub mod stream;
 pub mod tasks;
 pub mod telemetry;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -121,6 +122,7 @@ pub fn router(state: AppState, surfaces: Surfaces) -> Router {
             .merge(members::routes())
             .merge(notifications::routes())
             .merge(users::routes())
+            .merge(webhooks::routes())
             .merge(chat::routes())
             .merge(dashboard::routes());
     }

@@ -14,14 +14,16 @@ use taskflow_chat::{
 };
 use taskflow_core::{
     ChangesQuery, Comment, CommentPage, CompleteQuery, CreateInvitation, CreateList, CreateTask,
-    DeleteList, HistoryQuery, Invitation, List, ListQuery, ListSummary, ListsQuery, Member,
-    MoveList, MoveTask, NotificationPage, NotificationQuery, SnoozeTask, TagCount, Task,
-    TaskDetail, TaskInclude, TaskPage, TransferList, UnreadCount, UpdateList, UpdateMember,
-    UpdateProfile, UpdateTask, User, UserLookup, UserSummary, WriteComment,
+    CreateWebhook, DeleteList, Delivery, DeliveryPage, DeliveryQuery, HistoryQuery, Invitation,
+    List, ListQuery, ListSummary, ListsQuery, Member, MoveList, MoveTask, NotificationPage,
+    NotificationQuery, Replay, Replayed, SnoozeTask, TagCount, Task, TaskDetail, TaskInclude,
+    TaskPage, TransferList, UnreadCount, UpdateList, UpdateMember, UpdateProfile, UpdateTask,
+    UpdateWebhook, User, UserLookup, UserSummary, Webhook, WebhookWithSecret, WriteComment,
 };
 use taskflow_events::{ChangePage, HistoryPage};
 
 use crate::notifications::Marked;
+use crate::webhooks::EventTypes;
 
 /// The document, built once.
 pub fn document() -> &'static Value {
@@ -627,6 +629,138 @@ fn build() -> Value {
             &[400, 401, 404, 422],
         ),
         op(
+            "get",
+            "/api/webhooks",
+            "listWebhooks",
+            "Your webhook endpoints (never their secrets)",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<Vec<Webhook>>()),
+            false,
+            &[401],
+        ),
+        op(
+            "post",
+            "/api/webhooks",
+            "createWebhook",
+            "Add an endpoint: https only, public addresses only; its signing `secret` is in this answer and never again",
+            None,
+            Some(g.subschema_for::<CreateWebhook>()),
+            201,
+            Some(g.subschema_for::<WebhookWithSecret>()),
+            false,
+            &[400, 401, 403, 404, 409, 413, 415, 422],
+        ),
+        op(
+            "get",
+            "/api/webhooks/event-types",
+            "webhookEventTypes",
+            "The event types an endpoint may ask for",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<EventTypes>()),
+            false,
+            &[401],
+        ),
+        op(
+            "get",
+            "/api/webhooks/{id}",
+            "getWebhook",
+            "One endpoint",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<Webhook>()),
+            false,
+            id_errors,
+        ),
+        op(
+            "patch",
+            "/api/webhooks/{id}",
+            "updateWebhook",
+            "Change an endpoint; enabling one Taskflow disabled sends what waited",
+            None,
+            Some(g.subschema_for::<UpdateWebhook>()),
+            200,
+            Some(g.subschema_for::<Webhook>()),
+            false,
+            &[400, 401, 403, 404, 413, 415, 422],
+        ),
+        op(
+            "delete",
+            "/api/webhooks/{id}",
+            "deleteWebhook",
+            "Delete an endpoint and its deliveries",
+            None,
+            None,
+            204,
+            None,
+            false,
+            id_errors,
+        ),
+        op(
+            "post",
+            "/api/webhooks/{id}/rotate-secret",
+            "rotateWebhookSecret",
+            "A new signing secret (in this answer only); the old one signs too for 24 hours",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<WebhookWithSecret>()),
+            false,
+            id_errors,
+        ),
+        op(
+            "post",
+            "/api/webhooks/{id}/test",
+            "testWebhook",
+            "Queue a `taskflow.ping.v1` delivery, sent before anything waiting",
+            None,
+            None,
+            202,
+            Some(g.subschema_for::<Delivery>()),
+            false,
+            &[401, 404, 409],
+        ),
+        op(
+            "get",
+            "/api/webhooks/{id}/deliveries",
+            "listWebhookDeliveries",
+            "An endpoint's deliveries, newest first, with their last attempt",
+            Some(query::<DeliveryQuery>()),
+            None,
+            200,
+            Some(g.subschema_for::<DeliveryPage>()),
+            false,
+            &[400, 401, 404, 422],
+        ),
+        op(
+            "post",
+            "/api/webhooks/{id}/deliveries/{delivery}/redeliver",
+            "redeliverWebhook",
+            "Send a delivery again, with its `webhook-id`",
+            None,
+            None,
+            202,
+            Some(g.subschema_for::<Delivery>()),
+            false,
+            id_errors,
+        ),
+        op(
+            "post",
+            "/api/webhooks/{id}/replay",
+            "replayWebhook",
+            "Send again every event after `since_sequence` the endpoint takes (10,000 at a time)",
+            None,
+            Some(g.subschema_for::<Replay>()),
+            202,
+            Some(g.subschema_for::<Replayed>()),
+            false,
+            &[400, 401, 404, 413, 415, 422],
+        ),
+        op(
             "post",
             "/api/chat",
             "chat",
@@ -749,6 +883,9 @@ fn operation(op: &Op, problem: &Schema) -> Value {
     }
     if op.path.contains("{comment}") {
         parameters.push(json!({"name": "comment", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}, "description": "The comment's id."}));
+    }
+    if op.path.contains("{delivery}") {
+        parameters.push(json!({"name": "delivery", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}, "description": "The delivery's id (its `webhook-id`)."}));
     }
     if op.path.contains("{other_id}") {
         parameters.push(json!({"name": "other_id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}, "description": "The other task."}));

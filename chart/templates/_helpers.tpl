@@ -1,7 +1,8 @@
 {{/*
 Names, labels and shared fragments. Every role (api, mcp, recurrence,
-reminders, sse) is rendered from the same templates with its own block of
-values; "taskflow.roles" is the one list of roles and what each consumes.
+reminders, sse, webhooks) is rendered from the same templates with its own
+block of values; "taskflow.roles" is the one list of roles and what each
+consumes.
 */}}
 
 {{- define "taskflow.name" -}}
@@ -70,6 +71,11 @@ sse:
   pubsub: broadcast
   subscriptions:
     task-updates: /api/events/task-updates
+webhooks:
+  binary: taskflow-webhooks
+  pubsub: app
+  subscriptions:
+    task-events: /api/events/task-events
 {{- end -}}
 
 {{- define "taskflow.appId" -}}

@@ -33,6 +33,8 @@ pub const MAX_WEBHOOKS: i64 = 25;
 pub const ROTATION_OVERLAP: Duration = Duration::hours(24);
 /// The most events one replay queues (replay again from where it stopped).
 pub const MAX_REPLAY: u32 = 10_000;
+/// How long a new endpoint's host may take to resolve.
+const DNS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// The longest error text kept of an attempt, in bytes.
 pub const MAX_ERROR: usize = 4096;
 
@@ -253,8 +255,15 @@ impl TaskService {
         let parsed = WebhookUrl::parse(url, insecure)?;
         if parsed.literal().is_none() {
             let port = if parsed.is_secure() { 443 } else { 80 };
-            let addresses: Vec<_> = tokio::net::lookup_host((parsed.host(), port))
+            let lookup = tokio::net::lookup_host((parsed.host(), port));
+            let addresses: Vec<_> = tokio::time::timeout(DNS_TIMEOUT, lookup)
                 .await
+                .map_err(|_| {
+                    Invalid::new(
+                        "url",
+                        format!("`{}` did not resolve in time", parsed.host()),
+                    )
+                })?
                 .map_err(|err| {
                     Invalid::new(
                         "url",
@@ -289,12 +298,14 @@ impl TaskService {
         input: &CreateWebhook,
     ) -> Result<WebhookWithSecret> {
         check_user(user)?;
-        let url = self.webhook_url(&input.url).await?;
-        let types = event_types(input.event_types.as_ref())?;
-        let description = description(input.description.as_deref())?;
+        // The list first: a list the caller cannot see is "not found",
+        // whatever else is wrong.
         if let Some(list) = input.list_id {
             self.webhook_list(user, list).await?;
         }
+        let url = self.webhook_url(&input.url).await?;
+        let types = event_types(input.event_types.as_ref())?;
+        let description = description(input.description.as_deref())?;
         let secret = new_secret();
         let now = self.now();
         let mut tx = self.db.begin().await?;
@@ -373,6 +384,10 @@ impl TaskService {
         id: i64,
         patch: &UpdateWebhook,
     ) -> Result<Webhook> {
+        self.endpoint(&mut self.db.read().await?, user, id).await?;
+        if let Some(Some(list)) = patch.list_id {
+            self.webhook_list(user, list).await?;
+        }
         let url = match &patch.url {
             Some(url) => Some(self.webhook_url(url).await?),
             None => None,
@@ -385,9 +400,6 @@ impl TaskService {
             Some(text) => Some(description(Some(text))?),
             None => None,
         };
-        if let Some(Some(list)) = patch.list_id {
-            self.webhook_list(user, list).await?;
-        }
         let mut tx = self.db.begin().await?;
         let row = self.endpoint(&mut tx, user, id).await?;
         let types = match types {

@@ -1,12 +1,13 @@
 //! The cluster end to end on PostgreSQL: `taskflow-api`, `taskflow-sse`,
-//! `taskflow-recurrence` and `taskflow-reminders` as separate processes, all
+//! `taskflow-recurrence`, `taskflow-reminders` and `taskflow-webhooks` as
+//! separate processes, all
 //! publishing through the Dapr sidecar double (which delivers every message
 //! twice, as at-least-once delivery may). A reminder fires at its instant
 //! and reaches the owner's browser stream as a notification; completing a
 //! weekly task creates exactly one next occurrence, which the stream shows;
 //! another user's stream sees none of it until a list is shared with him,
-//! and then each one's changes in it reach the other; every role stops
-//! cleanly.
+//! and then each one's changes in it reach the other, and bob's webhook
+//! endpoint, once each, signed; every role stops cleanly.
 
 use std::time::Duration;
 
@@ -15,8 +16,10 @@ use serde_json::{Value, json};
 use taskflow_testkit::app::TestApp;
 use taskflow_testkit::harness;
 use taskflow_testkit::process::{Listening, exit_status, sigterm, spawn_listening};
+use taskflow_testkit::receiver::Receiver;
 use taskflow_testkit::sidecar::Sidecar;
 use taskflow_testkit::sse::Stream;
+use taskflow_testkit::{Lazy, wait_for};
 use tokio::process::{Child, Command};
 
 const SECRET: &str = "cluster-test-secret";
@@ -35,6 +38,8 @@ async fn start(binary: &str, db_url: &str, sidecar: &Sidecar) -> Role {
             .env("TASKFLOW_JWT_SECRET", SECRET)
             .env("DAPR_HTTP_PORT", sidecar.port().to_string())
             .env("APP_API_TOKEN", APP_TOKEN)
+            // Webhooks to the test's receiver on loopback.
+            .env("TASKFLOW_WEBHOOKS_ALLOW_INSECURE", "true")
             .env("RUST_LOG", "warn"),
     )
     .await;
@@ -84,12 +89,14 @@ async fn the_cluster_roles_work_together_through_the_sidecar() {
     let sse = start(env!("CARGO_BIN_EXE_taskflow-sse"), &h.url, &sidecar).await;
     let recurrence = start(env!("CARGO_BIN_EXE_taskflow-recurrence"), &h.url, &sidecar).await;
     let reminders = start(env!("CARGO_BIN_EXE_taskflow-reminders"), &h.url, &sidecar).await;
+    let webhooks = start(env!("CARGO_BIN_EXE_taskflow-webhooks"), &h.url, &sidecar).await;
 
     // Each role subscribes to what it consumes, and serves only its routes.
     assert!(topics(&api).await.is_empty());
     assert_eq!(topics(&sse).await, ["task-updates"]);
     assert_eq!(topics(&recurrence).await, ["task-events"]);
     assert_eq!(topics(&reminders).await, ["reminders", "task-events"]);
+    assert_eq!(topics(&webhooks).await, ["task-events"]);
     let client = reqwest::Client::new();
     let status = |url: String| {
         let client = client.clone();
@@ -105,7 +112,8 @@ async fn the_cluster_roles_work_together_through_the_sidecar() {
     };
     assert_eq!(status(format!("{}/api/tasks", recurrence.url)).await, 404);
     assert_eq!(status(format!("{}/api/stream/tasks", api.url)).await, 404);
-    for role in [&api, &sse, &recurrence, &reminders] {
+    assert_eq!(status(format!("{}/api/webhooks", webhooks.url)).await, 404);
+    for role in [&api, &sse, &recurrence, &reminders, &webhooks] {
         assert_eq!(status(format!("{}/readyz", role.url)).await, 200);
     }
     // Only the sidecar (with the app token) delivers events.
@@ -241,6 +249,16 @@ async fn the_cluster_roles_work_together_through_the_sidecar() {
         ("task.moved", &list["id"])
     );
 
+    // Bob's webhook endpoint, made on the api role, sent by the webhooks role.
+    let receiver = Receiver::start().await;
+    let endpoint = call(
+        reqwest::Method::POST,
+        format!("{}/api/webhooks", api.url),
+        "bob",
+        Some(json!({"url": receiver.url()})),
+    )
+    .await;
+
     // Bob's stream saw none of it: his first event is his own.
     let mine = call(
         reqwest::Method::POST,
@@ -315,7 +333,40 @@ async fn the_cluster_roles_work_together_through_the_sidecar() {
         );
     }
 
-    for mut role in [api, sse, recurrence, reminders] {
+    // Bob's endpoint got his task and what he saw of Team, each once (the
+    // sidecar delivered every event twice), in order, signed.
+    wait_for(
+        Lazy(|| {
+            format!(
+                "bob's four deliveries: {:?}",
+                receiver
+                    .received()
+                    .iter()
+                    .map(|r| r.json()["type"].clone())
+                    .collect::<Vec<_>>()
+            )
+        }),
+        Duration::from_secs(20),
+        || async { receiver.accepted().len() >= 4 },
+    )
+    .await;
+    let got = receiver.accepted();
+    let types: Vec<_> = got.iter().map(|r| r.json()["type"].clone()).collect();
+    assert_eq!(
+        types,
+        [
+            "taskflow.task.created.v1",
+            "taskflow.list.member_added.v1",
+            "taskflow.task.created.v1",
+            "taskflow.task.completed.v1"
+        ]
+    );
+    let secret = endpoint["secret"].as_str().unwrap();
+    assert!(got.iter().all(|r| r.verifies_with(secret)));
+    assert_eq!(got[0].json()["data"]["task"]["title"], "bob's");
+    assert_eq!(got[2].json()["data"]["task"]["title"], "agenda");
+
+    for mut role in [api, sse, recurrence, reminders, webhooks] {
         sigterm(&role.child);
         let status = exit_status(&mut role.child).await;
         assert!(status.success(), "{status:?}");

@@ -46,6 +46,7 @@ fn binary(app_id: &str) -> &'static str {
         "taskflow-recurrence" => env!("CARGO_BIN_EXE_taskflow-recurrence"),
         "taskflow-reminders" => env!("CARGO_BIN_EXE_taskflow-reminders"),
         "taskflow-mcp" => env!("CARGO_BIN_EXE_taskflow-mcp"),
+        "taskflow-webhooks" => env!("CARGO_BIN_EXE_taskflow-webhooks"),
         other => panic!("dapr/dapr.yaml names an app with no binary: {other}"),
     }
 }
@@ -70,7 +71,11 @@ async fn the_deployment_files_describe_what_the_binaries_serve() {
         dir.path().join("taskflow.db").display()
     );
     let apps = run["apps"].as_sequence().unwrap();
-    assert_eq!(apps.len(), 5, "every cluster role is in the run file");
+    assert_eq!(
+        apps.len(),
+        Role::ALL.len(),
+        "every cluster role is in the run file"
+    );
 
     for app in apps {
         let app_id = text(app, &["appID"]);

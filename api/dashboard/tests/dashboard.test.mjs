@@ -9,6 +9,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { createServer, connect as tcpConnect } from "node:net";
+import { createServer as createHttpServer } from "node:http";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -26,7 +28,8 @@ function startServer() {
   dataDir = mkdtempSync(join(tmpdir(), "taskflow-dashboard-"));
   const env = { ...process.env, RUST_LOG: "warn" };
   delete env.TASKFLOW_DATABASE_URL; // embedded mode: SQLite in the data directory
-  const child = spawn(BIN, ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"], {
+  // Webhooks may go to this machine's receiver (development mode).
+  const child = spawn(BIN, ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--webhooks-allow-insecure"], {
     env,
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -387,6 +390,86 @@ test("sharing: two people in one list, live — invite, accept, assign, comment,
     await shot(bob, "15-removed");
   } finally {
     await bobContext.close();
+  }
+});
+
+// A webhook receiver on loopback: keeps each request, answers 200.
+async function startReceiver() {
+  const received = [];
+  const http = createHttpServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => (body += chunk));
+    request.on("end", () => {
+      received.push({ headers: request.headers, body });
+      response.writeHead(200).end();
+    });
+  });
+  await new Promise((done) => http.listen(0, "127.0.0.1", done));
+  return { received, http, url: `http://127.0.0.1:${http.address().port}/hooks/taskflow` };
+}
+
+/// Whether a request carries a Standard Webhooks signature by `secret`.
+function signedBy(request, secret) {
+  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+  const id = request.headers["webhook-id"];
+  const timestamp = request.headers["webhook-timestamp"];
+  const expected = createHmac("sha256", key).update(`${id}.${timestamp}.${request.body}`).digest();
+  return request.headers["webhook-signature"].split(" ").some((signature) => {
+    const [version, value] = signature.split(",");
+    const given = Buffer.from(value || "", "base64");
+    return version === "v1" && given.length === expected.length && timingSafeEqual(given, expected);
+  });
+}
+
+async function until(what, condition, timeout = 5000) {
+  const started = Date.now();
+  while (!(await condition())) {
+    if (Date.now() - started > timeout) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((done) => setTimeout(done, 20));
+  }
+}
+
+test("webhooks: add an endpoint, copy its secret once, send a test, see deliveries, redeliver", async () => {
+  const receiver = await startReceiver();
+  const page = tabA;
+  try {
+    await page.getByRole("button", { name: "Webhooks" }).click();
+    await page.locator("#webhook-url").fill(receiver.url);
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    await page.locator("#webhook-secret").waitFor({ state: "visible", timeout: 3000 });
+    const secret = await page.locator("#webhook-secret-value").textContent();
+    assert.match(secret, /^whsec_[A-Za-z0-9+/=]{40,}$/);
+    await page.locator("#webhook-list li", { hasText: receiver.url }).waitFor({ timeout: 3000 });
+    await shot(page, "16-webhook-added");
+
+    // A test goes out, signed, and shows as delivered with its answer.
+    await page.getByRole("button", { name: `Send a test to ${receiver.url}` }).click();
+    await until("the test", () => receiver.received.length >= 1);
+    const ping = receiver.received[0];
+    assert.equal(JSON.parse(ping.body).type, "taskflow.ping.v1");
+    assert.ok(signedBy(ping, secret), "the test is signed with the secret shown");
+    const delivered = page.locator("#delivery-rows tr", { hasText: "ping" });
+    await delivered.locator("td.state-succeeded").waitFor({ timeout: 3000 });
+    await delivered.locator("td", { hasText: "200" }).waitFor({ timeout: 3000 });
+
+    // A change made anywhere is delivered too.
+    await call("POST", "/api/tasks", { title: "Webhook me" });
+    await until("the task's delivery", () => receiver.received.some((r) => JSON.parse(r.body).data?.task?.title === "Webhook me"));
+    const created = receiver.received.find((r) => JSON.parse(r.body).data?.task?.title === "Webhook me");
+    assert.equal(JSON.parse(created.body).type, "taskflow.task.created.v1");
+    assert.ok(signedBy(created, secret));
+
+    // Redeliver the test: the same webhook-id again.
+    await delivered.getByRole("button", { name: "Redeliver" }).click();
+    await until("the redelivery", () => receiver.received.filter((r) => r.headers["webhook-id"] === ping.headers["webhook-id"]).length === 2);
+    await shot(page, "17-webhook-deliveries");
+    // Reopened later, the secret is not shown again.
+    await page.locator("#webhooks-close").click();
+    await page.getByRole("button", { name: "Webhooks" }).click();
+    assert.equal(await page.locator("#webhook-secret").isVisible(), false);
+    await page.locator("#webhooks-close").click();
+  } finally {
+    receiver.http.close();
   }
 });
 

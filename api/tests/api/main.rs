@@ -12,3 +12,4 @@ mod overload;
 mod rest;
 mod sharing;
 mod users;
+mod webhooks;

@@ -485,14 +485,15 @@ async fn the_openapi_document_lists_every_route_and_each_is_served() {
     assert_eq!(doc.status, StatusCode::OK);
     assert_eq!(doc.body["openapi"], "3.1.0");
     let operations = taskflow_api::openapi::operations();
-    assert_eq!(operations.len(), 48);
+    assert_eq!(operations.len(), 59);
     for (method, path) in operations {
         let path = path
             .replace("{id}", "1")
             .replace("{kind}", "blocks")
             .replace("{other_id}", "2")
             .replace("{comment}", "3")
-            .replace("{user}", "bob");
+            .replace("{user}", "bob")
+            .replace("{delivery}", "0190a0a0-0000-7000-8000-000000000000");
         let reply = api
             .send(
                 Method::from_bytes(method.as_bytes()).unwrap(),

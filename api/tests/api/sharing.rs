@@ -429,6 +429,12 @@ fn routes() -> Vec<(Method, &'static str, Value, Needs)> {
             json!({"user": "frank"}),
             Owner,
         ),
+        (
+            Method::POST,
+            "/api/webhooks",
+            json!({"url": "https://hooks.invalid/x", "list_id": "{l}"}),
+            Admin,
+        ),
         (Method::DELETE, "/api/tasks/{t}", Value::Null, Edit),
         (
             Method::DELETE,
