@@ -192,7 +192,13 @@ pub async fn run(
         );
     }
     let mut app = router(state.clone(), surfaces);
-    let mut background = Vec::new();
+    // Every role prunes; one at a time (an advisory lock), so a role
+    // scaled to zero never stops it.
+    let mut background = vec![tokio::spawn(taskflow_store::retention::run(
+        tasks.clone(),
+        args.retention.retention(),
+        closing.child_token(),
+    ))];
     match role {
         Role::Api | Role::Sse | Role::Recurrence => {}
         Role::Webhooks => {

@@ -221,6 +221,34 @@ impl WebhookArgs {
     }
 }
 
+/// How long the outbox and the ledgers beside it are kept.
+#[derive(Debug, Clone, Args)]
+pub struct RetentionArgs {
+    /// Published events (the changes feed, SSE replay and task history
+    /// reach this far back), processed-event marks, reminder dispatches and
+    /// finished webhook deliveries are deleted after this; `0s` keeps them
+    /// for ever.
+    #[arg(long, env = "TASKFLOW_EVENT_RETENTION", default_value = "30days")]
+    pub event_retention: humantime::Duration,
+    /// Idempotency keys are forgotten after this.
+    #[arg(long, env = "TASKFLOW_IDEMPOTENCY_RETENTION", default_value = "24h")]
+    pub idempotency_retention: humantime::Duration,
+}
+
+impl RetentionArgs {
+    /// The pruner's configuration.
+    pub fn retention(&self) -> taskflow_store::retention::Retention {
+        let events: std::time::Duration = self.event_retention.into();
+        let idempotency: std::time::Duration = self.idempotency_retention.into();
+        taskflow_store::retention::Retention {
+            events: (!events.is_zero())
+                .then(|| chrono::Duration::from_std(events).unwrap_or(chrono::Duration::MAX)),
+            idempotency: chrono::Duration::from_std(idempotency).unwrap_or(chrono::Duration::MAX),
+            ..Default::default()
+        }
+    }
+}
+
 /// The chat agent's model: an OpenAI-compatible chat-completions endpoint.
 /// Without a URL, chat uses the built-in English interpreter.
 #[derive(Debug, Clone, Args)]
@@ -274,6 +302,8 @@ pub struct ServeArgs {
     pub chat: ChatArgs,
     #[command(flatten)]
     pub webhooks: WebhookArgs,
+    #[command(flatten)]
+    pub retention: RetentionArgs,
     /// The user whose development token `serve` prints at start-up (embedded
     /// mode only).
     #[arg(long, env = "TASKFLOW_LOCAL_USER", default_value = "local")]
@@ -338,6 +368,8 @@ pub struct ClusterArgs {
     pub chat: ChatArgs,
     #[command(flatten)]
     pub webhooks: WebhookArgs,
+    #[command(flatten)]
+    pub retention: RetentionArgs,
     /// Apply migrations at start-up (a cluster runs `taskflow migrate` as a
     /// job instead).
     #[arg(long, env = "TASKFLOW_MIGRATE")]

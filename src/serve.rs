@@ -15,7 +15,7 @@ use taskflow_api::stream::Hub;
 use taskflow_api::{AppState, app};
 use taskflow_events::{Backoff, InProcessBus, Publisher};
 use taskflow_mcp::watch::Watch;
-use taskflow_store::{Database, DatabaseKind, RelayConfig, TaskService};
+use taskflow_store::{Database, DatabaseKind, RelayConfig, TaskService, retention};
 use taskflow_workers::reminders::Reminders;
 use taskflow_workers::webhooks::Sender;
 use tokio_util::sync::CancellationToken;
@@ -109,6 +109,11 @@ pub async fn run(
     let background = vec![
         tokio::spawn(reminders.clone().run(closing.child_token())),
         tokio::spawn(sender.run(closing.child_token())),
+        tokio::spawn(retention::run(
+            tasks.clone(),
+            args.retention.retention(),
+            closing.child_token(),
+        )),
     ];
     let mcp = taskflow_mcp::http::router(
         tasks.clone(),

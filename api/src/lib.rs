@@ -161,15 +161,25 @@ pub fn router(state: AppState, surfaces: Surfaces) -> Router {
         .with_state(state)
 }
 
-/// Prometheus text: request metrics, events published, relay lag.
+/// Prometheus text: request metrics, events published, relay lag,
+/// retention.
 async fn metrics_text(State(state): State<AppState>) -> Response {
     let Some(handle) = telemetry::prometheus() else {
         return Problem::unavailable("metrics are not recorded in this process").into_response();
     };
-    if let Ok(lag) = state.tasks.database().relay_lag().await {
+    let db = state.tasks.database();
+    if let Ok(lag) = db.relay_lag().await {
         metrics::gauge!("taskflow_relay_unpublished_events").set(lag.unpublished as f64);
         metrics::gauge!("taskflow_relay_oldest_unpublished_age_seconds")
             .set(lag.age_seconds(chrono::Utc::now()));
+    }
+    // Retention: how far back the outbox reaches, and what was pruned.
+    if let (Ok(through), Ok(oldest)) = (db.pruned_through().await, db.oldest_event_at().await) {
+        metrics::gauge!("taskflow_retention_pruned_through_sequence").set(through as f64);
+        let age = oldest.map_or(0.0, |at| {
+            (chrono::Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
+        });
+        metrics::gauge!("taskflow_outbox_oldest_event_age_seconds").set(age);
     }
     (
         [(

@@ -361,7 +361,12 @@ async fn stream(
         Some(after) if replay.is_empty() => after > state.tasks.database().last_sequence().await?,
         _ => false,
     };
-    let truncated = replay.len() == REPLAY_LIMIT as usize || from_elsewhere;
+    // Older than what retention keeps: what was missed is gone.
+    let expired = match last_seen {
+        Some(after) if after > 0 => after < state.tasks.database().pruned_through().await?,
+        _ => false,
+    };
+    let truncated = replay.len() == REPLAY_LIMIT as usize || from_elsewhere || expired;
     // Reminder rows are in the outbox too; live views see their notices.
     let replay: Vec<TaskUpdate> = replay.iter().filter_map(|e| e.task_update()).collect();
     let closing = state.hub.0.closing.clone();

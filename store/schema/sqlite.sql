@@ -241,3 +241,11 @@ CREATE TABLE "notifications" (
 );
 CREATE INDEX notifications_user ON notifications (user_id, id);
 CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL;
+CREATE TABLE retention_marks (
+    name  TEXT   PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE INDEX processed_events_age ON processed_events (processed_at);
+CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at);
+CREATE INDEX reminder_dispatches_age ON reminder_dispatches (fired_at);
+CREATE INDEX webhook_deliveries_done ON webhook_deliveries (created_at) WHERE status <> 'pending';

@@ -37,6 +37,7 @@ mod notifications;
 mod outbox;
 /// The reminder scheduler's claims, each appending its message to the outbox.
 mod reminders;
+pub mod retention;
 /// Tasks: the `TaskService`, the task's columns defined once, its statements
 /// and the group commit of plain creates.
 mod tasks;

@@ -17,6 +17,7 @@ on_both_databases!(
     following_the_feed_rebuilds_every_task_and_list,
     members_follow_a_shared_lists_changes_and_only_theirs,
     bad_cursors_and_page_sizes_are_refused,
+    a_cursor_behind_the_retention_horizon_is_told_to_start_again,
 );
 
 /// The longest a test waits for its changes to settle (PostgreSQL holds
@@ -312,4 +313,53 @@ async fn bad_cursors_and_page_sizes_are_refused(h: &Harness) {
     assert_eq!(reply.body["code"], "cursor_expired");
     assert!(reply.body["oldest_sequence"].as_i64().unwrap() >= 1);
     assert!(reply.body["latest_sequence"].as_i64().unwrap() >= latest);
+}
+
+async fn a_cursor_behind_the_retention_horizon_is_told_to_start_again(h: &Harness) {
+    use taskflow_store::Clock;
+    let api = serve(h).await;
+    let db = h.svc.database();
+    for n in 0..3 {
+        api.create_task("alice", json!({"title": format!("old {n}")}))
+            .await
+            .ok();
+    }
+    let (old, first_cursor) = follow_until(&api, "alice", 0, 3).await;
+    let sequences: Vec<i64> = old
+        .iter()
+        .map(|c| c["sequence"].as_i64().unwrap())
+        .collect();
+    db.mark_published(&sequences, h.clock.now()).await.unwrap();
+    h.clock.set(h.clock.now() + chrono::Duration::days(31));
+    api.create_task("alice", json!({"title": "recent"}))
+        .await
+        .ok();
+    let keep = taskflow_store::retention::Retention::default();
+    let pruned = db.prune(h.clock.now(), &keep).await.unwrap().unwrap();
+    assert_eq!(pruned.task_events, 3);
+    // Behind what was pruned: 410, with where to start again.
+    let reply = api
+        .call(
+            Method::GET,
+            &format!("/api/changes?since={}", sequences[0]),
+            "alice",
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, 410, "{}", reply.body);
+    assert_eq!(reply.body["code"], "cursor_expired");
+    let (recent, latest) = follow_until(&api, "alice", 0, 1).await;
+    assert_eq!(recent[0]["task"]["title"], "recent");
+    assert_eq!(reply.body["oldest_sequence"], recent[0]["sequence"]);
+    assert!(reply.body["latest_sequence"].as_i64().unwrap() >= latest);
+    // At the mark, nothing was lost: it follows on.
+    let (after, _) = follow(&api, "alice", first_cursor, 10).await;
+    assert_eq!(after.len(), 1);
+    // A live view that missed what was pruned is told to refetch.
+    let base = &api.base;
+    let token = crate::common::token("alice");
+    let mut stream = taskflow_testkit::sse::Stream::open(base, &token, Some(sequences[0])).await;
+    assert_eq!(stream.expect().await.name, "resync");
+    let mut current = taskflow_testkit::sse::Stream::open(base, &token, Some(first_cursor)).await;
+    assert_eq!(current.expect().await.name, "task.created");
 }

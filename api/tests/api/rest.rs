@@ -561,6 +561,15 @@ async fn metrics_count_requests_per_route_and_show_relay_lag() {
         text.contains("taskflow_relay_unpublished_events 1"),
         "{text}"
     );
+    // Retention: nothing pruned yet, and how old the oldest event is.
+    assert!(
+        text.contains("taskflow_retention_pruned_through_sequence 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("taskflow_outbox_oldest_event_age_seconds "),
+        "{text}"
+    );
     h.finish().await;
 }
 

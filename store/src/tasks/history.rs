@@ -57,8 +57,8 @@ impl TaskService {
     /// The changes the user may see after sequence `since`, oldest first:
     /// the changes feed. It reads what SSE replays (committed in order, so
     /// a change never lands below a cursor already handed out). A cursor
-    /// this server never issued is [`Error::CursorExpired`], as one behind
-    /// the retention horizon will be: read everything again.
+    /// behind the retention horizon, or one this server never issued, is
+    /// [`Error::CursorExpired`]: read everything again.
     pub async fn changes(
         &self,
         user: &str,
@@ -70,6 +70,12 @@ impl TaskService {
         let since = since.unwrap_or(0);
         if since < 0 {
             return Err(Invalid::new("since", "since is a sequence number, 0 or more").into());
+        }
+        if since > 0 && since < self.db.pruned_through().await? {
+            return Err(Error::CursorExpired {
+                oldest: self.db.first_sequence().await?,
+                latest: self.db.last_sequence().await?,
+            });
         }
         let mut events = self.db.replay_after(user, since, limit + 1).await?;
         let has_more = events.len() > limit as usize;

@@ -41,6 +41,7 @@ mod database;
 mod idempotency;
 mod lists;
 mod outbox;
+mod retention;
 mod sharing;
 mod subtasks;
 mod tasks;
