@@ -271,6 +271,8 @@ impl WebhookUrl {
     }
 
     /// Refuses an address the endpoint may not reach.
+    /// (The address itself is not named: that would let anyone probe
+    /// what names resolve to inside the network.)
     pub fn check(&self, ip: IpAddr, insecure: bool) -> Result<(), Invalid> {
         if reachable(ip, insecure) {
             Ok(())
@@ -278,7 +280,7 @@ impl WebhookUrl {
             Err(Invalid::new(
                 "url",
                 format!(
-                    "`{}` leads to {ip}, a private, loopback, link-local or otherwise non-public address; webhooks go to public addresses only",
+                    "`{}` leads to a private, loopback, link-local or otherwise non-public address; webhooks go to public addresses only",
                     self.host
                 ),
             ))
@@ -319,7 +321,9 @@ fn reachable_v4(ip: Ipv4Addr, insecure: bool) -> bool {
         // benchmarking
         || (a == 198 && (b == 18 || b == 19))
         // reserved
-        || a >= 240)
+        || a >= 240
+        // Azure's host endpoint (WireServer), public-looking but internal
+        || ip == Ipv4Addr::new(168, 63, 129, 16))
 }
 
 fn reachable_v6(ip: Ipv6Addr, insecure: bool) -> bool {
@@ -335,9 +339,20 @@ fn reachable_v6(ip: Ipv6Addr, insecure: bool) -> bool {
         || (first & 0xffc0) == 0xfe80
         // documentation (2001:db8::/32)
         || (first == 0x2001 && ip.segments()[1] == 0x0db8)
-        // IPv4-compatible, NAT64 and other embeddings of private space
+        // site-local (fec0::/10, deprecated)
+        || (first & 0xffc0) == 0xfec0
+        // IPv4-compatible and other embeddings of private space
         || ip.to_ipv4().is_some_and(|v4| !reachable_v4(v4, false))
-        || (first == 0x0064 && ip.segments()[1] == 0xff9b))
+        // NAT64 (64:ff9b::/96 and the local-use 64:ff9b:1::/48)
+        || (first == 0x0064 && (ip.segments()[1] == 0xff9b))
+        // Teredo (2001::/32) hides its IPv4 address
+        || (first == 0x2001 && ip.segments()[1] == 0)
+        // 6to4 (2002::/16) of a non-public IPv4 address
+        || (first == 0x2002 && {
+            let [_, a, b, ..] = ip.segments();
+            let v4 = Ipv4Addr::new((a >> 8) as u8, a as u8, (b >> 8) as u8, b as u8);
+            !reachable_v4(v4, false)
+        }))
 }
 
 #[cfg(test)]
@@ -365,6 +380,11 @@ mod tests {
             "::ffff:10.0.0.1",
             "::ffff:169.254.169.254",
             "64:ff9b::a00:1",
+            "64:ff9b:1::1",
+            "2001:0:4136:e378::1",
+            "2002:a00:1::1",
+            "fec0::1",
+            "168.63.129.16",
         ] {
             assert!(!reachable(refused.parse().unwrap(), false), "{refused}");
         }

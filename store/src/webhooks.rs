@@ -29,6 +29,8 @@ use crate::{Database, DatabaseKind, Error, Result, TaskService};
 
 /// The most endpoints one user may have.
 pub const MAX_WEBHOOKS: i64 = 25;
+/// The most tests waiting to go to one endpoint.
+const MAX_WAITING_TESTS: i64 = 10;
 /// How long the previous secret still signs after a rotation.
 pub const ROTATION_OVERLAP: Duration = Duration::hours(24);
 /// The most events one replay queues (replay again from where it stopped).
@@ -42,7 +44,7 @@ const ENDPOINT_COLUMNS: &str = "id, user_id, list_id, url, description, event_ty
      previous_secret, previous_until, enabled, disabled_reason, failing_since, retry_at, \
      created_at, updated_at";
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(sqlx::FromRow)]
 struct EndpointRow {
     id: i64,
     user_id: String,
@@ -59,6 +61,16 @@ struct EndpointRow {
     retry_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for EndpointRow {
+    // Never the secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointRow")
+            .field("id", &self.id)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl EndpointRow {
@@ -80,16 +92,35 @@ impl EndpointRow {
 }
 
 /// An endpoint a sender holds: where to send and what to sign with.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Endpoint {
     pub id: i64,
     pub user_id: String,
+    /// Only this list's changes.
+    pub list_id: Option<i64>,
     pub url: String,
     /// The secrets to sign with: the current one, then the previous one
     /// while the rotation overlap lasts.
     pub secrets: Vec<String>,
     /// Since when every attempt has failed.
     pub failing_since: Option<DateTime<Utc>>,
+    /// The lease this sender holds (`lease_until` as it set it): a write
+    /// under a lease another sender has taken since changes nothing.
+    pub held: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    // Never the secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("list_id", &self.list_id)
+            .field("url", &self.url)
+            .field("failing_since", &self.failing_since)
+            .field("held", &self.held)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A delivery to send.
@@ -100,8 +131,9 @@ pub struct Outgoing {
     pub sequence: i64,
     /// Attempts made before this one.
     pub attempts: i32,
-    /// The JSON body; None when its event is no longer held.
-    pub body: Option<String>,
+    /// The JSON body, or why it cannot be sent (its event is no longer
+    /// held, no longer visible to the endpoint's owner, or unreadable).
+    pub body: std::result::Result<String, String>,
 }
 
 /// One attempt at a delivery.
@@ -143,8 +175,10 @@ pub struct WebhookEvent {
     pub event_type: String,
     /// The owner of its list (the key it is filed under).
     pub owner: String,
-    /// The task's list or the list changed, and the list a task left.
-    pub lists: [Option<i64>; 2],
+    /// The task's list (after the change) or the list changed. Who saw a
+    /// task only in the list it left is not sent it: the body is the task
+    /// where it is now.
+    pub list: Option<i64>,
     /// The member a membership change names (told even when removed).
     pub member: Option<String>,
 }
@@ -485,6 +519,22 @@ impl TaskService {
                 "the endpoint is disabled; enable it (PATCH {\"enabled\": true}) to send to it",
             ));
         }
+        let waiting: i64 = query(
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = $1 \
+             AND status = 'pending' AND sequence = 0",
+        )
+        .bind(id)
+        .scalar(&mut tx)
+        .await?;
+        if waiting >= MAX_WAITING_TESTS {
+            return Err(Error::refused(
+                "too_many_tests",
+                "id",
+                format!(
+                    "{waiting} tests are still waiting to go to this endpoint; see its deliveries"
+                ),
+            ));
+        }
         let delivery = Uuid::now_v7();
         let body = json!({
             "type": PING_TYPE,
@@ -562,8 +612,8 @@ impl TaskService {
         let mut tx = self.db.begin().await?;
         self.endpoint(&mut tx, user, id).await?;
         let row: DeliveryRow = query(&format!(
-            "UPDATE webhook_deliveries SET status = 'pending' WHERE id = $1 AND endpoint_id = $2 \
-             RETURNING {DELIVERY_COLUMNS}"
+            "UPDATE webhook_deliveries SET status = 'pending', attempts = 0 \
+             WHERE id = $1 AND endpoint_id = $2 RETURNING {DELIVERY_COLUMNS}"
         ))
         .bind(delivery)
         .bind(id)
@@ -623,7 +673,7 @@ impl TaskService {
                     .push_bind(now)
                     .push(")");
             }
-            q.push(" ON CONFLICT (id) DO UPDATE SET status = 'pending'");
+            q.push(" ON CONFLICT (id) DO UPDATE SET status = 'pending', attempts = 0");
             q.execute(&mut tx).await?;
         }
         query("UPDATE webhook_endpoints SET retry_at = NULL WHERE id = $1")
@@ -744,6 +794,38 @@ pub fn webhook_body(event: &OutboxEvent) -> Result<Option<String>> {
     ))
 }
 
+/// Which of `lists` `user` reaches as a member, or was given.
+async fn reached_lists(on: &mut impl Executor, user: &str, lists: &[i64]) -> Result<HashSet<i64>> {
+    if lists.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut q = Query::build("SELECT list_id FROM list_access WHERE user_id = ");
+    q.push_bind(user).push(" AND list_id IN (");
+    q.push_binds(lists.iter().copied());
+    q.push(") UNION ALL SELECT id FROM lists WHERE was_given AND user_id = ");
+    q.push_bind(user).push(" AND id IN (");
+    q.push_binds(lists.iter().copied());
+    q.push(")");
+    let rows: Vec<(i64,)> = q.fetch_all(on).await?;
+    Ok(rows.into_iter().map(|(l,)| l).collect())
+}
+
+/// Whether `user` may be sent `event` now: theirs, of a list they reach,
+/// or the news of their own membership changing.
+fn sees(user: &str, event: &OutboxEvent, reached: &HashSet<i64>) -> bool {
+    if event.user_id == user || event.list_id.is_some_and(|l| reached.contains(&l)) {
+        return true;
+    }
+    let Body::List { change, .. } = &event.body else {
+        return false;
+    };
+    change.changes.get("member").is_some_and(|member| {
+        [&member.new, &member.old]
+            .into_iter()
+            .any(|side| side.get("user_id").and_then(serde_json::Value::as_str) == Some(user))
+    })
+}
+
 fn json_param(types: Option<&Vec<String>>) -> Result<Param<'static>> {
     match types {
         Some(types) => Param::json(types),
@@ -780,7 +862,7 @@ impl Database {
         users.extend(events.iter().filter_map(|e| e.member.as_deref()));
         users.sort_unstable();
         users.dedup();
-        let mut lists: Vec<i64> = events.iter().flat_map(|e| e.lists).flatten().collect();
+        let mut lists: Vec<i64> = events.iter().filter_map(|e| e.list).collect();
         lists.sort_unstable();
         lists.dedup();
         let mut q = Query::build(
@@ -809,11 +891,11 @@ impl Database {
         }
         let mut out = Vec::new();
         for event in events {
-            let list = event.lists[0];
+            let list = event.list;
             for (id, (target, via)) in &reach {
                 let sees = target.user_id == event.owner
                     || event.member.as_deref() == Some(target.user_id.as_str())
-                    || event.lists.iter().flatten().any(|l| via.contains(l));
+                    || list.is_some_and(|l| via.contains(&l));
                 let of_list = target.list_id.is_none_or(|l| Some(l) == list);
                 let of_type = target
                     .event_types
@@ -867,9 +949,11 @@ impl Database {
                 Endpoint {
                     id: row.id,
                     user_id: row.user_id,
+                    list_id: row.list_id,
                     url: row.url,
                     secrets,
                     failing_since: row.failing_since,
+                    held: until,
                 }
             })
             .collect())
@@ -885,10 +969,12 @@ impl Database {
     }
 
     /// An endpoint's oldest pending deliveries, in order, at most `limit`,
-    /// each with its body.
+    /// each with its body, read from its event now: only while the
+    /// endpoint's owner may still see the event (a member removed since is
+    /// sent nothing more of the list, save the news of their removal).
     pub async fn pending_webhook_deliveries(
         &self,
-        endpoint: i64,
+        endpoint: &Endpoint,
         limit: u32,
     ) -> Result<Vec<Outgoing>> {
         let mut conn = self.read().await?;
@@ -896,12 +982,12 @@ impl Database {
             "SELECT id, sequence, attempts, body FROM webhook_deliveries \
              WHERE endpoint_id = $1 AND status = 'pending' ORDER BY sequence, n LIMIT $2",
         )
-        .bind(endpoint)
+        .bind(endpoint.id)
         .bind(i64::from(limit))
         .fetch_all(&mut conn)
         .await?;
         let sequences: Vec<i64> = rows.iter().filter(|r| r.3.is_none()).map(|r| r.1).collect();
-        let mut bodies: HashMap<i64, String> = HashMap::new();
+        let mut bodies: HashMap<i64, std::result::Result<String, String>> = HashMap::new();
         if !sequences.is_empty() {
             let mut q = Query::build(format!(
                 "SELECT {} FROM {READ_FROM} WHERE e.sequence IN (",
@@ -909,10 +995,21 @@ impl Database {
             ));
             q.push_binds(sequences.iter().copied());
             q.push(")");
-            for event in outbox::read_events(q, &mut conn).await? {
-                if let Some(body) = webhook_body(&event)? {
-                    bodies.insert(event.sequence, body);
-                }
+            let read = outbox::read_each(q, &mut conn).await?;
+            let lists: Vec<i64> = read
+                .iter()
+                .filter_map(|(_, e)| e.as_ref().ok().and_then(|e| e.list_id))
+                .collect();
+            let reached = reached_lists(&mut conn, &endpoint.user_id, &lists).await?;
+            for (sequence, event) in read {
+                let body = match event {
+                    Ok(event) if sees(&endpoint.user_id, &event, &reached) => {
+                        webhook_body(&event)?.ok_or_else(|| "not a change".to_owned())
+                    }
+                    Ok(_) => Err("no longer visible to the endpoint's owner".to_owned()),
+                    Err(err) => Err(format!("the event cannot be read: {err}")),
+                };
+                bodies.insert(sequence, body);
             }
         }
         Ok(rows
@@ -921,9 +1018,32 @@ impl Database {
                 id,
                 sequence,
                 attempts,
-                body: body.or_else(|| bodies.remove(&sequence)),
+                body: match body {
+                    Some(body) => Ok(body),
+                    None => bodies.remove(&sequence).unwrap_or_else(|| {
+                        Err("the event is no longer held (past the retention horizon)".to_owned())
+                    }),
+                },
             })
             .collect())
+    }
+
+    /// Whether the owner of a list-scoped endpoint still administers its
+    /// list (true for an endpoint of all lists).
+    pub async fn webhook_still_allowed(&self, endpoint: &Endpoint) -> Result<bool> {
+        let Some(list) = endpoint.list_id else {
+            return Ok(true);
+        };
+        let found: Option<i64> = query(
+            "SELECT 1 FROM lists WHERE id = $1 AND user_id = $2 \
+             UNION ALL SELECT 1 FROM list_access WHERE list_id = $1 AND user_id = $2 \
+             AND role = 'admin'",
+        )
+        .bind(list)
+        .bind(&endpoint.user_id)
+        .scalar_optional(&mut self.read().await?)
+        .await?;
+        Ok(found.is_some())
     }
 
     /// Records a run of attempts at one endpoint's deliveries and what
@@ -938,6 +1058,27 @@ impl Database {
         held_until: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
+        // Still ours? (A sender that overran its lease writes nothing: the
+        // one that took the endpoint over sends those again, same ids.)
+        let ours = query(
+            "UPDATE webhook_endpoints SET lease_until = $1 WHERE id = $2 AND lease_until = $3",
+        )
+        .bind(held_until)
+        .bind(endpoint.id)
+        .bind(endpoint.held)
+        .execute(&mut tx)
+        .await?;
+        if ours == 0 {
+            tracing::warn!(
+                endpoint = endpoint.id,
+                "the lease was taken over; recording nothing"
+            );
+            return Ok(());
+        }
+        if attempts.is_empty() && *after == After::Sent {
+            // Nothing was tried: the endpoint stands as it was.
+            return tx.commit().await;
+        }
         for attempt in attempts {
             let status = if attempt.succeeded {
                 "succeeded"
@@ -964,10 +1105,9 @@ impl Database {
         match after {
             After::Sent => {
                 query(
-                    "UPDATE webhook_endpoints SET retry_at = NULL, failing_since = NULL, \
-                     lease_until = $1 WHERE id = $2",
+                    "UPDATE webhook_endpoints SET retry_at = NULL, failing_since = NULL \
+                     WHERE id = $1",
                 )
-                .bind(held_until)
                 .bind(endpoint.id)
                 .execute(&mut tx)
                 .await?;
@@ -979,11 +1119,10 @@ impl Database {
                 };
                 query(
                     "UPDATE webhook_endpoints SET retry_at = $1, \
-                     failing_since = COALESCE(failing_since, $2), lease_until = $3 WHERE id = $4",
+                     failing_since = COALESCE(failing_since, $2) WHERE id = $3",
                 )
                 .bind(retry_at)
                 .bind(now)
-                .bind(held_until)
                 .bind(endpoint.id)
                 .execute(&mut tx)
                 .await?;

@@ -94,8 +94,6 @@ pub struct Changed {
     #[serde(default)]
     task_data: Option<InList>,
     #[serde(default)]
-    from_list_id: Option<i64>,
-    #[serde(default)]
     changes: Option<MemberChange>,
 }
 
@@ -149,7 +147,7 @@ fn event(delivery: &Delivery<Changed>) -> Option<WebhookEvent> {
         sequence: changed.sequence,
         event_type: delivery.event_type.clone(),
         owner: changed.user_id.clone(),
-        lists: [list, changed.from_list_id],
+        list,
         member,
     })
 }
@@ -315,21 +313,34 @@ impl Sender {
     }
 
     /// Sends an endpoint's pending deliveries in order while it holds it.
-    async fn serve(&self, endpoint: Endpoint, stop: &CancellationToken) {
+    async fn serve(&self, mut endpoint: Endpoint, stop: &CancellationToken) {
         let db = self.tasks.database();
         let lease = chrono::Duration::from_std(self.config.lease).unwrap_or_default();
         // Let go well before the lease ends.
         let budget = Instant::now() + self.config.lease / 2;
         loop {
-            let batch = match db.pending_webhook_deliveries(endpoint.id, BATCH).await {
-                Ok(batch) => batch,
+            let allowed = match db.webhook_still_allowed(&endpoint).await {
+                Ok(allowed) => allowed,
                 Err(err) => {
-                    tracing::warn!(endpoint = endpoint.id, error = %err, "reading deliveries failed");
+                    tracing::warn!(endpoint = endpoint.id, error = %err, "checking the endpoint failed");
                     return;
                 }
             };
-            let full = batch.len() == BATCH as usize;
-            let (attempts, after) = self.send_in_order(&endpoint, batch, stop, budget).await;
+            let (attempts, after, full) = if allowed {
+                let batch = match db.pending_webhook_deliveries(&endpoint, BATCH).await {
+                    Ok(batch) => batch,
+                    Err(err) => {
+                        tracing::warn!(endpoint = endpoint.id, error = %err, "reading deliveries failed");
+                        return;
+                    }
+                };
+                let full = batch.len() == BATCH as usize;
+                let (attempts, after) = self.send_in_order(&endpoint, batch, stop, budget).await;
+                (attempts, after, full)
+            } else {
+                let why = "its owner no longer administers its list (or the list was deleted)";
+                (Vec::new(), After::Disable(why.into()), false)
+            };
             let now = self.tasks.now();
             let more = full
                 && after == After::Sent
@@ -347,6 +358,7 @@ impl Sender {
             if !more {
                 return;
             }
+            endpoint.held = held_until;
         }
     }
 
@@ -367,17 +379,33 @@ impl Sender {
             }
             let at = self.tasks.now();
             let answer = match &outgoing.body {
-                Some(body) => self.attempt(endpoint, outgoing.id, body).await,
-                None => Answer {
+                Ok(body) => self.attempt(endpoint, outgoing.id, body).await,
+                Err(why) => Answer {
                     status: None,
-                    error: Some("the event is no longer held (past the retention horizon)".into()),
+                    error: Some(why.clone()),
                     retry_after: None,
                     took: Duration::ZERO,
                 },
             };
             let succeeded = answer.succeeded();
             let made = outgoing.attempts as usize + 1;
-            let gave_up = !succeeded && (made >= last || outgoing.body.is_none());
+            // A body that cannot be sent never will be: failed at once,
+            // and the next one goes.
+            let unsendable = outgoing.body.is_err();
+            if unsendable {
+                count(&answer);
+                attempts.push(Attempt {
+                    id: outgoing.id,
+                    status: None,
+                    error: answer.error,
+                    duration_ms: 0,
+                    at,
+                    succeeded: false,
+                    gave_up: true,
+                });
+                continue;
+            }
+            let gave_up = !succeeded && made >= last;
             count(&answer);
             attempts.push(Attempt {
                 id: outgoing.id,

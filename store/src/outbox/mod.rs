@@ -493,13 +493,17 @@ impl Database {
     }
 }
 
-/// The events a query of [`READ_COLUMNS`] reads.
-pub(crate) async fn read_events(
+/// The events a query of [`READ_COLUMNS`] reads, each by its sequence
+/// with its own outcome (one unreadable row fails only itself).
+pub(crate) async fn read_each(
     q: Query<'_>,
     on: &mut impl crate::database::Executor,
-) -> Result<Vec<OutboxEvent>> {
+) -> Result<Vec<(i64, Result<OutboxEvent>)>> {
     let rows: Vec<OutboxRow> = q.fetch_all(on).await?;
-    rows.into_iter().map(OutboxEvent::try_from).collect()
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.sequence, OutboxEvent::try_from(row)))
+        .collect())
 }
 
 /// The CloudEvent `source` of every event Taskflow publishes.

@@ -46,3 +46,4 @@ mod sharing;
 mod subtasks;
 mod tasks;
 mod users;
+mod webhooks;

@@ -59,7 +59,7 @@ async fn old_published_events_and_ledgers_go_in_batches_and_recent_ones_stay(h: 
             sequence: e.sequence,
             event_type: "taskflow.task.created.v1".into(),
             owner: "alice".into(),
-            lists: [e.list_id, None],
+            list: e.list_id,
             member: None,
         })
         .collect();
@@ -78,7 +78,7 @@ async fn old_published_events_and_ledgers_go_in_batches_and_recent_ones_stay(h: 
         .unwrap();
     assert_eq!(endpoint.id, hook.webhook.id);
     let outgoing = db
-        .pending_webhook_deliveries(endpoint.id, 100)
+        .pending_webhook_deliveries(&endpoint, 100)
         .await
         .unwrap();
     let sent: Vec<_> = outgoing[..6]

@@ -24,6 +24,7 @@ on_both_databases!(
     a_receiver_down_for_a_minute_gets_everything_afterwards_under_the_same_ids,
     retry_after_is_honoured_and_410_disables_the_endpoint,
     a_rotated_secret_signs_beside_the_old_one_for_a_day,
+    a_member_removed_or_demoted_is_sent_nothing_more_of_the_list,
 );
 
 const DEADLINE: Duration = Duration::from_secs(15);
@@ -47,13 +48,19 @@ impl Drop for Hooked {
 }
 
 async fn hooked(h: &Harness) -> Hooked {
+    hooked_as(h, "alice", None).await
+}
+
+/// `user`'s endpoint (of `list` only, if given) at a fresh receiver.
+async fn hooked_as(h: &Harness, user: &str, list: Option<i64>) -> Hooked {
     let svc = h.svc.clone().with_insecure_webhooks(true);
     let receiver = Receiver::start().await;
     let created = svc
         .create_webhook(
-            "alice",
+            user,
             &CreateWebhook {
                 url: receiver.url(),
+                list_id: list,
                 ..CreateWebhook::default()
             },
         )
@@ -183,9 +190,15 @@ impl Hooked {
     }
 
     async fn deliveries(&self) -> Vec<taskflow_core::Delivery> {
+        let endpoint = self.svc.webhooks("alice").await.unwrap();
+        let owner = if endpoint.iter().any(|w| w.id == self.endpoint) {
+            "alice"
+        } else {
+            "bob"
+        };
         self.svc
             .webhook_deliveries(
-                "alice",
+                owner,
                 self.endpoint,
                 &DeliveryQuery {
                     limit: Some(100),
@@ -386,4 +399,129 @@ async fn a_rotated_secret_signs_beside_the_old_one_for_a_day(h: &Harness) {
     let got = hook.until_accepted(2).await;
     assert!(got[1].verifies_with(&rotated.secret));
     assert!(!got[1].verifies_with(&hook.secret));
+}
+
+async fn a_member_removed_or_demoted_is_sent_nothing_more_of_the_list(h: &Harness) {
+    use taskflow_core::{CreateInvitation, CreateList, Grant, MoveTask, UpdateMember};
+    let alice = Actor::new("alice", Source::Api);
+    for user in ["alice", "bob"] {
+        h.svc.saw(&taskflow_core::Subject::new(user)).await.unwrap();
+    }
+    let list = |title: &str| CreateList {
+        title: title.into(),
+        ..CreateList::default()
+    };
+    let shared = h.svc.create_list(&alice, &list("Shared")).await.unwrap().id;
+    let private = h
+        .svc
+        .create_list(&alice, &list("Private"))
+        .await
+        .unwrap()
+        .id;
+    let invite = CreateInvitation {
+        username: "bob".into(),
+        role: Grant::Admin,
+    };
+    let invitation = h.svc.invite(&alice, shared, &invite).await.unwrap();
+    let bob = Actor::new("bob", Source::Api);
+    h.svc.accept_invitation(&bob, invitation.id).await.unwrap();
+    // Bob's endpoint of everything he sees, and one of the shared list.
+    let mut all = hooked_as(h, "bob", None).await;
+    let scoped = hooked_as(h, "bob", Some(shared)).await;
+    let in_shared = CreateTask {
+        title: "in shared".into(),
+        list: Some(taskflow_core::ListRef::Id(shared)),
+        ..CreateTask::default()
+    };
+    let task = h.svc.create(&alice, &in_shared, None).await.unwrap();
+    all.feed(1).await;
+    // The shared list, his joining and its task: never the private list.
+    let got = all.until_accepted(3).await;
+    let types: Vec<_> = got.iter().map(|r| r.json()["type"].clone()).collect();
+    assert_eq!(
+        types,
+        [
+            "taskflow.list.created.v1",
+            "taskflow.list.member_added.v1",
+            "taskflow.task.created.v1"
+        ]
+    );
+    assert!(got.iter().all(|r| r.json()["data"]["list_id"] == shared));
+    assert_eq!(got[2].json()["data"]["task"]["title"], "in shared");
+    // Moved to alice's private list: bob's endpoint is not sent where it went.
+    let moving = MoveTask {
+        list: Some(taskflow_core::ListRef::Id(private)),
+        ..MoveTask::default()
+    };
+    h.svc
+        .move_task(&alice, task.id, &moving, None)
+        .await
+        .unwrap();
+    // Demoted to editor: the endpoint of the list stops, told why.
+    let editor = UpdateMember {
+        role: Grant::Editor,
+    };
+    h.svc
+        .update_member(&alice, shared, "bob", &editor)
+        .await
+        .unwrap();
+    // Then, while bob's receiver is down, a change he sees is queued...
+    all.receiver.answer(503, None);
+    let second = CreateTask {
+        title: "second".into(),
+        list: Some(taskflow_core::ListRef::Id(shared)),
+        ..CreateTask::default()
+    };
+    h.svc.create(&alice, &second, None).await.unwrap();
+    all.feed(1).await;
+    all.until_attempts(1).await;
+    // ...and bob is removed before it goes.
+    h.svc.remove_member(&alice, shared, "bob").await.unwrap();
+    all.feed(1).await;
+    all.receiver.answer(200, None);
+    h.clock.set(h.clock.now() + chrono::Duration::minutes(1));
+    // The news of his removal reaches him; the task queued before does not.
+    let got = all.until_accepted(5).await;
+    let types: Vec<_> = got[3..].iter().map(|r| r.json()["type"].clone()).collect();
+    assert_eq!(
+        types,
+        [
+            "taskflow.list.member_changed.v1",
+            "taskflow.list.member_removed.v1"
+        ],
+        "{types:?}"
+    );
+    let refused_for_good = || async {
+        all.deliveries().await.iter().any(|d| {
+            d.status.as_str() == "failed"
+                && d.last_error.as_deref() == Some("no longer visible to the endpoint's owner")
+        })
+    };
+    wait_for(
+        "the queued task refused for good",
+        DEADLINE,
+        refused_for_good,
+    )
+    .await;
+    assert!(
+        all.receiver
+            .received()
+            .iter()
+            .all(|r| { r.json()["data"]["task"]["title"] != "second" || r.answered == 503 })
+    );
+    // The list's endpoint was disabled when it had something to send.
+    let svc = scoped.svc.clone();
+    wait_for("the scoped endpoint disabled", DEADLINE, || async {
+        !svc.webhook("bob", scoped.endpoint).await.unwrap().enabled
+    })
+    .await;
+    let disabled = svc.webhook("bob", scoped.endpoint).await.unwrap();
+    assert!(
+        disabled
+            .disabled_reason
+            .unwrap()
+            .contains("no longer administers"),
+        "{:?}",
+        scoped.receiver.received().len()
+    );
 }
