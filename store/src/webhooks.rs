@@ -865,19 +865,24 @@ impl Database {
         let mut lists: Vec<i64> = events.iter().filter_map(|e| e.list).collect();
         lists.sort_unstable();
         lists.dedup();
+        // Two indexed reads in one statement: the endpoints of the owners
+        // and named members (by user), and those of the lists' members (by
+        // list); never a scan of every endpoint.
         let mut q = Query::build(
-            "SELECT e.id, e.user_id, e.list_id, e.event_types, a.list_id AS via \
-             FROM webhook_endpoints e LEFT JOIN list_access a ON a.user_id = e.user_id \
-             AND a.list_id IN (",
+            "SELECT e.id, e.user_id, e.list_id, e.event_types, NULL AS via \
+             FROM webhook_endpoints e WHERE e.enabled AND e.user_id IN (",
         );
-        if lists.is_empty() {
-            q.push("NULL");
-        } else {
-            q.push_binds(lists.iter().copied());
-        }
-        q.push(") WHERE e.enabled AND (e.user_id IN (");
         q.push_binds(users.iter().copied());
-        q.push(") OR a.list_id IS NOT NULL)");
+        q.push(")");
+        if !lists.is_empty() {
+            q.push(
+                " UNION ALL SELECT e.id, e.user_id, e.list_id, e.event_types, a.list_id AS via \
+                 FROM list_access a JOIN webhook_endpoints e ON e.user_id = a.user_id \
+                 WHERE e.enabled AND a.list_id IN (",
+            );
+            q.push_binds(lists.iter().copied());
+            q.push(")");
+        }
         let rows: Vec<Target> = q.fetch_all(&mut self.read().await?).await?;
         if rows.is_empty() {
             return Ok(Vec::new());
