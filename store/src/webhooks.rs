@@ -869,7 +869,7 @@ impl Database {
         // and named members (by user), and those of the lists' members (by
         // list); never a scan of every endpoint.
         let mut q = Query::build(
-            "SELECT e.id, e.user_id, e.list_id, e.event_types, NULL AS via \
+            "SELECT e.id, e.user_id, e.list_id, e.event_types, CAST(NULL AS BIGINT) AS via \
              FROM webhook_endpoints e WHERE e.enabled AND e.user_id IN (",
         );
         q.push_binds(users.iter().copied());
