@@ -27,6 +27,8 @@ use crate::record::{Entry, Recorder};
 
 const SECRET: &str = "taskflow-bench-secret";
 const CONNECTIONS: usize = 64;
+/// The changes replayed to one webhook endpoint (a replay's most).
+const WEBHOOK_EVENTS: usize = 10_000;
 /// The content type of a JSON body.
 const JSON: (&str, &str) = ("content-type", "application/json");
 const WARMUP: Duration = Duration::from_secs(1);
@@ -56,7 +58,7 @@ pub struct Bench<'a> {
 }
 
 /// Every scenario, in the order a run takes them.
-pub const SCENARIOS: [&str; 10] = [
+pub const SCENARIOS: [&str; 11] = [
     "start-up",
     "create/sqlite",
     "create/shared",
@@ -67,6 +69,7 @@ pub const SCENARIOS: [&str; 10] = [
     "reminder→sse",
     "mcp",
     "outbox drain",
+    "webhooks",
 ];
 
 impl Bench<'_> {
@@ -92,6 +95,7 @@ impl Bench<'_> {
                     "write→sse" => self.write_to_sse().await,
                     "reminder→sse" => self.reminder_to_sse().await,
                     "mcp" => self.mcp().await,
+                    "webhooks" => self.webhooks().await,
                     _ => self.drain().await,
                 }
             };
@@ -180,6 +184,162 @@ impl Bench<'_> {
                 ..Entry::default()
             },
         );
+        Ok(())
+    }
+
+    /// Webhooks (issue 24). Deliveries/s from `serve` to a receiver on this
+    /// machine (the reference server's POST): 10,000 changes replayed to one
+    /// endpoint at once, sent in order over one connection, against what one
+    /// connection gets from that receiver in the same run (target: at least
+    /// 2,000/s). And creates into a shared list whose owner has one
+    /// endpoint taking every change, against the same creates just before
+    /// it was made (target: within 20%).
+    async fn webhooks(&mut self) -> anyhow::Result<()> {
+        self.recorder.before_step().await;
+        let reference = Self::reference().await?;
+        let hook = format!("{}/hello", reference.url);
+        // A delivery-sized body, one at a time, over one connection.
+        let body = json!({"type": "taskflow.task.created.v1", "timestamp": "2026-12-06T10:00:00Z",
+            "data": {"task": {"id": 1, "title": "a task of usual size", "priority": "high",
+            "tags": ["work"], "version": 1, "completed": false}, "changes": {}, "sequence": 1}})
+        .to_string();
+        let url = reference.url.clone();
+        let ceiling = closed_loop(&reference.url, 1, WARMUP, self.step(), move |_, _| {
+            post(&url, "/hello", &[JSON], body.as_bytes())
+        })
+        .await
+        .rate();
+
+        let dir = tempfile::tempdir()?;
+        seed(dir.path(), WEBHOOK_EVENTS, None).await?;
+        let mut command = serve_command(dir.path(), None, "127.0.0.1:0")?;
+        command.arg("--webhooks-allow-insecure");
+        let server = Server::start(command).await?;
+        let client = reqwest::Client::new();
+        let owner = mint(SEED_USER)?;
+        let endpoint: serde_json::Value = client
+            .post(format!("{}/api/webhooks", server.url))
+            .bearer_auth(&owner)
+            .json(&json!({"url": hook}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let id = endpoint["id"].as_i64().context("no endpoint id")?;
+        let started = Instant::now();
+        let replayed: serde_json::Value = client
+            .post(format!("{}/api/webhooks/{id}/replay", server.url))
+            .bearer_auth(&owner)
+            .json(&json!({"since_sequence": 0}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let queued = replayed["queued"].as_i64().context("nothing queued")?;
+        let pending = format!(
+            "{}/api/webhooks/{id}/deliveries?status=pending&limit=1",
+            server.url
+        );
+        let deadline = started + Duration::from_secs(120);
+        loop {
+            let page: serde_json::Value = client
+                .get(&pending)
+                .bearer_auth(&owner)
+                .send()
+                .await?
+                .json()
+                .await?;
+            if page["deliveries"].as_array().is_some_and(Vec::is_empty) {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("{queued} deliveries were not sent in 120 s");
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let failed = format!(
+            "{}/api/webhooks/{id}/deliveries?status=failed&limit=1",
+            server.url
+        );
+        let failed: serde_json::Value = client
+            .get(&failed)
+            .bearer_auth(&owner)
+            .send()
+            .await?
+            .json()
+            .await?;
+        anyhow::ensure!(
+            failed["deliveries"].as_array().is_some_and(Vec::is_empty),
+            "deliveries failed: {failed}"
+        );
+        server.stop().await;
+        self.recorder.record(
+            "webhooks",
+            Entry {
+                metric: "deliveries/s to one endpoint, in order",
+                value: queued as f64 / seconds,
+                unit: "deliveries/s",
+                limit: Some(("req/s the receiver answers on one connection", ceiling)),
+                target: Some("≥ 2,000/s"),
+                ..Entry::default()
+            },
+        );
+
+        // Creates into a shared list, then with an endpoint on every change.
+        let dir = tempfile::tempdir()?;
+        let mut command = serve_command(dir.path(), None, "127.0.0.1:0")?;
+        command.arg("--webhooks-allow-insecure");
+        let server = Server::start(command).await?;
+        // Everyone's first request makes them, so they can be invited.
+        for user in
+            std::iter::once("owner".to_owned()).chain((0..CONNECTIONS).map(|i| format!("user{i}")))
+        {
+            client
+                .get(format!("{}/api/users/me", server.url))
+                .bearer_auth(mint(&user)?)
+                .send()
+                .await?
+                .error_for_status()?;
+        }
+        let list = share_with_everyone(&server).await?;
+        let (without, _) = create_load_into(&server, self.step(), Some(list)).await;
+        client
+            .post(format!("{}/api/webhooks", server.url))
+            .bearer_auth(mint("owner")?)
+            .json(&json!({"url": hook}))
+            .send()
+            .await?
+            .error_for_status()?;
+        let (with, cpu) = create_load_into(&server, self.step(), Some(list)).await;
+        server.stop().await;
+        reference.stop().await;
+        self.recorder.record(
+            "webhooks",
+            Entry {
+                metric: "creates/s into a shared list, one endpoint taking every change",
+                value: with.rate(),
+                unit: "req/s",
+                limit: Some(("req/s without the endpoint, same server", without.rate())),
+                target: Some("≥ 0.8 × without"),
+                cpu_us_per_op: Some(cpu_per_request(cpu, &with)),
+                ..Entry::default()
+            },
+        );
+        self.recorder.record(
+            "webhooks",
+            Entry {
+                metric: "create with an endpoint p99",
+                value: with.quantile_ms(0.99),
+                unit: "ms",
+                lower_is_better: true,
+                limit: Some(("ms without it p99", without.quantile_ms(0.99))),
+                ..Entry::default()
+            },
+        );
+        self.record_failures("webhooks", &with);
         Ok(())
     }
 

@@ -77,10 +77,7 @@ async fn old_published_events_and_ledgers_go_in_batches_and_recent_ones_stay(h: 
         .pop()
         .unwrap();
     assert_eq!(endpoint.id, hook.webhook.id);
-    let outgoing = db
-        .pending_webhook_deliveries(&endpoint, 100)
-        .await
-        .unwrap();
+    let outgoing = db.pending_webhook_deliveries(&endpoint, 100).await.unwrap();
     let sent: Vec<_> = outgoing[..6]
         .iter()
         .map(|o| Attempt {
