@@ -27,6 +27,8 @@ use crate::record::{Entry, Recorder};
 
 const SECRET: &str = "taskflow-bench-secret";
 const CONNECTIONS: usize = 64;
+/// The old, published events the retention scenario prunes.
+const PRUNED_EVENTS: usize = 1_000_000;
 /// The changes replayed to one webhook endpoint (a replay's most).
 const WEBHOOK_EVENTS: usize = 10_000;
 /// The content type of a JSON body.
@@ -58,7 +60,7 @@ pub struct Bench<'a> {
 }
 
 /// Every scenario, in the order a run takes them.
-pub const SCENARIOS: [&str; 11] = [
+pub const SCENARIOS: [&str; 12] = [
     "start-up",
     "create/sqlite",
     "create/shared",
@@ -70,6 +72,7 @@ pub const SCENARIOS: [&str; 11] = [
     "mcp",
     "outbox drain",
     "webhooks",
+    "retention",
 ];
 
 impl Bench<'_> {
@@ -96,6 +99,7 @@ impl Bench<'_> {
                     "reminder→sse" => self.reminder_to_sse().await,
                     "mcp" => self.mcp().await,
                     "webhooks" => self.webhooks().await,
+                    "retention" => self.retention().await,
                     _ => self.drain().await,
                 }
             };
@@ -340,6 +344,78 @@ impl Bench<'_> {
             },
         );
         self.record_failures("webhooks", &with);
+        Ok(())
+    }
+
+    /// Retention (issue 24): creates at 64 connections on a database holding
+    /// 1,000,000 published events past the horizon, while `serve` prunes
+    /// them (in batches of 1,000), against the same creates on a copy of
+    /// that database with pruning off (target: p99 within 2×); and how
+    /// fast the rows went meanwhile.
+    async fn retention(&mut self) -> anyhow::Result<()> {
+        self.recorder.before_step().await;
+        let dir = tempfile::tempdir()?;
+        let (kept, pruned) = (dir.path().join("kept"), dir.path().join("pruned"));
+        std::fs::create_dir_all(&kept)?;
+        old_events(&kept.join("taskflow.db"), PRUNED_EVENTS).await?;
+        std::fs::create_dir_all(&pruned)?;
+        std::fs::copy(kept.join("taskflow.db"), pruned.join("taskflow.db"))?;
+
+        let mut command = serve_command(&kept, None, "127.0.0.1:0")?;
+        command.args(["--event-retention", "0s"]);
+        let server = Server::start(command).await?;
+        let (without, _) = create_load(&server, self.step()).await;
+        server.stop().await;
+
+        let server = Self::serve(&pruned, None).await?;
+        let started = Instant::now();
+        let (with, cpu) = create_load(&server, self.step()).await;
+        let seconds = started.elapsed().as_secs_f64();
+        let metrics = reqwest::get(format!("{}/metrics", server.url))
+            .await?
+            .text()
+            .await?;
+        server.stop().await;
+        let gone = metrics
+            .lines()
+            .find(|l| l.starts_with("taskflow_retention_pruned_rows_total{table=\"task_events\"}"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        anyhow::ensure!(gone > 0.0, "nothing was pruned during the load");
+        self.recorder.record(
+            "retention",
+            Entry {
+                metric: "create p99 while 1,000,000 old events are pruned",
+                value: with.quantile_ms(0.99),
+                unit: "ms",
+                lower_is_better: true,
+                limit: Some(("ms without pruning p99", without.quantile_ms(0.99))),
+                target: Some("≤ 2 × without"),
+                ..Entry::default()
+            },
+        );
+        self.recorder.record(
+            "retention",
+            Entry {
+                metric: "creates/s while pruning",
+                value: with.rate(),
+                unit: "req/s",
+                limit: Some(("req/s without pruning", without.rate())),
+                cpu_us_per_op: Some(cpu_per_request(cpu, &with)),
+                ..Entry::default()
+            },
+        );
+        self.recorder.record(
+            "retention",
+            Entry {
+                metric: "events pruned/s beside the load",
+                value: gone / seconds,
+                unit: "rows/s",
+                ..Entry::default()
+            },
+        );
+        self.record_failures("retention", &with);
         Ok(())
     }
 
@@ -1586,6 +1662,30 @@ async fn seed(dir: &Path, count: usize, every: Option<usize>) -> anyhow::Result<
         .await?;
     pool.close().await;
     Ok(list)
+}
+
+/// A migrated SQLite database at `path` holding `count` published events
+/// written years ago (inserted in one statement: what is measured is their
+/// pruning, not their making).
+async fn old_events(path: &Path, count: usize) -> anyhow::Result<()> {
+    let db = Database::open_sqlite(path).await?;
+    db.migrate().await?;
+    db.close().await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await?;
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+         INSERT INTO task_events (event_id, user_id, actor_id, task_id, list_id, event_type, \
+         source, occurred_at, data, published_at) \
+         SELECT randomblob(16), 'old' || (i % 50), 'old' || (i % 50), i, 1, 'created', 'api', \
+         '2020-01-01T00:00:00+00:00', \
+         '{\"task_data\": {\"id\": 1, \"title\": \"a task of usual size\", \"priority\": \"high\"}, \"changes\": {}}', \
+         '2020-01-01T00:00:01+00:00' FROM n",
+    )
+    .bind(count as i64)
+    .execute(&pool)
+    .await?;
+    pool.close().await;
+    Ok(())
 }
 
 async fn get_task(
