@@ -349,7 +349,7 @@ impl Bench<'_> {
 
     /// Retention (issue 24): creates at 64 connections on a database holding
     /// 1,000,000 published events past the horizon, while `serve` prunes
-    /// them (in batches of 1,000), against the same creates on a copy of
+    /// them (in batches of 250), against the same creates on a copy of
     /// that database with pruning off (target: p99 within 2×); and how
     /// fast the rows went meanwhile.
     async fn retention(&mut self) -> anyhow::Result<()> {
@@ -788,7 +788,7 @@ impl Bench<'_> {
         let tps = pgbench(&url, self.step()).await?;
         // pgbench's rows would otherwise wait for the relay during the load.
         let pool = sqlx::PgPool::connect(&url).await?;
-        sqlx::query("TRUNCATE tasks, task_events, task_tags, task_links, task_assignees, comments, list_access, list_members, invitations, lists")
+        sqlx::query("TRUNCATE tasks, task_events, task_tags, task_links, task_assignees, comments, list_access, list_members, invitations, webhook_deliveries, webhook_endpoints, lists")
             .execute(&pool)
             .await?;
         pool.close().await;

@@ -37,9 +37,9 @@ impl Default for Retention {
         Self {
             events: Some(chrono::Duration::days(30)),
             idempotency: chrono::Duration::hours(24),
-            batch: 1000,
+            batch: 250,
             idle: Duration::from_secs(60),
-            between: Duration::from_millis(5),
+            between: Duration::from_millis(10),
         }
     }
 }

@@ -1084,14 +1084,33 @@ impl Database {
             // Nothing was tried: the endpoint stands as it was.
             return tx.commit().await;
         }
-        for attempt in attempts {
-            let status = if attempt.succeeded {
-                "succeeded"
-            } else if attempt.gave_up {
-                "failed"
-            } else {
-                "pending"
-            };
+        // What went through, in one statement; the rest one by one (at most
+        // the one that failed, and those that could not be sent).
+        let (sent, others): (Vec<&Attempt>, Vec<&Attempt>) =
+            attempts.iter().partition(|a| a.succeeded);
+        for chunk in sent.chunks(100) {
+            let mut q = Query::build("WITH v (id, code, ms, at) AS (VALUES ");
+            for (i, attempt) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "(" } else { ", (" });
+                q.push_bind(attempt.id)
+                    .push(", ")
+                    .push_bind(attempt.status.map(i32::from))
+                    .push(", ")
+                    .push_bind(attempt.duration_ms)
+                    .push(", ")
+                    .push_bind(attempt.at)
+                    .push(")");
+            }
+            q.push(
+                ") UPDATE webhook_deliveries SET status = 'succeeded', attempts = attempts + 1, \
+                 last_status = v.code, last_error = NULL, last_duration_ms = v.ms, \
+                 last_attempt_at = v.at FROM v \
+                 WHERE webhook_deliveries.id = v.id AND webhook_deliveries.status = 'pending'",
+            );
+            q.execute(&mut tx).await?;
+        }
+        for attempt in others {
+            let status = if attempt.gave_up { "failed" } else { "pending" };
             let error = attempt.error.as_deref().map(|e| cut(e, MAX_ERROR));
             query(
                 "UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, \
