@@ -553,10 +553,7 @@ impl TaskService {
         .bind(now)
         .fetch_one(&mut tx)
         .await?;
-        query("UPDATE webhook_endpoints SET retry_at = NULL WHERE id = $1")
-            .bind(id)
-            .execute(&mut tx)
-            .await?;
+        try_now(&mut tx, id).await?;
         tx.commit().await?;
         self.db.webhooks_due().notify_one();
         created.view(None)
@@ -620,10 +617,7 @@ impl TaskService {
         .fetch_optional(&mut tx)
         .await?
         .ok_or(Error::NotFound)?;
-        query("UPDATE webhook_endpoints SET retry_at = NULL WHERE id = $1")
-            .bind(id)
-            .execute(&mut tx)
-            .await?;
+        try_now(&mut tx, id).await?;
         tx.commit().await?;
         self.db.webhooks_due().notify_one();
         row.view(None)
@@ -655,31 +649,20 @@ impl TaskService {
             .collect();
         let now = self.now();
         let mut tx = self.db.begin().await?;
-        for chunk in wanted.chunks(100) {
-            let mut q = Query::build(
-                "INSERT INTO webhook_deliveries (id, endpoint_id, sequence, event_type, status, \
-                 attempts, created_at) VALUES ",
-            );
-            for (i, (delivery, endpoint, sequence, event_type)) in chunk.iter().enumerate() {
-                q.push(if i == 0 { "(" } else { ", (" });
-                q.push_bind(*delivery)
-                    .push(", ")
-                    .push_bind(*endpoint)
-                    .push(", ")
-                    .push_bind(*sequence)
-                    .push(", ")
-                    .push_bind(event_type.as_str())
-                    .push(", 'pending', 0, ")
-                    .push_bind(now)
-                    .push(")");
-            }
-            q.push(" ON CONFLICT (id) DO UPDATE SET status = 'pending', attempts = 0");
-            q.execute(&mut tx).await?;
-        }
-        query("UPDATE webhook_endpoints SET retry_at = NULL WHERE id = $1")
-            .bind(id)
-            .execute(&mut tx)
-            .await?;
+        let rows: Vec<_> = wanted
+            .iter()
+            .map(|(delivery, endpoint, sequence, event_type)| {
+                (*delivery, *endpoint, *sequence, event_type.as_str())
+            })
+            .collect();
+        insert_deliveries(
+            &mut tx,
+            &rows,
+            now,
+            "DO UPDATE SET status = 'pending', attempts = 0",
+        )
+        .await?;
+        try_now(&mut tx, id).await?;
         tx.commit().await?;
         self.db.webhooks_due().notify_one();
         Ok(Replayed {
@@ -725,33 +708,66 @@ impl TaskService {
             .iter()
             .filter(|(event, _)| first.contains(&event.event_id))
             .collect();
-        for chunk in rows.chunks(100) {
-            let mut q = Query::build(
-                "INSERT INTO webhook_deliveries (id, endpoint_id, sequence, event_type, status, \
-                 attempts, created_at) VALUES ",
-            );
-            for (i, (event, endpoint)) in chunk.iter().enumerate() {
-                q.push(if i == 0 { "(" } else { ", (" });
-                q.push_bind(delivery_id(event.event_id, *endpoint))
-                    .push(", ")
-                    .push_bind(*endpoint)
-                    .push(", ")
-                    .push_bind(event.sequence)
-                    .push(", ")
-                    .push_bind(event.event_type.as_str())
-                    .push(", 'pending', 0, ")
-                    .push_bind(now)
-                    .push(")");
-            }
-            q.push(" ON CONFLICT (id) DO NOTHING");
-            q.execute(&mut tx).await?;
-        }
+        let values: Vec<_> = rows
+            .iter()
+            .map(|(event, endpoint)| {
+                (
+                    delivery_id(event.event_id, *endpoint),
+                    *endpoint,
+                    event.sequence,
+                    event.event_type.as_str(),
+                )
+            })
+            .collect();
+        insert_deliveries(&mut tx, &values, now, "DO NOTHING").await?;
         tx.commit().await?;
         if !rows.is_empty() {
             self.db.webhooks_due().notify_one();
         }
         Ok(rows.len())
     }
+}
+
+/// Inserts pending deliveries `(id, endpoint, sequence, event type)`, 100
+/// rows a statement; `on_conflict` says what a row already there becomes.
+async fn insert_deliveries(
+    tx: &mut Tx,
+    rows: &[(Uuid, i64, i64, &str)],
+    now: DateTime<Utc>,
+    on_conflict: &str,
+) -> Result<()> {
+    for chunk in rows.chunks(100) {
+        let mut q = Query::build(
+            "INSERT INTO webhook_deliveries (id, endpoint_id, sequence, event_type, status, \
+             attempts, created_at) VALUES ",
+        );
+        for (i, (delivery, endpoint, sequence, event_type)) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" });
+            q.push_bind(*delivery)
+                .push(", ")
+                .push_bind(*endpoint)
+                .push(", ")
+                .push_bind(*sequence)
+                .push(", ")
+                .push_bind(*event_type)
+                .push(", 'pending', 0, ")
+                .push_bind(now)
+                .push(")");
+        }
+        q.push(" ON CONFLICT (id) ").push(on_conflict);
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// Lets an endpoint's next attempt go now (after a test, a redelivery or
+/// a replay).
+async fn try_now(tx: &mut Tx, endpoint: i64) -> Result<()> {
+    query("UPDATE webhook_endpoints SET retry_at = NULL WHERE id = $1")
+        .bind(endpoint)
+        .execute(tx)
+        .await?;
+    Ok(())
 }
 
 /// The CloudEvents type of a task's or a list's change (None: a reminder

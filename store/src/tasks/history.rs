@@ -238,12 +238,8 @@ fn history_limit(limit: Option<u32>) -> Result<u32> {
     page_limit(limit, HISTORY_LIMITS)
 }
 
-/// A page size (`limits.0` by default, 1 to `limits.1`), checked.
+/// A page size (`limits.0` by default, 1 to `limits.1`), checked as every
+/// page is.
 fn page_limit(limit: Option<u32>, limits: (u32, u32)) -> Result<u32> {
-    let limit = limit.unwrap_or(limits.0);
-    if (1..=limits.1).contains(&limit) {
-        Ok(limit)
-    } else {
-        Err(Invalid::new("limit", format!("limit must be between 1 and {}", limits.1)).into())
-    }
+    Ok(taskflow_core::ops::id_page(limit, None, limits)?.0)
 }
