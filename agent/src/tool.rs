@@ -192,6 +192,18 @@ pub fn failure(err: Error, id: Option<i64>) -> String {
         Error::CursorExpired { latest, .. } => format!(
             "That cursor is older than the changes still held. Read the tasks again, then follow from {latest}."
         ),
+        Error::ImportInvalid(problems) => {
+            let named: Vec<String> = problems
+                .iter()
+                .take(5)
+                .map(|p| format!("`{}`: {}", p.field, p.reason))
+                .collect();
+            format!(
+                "Nothing was imported: {} entries are at fault, such as {}. Fix them and try again.",
+                problems.len(),
+                named.join("; ")
+            )
+        }
         Error::IdempotencyMismatch => "This idempotency_key was already used for a different task. Use a new key for a new task, or the same arguments to retry.".into(),
         Error::Unavailable(_) => "The task database is briefly unavailable; nothing was changed. Retry in a few seconds.".into(),
         Error::Internal(detail) => {

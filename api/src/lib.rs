@@ -13,6 +13,7 @@ pub mod problem;
 pub mod stream;
 pub mod tasks;
 pub mod telemetry;
+pub mod transfer;
 pub mod users;
 pub mod webhooks;
 
@@ -123,6 +124,7 @@ pub fn router(state: AppState, surfaces: Surfaces) -> Router {
             .merge(notifications::routes())
             .merge(users::routes())
             .merge(webhooks::routes())
+            .merge(transfer::routes())
             .merge(chat::routes())
             .merge(dashboard::routes());
     }

@@ -174,6 +174,33 @@ impl From<Error> for Problem {
             )
             .with("oldest_sequence", oldest)
             .with("latest_sequence", latest),
+            Error::ImportInvalid(problems) => {
+                let first = problems.first().cloned().unwrap_or_else(|| {
+                    taskflow_core::Invalid::new("", "the document is at fault")
+                });
+                let errors: Vec<_> = problems
+                    .iter()
+                    .take(taskflow_core::MAX_IMPORT_ERRORS)
+                    .map(|p| serde_json::json!({"field": p.field, "detail": p.reason}))
+                    .collect();
+                Problem {
+                    field: Some(first.field.clone()),
+                    ..Problem::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "import_invalid",
+                        "Import refused",
+                        format!(
+                            "nothing was imported: {} entr{} at fault (each in `errors`); the first: {}: {}",
+                            problems.len(),
+                            if problems.len() == 1 { "y is" } else { "ies are" },
+                            first.field,
+                            first.reason
+                        ),
+                    )
+                }
+                .with("errors", errors)
+                .with("error_count", problems.len())
+            }
             Error::IdempotencyMismatch => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",

@@ -10,6 +10,7 @@ pub mod local;
 pub mod model;
 pub mod read;
 pub mod say;
+pub mod todoist;
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;

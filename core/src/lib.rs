@@ -16,6 +16,7 @@ pub mod position;
 pub mod recurrence;
 pub mod reminder;
 pub mod task;
+pub mod transfer;
 pub mod user;
 pub mod webhook;
 
@@ -41,6 +42,11 @@ pub use reminder::Reminder;
 pub use task::{
     Description, FieldChange, MAX_ASSIGNEES, ParentRef, Priority, Tag, Tags, Task, TaskFields,
     Title, field_changes, parse_assignees,
+};
+pub use transfer::{
+    EXPORT_FORMAT, EXPORT_VERSION, Export, ExportComment, ExportLink, ExportList, ExportTask,
+    ImportPlan, ImportQuery, ImportReport, MAX_IMPORT_ERRORS, MAX_TASK_DEPTH, PlannedHome,
+    TodoistQuery,
 };
 pub use user::{
     DisplayName, MAX_DISPLAY_NAME, ProfileChange, Subject, UpdateProfile, User, UserLookup,

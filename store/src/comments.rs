@@ -132,6 +132,33 @@ async fn comment_event(
     Ok(event.event_id)
 }
 
+/// Writes `by`'s comment on `task`, made at `at`, with its event and
+/// whom it tells, in `tx`.
+pub(crate) async fn insert(
+    tx: &mut Tx,
+    by: &Actor,
+    task: &StoredTask,
+    body: &str,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Comment> {
+    let id: i64 = query(
+        "INSERT INTO comments (task_id, author, body, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $4) RETURNING id",
+    )
+    .bind(task.id)
+    .bind(by.user.as_str())
+    .bind(body)
+    .bind(at)
+    .scalar(&mut *tx)
+    .await?;
+    let comment = one(&mut *tx, task.id, id).await?;
+    let sides = (None, Some(&comment));
+    let cause = comment_event(tx, by, task, TaskEventType::CommentCreated, sides, now).await?;
+    tell_followers(tx, by, task, cause, &comment.body, now).await?;
+    Ok(comment)
+}
+
 /// Tells of a new comment whoever follows the task: who made it, its
 /// assignees and who commented on it before, if they still reach its list.
 async fn tell_followers(
@@ -215,28 +242,7 @@ impl TaskService {
         let now = self.clock.now();
         let (mut tx, stored, lists) = locked_task(self, &actor.user, task).await?;
         lists.writable(&ListRef::Id(stored.list_id), "id")?;
-        let id: i64 = query(
-            "INSERT INTO comments (task_id, author, body, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $4) RETURNING id",
-        )
-        .bind(task)
-        .bind(actor.user.as_str())
-        .bind(body.as_str())
-        .bind(now)
-        .scalar(&mut tx)
-        .await?;
-        let comment = one(&mut tx, task, id).await?;
-        let sides = (None, Some(&comment));
-        let cause = comment_event(
-            &mut tx,
-            actor,
-            &stored,
-            TaskEventType::CommentCreated,
-            sides,
-            now,
-        )
-        .await?;
-        tell_followers(&mut tx, actor, &stored, cause, &comment.body, now).await?;
+        let comment = insert(&mut tx, actor, &stored, &body, now, now).await?;
         tx.commit().await?;
         Ok(comment)
     }

@@ -54,6 +54,10 @@ pub enum Error {
         /// The newest sequence committed.
         latest: i64,
     },
+    /// An import document at fault: every bad entry, each naming where it
+    /// is (`tasks[3].due`). Nothing was written.
+    #[error("the import document has {} problem(s)", .0.len())]
+    ImportInvalid(Vec<Invalid>),
     /// The idempotency key was used before with a different request.
     #[error("the idempotency key was already used for a different request")]
     IdempotencyMismatch,

@@ -54,7 +54,7 @@ pub use outbox::relay::{self, RelayConfig};
 pub use outbox::{Body, EVENT_SOURCE, OutboxEvent, RelayLag};
 pub use reminders::Fired;
 pub use tasks::batch::{POSTGRES_BENCH_SETUP, postgres_batch_of_one_literal};
-pub use tasks::{Actor, TaskService};
+pub use tasks::{Actor, ImportInto, TaskService};
 pub use webhooks::{
     After, Attempt, Endpoint, MAX_ERROR, Outgoing, WebhookEvent, delivery_id, webhook_body,
 };

@@ -93,7 +93,7 @@ impl ListRow {
 /// archiving or access is checked (a person has tens of lists, not
 /// thousands): their own, then those shared with them.
 #[derive(Debug, Clone)]
-pub(crate) struct Lists(Vec<ListRow>);
+pub(crate) struct Lists(pub(crate) Vec<ListRow>);
 
 impl Lists {
     /// Every list `user` reaches, in sidebar order: their Inbox first, their
@@ -257,7 +257,7 @@ impl Lists {
     }
 
     /// The last position among the lists in `parent` (but `except`).
-    fn last_position(&self, parent: Option<i64>, except: Option<i64>) -> Option<&str> {
+    pub(crate) fn last_position(&self, parent: Option<i64>, except: Option<i64>) -> Option<&str> {
         self.siblings(parent, except)
             .last()
             .map(|l| l.position.as_str())
@@ -433,11 +433,86 @@ pub(crate) async fn exists(on: &mut impl Executor, user: &str, id: i64) -> Resul
 }
 
 /// The user's Inbox, read or made in `tx`.
-async fn ensure_inbox(tx: &mut Tx, user: &str, now: DateTime<Utc>) -> Result<i64> {
+pub(crate) async fn ensure_inbox(tx: &mut Tx, user: &str, now: DateTime<Utc>) -> Result<i64> {
     ensure_inboxes(tx, &[user], now)
         .await?
         .remove(user)
         .ok_or_else(|| Error::Internal(format!("the Inbox of {user} was not made")))
+}
+
+/// A list about to be made.
+pub(crate) struct New<'a> {
+    pub fields: &'a ListFields,
+    pub parent_id: Option<i64>,
+    pub position: String,
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
+/// Inserts a list of `owner` with its `created` event in `tx`.
+pub(crate) async fn insert(
+    tx: &mut Tx,
+    owner: &str,
+    by: &Actor,
+    new: New<'_>,
+    now: DateTime<Utc>,
+) -> Result<List> {
+    let fields = new.fields;
+    let row: ListRow = query(&format!(
+        "INSERT INTO lists (user_id, title, title_key, description, color, parent_id, \
+         position, is_inbox, archived_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING {LIST_COLUMNS}"
+    ))
+    .bind(owner)
+    .bind(fields.title.as_str())
+    .bind(fields.title.as_str().to_lowercase())
+    .bind(fields.description.as_ref().map(|d| d.as_str()))
+    .bind(fields.color.as_ref().map(|c| c.as_str()))
+    .bind(new.parent_id)
+    .bind(new.position)
+    .bind(false)
+    .bind(new.archived_at)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    let list = row.list();
+    let event = NewEvent::list_change(owner, by, ListEventType::Created, None, Some(&list), now)?;
+    outbox::append(tx, &event).await?;
+    Ok(list)
+}
+
+/// Gives the user's Inbox `fields` (with its `updated` event) in `tx`,
+/// unless it has them already.
+pub(crate) async fn set_inbox_fields(
+    tx: &mut Tx,
+    by: &Actor,
+    fields: &ListFields,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let id = ensure_inbox(tx, &by.user, now).await?;
+    let lists = Lists::load(&mut *tx, &by.user).await?;
+    let old = lists.find(&ListRef::Id(id), "id")?;
+    let mut new = old.clone();
+    new.title = fields.title.as_str().to_owned();
+    new.description = fields.description.as_ref().map(|d| d.as_str().to_owned());
+    new.color = fields.color.as_ref().map(|c| c.as_str().to_owned());
+    let before = old.list();
+    if new.list() == before {
+        return Ok(());
+    }
+    new.version = old.version + 1;
+    new.updated_at = now;
+    save(tx, &new, old.version).await?;
+    let after = new.list();
+    let event = NewEvent::list_change(
+        &by.user,
+        by,
+        ListEventType::Updated,
+        Some(&before),
+        Some(&after),
+        now,
+    )?;
+    outbox::append(tx, &event).await?;
+    Ok(())
 }
 
 /// Writes a list's changed row if it is still at `old_version`.
@@ -567,32 +642,13 @@ impl TaskService {
             }
         };
         let position = position::between(lists.last_position(input.parent_id, None), None);
-        let row: ListRow = query(&format!(
-            "INSERT INTO lists (user_id, title, title_key, description, color, parent_id, \
-             position, is_inbox, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {LIST_COLUMNS}"
-        ))
-        .bind(owner.as_str())
-        .bind(fields.title.as_str())
-        .bind(fields.title.as_str().to_lowercase())
-        .bind(fields.description.as_ref().map(|d| d.as_str()))
-        .bind(fields.color.as_ref().map(|c| c.as_str()))
-        .bind(input.parent_id)
-        .bind(position)
-        .bind(false)
-        .bind(now)
-        .fetch_one(&mut tx)
-        .await?;
-        let list = row.list();
-        let event = NewEvent::list_change(
-            &owner,
-            actor,
-            ListEventType::Created,
-            None,
-            Some(&list),
-            now,
-        )?;
-        outbox::append(&mut tx, &event).await?;
+        let made = New {
+            fields: &fields,
+            parent_id: input.parent_id,
+            position,
+            archived_at: None,
+        };
+        let list = insert(&mut tx, &owner, actor, made, now).await?;
         crate::members::refresh_access(&mut tx, &owner, actor, now).await?;
         tx.commit().await?;
         Ok(list)

@@ -11,5 +11,6 @@ mod lists;
 mod overload;
 mod rest;
 mod sharing;
+mod transfer;
 mod users;
 mod webhooks;

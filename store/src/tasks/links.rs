@@ -12,7 +12,7 @@ use taskflow_events::TaskEventType;
 
 use crate::database::{Executor, Tx, query};
 use crate::outbox::{self, NewEvent};
-use crate::tasks::columns::{SELECT, TaskRow};
+use crate::tasks::columns::{SELECT, StoredTask, TaskRow};
 use crate::tasks::sql::find;
 use crate::tasks::{Actor, check_user};
 use crate::{Error, Result, TaskService};
@@ -26,6 +26,77 @@ fn stored(id: i64, kind: LinkKind, other: i64) -> (i64, &'static str, i64) {
         LinkKind::BlockedBy => (other, "blocks", id),
         LinkKind::Relates => (id.min(other), "relates", id.max(other)),
     }
+}
+
+/// Adds (or removes) the link `kind` from `task` to task `other` in `tx`,
+/// with its event on `task` when it changed anything; returns `task` as
+/// `by` sees it after.
+pub(crate) async fn write(
+    tx: &mut Tx,
+    by: &Actor,
+    task: &StoredTask,
+    (kind, other): (LinkKind, i64),
+    add: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Task> {
+    let (from, stored_kind, to) = stored(task.id, kind, other);
+    let changed = if add {
+        query(
+            "INSERT INTO task_links (task_id, kind, other_id, user_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(from)
+        .bind(stored_kind)
+        .bind(to)
+        .bind(task.user_id.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+    } else {
+        query("DELETE FROM task_links WHERE task_id = $1 AND kind = $2 AND other_id = $3")
+            .bind(from)
+            .bind(stored_kind)
+            .bind(to)
+            .execute(&mut *tx)
+            .await?
+    };
+    let after = find(&mut *tx, &by.user, task.id)
+        .await?
+        .ok_or(Error::NotFound)?
+        .task();
+    if changed == 0 {
+        return Ok(after);
+    }
+    let (event_type, change) = match add {
+        true => (
+            TaskEventType::Linked,
+            FieldChange {
+                old: serde_json::Value::Null,
+                new: other.into(),
+            },
+        ),
+        false => (
+            TaskEventType::Unlinked,
+            FieldChange {
+                old: other.into(),
+                new: serde_json::Value::Null,
+            },
+        ),
+    };
+    let before = task.task();
+    let mut event = NewEvent::change(
+        &task.user_id,
+        by,
+        event_type,
+        Some(&before),
+        Some(&after),
+        now,
+    )?;
+    if let crate::outbox::Body::Task { change: body, .. } = &mut event.body {
+        body.changes.insert(kind.as_str().to_owned(), change);
+    }
+    outbox::append(tx, &event).await?;
+    Ok(after)
 }
 
 impl TaskService {
@@ -80,56 +151,7 @@ impl TaskService {
             )
             .into());
         }
-        let changed = if add {
-            query(
-                "INSERT INTO task_links (task_id, kind, other_id, user_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            )
-            .bind(from)
-            .bind(stored_kind)
-            .bind(to)
-            .bind(owner.as_str())
-            .bind(now)
-            .execute(&mut tx)
-            .await?
-        } else {
-            query("DELETE FROM task_links WHERE task_id = $1 AND kind = $2 AND other_id = $3")
-                .bind(from)
-                .bind(stored_kind)
-                .bind(to)
-                .execute(&mut tx)
-                .await?
-        };
-        let after = find(&mut tx, user, id)
-            .await?
-            .ok_or(Error::NotFound)?
-            .task();
-        if changed == 0 {
-            return Ok(after);
-        }
-        let (event_type, change) = match add {
-            true => (
-                TaskEventType::Linked,
-                FieldChange {
-                    old: serde_json::Value::Null,
-                    new: other.into(),
-                },
-            ),
-            false => (
-                TaskEventType::Unlinked,
-                FieldChange {
-                    old: other.into(),
-                    new: serde_json::Value::Null,
-                },
-            ),
-        };
-        let before = task.task();
-        let mut event =
-            NewEvent::change(&owner, actor, event_type, Some(&before), Some(&after), now)?;
-        if let crate::outbox::Body::Task { change: body, .. } = &mut event.body {
-            body.changes.insert(kind.as_str().to_owned(), change);
-        }
-        outbox::append(&mut tx, &event).await?;
+        let after = write(&mut tx, actor, &task, (kind, other), add, now).await?;
         tx.commit().await?;
         Ok(after)
     }

@@ -11,6 +11,9 @@ mod history;
 mod links;
 mod list;
 pub(crate) mod sql;
+mod transfer;
+
+pub use transfer::ImportInto;
 
 use std::sync::Arc;
 

@@ -356,9 +356,10 @@ pub(crate) async fn check_owners<'a>(
     }
 }
 
-/// Inserts a new task with its tags and its `created` event in `tx`; a
+/// Inserts a new task with its tags and its `created` event (at its
+/// `updated_at`: an imported task keeps its `created_at`) in `tx`; a
 /// recurring task starts its own series. Returns the task as shown.
-async fn insert_created(tx: &mut Tx, by: &Actor, task: &mut StoredTask) -> Result<Task> {
+pub(crate) async fn insert_created(tx: &mut Tx, by: &Actor, task: &mut StoredTask) -> Result<Task> {
     task.made_by(&by.user);
     check_assignees(tx, task).await?;
     let id = insert(tx, task).await?;
@@ -382,7 +383,7 @@ async fn insert_created(tx: &mut Tx, by: &Actor, task: &mut StoredTask) -> Resul
         TaskEventType::Created,
         None,
         Some(&view),
-        task.created_at,
+        task.updated_at,
     )?;
     outbox::append(tx, &event).await?;
     tell_people(
@@ -391,7 +392,7 @@ async fn insert_created(tx: &mut Tx, by: &Actor, task: &mut StoredTask) -> Resul
         (&event, TaskEventType::Created),
         &[],
         task,
-        task.created_at,
+        task.updated_at,
     )
     .await?;
     Ok(view)
@@ -447,7 +448,7 @@ pub(crate) struct Placement<'a> {
 }
 
 /// How deep subtasks nest: a top-level task is at depth 1.
-pub(crate) const MAX_TASK_DEPTH: usize = 3;
+pub(crate) use taskflow_core::MAX_TASK_DEPTH;
 
 /// Changes one task in one transaction: loads it under the user's lock,
 /// checks the expected version and that its list is not archived, lets

@@ -1,0 +1,266 @@
+//! Export and import (`core::transfer`). An export reads everything the
+//! user owns. An import checks the whole document first, then writes it in
+//! one transaction, every list, task, link and comment with its own event
+//! (so live views, webhooks and the changes feed see it as it lands), as
+//! the importing user, with new ids. A dry run rehearses the same writes
+//! and rolls them back.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use taskflow_core::{
+    EXPORT_FORMAT, EXPORT_VERSION, Export, ExportComment, ExportLink, ExportList, ExportTask,
+    ImportPlan, ImportReport, LinkKind, PlannedHome, position,
+};
+
+use crate::database::{Tx, query};
+use crate::lists::{self, Lists};
+use crate::tasks::columns::{SELECT, StoredTask, TaskRow};
+use crate::tasks::{Actor, check_user, links, sql};
+use crate::{Error, Result, TaskService};
+
+/// Where an import goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportInto {
+    /// A restore: into an account that owns nothing yet but an empty
+    /// Inbox, which takes the document's Inbox.
+    EmptyAccount,
+    /// Beside what the user has: the document's lists are added (it may
+    /// hold no Inbox and no task in one).
+    NewLists,
+}
+
+impl TaskService {
+    /// Everything `user` owns: their lists (shared ones too, with the
+    /// tasks members made in them), tasks, links and comments.
+    pub async fn export(&self, user: &str) -> Result<Export> {
+        // Every user has an Inbox, as far as any surface can tell.
+        self.inbox(&Actor::new(user, taskflow_events::Source::Api))
+            .await?;
+        let mut conn = self.db.read().await?;
+        let lists: Vec<ExportList> = Lists::load(&mut conn, user)
+            .await?
+            .0
+            .into_iter()
+            .filter(|l| l.user_id == user)
+            .map(|l| ExportList {
+                id: l.id,
+                title: l.title,
+                description: l.description,
+                color: l.color,
+                parent_id: l.parent_id,
+                inbox: l.is_inbox,
+                archived_at: l.archived_at,
+            })
+            .collect();
+        let rows: Vec<TaskRow> = query(&format!(
+            "SELECT {} FROM tasks t WHERE t.user_id = $1 ORDER BY t.list_id, t.position, t.id",
+            *SELECT
+        ))
+        .bind(user)
+        .fetch_all(&mut conn)
+        .await?;
+        let stored = rows
+            .into_iter()
+            .map(StoredTask::try_from)
+            .collect::<Result<Vec<_>>>()?;
+        let tasks = parents_first(&stored);
+        let held: std::collections::HashSet<i64> = tasks.iter().map(|t| t.id).collect();
+        let links: Vec<(i64, String, i64)> = query(
+            "SELECT task_id, kind, other_id FROM task_links WHERE user_id = $1 \
+             ORDER BY task_id, kind, other_id",
+        )
+        .bind(user)
+        .fetch_all(&mut conn)
+        .await?;
+        let comments: Vec<(i64, String, String, DateTime<Utc>)> = query(
+            "SELECT c.task_id, c.author, c.body, c.created_at FROM comments c \
+             JOIN tasks t ON t.id = c.task_id WHERE t.user_id = $1 ORDER BY c.id",
+        )
+        .bind(user)
+        .fetch_all(&mut conn)
+        .await?;
+        // Each read is its own snapshot: leave out what a change between
+        // them made (a comment on a task made after the tasks were read).
+        Ok(Export {
+            format: EXPORT_FORMAT.into(),
+            version: EXPORT_VERSION,
+            exported_at: Some(self.clock.now()),
+            user: Some(user.to_owned()),
+            lists,
+            links: links
+                .into_iter()
+                .filter(|(from, _, to)| held.contains(from) && held.contains(to))
+                .map(|(task_id, kind, other_id)| ExportLink {
+                    task_id,
+                    kind,
+                    other_id,
+                })
+                .collect(),
+            comments: comments
+                .into_iter()
+                .filter(|(task, ..)| held.contains(task))
+                .map(|(task_id, author, body, created_at)| ExportComment {
+                    task_id,
+                    author: Some(author),
+                    body,
+                    created_at: Some(created_at),
+                })
+                .collect(),
+            tasks,
+        })
+    }
+
+    /// Writes `doc` into the user's account (see [`ImportInto`]) in one
+    /// transaction, or, with `dry_run`, rehearses it and writes nothing.
+    /// A document at fault is refused whole, naming every bad entry.
+    pub async fn import(
+        &self,
+        actor: &Actor,
+        doc: &Export,
+        into: ImportInto,
+        dry_run: bool,
+    ) -> Result<ImportReport> {
+        check_user(&actor.user)?;
+        let plan = doc.plan().map_err(Error::ImportInvalid)?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin_for(&actor.user).await?;
+        let inbox = lists::ensure_inbox(&mut tx, &actor.user, now).await?;
+        match into {
+            ImportInto::EmptyAccount => check_empty(&mut tx, &actor.user).await?,
+            ImportInto::NewLists => check_no_inbox(&plan)?,
+        }
+        let mut report = write(&mut tx, actor, &plan, inbox, now).await?;
+        report.dry_run = dry_run;
+        if !dry_run {
+            tx.commit().await?;
+        }
+        Ok(report)
+    }
+}
+
+/// Tasks as a document holds them: parents before their subtasks, each
+/// level in the order read.
+fn parents_first(stored: &[StoredTask]) -> Vec<ExportTask> {
+    let parent: HashMap<i64, Option<i64>> = stored.iter().map(|t| (t.id, t.parent_id)).collect();
+    let depth = |mut id: i64| {
+        let mut depth = 0;
+        while let Some(Some(up)) = parent.get(&id) {
+            depth += 1;
+            id = *up;
+        }
+        depth
+    };
+    let mut tasks: Vec<(usize, ExportTask)> = stored
+        .iter()
+        .map(|t| (depth(t.id), ExportTask::of(&t.task(), t.parent_id)))
+        .collect();
+    tasks.sort_by_key(|(depth, _)| *depth);
+    tasks.into_iter().map(|(_, task)| task).collect()
+}
+
+/// Refuses an import into an account that owns anything but an empty Inbox.
+async fn check_empty(tx: &mut Tx, user: &str) -> Result<()> {
+    let owned: i64 = query(
+        "SELECT (SELECT COUNT(*) FROM tasks WHERE user_id = $1) \
+         + (SELECT COUNT(*) FROM lists WHERE user_id = $1 AND is_inbox = $2)",
+    )
+    .bind(user)
+    .bind(false)
+    .scalar(tx)
+    .await?;
+    if owned > 0 {
+        return Err(Error::refused(
+            "account_not_empty",
+            "user",
+            "an export is restored into an account that has no lists or tasks yet; \
+             delete them first, or import a Todoist CSV, which adds a new list",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a document that would write into the user's Inbox.
+fn check_no_inbox(plan: &ImportPlan) -> Result<()> {
+    let in_inbox = plan.tasks.iter().any(|t| t.home == PlannedHome::Inbox);
+    if plan.inbox.is_some() || in_inbox {
+        return Err(taskflow_core::Invalid::new(
+            "lists",
+            "this import adds new lists; it cannot write into the Inbox",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Writes a checked document: lists, then tasks (parents first), links and
+/// comments, each with its event.
+async fn write(
+    tx: &mut Tx,
+    by: &Actor,
+    plan: &ImportPlan,
+    inbox: i64,
+    now: DateTime<Utc>,
+) -> Result<ImportReport> {
+    let user = by.user.as_str();
+    let mut report = ImportReport::default();
+    if let Some(fields) = &plan.inbox {
+        lists::set_inbox_fields(tx, by, fields, now).await?;
+    }
+    let existing = Lists::load(&mut *tx, user).await?;
+    let mut last: HashMap<Option<i64>, String> = HashMap::new();
+    let mut list_ids = Vec::with_capacity(plan.lists.len());
+    for list in &plan.lists {
+        let parent_id = list.parent.map(|p| list_ids[p]);
+        let low = last
+            .get(&parent_id)
+            .map(String::as_str)
+            .or_else(|| existing.last_position(parent_id, None));
+        let position = position::between(low, None);
+        last.insert(parent_id, position.clone());
+        let new = lists::New {
+            fields: &list.fields,
+            parent_id,
+            position,
+            archived_at: list.archived_at,
+        };
+        let made = lists::insert(tx, user, by, new, now).await?;
+        list_ids.push(made.id);
+        report.list_ids.insert(list.id, made.id);
+    }
+    let mut tasks: Vec<StoredTask> = Vec::with_capacity(plan.tasks.len());
+    for planned in &plan.tasks {
+        let list = match planned.home {
+            PlannedHome::Inbox => inbox,
+            PlannedHome::List(i) => list_ids[i],
+        };
+        let mut task = StoredTask::new(user, list, planned.fields.clone(), now);
+        task.created_at = planned.created_at.unwrap_or(now);
+        task.completed_at = planned.completed_at;
+        if let Some(parent) = planned.parent {
+            task.parent_id = Some(tasks[parent].id);
+            task.relations.parent_title = Some(tasks[parent].fields.title.as_str().to_owned());
+        }
+        sql::insert_created(tx, by, &mut task).await?;
+        report.task_ids.insert(planned.id, task.id);
+        tasks.push(task);
+    }
+    for link in &plan.links {
+        let kind = match link.blocks {
+            true => LinkKind::Blocks,
+            false => LinkKind::Relates,
+        };
+        let other = tasks[link.to].id;
+        links::write(tx, by, &tasks[link.from], (kind, other), true, now).await?;
+    }
+    for comment in &plan.comments {
+        let task = &tasks[comment.task];
+        let at = comment.created_at.unwrap_or(now);
+        crate::comments::insert(tx, by, task, &comment.body, at, now).await?;
+    }
+    report.lists = plan.lists.len();
+    report.tasks = plan.tasks.len();
+    report.links = plan.links.len();
+    report.comments = plan.comments.len();
+    Ok(report)
+}
