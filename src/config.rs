@@ -30,6 +30,48 @@ pub enum Command {
     /// Serve MCP over stdio for a desktop assistant, acting as one user on
     /// the same database as `serve` (which publishes the changes).
     Mcp(McpStdioArgs),
+    /// Print everything a user owns as one JSON document (a backup that
+    /// `taskflow import` or `POST /api/import` reads back).
+    Export(ExportArgs),
+    /// Read an export (or, with --todoist, a Todoist project's CSV) into a
+    /// user's account; prints what was written.
+    Import(ImportArgs),
+}
+
+/// `taskflow export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The user whose lists and tasks are exported.
+    #[arg(long)]
+    pub user: String,
+}
+
+/// `taskflow import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The user to import into: an export goes into an account that owns
+    /// nothing yet; a Todoist CSV into a new list beside the rest.
+    #[arg(long)]
+    pub user: String,
+    /// The file to read (`-`: standard input).
+    pub file: PathBuf,
+    /// The file is a Todoist project's CSV export.
+    #[arg(long)]
+    pub todoist: bool,
+    /// With --todoist: the new list's title.
+    #[arg(long, default_value = "Todoist", requires = "todoist")]
+    pub list: String,
+    /// With --todoist: the IANA zone relative dates are read in, for rows
+    /// without a TIMEZONE.
+    #[arg(long, default_value = "UTC", requires = "todoist")]
+    pub timezone: String,
+    /// Check and rehearse the import; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `taskflow mcp`.

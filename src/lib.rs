@@ -9,6 +9,7 @@ pub mod net;
 pub mod serve;
 pub mod telemetry;
 pub mod topology;
+pub mod transfer;
 
 use anyhow::Context;
 use taskflow_store::Database;
@@ -27,6 +28,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Mcp(args) => mcp_stdio(args).await,
+        Command::Export(args) => transfer::export(args).await,
+        Command::Import(args) => transfer::import(args).await,
         Command::Token(args) => {
             let secret = args.auth.secret(&args.data_dir)?;
             let token = taskflow_api::auth::mint(&secret, &args.user, args.ttl.into())

@@ -11,3 +11,4 @@ mod invariants;
 mod outage;
 mod serve;
 mod stream;
+mod transfer;
