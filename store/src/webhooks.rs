@@ -91,6 +91,28 @@ impl EndpointRow {
     }
 }
 
+impl EndpointRow {
+    /// The endpoint as a sender holding it until `until` sends to it at
+    /// `now`.
+    fn held(self, now: DateTime<Utc>, until: DateTime<Utc>) -> Endpoint {
+        let mut secrets = vec![self.secret];
+        if let (Some(previous), Some(overlap)) = (self.previous_secret, self.previous_until)
+            && overlap > now
+        {
+            secrets.push(previous);
+        }
+        Endpoint {
+            id: self.id,
+            user_id: self.user_id,
+            list_id: self.list_id,
+            url: self.url,
+            secrets,
+            failing_since: self.failing_since,
+            held: until,
+        }
+    }
+}
+
 /// An endpoint a sender holds: where to send and what to sign with.
 #[derive(Clone)]
 pub struct Endpoint {
@@ -555,7 +577,7 @@ impl TaskService {
         .await?;
         try_now(&mut tx, id).await?;
         tx.commit().await?;
-        self.db.webhooks_due().notify_one();
+        self.db.wake_webhook_senders();
         created.view(None)
     }
 
@@ -619,7 +641,7 @@ impl TaskService {
         .ok_or(Error::NotFound)?;
         try_now(&mut tx, id).await?;
         tx.commit().await?;
-        self.db.webhooks_due().notify_one();
+        self.db.wake_webhook_senders();
         row.view(None)
     }
 
@@ -664,7 +686,7 @@ impl TaskService {
         .await?;
         try_now(&mut tx, id).await?;
         tx.commit().await?;
-        self.db.webhooks_due().notify_one();
+        self.db.wake_webhook_senders();
         Ok(Replayed {
             queued: wanted.len() as i64,
             through_sequence: through,
@@ -722,7 +744,7 @@ impl TaskService {
         insert_deliveries(&mut tx, &values, now, "DO NOTHING").await?;
         tx.commit().await?;
         if !rows.is_empty() {
-            self.db.webhooks_due().notify_one();
+            self.db.wake_webhook_senders();
         }
         Ok(rows.len())
     }
@@ -866,6 +888,13 @@ impl Database {
         &self.webhooks_due
     }
 
+    /// Wakes every sender waiting for deliveries (the claiming loop and
+    /// those holding an endpoint for more), and the next to wait.
+    pub fn wake_webhook_senders(&self) {
+        self.webhooks_due.notify_waiters();
+        self.webhooks_due.notify_one();
+    }
+
     /// Each (event, endpoint) of the run that takes it.
     async fn webhook_targets<'e>(
         &self,
@@ -958,26 +987,26 @@ impl Database {
         .bind(i64::from(limit))
         .fetch_all(&mut self.write().await?)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| {
-                let mut secrets = vec![row.secret];
-                if let (Some(previous), Some(until)) = (row.previous_secret, row.previous_until)
-                    && until > now
-                {
-                    secrets.push(previous);
-                }
-                Endpoint {
-                    id: row.id,
-                    user_id: row.user_id,
-                    list_id: row.list_id,
-                    url: row.url,
-                    secrets,
-                    failing_since: row.failing_since,
-                    held: until,
-                }
-            })
-            .collect())
+        Ok(rows.into_iter().map(|row| row.held(now, until)).collect())
+    }
+
+    /// The endpoint as it is now (its URL, secrets and failures may have
+    /// changed since it was claimed), if it is enabled and still held
+    /// under `endpoint.held`.
+    pub async fn held_webhook_endpoint(
+        &self,
+        endpoint: &Endpoint,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Endpoint>> {
+        let row: Option<EndpointRow> = query(&format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints \
+             WHERE id = $1 AND lease_until = $2 AND enabled"
+        ))
+        .bind(endpoint.id)
+        .bind(endpoint.held)
+        .fetch_optional(&mut self.read().await?)
+        .await?;
+        Ok(row.map(|row| row.held(now, endpoint.held)))
     }
 
     /// Ends every lease (at start-up on SQLite, where this process is the

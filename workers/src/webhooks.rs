@@ -38,6 +38,10 @@ pub const FAILING_LIMIT: chrono::Duration = chrono::Duration::days(5);
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// Deliveries read (and sent in order) at a time per endpoint.
 const BATCH: u32 = 100;
+/// How long a sender that has sent everything keeps its endpoint for the
+/// next deliveries (with a slot to spare): under a stream of changes they
+/// come within milliseconds, and each claim it saves is a write.
+const LINGER: Duration = Duration::from_millis(200);
 
 /// How the sender sends.
 #[derive(Debug, Clone)]
@@ -289,10 +293,11 @@ impl Sender {
                             };
                             let sender = self.clone();
                             let stop = stop.clone();
+                            let spare = slots.clone();
                             tokio::spawn(async move {
-                                sender.serve(endpoint, &stop).await;
+                                sender.serve(endpoint, &stop, &spare).await;
                                 drop(slot);
-                                sender.tasks.database().webhooks_due().notify_one();
+                                sender.tasks.database().wake_webhook_senders();
                             });
                         }
                     }
@@ -312,8 +317,10 @@ impl Sender {
             .map(drop);
     }
 
-    /// Sends an endpoint's pending deliveries in order while it holds it.
-    async fn serve(&self, mut endpoint: Endpoint, stop: &CancellationToken) {
+    /// Sends an endpoint's pending deliveries in order while it holds it;
+    /// with nothing left, waits [`LINGER`] for more while `slots` has one
+    /// to spare for other endpoints.
+    async fn serve(&self, mut endpoint: Endpoint, stop: &CancellationToken, slots: &Semaphore) {
         let db = self.tasks.database();
         let lease = chrono::Duration::from_std(self.config.lease).unwrap_or_default();
         // Let go well before the lease ends.
@@ -342,23 +349,55 @@ impl Sender {
                 (Vec::new(), After::Disable(why.into()), false)
             };
             let now = self.tasks.now();
-            let more = full
-                && after == After::Sent
-                && attempts.len() == BATCH as usize
-                && !stop.is_cancelled()
-                && Instant::now() < budget;
-            let held_until = if more { now + lease } else { now };
-            if let Err(err) = db
-                .record_webhook_attempts(&endpoint, &attempts, &after, now, held_until)
-                .await
-            {
-                tracing::warn!(endpoint = endpoint.id, error = %err, "recording attempts failed");
+            let going = after == After::Sent && !stop.is_cancelled() && Instant::now() < budget;
+            let more = going && full && attempts.len() == BATCH as usize;
+            let linger = going && !more && slots.available_permits() > 0;
+            let held_until = if more || linger { now + lease } else { now };
+            // Woken for another endpoint's deliveries: nothing to write
+            // (the lease outlasts the budget).
+            let idle = linger && attempts.is_empty();
+            if !idle {
+                if let Err(err) = db
+                    .record_webhook_attempts(&endpoint, &attempts, &after, now, held_until)
+                    .await
+                {
+                    tracing::warn!(endpoint = endpoint.id, error = %err, "recording attempts failed");
+                    return;
+                }
+                endpoint.held = held_until;
+            }
+            if more {
+                continue;
+            }
+            if !linger {
                 return;
             }
-            if !more {
+            let woken = tokio::select! {
+                () = db.webhooks_due().notified() => true,
+                () = tokio::time::sleep(LINGER) => false,
+                () = stop.cancelled() => false,
+            };
+            let now = self.tasks.now();
+            if !woken {
+                // Let it go: the claiming loop takes it when more come.
+                if let Err(err) = db
+                    .record_webhook_attempts(&endpoint, &[], &After::Sent, now, now)
+                    .await
+                {
+                    tracing::warn!(endpoint = endpoint.id, error = %err, "releasing the endpoint failed");
+                }
                 return;
             }
-            endpoint.held = held_until;
+            // Changed meanwhile (a rotated secret, a new URL), disabled, or
+            // taken over?
+            endpoint = match db.held_webhook_endpoint(&endpoint, now).await {
+                Ok(Some(current)) => current,
+                Ok(None) => return,
+                Err(err) => {
+                    tracing::warn!(endpoint = endpoint.id, error = %err, "reading the endpoint failed");
+                    return;
+                }
+            };
         }
     }
 
