@@ -60,7 +60,7 @@ pub struct Bench<'a> {
 }
 
 /// Every scenario, in the order a run takes them.
-pub const SCENARIOS: [&str; 12] = [
+pub const SCENARIOS: [&str; 13] = [
     "start-up",
     "create/sqlite",
     "create/shared",
@@ -73,6 +73,7 @@ pub const SCENARIOS: [&str; 12] = [
     "outbox drain",
     "webhooks",
     "retention",
+    "export/import",
 ];
 
 impl Bench<'_> {
@@ -99,6 +100,7 @@ impl Bench<'_> {
                     "reminder→sse" => self.reminder_to_sse().await,
                     "mcp" => self.mcp().await,
                     "webhooks" => self.webhooks().await,
+                    "export/import" => self.export_import().await,
                     "retention" => self.retention().await,
                     _ => self.drain().await,
                 }
@@ -188,6 +190,73 @@ impl Bench<'_> {
                 ..Entry::default()
             },
         );
+        Ok(())
+    }
+
+    /// Export and import (issue 24): an account of 10,000 tasks (a tenth
+    /// in a list, a quarter recurring) exported over HTTP, then restored
+    /// into an empty account in one transaction, each task with its event,
+    /// against plain creates at 64 connections on the same server (target:
+    /// a restore is no slower than making the tasks one by one).
+    async fn export_import(&mut self) -> anyhow::Result<()> {
+        self.recorder.before_step().await;
+        let dir = tempfile::tempdir()?;
+        seed(dir.path(), WEBHOOK_EVENTS, Some(10)).await?;
+        let server = Self::serve(dir.path(), None).await?;
+        let client = reqwest::Client::builder()
+            .timeout(SCENARIO_TIMEOUT)
+            .build()?;
+        let started = Instant::now();
+        let doc = client
+            .get(format!("{}/api/export", server.url))
+            .bearer_auth(mint(SEED_USER)?)
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+        let exported = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let report: serde_json::Value = client
+            .post(format!("{}/api/import", server.url))
+            .bearer_auth(mint("restored")?)
+            .header(JSON.0, JSON.1)
+            .body(doc)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let imported = started.elapsed().as_secs_f64();
+        let tasks = report["tasks"].as_u64().context("no task count")?;
+        anyhow::ensure!(
+            tasks as usize == WEBHOOK_EVENTS,
+            "imported {tasks} tasks: {report}"
+        );
+        let (creates, _) = create_load(&server, self.step()).await;
+        server.stop().await;
+        let per_second = tasks as f64;
+        self.recorder.record(
+            "export/import",
+            Entry {
+                metric: "tasks/s restored by one import (10,000 tasks)",
+                value: per_second / imported,
+                unit: "tasks/s",
+                limit: Some(("creates/s at 64 connections, same server", creates.rate())),
+                target: Some("≥ 1× creates"),
+                ..Entry::default()
+            },
+        );
+        self.recorder.record(
+            "export/import",
+            Entry {
+                metric: "tasks/s exported (10,000 tasks)",
+                value: per_second / exported,
+                unit: "tasks/s",
+                ..Entry::default()
+            },
+        );
+        self.record_failures("export/import", &creates);
         Ok(())
     }
 
