@@ -18,8 +18,9 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::problem::Problem;
 use crate::tasks::actor;
 
-/// The largest import body: a few hundred thousand tasks.
-pub const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
+/// The largest import body: some 50,000 tasks. An import is one
+/// transaction, and on SQLite every other write waits for it.
+pub const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// The export and import routes.
 pub fn routes() -> Router<AppState> {
