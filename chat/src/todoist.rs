@@ -320,6 +320,7 @@ fn task_of(content: &str, description: &str, priority: Option<Priority>) -> Expo
         due: None,
         timezone: None,
         recurrence: None,
+        series_start: None,
         reminder: None,
         completed_at: None,
         created_at: None,

@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    CreateList, CreateTask, Invalid, ListFields, MAX_LIST_DEPTH, Priority, Reminder, Task,
+    CreateList, CreateTask, Due, Invalid, ListFields, MAX_LIST_DEPTH, Priority, Reminder, Task,
     TaskFields, WriteComment,
 };
 
@@ -103,6 +103,10 @@ pub struct ExportTask {
     /// An RRULE.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recurrence: Option<String>,
+    /// Where a repeating task's series began (in `timezone`), when not at
+    /// this occurrence: a COUNT counts from there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series_start: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminder: Option<Reminder>,
     /// When it was completed; absent: open.
@@ -156,6 +160,7 @@ impl ExportTask {
             due: task.due.clone(),
             timezone: task.timezone.clone(),
             recurrence: task.recurrence.clone(),
+            series_start: None,
             reminder: task.reminder,
             completed_at: task.completed_at,
             created_at: Some(task.created_at),
@@ -215,6 +220,8 @@ pub struct PlannedTask {
     /// The index of its parent in `tasks`.
     pub parent: Option<usize>,
     pub fields: TaskFields,
+    /// Where its series began, when not at this occurrence.
+    pub series_start: Option<Due>,
     pub completed_at: Option<DateTime<Utc>>,
     pub created_at: Option<DateTime<Utc>>,
 }
@@ -505,6 +512,26 @@ impl Export {
                     continue;
                 }
             };
+            let series_start = match (&task.series_start, fields.recurrence.is_some()) {
+                (None, _) => None,
+                (Some(_), false) => {
+                    problems.say(
+                        format!("{at}.series_start"),
+                        "only a repeating task has a series",
+                    );
+                    continue;
+                }
+                (Some(text), true) => {
+                    let zone = fields.due.map_or(crate::Zone::UTC, |d| d.zone());
+                    match Due::parse(text, zone) {
+                        Ok(start) => Some(start),
+                        Err(invalid) => {
+                            problems.add(at, Invalid::new("series_start", invalid.reason));
+                            continue;
+                        }
+                    }
+                }
+            };
             let parent = task.parent_id.and_then(|p| index.get(&p).copied());
             index.insert(task.id, planned.len());
             planned.push(PlannedTask {
@@ -512,6 +539,7 @@ impl Export {
                 home,
                 parent,
                 fields,
+                series_start,
                 completed_at: task.completed_at,
                 created_at: task.created_at,
             });

@@ -81,6 +81,16 @@ async fn alices_account(api: &TestApp) {
         "reminder": {"minutes_before": 30},
     }))
     .await;
+    // One occurrence moved: its series still began on the 2nd.
+    let moved = json!({"due": "2026-04-03T10:00"});
+    call(
+        api,
+        Method::PATCH,
+        &format!("/api/tasks/{paint}"),
+        "alice",
+        moved,
+    )
+    .await;
     let sand = task(json!({"title": "Sand it", "parent": paint})).await;
     let buy = task(json!({"title": "Buy sandpaper", "parent": sand, "due": "2026-03-30"})).await;
     let prime = task(json!({"title": "Prime it", "parent": paint})).await;
@@ -242,6 +252,12 @@ async fn an_export_imports_into_a_fresh_account_as_it_was(h: &Harness) {
         (5, 10, 3, 4),
         "{doc:#}"
     );
+    let paint = doc["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["title"] == "Paint the fence");
+    assert_eq!(paint.unwrap()["series_start"], "2026-04-02T10:00:00");
     let bobs = doc["comments"]
         .as_array()
         .unwrap()

@@ -153,7 +153,14 @@ fn parents_first(stored: &[StoredTask]) -> Vec<ExportTask> {
     };
     let mut tasks: Vec<(usize, ExportTask)> = stored
         .iter()
-        .map(|t| (depth(t.id), ExportTask::of(&t.task(), t.parent_id)))
+        .map(|t| {
+            let mut task = ExportTask::of(&t.task(), t.parent_id);
+            task.series_start = t
+                .anchor
+                .filter(|anchor| t.fields.recurrence.is_some() && Some(*anchor) != t.fields.due)
+                .map(|anchor| anchor.local_text());
+            (depth(t.id), task)
+        })
         .collect();
     tasks.sort_by_key(|(depth, _)| *depth);
     tasks.into_iter().map(|(_, task)| task).collect()
@@ -237,6 +244,9 @@ async fn write(
         let mut task = StoredTask::new(user, list, planned.fields.clone(), now);
         task.created_at = planned.created_at.unwrap_or(now);
         task.completed_at = planned.completed_at;
+        if planned.series_start.is_some() {
+            task.anchor = planned.series_start;
+        }
         if let Some(parent) = planned.parent {
             task.parent_id = Some(tasks[parent].id);
             task.relations.parent_title = Some(tasks[parent].fields.title.as_str().to_owned());
