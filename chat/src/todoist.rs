@@ -292,6 +292,7 @@ fn task_of(content: &str, description: &str, priority: Option<Priority>) -> Expo
     let mut words = Vec::new();
     for word in content.split_whitespace() {
         match word.strip_prefix('@').map(Tag::parse) {
+            Some(Ok(tag)) if tags.iter().any(|t| t == tag.as_str()) => {}
             Some(Ok(tag)) if tags.len() < MAX_TAGS => tags.push(tag.as_str().to_owned()),
             _ => words.push(word),
         }

@@ -24,6 +24,8 @@ pub const EXPORT_VERSION: u32 = 1;
 pub const MAX_TASK_DEPTH: usize = 3;
 /// The most problems an import refusal names (the rest are counted).
 pub const MAX_IMPORT_ERRORS: usize = 100;
+/// The most links a document holds (each `blocks` is checked for a cycle).
+pub const MAX_IMPORT_LINKS: usize = 10_000;
 
 /// Everything a person owns, as `GET /api/export` writes it and `POST
 /// /api/import` reads it.
@@ -190,6 +192,8 @@ impl ExportTask {
 pub struct ImportPlan {
     /// The Inbox's fields, when the document has one.
     pub inbox: Option<ListFields>,
+    /// The Inbox's id in the document.
+    pub inbox_id: Option<i64>,
     pub lists: Vec<PlannedList>,
     pub tasks: Vec<PlannedTask>,
     pub links: Vec<PlannedLink>,
@@ -201,8 +205,8 @@ pub struct PlannedList {
     /// Its id in the document.
     pub id: i64,
     pub fields: ListFields,
-    /// The index of its parent in `lists`.
-    pub parent: Option<usize>,
+    /// The list it is nested in: the Inbox or one before it in `lists`.
+    pub parent: Option<PlannedHome>,
     pub archived_at: Option<DateTime<Utc>>,
 }
 
@@ -285,6 +289,7 @@ impl Export {
         }
         Ok(ImportPlan {
             inbox: inbox.0,
+            inbox_id: inbox.1,
             lists,
             tasks,
             links,
@@ -402,7 +407,8 @@ impl Export {
             }
             let parent = list
                 .parent_id
-                .and_then(|p| index.get(&p).copied().flatten());
+                .and_then(|p| index.get(&p).copied())
+                .map(|p| p.map_or(PlannedHome::Inbox, PlannedHome::List));
             index.insert(list.id, Some(planned.len()));
             planned.push(PlannedList {
                 id: list.id,
@@ -430,13 +436,14 @@ impl Export {
                 );
             }
         }
+        let list_ids: HashSet<i64> = self.lists.iter().map(|l| l.id).collect();
         let home_of = |task: &ExportTask| task.list_id.filter(|id| Some(*id) != inbox);
         let mut children: HashMap<Option<i64>, Vec<usize>> = HashMap::new();
         for (i, task) in self.tasks.iter().enumerate() {
             let at = format!("tasks[{i}]");
             if let Some(list) = task.list_id
                 && !lists.contains_key(&list)
-                && self.lists.iter().all(|l| l.id != list)
+                && !list_ids.contains(&list)
             {
                 problems.say(
                     format!("{at}.list_id"),
@@ -482,10 +489,24 @@ impl Export {
                 .and_then(|p| by_id.get(&p))
                 .is_some_and(|&p| home_of(&self.tasks[p]) == home_of(task));
             if !seen.contains(&i) && placed {
-                problems.say(
-                    format!("tasks[{i}].parent_id"),
-                    "the tasks' nesting makes a cycle",
-                );
+                // Unreached: in a cycle, or below an entry named already.
+                let mut up = i;
+                let mut steps = 0;
+                let cycle = loop {
+                    let parent = self.tasks[up]
+                        .parent_id
+                        .and_then(|p| by_id.get(&p).copied());
+                    match parent {
+                        Some(p) if p == i => break true,
+                        Some(p) if steps <= self.tasks.len() => (up, steps) = (p, steps + 1),
+                        _ => break false,
+                    }
+                };
+                let reason = match cycle {
+                    true => "the tasks' nesting makes a cycle",
+                    false => "a task above it is at fault (named on its own entry)",
+                };
+                problems.say(format!("tasks[{i}].parent_id"), reason);
             }
         }
         let mut planned = Vec::new();
@@ -548,8 +569,17 @@ impl Export {
     }
 
     fn plan_links(&self, tasks: &HashMap<i64, usize>, problems: &mut Problems) -> Vec<PlannedLink> {
-        let mut planned = Vec::new();
-        let mut blocks: HashMap<usize, Vec<usize>> = HashMap::new();
+        if self.links.len() > MAX_IMPORT_LINKS {
+            problems.say(
+                "links".into(),
+                format!("a document holds at most {MAX_IMPORT_LINKS} links"),
+            );
+            return Vec::new();
+        }
+        let task_ids: HashSet<i64> = self.tasks.iter().map(|t| t.id).collect();
+        // Each link to make, with its place in the document.
+        let mut planned: Vec<(usize, PlannedLink)> = Vec::new();
+        let mut seen = HashSet::new();
         for (i, link) in self.links.iter().enumerate() {
             let at = format!("links[{i}]");
             let blocking = match link.kind.as_str() {
@@ -568,7 +598,7 @@ impl Export {
             let [(_, Ok(from)), (_, Ok(to))] = ends else {
                 for (field, end) in ends {
                     if let Err(id) = end
-                        && self.tasks.iter().all(|t| t.id != id)
+                        && !task_ids.contains(&id)
                     {
                         problems.say(
                             format!("{at}.{field}"),
@@ -585,23 +615,46 @@ impl Export {
                 );
                 continue;
             }
-            if blocking {
-                if reaches(&blocks, to, from) {
+            // `relates` either way is one link; a repeat is one link too.
+            let key = match blocking {
+                true => (from, true, to),
+                false => (from.min(to), false, from.max(to)),
+            };
+            if seen.insert(key) {
+                let link = PlannedLink {
+                    from,
+                    blocks: blocking,
+                    to,
+                };
+                planned.push((i, link));
+            }
+        }
+        // A cycle is rare: look for one in linear time, and only then find
+        // (link by link) which links close it.
+        let edges: Vec<(usize, usize)> = planned
+            .iter()
+            .filter(|(_, l)| l.blocks)
+            .map(|(_, l)| (l.from, l.to))
+            .collect();
+        if !has_cycle(&edges) {
+            return planned.into_iter().map(|(_, link)| link).collect();
+        }
+        let mut blocks: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut kept = Vec::with_capacity(planned.len());
+        for (i, link) in planned {
+            if link.blocks {
+                if reaches(&blocks, link.to, link.from) {
                     problems.say(
-                        format!("{at}.other_id"),
+                        format!("links[{i}].other_id"),
                         "these blocks make a cycle: a task would wait on itself",
                     );
                     continue;
                 }
-                blocks.entry(from).or_default().push(to);
+                blocks.entry(link.from).or_default().push(link.to);
             }
-            planned.push(PlannedLink {
-                from,
-                blocks: blocking,
-                to,
-            });
+            kept.push(link);
         }
-        planned
+        kept
     }
 
     fn plan_comments(
@@ -609,6 +662,7 @@ impl Export {
         tasks: &HashMap<i64, usize>,
         problems: &mut Problems,
     ) -> Vec<PlannedComment> {
+        let task_ids: HashSet<i64> = self.tasks.iter().map(|t| t.id).collect();
         let mut planned = Vec::new();
         for (i, comment) in self.comments.iter().enumerate() {
             let at = format!("comments[{i}]");
@@ -624,7 +678,7 @@ impl Export {
                     created_at: comment.created_at,
                 }),
                 (task, body) => {
-                    if task.is_none() && self.tasks.iter().all(|t| t.id != comment.task_id) {
+                    if task.is_none() && !task_ids.contains(&comment.task_id) {
                         problems.say(
                             format!("{at}.task_id"),
                             format!("no task {} in this document", comment.task_id),
@@ -638,6 +692,35 @@ impl Export {
         }
         planned
     }
+}
+
+/// Whether the edges `(from, to)` make a cycle (Kahn's algorithm).
+fn has_cycle(edges: &[(usize, usize)]) -> bool {
+    let mut into: HashMap<usize, usize> = HashMap::new();
+    let mut out: HashMap<usize, Vec<usize>> = HashMap::new();
+    for &(from, to) in edges {
+        into.entry(from).or_insert(0);
+        *into.entry(to).or_insert(0) += 1;
+        out.entry(from).or_default().push(to);
+    }
+    let mut free: Vec<usize> = into
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(v, _)| *v)
+        .collect();
+    let mut done = 0;
+    while let Some(v) = free.pop() {
+        done += 1;
+        for next in out.get(&v).into_iter().flatten() {
+            if let Some(n) = into.get_mut(next) {
+                *n -= 1;
+                if *n == 0 {
+                    free.push(*next);
+                }
+            }
+        }
+    }
+    done < into.len()
 }
 
 /// Whether `from` reaches `to` along `blocks`.
@@ -725,7 +808,7 @@ mod tests {
         let plan = doc().plan().unwrap();
         assert_eq!(plan.inbox.unwrap().title.as_str(), "Inbox");
         let lists: Vec<_> = plan.lists.iter().map(|l| (l.id, l.parent)).collect();
-        assert_eq!(lists, [(2, None), (3, Some(0))]);
+        assert_eq!(lists, [(2, None), (3, Some(PlannedHome::List(0)))]);
         let tasks: Vec<_> = plan
             .tasks
             .iter()
@@ -797,8 +880,8 @@ mod tests {
                 "lists[1].title",
                 "tasks[3].parent_id",
                 "tasks[0].due",
-                "links[1].other_id",
                 "links[2].kind",
+                "links[1].other_id",
                 "comments[1].task_id",
                 "comments[1].body",
             ]

@@ -392,7 +392,17 @@ impl Sender {
             // taken over?
             endpoint = match db.held_webhook_endpoint(&endpoint, now).await {
                 Ok(Some(current)) => current,
-                Ok(None) => return,
+                Ok(None) => {
+                    // Disabled (or gone): let go, so enabling it again sends
+                    // at once (a lease another sender holds stays its own).
+                    let released = db
+                        .record_webhook_attempts(&endpoint, &[], &After::Sent, now, now)
+                        .await;
+                    if let Err(err) = released {
+                        tracing::warn!(endpoint = endpoint.id, error = %err, "releasing the endpoint failed");
+                    }
+                    return;
+                }
                 Err(err) => {
                     tracing::warn!(endpoint = endpoint.id, error = %err, "reading the endpoint failed");
                     return;

@@ -70,6 +70,8 @@ async fn alices_account(api: &TestApp) {
     )
     .await;
     let old = post(api, "/api/lists", "alice", json!({"title": "Old"})).await;
+    let someday = json!({"title": "Someday", "parent_id": inbox});
+    post(api, "/api/lists", "alice", someday).await;
     let shared = post(api, "/api/lists", "alice", json!({"title": "Shared"})).await;
 
     let task = |body: Value| async move { post(api, "/api/tasks", "alice", body).await };
@@ -100,6 +102,10 @@ async fn alices_account(api: &TestApp) {
     }))
     .await;
     let stamps = task(json!({"title": "Buy stamps", "priority": "low"})).await;
+    // Overdue, its reminder past: told where it was, not again when restored.
+    let card =
+        json!({"title": "Renew the card", "due": "2026-03-20", "reminder": {"minutes_before": 60}});
+    task(card).await;
     let letter = task(json!({"title": "Post the letter"})).await;
     task(json!({"title": "Old task", "list_id": old})).await;
     let shared_task = task(json!({"title": "Shared task", "list_id": shared})).await;
@@ -240,7 +246,7 @@ async fn an_export_imports_into_a_fresh_account_as_it_was(h: &Harness) {
         (Some("taskflow.export"), Some(1))
     );
     let count = |part: &str| doc[part].as_array().unwrap().len();
-    // Inbox, Home, Garden, Old, Shared; 10 tasks (Bob's in the shared list
+    // Inbox, Someday in it, Home, Garden, Old, Shared; 11 tasks (Bob's in the shared list
     // is Alice's: she owns the list); 3 links; 4 comments (Bob's too).
     assert_eq!(
         (
@@ -249,7 +255,7 @@ async fn an_export_imports_into_a_fresh_account_as_it_was(h: &Harness) {
             count("links"),
             count("comments")
         ),
-        (5, 10, 3, 4),
+        (6, 11, 3, 4),
         "{doc:#}"
     );
     let paint = doc["tasks"]
@@ -277,7 +283,7 @@ async fn an_export_imports_into_a_fresh_account_as_it_was(h: &Harness) {
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.body["dry_run"], true);
-    assert_eq!(reply.body["tasks"], 10);
+    assert_eq!(reply.body["tasks"], 11);
     let nothing = call(&api, Method::GET, "/api/export", "carol", Value::Null).await;
     assert_eq!(nothing["tasks"], json!([]));
     assert_eq!(
@@ -303,22 +309,30 @@ async fn an_export_imports_into_a_fresh_account_as_it_was(h: &Harness) {
             .map(|(k, v)| (k.parse().unwrap(), v.as_i64().unwrap()))
             .collect()
     };
-    let (mut lists, tasks) = (ids("list_ids"), ids("task_ids"));
-    assert_eq!(
-        (lists.len(), tasks.len()),
-        (4, 10),
-        "the Inbox is not a new list"
-    );
+    let (lists, tasks) = (ids("list_ids"), ids("task_ids"));
+    assert_eq!((lists.len(), tasks.len()), (6, 11));
+    assert_eq!(report["lists"], 5, "the Inbox is not a new list");
     let alices_inbox = doc["lists"]
         .as_array()
         .unwrap()
         .iter()
         .find(|l| l["inbox"] == true);
     let carols = call(&api, Method::GET, "/api/lists", "carol", Value::Null).await;
-    lists.insert(
-        alices_inbox.unwrap()["id"].as_i64().unwrap(),
+    let inbox = alices_inbox.unwrap()["id"].as_i64().unwrap();
+    assert_eq!(
+        lists[&inbox],
         carols[0]["id"].as_i64().unwrap(),
+        "Carol's Inbox"
     );
+    // Past reminders and overdue notices count as told; a coming one not.
+    let marked = |column: &str| {
+        format!("SELECT COUNT(*) FROM tasks WHERE user_id = 'carol' AND {column} IS NOT NULL")
+    };
+    let told = (
+        h.raw.scalar(&marked("reminded_for")).await,
+        h.raw.scalar(&marked("overdue_for")).await,
+    );
+    assert_eq!(told, (1, 1));
 
     // Field by field: the same lists, tasks, links and comments.
     let again = call(&api, Method::GET, "/api/export", "carol", Value::Null).await;
@@ -393,8 +407,8 @@ async fn an_export_imports_into_a_fresh_account_as_it_was(h: &Harness) {
         }
     }
 
-    // Each item landed with its event: 4 lists made and the Inbox renamed,
-    // 10 tasks, 3 links, 4 comments.
+    // Each item landed with its event: 5 lists made and the Inbox renamed,
+    // 11 tasks, 3 links, 4 comments.
     let types = || async {
         let path = format!("/api/changes?since={before}&limit=1000");
         let page = call(&api, Method::GET, &path, "carol", Value::Null).await;
@@ -407,14 +421,14 @@ async fn an_export_imports_into_a_fresh_account_as_it_was(h: &Harness) {
         types
     };
     wait_for("the import's changes", DEADLINE, || async {
-        types().await.values().sum::<i32>() >= 22
+        types().await.values().sum::<i32>() >= 24
     })
     .await;
     let types = types().await;
     let expected: BTreeMap<String, i32> = [
-        ("taskflow.list.created.v1", 4),
+        ("taskflow.list.created.v1", 5),
         ("taskflow.list.updated.v1", 1),
-        ("taskflow.task.created.v1", 10),
+        ("taskflow.task.created.v1", 11),
         ("taskflow.task.linked.v1", 3),
         ("taskflow.comment.created.v1", 4),
     ]

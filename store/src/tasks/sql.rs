@@ -398,6 +398,33 @@ pub(crate) async fn insert_created(tx: &mut Tx, by: &Actor, task: &mut StoredTas
     Ok(view)
 }
 
+/// Marks the reminders and overdue notices of `user`'s tasks in `lists`
+/// whose instants are past as given already: restored tasks were told of
+/// them where they came from.
+pub(crate) async fn mark_past_as_told(
+    tx: &mut Tx,
+    user: &str,
+    lists: &[i64],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for (column, instant) in [
+        ("reminded_for", "remind_at"),
+        ("overdue_for", "deadline_at"),
+    ] {
+        let mut q = Query::build(format!(
+            "UPDATE tasks SET {column} = {instant} WHERE user_id = "
+        ));
+        q.push_bind(user)
+            .push(&format!(" AND {instant} <= "))
+            .push_bind(now)
+            .push(" AND list_id IN (");
+        q.push_binds(lists.iter().copied());
+        q.push(")");
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
 /// Creates a task and its `created` event in one transaction; with an
 /// idempotency key, a repeat of the same request returns the first result.
 /// (Plain creates are batched instead: see `batch.rs`.)

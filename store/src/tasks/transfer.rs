@@ -53,6 +53,7 @@ impl TaskService {
                 archived_at: l.archived_at,
             })
             .collect();
+        let lists = parents_first_lists(lists);
         let rows: Vec<TaskRow> = query(&format!(
             "SELECT {} FROM tasks t WHERE t.user_id = $1 ORDER BY t.list_id, t.position, t.id",
             *SELECT
@@ -64,8 +65,20 @@ impl TaskService {
             .into_iter()
             .map(StoredTask::try_from)
             .collect::<Result<Vec<_>>>()?;
-        let tasks = parents_first(&stored);
-        let held: std::collections::HashSet<i64> = tasks.iter().map(|t| t.id).collect();
+        // Each read is its own snapshot: a task made in (or moved to) a
+        // list made after the lists were read, or under such a task, is
+        // left out, so the document always reads back.
+        let mut tasks = parents_first(&stored);
+        let listed: std::collections::HashSet<i64> = lists.iter().map(|l| l.id).collect();
+        let mut held = std::collections::HashSet::new();
+        tasks.retain(|t| {
+            let kept = t.list_id.is_some_and(|l| listed.contains(&l))
+                && t.parent_id.is_none_or(|p| held.contains(&p));
+            if kept {
+                held.insert(t.id);
+            }
+            kept
+        });
         let links: Vec<(i64, String, i64)> = query(
             "SELECT task_id, kind, other_id FROM task_links WHERE user_id = $1 \
              ORDER BY task_id, kind, other_id",
@@ -139,6 +152,25 @@ impl TaskService {
     }
 }
 
+/// Lists parents first, each level in the order read.
+fn parents_first_lists(lists: Vec<ExportList>) -> Vec<ExportList> {
+    let parent: HashMap<i64, Option<i64>> = lists.iter().map(|l| (l.id, l.parent_id)).collect();
+    let depth = |mut id: i64| {
+        let mut depth = 0;
+        while let Some(Some(up)) = parent.get(&id) {
+            depth += 1;
+            id = *up;
+            if depth > taskflow_core::MAX_LIST_DEPTH {
+                break;
+            }
+        }
+        depth
+    };
+    let mut lists: Vec<(usize, ExportList)> = lists.into_iter().map(|l| (depth(l.id), l)).collect();
+    lists.sort_by_key(|(depth, _)| *depth);
+    lists.into_iter().map(|(_, list)| list).collect()
+}
+
 /// Tasks as a document holds them: parents before their subtasks, each
 /// level in the order read.
 fn parents_first(stored: &[StoredTask]) -> Vec<ExportTask> {
@@ -164,6 +196,11 @@ fn parents_first(stored: &[StoredTask]) -> Vec<ExportTask> {
         .collect();
     tasks.sort_by_key(|(depth, _)| *depth);
     tasks.into_iter().map(|(_, task)| task).collect()
+}
+
+/// Task `id` as stored now.
+async fn current(tx: &mut Tx, user: &str, id: i64) -> Result<StoredTask> {
+    sql::find(tx, user, id).await?.ok_or(Error::NotFound)
 }
 
 /// Refuses an import into an account that owns anything but an empty Inbox.
@@ -218,7 +255,10 @@ async fn write(
     let mut last: HashMap<Option<i64>, String> = HashMap::new();
     let mut list_ids = Vec::with_capacity(plan.lists.len());
     for list in &plan.lists {
-        let parent_id = list.parent.map(|p| list_ids[p]);
+        let parent_id = list.parent.map(|p| match p {
+            PlannedHome::Inbox => inbox,
+            PlannedHome::List(i) => list_ids[i],
+        });
         let low = last
             .get(&parent_id)
             .map(String::as_str)
@@ -261,12 +301,27 @@ async fn write(
             false => LinkKind::Relates,
         };
         let other = tasks[link.to].id;
-        links::write(tx, by, &tasks[link.from], (kind, other), true, now).await?;
+        let from = current(tx, user, tasks[link.from].id).await?;
+        links::write(tx, by, &from, (kind, other), true, now).await?;
     }
     for comment in &plan.comments {
-        let task = &tasks[comment.task];
+        // As it is now, its subtasks and links made (the event shows it).
+        let task = current(tx, user, tasks[comment.task].id).await?;
         let at = comment.created_at.unwrap_or(now);
-        crate::comments::insert(tx, by, task, &comment.body, at, now).await?;
+        crate::comments::insert(tx, by, &task, &comment.body, at, now).await?;
+    }
+    let mut homes: Vec<i64> = list_ids.clone();
+    homes.extend(
+        plan.tasks
+            .iter()
+            .any(|t| t.home == PlannedHome::Inbox)
+            .then_some(inbox),
+    );
+    if !homes.is_empty() {
+        sql::mark_past_as_told(tx, user, &homes, now).await?;
+    }
+    if let Some(id) = plan.inbox_id {
+        report.list_ids.insert(id, inbox);
     }
     report.lists = plan.lists.len();
     report.tasks = plan.tasks.len();
