@@ -4,7 +4,7 @@
 //! every bad entry (or line of the CSV); nothing is half-written.
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -58,7 +58,7 @@ async fn import(
         .tasks
         .import(&actor(user), &doc, into, dry_run)
         .await?;
-    Ok((status(dry_run), Json(report)).into_response())
+    Ok(Json(report).into_response())
 }
 
 async fn todoist(
@@ -86,19 +86,11 @@ async fn todoist(
         .import(&actor(user), &read.document, ImportInto::NewLists, dry_run)
         .await;
     match done {
-        Ok(report) => Ok((status(dry_run), Json(report)).into_response()),
+        Ok(report) => Ok(Json(report).into_response()),
         Err(Error::ImportInvalid(problems)) => {
             let located = problems.into_iter().map(|p| read.locate(p)).collect();
             Err(Error::ImportInvalid(located).into())
         }
         Err(err) => Err(err.into()),
-    }
-}
-
-/// 201 for an import made, 200 for a rehearsal.
-fn status(dry_run: bool) -> StatusCode {
-    match dry_run {
-        true => StatusCode::OK,
-        false => StatusCode::CREATED,
     }
 }
