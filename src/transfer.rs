@@ -30,33 +30,35 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
 /// Imports the file; prints the report, or every problem found.
 pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let text = read(&args.file)?;
-    let mut located = None;
-    let (doc, into) = match args.todoist {
-        false => {
-            let doc: Export = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a Taskflow export", args.file.display()))?;
-            (doc, ImportInto::EmptyAccount)
-        }
+    // A Todoist CSV is read into a document that remembers each entry's line.
+    let todoist = match args.todoist {
+        false => None,
         true => {
             let zone = Zone::parse(&args.timezone, "timezone").map_err(anyhow::Error::msg)?;
             let now = chrono::Utc::now();
-            let read = TodoistImport::read(&text, &args.list, zone, now).map_err(refused)?;
-            let doc = read.document.clone();
-            located = Some(read);
-            (doc, ImportInto::NewLists)
+            Some(TodoistImport::read(&text, &args.list, zone, now).map_err(refused)?)
+        }
+    };
+    let export: Export;
+    let (doc, into) = match &todoist {
+        Some(read) => (&read.document, ImportInto::NewLists),
+        None => {
+            export = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a Taskflow export", args.file.display()))?;
+            (&export, ImportInto::EmptyAccount)
         }
     };
     let db = args.database.connect().await?;
     db.migrate().await.context("applying migrations")?;
     let actor = Actor::new(args.user.as_str(), Source::Cli);
     let done = TaskService::new(db.clone())
-        .import(&actor, &doc, into, args.dry_run)
+        .import(&actor, doc, into, args.dry_run)
         .await;
     db.close().await;
     let report = match done {
         Ok(report) => report,
         Err(Error::ImportInvalid(problems)) => {
-            let problems = match &located {
+            let problems = match &todoist {
                 Some(read) => problems.into_iter().map(|p| read.locate(p)).collect(),
                 None => problems,
             };

@@ -46,7 +46,7 @@ pub use task::{
 pub use transfer::{
     EXPORT_FORMAT, EXPORT_VERSION, Export, ExportComment, ExportLink, ExportList, ExportTask,
     ImportPlan, ImportQuery, ImportReport, MAX_IMPORT_ERRORS, MAX_TASK_DEPTH, PlannedHome,
-    TodoistQuery,
+    PlannedInbox, TodoistQuery,
 };
 pub use user::{
     DisplayName, MAX_DISPLAY_NAME, ProfileChange, Subject, UpdateProfile, User, UserLookup,

@@ -190,14 +190,30 @@ impl ExportTask {
 /// indexes into these vectors.
 #[derive(Debug, Clone)]
 pub struct ImportPlan {
-    /// The Inbox's fields, when the document has one.
-    pub inbox: Option<ListFields>,
-    /// The Inbox's id in the document.
-    pub inbox_id: Option<i64>,
+    /// The document's Inbox, when it has one.
+    pub inbox: Option<PlannedInbox>,
     pub lists: Vec<PlannedList>,
     pub tasks: Vec<PlannedTask>,
     pub links: Vec<PlannedLink>,
     pub comments: Vec<PlannedComment>,
+}
+
+/// The document's Inbox: its id there and the fields the importer's
+/// Inbox takes.
+#[derive(Debug, Clone)]
+pub struct PlannedInbox {
+    pub id: i64,
+    pub fields: ListFields,
+}
+
+/// The lists of a document, checked (by `Export::plan_lists`).
+struct ListsPlanned {
+    inbox: Option<PlannedInbox>,
+    /// The Inbox's id, even when its fields are at fault.
+    inbox_id: Option<i64>,
+    lists: Vec<PlannedList>,
+    /// Where each document id went (`None`: the Inbox).
+    index: HashMap<i64, Option<usize>>,
 }
 
 #[derive(Debug, Clone)]
@@ -280,36 +296,26 @@ impl Export {
                 format!("this server reads version {EXPORT_VERSION} of the export format"),
             );
         }
-        let (inbox, lists, list_index) = self.plan_lists(&mut problems);
-        let (tasks, task_index) = self.plan_tasks(&list_index, inbox.1, &mut problems);
+        let lists = self.plan_lists(&mut problems);
+        let (tasks, task_index) = self.plan_tasks(&lists.index, lists.inbox_id, &mut problems);
         let links = self.plan_links(&task_index, &mut problems);
         let comments = self.plan_comments(&task_index, &mut problems);
         if !problems.0.is_empty() {
             return Err(problems.0);
         }
         Ok(ImportPlan {
-            inbox: inbox.0,
-            inbox_id: inbox.1,
-            lists,
+            inbox: lists.inbox,
+            lists: lists.lists,
             tasks,
             links,
             comments,
         })
     }
 
-    /// The lists, parents first; the Inbox's fields and document id; where
-    /// each document id went (`None`: the Inbox).
-    #[allow(clippy::type_complexity)]
-    fn plan_lists(
-        &self,
-        problems: &mut Problems,
-    ) -> (
-        (Option<ListFields>, Option<i64>),
-        Vec<PlannedList>,
-        HashMap<i64, Option<usize>>,
-    ) {
+    /// The lists, parents first, and the Inbox.
+    fn plan_lists(&self, problems: &mut Problems) -> ListsPlanned {
         let mut by_id: HashMap<i64, usize> = HashMap::new();
-        let mut inbox: (Option<ListFields>, Option<i64>) = (None, None);
+        let mut inbox: (Option<PlannedInbox>, Option<i64>) = (None, None);
         for (i, list) in self.lists.iter().enumerate() {
             let at = format!("lists[{i}]");
             if by_id.insert(list.id, i).is_some() {
@@ -401,7 +407,10 @@ impl Export {
                 }
             };
             if list.inbox {
-                inbox.0 = Some(fields);
+                inbox.0 = Some(PlannedInbox {
+                    id: list.id,
+                    fields,
+                });
                 index.insert(list.id, None);
                 continue;
             }
@@ -417,7 +426,12 @@ impl Export {
                 archived_at: list.archived_at,
             });
         }
-        (inbox, planned, index)
+        ListsPlanned {
+            inbox: inbox.0,
+            inbox_id: inbox.1,
+            lists: planned,
+            index,
+        }
     }
 
     /// The tasks, parents first, and where each document id went.
@@ -806,7 +820,8 @@ mod tests {
     #[test]
     fn a_plan_puts_parents_first_and_the_inbox_apart() {
         let plan = doc().plan().unwrap();
-        assert_eq!(plan.inbox.unwrap().title.as_str(), "Inbox");
+        let inbox = plan.inbox.unwrap();
+        assert_eq!((inbox.id, inbox.fields.title.as_str()), (1, "Inbox"));
         let lists: Vec<_> = plan.lists.iter().map(|l| (l.id, l.parent)).collect();
         assert_eq!(lists, [(2, None), (3, Some(PlannedHome::List(0)))]);
         let tasks: Vec<_> = plan

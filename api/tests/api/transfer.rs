@@ -165,6 +165,18 @@ async fn alices_account(api: &TestApp) {
     post(api, "/api/tasks", "bob", json!({"title": "Bob's own"})).await;
 }
 
+/// The entry of JSON array `array` whose `key` is `value`.
+fn entry(array: &Value, key: &str, value: impl Into<Value>) -> Value {
+    let value = value.into();
+    array
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e[key] == value)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {key} {value} in {array}"))
+}
+
 /// A document with its ids replaced by `lists` and `tasks`, and without
 /// what an import sets anew (when, by whom).
 fn mapped(doc: &Value, lists: &BTreeMap<i64, i64>, tasks: &BTreeMap<i64, i64>) -> Value {
@@ -258,18 +270,9 @@ async fn an_export_imports_into_a_fresh_account_as_it_was(h: &Harness) {
         (6, 11, 3, 4),
         "{doc:#}"
     );
-    let paint = doc["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["title"] == "Paint the fence");
-    assert_eq!(paint.unwrap()["series_start"], "2026-04-02T10:00:00");
-    let bobs = doc["comments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["body"] == "on it");
-    assert_eq!(bobs.unwrap()["author"], "bob");
+    let paint = entry(&doc["tasks"], "title", "Paint the fence");
+    assert_eq!(paint["series_start"], "2026-04-02T10:00:00");
+    assert_eq!(entry(&doc["comments"], "body", "on it")["author"], "bob");
 
     // A day later: what an import keeps (when made, completed, commented)
     // is told apart from what it sets.
@@ -312,13 +315,9 @@ async fn an_export_imports_into_a_fresh_account_as_it_was(h: &Harness) {
     let (lists, tasks) = (ids("list_ids"), ids("task_ids"));
     assert_eq!((lists.len(), tasks.len()), (6, 11));
     assert_eq!(report["lists"], 5, "the Inbox is not a new list");
-    let alices_inbox = doc["lists"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["inbox"] == true);
+    let alices_inbox = entry(&doc["lists"], "inbox", true);
     let carols = call(&api, Method::GET, "/api/lists", "carol", Value::Null).await;
-    let inbox = alices_inbox.unwrap()["id"].as_i64().unwrap();
+    let inbox = alices_inbox["id"].as_i64().unwrap();
     assert_eq!(
         lists[&inbox],
         carols[0]["id"].as_i64().unwrap(),
@@ -343,14 +342,9 @@ async fn an_export_imports_into_a_fresh_account_as_it_was(h: &Harness) {
     for part in ["lists", "tasks", "links", "comments"] {
         assert_eq!(by_id(&got, part), by_id(&expected, part), "{part}");
     }
-    let comment = again["comments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["body"] == "on it");
+    let comment = entry(&again["comments"], "body", "on it");
     assert_eq!(
-        comment.unwrap()["author"],
-        "carol",
+        comment["author"], "carol",
         "nobody writes in another's name"
     );
 
@@ -370,15 +364,7 @@ async fn an_export_imports_into_a_fresh_account_as_it_was(h: &Harness) {
         })
         .collect();
     assert_eq!(orders(&ours), mapped_orders);
-    let shown = |page: &Value, title: &str| {
-        page["tasks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["title"] == title)
-            .cloned()
-            .unwrap()
-    };
+    let shown = |page: &Value, title: &str| entry(&page["tasks"], "title", title);
     for title in [
         "Paint the fence",
         "Post the letter",
@@ -532,27 +518,11 @@ async fn a_todoist_csv_becomes_a_new_list(h: &Harness) {
         (&json!(2), &json!(6), &json!(2))
     );
     let lists = call(&api, Method::GET, "/api/lists", "erin", Value::Null).await;
-    let titled = |title: &str| {
-        lists
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["title"] == title)
-            .unwrap_or_else(|| panic!("no list {title}: {lists}"))
-            .clone()
-    };
+    let titled = |title: &str| entry(&lists, "title", title);
     let (party, errands) = (titled("Party"), titled("Errands"));
     assert_eq!(errands["parent_id"], party["id"]);
     let page = all_tasks(&api, "erin").await;
-    let task = |title: &str| {
-        page["tasks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["title"] == title)
-            .cloned()
-            .unwrap_or_else(|| panic!("no task {title}: {page}"))
-    };
+    let task = |title: &str| entry(&page["tasks"], "title", title);
     assert_eq!(task("Already here")["id"], kept);
     let plan = task("Plan the party");
     assert_eq!(plan["list_id"], party["id"]);

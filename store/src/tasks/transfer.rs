@@ -5,12 +5,12 @@
 //! the importing user, with new ids. A dry run rehearses the same writes
 //! and rolls them back.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use taskflow_core::{
     EXPORT_FORMAT, EXPORT_VERSION, Export, ExportComment, ExportLink, ExportList, ExportTask,
-    ImportPlan, ImportReport, LinkKind, PlannedHome, position,
+    ImportPlan, ImportReport, LinkKind, MAX_LIST_DEPTH, MAX_TASK_DEPTH, PlannedHome, position,
 };
 
 use crate::database::{Tx, query};
@@ -53,7 +53,7 @@ impl TaskService {
                 archived_at: l.archived_at,
             })
             .collect();
-        let lists = parents_first_lists(lists);
+        let lists = parents_first(lists, |l| (l.id, l.parent_id));
         let rows: Vec<TaskRow> = query(&format!(
             "SELECT {} FROM tasks t WHERE t.user_id = $1 ORDER BY t.list_id, t.position, t.id",
             *SELECT
@@ -68,9 +68,10 @@ impl TaskService {
         // Each read is its own snapshot: a task made in (or moved to) a
         // list made after the lists were read, or under such a task, is
         // left out, so the document always reads back.
-        let mut tasks = parents_first(&stored);
-        let listed: std::collections::HashSet<i64> = lists.iter().map(|l| l.id).collect();
-        let mut held = std::collections::HashSet::new();
+        let tasks: Vec<ExportTask> = stored.iter().map(exported).collect();
+        let mut tasks = parents_first(tasks, |t| (t.id, t.parent_id));
+        let listed: HashSet<i64> = lists.iter().map(|l| l.id).collect();
+        let mut held = HashSet::new();
         tasks.retain(|t| {
             let kept = t.list_id.is_some_and(|l| listed.contains(&l))
                 && t.parent_id.is_none_or(|p| held.contains(&p));
@@ -152,50 +153,35 @@ impl TaskService {
     }
 }
 
-/// Lists parents first, each level in the order read.
-fn parents_first_lists(lists: Vec<ExportList>) -> Vec<ExportList> {
-    let parent: HashMap<i64, Option<i64>> = lists.iter().map(|l| (l.id, l.parent_id)).collect();
+/// `items` with every parent before what is in it, each level in the
+/// order given; `link` is an item's (id, parent id). A chain longer than
+/// anything nests (a corrupt loop) stops counting rather than spin.
+fn parents_first<T>(items: Vec<T>, link: impl Fn(&T) -> (i64, Option<i64>)) -> Vec<T> {
+    let parent: HashMap<i64, Option<i64>> = items.iter().map(&link).collect();
     let depth = |mut id: i64| {
         let mut depth = 0;
         while let Some(Some(up)) = parent.get(&id) {
             depth += 1;
             id = *up;
-            if depth > taskflow_core::MAX_LIST_DEPTH {
+            if depth > MAX_LIST_DEPTH.max(MAX_TASK_DEPTH) {
                 break;
             }
         }
         depth
     };
-    let mut lists: Vec<(usize, ExportList)> = lists.into_iter().map(|l| (depth(l.id), l)).collect();
-    lists.sort_by_key(|(depth, _)| *depth);
-    lists.into_iter().map(|(_, list)| list).collect()
+    let mut items: Vec<(usize, T)> = items.into_iter().map(|t| (depth(link(&t).0), t)).collect();
+    items.sort_by_key(|(depth, _)| *depth);
+    items.into_iter().map(|(_, item)| item).collect()
 }
 
-/// Tasks as a document holds them: parents before their subtasks, each
-/// level in the order read.
-fn parents_first(stored: &[StoredTask]) -> Vec<ExportTask> {
-    let parent: HashMap<i64, Option<i64>> = stored.iter().map(|t| (t.id, t.parent_id)).collect();
-    let depth = |mut id: i64| {
-        let mut depth = 0;
-        while let Some(Some(up)) = parent.get(&id) {
-            depth += 1;
-            id = *up;
-        }
-        depth
-    };
-    let mut tasks: Vec<(usize, ExportTask)> = stored
-        .iter()
-        .map(|t| {
-            let mut task = ExportTask::of(&t.task(), t.parent_id);
-            task.series_start = t
-                .anchor
-                .filter(|anchor| t.fields.recurrence.is_some() && Some(*anchor) != t.fields.due)
-                .map(|anchor| anchor.local_text());
-            (depth(t.id), task)
-        })
-        .collect();
-    tasks.sort_by_key(|(depth, _)| *depth);
-    tasks.into_iter().map(|(_, task)| task).collect()
+/// A stored task as a document holds it.
+fn exported(t: &StoredTask) -> ExportTask {
+    let mut task = ExportTask::of(&t.task(), t.parent_id);
+    task.series_start = t
+        .anchor
+        .filter(|anchor| t.fields.recurrence.is_some() && Some(*anchor) != t.fields.due)
+        .map(|anchor| anchor.local_text());
+    task
 }
 
 /// Task `id` as stored now.
@@ -248,8 +234,9 @@ async fn write(
 ) -> Result<ImportReport> {
     let user = by.user.as_str();
     let mut report = ImportReport::default();
-    if let Some(fields) = &plan.inbox {
-        lists::set_inbox_fields(tx, by, fields, now).await?;
+    if let Some(planned) = &plan.inbox {
+        lists::set_inbox_fields(tx, by, &planned.fields, now).await?;
+        report.list_ids.insert(planned.id, inbox);
     }
     let existing = Lists::load(&mut *tx, user).await?;
     let mut last: HashMap<Option<i64>, String> = HashMap::new();
@@ -319,9 +306,6 @@ async fn write(
     );
     if !homes.is_empty() {
         sql::mark_past_as_told(tx, user, &homes, now).await?;
-    }
-    if let Some(id) = plan.inbox_id {
-        report.list_ids.insert(id, inbox);
     }
     report.lists = plan.lists.len();
     report.tasks = plan.tasks.len();
