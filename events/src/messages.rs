@@ -120,6 +120,11 @@ pub struct TaskEventMessage {
     /// For `moved` to another list: the list it is in now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_list_id: Option<i64>,
+    /// False when, as the event was published, neither its owner nor a
+    /// member of its list had an enabled webhook endpoint: the webhook
+    /// consumer need not look. Absent: not known (look).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhooks: Option<bool>,
 }
 
 /// A `task-events` message about a list (CloudEvents type

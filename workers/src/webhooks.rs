@@ -99,6 +99,9 @@ pub struct Changed {
     task_data: Option<InList>,
     #[serde(default)]
     changes: Option<MemberChange>,
+    /// False: no endpoint could take it when it was published.
+    #[serde(default)]
+    webhooks: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -168,9 +171,14 @@ impl Handler for WebhookConsumer {
             .unwrap_or(Outcome::Retry)
     }
 
-    /// The whole run in one transaction: one outcome for all.
+    /// The whole run in one transaction: one outcome for all. Events the
+    /// relay found no endpoint for are passed over without a read.
     async fn handle_batch(&self, deliveries: Vec<Delivery<Changed>>) -> Vec<Outcome> {
-        let events: Vec<_> = deliveries.iter().filter_map(event).collect();
+        let events: Vec<_> = deliveries
+            .iter()
+            .filter(|d| d.data.webhooks != Some(false))
+            .filter_map(event)
+            .collect();
         let outcome = match self
             .tasks
             .record_webhook_deliveries(Self::NAME, &events)

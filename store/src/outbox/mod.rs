@@ -54,6 +54,13 @@ pub(crate) const READ_COLUMNS: &str = "e.sequence, e.event_id, e.user_id, e.task
      e.event_type, e.source, e.occurred_at, e.data, e.traceparent, \
      COALESCE(e.actor_id, e.user_id) AS actor_id, u.display_name AS actor_name";
 
+/// Whether an enabled webhook endpoint of the event's owner, or of a
+/// member of its list, exists: the users a webhook consumer looks at.
+const WEBHOOKS: &str = "(EXISTS (SELECT 1 FROM webhook_endpoints w \
+     WHERE w.user_id = e.user_id AND w.enabled) \
+     OR EXISTS (SELECT 1 FROM list_access a JOIN webhook_endpoints w ON w.user_id = a.user_id \
+     WHERE a.list_id = e.list_id AND w.enabled)) AS webhooks";
+
 /// The events (`e`) with their actors (`u`).
 pub(crate) const READ_FROM: &str =
     "task_events e LEFT JOIN users u ON u.id = COALESCE(e.actor_id, e.user_id)";
@@ -327,9 +334,14 @@ impl Database {
     /// A row that does not decode (written by a newer version, say) holds
     /// back its user's later events, so their order is kept, and is logged;
     /// other users' events go on.
+    ///
+    /// Each is read with whether a webhook endpoint may take it
+    /// ([`OutboxEvent::webhooks`]): two index probes in the same
+    /// statement, which spare the webhook consumer a read per run while
+    /// nobody has an endpoint.
     pub async fn unpublished(&self, limit: u32) -> Result<Vec<OutboxEvent>> {
         let rows: Vec<OutboxRow> = query(&format!(
-            "SELECT {READ_COLUMNS} FROM {READ_FROM} WHERE e.published_at IS NULL {} \
+            "SELECT {READ_COLUMNS}, {WEBHOOKS} FROM {READ_FROM} WHERE e.published_at IS NULL {} \
              ORDER BY sequence LIMIT $1",
             self.settled()
         ))
@@ -526,6 +538,9 @@ struct OutboxRow {
     actor_id: String,
     /// None for a user with no `users` row (never seen by a surface).
     actor_name: Option<String>,
+    /// Read by the relay only ([`WEBHOOKS`]).
+    #[sqlx(default)]
+    webhooks: Option<bool>,
 }
 
 /// A committed row: what the relay publishes and a live view replays.
@@ -545,6 +560,10 @@ pub struct OutboxEvent {
     pub body: Body,
     /// The trace of the work that made the change, if it was traced.
     pub traceparent: Option<String>,
+    /// Whether a webhook endpoint may take the event, as the relay read
+    /// it (None: not asked). A task change's `task-events` message
+    /// carries it.
+    pub webhooks: Option<bool>,
 }
 
 impl TryFrom<OutboxRow> for OutboxEvent {
@@ -569,6 +588,7 @@ impl TryFrom<OutboxRow> for OutboxEvent {
             list_id: row.list_id,
             occurred_at: row.occurred_at,
             traceparent: row.traceparent,
+            webhooks: row.webhooks,
         })
     }
 }
@@ -704,6 +724,7 @@ impl OutboxEvent {
                     source: self.source,
                     from_list_id: list(moved.map(|c| &c.old)),
                     to_list_id: list(moved.map(|c| &c.new)),
+                    webhooks: self.webhooks,
                 };
                 vec![
                     message(

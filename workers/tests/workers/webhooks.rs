@@ -25,6 +25,7 @@ on_both_databases!(
     retry_after_is_honoured_and_410_disables_the_endpoint,
     a_rotated_secret_signs_beside_the_old_one_for_a_day,
     a_member_removed_or_demoted_is_sent_nothing_more_of_the_list,
+    a_message_the_relay_found_no_endpoint_for_is_passed_over,
 );
 
 const DEADLINE: Duration = Duration::from_secs(15);
@@ -112,10 +113,10 @@ impl Hooked {
             .collect()
     }
 
-    /// Gives the consumer what was written since the last feed, `times`
-    /// times over (once it has settled: on PostgreSQL the relay's read
-    /// holds back what a transaction older than it may still precede).
-    async fn feed(&mut self, times: usize) {
+    /// The `task-events` messages written since the last feed, once they
+    /// have settled (on PostgreSQL the relay's read holds back what a
+    /// transaction older than it may still precede).
+    async fn settled(&self) -> Vec<CloudEvent<Value>> {
         let db = self.svc.database();
         let last = db.last_sequence().await.unwrap();
         wait_for("the outbox to settle", DEADLINE, || async {
@@ -123,7 +124,11 @@ impl Hooked {
             settled.last().is_some_and(|e| e.sequence >= last)
         })
         .await;
-        let messages = self.messages().await;
+        self.messages().await
+    }
+
+    /// Gives the consumer `messages`, `times` times over.
+    async fn deliver(&self, messages: &[CloudEvent<Value>], times: usize) {
         let run: Vec<_> = messages.iter().collect();
         let stop = CancellationToken::new();
         for _ in 0..times {
@@ -133,6 +138,13 @@ impl Hooked {
                 "{outcomes:?}"
             );
         }
+    }
+
+    /// Gives the consumer what was written since the last feed, `times`
+    /// times over.
+    async fn feed(&mut self, times: usize) {
+        let messages = self.settled().await;
+        self.deliver(&messages, times).await;
         if let Some(last) = self
             .svc
             .database()
@@ -276,6 +288,22 @@ async fn every_event_reaches_the_endpoint_once_signed_and_in_order(h: &Harness) 
     assert!(got[12].verifies_with(&hook.secret));
     // Bob sees none of alice's endpoints.
     assert!(hook.svc.webhook("bob", hook.endpoint).await.is_err());
+}
+
+/// The relay's word that no endpoint could take an event is taken (the
+/// consumer does not look); a message without it is looked at.
+async fn a_message_the_relay_found_no_endpoint_for_is_passed_over(h: &Harness) {
+    let hook = hooked(h).await;
+    hook.create("alice", "one").await;
+    let mut messages = hook.settled().await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].data["webhooks"], true, "alice has an endpoint");
+    messages[0].data["webhooks"] = false.into();
+    hook.deliver(&messages, 1).await;
+    assert!(hook.deliveries().await.is_empty());
+    messages[0].data.as_object_mut().unwrap().remove("webhooks");
+    hook.deliver(&messages, 1).await;
+    assert_eq!(hook.until_accepted(1).await.len(), 1);
 }
 
 async fn a_receiver_down_for_a_minute_gets_everything_afterwards_under_the_same_ids(h: &Harness) {
