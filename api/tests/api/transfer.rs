@@ -332,6 +332,23 @@ async fn an_export_imports_into_a_fresh_account_as_it_was(h: &Harness) {
         h.raw.scalar(&marked("overdue_for")).await,
     );
     assert_eq!(told, (1, 1));
+    // Each recurring task starts its own series; each parent knows it has
+    // subtasks (where a subtask is looked for).
+    let astray = (
+        h.raw
+            .scalar(
+                "SELECT COUNT(*) FROM tasks WHERE user_id = 'carol' \
+                 AND recurrence IS NOT NULL AND (series_id IS NULL OR series_id <> id)",
+            )
+            .await,
+        h.raw
+            .scalar(
+                "SELECT COUNT(*) FROM tasks p WHERE p.user_id = 'carol' AND NOT p.had_subtasks \
+                 AND EXISTS (SELECT 1 FROM tasks c WHERE c.parent_id = p.id)",
+            )
+            .await,
+    );
+    assert_eq!(astray, (0, 0));
 
     // Field by field: the same lists, tasks, links and comments.
     let again = call(&api, Method::GET, "/api/export", "carol", Value::Null).await;

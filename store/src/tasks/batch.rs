@@ -18,7 +18,7 @@ use taskflow_core::Task;
 use taskflow_events::{Source, TaskEventType};
 use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 
-use crate::database::{Engine, Executor, Param, add_pg_array, query};
+use crate::database::{Conn, Engine, Executor, Param, Tx, add_pg_array, query};
 use crate::lists::ensure_inboxes;
 use crate::outbox::{EVENT_COLUMNS, NewEvent, event_columns};
 use crate::tasks::Actor;
@@ -190,24 +190,99 @@ fn rows<'a>(batch: &'a [Job], ids: &[i64], inboxes: &HashMap<String, i64>) -> Re
                 })?;
             }
             task.with_id(id);
-            let shown = task.task();
-            let mut event = NewEvent::change(
-                &job.task.user_id,
-                &job.by,
-                TaskEventType::Created,
-                None,
-                Some(&shown),
-                task.created_at,
-            )?;
-            event.traceparent.clone_from(&job.traceparent);
-            Ok(Row {
-                derived: task.derived()?,
-                task,
-                event,
-                shown,
-            })
+            let mut row = Row::new(task, &job.task.user_id, &job.by)?;
+            row.event.traceparent.clone_from(&job.traceparent);
+            Ok(row)
         })
         .collect()
+}
+
+impl<'a> Row<'a> {
+    /// The row of `task` (its id given) of `user`, made `by` someone.
+    fn new(task: StoredTask, user: &'a str, by: &'a Actor) -> Result<Self> {
+        let shown = task.task();
+        let event = NewEvent::change(
+            user,
+            by,
+            TaskEventType::Created,
+            None,
+            Some(&shown),
+            task.updated_at,
+        )?;
+        Ok(Row {
+            derived: task.derived()?,
+            task,
+            event,
+            shown,
+        })
+    }
+}
+
+/// Ids for `n` new tasks, in order, drawn in `tx`: on SQLite, those after
+/// the table's sequence (the transaction holds the one writer; insert them
+/// before drawing again).
+pub(crate) async fn new_ids(tx: &mut Tx, n: usize) -> Result<Vec<i64>> {
+    let mut ids: Vec<i64> =
+        match tx.conn() {
+            Conn::Sqlite(conn) => {
+                let last: i64 = sqlx::query_scalar(
+                    "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0)",
+                )
+                .fetch_one(&mut *conn)
+                .await?;
+                (1..).map(|k| last + k).take(n).collect()
+            }
+            Conn::Postgres(conn) => sqlx::query_scalar(
+                "SELECT nextval(pg_get_serial_sequence('tasks', 'id')) FROM generate_series(1, $1)",
+            )
+            .bind(i64::try_from(n).unwrap_or(i64::MAX))
+            .fetch_all(&mut *conn)
+            .await?,
+        };
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// Inserts new tasks of one user in `tx` with the batch's statements:
+/// each (its id from [`new_ids`], parents before their subtasks, no
+/// assignees) with its `created` event, at its `updated_at`, and its tags.
+/// A thousand tasks take a handful of statements, where one by one they
+/// would take several thousand (an import).
+pub(crate) async fn insert_new(tx: &mut Tx, by: &Actor, tasks: &mut [StoredTask]) -> Result<()> {
+    for task in tasks.iter_mut() {
+        task.made_by(&by.user);
+        if task.fields.recurrence.is_some() && task.series_id.is_none() {
+            task.series_id = Some(task.id);
+        }
+    }
+    let rows = tasks
+        .iter()
+        .map(|task| Row::new(task.clone(), &task.user_id, by))
+        .collect::<Result<Vec<_>>>()?;
+    for chunk in rows.chunks(MAX_BATCH) {
+        match tx.conn() {
+            Conn::Sqlite(_) => {
+                query(sqlite_batch(chunk.len(), false)?)
+                    .bind_all(sqlite_params(chunk)?)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Conn::Postgres(conn) => {
+                let written: i64 =
+                    sqlx::query_scalar_with(POSTGRES_BATCH.as_str(), postgres_args(chunk)?)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                if written != i64::try_from(chunk.len()).unwrap_or(i64::MAX) {
+                    return Err(crate::lists::owner_moving());
+                }
+            }
+        }
+    }
+    tx.appended_event();
+    let mut parents: Vec<i64> = tasks.iter().filter_map(|t| t.parent_id).collect();
+    parents.sort_unstable();
+    parents.dedup();
+    crate::tasks::sql::mark_parents(&mut *tx, &parents).await
 }
 
 async fn commit(engine: &Engine, batch: &[Job]) -> Result<Vec<Task>> {
@@ -226,10 +301,11 @@ fn column(name: &str) -> usize {
 /// column, the event's.
 const SQLITE_PARAMS: usize = 1 + COLUMNS.len() + EVENT_COLUMNS.len();
 
-/// SQLite's statement for a batch of `n`: one transaction with, for each
-/// create, the task (its id given), its event and its tags. sqlx binds `$N`
-/// by number across the statements. One text per batch size, built once.
-fn sqlite_batch(n: usize) -> Result<&'static str> {
+/// SQLite's statements for a batch of `n`: for each create, the task (its
+/// id given), its event and its tags, then `COMMIT` if `commit`. sqlx binds
+/// `$N` by number across the statements. One text per batch size, built
+/// once.
+fn sqlite_batch(n: usize, commit: bool) -> Result<&'static str> {
     static TEXTS: LazyLock<Vec<OnceLock<String>>> =
         LazyLock::new(|| (0..=MAX_BATCH).map(|_| OnceLock::new()).collect());
     let build = || {
@@ -256,10 +332,25 @@ fn sqlite_batch(n: usize) -> Result<&'static str> {
         sql.push_str("COMMIT;");
         sql
     };
-    TEXTS
+    let text = TEXTS
         .get(n)
         .map(|text| text.get_or_init(build).as_str())
-        .ok_or_else(|| Error::Internal(format!("a batch of {n} is over {MAX_BATCH}")))
+        .ok_or_else(|| Error::Internal(format!("a batch of {n} is over {MAX_BATCH}")))?;
+    Ok(match commit {
+        true => text,
+        false => text.trim_end_matches("COMMIT;"),
+    })
+}
+
+/// The values of SQLite's batch statement for `rows`.
+fn sqlite_params<'r>(rows: &'r [Row<'_>]) -> Result<Vec<Param<'r>>> {
+    let mut params = Vec::with_capacity(rows.len() * SQLITE_PARAMS);
+    for row in rows {
+        params.push(Param::from(row.task.id));
+        params.extend(columns::values(&row.task, &row.derived));
+        params.extend(row.event.params()?);
+    }
+    Ok(params)
 }
 
 /// SQLite: ids follow the table's sequence (the one writer holds the
@@ -282,14 +373,8 @@ async fn commit_sqlite(write: &SqlitePool, batch: &[Job]) -> Result<Vec<Task>> {
         )
         .await?;
         let rows = rows(batch, &ids, &inboxes)?;
-        let mut params = Vec::with_capacity(rows.len() * SQLITE_PARAMS);
-        for row in &rows {
-            params.push(Param::from(row.task.id));
-            params.extend(columns::values(&row.task, &row.derived));
-            params.extend(row.event.params()?);
-        }
-        query(sqlite_batch(batch.len())?)
-            .bind_all(params)
+        query(sqlite_batch(batch.len(), true)?)
+            .bind_all(sqlite_params(&rows)?)
             .execute(&mut conn)
             .await?;
         Ok(rows.into_iter().map(|row| row.shown).collect())
@@ -376,6 +461,25 @@ async fn commit_postgres(pool: &PgPool, batch: &[Job]) -> Result<Vec<Task>> {
     // that then fails only has a hint that looks in vain.
     let inboxes = prepare(&mut conn, batch).await?;
     let rows = rows(batch, &ids, &inboxes)?;
+    let args = postgres_args(&rows)?;
+    let written: i64 = sqlx::query_scalar_with(POSTGRES_BATCH.as_str(), args)
+        .fetch_one(&mut *conn)
+        .await?;
+    if written == 0 {
+        return Err(crate::lists::owner_moving());
+    }
+    if written != i64::try_from(batch.len()).unwrap_or(i64::MAX) {
+        return Err(Error::Internal(
+            "a batch wrote fewer creates than it had".into(),
+        ));
+    }
+    Ok(rows.into_iter().map(|row| row.shown).collect())
+}
+
+/// The arguments of PostgreSQL's batch statement for `rows`: an array per
+/// column.
+fn postgres_args(rows: &[Row<'_>]) -> Result<PgArguments> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.task.id).collect();
     let mut args = PgArguments::default();
     args.add(ids.as_slice())
         .map_err(|e| Error::Internal(format!("the batch's ids cannot be encoded: {e}")))?;
@@ -394,18 +498,7 @@ async fn commit_postgres(pool: &PgPool, batch: &[Job]) -> Result<Vec<Task>> {
     for k in 0..EVENT_COLUMNS.len() {
         add_pg_array(&mut args, events.iter().map(|e| e[k].clone()).collect())?;
     }
-    let written: i64 = sqlx::query_scalar_with(POSTGRES_BATCH.as_str(), args)
-        .fetch_one(&mut *conn)
-        .await?;
-    if written == 0 {
-        return Err(crate::lists::owner_moving());
-    }
-    if written != i64::try_from(batch.len()).unwrap_or(i64::MAX) {
-        return Err(Error::Internal(
-            "a batch wrote fewer creates than it had".into(),
-        ));
-    }
-    Ok(rows.into_iter().map(|row| row.shown).collect())
+    Ok(args)
 }
 
 /// PostgreSQL's batch statement for a batch of one, with literal values

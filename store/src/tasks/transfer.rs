@@ -16,7 +16,7 @@ use taskflow_core::{
 use crate::database::{Tx, query};
 use crate::lists::{self, Lists};
 use crate::tasks::columns::{SELECT, StoredTask, TaskRow};
-use crate::tasks::{Actor, check_user, links, sql};
+use crate::tasks::{Actor, batch, check_user, links, sql};
 use crate::{Error, Result, TaskService};
 
 /// Where an import goes.
@@ -262,13 +262,15 @@ async fn write(
         list_ids.push(made.id);
         report.list_ids.insert(list.id, made.id);
     }
+    let ids = batch::new_ids(tx, plan.tasks.len()).await?;
     let mut tasks: Vec<StoredTask> = Vec::with_capacity(plan.tasks.len());
-    for planned in &plan.tasks {
+    for (planned, id) in plan.tasks.iter().zip(ids) {
         let list = match planned.home {
             PlannedHome::Inbox => inbox,
             PlannedHome::List(i) => list_ids[i],
         };
         let mut task = StoredTask::new(user, list, planned.fields.clone(), now);
+        task.with_id(id);
         task.created_at = planned.created_at.unwrap_or(now);
         task.completed_at = planned.completed_at;
         if planned.series_start.is_some() {
@@ -278,10 +280,10 @@ async fn write(
             task.parent_id = Some(tasks[parent].id);
             task.relations.parent_title = Some(tasks[parent].fields.title.as_str().to_owned());
         }
-        sql::insert_created(tx, by, &mut task).await?;
         report.task_ids.insert(planned.id, task.id);
         tasks.push(task);
     }
+    batch::insert_new(tx, by, &mut tasks).await?;
     for link in &plan.links {
         let kind = match link.blocks {
             true => LinkKind::Blocks,
