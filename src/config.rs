@@ -86,6 +86,9 @@ pub struct McpStdioArgs {
     /// (comma-separated).
     #[arg(long, env = "TASKFLOW_MCP_TOOLSETS", value_parser = parse_toolsets, default_value = "tasks")]
     pub toolsets: Toolsets,
+    /// Offer only the tools that read: the assistant can look, not change.
+    #[arg(long, env = "TASKFLOW_MCP_READ_ONLY")]
+    pub read_only: bool,
 }
 
 /// Tool sets, as `--toolsets` gives them.
@@ -112,6 +115,9 @@ pub struct McpHttpArgs {
     /// `?toolsets=` on the URL.
     #[arg(long, env = "TASKFLOW_MCP_TOOLSETS", value_parser = parse_toolsets, default_value = "tasks")]
     pub mcp_toolsets: Toolsets,
+    /// Every `/mcp` session offers only the tools that read.
+    #[arg(long, env = "TASKFLOW_MCP_READ_ONLY")]
+    pub mcp_read_only: bool,
 }
 
 impl McpHttpArgs {
@@ -120,6 +126,7 @@ impl McpHttpArgs {
             allowed_hosts: self.mcp_allowed_hosts.clone(),
             allowed_origins: self.mcp_allowed_origins.clone(),
             toolsets: self.mcp_toolsets.0.clone(),
+            read_only: self.mcp_read_only,
         }
     }
 }

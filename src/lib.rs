@@ -59,7 +59,8 @@ async fn mcp_stdio(args: config::McpStdioArgs) -> anyhow::Result<()> {
         .with_context(|| format!("recording the user {}", args.user))?;
     let server =
         taskflow_mcp::TaskflowMcp::new(tasks, watch, taskflow_mcp::Identity::Fixed(args.user))
-            .with_toolsets(&args.toolsets.0);
+            .with_toolsets(&args.toolsets.0)
+            .with_read_only(args.read_only);
     let running = server
         .serve(rmcp::transport::stdio())
         .await

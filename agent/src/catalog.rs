@@ -86,6 +86,8 @@ pub trait Entry: Send + Sync + std::fmt::Debug {
     fn name(&self) -> &'static str;
     /// The set it belongs to.
     fn toolset(&self) -> Toolset;
+    /// Whether it only reads ([`crate::Hints::read_only`]).
+    fn read_only(&self) -> bool;
     /// What a model is told about it (its schemas are generated here).
     fn spec(&self) -> Spec;
     /// Parses the arguments, runs the tool, and encodes its result.
@@ -110,6 +112,10 @@ impl<T: Tool> Entry for T {
 
     fn toolset(&self) -> Toolset {
         T::TOOLSET
+    }
+
+    fn read_only(&self) -> bool {
+        T::HINTS.read_only
     }
 
     fn spec(&self) -> Spec {

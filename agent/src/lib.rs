@@ -10,9 +10,11 @@
 //! schemas a model sees, calling one by name), [`tools`] (the tools).
 
 pub mod catalog;
+pub mod framing;
 pub mod params;
 pub mod tool;
 pub mod tools;
 
 pub use catalog::{Entry, Spec, call, catalog, find};
+pub use framing::Frame;
 pub use tool::{Context, Hints, Tool, ToolResult, Toolset};

@@ -34,6 +34,8 @@ pub struct HttpOptions {
     /// Tool sets every session lists besides `tasks` (a request adds more
     /// with `?toolsets=`).
     pub toolsets: Vec<taskflow_agent::Toolset>,
+    /// Every session offers only the tools that read.
+    pub read_only: bool,
 }
 
 /// `/mcp` and `/.well-known/oauth-protected-resource`: MCP over `tasks`
@@ -47,7 +49,8 @@ pub fn router(
     closing: CancellationToken,
 ) -> Router {
     let server = TaskflowMcp::new(tasks.clone(), watch, Identity::PerRequest)
-        .with_toolsets(&options.toolsets);
+        .with_toolsets(&options.toolsets)
+        .with_read_only(options.read_only);
     let mut config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(true)
         .with_sse_keep_alive(Some(std::time::Duration::from_secs(15)))

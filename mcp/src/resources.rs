@@ -9,6 +9,7 @@ use rmcp::model::{
     ResourceContents, ResourceTemplate,
 };
 use serde_json::json;
+use taskflow_agent::Frame;
 use taskflow_core::{ListQuery, StatusFilter};
 use taskflow_store::TaskService;
 
@@ -31,7 +32,10 @@ pub fn list_uri(id: i64) -> String {
 }
 
 /// The fixed resources, and one per list of the user's (`lists`).
+/// The resources, each list's named by its title (framed: people wrote it).
 pub fn list(lists: &[taskflow_core::ListSummary]) -> ListResourcesResult {
+    let titles = serde_json::Value::from_iter(lists.iter().map(|s| s.list.title.as_str()));
+    let frame = Frame::around(&titles);
     let json_resource = |uri: &str, name: &str, description: &str| {
         Resource::new(uri, name)
             .with_description(description)
@@ -61,8 +65,9 @@ pub fn list(lists: &[taskflow_core::ListSummary]) -> ListResourcesResult {
                 &list_uri(summary.list.id),
                 &format!("list-{}", summary.list.id),
                 &format!(
-                    "The list `{}`: its open tasks in the user's order ({} open).",
-                    summary.list.title, summary.open_count
+                    "The list {}: its open tasks in the user's order ({} open).",
+                    frame.wrap(&summary.list.title),
+                    summary.open_count
                 ),
             )
         }))
@@ -155,6 +160,7 @@ pub async fn read(
     }
     .map_err(|err| McpError::internal_error(err.to_string(), None))?;
     Ok(ReadResourceResult::new(vec![
-        ResourceContents::text(body.to_string(), uri).with_mime_type("application/json"),
+        ResourceContents::text(Frame::around(&body).json(&body), uri)
+            .with_mime_type("application/json"),
     ]))
 }

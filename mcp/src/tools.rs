@@ -12,7 +12,7 @@ use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, Tool, ToolAnno
 use serde_json::{Map, Value};
 use taskflow_agent::catalog::strip_keywords;
 use taskflow_agent::tools::ListTasks;
-use taskflow_agent::{Context, Entry, Spec, Tool as _, catalog};
+use taskflow_agent::{Context, Entry, Frame, Spec, Tool as _, catalog};
 use tracing::Instrument;
 
 use crate::TaskflowMcp;
@@ -140,7 +140,13 @@ async fn call(
     let outcome =
         taskflow_events::trace::scope(trace, tool.call(on, arguments).instrument(span)).await;
     Ok(match outcome {
-        Ok(value) => CallToolResult::structured(value),
+        // The text copy frames what people wrote; the structured one is raw.
+        Ok(value) => {
+            let text = Frame::around(&value).json(&value);
+            let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+            result.structured_content = Some(value);
+            result
+        }
         Err(error) => CallToolResult::error(vec![ContentBlock::text(error)]),
     }
     .into())

@@ -905,8 +905,8 @@ fn archived(list: &ListRow, field: &'static str) -> Error {
         "list_archived",
         field,
         format!(
-            "the list `{}` is archived and read-only; unarchive it first",
-            list.title
+            "list {} is archived and read-only; unarchive it first",
+            list.id
         ),
     )
 }

@@ -50,3 +50,44 @@ impl<F: Fn() -> String> Display for Lazy<F> {
         f.write_str(&(self.0)())
     }
 }
+
+/// The text a model read (framed by `taskflow_agent::framing`) without its
+/// frames, checking on the way that each holds: every frame of the text
+/// has one key, none opens inside another, and no piece of `written` is
+/// found outside one.
+pub fn unframe(text: &str, written: &[&str]) -> String {
+    const OPEN: &str = "<<user-text ";
+    let Some(at) = text.find(OPEN) else {
+        return text.to_owned();
+    };
+    let key = &text[at + OPEN.len()..at + OPEN.len() + 16];
+    let (open, close) = (
+        format!("<<user-text {key}>>"),
+        format!("<</user-text {key}>>"),
+    );
+    let (mut outside, mut plain, mut rest) = (String::new(), String::new(), text);
+    while let Some(start) = rest.find(&open) {
+        outside.push_str(&rest[..start]);
+        plain.push_str(&rest[..start]);
+        let inner = &rest[start + open.len()..];
+        let end = inner
+            .find(&close)
+            .unwrap_or_else(|| panic!("a frame is never closed: {text}"));
+        assert!(
+            !inner[..end].contains(&open),
+            "a frame opens inside another: {text}"
+        );
+        plain.push_str(&inner[..end]);
+        rest = &inner[end + close.len()..];
+    }
+    outside.push_str(rest);
+    plain.push_str(rest);
+    assert!(!outside.contains(&close), "a frame closes unopened: {text}");
+    for piece in written {
+        assert!(
+            !outside.contains(piece),
+            "{piece:?} is outside every frame: {text}"
+        );
+    }
+    plain
+}

@@ -477,12 +477,16 @@ async fn the_model_calls_the_same_tools_and_never_sees_the_token(h: &Harness) {
         .clone();
     assert_eq!(tool_message["role"], "tool");
     assert_eq!(tool_message["tool_call_id"], "call_1");
-    // Task text reaches the model marked as the user's data.
+    // Task text reaches the model framed as data people wrote, and the
+    // prompt says what the frame means.
     let content = tool_message["content"].as_str().unwrap();
     let (note, json) = content.split_once('\n').unwrap();
     assert_eq!(note, taskflow_chat::model::USER_CONTENT_NOTE);
-    let result: Value = serde_json::from_str(json).unwrap();
+    assert!(json.contains("\"title\":\"<<user-text "), "{json}");
+    let result: Value = serde_json::from_str(&taskflow_testkit::unframe(json, &[])).unwrap();
     assert_eq!(result["title"], "Team meeting");
+    let system = requests[0]["messages"][0]["content"].as_str().unwrap();
+    assert!(system.contains(taskflow_agent::framing::NOTE), "{system}");
     // The user's token reaches neither the prompt nor the model's headers.
     let user_token = token("alice");
     let secret_part = user_token.rsplit('.').next().unwrap();
