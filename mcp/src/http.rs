@@ -2,13 +2,16 @@
 //! the REST API (401 with `WWW-Authenticate` pointing at
 //! `/.well-known/oauth-protected-resource`), allowed hosts and origins
 //! configurable, sessions kept per process (an unknown session gets 404, so
-//! clients initialize again).
+//! clients initialize again), each bound to the user who opened it (another
+//! user's token on it gets the same 404).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -69,7 +72,7 @@ pub fn router(
     Router::new()
         .nest_service("/mcp", service)
         .layer(axum::middleware::from_fn_with_state(
-            (verifier, tasks),
+            (verifier, tasks, Arc::new(Owners::default())),
             authenticate,
         ))
         .route(
@@ -106,10 +109,65 @@ async fn protected_resource(headers: HeaderMap) -> Response {
     .into_response()
 }
 
-/// Verifies the bearer token of every `/mcp` request and records its user
-/// on first sight.
+/// The header naming a request's MCP session.
+const SESSION_HEADER: &str = "mcp-session-id";
+
+/// A binding unused this long is forgotten (its session is long gone).
+const SESSION_IDLE: Duration = Duration::from_secs(24 * 3600);
+
+/// Who opened each session of this process: a session id alone is no
+/// credential (MCP's security practices), so a request on a session with
+/// another user's token is answered as for a session that does not exist.
+#[derive(Debug, Default)]
+struct Owners {
+    by_session: Mutex<HashMap<String, (String, Instant)>>,
+}
+
+impl Owners {
+    /// Whether `user` may use `session` (one not opened through here is
+    /// left to the session manager, which does not know it either).
+    fn allows(&self, session: &str, user: &str) -> bool {
+        let mut owners = self
+            .by_session
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match owners.get_mut(session) {
+            Some((owner, seen)) if owner == user => {
+                *seen = Instant::now();
+                true
+            }
+            Some(_) => false,
+            None => true,
+        }
+    }
+
+    /// Binds a new `session` to `user`, forgetting idle bindings as the
+    /// map doubles.
+    fn bind(&self, session: &str, user: &str) {
+        let mut owners = self
+            .by_session
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if owners.len() >= 1024 && owners.len().is_power_of_two() {
+            owners.retain(|_, (_, seen)| seen.elapsed() < SESSION_IDLE);
+        }
+        owners.insert(session.to_owned(), (user.to_owned(), Instant::now()));
+    }
+
+    /// Forgets an ended session.
+    fn end(&self, session: &str) {
+        let mut owners = self
+            .by_session
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        owners.remove(session);
+    }
+}
+
+/// Verifies the bearer token of every `/mcp` request, records its user on
+/// first sight, and keeps each session to the user who opened it.
 async fn authenticate(
-    State((verifier, tasks)): State<(Arc<Verifier>, TaskService)>,
+    State((verifier, tasks, owners)): State<(Arc<Verifier>, TaskService, Arc<Owners>)>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -126,8 +184,31 @@ async fn authenticate(
                 )
                     .into_response();
             }
-            request.extensions_mut().insert(McpUser(subject.id));
-            next.run(request).await
+            let session = request
+                .headers()
+                .get(SESSION_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            if let Some(session) = &session
+                && !owners.allows(session, &subject.id)
+            {
+                return (StatusCode::NOT_FOUND, "Not Found: Session not found").into_response();
+            }
+            let ending = request.method() == Method::DELETE;
+            request.extensions_mut().insert(McpUser(subject.id.clone()));
+            let response = next.run(request).await;
+            let opened = response
+                .headers()
+                .get(SESSION_HEADER)
+                .and_then(|v| v.to_str().ok());
+            match (&session, opened) {
+                (None, Some(opened)) => owners.bind(opened, &subject.id),
+                (Some(session), _) if ending && response.status().is_success() => {
+                    owners.end(session);
+                }
+                _ => {}
+            }
+            response
         }
         Err(_) => {
             let metadata = format!(

@@ -266,6 +266,10 @@ async fn mcp_over_http_requires_a_token_and_points_at_its_metadata() {
     let started = post(Some(&server.printed_token), None).await.unwrap();
     assert_eq!(started.status(), 200);
     assert!(started.headers().contains_key("mcp-session-id"));
+    let session = started.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let list = serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
     let unknown = client
         .post(format!("{}/mcp", server.base))
@@ -297,6 +301,24 @@ async fn mcp_over_http_requires_a_token_and_points_at_its_metadata() {
     };
     assert_eq!(lookup().await.unwrap().status(), 404);
     assert_eq!(post(Some(&newcomer), None).await.unwrap().status(), 200);
+
+    // A session is its opener's: another user's token on it finds nothing,
+    // and the opener's still works.
+    let initialized = serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let on_session = |token: &str| {
+        client
+            .post(format!("{}/mcp", server.base))
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-session-id", &session)
+            .bearer_auth(token)
+            .json(&initialized)
+            .send()
+    };
+    assert_eq!(on_session(&newcomer).await.unwrap().status(), 404);
+    assert_eq!(
+        on_session(&server.printed_token).await.unwrap().status(),
+        202
+    );
     let found: serde_json::Value = lookup().await.unwrap().json().await.unwrap();
     assert_eq!(
         found,
@@ -568,4 +590,44 @@ async fn under_serve_an_mcp_subscriber_hears_of_a_commit_within_50_ms() {
     session.cancel().await.unwrap();
     let (_, status) = server.terminate().await;
     assert!(status.success());
+}
+
+/// `taskflow mcp --read-only` over stdio: the assistant is offered only
+/// the tools that read, and a write is a tool error that writes nothing.
+#[tokio::test]
+async fn a_read_only_stdio_assistant_can_look_but_not_change() {
+    use rmcp::ServiceExt;
+    use rmcp::model::CallToolRequestParams;
+    use rmcp::transport::TokioChildProcess;
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_taskflow"));
+    command
+        .args(["mcp", "--user", "alice", "--read-only", "--toolsets", "all"])
+        .env("TASKFLOW_DATA_DIR", dir.path())
+        .env("RUST_LOG", "error");
+    let mcp = ().serve(TokioChildProcess::new(command).unwrap()).await.unwrap();
+    let tools = mcp.list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert!(
+        names.contains(&"list_tasks") && names.contains(&"get_task"),
+        "{names:?}"
+    );
+    assert!(!names.contains(&"add_task"), "{names:?}");
+    assert!(
+        tools
+            .iter()
+            .all(|t| t.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true))
+    );
+    let args = serde_json::json!({"title": "milk"});
+    let add =
+        CallToolRequestParams::new("add_task").with_arguments(args.as_object().unwrap().clone());
+    let refused = mcp.call_tool(add).await.unwrap();
+    assert_eq!(refused.is_error, Some(true));
+    let listed = CallToolRequestParams::new("list_tasks");
+    let listed = mcp.call_tool(listed).await.unwrap();
+    assert_eq!(
+        listed.structured_content.unwrap()["tasks"],
+        serde_json::json!([])
+    );
+    mcp.cancel().await.unwrap();
 }
