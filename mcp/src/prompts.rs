@@ -36,6 +36,10 @@ pub struct ArgumentSpec {
     pub description: String,
     #[serde(default)]
     pub required: bool,
+    /// Text people wrote (notes, an email): framed in the rendered prompt
+    /// (`taskflow_agent::framing`), so what it says stays data.
+    #[serde(default)]
+    pub written: bool,
 }
 
 /// Parses one prompt file.
@@ -125,6 +129,7 @@ impl PromptFile {
             }
         }
         let mut text = self.body.clone();
+        let frame = taskflow_agent::Frame::around(&serde_json::json!(arguments));
         for spec in &self.meta.arguments {
             let value = match arguments.get(&spec.name) {
                 Some(value) => value.as_str(),
@@ -136,7 +141,11 @@ impl PromptFile {
                 }
                 None => "",
             };
-            text = text.replace(&format!("{{{{{}}}}}", spec.name), value);
+            let value = match spec.written {
+                true => frame.wrap(value),
+                false => value.to_owned(),
+            };
+            text = text.replace(&format!("{{{{{}}}}}", spec.name), &value);
         }
         Ok(
             GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])

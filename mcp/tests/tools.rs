@@ -987,7 +987,8 @@ async fn prompts_come_from_the_prompts_directory() {
         assert!(names.contains(&name), "{names:?}");
     }
     let mut args = serde_json::Map::new();
-    args.insert("text".into(), json!("Call Bob on Friday; pay rent monthly"));
+    let pasted = format!("Call Bob on Friday; pay rent monthly. {EVIL}");
+    args.insert("text".into(), json!(pasted));
     let prompt = mcp
         .get_prompt(GetPromptRequestParams::new("capture_tasks").with_arguments(args))
         .await
@@ -997,6 +998,10 @@ async fn prompts_come_from_the_prompts_directory() {
         .unwrap()
         .to_owned();
     assert!(text.contains("Call Bob on Friday"));
+    // What was pasted is framed: its instructions stay inside.
+    let plain = taskflow_testkit::unframe(&text, ATTACK);
+    assert_ne!(plain, text);
+    assert!(plain.contains(&pasted));
     assert!(
         mcp.get_prompt(GetPromptRequestParams::new("capture_tasks"))
             .await
