@@ -31,8 +31,8 @@ pub fn list_uri(id: i64) -> String {
     format!("{LIST_PREFIX}{id}")
 }
 
-/// The fixed resources, and one per list of the user's (`lists`).
-/// The resources, each list's named by its title (framed: people wrote it).
+/// The fixed resources, and one per list of the user's (`lists`), each
+/// named by its title (framed: people wrote it).
 pub fn list(lists: &[taskflow_core::ListSummary]) -> ListResourcesResult {
     let titles = serde_json::Value::from_iter(lists.iter().map(|s| s.list.title.as_str()));
     let frame = Frame::around(&titles);
