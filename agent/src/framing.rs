@@ -46,11 +46,6 @@ impl Frame {
         }
     }
 
-    /// Markers of a known key (tests read a response with it).
-    pub fn with_key(key: impl Into<String>) -> Self {
-        Frame { key: key.into() }
-    }
-
     /// `text` between the markers.
     pub fn wrap(&self, text: &str) -> String {
         format!("<<user-text {k}>>{text}<</user-text {k}>>", k = self.key)
@@ -106,7 +101,7 @@ mod tests {
             "changes": {"title": {"old": "a", "new": "b"}, "priority": {"old": "low", "new": "high"}},
             "next_cursor": "eyJ0aXRsZSI6IngifQ",
         });
-        let frame = Frame::with_key("k");
+        let frame = Frame { key: "k".into() };
         let framed: Value = serde_json::from_str(&frame.json(&task)).unwrap();
         assert_eq!(
             framed,

@@ -130,6 +130,25 @@ impl TaskflowMcp {
         Ok(sets)
     }
 
+    /// Why `tool` is not offered to a request with `sets` on (None: it
+    /// is): its set is off, or it writes and this server only reads.
+    /// `tools/list` leaves it out; a call gets this as its tool error.
+    fn withheld(&self, tool: &dyn taskflow_agent::Entry, sets: &[Toolset]) -> Option<String> {
+        let set = tool.toolset().as_str();
+        if !sets.contains(&tool.toolset()) {
+            return Some(format!(
+                "The tool {} is in the `{set}` tool set, which this connection has not turned on: start Taskflow's MCP server with --toolsets {set}, or add ?toolsets={set} to the MCP URL.",
+                tool.name()
+            ));
+        }
+        (self.read_only && !tool.read_only()).then(|| {
+            format!(
+                "The tool {} changes the user's data, and this connection may only read (Taskflow's MCP server runs with --read-only). Nothing was changed. Do not retry; tell the user what you would change, so they can do it.",
+                tool.name()
+            )
+        })
+    }
+
     /// The same server with fresh session state, for a new session.
     pub fn new_session(&self) -> Self {
         Self {
@@ -213,8 +232,7 @@ impl ServerHandler for TaskflowMcp {
         // In the catalog's order, the order a model is meant to read them.
         let tools = taskflow_agent::catalog()
             .iter()
-            .filter(|tool| sets.contains(&tool.toolset()))
-            .filter(|tool| !self.read_only || tool.read_only())
+            .filter(|tool| self.withheld(**tool, &sets).is_none())
             .filter_map(|tool| self.tool_router.get(tool.name()).cloned())
             .collect();
         Ok(rmcp::model::ListToolsResult {
@@ -238,27 +256,9 @@ impl ServerHandler for TaskflowMcp {
         let sets = self
             .toolsets_of(&context)
             .map_err(|e| McpError::invalid_params(e, None))?;
-        if let Some(tool) = taskflow_agent::find(&request.name)
-            && !sets.contains(&tool.toolset())
+        if let Some(text) =
+            taskflow_agent::find(&request.name).and_then(|tool| self.withheld(tool, &sets))
         {
-            let set = tool.toolset().as_str();
-            let text = format!(
-                "The tool {} is in the `{set}` tool set, which this connection has not turned on: start Taskflow's MCP server with --toolsets {set}, or add ?toolsets={set} to the MCP URL.",
-                tool.name()
-            );
-            return Ok(
-                rmcp::model::CallToolResult::error(vec![rmcp::model::ContentBlock::text(text)])
-                    .into(),
-            );
-        }
-        if let Some(tool) = taskflow_agent::find(&request.name)
-            && self.read_only
-            && !tool.read_only()
-        {
-            let text = format!(
-                "The tool {} changes the user's data, and this connection may only read (Taskflow's MCP server runs with --read-only). Nothing was changed. Do not retry; tell the user what you would change, so they can do it.",
-                tool.name()
-            );
             return Ok(
                 rmcp::model::CallToolResult::error(vec![rmcp::model::ContentBlock::text(text)])
                     .into(),
