@@ -222,23 +222,39 @@ impl<'a> Row<'a> {
 /// the table's sequence (the transaction holds the one writer; insert them
 /// before drawing again).
 pub(crate) async fn new_ids(tx: &mut Tx, n: usize) -> Result<Vec<i64>> {
-    let mut ids: Vec<i64> =
-        match tx.conn() {
-            Conn::Sqlite(conn) => {
-                let last: i64 = sqlx::query_scalar(
-                    "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0)",
-                )
+    match tx.conn() {
+        Conn::Sqlite(conn) => {
+            let last: i64 = sqlx::query_scalar(sqlite_last_id!())
                 .fetch_one(&mut *conn)
                 .await?;
-                (1..).map(|k| last + k).take(n).collect()
-            }
-            Conn::Postgres(conn) => sqlx::query_scalar(
-                "SELECT nextval(pg_get_serial_sequence('tasks', 'id')) FROM generate_series(1, $1)",
-            )
-            .bind(i64::try_from(n).unwrap_or(i64::MAX))
-            .fetch_all(&mut *conn)
-            .await?,
-        };
+            Ok(ids_after(last, n))
+        }
+        Conn::Postgres(conn) => postgres_ids(conn, n).await,
+    }
+}
+
+/// SQLite's last task id (its table's sequence); a macro so the batcher
+/// can send it in one text with `BEGIN IMMEDIATE`.
+macro_rules! sqlite_last_id {
+    () => {
+        "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0)"
+    };
+}
+use sqlite_last_id;
+
+/// The `n` ids after `last`.
+fn ids_after(last: i64, n: usize) -> Vec<i64> {
+    (1..).map(|k| last + k).take(n).collect()
+}
+
+/// `n` ids drawn from PostgreSQL's identity sequence, in order.
+async fn postgres_ids(conn: &mut sqlx::PgConnection, n: usize) -> Result<Vec<i64>> {
+    let mut ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT nextval(pg_get_serial_sequence('tasks', 'id')) FROM generate_series(1, $1)",
+    )
+    .bind(i64::try_from(n).unwrap_or(i64::MAX))
+    .fetch_all(conn)
+    .await?;
     ids.sort_unstable();
     Ok(ids)
 }
@@ -358,13 +374,10 @@ fn sqlite_params<'r>(rows: &'r [Row<'_>]) -> Result<Vec<Param<'r>>> {
 async fn commit_sqlite(write: &SqlitePool, batch: &[Job]) -> Result<Vec<Task>> {
     let mut conn = write.acquire().await?;
     let written = async {
-        let last: i64 = sqlx::query_scalar(
-            "BEGIN IMMEDIATE; \
-             SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0)",
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        let ids: Vec<i64> = (1..).map(|k| last + k).take(batch.len()).collect();
+        let last: i64 = sqlx::query_scalar(concat!("BEGIN IMMEDIATE; ", sqlite_last_id!()))
+            .fetch_one(&mut *conn)
+            .await?;
+        let ids = ids_after(last, batch.len());
         let inboxes = prepare(&mut conn, batch).await?;
         let named = batch.iter().filter(|job| job.into == Place::List);
         check_owners(
@@ -449,13 +462,7 @@ pub(crate) static POSTGRES_BATCH: LazyLock<String> = LazyLock::new(|| {
 async fn commit_postgres(pool: &PgPool, batch: &[Job]) -> Result<Vec<Task>> {
     // Both statements on one connection: one pool round trip per batch.
     let mut conn = pool.acquire().await?;
-    let mut ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT nextval(pg_get_serial_sequence('tasks', 'id')) FROM generate_series(1, $1)",
-    )
-    .bind(i64::try_from(batch.len()).unwrap_or(i64::MAX))
-    .fetch_all(&mut *conn)
-    .await?;
-    ids.sort_unstable();
+    let ids = postgres_ids(&mut conn, batch.len()).await?;
     // Autocommitted before the batch: an Inbox made for a create that then
     // fails is still that user's Inbox, and a parent marked for a subtask
     // that then fails only has a hint that looks in vain.
