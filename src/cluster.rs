@@ -25,6 +25,7 @@ use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches};
 use rand::RngCore;
 use taskflow_api::auth::Verifier;
+use taskflow_api::oauth::OAuthServer;
 use taskflow_api::stream::Hub;
 use taskflow_api::{AppState, Surfaces, router};
 use taskflow_events::{DaprConfig, DaprPublisher, Publisher, Subscriptions};
@@ -138,6 +139,7 @@ pub async fn run(
         "set APP_API_TOKEN (and the same token in Dapr): without it anyone who reaches this service could deliver events"
     );
     let surfaces = role.surfaces();
+    let (listener, public_url) = args.http.bind().await?;
     // Only roles with user-facing routes verify tokens; the others get a
     // verifier no token can satisfy.
     let verifier = if surfaces == Surfaces::NONE && role != Role::Mcp {
@@ -147,6 +149,7 @@ pub async fn run(
     } else {
         args.verify
             .verifier(args.jwt_secret.as_deref().map(str::as_bytes))?
+            .with_own_issuer(&public_url)
     };
     let db = crate::connect(&args.database_url).await?;
     if args.migrate {
@@ -172,6 +175,12 @@ pub async fn run(
             ticket_key,
             args.http.max_streams,
         ),
+        // The api role is the authorization server, when it has the HS256
+        // secret to sign with.
+        oauth: args.jwt_secret.as_ref().map(|secret| OAuthServer {
+            issuer: public_url.clone(),
+            secret: Arc::new(secret.as_bytes().to_vec()),
+        }),
         ..AppState::new(tasks.clone(), verifier).with_chat_model(args.chat.model())
     };
     let mut subscriptions =
@@ -217,7 +226,8 @@ pub async fn run(
                 tasks.clone(),
                 consumers.watch.clone(),
                 state.verifier.clone(),
-                args.mcp.options(),
+                args.mcp
+                    .options(args.jwt_secret.is_some().then(|| public_url.clone())),
                 closing.clone(),
             ));
         }
@@ -226,7 +236,7 @@ pub async fn run(
         db,
         router: app.merge(subscriptions.router()),
         publisher,
-        listen: args.http.listen,
+        listener,
         shutdown_timeout: args.http.shutdown_timeout.into(),
         write_timeout: args.http.write_timeout.into(),
         send_buffer: args.http.send_buffer,

@@ -121,12 +121,15 @@ pub struct McpHttpArgs {
 }
 
 impl McpHttpArgs {
-    pub fn options(&self) -> taskflow_mcp::http::HttpOptions {
+    /// The options of `/mcp`; `issuer` is the authorization server whose
+    /// tokens it accepts (None: this process has no secret to check them).
+    pub fn options(&self, issuer: Option<String>) -> taskflow_mcp::http::HttpOptions {
         taskflow_mcp::http::HttpOptions {
             allowed_hosts: self.mcp_allowed_hosts.clone(),
             allowed_origins: self.mcp_allowed_origins.clone(),
             toolsets: self.mcp_toolsets.0.clone(),
             read_only: self.mcp_read_only,
+            issuer,
         }
     }
 }
@@ -243,6 +246,43 @@ pub struct HttpArgs {
     /// `Retry-After`.
     #[arg(long, env = "TASKFLOW_MAX_STREAMS", default_value_t = taskflow_api::stream::DEFAULT_MAX_STREAMS)]
     pub max_streams: usize,
+    /// The URL clients reach Taskflow at: the OAuth issuer, with the MCP
+    /// resource at `<it>/mcp`. Unset: `http://<listen address>`.
+    #[arg(long, env = "TASKFLOW_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+impl HttpArgs {
+    /// Listens, and says at which URL clients reach this server.
+    pub async fn bind(&self) -> anyhow::Result<(tokio::net::TcpListener, String)> {
+        use anyhow::Context as _;
+        let listener = tokio::net::TcpListener::bind(self.listen)
+            .await
+            .with_context(|| format!("listening on {}", self.listen))?;
+        let public = public_url(self.public_url.as_deref(), listener.local_addr()?)?;
+        Ok((listener, public))
+    }
+}
+
+/// The URL clients reach a server listening on `addr` at: the one
+/// configured, else `http://<addr>` (`localhost` for every address).
+pub fn public_url(configured: Option<&str>, addr: SocketAddr) -> anyhow::Result<String> {
+    use anyhow::Context as _;
+    Ok(match configured {
+        Some(url) => {
+            let parsed = url::Url::parse(url)
+                .with_context(|| format!("TASKFLOW_PUBLIC_URL `{url}` is not a URL"))?;
+            anyhow::ensure!(
+                matches!(parsed.scheme(), "http" | "https")
+                    && parsed.query().is_none()
+                    && parsed.fragment().is_none(),
+                "TASKFLOW_PUBLIC_URL must be an http(s) URL without query or fragment"
+            );
+            url.trim_end_matches('/').to_owned()
+        }
+        None if addr.ip().is_unspecified() => format!("http://localhost:{}", addr.port()),
+        None => format!("http://{addr}"),
+    })
 }
 
 /// How webhooks are sent.
@@ -443,9 +483,27 @@ pub struct TokenArgs {
     /// How long the token is valid, such as `1h`, `30m` or `7d`.
     #[arg(long, env = "TASKFLOW_TOKEN_TTL", default_value = "1h")]
     pub ttl: humantime::Duration,
-    /// Directory holding the generated JWT secret.
-    #[arg(long, env = "TASKFLOW_DATA_DIR", default_value_os_t = default_data_dir())]
-    pub data_dir: PathBuf,
+    /// A token for an agent of this name acting for the user, for the MCP
+    /// endpoint only: listed under Connected apps, its changes recorded as
+    /// its own, revocable there at once.
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// The agent's scopes, space-separated (default: all).
+    #[arg(
+        long,
+        requires = "agent",
+        default_value = "tasks:read tasks:write lists:write comments:write"
+    )]
+    pub scope: String,
+    /// The URL the server is reached at (its `--public-url`): the agent's
+    /// token is for `<it>/mcp`.
+    #[arg(long, env = "TASKFLOW_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The address the server listens on, when no public URL is set.
+    #[arg(long, env = "TASKFLOW_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     #[command(flatten)]
     pub auth: AuthArgs,
 }

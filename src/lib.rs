@@ -12,7 +12,7 @@ pub mod topology;
 pub mod transfer;
 
 use anyhow::Context;
-use taskflow_store::Database;
+use taskflow_store::{Database, TaskService};
 
 pub use config::{Cli, Command};
 
@@ -30,14 +30,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mcp(args) => mcp_stdio(args).await,
         Command::Export(args) => transfer::export(args).await,
         Command::Import(args) => transfer::import(args).await,
-        Command::Token(args) => {
-            let secret = args.auth.secret(&args.data_dir)?;
-            let token = taskflow_api::auth::mint(&secret, &args.user, args.ttl.into())
-                .context("minting the token")?;
-            println!("{token}");
-            Ok(())
-        }
+        Command::Token(args) => token(args).await,
     }
+}
+
+/// `taskflow token`: a person's token, or with `--agent` an agent's (made
+/// in the database, for the MCP endpoint only).
+async fn token(args: config::TokenArgs) -> anyhow::Result<()> {
+    let secret = args.auth.secret(&args.database.data_dir)?;
+    let Some(agent) = &args.agent else {
+        let token = taskflow_api::auth::mint(&secret, &args.user, args.ttl.into())
+            .context("minting the token")?;
+        println!("{token}");
+        return Ok(());
+    };
+    let scopes = taskflow_core::Scopes::parse(&args.scope)
+        .map_err(|invalid| anyhow::anyhow!("--scope: {}", invalid.reason))?;
+    let issuer = config::public_url(args.public_url.as_deref(), args.listen)?;
+    let resource = format!("{issuer}/mcp");
+    let db = args.database.connect().await?;
+    db.migrate().await.context("applying migrations")?;
+    let tasks = TaskService::new(db.clone());
+    let (principal, grant) = tasks
+        .mint_agent(&args.user, agent, scopes, &resource)
+        .await
+        .context("recording the agent")?;
+    db.close().await;
+    let scope = principal.scopes.to_string();
+    let token = taskflow_api::auth::mint_agent(
+        &secret,
+        &taskflow_api::auth::AgentToken {
+            user: &args.user,
+            issuer: &issuer,
+            audience: &resource,
+            grant: &grant,
+            scope: &scope,
+            client_id: None,
+        },
+        args.ttl.into(),
+    )
+    .context("minting the token")?;
+    println!("{token}");
+    Ok(())
 }
 
 /// `taskflow mcp`: MCP over stdin/stdout (logs go to stderr) for one user,

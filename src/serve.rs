@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use taskflow_api::auth::mint;
 use taskflow_api::dashboard::LocalSignIn;
+use taskflow_api::oauth::OAuthServer;
 use taskflow_api::stream::Hub;
 use taskflow_api::{AppState, app};
 use taskflow_events::{Backoff, InProcessBus, Publisher};
@@ -61,6 +62,7 @@ pub async fn run(
     let db = args.database.connect().await?;
     db.migrate().await.context("applying migrations")?;
     let secret = args.auth.secret(&args.database.data_dir)?;
+    let (listener, public_url) = args.http.bind().await?;
     let tasks =
         TaskService::new(db.clone()).with_insecure_webhooks(args.webhooks.webhooks_allow_insecure);
     let embedded = db.kind() == DatabaseKind::Sqlite;
@@ -72,8 +74,17 @@ pub async fn run(
             Some(stream_ticket_key(&secret)),
             args.http.max_streams,
         ),
-        ..AppState::new(tasks.clone(), args.verify.verifier(Some(&secret))?)
-            .with_chat_model(args.chat.model())
+        oauth: Some(OAuthServer {
+            issuer: public_url.clone(),
+            secret: Arc::new(secret.clone()),
+        }),
+        ..AppState::new(
+            tasks.clone(),
+            args.verify
+                .verifier(Some(&secret))?
+                .with_own_issuer(&public_url),
+        )
+        .with_chat_model(args.chat.model())
     };
     // One-click sign-in for the dashboard: embedded mode, loopback only.
     let state = AppState {
@@ -119,14 +130,14 @@ pub async fn run(
         tasks.clone(),
         consumers.watch.clone(),
         state.verifier.clone(),
-        args.mcp.options(),
+        args.mcp.options(Some(public_url)),
         closing.clone(),
     );
     let process = Process {
         db,
         router: app(state).merge(reminders.routes()).merge(mcp),
         publisher: bus,
-        listen: args.http.listen,
+        listener,
         shutdown_timeout: args.http.shutdown_timeout.into(),
         write_timeout: args.http.write_timeout.into(),
         send_buffer: args.http.send_buffer,
@@ -157,7 +168,8 @@ pub struct Process {
     pub db: Database,
     pub router: axum::Router,
     pub publisher: Arc<dyn Publisher>,
-    pub listen: SocketAddr,
+    /// Bound by [`crate::config::HttpArgs::bind`].
+    pub listener: tokio::net::TcpListener,
     /// How long requests in flight may take after the shutdown signal.
     pub shutdown_timeout: Duration,
     /// How long a write may wait on a client that stopped reading.
@@ -195,16 +207,13 @@ impl Process {
             db,
             router,
             publisher,
-            listen,
+            listener,
             shutdown_timeout: limit,
             write_timeout,
             send_buffer,
             closing,
             background,
         } = self;
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("listening on {listen}"))?;
         let addr = listener.local_addr()?;
         let relay_stop = CancellationToken::new();
         let relay = tokio::spawn(taskflow_store::relay::run(

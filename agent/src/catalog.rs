@@ -88,6 +88,8 @@ pub trait Entry: Send + Sync + std::fmt::Debug {
     fn toolset(&self) -> Toolset;
     /// Whether it only reads ([`crate::Hints::read_only`]).
     fn read_only(&self) -> bool;
+    /// The scope an agent's token needs to call it ([`Tool::SCOPE`]).
+    fn scope(&self) -> taskflow_core::Scope;
     /// What a model is told about it (its schemas are generated here).
     fn spec(&self) -> Spec;
     /// Parses the arguments, runs the tool, and encodes its result.
@@ -116,6 +118,10 @@ impl<T: Tool> Entry for T {
 
     fn read_only(&self) -> bool {
         T::HINTS.read_only
+    }
+
+    fn scope(&self) -> taskflow_core::Scope {
+        T::SCOPE
     }
 
     fn spec(&self) -> Spec {

@@ -6,6 +6,7 @@ use std::future::Future;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use taskflow_core::Scope;
 use taskflow_store::{Actor, Error, TaskService};
 
 /// A tool's outcome: its result, or a sentence for the model saying what to
@@ -92,6 +93,19 @@ impl Toolset {
     }
 }
 
+/// The scope a tool needs unless it says otherwise: `tasks:read` to read;
+/// to write, `lists:write` in the lists and members sets, else
+/// `tasks:write`.
+pub const fn scope_of(set: Toolset, hints: Hints) -> Scope {
+    if hints.read_only {
+        return Scope::TasksRead;
+    }
+    match set {
+        Toolset::Lists | Toolset::Members => Scope::ListsWrite,
+        Toolset::Tasks | Toolset::Extras => Scope::TasksWrite,
+    }
+}
+
 /// Who a tool acts for, and on what.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
@@ -118,6 +132,8 @@ pub trait Tool: Send + Sync + std::fmt::Debug + 'static {
     const HINTS: Hints;
     /// The set it belongs to (MCP lists only the sets a client turned on).
     const TOOLSET: Toolset = Toolset::Tasks;
+    /// The scope an agent's token needs to call it.
+    const SCOPE: Scope = scope_of(Self::TOOLSET, Self::HINTS);
     /// Its arguments; unknown fields are refused.
     type Params: DeserializeOwned + JsonSchema + Send + Sync;
     /// Its result.

@@ -125,6 +125,7 @@ function signOut(message = "") {
 
 function showApp() {
   $("signin").hidden = true;
+  if (location.pathname === "/oauth/authorize") return showConsent();
   $("app").hidden = false;
   $("who").textContent = `(${state.user.display_name})`;
   refresh();
@@ -132,6 +133,76 @@ function showApp() {
   loadTags();
   loadUnread();
   connect();
+}
+
+// ---- OAuth consent and connected apps -------------------------------------
+
+// The consent screen of an app's authorization request (this page's query):
+// what the app asks for, then Allow or Deny, after which the browser goes
+// back to the app.
+async function showConsent() {
+  $("consent").hidden = false;
+  $("consent-user").textContent = state.user.display_name;
+  const query = location.search;
+  try {
+    const { data } = await api("GET", `/api/oauth/authorize${query}`);
+    $("consent-client").textContent = data.client_name;
+    $("consent-client-again").textContent = data.client_name;
+    $("consent-redirect").textContent = data.redirect_uri;
+    $("consent-scopes").replaceChildren(...data.scopes.map((s) => el("li", {}, s.description, " ", el("code", {}, s.scope))));
+    $("consent-approve").focus();
+  } catch (error) {
+    if (error.problem?.redirect_to) return location.assign(error.problem.redirect_to);
+    $("consent-actions").hidden = true;
+    $("consent-error").textContent = `This request cannot be approved: ${error.message}`;
+  }
+}
+
+async function decide(approve) {
+  const params = Object.fromEntries(new URLSearchParams(location.search));
+  try {
+    const { data } = await api("POST", "/api/oauth/authorize", { ...params, approve });
+    $("consent-actions").hidden = true;
+    location.assign(data.redirect_to);
+  } catch (error) {
+    if (error.problem?.redirect_to) return location.assign(error.problem.redirect_to);
+    $("consent-error").textContent = error.message;
+  }
+}
+
+async function openApps() {
+  $("apps-error").textContent = "";
+  await renderApps();
+  $("apps-dialog").showModal();
+}
+
+async function renderApps() {
+  const { data } = await api("GET", "/api/connected-apps");
+  $("app-list").replaceChildren(
+    ...(data.length
+      ? data.map((a) =>
+          el(
+            "li",
+            { class: "webhook" },
+            el("span", { class: "name" }, a.name),
+            el("span", { class: "webhook-state" }, a.scopes.join(", ")),
+            el("span", { class: "webhook-state" }, a.last_used_at ? `used ${new Date(a.last_used_at).toLocaleString()}` : "never used"),
+            el("button", { type: "button", onclick: () => disconnectApp(a), "aria-label": `Disconnect ${a.name}` }, "Disconnect"),
+          ),
+        )
+      : [el("li", {}, "No app is connected.")]),
+  );
+}
+
+async function disconnectApp(a) {
+  if (!confirm(`Disconnect ${a.name}? It can no longer act for you.`)) return;
+  try {
+    await api("DELETE", `/api/connected-apps/${a.id}`);
+    announce(`Disconnected ${a.name}`);
+  } catch (error) {
+    $("apps-error").textContent = error.message;
+  }
+  await renderApps();
 }
 
 // ---- Lists ----------------------------------------------------------------
@@ -1151,6 +1222,10 @@ function wire() {
     $("share-dialog").close();
   });
   $("webhooks-open").addEventListener("click", openWebhooks);
+  $("apps-open").addEventListener("click", openApps);
+  $("apps-close").addEventListener("click", () => $("apps-dialog").close());
+  $("consent-approve").addEventListener("click", () => decide(true));
+  $("consent-deny").addEventListener("click", () => decide(false));
   $("webhook-form").addEventListener("submit", addWebhook);
   $("webhooks-close").addEventListener("click", () => {
     state.webhook = null;

@@ -6,7 +6,8 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 pub use taskflow_auth::{
-    Claims, Rejected, SECRET_FILE, Subject, Verifier, load_or_create_secret, mint,
+    AgentToken, Claims, Rejected, SECRET_FILE, Subject, Verifier, load_or_create_secret, mint,
+    mint_agent,
 };
 
 use crate::AppState;

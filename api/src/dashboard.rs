@@ -44,10 +44,7 @@ impl std::fmt::Debug for LocalSignIn {
 /// The dashboard routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/",
-            get(|| async { asset("text/html; charset=utf-8", INDEX) }),
-        )
+        .route("/", get(page))
         .route(
             "/app.js",
             get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }),
@@ -57,6 +54,12 @@ pub fn routes() -> Router<AppState> {
             get(|| async { asset("text/css; charset=utf-8", STYLE) }),
         )
         .route("/api/local-sign-in", get(local_user).post(local_token))
+}
+
+/// The dashboard's page (also the OAuth consent screen, at
+/// `/oauth/authorize`).
+pub async fn page() -> Response {
+    asset("text/html; charset=utf-8", INDEX)
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {

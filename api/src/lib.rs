@@ -8,6 +8,7 @@ pub mod extract;
 pub mod lists;
 pub mod members;
 pub mod notifications;
+pub mod oauth;
 pub mod openapi;
 pub mod problem;
 pub mod stream;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub chat: taskflow_chat::Chat,
     /// The dashboard's one-click sign-in (embedded mode on loopback only).
     pub local_sign_in: Option<dashboard::LocalSignIn>,
+    /// The OAuth authorization server (None: no HS256 secret to sign with).
+    pub oauth: Option<oauth::OAuthServer>,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
         Self {
             chat: taskflow_chat::Chat::new(tasks.clone(), None),
             local_sign_in: None,
+            oauth: None,
             hub: stream::Hub::new(
                 tasks.audience().clone(),
                 tokio_util::sync::CancellationToken::new(),
@@ -124,6 +128,7 @@ pub fn router(state: AppState, surfaces: Surfaces) -> Router {
             .merge(notifications::routes())
             .merge(users::routes())
             .merge(webhooks::routes())
+            .merge(oauth::routes())
             .merge(transfer::routes())
             .merge(chat::routes())
             .merge(dashboard::routes());

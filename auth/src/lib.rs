@@ -67,6 +67,55 @@ pub struct Claims {
     /// The username others invite them by, if it is free.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferred_username: Option<String>,
+    /// The issuer (Taskflow's own authorization server for an agent's
+    /// token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// The audience: a string or an array (an agent's token: the MCP
+    /// resource it was issued for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<serde_json::Value>,
+    /// An agent's token: the grant it was issued under (checked on every
+    /// request, so revoking the grant ends the token at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<String>,
+    /// An agent's token: its scopes, space-separated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// An agent's token: the OAuth client it was issued to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+}
+
+/// What an agent's access token says beyond its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentGrant {
+    /// The grant it was issued under.
+    pub grant: String,
+    /// The resource it is for.
+    pub audience: String,
+    /// Its scopes, space-separated.
+    pub scope: String,
+}
+
+/// A verified token: its user, and its grant if an agent holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub subject: Subject,
+    pub agent: Option<AgentGrant>,
+}
+
+/// An agent's access token, as Taskflow's authorization server issues it.
+#[derive(Debug, Clone)]
+pub struct AgentToken<'a> {
+    pub user: &'a str,
+    /// The authorization server's issuer identifier.
+    pub issuer: &'a str,
+    /// The resource it is for (RFC 8707).
+    pub audience: &'a str,
+    pub grant: &'a str,
+    pub scope: &'a str,
+    pub client_id: Option<&'a str>,
 }
 
 /// The secret from `TASKFLOW_JWT_SECRET`, or else the one kept in `data_dir`,
@@ -140,6 +189,37 @@ pub fn mint_subject(
         exp: now.saturating_add(ttl.as_secs()),
         name: subject.name.clone(),
         preferred_username: subject.username.clone(),
+        iss: None,
+        aud: None,
+        grant: None,
+        scope: None,
+        client_id: None,
+    };
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret),
+    )
+}
+
+/// Mints an agent's access token valid for `ttl`.
+pub fn mint_agent(
+    secret: &[u8],
+    token: &AgentToken<'_>,
+    ttl: Duration,
+) -> Result<String, jsonwebtoken::errors::Error> {
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims = Claims {
+        sub: token.user.to_owned(),
+        iat: now,
+        exp: now.saturating_add(ttl.as_secs()),
+        name: None,
+        preferred_username: None,
+        iss: Some(token.issuer.to_owned()),
+        aud: Some(serde_json::Value::String(token.audience.to_owned())),
+        grant: Some(token.grant.to_owned()),
+        scope: Some(token.scope.to_owned()),
+        client_id: token.client_id.map(str::to_owned),
     };
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -161,6 +241,8 @@ pub struct Verifier {
     jwks: Option<Jwks>,
     issuer: Option<String>,
     audience: Option<String>,
+    /// The issuer of agents' tokens: Taskflow's own authorization server.
+    own_issuer: Option<String>,
 }
 
 /// A JWKS endpoint and the keys last fetched from it, by `kid`.
@@ -178,6 +260,7 @@ impl std::fmt::Debug for Verifier {
             .field("jwks", &self.jwks.as_ref().map(|j| &j.url))
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
+            .field("own_issuer", &self.own_issuer)
             .finish()
     }
 }
@@ -190,6 +273,7 @@ impl Verifier {
             jwks: None,
             issuer: None,
             audience: None,
+            own_issuer: None,
         }
     }
 
@@ -216,6 +300,7 @@ impl Verifier {
             jwks: None,
             issuer: None,
             audience: None,
+            own_issuer: None,
         }
         .with_jwks(url)
     }
@@ -232,8 +317,27 @@ impl Verifier {
         self
     }
 
-    /// The subject a token belongs to.
+    /// Accepts agents' tokens issued by `issuer` (this server's
+    /// authorization server), signed with the HS256 secret.
+    pub fn with_own_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.own_issuer = Some(issuer.into());
+        self
+    }
+
+    /// The subject a token belongs to; an agent's token is refused (it is
+    /// for the MCP resource only).
     pub async fn verify(&self, token: &str) -> Result<Subject, Rejected> {
+        let verified = self.verify_any(token).await?;
+        if verified.agent.is_some() {
+            return Err(Rejected::new(
+                "this token was issued to an app for Taskflow's MCP server and is not accepted here",
+            ));
+        }
+        Ok(verified.subject)
+    }
+
+    /// The subject a token belongs to, and its grant if it is an agent's.
+    pub async fn verify_any(&self, token: &str) -> Result<Verified, Rejected> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| Rejected::new("the bearer token is not a valid JWT"))?;
         let key = match (header.alg, &self.secret, &self.jwks) {
@@ -260,14 +364,67 @@ impl Verifier {
         let mut validation = Validation::new(header.alg);
         validation.leeway = LEEWAY_SECONDS;
         validation.set_required_spec_claims(&["exp", "sub"]);
-        if let Some(issuer) = &self.issuer {
-            validation.set_issuer(&[issuer]);
+        validation.validate_aud = false;
+        let claims = decode(token, &key, &validation)?;
+        let agent = match (&claims.grant, header.alg) {
+            (Some(grant), Algorithm::HS256) => {
+                // Taskflow's own: its issuer, one audience, its scopes.
+                if self.own_issuer.is_none() || claims.iss != self.own_issuer {
+                    return Err(Rejected::new(
+                        "the token's issuer (`iss`) is not accepted here",
+                    ));
+                }
+                let Some(serde_json::Value::String(audience)) = &claims.aud else {
+                    return Err(Rejected::new("the app's token names no audience (`aud`)"));
+                };
+                Some(AgentGrant {
+                    grant: grant.clone(),
+                    audience: audience.clone(),
+                    scope: claims.scope.clone().unwrap_or_default(),
+                })
+            }
+            (Some(_), _) => {
+                return Err(Rejected::new(
+                    "the token's signing algorithm is not accepted here",
+                ));
+            }
+            (None, _) => {
+                if self.issuer.is_some() || self.audience.is_some() {
+                    if let Some(issuer) = &self.issuer {
+                        validation.set_issuer(&[issuer]);
+                    }
+                    if let Some(audience) = &self.audience {
+                        validation.set_audience(&[audience]);
+                    }
+                    decode(token, &key, &validation)?;
+                }
+                None
+            }
+        };
+        if claims.sub.is_empty()
+            || claims.sub.len() > 255
+            || claims.sub.chars().any(char::is_control)
+        {
+            return Err(Rejected::new(
+                "the token's `sub` must be 1 to 255 bytes without control characters",
+            ));
         }
-        match &self.audience {
-            Some(audience) => validation.set_audience(&[audience]),
-            None => validation.validate_aud = false,
-        }
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|err| {
+        Ok(Verified {
+            subject: Subject {
+                id: claims.sub,
+                username: claims.preferred_username,
+                name: claims.name,
+            },
+            agent,
+        })
+    }
+}
+
+/// The claims of a token that passes `validation`.
+fn decode(token: &str, key: &DecodingKey, validation: &Validation) -> Result<Claims, Rejected> {
+    jsonwebtoken::decode::<Claims>(token, key, validation)
+        .map(|data| data.claims)
+        .map_err(|err| {
             use jsonwebtoken::errors::ErrorKind;
             Rejected::new(match err.kind() {
                 ErrorKind::ExpiredSignature => "the token has expired; get a new one",
@@ -278,22 +435,7 @@ impl Verifier {
                 ErrorKind::InvalidAudience => "the token's audience (`aud`) is not this service",
                 _ => "the bearer token is not a valid JWT",
             })
-        })?;
-        let claims = data.claims;
-        if claims.sub.is_empty()
-            || claims.sub.len() > 255
-            || claims.sub.chars().any(char::is_control)
-        {
-            return Err(Rejected::new(
-                "the token's `sub` must be 1 to 255 bytes without control characters",
-            ));
-        }
-        Ok(Subject {
-            id: claims.sub,
-            username: claims.preferred_username,
-            name: claims.name,
         })
-    }
 }
 
 impl Jwks {
@@ -384,24 +526,37 @@ fn algorithm_of(jwk: &Jwk) -> Option<Algorithm> {
 }
 
 impl Verifier {
-    /// The subject of the bearer token in `headers`.
+    /// The subject of the bearer token in `headers` (never an agent's).
     pub async fn subject_from_headers(
         &self,
         headers: &http::HeaderMap,
     ) -> Result<Subject, Rejected> {
-        let header = headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| Rejected::new("send `Authorization: Bearer <token>`"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| Rejected::new("the Authorization header must be `Bearer <token>`"))?;
-        self.verify(token).await
+        self.verify(bearer(headers)?).await
     }
+
+    /// The subject of the bearer token in `headers`, and its grant if it is
+    /// an agent's.
+    pub async fn verified_from_headers(
+        &self,
+        headers: &http::HeaderMap,
+    ) -> Result<Verified, Rejected> {
+        self.verify_any(bearer(headers)?).await
+    }
+}
+
+/// The bearer token in `headers`.
+fn bearer(headers: &http::HeaderMap) -> Result<&str, Rejected> {
+    let header = headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| Rejected::new("send `Authorization: Bearer <token>`"))?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Rejected::new("the Authorization header must be `Bearer <token>`"))
 }

@@ -4,6 +4,7 @@
 //!
 //! This crate knows nothing of HTTP, SQL, MCP or Dapr.
 
+pub mod agent;
 pub mod comment;
 pub mod due;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod transfer;
 pub mod user;
 pub mod webhook;
 
+pub use agent::{AgentPrincipal, ConnectedApp, MAX_AGENT_NAME, Scope, Scopes};
 pub use comment::{Comment, CommentPage, MAX_COMMENT, WriteComment};
 pub use due::{Due, Zone};
 pub use error::Invalid;

@@ -18,7 +18,8 @@ use axum::routing::get;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
-use taskflow_auth::Verifier;
+use taskflow_auth::{Rejected, Verifier};
+use taskflow_core::{Scope, Scopes};
 use tokio_util::sync::CancellationToken;
 
 use taskflow_store::TaskService;
@@ -39,6 +40,10 @@ pub struct HttpOptions {
     pub toolsets: Vec<taskflow_agent::Toolset>,
     /// Every session offers only the tools that read.
     pub read_only: bool,
+    /// The authorization server whose agents' tokens `/mcp` accepts (the
+    /// URL clients reach Taskflow at; the resource is `<it>/mcp`). None:
+    /// only tokens minted elsewhere, and no authorization server is named.
+    pub issuer: Option<String>,
 }
 
 /// `/mcp` and `/.well-known/oauth-protected-resource`: MCP over `tasks`
@@ -69,20 +74,41 @@ pub fn router(
         LocalSessionManager::default().into(),
         config,
     );
+    let issuer = Arc::new(options.issuer);
+    let metadata = get({
+        let issuer = issuer.clone();
+        move |headers: HeaderMap| protected_resource(issuer.clone(), headers)
+    });
+    let edge = Edge {
+        verifier,
+        tasks,
+        owners: Arc::default(),
+        issuer,
+    };
     Router::new()
         .nest_service("/mcp", service)
-        .layer(axum::middleware::from_fn_with_state(
-            (verifier, tasks, Arc::new(Owners::default())),
-            authenticate,
-        ))
-        .route(
-            "/.well-known/oauth-protected-resource",
-            get(protected_resource),
-        )
-        .route(
-            "/.well-known/oauth-protected-resource/mcp",
-            get(protected_resource),
-        )
+        .layer(axum::middleware::from_fn_with_state(edge, authenticate))
+        .route("/.well-known/oauth-protected-resource", metadata.clone())
+        .route("/.well-known/oauth-protected-resource/mcp", metadata)
+}
+
+/// What `/mcp`'s authentication needs.
+#[derive(Debug, Clone)]
+struct Edge {
+    verifier: Arc<Verifier>,
+    tasks: TaskService,
+    owners: Arc<Owners>,
+    issuer: Arc<Option<String>>,
+}
+
+impl Edge {
+    /// The base URL of this server: the issuer's, else as the client
+    /// reached it.
+    fn base(&self, headers: &HeaderMap) -> String {
+        self.issuer
+            .as_deref()
+            .map_or_else(|| base_url(headers), str::to_owned)
+    }
 }
 
 /// This server's public base URL, as the client reached it.
@@ -98,16 +124,25 @@ fn base_url(headers: &HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
-/// RFC 9728 protected-resource metadata.
-async fn protected_resource(headers: HeaderMap) -> Response {
-    let base = base_url(&headers);
-    axum::Json(json!({
-        "resource": format!("{base}/mcp"),
+/// RFC 9728 protected-resource metadata, naming the authorization server
+/// when this process has one.
+async fn protected_resource(issuer: Arc<Option<String>>, headers: HeaderMap) -> Response {
+    let mut metadata = json!({
+        "resource": format!("{}/mcp", issuer.as_deref().map_or_else(|| base_url(&headers), str::to_owned)),
         "bearer_methods_supported": ["header"],
         "resource_name": "Taskflow",
-    }))
-    .into_response()
+        "scopes_supported": Scope::ALL.map(Scope::as_str),
+    });
+    if let Some(issuer) = issuer.as_deref() {
+        metadata["authorization_servers"] = json!([issuer]);
+    }
+    axum::Json(metadata).into_response()
 }
+
+/// The scopes of an agent's token on an `/mcp` request (a request
+/// extension; absent for a person's own token, which may do everything).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct McpScopes(pub Scopes);
 
 /// The header naming a request's MCP session.
 const SESSION_HEADER: &str = "mcp-session-id";
@@ -164,71 +199,101 @@ impl Owners {
     }
 }
 
-/// Verifies the bearer token of every `/mcp` request, records its user on
-/// first sight, and keeps each session to the user who opened it.
-async fn authenticate(
-    State((verifier, tasks, owners)): State<(Arc<Verifier>, TaskService, Arc<Owners>)>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+/// Verifies the bearer token of every `/mcp` request (an agent's must be
+/// for this resource, of a grant still in force), records its user on
+/// first sight, and keeps each session to the principal that opened it.
+async fn authenticate(State(edge): State<Edge>, mut request: Request, next: Next) -> Response {
     if !request.uri().path().starts_with("/mcp") {
         return next.run(request).await;
     }
-    match verifier.subject_from_headers(request.headers()).await {
-        Ok(subject) => {
-            if let Err(err) = tasks.saw(&subject).await {
-                tracing::warn!(error = %err, "cannot record the user");
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    axum::Json(json!({"error": "temporarily_unavailable", "error_description": "the task database is briefly unavailable; retry shortly"})),
-                )
-                    .into_response();
-            }
-            let session = request
-                .headers()
-                .get(SESSION_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            if let Some(session) = &session
-                && !owners.allows(session, &subject.id)
-            {
-                return (StatusCode::NOT_FOUND, "Not Found: Session not found").into_response();
-            }
-            let ending = request.method() == Method::DELETE;
-            request.extensions_mut().insert(McpUser(subject.id.clone()));
-            let response = next.run(request).await;
-            let opened = response
-                .headers()
-                .get(SESSION_HEADER)
-                .and_then(|v| v.to_str().ok());
-            match (&session, opened) {
-                (None, Some(opened)) => owners.bind(opened, &subject.id),
-                (Some(session), _) if ending && response.status().is_success() => {
-                    owners.end(session);
+    let base = edge.base(request.headers());
+    let verified = match edge.verifier.verified_from_headers(request.headers()).await {
+        Ok(verified) => verified,
+        Err(err) => {
+            let description = match err {
+                _ if !request.headers().contains_key(header::AUTHORIZATION) => {
+                    "send Authorization: Bearer <token>".to_owned()
                 }
-                _ => {}
-            }
-            response
-        }
-        Err(_) => {
-            let metadata = format!(
-                "{}/.well-known/oauth-protected-resource",
-                base_url(request.headers())
-            );
-            let description = if request.headers().contains_key(header::AUTHORIZATION) {
-                "the token is invalid or expired"
-            } else {
-                "send Authorization: Bearer <token>"
+                Rejected::Unauthorized(reason) | Rejected::Unavailable(reason) => reason,
             };
-            (
-                StatusCode::UNAUTHORIZED,
-                [(
-                    header::WWW_AUTHENTICATE,
-                    format!("Bearer resource_metadata=\"{metadata}\", error=\"invalid_token\", error_description=\"{description}\""),
-                )],
-                axum::Json(json!({"error": "invalid_token", "error_description": description})),
-            )
-                .into_response()
+            return unauthorized(&base, &description);
+        }
+    };
+    let mut principal = verified.subject.id.clone();
+    let mut scopes = None;
+    if let Some(agent) = &verified.agent {
+        if agent.audience != format!("{base}/mcp") {
+            return unauthorized(&base, "the token was issued for another resource");
+        }
+        match edge.tasks.principal(&agent.grant).await {
+            Ok(Some(found)) if found.user == verified.subject.id => {
+                // The token's own scopes, which a refresh may have narrowed.
+                scopes = Some(Scopes::parse(&agent.scope).unwrap_or_default());
+                principal = format!("{}#agent:{}", found.user, found.id);
+            }
+            Ok(_) => {
+                return unauthorized(&base, "the user revoked this app's access; authorize again");
+            }
+            Err(err) => return unavailable(&err),
         }
     }
+    if let Err(err) = edge.tasks.saw(&verified.subject).await {
+        return unavailable(&err);
+    }
+    let session = request
+        .headers()
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if let Some(session) = &session
+        && !edge.owners.allows(session, &principal)
+    {
+        return (StatusCode::NOT_FOUND, "Not Found: Session not found").into_response();
+    }
+    let ending = request.method() == Method::DELETE;
+    request
+        .extensions_mut()
+        .insert(McpUser(verified.subject.id.clone()));
+    if let Some(scopes) = scopes {
+        request.extensions_mut().insert(McpScopes(scopes));
+    }
+    let response = next.run(request).await;
+    let opened = response
+        .headers()
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok());
+    match (&session, opened) {
+        (None, Some(opened)) => edge.owners.bind(opened, &principal),
+        (Some(session), _) if ending && response.status().is_success() => {
+            edge.owners.end(session);
+        }
+        _ => {}
+    }
+    response
+}
+
+/// 401 with the challenge that sends a client to the metadata (and the
+/// scopes to ask for).
+fn unauthorized(base: &str, description: &str) -> Response {
+    let metadata = format!("{base}/.well-known/oauth-protected-resource");
+    let scopes = Scopes::ALL.to_string();
+    let quoted = description.replace('"', "'");
+    (
+        StatusCode::UNAUTHORIZED,
+        [(
+            header::WWW_AUTHENTICATE,
+            format!("Bearer resource_metadata=\"{metadata}\", scope=\"{scopes}\", error=\"invalid_token\", error_description=\"{quoted}\""),
+        )],
+        axum::Json(json!({"error": "invalid_token", "error_description": description})),
+    )
+        .into_response()
+}
+
+fn unavailable(err: &taskflow_store::Error) -> Response {
+    tracing::warn!(error = %err, "cannot check the request's user");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(json!({"error": "temporarily_unavailable", "error_description": "the task database is briefly unavailable; retry shortly"})),
+    )
+        .into_response()
 }

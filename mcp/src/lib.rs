@@ -29,6 +29,7 @@ use rmcp::model::{
 use rmcp::service::{RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, tool_handler};
 pub use taskflow_agent::Toolset;
+use taskflow_core::Scopes;
 use taskflow_events::Source;
 use taskflow_events::trace::TraceContext;
 use taskflow_store::{Actor, TaskService};
@@ -130,10 +131,40 @@ impl TaskflowMcp {
         Ok(sets)
     }
 
-    /// Why `tool` is not offered to a request with `sets` on (None: it
-    /// is): its set is off, or it writes and this server only reads.
-    /// `tools/list` leaves it out; a call gets this as its tool error.
-    fn withheld(&self, tool: &dyn taskflow_agent::Entry, sets: &[Toolset]) -> Option<String> {
+    /// The scopes of the agent's token a request came with (None: a
+    /// person's own token, or stdio).
+    fn scopes_of(ctx: &RequestContext<RoleServer>) -> Option<Scopes> {
+        ctx.extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<http::McpScopes>())
+            .map(|scopes| scopes.0)
+    }
+
+    /// Why `tool` is not offered to a request with `sets` on and an
+    /// agent's `scopes` (None: it is): its set is off, it writes and this
+    /// server only reads, or the token lacks its scope. `tools/list`
+    /// leaves it out; a call gets this as its tool error.
+    fn withheld(
+        &self,
+        tool: &dyn taskflow_agent::Entry,
+        sets: &[Toolset],
+        scopes: Option<Scopes>,
+    ) -> Option<String> {
+        if let Some(scopes) = scopes
+            && !scopes.allows(tool.scope())
+        {
+            return Some(format!(
+                "The tool {} needs the `{}` scope, which the user did not grant this app (it has: {}). Nothing was changed. Do not retry; tell the user, who can connect the app again and approve `{}`.",
+                tool.name(),
+                tool.scope(),
+                if scopes.is_empty() {
+                    "none".to_owned()
+                } else {
+                    scopes.to_string()
+                },
+                tool.scope()
+            ));
+        }
         let set = tool.toolset().as_str();
         if !sets.contains(&tool.toolset()) {
             return Some(format!(
@@ -229,10 +260,11 @@ impl ServerHandler for TaskflowMcp {
         let supports_cache_hints = context
             .protocol_version()
             .is_some_and(|version| version >= rmcp::model::ProtocolVersion::V_2026_07_28);
+        let scopes = Self::scopes_of(&context);
         // In the catalog's order, the order a model is meant to read them.
         let tools = taskflow_agent::catalog()
             .iter()
-            .filter(|tool| self.withheld(**tool, &sets).is_none())
+            .filter(|tool| self.withheld(**tool, &sets, scopes).is_none())
             .filter_map(|tool| self.tool_router.get(tool.name()).cloned())
             .collect();
         Ok(rmcp::model::ListToolsResult {
@@ -241,7 +273,12 @@ impl ServerHandler for TaskflowMcp {
             meta: None,
             next_cursor: None,
             ttl_ms: supports_cache_hints.then_some(0),
-            cache_scope: supports_cache_hints.then_some(rmcp::model::CacheScope::Public),
+            // An agent's listing depends on its token's scopes.
+            cache_scope: supports_cache_hints.then_some(if scopes.is_some() {
+                rmcp::model::CacheScope::Private
+            } else {
+                rmcp::model::CacheScope::Public
+            }),
         })
     }
 
@@ -256,8 +293,9 @@ impl ServerHandler for TaskflowMcp {
         let sets = self
             .toolsets_of(&context)
             .map_err(|e| McpError::invalid_params(e, None))?;
+        let scopes = Self::scopes_of(&context);
         if let Some(text) =
-            taskflow_agent::find(&request.name).and_then(|tool| self.withheld(tool, &sets))
+            taskflow_agent::find(&request.name).and_then(|tool| self.withheld(tool, &sets, scopes))
         {
             return Ok(
                 rmcp::model::CallToolResult::error(vec![rmcp::model::ContentBlock::text(text)])

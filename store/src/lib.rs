@@ -6,6 +6,9 @@
 //!
 //! Read the modules in this order:
 
+/// Agents acting for users, and the OAuth clients, grants and tokens
+/// behind them.
+mod agents;
 /// Who hears of a change: a list's owner and its members now, as each
 /// process remembers them for its live views.
 mod audience;
@@ -45,6 +48,10 @@ mod tasks;
 mod users;
 mod webhooks;
 
+pub use agents::{
+    Approval, CODE_TTL, Issued, MAX_REDIRECT_URIS, OAuthClient, REFRESH_TTL, Redeem, random_token,
+    s256,
+};
 pub use audience::Audience;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use database::{Database, DatabaseKind, PostgresConnectOptions};

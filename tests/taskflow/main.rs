@@ -8,6 +8,7 @@ mod cluster;
 mod crash;
 mod deployment_drift;
 mod invariants;
+mod oauth;
 mod outage;
 mod serve;
 mod stream;

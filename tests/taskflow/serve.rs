@@ -631,3 +631,72 @@ async fn a_read_only_stdio_assistant_can_look_but_not_change() {
     );
     mcp.cancel().await.unwrap();
 }
+
+/// `taskflow token --agent`: a token for an agent acting for a user, for
+/// the MCP endpoint only, within its scopes; Connected apps lists it and
+/// revokes it at once.
+#[tokio::test]
+async fn an_agent_token_acts_for_its_user_within_its_scopes_until_revoked() {
+    use rmcp::ServiceExt;
+    use rmcp::model::CallToolRequestParams;
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path()).await;
+    let out = taskflow(dir.path())
+        .args(["token", "--user", "alice", "--agent", "Nightly script"])
+        .args(["--scope", "tasks:read", "--public-url", &server.base])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let agent = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let alice = token(dir.path(), "alice", "1h").await;
+
+    // For /mcp only, reading only.
+    assert_eq!(server.get("/api/tasks", Some(&agent)).await.status(), 401);
+    let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", server.base))
+        .auth_header(agent.clone());
+    let mcp = ().serve(StreamableHttpClientTransport::from_config(config)).await.unwrap();
+    let tools = mcp.list_all_tools().await.unwrap();
+    assert!(
+        tools
+            .iter()
+            .all(|t| t.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true))
+    );
+    assert!(tools.iter().any(|t| t.name == "list_tasks"));
+    let args = serde_json::json!({"title": "milk"});
+    let add =
+        CallToolRequestParams::new("add_task").with_arguments(args.as_object().unwrap().clone());
+    let refused = mcp.call_tool(add).await.unwrap();
+    assert_eq!(refused.is_error, Some(true));
+
+    // Listed for alice, with its scopes; revoking it ends the session.
+    let apps: serde_json::Value = server
+        .get("/api/connected-apps", Some(&alice))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(apps[0]["name"], "Nightly script", "{apps}");
+    assert_eq!(apps[0]["scopes"], serde_json::json!(["tasks:read"]));
+    assert_eq!(apps[0]["client_id"], serde_json::Value::Null);
+    let revoked = reqwest::Client::new()
+        .delete(format!(
+            "{}/api/connected-apps/{}",
+            server.base, apps[0]["id"]
+        ))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    assert!(mcp.list_all_tools().await.is_err());
+    let (_, status) = server.terminate().await;
+    assert!(status.success());
+}

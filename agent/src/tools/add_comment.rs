@@ -3,7 +3,7 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use taskflow_core::{Comment, WriteComment};
+use taskflow_core::{Comment, Scope, WriteComment};
 
 use crate::tool::{Context, Hints, Tool, ToolResult, Toolset, failure};
 
@@ -31,6 +31,7 @@ impl Tool for AddComment {
         idempotent: false,
     };
     const TOOLSET: Toolset = Toolset::Lists;
+    const SCOPE: Scope = Scope::CommentsWrite;
     type Params = AddCommentParams;
     type Output = Comment;
 

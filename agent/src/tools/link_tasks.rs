@@ -3,7 +3,7 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use taskflow_core::{LinkKind, Task};
+use taskflow_core::{LinkKind, Scope, Task};
 
 use crate::tool::{Context, Hints, Tool, ToolResult, Toolset, failure};
 
@@ -32,6 +32,7 @@ impl Tool for LinkTasks {
         idempotent: true,
     };
     const TOOLSET: Toolset = Toolset::Lists;
+    const SCOPE: Scope = Scope::TasksWrite;
     type Params = LinkTasksParams;
     type Output = Task;
 

@@ -473,6 +473,64 @@ test("webhooks: add an endpoint, copy its secret once, send a test, see deliveri
   }
 });
 
+test("an app asks to connect: consent, Allow, its code buys a token; Connected apps disconnects it", async () => {
+  // The app: registered, listening on loopback for the redirect.
+  const callback = await startReceiver();
+  const redirect = callback.url.replace("/hooks/taskflow", "/callback");
+  const registered = await (await fetch(`${base}/oauth/register`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ client_name: "Helper Bot", redirect_uris: [redirect] }),
+  })).json();
+  const verifier = "dBjftJeZ4CVP-mJ92ZoDdyaBgvD1Z9Qy4FkXoOj2GGM";
+  const challenge = "BEBkUsvnr4CuOjojqYNGE4ykYC7_Q0vo02yVOFxPBkg"; // its S256, computed apart
+  const query = new URLSearchParams({
+    response_type: "code", client_id: registered.client_id, redirect_uri: redirect, scope: "tasks:read tasks:write",
+    state: "s1", code_challenge: challenge, code_challenge_method: "S256", resource: `${base}/mcp`,
+  });
+  const page = await context.newPage();
+  try {
+    await page.goto(`${base}/oauth/authorize?${query}`);
+    await page.locator("#consent", { hasText: "Helper Bot" }).waitFor({ timeout: 5000 });
+    assert.match(await page.locator("#consent-scopes").textContent(), /tasks:write/);
+    await shot(page, "18-oauth-consent");
+    await page.getByRole("button", { name: "Allow" }).click();
+    // The browser goes back to the app with a code, the state and the issuer.
+    await until("the redirect to the app", () => callback.received.length === 1 || page.url().startsWith(redirect));
+    const back = new URL(page.url());
+    assert.equal(back.searchParams.get("state"), "s1");
+    assert.equal(back.searchParams.get("iss"), base);
+    const tokens = await (await fetch(`${base}/oauth/token`, {
+      method: "POST",
+      body: new URLSearchParams({ grant_type: "authorization_code", code: back.searchParams.get("code"),
+        client_id: registered.client_id, redirect_uri: redirect, code_verifier: verifier }),
+    })).json();
+    assert.equal(tokens.scope, "tasks:read tasks:write");
+    const mcp = () => fetch(`${base}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tokens.access_token}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize",
+        params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } }),
+    });
+    assert.equal((await mcp()).status, 200);
+
+    // Connected apps lists it; Disconnect ends its token at once.
+    await tabA.getByRole("button", { name: "Connected apps" }).click();
+    const listed = tabA.locator("#app-list li", { hasText: "Helper Bot" });
+    await listed.waitFor({ timeout: 3000 });
+    assert.match(await listed.textContent(), /tasks:write/);
+    await shot(tabA, "19-connected-apps");
+    tabA.once("dialog", (dialog) => dialog.accept());
+    await tabA.getByRole("button", { name: "Disconnect Helper Bot" }).click();
+    await tabA.locator("#app-list li", { hasText: "No app is connected." }).waitFor({ timeout: 3000 });
+    assert.equal((await mcp()).status, 401);
+    await tabA.locator("#apps-close").click();
+  } finally {
+    await page.close();
+    callback.http.close();
+  }
+});
+
 test("usable at phone width, with labels on every control", async () => {
   const phone = await context.newPage();
   await phone.setViewportSize({ width: 390, height: 844 });
