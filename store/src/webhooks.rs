@@ -968,31 +968,22 @@ impl Database {
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Endpoint>> {
-        const DUE: &str = "FROM webhook_endpoints e WHERE e.enabled \
-             AND (e.retry_at IS NULL OR e.retry_at <= $1) \
-             AND (e.lease_until IS NULL OR e.lease_until <= $1) \
-             AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = e.id \
-             AND d.status = 'pending')";
-        // Most wakes find every endpoint with work already held (by the
-        // sender serving it): a read says so without taking the write lock.
-        let any: Option<i64> = query(&format!("SELECT e.id {DUE} LIMIT 1"))
-            .bind(now)
-            .scalar_optional(&mut self.read().await?)
-            .await?;
-        if any.is_none() {
-            return Ok(Vec::new());
-        }
         let lock = match self.kind() {
             DatabaseKind::Postgres => " FOR UPDATE SKIP LOCKED",
             DatabaseKind::Sqlite => "",
         };
         let rows: Vec<EndpointRow> = query(&format!(
-            "UPDATE webhook_endpoints SET lease_until = $2 WHERE id IN (SELECT e.id {DUE} \
+            "UPDATE webhook_endpoints SET lease_until = $1 WHERE id IN (\
+             SELECT e.id FROM webhook_endpoints e WHERE e.enabled \
+             AND (e.retry_at IS NULL OR e.retry_at <= $2) \
+             AND (e.lease_until IS NULL OR e.lease_until <= $2) \
+             AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = e.id \
+             AND d.status = 'pending') \
              ORDER BY COALESCE(e.lease_until, e.created_at) LIMIT $3{lock}) \
              RETURNING {ENDPOINT_COLUMNS}"
         ))
-        .bind(now)
         .bind(until)
+        .bind(now)
         .bind(i64::from(limit))
         .fetch_all(&mut self.write().await?)
         .await?;
@@ -1118,34 +1109,15 @@ impl Database {
     ) -> Result<()> {
         let mut tx = self.begin().await?;
         // Still ours? (A sender that overran its lease writes nothing: the
-        // one that took the endpoint over sends those again, same ids.) In
-        // the same statement, what becomes of the endpoint: healthy again
-        // once something went through, or waiting to retry.
-        let nothing_tried = attempts.is_empty() && *after == After::Sent;
-        let retrying = match after {
-            After::RetryAt(at) => Some(Some(*at)),
-            After::GaveUp => Some(None),
-            After::Sent | After::Disable(_) => None,
-        };
-        let health = match after {
-            After::Sent if !nothing_tried => ", retry_at = NULL, failing_since = NULL",
-            After::RetryAt(_) | After::GaveUp => {
-                ", retry_at = $4, failing_since = COALESCE(failing_since, $5)"
-            }
-            After::Sent | After::Disable(_) => "",
-        };
-        let sql = format!(
-            "UPDATE webhook_endpoints SET lease_until = $1{health} \
-             WHERE id = $2 AND lease_until = $3"
-        );
-        let mut update = query(&sql)
-            .bind(held_until)
-            .bind(endpoint.id)
-            .bind(endpoint.held);
-        if let Some(retry_at) = retrying {
-            update = update.bind(retry_at).bind(now);
-        }
-        let ours = update.execute(&mut tx).await?;
+        // one that took the endpoint over sends those again, same ids.)
+        let ours = query(
+            "UPDATE webhook_endpoints SET lease_until = $1 WHERE id = $2 AND lease_until = $3",
+        )
+        .bind(held_until)
+        .bind(endpoint.id)
+        .bind(endpoint.held)
+        .execute(&mut tx)
+        .await?;
         if ours == 0 {
             tracing::warn!(
                 endpoint = endpoint.id,
@@ -1153,7 +1125,8 @@ impl Database {
             );
             return Ok(());
         }
-        if nothing_tried {
+        if attempts.is_empty() && *after == After::Sent {
+            // Nothing was tried: the endpoint stands as it was.
             return tx.commit().await;
         }
         // What went through, in one statement; the rest one by one (at most
@@ -1198,8 +1171,34 @@ impl Database {
             .execute(&mut tx)
             .await?;
         }
-        if let After::Disable(reason) = after {
-            disable(&mut tx, endpoint, reason, now).await?;
+        match after {
+            After::Sent => {
+                query(
+                    "UPDATE webhook_endpoints SET retry_at = NULL, failing_since = NULL \
+                     WHERE id = $1",
+                )
+                .bind(endpoint.id)
+                .execute(&mut tx)
+                .await?;
+            }
+            After::RetryAt(_) | After::GaveUp => {
+                let retry_at = match after {
+                    After::RetryAt(at) => Some(*at),
+                    _ => None,
+                };
+                query(
+                    "UPDATE webhook_endpoints SET retry_at = $1, \
+                     failing_since = COALESCE(failing_since, $2) WHERE id = $3",
+                )
+                .bind(retry_at)
+                .bind(now)
+                .bind(endpoint.id)
+                .execute(&mut tx)
+                .await?;
+            }
+            After::Disable(reason) => {
+                disable(&mut tx, endpoint, reason, now).await?;
+            }
         }
         tx.commit().await
     }
