@@ -149,7 +149,12 @@ async function showConsent() {
     $("consent-client").textContent = data.client_name;
     $("consent-client-again").textContent = data.client_name;
     $("consent-redirect").textContent = data.redirect_uri;
-    $("consent-scopes").replaceChildren(...data.scopes.map((s) => el("li", {}, s.description, " ", el("code", {}, s.scope))));
+    // Each scope asked for, ticked; the person may untick any but one.
+    $("consent-scopes").replaceChildren(
+      ...data.scopes.map((s) =>
+        el("li", {}, el("label", { class: "check" }, el("input", { type: "checkbox", value: s.scope, checked: true }), " ", s.description, " ", el("code", {}, s.scope))),
+      ),
+    );
     $("consent-approve").focus();
   } catch (error) {
     if (error.problem?.redirect_to) return location.assign(error.problem.redirect_to);
@@ -160,8 +165,13 @@ async function showConsent() {
 
 async function decide(approve) {
   const params = Object.fromEntries(new URLSearchParams(location.search));
+  const granted = [...$("consent-scopes").querySelectorAll("input:checked")].map((box) => box.value);
+  if (approve && !granted.length) {
+    $("consent-error").textContent = "Tick at least one permission, or choose Deny.";
+    return;
+  }
   try {
-    const { data } = await api("POST", "/api/oauth/authorize", { ...params, approve });
+    const { data } = await api("POST", "/api/oauth/authorize", { ...params, approve, granted: granted.join(" ") });
     $("consent-actions").hidden = true;
     location.assign(data.redirect_to);
   } catch (error) {

@@ -431,6 +431,9 @@ struct Decision {
     #[serde(flatten)]
     params: AuthorizeParams,
     approve: bool,
+    /// The scopes granted, space-separated, when the person allows fewer
+    /// than the app asked for (never more).
+    granted: Option<String>,
 }
 
 /// `POST /api/oauth/authorize`: approves (a code for the app) or denies;
@@ -460,9 +463,23 @@ async fn decide(
         );
         return Json(json!({"redirect_to": to})).into_response();
     }
+    let scopes = match decision.granted.as_deref() {
+        None => checked.scopes,
+        Some(text) => match Scopes::parse(text) {
+            Ok(granted) if !granted.is_empty() && checked.scopes.covers(granted) => granted,
+            Ok(_) => {
+                return Problem::invalid(
+                    "granted",
+                    "grant at least one of the scopes the app asked for, and none it did not",
+                )
+                .into_response();
+            }
+            Err(invalid) => return Problem::invalid("granted", invalid.reason).into_response(),
+        },
+    };
     let approval = Approval {
         client: &checked.client,
-        scopes: checked.scopes,
+        scopes,
         resource: &checked.resource,
         redirect_uri: &checked.redirect_uri,
         code_challenge: &checked.challenge,

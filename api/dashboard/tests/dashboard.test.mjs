@@ -494,9 +494,11 @@ test("an app asks to connect: consent, Allow, its code buys a token; Connected a
     await page.locator("#consent", { hasText: "Helper Bot" }).waitFor({ timeout: 5000 });
     assert.match(await page.locator("#consent-scopes").textContent(), /tasks:write/);
     await shot(page, "18-oauth-consent");
+    // Allow reading only: untick the other permission.
+    await page.locator('#consent-scopes input[value="tasks:write"]').uncheck();
     await page.getByRole("button", { name: "Allow" }).click();
     // The browser goes back to the app with a code, the state and the issuer.
-    await until("the redirect to the app", () => callback.received.length === 1 || page.url().startsWith(redirect));
+    await page.waitForURL((url) => url.href.startsWith(redirect), { timeout: 5000 });
     const back = new URL(page.url());
     assert.equal(back.searchParams.get("state"), "s1");
     assert.equal(back.searchParams.get("iss"), base);
@@ -505,7 +507,7 @@ test("an app asks to connect: consent, Allow, its code buys a token; Connected a
       body: new URLSearchParams({ grant_type: "authorization_code", code: back.searchParams.get("code"),
         client_id: registered.client_id, redirect_uri: redirect, code_verifier: verifier }),
     })).json();
-    assert.equal(tokens.scope, "tasks:read tasks:write");
+    assert.equal(tokens.scope, "tasks:read");
     const mcp = () => fetch(`${base}/mcp`, {
       method: "POST",
       headers: { authorization: `Bearer ${tokens.access_token}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
@@ -518,7 +520,8 @@ test("an app asks to connect: consent, Allow, its code buys a token; Connected a
     await tabA.getByRole("button", { name: "Connected apps" }).click();
     const listed = tabA.locator("#app-list li", { hasText: "Helper Bot" });
     await listed.waitFor({ timeout: 3000 });
-    assert.match(await listed.textContent(), /tasks:write/);
+    assert.match(await listed.textContent(), /tasks:read/);
+    assert.doesNotMatch(await listed.textContent(), /tasks:write/);
     await shot(tabA, "19-connected-apps");
     tabA.once("dialog", (dialog) => dialog.accept());
     await tabA.getByRole("button", { name: "Disconnect Helper Bot" }).click();
@@ -527,6 +530,7 @@ test("an app asks to connect: consent, Allow, its code buys a token; Connected a
     await tabA.locator("#apps-close").click();
   } finally {
     await page.close();
+    callback.http.closeAllConnections();
     callback.http.close();
   }
 });
