@@ -395,6 +395,7 @@ impl Verifier {
                     }
                     if let Some(audience) = &self.audience {
                         validation.set_audience(&[audience]);
+                        validation.validate_aud = true;
                     }
                     decode(token, &key, &validation)?;
                 }

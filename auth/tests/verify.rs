@@ -8,7 +8,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
-use taskflow_auth::{Rejected, Subject, Verifier, load_or_create_secret, mint};
+use taskflow_auth::{
+    AgentGrant, AgentToken, Rejected, Subject, Verifier, load_or_create_secret, mint, mint_agent,
+};
 
 const SECRET: &[u8] = b"a test secret of enough length!!";
 
@@ -246,4 +248,58 @@ async fn issuer_and_audience_are_checked_when_configured() {
             .await
             .is_err()
     );
+}
+
+/// An agent's token: accepted only from this server's own authorization
+/// server (its issuer, HS256), with its grant, audience and scopes read
+/// out; never where a person's token is expected.
+#[tokio::test]
+async fn an_agents_token_is_its_own_issuers_and_only_for_its_resource() {
+    let token = |issuer: &str| {
+        mint_agent(
+            SECRET,
+            &AgentToken {
+                user: "alice",
+                issuer,
+                audience: "https://tf.example/mcp",
+                grant: "g1",
+                scope: "tasks:read",
+                client_id: Some("tfc_x"),
+            },
+            Duration::from_secs(60),
+        )
+        .unwrap()
+    };
+    let verifier = Verifier::hs256(SECRET).with_own_issuer("https://tf.example");
+    let verified = verifier
+        .verify_any(&token("https://tf.example"))
+        .await
+        .unwrap();
+    assert_eq!(verified.subject.id, "alice");
+    assert_eq!(
+        verified.agent,
+        Some(AgentGrant {
+            grant: "g1".into(),
+            audience: "https://tf.example/mcp".into(),
+            scope: "tasks:read".into(),
+        })
+    );
+    // Where a person's token is expected (REST), refused.
+    assert!(verifier.verify(&token("https://tf.example")).await.is_err());
+    // Another issuer's, or with no own issuer configured, refused.
+    assert!(
+        verifier
+            .verify_any(&token("https://evil.example"))
+            .await
+            .is_err()
+    );
+    assert!(
+        Verifier::hs256(SECRET)
+            .verify_any(&token("https://tf.example"))
+            .await
+            .is_err()
+    );
+    // A person's token has no grant.
+    let person = mint(SECRET, "alice", Duration::from_secs(60)).unwrap();
+    assert_eq!(verifier.verify_any(&person).await.unwrap().agent, None);
 }

@@ -193,6 +193,8 @@ webhooks:
 {{- end }}
 - name: TASKFLOW_LISTEN
   value: {{ printf "0.0.0.0:%d" (int $root.Values.config.port) | quote }}
+- name: TASKFLOW_PUBLIC_URL
+  value: {{ $root.Values.config.publicUrl | default (printf "%s://%s" (ternary "https" "http" (ne $root.Values.ingress.tlsSecretName "")) $root.Values.ingress.host) | quote }}
 - name: TASKFLOW_SHUTDOWN_TIMEOUT
   value: {{ printf "%ds" (int $root.Values.config.shutdownTimeoutSeconds) | quote }}
 - name: TASKFLOW_PUBSUB
