@@ -918,7 +918,9 @@ async function showHistory(task) {
     ...data.entries.map((entry) => {
       const fields = entry.event_type === "updated" ? Object.keys(entry.changes || {}).join(", ") : "";
       const when = new Date(entry.occurred_at).toLocaleString();
-      return el("li", {}, `${when}: ${entry.actor.name} ${entry.event_type} via ${entry.source}${fields ? ` (${fields})` : ""}`);
+      // An agent's change reads "Claude for Alice".
+      const who = entry.actor.on_behalf_of ? `${entry.actor.name} for ${entry.actor.on_behalf_of.name}` : entry.actor.name;
+      return el("li", {}, `${when}: ${who} ${entry.event_type} via ${entry.source}${fields ? ` (${fields})` : ""}`);
     }),
   );
   $("history-dialog").showModal();

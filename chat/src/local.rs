@@ -569,7 +569,7 @@ impl Agent<'_> {
             theirs.extend(
                 page.entries
                     .into_iter()
-                    .filter(|e| e.actor.id == person.id && !older(e.occurred_at)),
+                    .filter(|e| e.actor.user() == person.id && !older(e.occurred_at)),
             );
             before = page.next_before;
             if past || before.is_none() || theirs.len() >= SHOWN {

@@ -276,16 +276,59 @@ pub enum ActorKind {
     /// A person (a token's subject).
     #[default]
     User,
+    /// An assistant acting for a person (an app they connected, or a
+    /// token minted for one).
+    Agent,
 }
 
 /// Who made a change: every event, and every history entry, names them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct EventActor {
     pub kind: ActorKind,
-    /// The user id (the token's `sub`).
+    /// The user id (the token's `sub`); an agent's id, for an agent.
+    pub id: String,
+    /// Their display name, as it is when the event is read; an agent's
+    /// name as its person sees it under Connected apps.
+    pub name: String,
+    /// For an agent: the person it acted for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<ActingFor>,
+}
+
+/// The person an agent acted for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ActingFor {
+    /// The user id.
     pub id: String,
     /// Their display name, as it is when the event is read.
     pub name: String,
+}
+
+impl EventActor {
+    /// The actor of a change `user` (named `name`) made, through `agent`
+    /// (its id and name) if one acted for them.
+    pub fn of(user: String, name: String, agent: Option<(i64, String)>) -> Self {
+        match agent {
+            None => EventActor {
+                kind: ActorKind::User,
+                id: user,
+                name,
+                on_behalf_of: None,
+            },
+            Some((id, agent)) => EventActor {
+                kind: ActorKind::Agent,
+                id: id.to_string(),
+                name: agent,
+                on_behalf_of: Some(ActingFor { id: user, name }),
+            },
+        }
+    }
+
+    /// The person whose change it is: the user, or the one the agent
+    /// acted for.
+    pub fn user(&self) -> &str {
+        self.on_behalf_of.as_ref().map_or(&self.id, |p| &p.id)
+    }
 }
 
 /// The body of a task event as the outbox stores it: the task as it is after

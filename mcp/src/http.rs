@@ -139,10 +139,14 @@ async fn protected_resource(issuer: Arc<Option<String>>, headers: HeaderMap) -> 
     axum::Json(metadata).into_response()
 }
 
-/// The scopes of an agent's token on an `/mcp` request (a request
-/// extension; absent for a person's own token, which may do everything).
+/// The agent an `/mcp` request's token belongs to, and the token's scopes
+/// (a request extension; absent for a person's own token, which may do
+/// everything).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct McpScopes(pub Scopes);
+pub struct McpAgent {
+    pub id: i64,
+    pub scopes: Scopes,
+}
 
 /// The header naming a request's MCP session.
 const SESSION_HEADER: &str = "mcp-session-id";
@@ -220,7 +224,7 @@ async fn authenticate(State(edge): State<Edge>, mut request: Request, next: Next
         }
     };
     let mut principal = verified.subject.id.clone();
-    let mut scopes = None;
+    let mut acting = None;
     if let Some(agent) = &verified.agent {
         if agent.audience != format!("{base}/mcp") {
             return unauthorized(&base, "the token was issued for another resource");
@@ -228,7 +232,10 @@ async fn authenticate(State(edge): State<Edge>, mut request: Request, next: Next
         match edge.tasks.principal(&agent.grant).await {
             Ok(Some(found)) if found.user == verified.subject.id => {
                 // The token's own scopes, which a refresh may have narrowed.
-                scopes = Some(Scopes::parse(&agent.scope).unwrap_or_default());
+                acting = Some(McpAgent {
+                    id: found.id,
+                    scopes: Scopes::parse(&agent.scope).unwrap_or_default(),
+                });
                 principal = format!("{}#agent:{}", found.user, found.id);
             }
             Ok(_) => {
@@ -254,8 +261,8 @@ async fn authenticate(State(edge): State<Edge>, mut request: Request, next: Next
     request
         .extensions_mut()
         .insert(McpUser(verified.subject.id.clone()));
-    if let Some(scopes) = scopes {
-        request.extensions_mut().insert(McpScopes(scopes));
+    if let Some(agent) = acting {
+        request.extensions_mut().insert(agent);
     }
     let response = next.run(request).await;
     let opened = response

@@ -131,13 +131,18 @@ impl TaskflowMcp {
         Ok(sets)
     }
 
-    /// The scopes of the agent's token a request came with (None: a
-    /// person's own token, or stdio).
-    fn scopes_of(ctx: &RequestContext<RoleServer>) -> Option<Scopes> {
+    /// The agent whose token a request came with (None: a person's own
+    /// token, or stdio).
+    fn agent_of(ctx: &RequestContext<RoleServer>) -> Option<http::McpAgent> {
         ctx.extensions
             .get::<axum::http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<http::McpScopes>())
-            .map(|scopes| scopes.0)
+            .and_then(|parts| parts.extensions.get::<http::McpAgent>())
+            .copied()
+    }
+
+    /// The scopes of the agent's token a request came with.
+    fn scopes_of(ctx: &RequestContext<RoleServer>) -> Option<Scopes> {
+        Self::agent_of(ctx).map(|agent| agent.scopes)
     }
 
     /// Why `tool` is not offered to a request with `sets` on and an
@@ -206,7 +211,7 @@ impl TaskflowMcp {
     }
 
     pub(crate) fn actor(&self, ctx: &RequestContext<RoleServer>) -> Result<Actor, String> {
-        Ok(Actor::new(self.user(ctx)?, Source::Mcp))
+        Ok(Actor::new(self.user(ctx)?, Source::Mcp).through(Self::agent_of(ctx).map(|a| a.id)))
     }
 
     /// A tool call's trace: a child of the `traceparent` in `_meta`

@@ -18,7 +18,7 @@ CREATE TABLE task_events (
     occurred_at  TEXT    NOT NULL,
     data         TEXT    NOT NULL,                      -- JSON: task_data + changes
     published_at TEXT
-, traceparent TEXT, list_id INTEGER, actor_id TEXT);
+, traceparent TEXT, list_id INTEGER, actor_id TEXT, agent_id INTEGER);
 CREATE INDEX task_events_user ON task_events (user_id, sequence);
 CREATE INDEX task_events_task ON task_events (task_id, sequence);
 CREATE INDEX task_events_unpublished ON task_events (sequence) WHERE published_at IS NULL;

@@ -209,6 +209,7 @@ pub(crate) async fn write(tx: &mut Tx, n: Written<'_>) -> Result<NotificationRow
         event_id: n.notice,
         user_id: n.user,
         actor_id: n.actor,
+        agent_id: None,
         task_id: n.task_id.unwrap_or(0),
         list_id: None,
         source: n.source,

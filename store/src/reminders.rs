@@ -69,6 +69,7 @@ impl TaskService {
                     event_id,
                     user_id: &task.user_id,
                     actor_id: &task.user_id,
+                    agent_id: None,
                     task_id: task.id,
                     list_id: Some(task.list_id),
                     source: Source::Worker,

@@ -346,6 +346,22 @@ async fn an_app_connects_by_oauth_and_acts_within_its_scopes(h: &Harness) {
         .unwrap();
     assert_ne!(added.is_error, Some(true), "{added:?}");
     mcp.cancel().await.unwrap();
+    // The change is the agent's, made for alice: so says its history.
+    let id = added.structured_content.as_ref().unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (_, history) = s
+        .json(
+            s.http
+                .get(format!("{}/api/tasks/{id}/history", s.base))
+                .bearer_auth(&alice),
+        )
+        .await;
+    let actor = &history["entries"][0]["actor"];
+    assert_eq!(actor["kind"], "agent", "{history}");
+    assert_eq!(actor["name"], "Claude");
+    assert_eq!(actor["on_behalf_of"]["id"], "alice");
+    assert_eq!(history["entries"][0]["source"], "mcp");
     let (_, page) = s
         .json(
             s.http

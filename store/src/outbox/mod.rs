@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use taskflow_core::{List, Task, field_changes};
 use taskflow_events::{
-    ActorKind, CloudEvent, EventActor, ListEventBody, ListEventMessage, ListEventType, Message,
+    CloudEvent, EventActor, ListEventBody, ListEventMessage, ListEventType, Message,
     NOTIFICATION_CREATED_TYPE, REMINDERS, ReminderKind, ReminderMessage, Source, TASK_EVENTS,
     TASK_UPDATE_TYPE, TASK_UPDATES, TaskEventBody, TaskEventMessage, TaskEventType, TaskUpdate,
     UpdateKind, derived_id, trace::TraceContext,
@@ -29,10 +29,11 @@ use crate::{Database, Error, Result};
 
 /// The columns an appended event writes, in [`NewEvent::params`] order,
 /// with the element type of each one's array in PostgreSQL's batch insert.
-pub(crate) const EVENT_COLUMNS: [(&str, &str); 10] = [
+pub(crate) const EVENT_COLUMNS: [(&str, &str); 11] = [
     ("event_id", "uuid"),
     ("user_id", "text"),
     ("actor_id", "text"),
+    ("agent_id", "int8"),
     ("task_id", "int8"),
     ("list_id", "int8"),
     ("event_type", "text"),
@@ -52,7 +53,8 @@ pub(crate) fn event_columns() -> String {
 /// looks it up.
 pub(crate) const READ_COLUMNS: &str = "e.sequence, e.event_id, e.user_id, e.task_id, e.list_id, \
      e.event_type, e.source, e.occurred_at, e.data, e.traceparent, \
-     COALESCE(e.actor_id, e.user_id) AS actor_id, u.display_name AS actor_name";
+     COALESCE(e.actor_id, e.user_id) AS actor_id, u.display_name AS actor_name, \
+     e.agent_id, ag.name AS agent_name";
 
 /// Whether an enabled webhook endpoint of the event's owner, or of a
 /// member of its list, exists: the users a webhook consumer looks at.
@@ -61,9 +63,10 @@ const WEBHOOKS: &str = "(EXISTS (SELECT 1 FROM webhook_endpoints w \
      OR EXISTS (SELECT 1 FROM list_access a JOIN webhook_endpoints w ON w.user_id = a.user_id \
      WHERE a.list_id = e.list_id AND w.enabled)) AS webhooks";
 
-/// The events (`e`) with their actors (`u`).
-pub(crate) const READ_FROM: &str =
-    "task_events e LEFT JOIN users u ON u.id = COALESCE(e.actor_id, e.user_id)";
+/// The events (`e`) with their actors (`u`) and the agents acting for
+/// them (`ag`).
+pub(crate) const READ_FROM: &str = "task_events e LEFT JOIN users u ON u.id = COALESCE(e.actor_id, e.user_id) \
+     LEFT JOIN agents ag ON ag.id = e.agent_id";
 
 /// What an outbox row says; its kind is the row's `event_type`.
 // Nearly every row is a task change: boxing it would allocate for the
@@ -194,6 +197,8 @@ pub(crate) struct NewEvent<'a> {
     pub user_id: &'a str,
     /// Who made the change.
     pub actor_id: &'a str,
+    /// The agent that made it for them, if one did.
+    pub agent_id: Option<i64>,
     /// The task; 0 for a list's event.
     pub task_id: i64,
     /// The task's list, or the list changed.
@@ -224,6 +229,7 @@ impl<'a> NewEvent<'a> {
             event_id: Uuid::now_v7(),
             user_id,
             actor_id: &by.user,
+            agent_id: by.agent,
             task_id: snapshot.id,
             list_id: Some(snapshot.list_id),
             source: by.source,
@@ -256,6 +262,7 @@ impl<'a> NewEvent<'a> {
             event_id: Uuid::now_v7(),
             user_id,
             actor_id: &by.user,
+            agent_id: by.agent,
             task_id: 0,
             list_id: Some(snapshot.id),
             source: by.source,
@@ -277,6 +284,7 @@ impl<'a> NewEvent<'a> {
             self.event_id.into(),
             self.user_id.into(),
             self.actor_id.into(),
+            self.agent_id.into(),
             self.task_id.into(),
             self.list_id.into(),
             self.body.kind().into(),
@@ -538,6 +546,8 @@ struct OutboxRow {
     actor_id: String,
     /// None for a user with no `users` row (never seen by a surface).
     actor_name: Option<String>,
+    agent_id: Option<i64>,
+    agent_name: Option<String>,
     /// Read by the relay only ([`WEBHOOKS`]).
     #[sqlx(default)]
     webhooks: Option<bool>,
@@ -579,11 +589,12 @@ impl TryFrom<OutboxRow> for OutboxEvent {
             sequence: row.sequence,
             event_id: row.event_id,
             user_id: row.user_id,
-            actor: EventActor {
-                kind: ActorKind::User,
-                name: row.actor_name.unwrap_or_else(|| row.actor_id.clone()),
-                id: row.actor_id,
-            },
+            actor: EventActor::of(
+                row.actor_id.clone(),
+                row.actor_name.unwrap_or(row.actor_id),
+                row.agent_id
+                    .map(|id| (id, row.agent_name.unwrap_or_default())),
+            ),
             task_id: row.task_id,
             list_id: row.list_id,
             occurred_at: row.occurred_at,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use taskflow_events::{
-    ActorKind, Change, ChangePage, EventActor, HistoryEntry, HistoryPage, ListEventType, Source,
+    Change, ChangePage, EventActor, HistoryEntry, HistoryPage, ListEventType, Source,
     TaskEventBody, TaskEventType,
 };
 use uuid::Uuid;
@@ -119,11 +119,12 @@ impl TaskService {
                     event_type: TaskEventType::parse(&row.event_type)
                         .ok_or_else(|| unknown("type"))?,
                     source: Source::parse(&row.source).ok_or_else(|| unknown("source"))?,
-                    actor: EventActor {
-                        kind: ActorKind::User,
-                        name: row.actor_name.unwrap_or_else(|| row.actor_id.clone()),
-                        id: row.actor_id,
-                    },
+                    actor: EventActor::of(
+                        row.actor_id.clone(),
+                        row.actor_name.unwrap_or(row.actor_id),
+                        row.agent_id
+                            .map(|id| (id, row.agent_name.unwrap_or_default())),
+                    ),
                     occurred_at: row.occurred_at,
                     changes: row.data.0.changes,
                 })
@@ -151,6 +152,8 @@ struct EventRow {
     source: String,
     actor_id: String,
     actor_name: Option<String>,
+    agent_id: Option<i64>,
+    agent_name: Option<String>,
     occurred_at: DateTime<Utc>,
     data: Json<TaskEventBody>,
 }
@@ -176,7 +179,7 @@ async fn history(
         q.push(&format!(
             "SELECT e.sequence, e.event_id, e.task_id, e.event_type, e.source, \
              COALESCE(e.actor_id, e.user_id) AS actor_id, u.display_name AS actor_name, \
-             e.occurred_at, e.data FROM {} WHERE ",
+             e.agent_id, ag.name AS agent_name, e.occurred_at, e.data FROM {} WHERE ",
             outbox::READ_FROM
         ));
         outbox::push_reached(&mut q, user, shared);

@@ -42,6 +42,8 @@ pub struct Actor {
     pub user: String,
     /// The surface the change came through.
     pub source: Source,
+    /// The agent acting for the user, if one is.
+    pub agent: Option<i64>,
 }
 
 impl Actor {
@@ -50,7 +52,14 @@ impl Actor {
         Self {
             user: user.into(),
             source,
+            agent: None,
         }
+    }
+
+    /// The same, through `agent` (None: the user themself).
+    pub fn through(mut self, agent: Option<i64>) -> Self {
+        self.agent = agent;
+        self
     }
 }
 

@@ -385,6 +385,7 @@ async fn every_event_names_its_actor_by_their_name_when_read(h: &Harness) {
         kind: taskflow_events::ActorKind::User,
         id: "alice".into(),
         name: name.into(),
+        on_behalf_of: None,
     };
     let db = h.svc.database();
     let both_settled = || async { db.unpublished(10).await.unwrap().len() == 2 };
