@@ -52,16 +52,19 @@ pub struct Pruned {
     pub idempotency_keys: u64,
     pub reminder_dispatches: u64,
     pub webhook_deliveries: u64,
+    /// Expired OAuth codes and refresh tokens.
+    pub oauth_tokens: u64,
 }
 
 impl Pruned {
-    fn tables(&self) -> [(&'static str, u64); 5] {
+    fn tables(&self) -> [(&'static str, u64); 6] {
         [
             ("task_events", self.task_events),
             ("processed_events", self.processed_events),
             ("idempotency_keys", self.idempotency_keys),
             ("reminder_dispatches", self.reminder_dispatches),
             ("webhook_deliveries", self.webhook_deliveries),
+            ("oauth_tokens", self.oauth_tokens),
         ]
     }
 
@@ -136,6 +139,17 @@ impl Database {
                  SELECT user_id, key FROM idempotency_keys WHERE created_at < $1 \
                  ORDER BY created_at LIMIT $2)",
                 now - keep.idempotency,
+                limit,
+            )
+            .await?;
+        // A spent token is kept until it expires, so that its reuse is
+        // recognised; after that it is refused as unknown anyway.
+        pruned.oauth_tokens = self
+            .prune_by_age(
+                "DELETE FROM oauth_tokens WHERE hash IN (\
+                 SELECT hash FROM oauth_tokens WHERE expires_at < $1 \
+                 ORDER BY expires_at LIMIT $2)",
+                now,
                 limit,
             )
             .await?;

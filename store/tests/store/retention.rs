@@ -93,6 +93,34 @@ async fn old_published_events_and_ledgers_go_in_batches_and_recent_ones_stay(h: 
     db.record_webhook_attempts(&endpoint, &sent, &After::Sent, now, now)
         .await
         .unwrap();
+    // An app's code, redeemed for a refresh token that lasts 30 days.
+    let client = svc
+        .register_client("App", &["https://app.example/cb".to_owned()])
+        .await
+        .unwrap();
+    let code = svc
+        .approve(
+            "alice",
+            &taskflow_store::Approval {
+                client: &client,
+                scopes: taskflow_core::Scopes::ALL,
+                resource: "https://tf.example/mcp",
+                redirect_uri: "https://app.example/cb",
+                code_challenge: &taskflow_store::s256(&"v".repeat(43)),
+            },
+        )
+        .await
+        .unwrap();
+    svc.redeem(
+        &code,
+        taskflow_store::Redeem::Code {
+            client_id: &client.id,
+            redirect_uri: "https://app.example/cb",
+            code_verifier: &"v".repeat(43),
+        },
+    )
+    .await
+    .unwrap();
     let sequences: Vec<i64> = old.iter().map(|e| e.sequence).collect();
     db.mark_published(&sequences, now).await.unwrap();
     let last_old = *sequences.last().unwrap();
@@ -128,6 +156,10 @@ async fn old_published_events_and_ledgers_go_in_batches_and_recent_ones_stay(h: 
         (0, 0, 0)
     );
     assert_eq!(early.idempotency_keys, 6, "a day is enough for keys");
+    assert_eq!(
+        early.oauth_tokens, 1,
+        "the spent code, not the refresh token"
+    );
 
     // Three at a time, until nothing is left to prune.
     let mut rounds = Vec::new();
@@ -146,6 +178,7 @@ async fn old_published_events_and_ledgers_go_in_batches_and_recent_ones_stay(h: 
     assert_eq!(count(h, "task_events").await, 2);
     assert_eq!(count(h, "processed_events").await, 0);
     assert_eq!(count(h, "idempotency_keys").await, 1);
+    assert_eq!(count(h, "oauth_tokens").await, 0);
     // The delivery still pending stays; the six that went through go.
     assert_eq!(count(h, "webhook_deliveries").await, 1);
     assert!(db.oldest_event_at().await.unwrap().unwrap() > now + Duration::days(30));
