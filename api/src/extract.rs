@@ -210,6 +210,12 @@ impl<S: Send + Sync> FromRequestParts<S> for WebhookDelivery {
 }
 
 path_id!(
+    /// A connected app's (agent's) id from the path.
+    AgentId,
+    "no such connected app"
+);
+
+path_id!(
     /// A chat conversation id from the path.
     ConversationId,
     "no such conversation"

@@ -13,7 +13,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+use axum::extract::rejection::FormRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -26,6 +27,7 @@ use taskflow_store::{Approval, Error, MAX_REDIRECT_URIS, OAuthClient, Redeem};
 
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::extract::{AgentId, ApiJson, ApiQuery};
 use crate::problem::Problem;
 
 /// How long an access token is valid.
@@ -75,6 +77,18 @@ fn oauth_error(status: StatusCode, error: &str, description: impl Into<String>) 
         Json(json!({"error": error, "error_description": description.into()})),
     )
         .into_response()
+}
+
+/// A token or revocation request that is not a form (RFC 6749 §3.2).
+fn form_refused(err: &FormRejection) -> Response {
+    oauth_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        format!(
+            "send the parameters as application/x-www-form-urlencoded: {}",
+            err.body_text()
+        ),
+    )
 }
 
 /// The answer of every OAuth endpoint of a process without a server.
@@ -408,7 +422,7 @@ fn refused(refusal: Refusal) -> Response {
 async fn consent(
     State(state): State<AppState>,
     AuthUser(_user): AuthUser,
-    Query(params): Query<AuthorizeParams>,
+    ApiQuery(params): ApiQuery<AuthorizeParams>,
 ) -> Response {
     let Some(server) = &state.oauth else {
         return no_server();
@@ -441,7 +455,7 @@ struct Decision {
 async fn decide(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Json(decision): Json<Decision>,
+    ApiJson(decision): ApiJson<Decision>,
 ) -> Response {
     let Some(server) = &state.oauth else {
         return no_server();
@@ -512,7 +526,14 @@ struct TokenRequest {
 }
 
 /// `POST /oauth/token`.
-async fn token(State(state): State<AppState>, Form(request): Form<TokenRequest>) -> Response {
+async fn token(
+    State(state): State<AppState>,
+    request: Result<Form<TokenRequest>, FormRejection>,
+) -> Response {
+    let Form(request) = match request {
+        Ok(form) => form,
+        Err(err) => return form_refused(&err),
+    };
     let Some(server) = &state.oauth else {
         return no_server();
     };
@@ -647,7 +668,14 @@ struct RevokeRequest {
 
 /// `POST /oauth/revoke`: ends the grant of a refresh or access token (of
 /// the client that sends it); 200 whatever the token was.
-async fn revoke(State(state): State<AppState>, Form(request): Form<RevokeRequest>) -> Response {
+async fn revoke(
+    State(state): State<AppState>,
+    request: Result<Form<RevokeRequest>, FormRejection>,
+) -> Response {
+    let Form(request) = match request {
+        Ok(form) => form,
+        Err(err) => return form_refused(&err),
+    };
     if state.oauth.is_none() {
         return no_server();
     }
@@ -684,7 +712,7 @@ async fn connected_apps(
 async fn disconnect(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<i64>,
+    AgentId(id): AgentId,
 ) -> Result<StatusCode, Problem> {
     state.tasks.revoke_agent(&user, id).await?;
     Ok(StatusCode::NO_CONTENT)

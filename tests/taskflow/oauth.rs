@@ -590,6 +590,19 @@ async fn what_the_specification_forbids_is_refused(h: &Harness) {
         .unwrap()
     };
     assert_eq!(s.mcp_status(&expired).await, 401);
+    // Not a form: an OAuth error, not a framework's text.
+    let (status, err) = s
+        .json(
+            s.http
+                .post(format!("{}/oauth/token", s.base))
+                .json(&json!({"grant_type": "authorization_code"})),
+        )
+        .await;
+    assert_eq!(
+        (status.as_u16(), err["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{err}"
+    );
     // Unknown grant types, and no client_id.
     let (status, err) = s
         .token(&[("grant_type", "password"), ("client_id", &client)])
