@@ -74,17 +74,13 @@ pub fn router(
         LocalSessionManager::default().into(),
         config,
     );
-    let issuer = Arc::new(options.issuer);
-    let metadata = get({
-        let issuer = issuer.clone();
-        move |headers: HeaderMap| protected_resource(issuer.clone(), headers)
-    });
     let edge = Edge {
         verifier,
         tasks,
         owners: Arc::default(),
-        issuer,
+        issuer: Arc::new(options.issuer),
     };
+    let metadata = get(protected_resource).with_state(edge.clone());
     Router::new()
         .nest_service("/mcp", service)
         .layer(axum::middleware::from_fn_with_state(edge, authenticate))
@@ -126,14 +122,14 @@ fn base_url(headers: &HeaderMap) -> String {
 
 /// RFC 9728 protected-resource metadata, naming the authorization server
 /// when this process has one.
-async fn protected_resource(issuer: Arc<Option<String>>, headers: HeaderMap) -> Response {
+async fn protected_resource(State(edge): State<Edge>, headers: HeaderMap) -> Response {
     let mut metadata = json!({
-        "resource": format!("{}/mcp", issuer.as_deref().map_or_else(|| base_url(&headers), str::to_owned)),
+        "resource": format!("{}/mcp", edge.base(&headers)),
         "bearer_methods_supported": ["header"],
         "resource_name": "Taskflow",
         "scopes_supported": Scope::ALL.map(Scope::as_str),
     });
-    if let Some(issuer) = issuer.as_deref() {
+    if let Some(issuer) = edge.issuer.as_deref() {
         metadata["authorization_servers"] = json!([issuer]);
     }
     axum::Json(metadata).into_response()

@@ -69,8 +69,14 @@ impl Server {
 }
 
 async fn token(data_dir: &Path, user: &str, ttl: &str) -> String {
+    token_with(data_dir, &["--user", user, "--ttl", ttl]).await
+}
+
+/// `taskflow token` with `args`: the token it printed.
+async fn token_with(data_dir: &Path, args: &[&str]) -> String {
     let out = taskflow(data_dir)
-        .args(["token", "--user", user, "--ttl", ttl])
+        .arg("token")
+        .args(args)
         .output()
         .await
         .unwrap();
@@ -644,18 +650,20 @@ async fn an_agent_token_acts_for_its_user_within_its_scopes_until_revoked() {
 
     let dir = tempfile::tempdir().unwrap();
     let server = serve(dir.path()).await;
-    let out = taskflow(dir.path())
-        .args(["token", "--user", "alice", "--agent", "Nightly script"])
-        .args(["--scope", "tasks:read", "--public-url", &server.base])
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let agent = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let agent = token_with(
+        dir.path(),
+        &[
+            "--user",
+            "alice",
+            "--agent",
+            "Nightly script",
+            "--scope",
+            "tasks:read",
+            "--public-url",
+            &server.base,
+        ],
+    )
+    .await;
     let alice = token(dir.path(), "alice", "1h").await;
 
     // For /mcp only, reading only.
