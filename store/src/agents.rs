@@ -279,11 +279,12 @@ impl TaskService {
             Redeem::Code { .. } => "code",
             Redeem::Refresh { .. } => "refresh",
         };
+        let hashed = hash(token);
         let mut tx = self.db.begin().await?;
         let found: Option<(String, DateTime<Utc>, Option<DateTime<Utc>>)> = query(
             "SELECT grant_id, expires_at, spent_at FROM oauth_tokens WHERE hash = $1 AND kind = $2",
         )
-        .bind(hash(token))
+        .bind(&hashed)
         .bind(kind)
         .fetch_optional(&mut tx)
         .await?;
@@ -377,7 +378,7 @@ impl TaskService {
         let spent =
             query("UPDATE oauth_tokens SET spent_at = $1 WHERE hash = $2 AND spent_at IS NULL")
                 .bind(now)
-                .bind(hash(token))
+                .bind(&hashed)
                 .execute(&mut tx)
                 .await?;
         if spent == 0 {
