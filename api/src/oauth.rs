@@ -257,6 +257,16 @@ async fn register(State(state): State<AppState>, body: axum::body::Bytes) -> Res
         Err(Error::Invalid(invalid)) => {
             metadata_error(format!("`{}` {}", invalid.field, invalid.reason))
         }
+        Err(Error::Refused { detail, .. }) => {
+            let mut busy = oauth_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "temporarily_unavailable",
+                detail,
+            );
+            busy.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("3600"));
+            busy
+        }
         Err(err) => Problem::from(err).into_response(),
     }
 }

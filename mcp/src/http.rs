@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use rmcp::transport::streamable_http_server::session::SessionManager;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
@@ -56,9 +57,11 @@ pub fn router(
     options: HttpOptions,
     closing: CancellationToken,
 ) -> Router {
+    let sessions = Arc::new(LocalSessionManager::default());
     let server = TaskflowMcp::new(tasks.clone(), watch, Identity::PerRequest)
         .with_toolsets(&options.toolsets)
-        .with_read_only(options.read_only);
+        .with_read_only(options.read_only)
+        .with_sessions(sessions.clone());
     let mut config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(true)
         .with_sse_keep_alive(Some(std::time::Duration::from_secs(15)))
@@ -69,15 +72,13 @@ pub fn router(
     if !options.allowed_origins.is_empty() {
         config = config.with_allowed_origins(options.allowed_origins.clone());
     }
-    let service = StreamableHttpService::new(
-        move || Ok(server.new_session()),
-        LocalSessionManager::default().into(),
-        config,
-    );
+    let service =
+        StreamableHttpService::new(move || Ok(server.new_session()), sessions.clone(), config);
     let edge = Edge {
         verifier,
         tasks,
         owners: Arc::default(),
+        sessions,
         issuer: Arc::new(options.issuer),
     };
     let metadata = get(protected_resource).with_state(edge.clone());
@@ -94,6 +95,7 @@ struct Edge {
     verifier: Arc<Verifier>,
     tasks: TaskService,
     owners: Arc<Owners>,
+    sessions: Arc<LocalSessionManager>,
     issuer: Arc<Option<String>>,
 }
 
@@ -138,9 +140,11 @@ async fn protected_resource(State(edge): State<Edge>, headers: HeaderMap) -> Res
 /// The agent an `/mcp` request's token belongs to, and the token's scopes
 /// (a request extension; absent for a person's own token, which may do
 /// everything).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct McpAgent {
     pub id: i64,
+    /// The grant its token was issued from.
+    pub grant: String,
     pub scopes: Scopes,
 }
 
@@ -219,6 +223,11 @@ async fn authenticate(State(edge): State<Edge>, mut request: Request, next: Next
             return unauthorized(&base, &description);
         }
     };
+    let session = request
+        .headers()
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mut principal = verified.subject.id.clone();
     let mut acting = None;
     if let Some(agent) = &verified.agent {
@@ -230,11 +239,16 @@ async fn authenticate(State(edge): State<Edge>, mut request: Request, next: Next
                 // The token's own scopes, which a refresh may have narrowed.
                 acting = Some(McpAgent {
                     id: found.id,
+                    grant: agent.grant.clone(),
                     scopes: Scopes::parse(&agent.scope).unwrap_or_default(),
                 });
                 principal = format!("{}#agent:{}", found.user, found.id);
             }
             Ok(_) => {
+                // Its session ends with it (an open stream included).
+                if let Some(session) = &session {
+                    let _ = edge.sessions.close_session(&session.as_str().into()).await;
+                }
                 return unauthorized(&base, "the user revoked this app's access; authorize again");
             }
             Err(err) => return unavailable(&err),
@@ -243,11 +257,6 @@ async fn authenticate(State(edge): State<Edge>, mut request: Request, next: Next
     if let Err(err) = edge.tasks.saw(&verified.subject).await {
         return unavailable(&err);
     }
-    let session = request
-        .headers()
-        .get(SESSION_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
     if let Some(session) = &session
         && !edge.owners.allows(session, &principal)
     {

@@ -27,6 +27,8 @@ use rmcp::model::{
     SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
 };
 use rmcp::service::{RequestContext, SubscriptionContext};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::session::{SessionId, SessionManager};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, tool_handler};
 pub use taskflow_agent::Toolset;
 use taskflow_core::Scopes;
@@ -62,7 +64,41 @@ pub struct TaskflowMcp {
     /// Only tools that read are listed and run.
     read_only: bool,
     session: Arc<Session>,
+    /// The HTTP sessions of this process (None over stdio), to close one
+    /// whose app's access was revoked.
+    sessions: Option<Arc<LocalSessionManager>>,
     tool_router: ToolRouter<Self>,
+}
+
+/// Who a stream of changes goes to: a person, or an app acting for one
+/// (and its HTTP session, if any).
+struct Listener {
+    tasks: TaskService,
+    agent: Option<http::McpAgent>,
+    session: Option<SessionId>,
+    sessions: Option<Arc<LocalSessionManager>>,
+}
+
+impl Listener {
+    /// Whether the next change may go out: always to a person; to an app
+    /// while its grant is in force (None: the store cannot say now, so
+    /// not this one). An app found revoked loses its session at once,
+    /// and with it every stream.
+    async fn may_hear(&self) -> Option<bool> {
+        let Some(agent) = &self.agent else {
+            return Some(true);
+        };
+        match self.tasks.principal(&agent.grant).await {
+            Ok(Some(found)) if found.id == agent.id => Some(true),
+            Ok(_) => {
+                if let (Some(sessions), Some(session)) = (&self.sessions, &self.session) {
+                    let _ = sessions.close_session(session).await;
+                }
+                Some(false)
+            }
+            Err(_) => None,
+        }
+    }
 }
 
 /// Legacy (`resources/subscribe`) subscriptions of one session.
@@ -90,6 +126,7 @@ impl TaskflowMcp {
             toolsets: vec![Toolset::Tasks],
             read_only: false,
             session: Arc::default(),
+            sessions: None,
             tool_router: tools::router(),
         }
     }
@@ -107,6 +144,13 @@ impl TaskflowMcp {
     /// The same server offering only the tools that read (`--read-only`).
     pub fn with_read_only(mut self, read_only: bool) -> Self {
         self.read_only = read_only;
+        self
+    }
+
+    /// The same server closing, among `sessions`, one whose app's access
+    /// was revoked while it streamed changes.
+    pub fn with_sessions(mut self, sessions: Arc<LocalSessionManager>) -> Self {
+        self.sessions = Some(sessions);
         self
     }
 
@@ -137,7 +181,23 @@ impl TaskflowMcp {
         ctx.extensions
             .get::<axum::http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<http::McpAgent>())
-            .copied()
+            .cloned()
+    }
+
+    /// Who a stream of changes opened by `ctx` goes to.
+    fn listener(&self, ctx: &RequestContext<RoleServer>) -> Listener {
+        let session = ctx
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.headers.get("mcp-session-id"))
+            .and_then(|v| v.to_str().ok())
+            .map(SessionId::from);
+        Listener {
+            tasks: self.tasks.clone(),
+            agent: Self::agent_of(ctx),
+            session,
+            sessions: self.sessions.clone(),
+        }
     }
 
     /// The scopes of the agent's token a request came with.
@@ -452,6 +512,7 @@ impl ServerHandler for TaskflowMcp {
         // the session subscribed to, until the session goes away.
         let mut changes = self.watch.subscribe(&user);
         let (peer, session) = (ctx.peer.clone(), self.session.clone());
+        let listener = self.listener(&ctx);
         tokio::spawn(async move {
             loop {
                 let change = match changes.recv().await {
@@ -459,6 +520,11 @@ impl ServerHandler for TaskflowMcp {
                     Err(RecvError::Lagged(_)) => Change::Unknown,
                     Err(RecvError::Closed) => return,
                 };
+                match listener.may_hear().await {
+                    Some(true) => {}
+                    Some(false) => return,
+                    None => continue,
+                }
                 let uris: Vec<String> = {
                     let subscribed = session.subscribed.lock().unwrap_or_else(|e| e.into_inner());
                     change
@@ -503,6 +569,7 @@ impl ServerHandler for TaskflowMcp {
 
     async fn listen(&self, cx: SubscriptionContext) -> Result<(), McpError> {
         let user = self.request_user(cx.request_context())?;
+        let listener = self.listener(cx.request_context());
         let mut changes = self.watch.subscribe(&user);
         loop {
             let change = tokio::select! {
@@ -513,6 +580,11 @@ impl ServerHandler for TaskflowMcp {
                     Err(RecvError::Closed) => return Ok(()),
                 },
             };
+            match listener.may_hear().await {
+                Some(true) => {}
+                Some(false) => return Ok(()),
+                None => continue,
+            }
             for uri in change.uris() {
                 // The sink drops URIs the client did not ask for.
                 let _ = cx.sink().notify_resource_updated(uri).await;

@@ -287,3 +287,4 @@ CREATE TABLE oauth_tokens (
 );
 CREATE INDEX oauth_tokens_grant ON oauth_tokens (grant_id);
 CREATE INDEX oauth_tokens_age ON oauth_tokens (expires_at);
+CREATE INDEX agents_client_id ON agents (client_id);

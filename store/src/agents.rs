@@ -27,6 +27,12 @@ pub const REFRESH_TTL: Duration = Duration::days(30);
 pub const MAX_REDIRECT_URIS: usize = 10;
 /// How stale an agent's "last used" may get before a request writes it.
 const LAST_USED_GRAIN: Duration = Duration::seconds(60);
+/// Apps registered and approved by no one yet are kept this long
+/// (retention prunes them) ...
+pub const PENDING_CLIENT_TTL: Duration = Duration::days(1);
+/// ... and at most this many at once, so that open registration cannot
+/// fill the database.
+pub const MAX_PENDING_CLIENTS: i64 = 10_000;
 
 /// A registered OAuth client (RFC 7591; every client is public).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,11 +182,29 @@ fn agent_name(field: &str, name: &str) -> Result<String> {
 
 impl TaskService {
     /// Registers a public client; the caller has checked its redirect URIs.
+    /// Refused (`too_many_pending_apps`) while [`MAX_PENDING_CLIENTS`] wait
+    /// for a first approval.
     pub async fn register_client(
         &self,
         name: &str,
         redirect_uris: &[String],
     ) -> Result<OAuthClient> {
+        let pending: i64 = query(
+            "SELECT COUNT(*) FROM oauth_clients c \
+             WHERE NOT EXISTS (SELECT 1 FROM agents a WHERE a.client_id = c.id)",
+        )
+        .scalar(&mut self.db.read().await?)
+        .await?;
+        if pending >= MAX_PENDING_CLIENTS {
+            return Err(Error::Refused {
+                code: "too_many_pending_apps",
+                field: "client_name",
+                detail: format!(
+                    "{MAX_PENDING_CLIENTS} apps are registered and not yet approved; \
+                     try again once some expire (a day after registering)"
+                ),
+            });
+        }
         let client = OAuthClient {
             id: format!("tfc_{}", random_token()),
             name: agent_name("client_name", name)?,
@@ -226,35 +250,21 @@ impl TaskService {
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let scopes = approval.scopes.to_string();
-        let existing: Option<i64> = query(
-            "SELECT id FROM agents WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL",
+        // One agent per person and client: a new approval updates it (an
+        // upsert, so approvals at the same moment cannot race).
+        let agent: i64 = query(
+            "INSERT INTO agents (user_id, client_id, name, scopes, created_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (user_id, client_id) WHERE revoked_at IS NULL \
+             DO UPDATE SET scopes = excluded.scopes, name = excluded.name RETURNING id",
         )
         .bind(user)
         .bind(&approval.client.id)
-        .scalar_optional(&mut tx)
+        .bind(&approval.client.name)
+        .bind(&scopes)
+        .bind(now)
+        .scalar(&mut tx)
         .await?;
-        let agent = match existing {
-            Some(id) => {
-                query("UPDATE agents SET scopes = $1, name = $2 WHERE id = $3")
-                    .bind(&scopes)
-                    .bind(&approval.client.name)
-                    .bind(id)
-                    .execute(&mut tx)
-                    .await?;
-                id
-            }
-            None => {
-                insert_agent(
-                    &mut tx,
-                    user,
-                    Some(&approval.client.id),
-                    &approval.client.name,
-                    &scopes,
-                    now,
-                )
-                .await?
-            }
-        };
         let grant = insert_grant(
             &mut tx,
             agent,
@@ -457,7 +467,16 @@ impl TaskService {
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let text = scopes.to_string();
-        let agent = insert_agent(&mut tx, user, None, &name, &text, now).await?;
+        let agent: i64 = query(
+            "INSERT INTO agents (user_id, name, scopes, created_at) VALUES ($1, $2, $3, $4) \
+             RETURNING id",
+        )
+        .bind(user)
+        .bind(&name)
+        .bind(&text)
+        .bind(now)
+        .scalar(&mut tx)
+        .await?;
         let grant = insert_grant(&mut tx, agent, &text, resource, None, now).await?;
         tx.commit().await?;
         Ok((
@@ -549,27 +568,6 @@ impl TaskService {
         .await?;
         tx.commit().await
     }
-}
-
-async fn insert_agent(
-    tx: &mut Tx,
-    user: &str,
-    client: Option<&str>,
-    name: &str,
-    scopes: &str,
-    now: DateTime<Utc>,
-) -> Result<i64> {
-    query(
-        "INSERT INTO agents (user_id, client_id, name, scopes, created_at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(user)
-    .bind(client)
-    .bind(name)
-    .bind(scopes)
-    .bind(now)
-    .scalar(tx)
-    .await
 }
 
 async fn insert_grant(

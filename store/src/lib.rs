@@ -49,8 +49,8 @@ mod users;
 mod webhooks;
 
 pub use agents::{
-    Approval, CODE_TTL, Issued, MAX_REDIRECT_URIS, OAuthClient, REFRESH_TTL, Redeem, random_token,
-    s256,
+    Approval, CODE_TTL, Issued, MAX_PENDING_CLIENTS, MAX_REDIRECT_URIS, OAuthClient, REFRESH_TTL,
+    Redeem, random_token, s256,
 };
 pub use audience::Audience;
 pub use clock::{Clock, ManualClock, SystemClock};

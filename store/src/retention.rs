@@ -54,10 +54,12 @@ pub struct Pruned {
     pub webhook_deliveries: u64,
     /// Expired OAuth codes and refresh tokens.
     pub oauth_tokens: u64,
+    /// Apps registered a day ago or more that no one approved.
+    pub oauth_clients: u64,
 }
 
 impl Pruned {
-    fn tables(&self) -> [(&'static str, u64); 6] {
+    fn tables(&self) -> [(&'static str, u64); 7] {
         [
             ("task_events", self.task_events),
             ("processed_events", self.processed_events),
@@ -65,6 +67,7 @@ impl Pruned {
             ("reminder_dispatches", self.reminder_dispatches),
             ("webhook_deliveries", self.webhook_deliveries),
             ("oauth_tokens", self.oauth_tokens),
+            ("oauth_clients", self.oauth_clients),
         ]
     }
 
@@ -150,6 +153,16 @@ impl Database {
                  SELECT hash FROM oauth_tokens WHERE expires_at < $1 \
                  ORDER BY expires_at LIMIT $2)",
                 now,
+                limit,
+            )
+            .await?;
+        pruned.oauth_clients = self
+            .prune_by_age(
+                "DELETE FROM oauth_clients WHERE id IN (\
+                 SELECT id FROM oauth_clients c WHERE created_at < $1 \
+                 AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.client_id = c.id) \
+                 ORDER BY created_at LIMIT $2)",
+                now - crate::agents::PENDING_CLIENT_TTL,
                 limit,
             )
             .await?;

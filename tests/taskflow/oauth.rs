@@ -408,6 +408,14 @@ async fn an_app_connects_by_oauth_and_acts_within_its_scopes(h: &Harness) {
     assert_eq!(listed[0]["scopes"], json!(["tasks:read", "tasks:write"]));
     assert!(listed[0]["last_used_at"].is_string(), "{listed}");
     assert_eq!(apps("bob").await.1, json!([]));
+
+    // First approvals of another app at the same moment (two tabs, a
+    // double click): each gets its code, and they make one agent.
+    let twin = s.register(REDIRECT).await;
+    let query = s.request(&twin, REDIRECT, "tasks:read");
+    let approvals = (0..8).map(|_| s.code("alice", &query));
+    assert_eq!(futures::future::join_all(approvals).await.len(), 8);
+    assert_eq!(apps("alice").await.1.as_array().unwrap().len(), 2);
 }
 
 async fn what_the_specification_forbids_is_refused(h: &Harness) {
@@ -616,6 +624,28 @@ async fn what_the_specification_forbids_is_refused(h: &Harness) {
         (status.as_u16(), err["error"].as_str()),
         (401, Some("invalid_client"))
     );
+
+    // Open registration cannot fill the database: with as many apps
+    // waiting for a first approval as are kept, the next must wait.
+    h.raw
+        .exec(&format!(
+            "INSERT INTO oauth_clients (id, name, redirect_uris, created_at) \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {}) \
+             SELECT 'flood' || i, 'flood', '[]', CURRENT_TIMESTAMP FROM n",
+            taskflow_store::MAX_PENDING_CLIENTS
+        ))
+        .await;
+    let refused = s
+        .http
+        .post(format!("{}/oauth/register", s.base))
+        .json(&json!({"client_name": "late", "redirect_uris": [REDIRECT]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers()["retry-after"], "3600");
+    let err: Value = refused.json().await.unwrap();
+    assert_eq!(err["error"], "temporarily_unavailable", "{err}");
 }
 
 async fn a_reused_refresh_token_or_a_revoked_app_ends_the_grant(h: &Harness) {

@@ -684,6 +684,24 @@ async fn an_agent_token_acts_for_its_user_within_its_scopes_until_revoked() {
     let refused = mcp.call_tool(add).await.unwrap();
     assert_eq!(refused.is_error, Some(true));
 
+    // A second session of the agent, subscribed, hears alice's changes on
+    // its standalone stream...
+    let watching = RawSession::open(&server.base, &agent).await;
+    watching
+        .post(serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "resources/subscribe", "params": {"uri": "taskflow://activity"}}))
+        .await;
+    let mut stream = watching.stream().await;
+    let add = |title: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{}/api/tasks", server.base))
+            .bearer_auth(&alice)
+            .json(&serde_json::json!({ "title": title }))
+            .send()
+    };
+    assert_eq!(add("bread").await.unwrap().status(), 201);
+    let heard = stream.until_end_or("notifications/resources/updated").await;
+    assert!(heard.contains("notifications/resources/updated"), "{heard}");
+
     // Listed for alice, with its scopes; revoking it ends the session.
     let apps: serde_json::Value = server
         .get("/api/connected-apps", Some(&alice))
@@ -704,7 +722,108 @@ async fn an_agent_token_acts_for_its_user_within_its_scopes_until_revoked() {
         .await
         .unwrap();
     assert_eq!(revoked.status(), 204);
+    // ... and after the revocation hears nothing more: the next change
+    // ends its stream instead.
+    assert_eq!(add("eggs").await.unwrap().status(), 201);
+    let after = stream.until_end_or("notifications/resources/updated").await;
+    assert!(
+        !after.contains("notifications/resources/updated"),
+        "{after}"
+    );
     assert!(mcp.list_all_tools().await.is_err());
     let (_, status) = server.terminate().await;
     assert!(status.success());
+}
+
+/// A Streamable HTTP session (2025-06-18, with a session id) spoken by
+/// hand, to watch its standalone stream end.
+struct RawSession {
+    url: String,
+    token: String,
+    id: String,
+    http: reqwest::Client,
+}
+
+impl RawSession {
+    /// Initializes a session with `token`.
+    async fn open(base: &str, token: &str) -> Self {
+        let http = reqwest::Client::new();
+        let url = format!("{base}/mcp");
+        let opened = http
+            .post(&url)
+            .bearer_auth(token)
+            .header("accept", "application/json, text/event-stream")
+            .json(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(opened.status(), 200);
+        let id = opened.headers()["mcp-session-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        opened.text().await.unwrap();
+        let session = Self {
+            url,
+            token: token.to_owned(),
+            id,
+            http,
+        };
+        session
+            .post(serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            .await;
+        session
+    }
+
+    /// Sends `message` on the session; its whole answer.
+    async fn post(&self, message: serde_json::Value) -> String {
+        let answer = self
+            .http
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-session-id", &self.id)
+            .header("mcp-protocol-version", "2025-06-18")
+            .json(&message)
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_success(), "{}", answer.status());
+        answer.text().await.unwrap()
+    }
+
+    /// The session's standalone stream of server messages.
+    async fn stream(&self) -> RawStream {
+        let opened = self
+            .http
+            .get(&self.url)
+            .bearer_auth(&self.token)
+            .header("accept", "text/event-stream")
+            .header("mcp-session-id", &self.id)
+            .header("mcp-protocol-version", "2025-06-18")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(opened.status(), 200);
+        RawStream(opened)
+    }
+}
+
+struct RawStream(reqwest::Response);
+
+impl RawStream {
+    /// What the stream sends until `wanted` appears or the stream ends,
+    /// waiting at most 10 s for either.
+    async fn until_end_or(&mut self, wanted: &str) -> String {
+        let mut seen = String::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !seen.contains(wanted) {
+            match tokio::time::timeout_at(deadline, self.0.chunk()).await {
+                Ok(Ok(Some(chunk))) => seen.push_str(&String::from_utf8_lossy(&chunk)),
+                Ok(Ok(None) | Err(_)) => return seen,
+                Err(_) => panic!("neither {wanted} nor the stream's end within 10 s: {seen}"),
+            }
+        }
+        seen
+    }
 }

@@ -121,6 +121,10 @@ async fn old_published_events_and_ledgers_go_in_batches_and_recent_ones_stay(h: 
     )
     .await
     .unwrap();
+    // Another app registers and is never approved.
+    svc.register_client("Abandoned", &["https://other.example/cb".to_owned()])
+        .await
+        .unwrap();
     let sequences: Vec<i64> = old.iter().map(|e| e.sequence).collect();
     db.mark_published(&sequences, now).await.unwrap();
     let last_old = *sequences.last().unwrap();
@@ -160,6 +164,7 @@ async fn old_published_events_and_ledgers_go_in_batches_and_recent_ones_stay(h: 
         early.oauth_tokens, 1,
         "the spent code, not the refresh token"
     );
+    assert_eq!(early.oauth_clients, 1, "the app no one approved");
 
     // Three at a time, until nothing is left to prune.
     let mut rounds = Vec::new();
@@ -179,6 +184,7 @@ async fn old_published_events_and_ledgers_go_in_batches_and_recent_ones_stay(h: 
     assert_eq!(count(h, "processed_events").await, 0);
     assert_eq!(count(h, "idempotency_keys").await, 1);
     assert_eq!(count(h, "oauth_tokens").await, 0);
+    assert_eq!(count(h, "oauth_clients").await, 1);
     // The delivery still pending stays; the six that went through go.
     assert_eq!(count(h, "webhook_deliveries").await, 1);
     assert!(db.oldest_event_at().await.unwrap().unwrap() > now + Duration::days(30));
