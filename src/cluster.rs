@@ -180,6 +180,7 @@ pub async fn run(
         oauth: args.jwt_secret.as_ref().map(|secret| OAuthServer {
             issuer: public_url.clone(),
             secret: Arc::new(secret.as_bytes().to_vec()),
+            insecure_documents: false,
         }),
         ..AppState::new(tasks.clone(), verifier).with_chat_model(args.chat.model())
     };

@@ -77,6 +77,7 @@ pub async fn run(
         oauth: Some(OAuthServer {
             issuer: public_url.clone(),
             secret: Arc::new(secret.clone()),
+            insecure_documents: false,
         }),
         ..AppState::new(
             tasks.clone(),

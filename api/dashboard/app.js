@@ -149,6 +149,10 @@ async function showConsent() {
     $("consent-client").textContent = data.client_name;
     $("consent-client-again").textContent = data.client_name;
     $("consent-redirect").textContent = data.redirect_uri;
+    // An app known by its metadata document: the name is its own claim,
+    // the host is where Taskflow read it.
+    $("consent-from").hidden = !data.client_host;
+    $("consent-host").textContent = data.client_host ?? "";
     // Each scope asked for, ticked; the person may untick any but one.
     $("consent-scopes").replaceChildren(
       ...data.scopes.map((s) =>

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod chat;
+mod client_documents;
 pub mod dashboard;
 pub mod extract;
 pub mod lists;

@@ -7,6 +7,9 @@
 //! view of the dashboard: the signed-in person sees the client's name and
 //! the scopes, and approves through `POST /api/oauth/authorize`.
 //!
+//! An app may also skip registering: its `client_id` is then the URL of
+//! its metadata document ([`client_documents`]).
+//!
 //! Each approval makes (or updates) an agent: the client acting for that
 //! person, listed under Connected apps and revocable there at once.
 
@@ -27,6 +30,7 @@ use taskflow_store::{Approval, Error, MAX_REDIRECT_URIS, OAuthClient, Redeem};
 
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::client_documents::{self, Fault};
 use crate::extract::{AgentId, ApiJson, ApiQuery};
 use crate::problem::Problem;
 
@@ -39,6 +43,10 @@ pub const ACCESS_TTL: Duration = Duration::from_secs(3600);
 pub struct OAuthServer {
     pub issuer: String,
     pub secret: Arc<Vec<u8>>,
+    /// Also read apps' metadata documents over `http://` on loopback
+    /// (tests and development; a document is otherwise https on a public
+    /// address).
+    pub insecure_documents: bool,
 }
 
 impl std::fmt::Debug for OAuthServer {
@@ -120,6 +128,7 @@ async fn metadata(State(state): State<AppState>) -> Response {
         "token_endpoint_auth_methods_supported": ["none"],
         "revocation_endpoint_auth_methods_supported": ["none"],
         "authorization_response_iss_parameter_supported": true,
+        "client_id_metadata_document_supported": true,
     }))
     .into_response()
 }
@@ -138,7 +147,7 @@ struct Registration {
 /// Whether `uri` may be registered: `https`, `http` on a loopback host
 /// (RFC 8252 §7.3), or a private-use scheme (`com.example.app:/cb`, §7.1);
 /// never with a fragment.
-fn redirect_allowed(uri: &str) -> Result<(), String> {
+pub(crate) fn redirect_allowed(uri: &str) -> Result<(), String> {
     let parsed = url::Url::parse(uri).map_err(|_| format!("`{uri}` is not an absolute URI"))?;
     if parsed.fragment().is_some() {
         return Err(format!("`{uri}` has a fragment"));
@@ -330,17 +339,26 @@ async fn check(
         .client_id
         .as_deref()
         .ok_or_else(|| shown("invalid_client", "the request names no client_id"))?;
-    let client = state
-        .tasks
-        .client(client_id)
-        .await
-        .map_err(|err| Refusal::Shown(err.into()))?
-        .ok_or_else(|| {
-            shown(
-                "invalid_client",
-                "no app is registered with this client_id; the app must register again",
-            )
-        })?;
+    let client = if client_documents::names_document(client_id) {
+        client_documents::client(&state.tasks, client_id, server.insecure_documents)
+            .await
+            .map_err(|fault| match fault {
+                Fault::Document(why) => shown("invalid_client", &why),
+                Fault::Store(err) => Refusal::Shown(err.into()),
+            })?
+    } else {
+        state
+            .tasks
+            .client(client_id)
+            .await
+            .map_err(|err| Refusal::Shown(err.into()))?
+            .ok_or_else(|| {
+                shown(
+                    "invalid_client",
+                    "no app is registered with this client_id; the app must register again",
+                )
+            })?
+    };
     let redirect_uri = match &params.redirect_uri {
         Some(uri) if redirect_matches(&client, uri) => uri.clone(),
         Some(_) => {
@@ -441,6 +459,7 @@ async fn consent(
         Ok(checked) => Json(json!({
             "client_id": checked.client.id,
             "client_name": checked.client.name,
+            "client_host": client_documents::host(&checked.client.id),
             "redirect_uri": checked.redirect_uri,
             "scopes": checked.scopes.iter().map(|s| json!({"scope": s, "description": s.description()})).collect::<Vec<_>>(),
         }))

@@ -181,21 +181,36 @@ fn agent_name(field: &str, name: &str) -> Result<String> {
 }
 
 impl TaskService {
-    /// Registers a public client; the caller has checked its redirect URIs.
-    /// Refused (`too_many_pending_apps`) while [`MAX_PENDING_CLIENTS`] wait
-    /// for a first approval.
+    /// Registers a public client (RFC 7591) under a new id; the caller has
+    /// checked its redirect URIs.
     pub async fn register_client(
         &self,
         name: &str,
         redirect_uris: &[String],
     ) -> Result<OAuthClient> {
+        let id = format!("tfc_{}", random_token());
+        self.remember_client(&id, name, redirect_uris).await
+    }
+
+    /// Records client `id` with this name and these redirect URIs: a new
+    /// registration, or what the metadata document of a client whose id is
+    /// its URL says now (its `created_at` is then when it was read). A new
+    /// id is refused (`too_many_pending_apps`) while
+    /// [`MAX_PENDING_CLIENTS`] others wait for a first approval.
+    pub async fn remember_client(
+        &self,
+        id: &str,
+        name: &str,
+        redirect_uris: &[String],
+    ) -> Result<OAuthClient> {
         let pending: i64 = query(
-            "SELECT COUNT(*) FROM oauth_clients c \
-             WHERE NOT EXISTS (SELECT 1 FROM agents a WHERE a.client_id = c.id)",
+            "SELECT COUNT(*) FROM oauth_clients c WHERE c.id <> $1 \
+             AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.client_id = c.id)",
         )
+        .bind(id)
         .scalar(&mut self.db.read().await?)
         .await?;
-        if pending >= MAX_PENDING_CLIENTS {
+        if pending >= MAX_PENDING_CLIENTS && self.client(id).await?.is_none() {
             return Err(Error::Refused {
                 code: "too_many_pending_apps",
                 field: "client_name",
@@ -206,14 +221,16 @@ impl TaskService {
             });
         }
         let client = OAuthClient {
-            id: format!("tfc_{}", random_token()),
+            id: id.to_owned(),
             name: agent_name("client_name", name)?,
             redirect_uris: redirect_uris.to_vec(),
             created_at: self.now(),
         };
         query(
             "INSERT INTO oauth_clients (id, name, redirect_uris, created_at) \
-             VALUES ($1, $2, $3, $4)",
+             VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET \
+             name = excluded.name, redirect_uris = excluded.redirect_uris, \
+             created_at = excluded.created_at",
         )
         .bind(&client.id)
         .bind(&client.name)

@@ -25,6 +25,7 @@ on_both_databases!(
     an_app_connects_by_oauth_and_acts_within_its_scopes,
     what_the_specification_forbids_is_refused,
     a_reused_refresh_token_or_a_revoked_app_ends_the_grant,
+    an_app_known_by_its_metadata_document_connects_without_registering,
 );
 
 const SECRET: &[u8] = b"oauth-test-secret";
@@ -48,6 +49,7 @@ async fn start(h: &Harness) -> Server {
         oauth: Some(OAuthServer {
             issuer: base.clone(),
             secret: Arc::new(SECRET.to_vec()),
+            insecure_documents: true,
         }),
         ..AppState::new(
             h.svc.clone(),
@@ -745,4 +747,145 @@ async fn a_reused_refresh_token_or_a_revoked_app_ends_the_grant(h: &Harness) {
         )
         .await;
     assert_eq!(apps, json!([]));
+}
+
+/// Serves app metadata documents on loopback: `/app.json` describes an app
+/// as the draft asks; the others each break one rule. Their base URL.
+async fn documents() -> String {
+    use axum::response::IntoResponse;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let at = base.clone();
+    let document = move |path: &str, extra: Value| {
+        let mut body = json!({
+            "client_id": format!("{at}{path}"),
+            "client_name": "Doc App",
+            "redirect_uris": [REDIRECT],
+        });
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let good = document("/app.json", json!({}));
+    let other = document(
+        "/other.json",
+        json!({"client_id": "https://elsewhere.example/app.json"}),
+    );
+    let secret = document(
+        "/secret.json",
+        json!({"token_endpoint_auth_method": "client_secret_basic"}),
+    );
+    let big = document("/big.json", json!({"logo": "x".repeat(6000)}));
+    let router = axum::Router::new()
+        .route(
+            "/app.json",
+            axum::routing::get(move || async move { axum::Json(good) }),
+        )
+        .route(
+            "/other.json",
+            axum::routing::get(move || async move { axum::Json(other) }),
+        )
+        .route(
+            "/secret.json",
+            axum::routing::get(move || async move { axum::Json(secret) }),
+        )
+        .route(
+            "/big.json",
+            axum::routing::get(move || async move { axum::Json(big) }),
+        )
+        .route(
+            "/moved.json",
+            axum::routing::get(|| async {
+                axum::response::Redirect::temporary("/app.json").into_response()
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    base
+}
+
+async fn an_app_known_by_its_metadata_document_connects_without_registering(h: &Harness) {
+    let s = start(h).await;
+    let (_, metadata) = s
+        .json(
+            s.http
+                .get(format!("{}/.well-known/oauth-authorization-server", s.base)),
+        )
+        .await;
+    assert_eq!(metadata["client_id_metadata_document_supported"], true);
+    let docs = documents().await;
+    let alice = mint(SECRET, "alice", std::time::Duration::from_secs(60)).unwrap();
+    let consent = |client: &str, redirect: &str| {
+        let query = s.request(client, redirect, "tasks:read");
+        s.json(
+            s.http
+                .get(format!("{}/api/oauth/authorize", s.base))
+                .query(&query)
+                .bearer_auth(&alice),
+        )
+    };
+
+    // Its id is its document's URL: the consent screen names it and the
+    // host it was read from; no registration came first.
+    let app = format!("{docs}/app.json");
+    let (status, shown) = consent(&app, REDIRECT).await;
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(shown["client_name"], "Doc App");
+    assert_eq!(shown["client_host"], "127.0.0.1");
+    let code = s
+        .code("alice", &s.request(&app, REDIRECT, "tasks:read"))
+        .await;
+    let (status, tokens) = s.exchange(&app, &code).await;
+    assert_eq!(status, 200, "{tokens}");
+    let mcp = s
+        .mcp(tokens["access_token"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert!(!mcp.list_all_tools().await.unwrap().is_empty());
+    mcp.cancel().await.unwrap();
+    let (_, apps) = s
+        .json(
+            s.http
+                .get(format!("{}/api/connected-apps", s.base))
+                .bearer_auth(&alice),
+        )
+        .await;
+    assert_eq!(apps[0]["name"], "Doc App", "{apps}");
+    assert_eq!(apps[0]["client_id"], app.as_str());
+
+    // A redirect URI the document does not list is shown, never followed.
+    let (status, err) = consent(&app, "http://127.0.0.1/elsewhere").await;
+    assert_eq!(
+        (status.as_u16(), err["code"].as_str()),
+        (400, Some("invalid_redirect_uri"))
+    );
+    // Documents that break a rule: the person is told why, the app is
+    // not sent anything.
+    for (path, why) in [
+        ("/other.json", "another client_id"),
+        ("/secret.json", "client secret"),
+        ("/big.json", "larger than"),
+        ("/moved.json", "redirects are not followed"),
+        ("/missing.json", "answered 404"),
+    ] {
+        let (status, err) = consent(&format!("{docs}{path}"), REDIRECT).await;
+        assert_eq!(
+            (status.as_u16(), err["code"].as_str()),
+            (400, Some("invalid_client")),
+            "{path}: {err}"
+        );
+        assert!(
+            err["detail"].as_str().unwrap().contains(why),
+            "{path}: {err}"
+        );
+    }
+    // Not a normal URL (a dot segment), and no path at all.
+    for id in [format!("{docs}/x/../app.json"), format!("{docs}/")] {
+        let (status, err) = consent(&id, REDIRECT).await;
+        assert_eq!(
+            (status.as_u16(), err["code"].as_str()),
+            (400, Some("invalid_client")),
+            "{id}: {err}"
+        );
+    }
 }
