@@ -550,6 +550,7 @@ mod tests {
             list_change: None,
             fields: Vec::new(),
             notification_id: None,
+            actor: None,
             sequence,
         }
     }

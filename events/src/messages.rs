@@ -191,6 +191,10 @@ pub struct TaskUpdate {
     pub fields: Vec<String>,
     /// For notification notices: the notification's id.
     pub notification_id: Option<i64>,
+    /// Who made a task or list change: a person, or an agent acting for
+    /// one (so a live view can say "Claude for Alice").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<EventActor>,
     /// The outbox sequence number (the SSE event id).
     pub sequence: i64,
 }

@@ -684,6 +684,50 @@ async fn an_agent_token_acts_for_its_user_within_its_scopes_until_revoked() {
     let refused = mcp.call_tool(add).await.unwrap();
     assert_eq!(refused.is_error, Some(true));
 
+    // A writing agent's change reaches alice's dashboard as the agent's,
+    // made for her.
+    let writer = token_with(
+        dir.path(),
+        &[
+            "--user",
+            "alice",
+            "--agent",
+            "Writer",
+            "--scope",
+            "tasks:read tasks:write",
+            "--public-url",
+            &server.base,
+        ],
+    )
+    .await;
+    let mut sse = taskflow_testkit::sse::Stream::open(&server.base, &alice, None).await;
+    let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", server.base))
+        .auth_header(writer);
+    let writing = ().serve(StreamableHttpClientTransport::from_config(config)).await.unwrap();
+    let args = serde_json::json!({"title": "from the writer"});
+    let added = writing
+        .call_tool(
+            CallToolRequestParams::new("add_task")
+                .with_arguments(args.as_object().unwrap().clone()),
+        )
+        .await
+        .unwrap();
+    assert_ne!(added.is_error, Some(true), "{added:?}");
+    let pushed = sse.expect().await;
+    assert_eq!(pushed.name, "task.created");
+    let actor = &pushed.data["actor"];
+    assert_eq!(
+        (
+            actor["kind"].as_str(),
+            actor["name"].as_str(),
+            actor["on_behalf_of"]["id"].as_str()
+        ),
+        (Some("agent"), Some("Writer"), Some("alice")),
+        "{}",
+        pushed.data
+    );
+    writing.cancel().await.unwrap();
+
     // A second session of the agent, subscribed, hears alice's changes on
     // its standalone stream...
     let watching = RawSession::open(&server.base, &agent).await;
@@ -709,14 +753,13 @@ async fn an_agent_token_acts_for_its_user_within_its_scopes_until_revoked() {
         .json()
         .await
         .unwrap();
-    assert_eq!(apps[0]["name"], "Nightly script", "{apps}");
-    assert_eq!(apps[0]["scopes"], serde_json::json!(["tasks:read"]));
-    assert_eq!(apps[0]["client_id"], serde_json::Value::Null);
+    // (Newest first: the writer, then this one.)
+    let app = &apps[1];
+    assert_eq!(app["name"], "Nightly script", "{apps}");
+    assert_eq!(app["scopes"], serde_json::json!(["tasks:read"]));
+    assert_eq!(app["client_id"], serde_json::Value::Null);
     let revoked = reqwest::Client::new()
-        .delete(format!(
-            "{}/api/connected-apps/{}",
-            server.base, apps[0]["id"]
-        ))
+        .delete(format!("{}/api/connected-apps/{}", server.base, app["id"]))
         .bearer_auth(&alice)
         .send()
         .await

@@ -627,6 +627,7 @@ impl OutboxEvent {
             list_change: None,
             fields: Vec::new(),
             notification_id: None,
+            actor: Some(self.actor.clone()),
             sequence: self.sequence,
         };
         match &self.body {
@@ -653,6 +654,7 @@ impl OutboxEvent {
             Body::NotificationCreated { notification_id } => {
                 update.kind = UpdateKind::NotificationCreated;
                 update.notification_id = Some(*notification_id);
+                update.actor = None;
             }
             Body::Reminder(_) => return None,
         }
