@@ -15,7 +15,6 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use rmcp::transport::streamable_http_server::session::SessionManager;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
@@ -72,13 +71,11 @@ pub fn router(
     if !options.allowed_origins.is_empty() {
         config = config.with_allowed_origins(options.allowed_origins.clone());
     }
-    let service =
-        StreamableHttpService::new(move || Ok(server.new_session()), sessions.clone(), config);
+    let service = StreamableHttpService::new(move || Ok(server.new_session()), sessions, config);
     let edge = Edge {
         verifier,
         tasks,
         owners: Arc::default(),
-        sessions,
         issuer: Arc::new(options.issuer),
     };
     let metadata = get(protected_resource).with_state(edge.clone());
@@ -95,7 +92,6 @@ struct Edge {
     verifier: Arc<Verifier>,
     tasks: TaskService,
     owners: Arc<Owners>,
-    sessions: Arc<LocalSessionManager>,
     issuer: Arc<Option<String>>,
 }
 
@@ -223,11 +219,6 @@ async fn authenticate(State(edge): State<Edge>, mut request: Request, next: Next
             return unauthorized(&base, &description);
         }
     };
-    let session = request
-        .headers()
-        .get(SESSION_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
     let mut principal = verified.subject.id.clone();
     let mut acting = None;
     if let Some(agent) = &verified.agent {
@@ -245,10 +236,6 @@ async fn authenticate(State(edge): State<Edge>, mut request: Request, next: Next
                 principal = format!("{}#agent:{}", found.user, found.id);
             }
             Ok(_) => {
-                // Its session ends with it (an open stream included).
-                if let Some(session) = &session {
-                    let _ = edge.sessions.close_session(&session.as_str().into()).await;
-                }
                 return unauthorized(&base, "the user revoked this app's access; authorize again");
             }
             Err(err) => return unavailable(&err),
@@ -257,6 +244,11 @@ async fn authenticate(State(edge): State<Edge>, mut request: Request, next: Next
     if let Err(err) = edge.tasks.saw(&verified.subject).await {
         return unavailable(&err);
     }
+    let session = request
+        .headers()
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     if let Some(session) = &session
         && !edge.owners.allows(session, &principal)
     {
