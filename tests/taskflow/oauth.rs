@@ -752,54 +752,40 @@ async fn a_reused_refresh_token_or_a_revoked_app_ends_the_grant(h: &Harness) {
 /// Serves app metadata documents on loopback: `/app.json` describes an app
 /// as the draft asks; the others each break one rule. Their base URL.
 async fn documents() -> String {
-    use axum::response::IntoResponse;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let at = base.clone();
-    let document = move |path: &str, extra: Value| {
+    let mut router = axum::Router::new().route(
+        "/moved.json",
+        axum::routing::get(|| async { axum::response::Redirect::temporary("/app.json") }),
+    );
+    for (path, overrides) in [
+        ("/app.json", json!({})),
+        (
+            "/other.json",
+            json!({"client_id": "https://elsewhere.example/app.json"}),
+        ),
+        (
+            "/secret.json",
+            json!({"token_endpoint_auth_method": "client_secret_basic"}),
+        ),
+        ("/big.json", json!({"logo": "x".repeat(6000)})),
+    ] {
         let mut body = json!({
-            "client_id": format!("{at}{path}"),
+            "client_id": format!("{base}{path}"),
             "client_name": "Doc App",
             "redirect_uris": [REDIRECT],
         });
         body.as_object_mut()
             .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        body
-    };
-    let good = document("/app.json", json!({}));
-    let other = document(
-        "/other.json",
-        json!({"client_id": "https://elsewhere.example/app.json"}),
-    );
-    let secret = document(
-        "/secret.json",
-        json!({"token_endpoint_auth_method": "client_secret_basic"}),
-    );
-    let big = document("/big.json", json!({"logo": "x".repeat(6000)}));
-    let router = axum::Router::new()
-        .route(
-            "/app.json",
-            axum::routing::get(move || async move { axum::Json(good) }),
-        )
-        .route(
-            "/other.json",
-            axum::routing::get(move || async move { axum::Json(other) }),
-        )
-        .route(
-            "/secret.json",
-            axum::routing::get(move || async move { axum::Json(secret) }),
-        )
-        .route(
-            "/big.json",
-            axum::routing::get(move || async move { axum::Json(big) }),
-        )
-        .route(
-            "/moved.json",
-            axum::routing::get(|| async {
-                axum::response::Redirect::temporary("/app.json").into_response()
+            .extend(overrides.as_object().unwrap().clone());
+        router = router.route(
+            path,
+            axum::routing::get(move || {
+                let body = body.clone();
+                async move { axum::Json(body) }
             }),
         );
+    }
     tokio::spawn(async move { axum::serve(listener, router).await });
     base
 }

@@ -818,15 +818,20 @@ impl RawSession {
         session
     }
 
+    /// A request on the session, with its token and headers.
+    fn request(&self, method: reqwest::Method, accept: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, &self.url)
+            .bearer_auth(&self.token)
+            .header("accept", accept)
+            .header("mcp-session-id", &self.id)
+            .header("mcp-protocol-version", "2025-06-18")
+    }
+
     /// Sends `message` on the session; its whole answer.
     async fn post(&self, message: serde_json::Value) -> String {
         let answer = self
-            .http
-            .post(&self.url)
-            .bearer_auth(&self.token)
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-session-id", &self.id)
-            .header("mcp-protocol-version", "2025-06-18")
+            .request(reqwest::Method::POST, "application/json, text/event-stream")
             .json(&message)
             .send()
             .await
@@ -838,12 +843,7 @@ impl RawSession {
     /// The session's standalone stream of server messages.
     async fn stream(&self) -> RawStream {
         let opened = self
-            .http
-            .get(&self.url)
-            .bearer_auth(&self.token)
-            .header("accept", "text/event-stream")
-            .header("mcp-session-id", &self.id)
-            .header("mcp-protocol-version", "2025-06-18")
+            .request(reqwest::Method::GET, "text/event-stream")
             .send()
             .await
             .unwrap();
