@@ -39,6 +39,11 @@ impl Zone {
         self.0.name()
     }
 
+    /// The zone data.
+    pub(crate) fn tz(&self) -> Tz {
+        self.0
+    }
+
     /// The wall-clock time in this zone at `instant`.
     pub fn local(&self, instant: DateTime<Utc>) -> NaiveDateTime {
         instant.with_timezone(&self.0).naive_local()

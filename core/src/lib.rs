@@ -5,6 +5,7 @@
 //! This crate knows nothing of HTTP, SQL, MCP or Dapr.
 
 pub mod agent;
+pub mod calendar;
 pub mod comment;
 pub mod due;
 pub mod error;

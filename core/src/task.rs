@@ -122,6 +122,28 @@ impl Priority {
         self.into()
     }
 
+    /// The iCalendar `PRIORITY` (RFC 5545: 1 is the highest, 0 none):
+    /// high 1, medium 5, low 9, none 0.
+    pub fn to_ical(self) -> u8 {
+        match self {
+            Priority::None => 0,
+            Priority::High => 1,
+            Priority::Medium => 5,
+            Priority::Low => 9,
+        }
+    }
+
+    /// Reads an iCalendar `PRIORITY` by the bands RFC 5545 suggests: 1–4
+    /// high, 5 medium, 6–9 low, anything else none.
+    pub fn from_ical(value: u8) -> Priority {
+        match value {
+            1..=4 => Priority::High,
+            5 => Priority::Medium,
+            6..=9 => Priority::Low,
+            _ => Priority::None,
+        }
+    }
+
     /// 0 (none) to 3 (high), for sorting.
     pub fn rank(self) -> i32 {
         match self {
@@ -420,6 +442,21 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn priorities_map_to_ical_and_back_by_bands() {
+        for p in Priority::VARIANTS.iter().copied() {
+            assert_eq!(Priority::from_ical(p.to_ical()), p);
+        }
+        let read: Vec<Priority> = (0..=10).map(Priority::from_ical).collect();
+        use Priority::*;
+        assert_eq!(
+            read,
+            [
+                None, High, High, High, High, Medium, Low, Low, Low, Low, None
+            ]
+        );
+    }
 
     #[test]
     fn priority_names_are_the_serde_names_and_parse_in_any_case() {

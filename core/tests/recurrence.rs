@@ -497,3 +497,96 @@ fn weekday_helper_is_monday_first() {
         Weekday::Mon
     );
 }
+
+#[test]
+fn rules_are_rewritten_for_calendar_apps_from_the_current_occurrence() {
+    let cases: &[(&str, &str, &str, &str, &str)] = &[
+        (
+            "FREQ=DAILY",
+            "2026-03-01",
+            "2026-03-04",
+            "UTC",
+            "FREQ=DAILY",
+        ),
+        // Mon 2, Wed 4, Mon 9: two of ten done.
+        (
+            "FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10",
+            "2026-03-02",
+            "2026-03-09",
+            "UTC",
+            "FREQ=WEEKLY;BYDAY=MO,WE;COUNT=8",
+        ),
+        // The weekday is the anchor's, even when this one was moved.
+        (
+            "FREQ=WEEKLY;INTERVAL=2",
+            "2026-03-05",
+            "2026-03-20",
+            "UTC",
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH",
+        ),
+        (
+            "FREQ=MONTHLY",
+            "2026-01-31",
+            "2026-02-28",
+            "UTC",
+            "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1",
+        ),
+        (
+            "FREQ=MONTHLY;INTERVAL=2",
+            "2026-01-15",
+            "2026-03-15",
+            "UTC",
+            "FREQ=MONTHLY;INTERVAL=2;BYMONTHDAY=15",
+        ),
+        (
+            "FREQ=YEARLY",
+            "2024-02-29",
+            "2025-02-28",
+            "UTC",
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=28,29;BYSETPOS=-1",
+        ),
+        (
+            "FREQ=YEARLY",
+            "2026-07-04",
+            "2027-07-04",
+            "UTC",
+            "FREQ=YEARLY;BYMONTH=7;BYMONTHDAY=4",
+        ),
+        // An UNTIL date for a timed due: the end of that day, in UTC.
+        (
+            "FREQ=DAILY;UNTIL=20261231",
+            "2026-12-01T10:00",
+            "2026-12-01T10:00",
+            "Europe/Berlin",
+            "FREQ=DAILY;UNTIL=20261231T225959Z",
+        ),
+        // An UNTIL instant for a date due: the local date it falls on.
+        (
+            "FREQ=DAILY;UNTIL=20261231T200000Z",
+            "2026-12-01",
+            "2026-12-01",
+            "Asia/Tokyo",
+            "FREQ=DAILY;UNTIL=20270101",
+        ),
+        (
+            "FREQ=DAILY;UNTIL=20261231T200000Z",
+            "2026-12-01T09:00",
+            "2026-12-01T09:00",
+            "Asia/Tokyo",
+            "FREQ=DAILY;UNTIL=20261231T200000Z",
+        ),
+        // Past its end (moved beyond the last occurrence): itself alone.
+        (
+            "FREQ=DAILY;COUNT=3",
+            "2026-03-01",
+            "2026-04-01",
+            "UTC",
+            "FREQ=DAILY;COUNT=1",
+        ),
+    ];
+    for (rule, anchor, current, tz, expected) in cases {
+        let parsed: RecurrenceRule = rule.parse().unwrap();
+        let written = parsed.to_ical(&due(anchor, tz), &due(current, tz));
+        assert_eq!(&written, expected, "{rule} from {anchor} at {current}");
+    }
+}

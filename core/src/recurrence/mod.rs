@@ -151,6 +151,81 @@ impl RecurrenceRule {
         None
     }
 
+    /// The RRULE a calendar app reads for the occurrence due at `due` of
+    /// the series anchored at `anchor`, with that occurrence as its
+    /// `DTSTART` (or a to-do's `DUE`), so that the app computes the same
+    /// next occurrences Taskflow does:
+    /// - COUNT becomes the occurrences left, this one included;
+    /// - UNTIL takes the value type of the due (a date for a date, else
+    ///   a UTC instant: the end of the day for an UNTIL date);
+    /// - the weekday, month day and month Taskflow takes from the anchor
+    ///   are written out (the app would take them from this occurrence);
+    /// - days 29 to 31 of a month, and 29 February, fall back to the last
+    ///   day of a shorter month (`BYSETPOS=-1`), as Taskflow clamps them
+    ///   where RFC 5545 would skip the month.
+    ///
+    /// A rule with INTERVAL > 1 whose occurrence was moved into another
+    /// period is counted from the moved one: apps count periods from DTSTART.
+    pub fn to_ical(&self, anchor: &Due, due: &Due) -> String {
+        let mut rule = format!("FREQ={}", self.freq.as_str());
+        if self.interval != 1 {
+            rule.push_str(&format!(";INTERVAL={}", self.interval));
+        }
+        let day = anchor.date().day();
+        let last_days = |from: u32| {
+            let days: Vec<String> = (from..=day).map(|d| d.to_string()).collect();
+            format!("BYMONTHDAY={};BYSETPOS=-1", days.join(","))
+        };
+        match self.freq {
+            Frequency::Daily => {}
+            Frequency::Weekly => {
+                let days: Vec<&str> = match self.by_day.as_slice() {
+                    [] => vec![weekday_code(anchor.date().weekday())],
+                    days => days.iter().map(|d| weekday_code(*d)).collect(),
+                };
+                rule.push_str(&format!(";BYDAY={}", days.join(",")));
+            }
+            Frequency::Monthly if day > 28 => rule.push_str(&format!(";{}", last_days(28))),
+            Frequency::Monthly => rule.push_str(&format!(";BYMONTHDAY={day}")),
+            Frequency::Yearly => {
+                let month = anchor.date().month();
+                rule.push_str(&format!(";BYMONTH={month};"));
+                if month == 2 && day == 29 {
+                    rule.push_str(&last_days(28));
+                } else {
+                    rule.push_str(&format!("BYMONTHDAY={day}"));
+                }
+            }
+        }
+        let zone = due.zone();
+        let dated = matches!(due, Due::Date { .. });
+        match self.end {
+            None => {}
+            Some(End::Count(count)) => {
+                let done = self.index_of(anchor, due).unwrap_or(u64::from(count));
+                let left = u64::from(count).saturating_sub(done).max(1);
+                rule.push_str(&format!(";COUNT={left}"));
+            }
+            Some(End::UntilDate(date)) if dated => {
+                rule.push_str(&format!(";UNTIL={}", date.format("%Y%m%d")));
+            }
+            Some(End::UntilDate(date)) => {
+                let end_of_day = zone.resolve(date.and_hms_opt(23, 59, 59).unwrap_or_default());
+                rule.push_str(&format!(";UNTIL={}", end_of_day.format("%Y%m%dT%H%M%SZ")));
+            }
+            Some(End::UntilInstant(at)) if dated => {
+                rule.push_str(&format!(
+                    ";UNTIL={}",
+                    zone.local(at).date().format("%Y%m%d")
+                ));
+            }
+            Some(End::UntilInstant(at)) => {
+                rule.push_str(&format!(";UNTIL={}", at.format("%Y%m%dT%H%M%SZ")));
+            }
+        }
+        rule
+    }
+
     fn allows(&self, index: u64, due: &Due) -> bool {
         match self.end {
             None => true,
