@@ -18,7 +18,7 @@ CREATE TABLE task_events (
     occurred_at  TEXT    NOT NULL,
     data         TEXT    NOT NULL,                      -- JSON: task_data + changes
     published_at TEXT
-, traceparent TEXT, list_id INTEGER, actor_id TEXT, agent_id INTEGER);
+, traceparent TEXT, list_id INTEGER, actor_id TEXT, agent_id INTEGER, from_list_id INTEGER);
 CREATE INDEX task_events_user ON task_events (user_id, sequence);
 CREATE INDEX task_events_task ON task_events (task_id, sequence);
 CREATE INDEX task_events_unpublished ON task_events (sequence) WHERE published_at IS NULL;
@@ -288,3 +288,22 @@ CREATE TABLE oauth_tokens (
 CREATE INDEX oauth_tokens_grant ON oauth_tokens (grant_id);
 CREATE INDEX oauth_tokens_age ON oauth_tokens (expires_at);
 CREATE INDEX agents_client_id ON agents (client_id);
+CREATE TABLE calendar_feeds (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id           TEXT    NOT NULL,
+    token_hash        TEXT    NOT NULL UNIQUE,
+    token_hint        TEXT    NOT NULL,          -- the URL's last 4 characters
+    name              TEXT    NOT NULL,          -- the calendar's name
+    list_ids          TEXT,                      -- JSON array; NULL: every list read
+    component         TEXT    NOT NULL CHECK (component IN ('todos', 'events')),
+    include_completed INTEGER NOT NULL,
+    created_at        TEXT    NOT NULL,
+    last_fetched_at   TEXT                       -- kept to the hour
+);
+CREATE INDEX calendar_feeds_user ON calendar_feeds (user_id, id);
+CREATE INDEX task_events_from_list ON task_events (from_list_id, sequence)
+    WHERE from_list_id IS NOT NULL;
+CREATE TABLE list_pruned_marks (
+    list_id  INTEGER PRIMARY KEY,
+    sequence INTEGER NOT NULL
+);

@@ -105,7 +105,7 @@ pub fn random_token() -> String {
 }
 
 /// The hash a token is kept under.
-fn hash(token: &str) -> String {
+pub(crate) fn hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -12,6 +12,8 @@ mod agents;
 /// Who hears of a change: a list's owner and its members now, as each
 /// process remembers them for its live views.
 mod audience;
+/// Calendar feeds: subscription URLs, and what a fetch reads.
+mod calendar_feeds;
 /// The clock every operation reads (a manual one in tests).
 mod clock;
 /// Comments on tasks, each an event on the task's timeline.
@@ -53,6 +55,7 @@ pub use agents::{
     Redeem, random_token, s256,
 };
 pub use audience::Audience;
+pub use calendar_feeds::{FEED_TOKEN_PREFIX, OpenedFeed};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use database::{Database, DatabaseKind, PostgresConnectOptions};
 pub use error::{Error, Result};

@@ -212,6 +212,7 @@ pub(crate) async fn write(tx: &mut Tx, n: Written<'_>) -> Result<NotificationRow
         agent_id: None,
         task_id: n.task_id.unwrap_or(0),
         list_id: None,
+        from_list_id: None,
         source: n.source,
         occurred_at: n.at,
         body: Body::NotificationCreated {

@@ -72,6 +72,7 @@ impl TaskService {
                     agent_id: None,
                     task_id: task.id,
                     list_id: Some(task.list_id),
+                    from_list_id: None,
                     source: Source::Worker,
                     occurred_at: now,
                     body: Body::Reminder(ReminderMessage {

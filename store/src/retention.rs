@@ -207,6 +207,20 @@ impl Database {
         let Some(through) = through else {
             return Ok(Some(0));
         };
+        // Each list's newest change survives its events (calendar feeds'
+        // ETags): filed under it, or moved out of it.
+        for column in ["list_id", "from_list_id"] {
+            query(&format!(
+                "INSERT INTO list_pruned_marks (list_id, sequence) \
+                 SELECT {column}, MAX(sequence) FROM task_events \
+                 WHERE sequence <= $1 AND {column} IS NOT NULL GROUP BY {column} \
+                 ON CONFLICT (list_id) DO UPDATE SET sequence = excluded.sequence \
+                 WHERE excluded.sequence > list_pruned_marks.sequence"
+            ))
+            .bind(through)
+            .execute(&mut tx)
+            .await?;
+        }
         let deleted = query("DELETE FROM task_events WHERE sequence <= $1")
             .bind(through)
             .execute(&mut tx)

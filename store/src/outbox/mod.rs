@@ -29,13 +29,14 @@ use crate::{Database, Error, Result};
 
 /// The columns an appended event writes, in [`NewEvent::params`] order,
 /// with the element type of each one's array in PostgreSQL's batch insert.
-pub(crate) const EVENT_COLUMNS: [(&str, &str); 11] = [
+pub(crate) const EVENT_COLUMNS: [(&str, &str); 12] = [
     ("event_id", "uuid"),
     ("user_id", "text"),
     ("actor_id", "text"),
     ("agent_id", "int8"),
     ("task_id", "int8"),
     ("list_id", "int8"),
+    ("from_list_id", "int8"),
     ("event_type", "text"),
     ("source", "text"),
     ("occurred_at", "timestamptz"),
@@ -203,6 +204,8 @@ pub(crate) struct NewEvent<'a> {
     pub task_id: i64,
     /// The task's list, or the list changed.
     pub list_id: Option<i64>,
+    /// The list a moved task left.
+    pub from_list_id: Option<i64>,
     pub source: Source,
     pub occurred_at: DateTime<Utc>,
     pub body: Body,
@@ -232,6 +235,10 @@ impl<'a> NewEvent<'a> {
             agent_id: by.agent,
             task_id: snapshot.id,
             list_id: Some(snapshot.list_id),
+            from_list_id: old
+                .zip(new)
+                .filter(|(old, new)| old.list_id != new.list_id)
+                .map(|(old, _)| old.list_id),
             source: by.source,
             occurred_at,
             body: Body::Task {
@@ -265,6 +272,7 @@ impl<'a> NewEvent<'a> {
             agent_id: by.agent,
             task_id: 0,
             list_id: Some(snapshot.id),
+            from_list_id: None,
             source: by.source,
             occurred_at,
             body: Body::List {
@@ -287,6 +295,7 @@ impl<'a> NewEvent<'a> {
             self.agent_id.into(),
             self.task_id.into(),
             self.list_id.into(),
+            self.from_list_id.into(),
             self.body.kind().into(),
             self.source.as_str().into(),
             self.occurred_at.into(),

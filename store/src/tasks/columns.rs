@@ -346,7 +346,7 @@ fn recurrence_text(
 }
 
 /// The reminder the two reminder columns describe.
-fn reminder_of(minutes: Option<i32>, at: Option<DateTime<Utc>>) -> Option<Reminder> {
+pub(crate) fn reminder_of(minutes: Option<i32>, at: Option<DateTime<Utc>>) -> Option<Reminder> {
     match (minutes, at) {
         (Some(minutes), _) => Some(Reminder::Before {
             minutes_before: u32::try_from(minutes).unwrap_or_default(),

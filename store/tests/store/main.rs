@@ -37,6 +37,7 @@ fn invalid_field<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
     }
 }
 
+mod calendar_feeds;
 mod database;
 mod idempotency;
 mod lists;
