@@ -182,7 +182,9 @@ pub async fn run(
             secret: Arc::new(secret.as_bytes().to_vec()),
             insecure_documents: false,
         }),
-        ..AppState::new(tasks.clone(), verifier).with_chat_model(args.chat.model())
+        ..AppState::new(tasks.clone(), verifier)
+            .with_chat_model(args.chat.model())
+            .with_public_url(&public_url)
     };
     let mut subscriptions =
         Subscriptions::new(&dapr.pubsub, dapr.app_api_token.clone(), closing.clone());

@@ -86,6 +86,7 @@ pub async fn run(
                 .with_own_issuer(&public_url),
         )
         .with_chat_model(args.chat.model())
+        .with_public_url(&public_url)
     };
     // One-click sign-in for the dashboard: embedded mode, loopback only.
     let state = AppState {

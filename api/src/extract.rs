@@ -216,6 +216,12 @@ path_id!(
 );
 
 path_id!(
+    /// A calendar feed's id from the path.
+    CalendarFeedId,
+    "no such calendar feed"
+);
+
+path_id!(
     /// A chat conversation id from the path.
     ConversationId,
     "no such conversation"

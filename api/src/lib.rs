@@ -2,6 +2,7 @@
 //! without a socket); handlers parse, call the store, and map the result.
 
 pub mod auth;
+pub mod calendar;
 pub mod chat;
 mod client_documents;
 pub mod dashboard;
@@ -51,6 +52,9 @@ pub struct AppState {
     pub local_sign_in: Option<dashboard::LocalSignIn>,
     /// The OAuth authorization server (None: no HS256 secret to sign with).
     pub oauth: Option<oauth::OAuthServer>,
+    /// Where clients reach this server, without a trailing `/`: calendar
+    /// feeds' URLs and their items' UIDs and links are under it.
+    pub public_url: Arc<str>,
 }
 
 impl AppState {
@@ -60,6 +64,7 @@ impl AppState {
             chat: taskflow_chat::Chat::new(tasks.clone(), None),
             local_sign_in: None,
             oauth: None,
+            public_url: Arc::from("http://localhost"),
             hub: stream::Hub::new(
                 tasks.audience().clone(),
                 tokio_util::sync::CancellationToken::new(),
@@ -69,6 +74,12 @@ impl AppState {
             tasks,
             verifier: Arc::new(verifier),
         }
+    }
+
+    /// The same state reached at `url` (see [`AppState::public_url`]).
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
     }
 
     /// The same state with the chat agent using a model.
@@ -129,6 +140,7 @@ pub fn router(state: AppState, surfaces: Surfaces) -> Router {
             .merge(notifications::routes())
             .merge(users::routes())
             .merge(webhooks::routes())
+            .merge(calendar::routes())
             .merge(oauth::routes())
             .merge(transfer::routes())
             .merge(chat::routes())
@@ -157,7 +169,7 @@ pub fn router(state: AppState, surfaces: Surfaces) -> Router {
                         tracing::error_span!(
                             "request",
                             method = %request.method(),
-                            uri = %request.uri(),
+                            uri = %redacted(request.uri()),
                             request_id = %id,
                             trace_id = trace.map(|t| t.trace_id_hex()),
                             span_id = trace.map(|t| t.span_id_hex()),
@@ -167,6 +179,15 @@ pub fn router(state: AppState, surfaces: Surfaces) -> Router {
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
         .with_state(state)
+}
+
+/// The request's URI as logged: a calendar feed's token, a credential,
+/// is left out.
+fn redacted(uri: &axum::http::Uri) -> std::borrow::Cow<'_, str> {
+    match uri.path().strip_prefix("/feeds/") {
+        Some(_) => "/feeds/…".into(),
+        None => uri.to_string().into(),
+    }
 }
 
 /// Prometheus text: request metrics, events published, relay lag,

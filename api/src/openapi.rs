@@ -25,6 +25,7 @@ use taskflow_events::{ChangePage, HistoryPage};
 
 use crate::notifications::Marked;
 use crate::webhooks::EventTypes;
+use taskflow_core::calendar::{CalendarFeed, CalendarFeedWithUrl, CreateCalendarFeed};
 
 /// The document, built once.
 pub fn document() -> &'static Value {
@@ -798,6 +799,54 @@ fn build() -> Value {
             &[401],
         ),
         op(
+            "get",
+            "/api/calendar-feeds",
+            "listCalendarFeeds",
+            "Your calendar feeds (never their URLs)",
+            None,
+            None,
+            200,
+            Some(g.subschema_for::<Vec<CalendarFeed>>()),
+            false,
+            &[401],
+        ),
+        op(
+            "post",
+            "/api/calendar-feeds",
+            "createCalendarFeed",
+            "Make a read-only iCalendar feed of some lists or all: its `url` is in this answer and never again",
+            None,
+            Some(g.subschema_for::<CreateCalendarFeed>()),
+            201,
+            Some(g.subschema_for::<CalendarFeedWithUrl>()),
+            false,
+            &[400, 401, 404, 409, 413, 415, 422],
+        ),
+        op(
+            "delete",
+            "/api/calendar-feeds/{id}",
+            "deleteCalendarFeed",
+            "Delete a feed: its URL stops working at once",
+            None,
+            None,
+            204,
+            None,
+            false,
+            id_errors,
+        ),
+        op(
+            "get",
+            "/feeds/{file}",
+            "getCalendarFeed",
+            "A calendar feed (RFC 5545), by the URL its creation answered; no bearer token. `If-None-Match` with its `ETag` answers 304 while nothing it shows changed",
+            None,
+            None,
+            200,
+            None,
+            false,
+            &[404],
+        ),
+        op(
             "post",
             "/api/import",
             "importAccount",
@@ -948,6 +997,10 @@ fn operation(op: &Op, problem: &Schema) -> Value {
     if op.path.contains("{delivery}") {
         parameters.push(json!({"name": "delivery", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}, "description": "The delivery's id (its `webhook-id`)."}));
     }
+    if op.path.contains("{file}") {
+        parameters.push(json!({"name": "file", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^cal_[A-Za-z0-9_-]{43}\\.ics$"}, "description": "The feed's token and `.ics`, as in its URL."}));
+        parameters.push(json!({"name": "If-None-Match", "in": "header", "required": false, "schema": {"type": "string"}, "description": "The ETag you last saw; 304 if nothing changed since."}));
+    }
     if op.path.contains("{other_id}") {
         parameters.push(json!({"name": "other_id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}, "description": "The other task."}));
     }
@@ -973,6 +1026,13 @@ fn operation(op: &Op, problem: &Schema) -> Value {
         Some(schema) => {
             json!({"description": "Success", "content": {"application/json": {"schema": schema}}})
         }
+        None if op.path.starts_with("/feeds/") => {
+            responses.insert(
+                "304".into(),
+                json!({"description": "Not modified since the ETag given"}),
+            );
+            json!({"description": "The calendar", "content": {"text/calendar": {"schema": {"type": "string"}}}})
+        }
         None => json!({"description": "Success, no content"}),
     };
     responses.insert(op.status.to_string(), ok);
@@ -988,6 +1048,10 @@ fn operation(op: &Op, problem: &Schema) -> Value {
         "parameters": parameters,
         "responses": responses,
     });
+    if op.path.starts_with("/feeds/") {
+        // The token in the URL is the credential.
+        operation["security"] = json!([]);
+    }
     if let Some(body) = &op.body {
         operation["requestBody"] =
             json!({"required": true, "content": {"application/json": {"schema": body}}});

@@ -19,6 +19,7 @@ pub async fn serve(h: &Harness) -> TestApp {
 pub async fn serve_state(state: AppState) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = state.with_public_url(&base);
     tokio::spawn(async move { axum::serve(listener, app(state)).await });
     TestApp::new(base, SECRET)
 }

@@ -485,7 +485,7 @@ async fn the_openapi_document_lists_every_route_and_each_is_served() {
     assert_eq!(doc.status, StatusCode::OK);
     assert_eq!(doc.body["openapi"], "3.1.0");
     let operations = taskflow_api::openapi::operations();
-    assert_eq!(operations.len(), 64);
+    assert_eq!(operations.len(), 68);
     for (method, path) in operations {
         let path = path
             .replace("{id}", "1")
@@ -493,7 +493,8 @@ async fn the_openapi_document_lists_every_route_and_each_is_served() {
             .replace("{other_id}", "2")
             .replace("{comment}", "3")
             .replace("{user}", "bob")
-            .replace("{delivery}", "0190a0a0-0000-7000-8000-000000000000");
+            .replace("{delivery}", "0190a0a0-0000-7000-8000-000000000000")
+            .replace("{file}", &format!("cal_{}.ics", "A".repeat(43)));
         let reply = api
             .send(
                 Method::from_bytes(method.as_bytes()).unwrap(),
@@ -503,6 +504,11 @@ async fn the_openapi_document_lists_every_route_and_each_is_served() {
                 &[],
             )
             .await;
+        if path.starts_with("/feeds/") {
+            // Routed: its token is the credential, and no feed has it.
+            assert_eq!(reply.body["detail"], "no such calendar feed", "{path}");
+            continue;
+        }
         // Routed: authentication is asked for, not "no such route".
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{method} {path}");
     }
