@@ -133,6 +133,20 @@ function showApp() {
   loadTags();
   loadUnread();
   connect();
+  openLinkedTask();
+}
+
+// A calendar item's link (`/?task=ID`) opens that task.
+async function openLinkedTask() {
+  const id = Number(new URLSearchParams(location.search).get("task"));
+  if (!Number.isInteger(id) || id <= 0) return;
+  history.replaceState(null, "", location.pathname);
+  try {
+    const { data } = await api("GET", `/api/tasks/${id}`);
+    openForm(data);
+  } catch (error) {
+    announce(error.message);
+  }
 }
 
 // ---- OAuth consent and connected apps -------------------------------------
@@ -703,6 +717,74 @@ async function removeMember(member) {
   await renderShare();
 }
 
+// ---- Calendar feeds -------------------------------------------------------
+
+async function openCalendar() {
+  $("feed-error").textContent = "";
+  $("feed-url").hidden = true;
+  $("feed-lists").replaceChildren(
+    ...state.lists
+      .filter((l) => !l.archived_at)
+      .map((l) => el("option", { value: String(l.id) }, l.title)),
+  );
+  await renderFeeds();
+  $("calendar-dialog").showModal();
+  $("feed-name").focus();
+}
+
+async function renderFeeds() {
+  const { data } = await api("GET", "/api/calendar-feeds");
+  const titles = new Map(state.lists.map((l) => [l.id, l.title]));
+  $("feed-list").replaceChildren(
+    ...data.map((f) =>
+      el(
+        "li",
+        { class: "feed" },
+        el("span", { class: "name" }, f.name),
+        el("span", {}, f.as === "events" ? "Events" : "To-dos"),
+        el("span", {}, f.lists === "all" ? "all lists" : f.lists.map((id) => titles.get(id) ?? `list ${id}`).join(", ")),
+        el("span", { class: "hint" }, `…${f.url_hint}`, f.last_fetched_at ? `, fetched ${new Date(f.last_fetched_at).toLocaleString()}` : ", never fetched"),
+        el("button", { type: "button", onclick: () => deleteFeed(f), "aria-label": `Delete the feed ${f.name}` }, "Delete"),
+      ),
+    ),
+  );
+}
+
+async function addFeed(event) {
+  event.preventDefault();
+  const all = $("feed-all").checked;
+  const lists = all ? "all" : [...$("feed-lists").selectedOptions].map((o) => Number(o.value));
+  const name = $("feed-name").value.trim();
+  try {
+    const { data } = await api("POST", "/api/calendar-feeds", {
+      ...(name ? { name } : {}),
+      lists,
+      as: document.querySelector('input[name="feed-as"]:checked').value,
+      include_completed: $("feed-completed").checked,
+    });
+    $("feed-name").value = "";
+    $("feed-error").textContent = "";
+    $("feed-url-value").textContent = data.url;
+    $("feed-webcal").href = data.webcal_url;
+    $("feed-url").hidden = false;
+    announce(`Made the calendar feed ${data.name}`);
+    await renderFeeds();
+  } catch (error) {
+    $("feed-error").textContent = error.message;
+  }
+}
+
+async function deleteFeed(f) {
+  if (!confirm(`Delete the feed ${f.name}? Calendar apps subscribed to it stop getting your tasks at once.`)) return;
+  try {
+    await api("DELETE", `/api/calendar-feeds/${f.id}`);
+    $("feed-url").hidden = true;
+  } catch (error) {
+    $("feed-error").textContent = error.message;
+  }
+  await renderFeeds();
+}
+
 // ---- Webhooks -------------------------------------------------------------
 
 async function openWebhooks() {
@@ -1236,6 +1318,16 @@ function wire() {
   $("share-close").addEventListener("click", () => {
     state.sharing = null;
     $("share-dialog").close();
+  });
+  $("calendar-open").addEventListener("click", openCalendar);
+  $("feed-form").addEventListener("submit", addFeed);
+  $("feed-all").addEventListener("change", () => {
+    $("feed-lists").disabled = $("feed-all").checked;
+  });
+  $("calendar-close").addEventListener("click", () => $("calendar-dialog").close());
+  $("feed-url-copy").addEventListener("click", async () => {
+    await navigator.clipboard?.writeText($("feed-url-value").textContent);
+    announce("Feed address copied");
   });
   $("webhooks-open").addEventListener("click", openWebhooks);
   $("apps-open").addEventListener("click", openApps);

@@ -182,7 +182,8 @@ where
                         exchange(stream, &mut buffer, &bytes).await
                     };
                     let ok = match tokio::time::timeout(CALL_TIMEOUT, exchange).await {
-                        Ok(Ok(status)) => (200..300).contains(&status),
+                        // A 304 answers a conditional request in full.
+                        Ok(Ok(status)) => (200..300).contains(&status) || status == 304,
                         _ => {
                             // Start over on a new connection.
                             connection = None;

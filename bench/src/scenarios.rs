@@ -60,7 +60,7 @@ pub struct Bench<'a> {
 }
 
 /// Every scenario, in the order a run takes them.
-pub const SCENARIOS: [&str; 13] = [
+pub const SCENARIOS: [&str; 14] = [
     "start-up",
     "create/sqlite",
     "create/shared",
@@ -74,6 +74,7 @@ pub const SCENARIOS: [&str; 13] = [
     "webhooks",
     "retention",
     "export/import",
+    "feeds",
 ];
 
 impl Bench<'_> {
@@ -102,6 +103,7 @@ impl Bench<'_> {
                     "webhooks" => self.webhooks().await,
                     "export/import" => self.export_import().await,
                     "retention" => self.retention().await,
+                    "feeds" => self.feeds().await,
                     _ => self.drain().await,
                 }
             };
@@ -190,6 +192,121 @@ impl Bench<'_> {
                 ..Entry::default()
             },
         );
+        Ok(())
+    }
+
+    /// Calendar feeds (issue 26): a feed of one list of 10,000 tasks (dates
+    /// and times in three zones, a tenth recurring, reminders, tags,
+    /// subtasks, a tenth completed). A calendar app's conditional fetch of
+    /// the unchanged feed (304) at 64 connections, against a page served
+    /// from memory, with the server's CPU per request; then 20 full
+    /// renders one after another.
+    async fn feeds(&mut self) -> anyhow::Result<()> {
+        const SCENARIO: &str = "feeds";
+        self.recorder.before_step().await;
+        let dir = tempfile::tempdir()?;
+        let path = format!("/feeds/{}.ics", seed_feed(dir.path()).await?);
+        let reference = Self::reference().await?;
+        let url = reference.url.clone();
+        let hello = closed_loop(
+            &reference.url,
+            CONNECTIONS,
+            WARMUP,
+            self.step(),
+            move |_, _| get(&url, "/hello", &[]),
+        )
+        .await;
+        reference.stop().await;
+        let server = Self::serve(dir.path(), None).await?;
+        let client = reqwest::Client::new();
+        let first = client.get(format!("{}{path}", server.url)).send().await?;
+        if first.status() != reqwest::StatusCode::OK {
+            bail!("the feed answered {}", first.status());
+        }
+        let etag = first
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .context("the feed has no ETag")?
+            .to_owned();
+        let size = first.bytes().await?.len();
+        let cpu_before = server.cpu();
+        let (url, conditional) = (server.url.clone(), path.clone());
+        let load = closed_loop(
+            &server.url,
+            CONNECTIONS,
+            WARMUP,
+            self.step(),
+            move |_, _| get(&url, &conditional, &[("if-none-match", &etag)]),
+        )
+        .await;
+        let cpu = measured_part(server.cpu().saturating_sub(cpu_before), self.step());
+        let cpu_before = server.cpu();
+        let mut renders = Vec::with_capacity(20);
+        for _ in 0..20 {
+            let started = Instant::now();
+            let response = client.get(format!("{}{path}", server.url)).send().await?;
+            if response.bytes().await?.len() != size {
+                bail!("a full render changed size");
+            }
+            renders.push(micros(started.elapsed()));
+        }
+        let render_cpu = server.cpu().saturating_sub(cpu_before);
+        server.stop().await;
+        self.recorder.record(
+            SCENARIO,
+            Entry {
+                metric: "conditional GET (304), 10,000-task feed",
+                value: load.rate(),
+                unit: "req/s",
+                limit: Some(("req/s JSON GET from memory", hello.rate())),
+                target: Some("< 1,000 µs CPU each"),
+                cpu_us_per_op: Some(cpu_per_request(cpu, &load)),
+                ..Entry::default()
+            },
+        );
+        self.recorder.record(
+            SCENARIO,
+            Entry {
+                metric: "conditional GET (304) p99",
+                value: load.quantile_ms(0.99),
+                unit: "ms",
+                lower_is_better: true,
+                limit: Some(("ms JSON GET p99", hello.quantile_ms(0.99))),
+                ..Entry::default()
+            },
+        );
+        self.recorder.record(
+            SCENARIO,
+            Entry {
+                metric: "full render, 10,000 tasks",
+                value: quantile_ms(&renders, 0.5),
+                unit: "ms",
+                lower_is_better: true,
+                ..Entry::default()
+            },
+        );
+        self.recorder.record(
+            SCENARIO,
+            Entry {
+                metric: "server CPU per full render",
+                value: render_cpu.as_secs_f64() * 1000.0 / renders.len() as f64,
+                unit: "ms",
+                lower_is_better: true,
+                ..Entry::default()
+            },
+        );
+        self.recorder.record(
+            SCENARIO,
+            Entry {
+                metric: "feed size, 10,000 tasks",
+                value: size as f64 / 1e6,
+                unit: "MB",
+                lower_is_better: true,
+                ..Entry::default()
+            },
+        );
+        self.record_failures(SCENARIO, &load);
         Ok(())
     }
 
@@ -1564,6 +1681,16 @@ where
     O: Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder,
     W: Fn(&reqwest::Client, usize, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
 {
+    // The first stream pays once for what any first request pays (code
+    // paged in, state built on first use): one is opened and closed before
+    // the baseline, so the figure is what each stream costs.
+    let first = tokio::time::timeout(CALL_TIMEOUT, open(&reqwest::Client::new(), 0).send())
+        .await
+        .context("the first stream did not open in time")??;
+    if !first.status().is_success() {
+        bail!("the first stream answered {}", first.status());
+    }
+    drop(first);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let rss_before = server.rss_kib();
     // task id → on how many streams it arrived, and when it reached the
@@ -1749,6 +1876,85 @@ async fn seed(dir: &Path, count: usize, every: Option<usize>) -> anyhow::Result<
         .await?;
     pool.close().await;
     Ok(list)
+}
+
+/// A list of 10,000 tasks of [`SEED_USER`] in `dir` with what a feed
+/// shows (see `feeds`), its events published; returns a feed's token.
+async fn seed_feed(dir: &Path) -> anyhow::Result<String> {
+    const TASKS: usize = 10_000;
+    let db = Database::open_sqlite(&dir.join("taskflow.db")).await?;
+    db.migrate().await?;
+    let svc = TaskService::new(db.clone());
+    let actor = Actor::new(SEED_USER, Source::Cli);
+    let list = taskflow_core::CreateList {
+        title: "Calendar".into(),
+        ..Default::default()
+    };
+    let list = svc.create_list(&actor, &list).await?.id;
+    let zones = ["Europe/Berlin", "America/New_York", "Asia/Tokyo"];
+    let task = |n: usize, parent: Option<i64>| CreateTask {
+        title: format!("task {n}"),
+        description: Some(format!(
+            "{}\nsecond line, with a comma; and more",
+            "x".repeat(150)
+        )),
+        due: Some(match n % 2 {
+            0 => format!("2027-{:02}-{:02}", n % 12 + 1, n % 28 + 1),
+            _ => format!("2027-{:02}-{:02}T{:02}:30", n % 12 + 1, n % 28 + 1, n % 24),
+        }),
+        timezone: Some(zones[n % 3].into()),
+        recurrence: (n % 10 == 3).then(|| "FREQ=WEEKLY;BYDAY=MO,TH;COUNT=10".into()),
+        reminder: (n % 10 < 3).then_some(taskflow_core::Reminder::Before { minutes_before: 15 }),
+        tags: vec!["work".into(), format!("tag{}", n % 7)],
+        list: Some(taskflow_core::ListRef::Id(list)),
+        parent,
+        ..Default::default()
+    };
+    let mut parents = Vec::new();
+    for chunk in (0..TASKS)
+        .filter(|n| n % 10 != 9)
+        .collect::<Vec<_>>()
+        .chunks(200)
+    {
+        let made = futures::future::join_all(chunk.iter().map(|n| {
+            let (svc, actor, input) = (svc.clone(), actor.clone(), task(*n, None));
+            async move { svc.create(&actor, &input, None).await }
+        }))
+        .await;
+        for made in made {
+            parents.push(made?.id);
+        }
+    }
+    for (i, n) in (0..TASKS).filter(|n| n % 10 == 9).enumerate() {
+        let made = svc
+            .create(&actor, &task(n, Some(parents[i * 9])), None)
+            .await?;
+        if i % 2 == 0 {
+            svc.complete(&actor, made.id, None, false).await?;
+        }
+    }
+    for id in parents.iter().step_by(20) {
+        svc.complete(&actor, *id, None, false).await?;
+    }
+    let feed = taskflow_core::calendar::CreateCalendarFeed {
+        name: None,
+        lists: taskflow_core::calendar::FeedLists::Ids(vec![list]),
+        component: taskflow_core::calendar::FeedComponent::Todos,
+        include_completed: true,
+    };
+    let made = svc
+        .create_calendar_feed(SEED_USER, &feed, "http://127.0.0.1")
+        .await?;
+    db.close().await;
+    let pool =
+        sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.join("taskflow.db").display()))
+            .await?;
+    sqlx::query("UPDATE task_events SET published_at = occurred_at WHERE published_at IS NULL")
+        .execute(&pool)
+        .await?;
+    pool.close().await;
+    let file = made.url.rsplit('/').next().unwrap_or_default();
+    Ok(file.trim_end_matches(".ics").to_owned())
 }
 
 /// A migrated SQLite database at `path` holding `count` published events

@@ -18,6 +18,7 @@ use taskflow_core::calendar::{
     AllLists, CalendarFeed, CalendarFeedWithUrl, CalendarItem, CreateCalendarFeed, FeedComponent,
     FeedLists, MAX_FEED_LISTS, MAX_FEEDS, RENDER_VERSION,
 };
+use taskflow_core::task::MAX_TITLE;
 use taskflow_core::{Due, Invalid, ListRef, Priority, Title, Zone};
 
 use crate::agents::{hash, random_token};
@@ -121,10 +122,7 @@ impl TaskService {
             }
         };
         let name = match (&input.name, ids.as_deref()) {
-            (Some(name), _) => Title::parse(name)
-                .map_err(|e| Invalid::new("name", e.reason))?
-                .as_str()
-                .to_owned(),
+            (Some(name), _) => feed_name(name)?,
             (None, Some([one])) => lists
                 .get(*one)
                 .map_or("Taskflow".into(), |l| l.title.clone()),
@@ -331,6 +329,19 @@ impl TaskService {
         let mut zones: HashMap<String, Zone> = HashMap::new();
         rows.into_iter().map(|row| row.item(&mut zones)).collect()
     }
+}
+
+/// A feed's name: a title's rules, named `name`.
+fn feed_name(text: &str) -> Result<String> {
+    Title::parse(text)
+        .map(|title| title.as_str().to_owned())
+        .map_err(|_| {
+            Invalid::new(
+                "name",
+                format!("the name must be 1 to {MAX_TITLE} characters on one line"),
+            )
+            .into()
+        })
 }
 
 #[derive(Debug, sqlx::FromRow)]

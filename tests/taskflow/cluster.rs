@@ -366,6 +366,24 @@ async fn the_cluster_roles_work_together_through_the_sidecar() {
     assert_eq!(got[0].json()["data"]["task"]["title"], "bob's");
     assert_eq!(got[2].json()["data"]["task"]["title"], "agenda");
 
+    // Bob's calendar feed, made and served by the api role, shows what he
+    // sees of Team.
+    let feed = call(
+        reqwest::Method::POST,
+        format!("{}/api/calendar-feeds", api.url),
+        "bob",
+        Some(json!({"lists": "all", "include_completed": true})),
+    )
+    .await;
+    let url = feed["url"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!("{}/feeds/cal_", api.url)),
+        "{feed}"
+    );
+    let ics = client.get(url).send().await.unwrap().text().await.unwrap();
+    assert!(ics.contains("SUMMARY:agenda\r\n"), "{ics}");
+    assert!(ics.contains("STATUS:COMPLETED\r\n"), "{ics}");
+
     for mut role in [api, sse, recurrence, reminders, webhooks] {
         sigterm(&role.child);
         let status = exit_status(&mut role.child).await;

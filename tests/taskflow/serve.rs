@@ -517,6 +517,65 @@ async fn one_trace_follows_a_change_from_the_request_to_the_sse_push() {
     server.terminate().await;
 }
 
+/// A calendar feed's URL is its credential: its token is never written to
+/// the log, not even by the request logging at debug level.
+#[tokio::test]
+async fn a_fetched_feeds_token_never_reaches_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("serve.log");
+    let server = start(
+        taskflow(dir.path())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("TASKFLOW_LOG_FORMAT", "json")
+            .env("RUST_LOG", "debug")
+            .stderr(std::fs::File::create(&log_path).unwrap()),
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let feed: serde_json::Value = client
+        .post(format!("{}/api/calendar-feeds", server.base))
+        .bearer_auth(&server.printed_token)
+        .json(&serde_json::json!({"lists": "all"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = feed["url"].as_str().unwrap();
+    let token = url.rsplit('/').next().unwrap().trim_end_matches(".ics");
+    assert!(token.starts_with("cal_"), "{feed}");
+    let first = client.get(url).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let again = client
+        .get(url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    taskflow_testkit::wait_for(
+        taskflow_testkit::Lazy(|| format!("both fetches in the log, which holds:\n{}", log())),
+        Duration::from_secs(10),
+        || {
+            let logged = log()
+                .lines()
+                .filter(|l| l.contains("/feeds/…") && l.contains("finished processing request"))
+                .count();
+            async move { logged >= 2 }
+        },
+    )
+    .await;
+    let text = log();
+    assert!(
+        !text.contains(&token[4..]),
+        "the token is in the log:\n{text}"
+    );
+    server.terminate().await;
+}
+
 /// An MCP client that notes when each resource update arrives.
 #[derive(Debug, Clone, Default)]
 struct Subscriber {

@@ -14,32 +14,18 @@ this machine.
 import argparse
 import json
 import os
-import re
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks import Webhook
 
-SECRET = "webhook blackbox secret"
-DEADLINE = 30.0
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+from taskflow_blackbox import Api, Server, token, until  # noqa: E402
 
-
-def until(what, condition, deadline=DEADLINE):
-    started = time.monotonic()
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() - started > deadline:
-            raise AssertionError(f"gave up after {deadline:.0f}s waiting for {what}")
-        time.sleep(0.02)
-
+SENDER = ["--webhooks-allow-insecure", "--webhooks-lease", "2s"]
 
 class Receiver:
     """Keeps every request; answers 200 after `delay` seconds."""
@@ -71,66 +57,6 @@ class Receiver:
     def requests(self):
         with self.lock:
             return list(self.received)
-
-
-class Server:
-    def __init__(self, args, data_dir):
-        self.args, self.data_dir, self.process = args, data_dir, None
-
-    def start(self):
-        command = [self.args.bin, "serve", "--listen", "127.0.0.1:0", "--webhooks-allow-insecure",
-                   "--webhooks-lease", "2s"]
-        if self.args.database_url:
-            command += ["--database-url", self.args.database_url]
-        env = dict(os.environ, TASKFLOW_DATA_DIR=self.data_dir, TASKFLOW_JWT_SECRET=SECRET,
-                   RUST_LOG=os.environ.get("RUST_LOG", "warn"))
-        self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
-        for line in self.process.stdout:
-            match = re.match(r"Taskflow listening on (\S+)", line)
-            if match:
-                self.base = match.group(1)
-                threading.Thread(target=self.process.stdout.read, daemon=True).start()
-                return self
-        raise AssertionError("taskflow serve exited before listening")
-
-    def kill(self):
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
-
-
-def token(args, data_dir, user):
-    env = dict(os.environ, TASKFLOW_JWT_SECRET=SECRET)
-    return subprocess.check_output(
-        [args.bin, "token", "--user", user, "--data-dir", data_dir], env=env, text=True).strip()
-
-
-class Api:
-    def __init__(self, server, bearer):
-        self.server, self.bearer = server, bearer
-
-    def call(self, method, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.server.base + path, data=data, method=method,
-            headers={"authorization": f"Bearer {self.bearer}", "content-type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            text = response.read()
-            return json.loads(text) if text else None
-
-    def changes(self):
-        """Every change alice may see, from the changes feed."""
-        out, since = [], 0
-        while True:
-            page = self.call("GET", f"/api/changes?since={since}&limit=500")
-            out += page["changes"]
-            since = page["next"]
-            if not page["has_more"]:
-                return out
 
 
 def events(receiver):
@@ -170,7 +96,7 @@ def main():
     args = parser.parse_args()
     receiver = Receiver()
     with tempfile.TemporaryDirectory() as data_dir:
-        server = Server(args, data_dir).start()
+        server = Server(args, data_dir, SENDER).start()
         try:
             api = Api(server, token(args, data_dir, "alice"))
             endpoint = api.call("POST", "/api/webhooks", {"url": receiver.url})
@@ -218,7 +144,7 @@ def main():
             server.kill()
             print(f"killed with {len(events(receiver)) - base} of 15 delivered")
             receiver.delay = 0.0
-            server = Server(args, data_dir).start()
+            server = Server(args, data_dir, SENDER).start()
             api.server = server
             changes = api.changes()
             until("every change delivered after the restart",

@@ -535,6 +535,37 @@ test("an app asks to connect: consent, Allow, its code buys a token; Connected a
   }
 });
 
+test("calendar: make a feed, copy its address once, a calendar app reads it, delete revokes it", async () => {
+  const page = tabA;
+  await call("POST", "/api/tasks", { title: "Dentist", due: "2027-03-01" });
+  await page.getByRole("button", { name: "Calendar", exact: true }).click();
+  await page.locator("#feed-name").fill("My tasks");
+  await page.getByRole("radio", { name: "Events" }).check();
+  await page.getByRole("button", { name: "Make feed" }).click();
+  await page.locator("#feed-url").waitFor({ state: "visible", timeout: 3000 });
+  const url = await page.locator("#feed-url-value").textContent();
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/feeds\/cal_[A-Za-z0-9_-]{43}\.ics$/);
+  assert.equal(await page.locator("#feed-webcal").getAttribute("href"), url.replace("http://", "webcal://"));
+  const listed = page.locator("#feed-list li", { hasText: "My tasks" });
+  await listed.waitFor({ timeout: 3000 });
+  assert.match(await listed.textContent(), new RegExp(`Events.*all lists.*…${url.slice(-8, -4)}`));
+  await shot(page, "20-calendar-feed");
+  // What a calendar app would fetch: the page's origin serves it.
+  const ics = await page.evaluate(async (u) => (await fetch(u)).text(), url);
+  assert.ok(ics.startsWith("BEGIN:VCALENDAR\r\n"), ics.slice(0, 80));
+  assert.ok(ics.includes("SUMMARY:Dentist\r\nDTSTART;VALUE=DATE:20270301\r\n"), ics);
+  // Reopened, the address is not shown again; deleting it revokes it.
+  await page.locator("#calendar-close").click();
+  await page.getByRole("button", { name: "Calendar", exact: true }).click();
+  assert.equal(await page.locator("#feed-url").isVisible(), false);
+  page.once("dialog", (d) => d.accept());
+  await page.getByRole("button", { name: "Delete the feed My tasks" }).click();
+  await listed.waitFor({ state: "detached", timeout: 3000 });
+  const status = await page.evaluate(async (u) => (await fetch(u)).status, url);
+  assert.equal(status, 404);
+  await page.locator("#calendar-close").click();
+});
+
 test("usable at phone width, with labels on every control", async () => {
   const phone = await context.newPage();
   await phone.setViewportSize({ width: 390, height: 844 });
