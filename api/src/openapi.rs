@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use taskflow_chat::{
     Action, ChatReply, ChatRequest, ConversationDetail, ConversationPage, ConversationQuery,
 };
+use taskflow_core::calendar::{CalendarFeed, CalendarFeedWithUrl, CreateCalendarFeed};
 use taskflow_core::{
     ChangesQuery, Comment, CommentPage, CompleteQuery, ConnectedApp, CreateInvitation, CreateList,
     CreateTask, CreateWebhook, DeleteList, Delivery, DeliveryPage, DeliveryQuery, Export,
@@ -25,7 +26,6 @@ use taskflow_events::{ChangePage, HistoryPage};
 
 use crate::notifications::Marked;
 use crate::webhooks::EventTypes;
-use taskflow_core::calendar::{CalendarFeed, CalendarFeedWithUrl, CreateCalendarFeed};
 
 /// The document, built once.
 pub fn document() -> &'static Value {
