@@ -44,14 +44,22 @@ async fn open(svc: &TaskService, token: &str) -> OpenedFeed {
     svc.open_calendar_feed(token, URL).await.unwrap().unwrap()
 }
 
-/// Waits for the feed's ETag to leave `before` (a change settles on
-/// PostgreSQL once every older transaction has ended) and returns it.
-async fn changed(svc: &TaskService, token: &str, before: &str, what: &str) -> String {
+/// Waits until every change of `list` counts in the feed (on PostgreSQL a
+/// change counts once every older transaction on the server has ended,
+/// decision 0005), then checks that its ETag left `before` and returns it.
+async fn changed(h: &Harness, token: &str, list: i64, before: &str, what: &str) -> String {
+    let sql = format!(
+        "SELECT COALESCE(MAX(sequence), 0) FROM task_events \
+         WHERE list_id = {list} OR from_list_id = {list}"
+    );
+    let newest = h.raw.scalar(&sql).await;
     wait_for(what, Wait::from_secs(30), || async {
-        open(svc, token).await.etag != before
+        open(&h.svc, token).await.newest == newest
     })
     .await;
-    open(svc, token).await.etag
+    let etag = open(&h.svc, token).await.etag;
+    assert_ne!(etag, before, "{what}");
+    etag
 }
 
 async fn a_feeds_etag_moves_with_each_change_of_its_lists_and_with_nothing_else(h: &Harness) {
@@ -93,15 +101,15 @@ async fn a_feeds_etag_moves_with_each_change_of_its_lists_and_with_nothing_else(
     };
     let mut etag = opened.etag;
     let task = svc.create(&alice(), &in_home, None).await.unwrap().id;
-    etag = changed(svc, &token, &etag, "a create").await;
+    etag = changed(h, &token, home, &etag, "a create").await;
     let retitle = UpdateTask {
         title: Some("oat milk".into()),
         ..UpdateTask::default()
     };
     svc.update(&alice(), task, &retitle, None).await.unwrap();
-    etag = changed(svc, &token, &etag, "an edit").await;
+    etag = changed(h, &token, home, &etag, "an edit").await;
     svc.complete(&alice(), task, None, false).await.unwrap();
-    etag = changed(svc, &token, &etag, "a completion").await;
+    etag = changed(h, &token, home, &etag, "a completion").await;
 
     // A change in another list: once it shows in that list's feed, this
     // one's ETag is still the same.
@@ -111,7 +119,7 @@ async fn a_feeds_etag_moves_with_each_change_of_its_lists_and_with_nothing_else(
     };
     let seen = open(svc, &watcher).await.etag;
     let report = svc.create(&alice(), &elsewhere, None).await.unwrap().id;
-    let seen = changed(svc, &watcher, &seen, "the other list's create").await;
+    let seen = changed(h, &watcher, work, &seen, "the other list's create").await;
     assert_eq!(open(svc, &token).await.etag, etag, "another list's change");
 
     // A move out of the list changes both lists' feeds; a move in too.
@@ -120,8 +128,8 @@ async fn a_feeds_etag_moves_with_each_change_of_its_lists_and_with_nothing_else(
         ..MoveTask::default()
     };
     svc.move_task(&alice(), task, &to_work, None).await.unwrap();
-    etag = changed(svc, &token, &etag, "a move out").await;
-    changed(svc, &watcher, &seen, "a move in").await;
+    etag = changed(h, &token, home, &etag, "a move out").await;
+    changed(h, &watcher, work, &seen, "a move in").await;
     let to_home = MoveTask {
         list: Some(ListRef::Id(home)),
         ..MoveTask::default()
@@ -129,9 +137,9 @@ async fn a_feeds_etag_moves_with_each_change_of_its_lists_and_with_nothing_else(
     svc.move_task(&alice(), report, &to_home, None)
         .await
         .unwrap();
-    etag = changed(svc, &token, &etag, "a move in").await;
+    etag = changed(h, &token, home, &etag, "a move in").await;
     svc.delete(&alice(), report, None).await.unwrap();
-    etag = changed(svc, &token, &etag, "a deletion").await;
+    etag = changed(h, &token, home, &etag, "a deletion").await;
     let rename = UpdateList {
         title: Some("House".into()),
         ..UpdateList::default()
@@ -139,7 +147,7 @@ async fn a_feeds_etag_moves_with_each_change_of_its_lists_and_with_nothing_else(
     svc.update_list(&alice(), home, &rename, None)
         .await
         .unwrap();
-    etag = changed(svc, &token, &etag, "a rename of the list").await;
+    etag = changed(h, &token, home, &etag, "a rename of the list").await;
 
     // Pruning every event leaves the newest change of each list.
     let work_newest = open(svc, &watcher).await.newest;
