@@ -206,17 +206,7 @@ impl Bench<'_> {
         self.recorder.before_step().await;
         let dir = tempfile::tempdir()?;
         let path = format!("/feeds/{}.ics", seed_feed(dir.path()).await?);
-        let reference = Self::reference().await?;
-        let url = reference.url.clone();
-        let hello = closed_loop(
-            &reference.url,
-            CONNECTIONS,
-            WARMUP,
-            self.step(),
-            move |_, _| get(&url, "/hello", &[]),
-        )
-        .await;
-        reference.stop().await;
+        let hello = self.hello().await?;
         let server = Self::serve(dir.path(), None).await?;
         let client = reqwest::Client::new();
         let first = client.get(format!("{}{path}", server.url)).send().await?;
@@ -230,17 +220,7 @@ impl Bench<'_> {
             .context("the feed has no ETag")?
             .to_owned();
         let size = first.bytes().await?.len();
-        let cpu_before = server.cpu();
-        let (url, conditional) = (server.url.clone(), path.clone());
-        let load = closed_loop(
-            &server.url,
-            CONNECTIONS,
-            WARMUP,
-            self.step(),
-            move |_, _| get(&url, &conditional, &[("if-none-match", &etag)]),
-        )
-        .await;
-        let cpu = measured_part(server.cpu().saturating_sub(cpu_before), self.step());
+        let (load, cpu) = self.gets(&server, &path, ("if-none-match", etag)).await;
         let cpu_before = server.cpu();
         let mut renders = Vec::with_capacity(20);
         for _ in 0..20 {
@@ -253,28 +233,14 @@ impl Bench<'_> {
         }
         let render_cpu = server.cpu().saturating_sub(cpu_before);
         server.stop().await;
-        self.recorder.record(
+        self.record_gets(
             SCENARIO,
-            Entry {
-                metric: "conditional GET (304), 10,000-task feed",
-                value: load.rate(),
-                unit: "req/s",
-                limit: Some(("req/s JSON GET from memory", hello.rate())),
-                target: Some("< 1,000 µs CPU each"),
-                cpu_us_per_op: Some(cpu_per_request(cpu, &load)),
-                ..Entry::default()
-            },
-        );
-        self.recorder.record(
-            SCENARIO,
-            Entry {
-                metric: "conditional GET (304) p99",
-                value: load.quantile_ms(0.99),
-                unit: "ms",
-                lower_is_better: true,
-                limit: Some(("ms JSON GET p99", hello.quantile_ms(0.99))),
-                ..Entry::default()
-            },
+            "conditional GET (304), 10,000-task feed",
+            "< 1,000 µs CPU each",
+            "conditional GET (304) p99",
+            &load,
+            &hello,
+            cpu,
         );
         self.recorder.record(
             SCENARIO,
@@ -306,7 +272,6 @@ impl Bench<'_> {
                 ..Entry::default()
             },
         );
-        self.record_failures(SCENARIO, &load);
         Ok(())
     }
 
@@ -719,16 +684,9 @@ impl Bench<'_> {
         .await
     }
 
-    /// Lists `path` at 64 connections over the seeded database in `dir`,
-    /// against a page served from memory.
-    async fn list_scenario(
-        &mut self,
-        scenario: &'static str,
-        dir: tempfile::TempDir,
-        path: &str,
-        metric: &'static str,
-    ) -> anyhow::Result<()> {
-        self.recorder.before_step().await;
+    /// `GET /hello` from the reference server at 64 connections: the limit
+    /// each GET rate is read against.
+    async fn hello(&self) -> anyhow::Result<Load> {
         let reference = Self::reference().await?;
         let url = reference.url.clone();
         let hello = closed_loop(
@@ -740,36 +698,60 @@ impl Bench<'_> {
         )
         .await;
         reference.stop().await;
-        let server = Self::serve(dir.path(), None).await?;
-        let (url, bearer) = (server.url.clone(), format!("Bearer {}", mint(SEED_USER)?));
+        Ok(hello)
+    }
+
+    /// `GET path` with `header` at 64 connections against `server`; the
+    /// load and the server's CPU time while it was measured.
+    async fn gets(
+        &self,
+        server: &Server,
+        path: &str,
+        header: (&'static str, String),
+    ) -> (Load, Duration) {
+        let (url, path) = (server.url.clone(), path.to_owned());
         let cpu_before = server.cpu();
-        let path = path.to_owned();
         let load = closed_loop(
             &server.url,
             CONNECTIONS,
             WARMUP,
             self.step(),
-            move |_, _| get(&url, &path, &[("authorization", &bearer)]),
+            move |_, _| get(&url, &path, &[(header.0, &header.1)]),
         )
         .await;
         let cpu = measured_part(server.cpu().saturating_sub(cpu_before), self.step());
-        server.stop().await;
+        (load, cpu)
+    }
+
+    /// Records a run of GETs against `hello`: its rate (`rate_metric`, with
+    /// the server's CPU per request), its p99 and its failures.
+    #[allow(clippy::too_many_arguments)] // one row of the report
+    fn record_gets(
+        &mut self,
+        scenario: &str,
+        rate_metric: &str,
+        target: &str,
+        p99_metric: &str,
+        load: &Load,
+        hello: &Load,
+        cpu: Duration,
+    ) {
         self.recorder.record(
             scenario,
             Entry {
-                metric,
+                metric: rate_metric,
                 value: load.rate(),
                 unit: "req/s",
                 limit: Some(("req/s JSON GET from memory", hello.rate())),
-                target: Some("≥ 10,000/s"),
-                cpu_us_per_op: Some(cpu_per_request(cpu, &load)),
+                target: Some(target),
+                cpu_us_per_op: Some(cpu_per_request(cpu, load)),
                 ..Entry::default()
             },
         );
         self.recorder.record(
             scenario,
             Entry {
-                metric: "list p99",
+                metric: p99_metric,
                 value: load.quantile_ms(0.99),
                 unit: "ms",
                 lower_is_better: true,
@@ -777,7 +759,33 @@ impl Bench<'_> {
                 ..Entry::default()
             },
         );
-        self.record_failures(scenario, &load);
+        self.record_failures(scenario, load);
+    }
+
+    /// Lists `path` at 64 connections over the seeded database in `dir`,
+    /// against a page served from memory.
+    async fn list_scenario(
+        &mut self,
+        scenario: &'static str,
+        dir: tempfile::TempDir,
+        path: &str,
+        metric: &'static str,
+    ) -> anyhow::Result<()> {
+        self.recorder.before_step().await;
+        let hello = self.hello().await?;
+        let server = Self::serve(dir.path(), None).await?;
+        let bearer = format!("Bearer {}", mint(SEED_USER)?);
+        let (load, cpu) = self.gets(&server, path, ("authorization", bearer)).await;
+        server.stop().await;
+        self.record_gets(
+            scenario,
+            metric,
+            "≥ 10,000/s",
+            "list p99",
+            &load,
+            &hello,
+            cpu,
+        );
         Ok(())
     }
 
@@ -1868,6 +1876,13 @@ async fn seed(dir: &Path, count: usize, every: Option<usize>) -> anyhow::Result<
         }
     }
     db.close().await;
+    publish_all(dir).await?;
+    Ok(list)
+}
+
+/// Marks every event of the closed database in `dir` published, as the
+/// relay would have.
+async fn publish_all(dir: &Path) -> anyhow::Result<()> {
     let pool =
         sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.join("taskflow.db").display()))
             .await?;
@@ -1875,7 +1890,7 @@ async fn seed(dir: &Path, count: usize, every: Option<usize>) -> anyhow::Result<
         .execute(&pool)
         .await?;
     pool.close().await;
-    Ok(list)
+    Ok(())
 }
 
 /// A list of 10,000 tasks of [`SEED_USER`] in `dir` with what a feed
@@ -1946,13 +1961,7 @@ async fn seed_feed(dir: &Path) -> anyhow::Result<String> {
         .create_calendar_feed(SEED_USER, &feed, "http://127.0.0.1")
         .await?;
     db.close().await;
-    let pool =
-        sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.join("taskflow.db").display()))
-            .await?;
-    sqlx::query("UPDATE task_events SET published_at = occurred_at WHERE published_at IS NULL")
-        .execute(&pool)
-        .await?;
-    pool.close().await;
+    publish_all(dir).await?;
     let file = made.url.rsplit('/').next().unwrap_or_default();
     Ok(file.trim_end_matches(".ics").to_owned())
 }

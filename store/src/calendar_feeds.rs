@@ -12,7 +12,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use sha2::{Digest, Sha256};
 use sqlx::types::Json;
 use taskflow_core::calendar::{
     AllLists, CalendarFeed, CalendarFeedWithUrl, CalendarItem, CreateCalendarFeed, FeedComponent,
@@ -50,7 +49,7 @@ struct FeedRow {
 
 impl FeedRow {
     fn component(&self) -> FeedComponent {
-        FeedComponent::parse(&self.component).unwrap_or_default()
+        self.component.parse().unwrap_or_default()
     }
 
     fn view(&self) -> CalendarFeed {
@@ -240,18 +239,13 @@ impl TaskService {
             _ => None,
         };
         let component = row.component();
-        let mut etag = Sha256::new();
-        etag.update(format!(
+        let etag = hash(&format!(
             "{RENDER_VERSION}\n{}\n{}\n{}\n{}\n{public_url}\n{lists:?}\n{color:?}\n{newest}",
             row.id,
             component.as_str(),
             row.include_completed,
             row.name
         ));
-        let etag: String = etag.finalize()[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
         Ok(Some(OpenedFeed {
             id: row.id,
             name: row.name,
@@ -263,7 +257,7 @@ impl TaskService {
             record_fetch: row
                 .last_fetched_at
                 .is_none_or(|at| self.now() - at >= FETCH_RECORDED_EVERY),
-            etag: format!("\"{etag}\""),
+            etag: format!("\"{}\"", &etag[..32]),
         }))
     }
 

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Datelike, Days, Duration, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr};
 
 use crate::{Due, Priority, RecurrenceRule, Reminder, Zone};
 
@@ -28,9 +29,23 @@ pub const RENDER_VERSION: u32 = 1;
 /// How long a timed task lasts as an event.
 const EVENT_MINUTES: i64 = 30;
 
-/// How a feed shows tasks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+/// How a feed shows tasks. (strum's names are the serde names.)
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    IntoStaticStr,
+    EnumString,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum FeedComponent {
     /// To-dos (`VTODO`): Apple Reminders, Thunderbird, DAVx⁵ with
     /// tasks.org, Evolution.
@@ -45,19 +60,7 @@ pub enum FeedComponent {
 impl FeedComponent {
     /// The stored name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            FeedComponent::Todos => "todos",
-            FeedComponent::Events => "events",
-        }
-    }
-
-    /// Reads a stored name.
-    pub fn parse(name: &str) -> Option<FeedComponent> {
-        match name {
-            "todos" => Some(FeedComponent::Todos),
-            "events" => Some(FeedComponent::Events),
-            _ => None,
-        }
+        self.into()
     }
 }
 

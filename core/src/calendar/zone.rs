@@ -19,6 +19,7 @@ use chrono_tz::{OffsetComponents, OffsetName, Tz, TzOffset};
 
 use super::write::{Content, Local, Offset};
 use crate::Zone;
+use crate::recurrence::weekday_code;
 
 const DAY: i64 = 86_400;
 /// Years probed at most, over every zone: a cache of zone data only.
@@ -170,18 +171,6 @@ fn yearly_rules(years: &[Arc<[Transition]>]) -> Option<Vec<String>> {
 fn is_last_of_its_kind(day: NaiveDate) -> bool {
     day.checked_add_days(chrono::Days::new(7))
         .is_none_or(|later| later.month() != day.month())
-}
-
-fn weekday_code(day: Weekday) -> &'static str {
-    match day {
-        Weekday::Mon => "MO",
-        Weekday::Tue => "TU",
-        Weekday::Wed => "WE",
-        Weekday::Thu => "TH",
-        Weekday::Fri => "FR",
-        Weekday::Sat => "SA",
-        Weekday::Sun => "SU",
-    }
 }
 
 /// The year's transitions, probed once per process.

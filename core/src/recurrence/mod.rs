@@ -506,7 +506,8 @@ impl fmt::Display for RecurrenceRule {
     }
 }
 
-fn weekday_code(day: Weekday) -> &'static str {
+/// The RFC 5545 code of a weekday (`MO`).
+pub(crate) fn weekday_code(day: Weekday) -> &'static str {
     match day {
         Weekday::Mon => "MO",
         Weekday::Tue => "TU",
