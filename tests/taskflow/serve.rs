@@ -406,6 +406,21 @@ async fn chat_demo_adds_a_weekly_meeting_and_completing_it_makes_the_next_one() 
     server.terminate().await;
 }
 
+/// `taskflow serve` in `dir` writing its JSON log, filtered by `filter`,
+/// to a file; the server and the file's path.
+async fn serve_logging(dir: &Path, filter: &str) -> (Server, std::path::PathBuf) {
+    let log_path = dir.join("serve.log");
+    let server = start(
+        taskflow(dir)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("TASKFLOW_LOG_FORMAT", "json")
+            .env("RUST_LOG", filter)
+            .stderr(std::fs::File::create(&log_path).unwrap()),
+    )
+    .await;
+    (server, log_path)
+}
+
 /// One trace follows a change: the request that completes a weekly task,
 /// its commit and publish, the recurrence worker that handles the event,
 /// the next occurrence it commits and publishes, and the SSE pushes of both
@@ -414,16 +429,9 @@ async fn chat_demo_adds_a_weekly_meeting_and_completing_it_makes_the_next_one() 
 #[tokio::test]
 async fn one_trace_follows_a_change_from_the_request_to_the_sse_push() {
     let dir = tempfile::tempdir().unwrap();
-    let log_path = dir.path().join("serve.log");
-    let server = start(
-        taskflow(dir.path())
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("TASKFLOW_LOG_FORMAT", "json")
-            .env(
-                "RUST_LOG",
-                "info,tower_http=debug,taskflow_api=debug,taskflow_store=debug,taskflow_events=debug",
-            )
-            .stderr(std::fs::File::create(&log_path).unwrap()),
+    let (server, log_path) = serve_logging(
+        dir.path(),
+        "info,tower_http=debug,taskflow_api=debug,taskflow_store=debug,taskflow_events=debug",
     )
     .await;
     let token = server.printed_token.clone();
@@ -522,15 +530,7 @@ async fn one_trace_follows_a_change_from_the_request_to_the_sse_push() {
 #[tokio::test]
 async fn a_fetched_feeds_token_never_reaches_the_log() {
     let dir = tempfile::tempdir().unwrap();
-    let log_path = dir.path().join("serve.log");
-    let server = start(
-        taskflow(dir.path())
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("TASKFLOW_LOG_FORMAT", "json")
-            .env("RUST_LOG", "debug")
-            .stderr(std::fs::File::create(&log_path).unwrap()),
-    )
-    .await;
+    let (server, log_path) = serve_logging(dir.path(), "debug").await;
     let client = reqwest::Client::new();
     let feed: serde_json::Value = client
         .post(format!("{}/api/calendar-feeds", server.base))
