@@ -62,10 +62,10 @@ where
                 names.push(span.name());
                 let extensions = span.extensions();
                 // JsonFields stores each span's fields as a JSON object.
-                if let Some(fields) = extensions.get::<FormattedFields<N>>() {
-                    if let Ok(Value::Object(fields)) = serde_json::from_str(fields) {
-                        line.extend(fields);
-                    }
+                if let Some(fields) = extensions.get::<FormattedFields<N>>()
+                    && let Ok(Value::Object(fields)) = serde_json::from_str(fields)
+                {
+                    line.extend(fields);
                 }
             }
             line.insert("span".into(), names.join(":").into());

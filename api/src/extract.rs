@@ -216,6 +216,12 @@ path_id!(
 );
 
 path_id!(
+    /// An app password's id from the path.
+    AppPasswordId,
+    "no such app password"
+);
+
+path_id!(
     /// A calendar feed's id from the path.
     CalendarFeedId,
     "no such calendar feed"

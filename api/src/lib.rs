@@ -1,6 +1,7 @@
 //! Taskflow's HTTP edge. [`app`] builds the router (so tests can drive it
 //! without a socket); handlers parse, call the store, and map the result.
 
+pub mod app_passwords;
 pub mod auth;
 pub mod calendar;
 pub mod chat;
@@ -140,6 +141,7 @@ pub fn router(state: AppState, surfaces: Surfaces) -> Router {
             .merge(notifications::routes())
             .merge(users::routes())
             .merge(webhooks::routes())
+            .merge(app_passwords::routes())
             .merge(calendar::routes())
             .merge(oauth::routes())
             .merge(transfer::routes())

@@ -1410,10 +1410,10 @@ async fn time_to_ready(mut command: Command, path: &str) -> anyhow::Result<f64> 
     let mut child = command.spawn()?;
     let deadline = started + Duration::from_secs(30);
     let ready = loop {
-        if let Ok(response) = client.get(&url).send().await {
-            if response.status().is_success() {
-                break started.elapsed();
-            }
+        if let Ok(response) = client.get(&url).send().await
+            && response.status().is_success()
+        {
+            break started.elapsed();
         }
         if Instant::now() > deadline {
             bail!("{url} was not ready within 30 s");
@@ -1656,10 +1656,10 @@ async fn pgbench(url: &str, duration: Duration) -> anyhow::Result<f64> {
 /// The bench's own open-files limit, raised for N streams (children inherit it).
 fn raise_open_files(streams: usize) {
     let wanted = (streams as u64) * 2 + 1024;
-    if let Ok((soft, hard)) = rlimit::Resource::NOFILE.get() {
-        if soft < wanted {
-            let _ = rlimit::Resource::NOFILE.set(wanted.min(hard), hard);
-        }
+    if let Ok((soft, hard)) = rlimit::Resource::NOFILE.get()
+        && soft < wanted
+    {
+        let _ = rlimit::Resource::NOFILE.set(wanted.min(hard), hard);
     }
 }
 

@@ -86,9 +86,9 @@ pub fn task(task: &Task, today: NaiveDate) -> String {
 
 /// "15 minutes", "1 hour", "2 days".
 pub fn minutes(minutes: u32) -> String {
-    let (n, unit) = if minutes % 1440 == 0 && minutes > 0 {
+    let (n, unit) = if minutes.is_multiple_of(1440) && minutes > 0 {
         (minutes / 1440, "day")
-    } else if minutes % 60 == 0 && minutes > 0 {
+    } else if minutes.is_multiple_of(60) && minutes > 0 {
         (minutes / 60, "hour")
     } else {
         (minutes, "minute")

@@ -5,6 +5,7 @@
 //! This crate knows nothing of HTTP, SQL, MCP or Dapr.
 
 pub mod agent;
+pub mod app_password;
 pub mod calendar;
 pub mod comment;
 pub mod due;
@@ -23,6 +24,9 @@ pub mod user;
 pub mod webhook;
 
 pub use agent::{AgentPrincipal, ConnectedApp, MAX_AGENT_NAME, Scope, Scopes};
+pub use app_password::{
+    AppPassword, AppPasswordScope, AppPasswordWithSecret, CreateAppPassword, MAX_APP_PASSWORDS,
+};
 pub use comment::{Comment, CommentPage, MAX_COMMENT, WriteComment};
 pub use due::{Due, Zone};
 pub use error::Invalid;
@@ -40,7 +44,7 @@ pub use ops::{
     TagCount, TaskFilter, TaskPage, UpdateTask,
 };
 pub use position::{Edge, Place, Spot};
-pub use recurrence::{End, Frequency, RecurrenceRule};
+pub use recurrence::{End, Frequency, FromIcal, RecurrenceRule};
 pub use reminder::Reminder;
 pub use task::{
     Description, FieldChange, MAX_ASSIGNEES, ParentRef, Priority, Tag, Tags, Task, TaskFields,

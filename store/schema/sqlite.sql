@@ -307,3 +307,28 @@ CREATE TABLE list_pruned_marks (
     list_id  INTEGER PRIMARY KEY,
     sequence INTEGER NOT NULL
 );
+CREATE TABLE app_passwords (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id      TEXT    NOT NULL,
+    name         TEXT    NOT NULL,
+    hash         TEXT    NOT NULL UNIQUE,
+    hint         TEXT    NOT NULL,                 -- the password's last 4 characters
+    scopes       TEXT    NOT NULL,                 -- space-separated: caldav
+    expires_at   TEXT,
+    created_at   TEXT    NOT NULL,
+    last_used_at TEXT                              -- kept to the minute
+);
+CREATE INDEX app_passwords_user ON app_passwords (user_id, id);
+CREATE TABLE task_ical (
+    task_id        INTEGER PRIMARY KEY,
+    user_id        TEXT    NOT NULL,               -- the task's owner
+    uid            TEXT    NOT NULL,
+    href           TEXT    NOT NULL,               -- the last path segment, decoded
+    extra          TEXT    NOT NULL DEFAULT '{}',  -- JSON
+    pending_parent TEXT,                           -- a RELATED-TO parent UID not seen yet
+    deleted_at     TEXT
+);
+CREATE UNIQUE INDEX task_ical_uid ON task_ical (user_id, uid) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX task_ical_href ON task_ical (user_id, href) WHERE deleted_at IS NULL;
+CREATE INDEX task_ical_pending ON task_ical (user_id, pending_parent)
+    WHERE pending_parent IS NOT NULL;

@@ -26,7 +26,7 @@ pub const REFRESH_TTL: Duration = Duration::days(30);
 /// The most redirect URIs a client may register.
 pub const MAX_REDIRECT_URIS: usize = 10;
 /// How stale an agent's "last used" may get before a request writes it.
-const LAST_USED_GRAIN: Duration = Duration::seconds(60);
+pub(crate) const LAST_USED_GRAIN: Duration = Duration::seconds(60);
 /// Apps registered and approved by no one yet are kept this long
 /// (retention prunes them) ...
 pub const PENDING_CLIENT_TTL: Duration = Duration::days(1);
@@ -165,7 +165,7 @@ const PRINCIPAL: &str = "SELECT a.id AS agent_id, a.name, a.user_id, g.scopes, a
 
 /// An agent's name as given: trimmed, 1 to [`MAX_AGENT_NAME`] characters,
 /// no control characters.
-fn agent_name(field: &str, name: &str) -> Result<String> {
+pub(crate) fn agent_name(field: &str, name: &str) -> Result<String> {
     let name = name.trim();
     if name.is_empty()
         || name.chars().count() > MAX_AGENT_NAME

@@ -262,7 +262,11 @@ impl TaskService {
     }
 
     /// The highest sequence that changed any of `lists` (see the module).
-    async fn newest_change(&self, conn: &mut impl Executor, lists: &[i64]) -> Result<i64> {
+    pub(crate) async fn newest_change(
+        &self,
+        conn: &mut impl Executor,
+        lists: &[i64],
+    ) -> Result<i64> {
         if lists.is_empty() {
             return Ok(0);
         }
@@ -305,11 +309,9 @@ impl TaskService {
         if feed.lists.is_empty() {
             return Ok(Vec::new());
         }
-        let mut q = Query::build(
-            "SELECT id, parent_id, title, description, completed_at, priority, tags, due_local, \
-             timezone, recurrence, anchor_local, reminder_minutes, reminder_at, version, \
-             created_at, updated_at FROM tasks WHERE list_id IN (",
-        );
+        let mut q = Query::build(format!(
+            "SELECT {ITEM_COLUMNS} FROM tasks WHERE list_id IN ("
+        ));
         q.push_binds(feed.lists.iter().copied());
         q.push(")");
         if !feed.include_completed {
@@ -338,8 +340,14 @@ fn feed_name(text: &str) -> Result<String> {
         })
 }
 
+/// The columns of an [`ItemRow`].
+pub(crate) const ITEM_COLUMNS: &str = "id, parent_id, title, description, completed_at, priority, \
+     tags, due_local, timezone, recurrence, anchor_local, reminder_minutes, reminder_at, version, \
+     created_at, updated_at";
+
+/// What a calendar shows of a task, as read.
 #[derive(Debug, sqlx::FromRow)]
-struct ItemRow {
+pub(crate) struct ItemRow {
     id: i64,
     parent_id: Option<i64>,
     title: String,
@@ -361,7 +369,7 @@ struct ItemRow {
 impl ItemRow {
     /// The item, read from a row written from parsed values; each zone is
     /// parsed once per fetch.
-    fn item(self, zones: &mut HashMap<String, Zone>) -> Result<CalendarItem> {
+    pub(crate) fn item(self, zones: &mut HashMap<String, Zone>) -> Result<CalendarItem> {
         let corrupt = |what: &str, err: Invalid| {
             Error::Internal(format!("task {} has an unreadable {what}: {err}", self.id))
         };

@@ -9,9 +9,13 @@
 /// Agents acting for users, and the OAuth clients, grants and tokens
 /// behind them.
 mod agents;
+/// App passwords: named secrets for apps that sign in with a password.
+mod app_passwords;
 /// Who hears of a change: a list's owner and its members now, as each
 /// process remembers them for its live views.
 mod audience;
+/// CalDAV's reads: lists as calendars, tasks as resources, sync reports.
+mod caldav;
 /// Calendar feeds: subscription URLs, and what a fetch reads.
 mod calendar_feeds;
 /// The clock every operation reads (a manual one in tests).
@@ -54,7 +58,11 @@ pub use agents::{
     Approval, CODE_TTL, Issued, MAX_PENDING_CLIENTS, MAX_REDIRECT_URIS, OAuthClient, REFRESH_TTL,
     Redeem, random_token, s256,
 };
+pub use app_passwords::APP_PASSWORD_PREFIX;
 pub use audience::Audience;
+pub use caldav::{
+    DavBody, DavCalendar, DavChanges, DavObject, MAX_SYNC_CHANGES, dav_etag, default_href,
+};
 pub use calendar_feeds::{FEED_TOKEN_PREFIX, OpenedFeed};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use database::{Database, DatabaseKind, PostgresConnectOptions};

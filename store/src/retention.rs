@@ -56,10 +56,12 @@ pub struct Pruned {
     pub oauth_tokens: u64,
     /// Apps registered a day ago or more that no one approved.
     pub oauth_clients: u64,
+    /// App passwords expired a month ago or more.
+    pub app_passwords: u64,
 }
 
 impl Pruned {
-    fn tables(&self) -> [(&'static str, u64); 7] {
+    fn tables(&self) -> [(&'static str, u64); 8] {
         [
             ("task_events", self.task_events),
             ("processed_events", self.processed_events),
@@ -68,6 +70,7 @@ impl Pruned {
             ("webhook_deliveries", self.webhook_deliveries),
             ("oauth_tokens", self.oauth_tokens),
             ("oauth_clients", self.oauth_clients),
+            ("app_passwords", self.app_passwords),
         ]
     }
 
@@ -76,6 +79,9 @@ impl Pruned {
         self.tables().iter().map(|(_, n)| *n).max().unwrap_or(0)
     }
 }
+
+/// How long an expired app password is still listed.
+const EXPIRED_KEPT: chrono::Duration = chrono::Duration::days(30);
 
 /// The key of the pruner's advisory lock on PostgreSQL.
 const PRUNER_LOCK: i64 = 0x7461_736b_7072_756e; // "taskprun"
@@ -163,6 +169,16 @@ impl Database {
                  AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.client_id = c.id) \
                  ORDER BY created_at LIMIT $2)",
                 now - crate::agents::PENDING_CLIENT_TTL,
+                limit,
+            )
+            .await?;
+        // Shown as expired for a while, then forgotten.
+        pruned.app_passwords = self
+            .prune_by_age(
+                "DELETE FROM app_passwords WHERE id IN (\
+                 SELECT id FROM app_passwords WHERE expires_at < $1 \
+                 ORDER BY expires_at LIMIT $2)",
+                now - EXPIRED_KEPT,
                 limit,
             )
             .await?;

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
 
+mod app_passwords;
 mod calendar_feeds;
 mod changes;
 mod chat;

@@ -485,7 +485,7 @@ async fn the_openapi_document_lists_every_route_and_each_is_served() {
     assert_eq!(doc.status, StatusCode::OK);
     assert_eq!(doc.body["openapi"], "3.1.0");
     let operations = taskflow_api::openapi::operations();
-    assert_eq!(operations.len(), 68);
+    assert_eq!(operations.len(), 71);
     for (method, path) in operations {
         let path = path
             .replace("{id}", "1")

@@ -4,6 +4,11 @@
 //! types of `/api/calendar-feeds`, and [`render`]: a pure function of the
 //! feed and its tasks (no clock, nothing random), so the same tasks always
 //! give the same bytes and the same `ETag`.
+//!
+//! CalDAV reads and writes single to-dos: [`render_object`] writes one with
+//! the client's UIDs and what it sent that Taskflow does not model,
+//! [`read::parse`] reads a client's, and [`plan::plan_put`] decides what a
+//! `PUT` changes.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,8 +19,13 @@ use strum::{EnumString, IntoStaticStr};
 
 use crate::{Due, Priority, RecurrenceRule, Reminder, Zone};
 
+pub mod plan;
+pub mod read;
 mod write;
 mod zone;
+
+pub use plan::{Completion, Current, Plan, plan_put};
+pub use read::{ClientResource, Done, Extra, Override, Progress, Refused, Start, parse};
 
 use write::{Before, Content, Date, Instant, Local};
 
@@ -164,7 +174,6 @@ pub struct FeedHead<'a> {
 /// The calendar `head` shows of `items` (in the order given), as RFC 5545
 /// text with CRLF line ends.
 pub fn render(head: &FeedHead<'_>, items: &[CalendarItem]) -> String {
-    let host = host_of(head.public_url);
     let mut out = Content::with_capacity(4096 + items.len() * 640);
     out.begin("VCALENDAR");
     out.line("VERSION").raw("2.0");
@@ -187,13 +196,101 @@ pub fn render(head: &FeedHead<'_>, items: &[CalendarItem]) -> String {
         zone::write(&mut out, *zone, years);
     }
     for item in items {
+        let uids = Uids::default_for(item, head.public_url);
+        let object = Object {
+            public_url: head.public_url,
+            uids: &uids,
+            extra: None,
+        };
         match head.component {
-            FeedComponent::Todos => todo(&mut out, head, host, item),
-            FeedComponent::Events => event(&mut out, head, host, item),
+            FeedComponent::Todos => todo(&mut out, &object, item),
+            FeedComponent::Events => event(&mut out, &object, item),
         }
     }
     out.end("VCALENDAR");
     out.finish()
+}
+
+/// The UIDs a to-do is written with: a client's own (`task_ical.uid`) or
+/// the default [`uid`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uids {
+    /// The task's.
+    pub task: String,
+    /// The parent task's, for a subtask.
+    pub parent: Option<String>,
+}
+
+impl Uids {
+    /// The default UIDs of `item` and its parent.
+    pub fn default_for(item: &CalendarItem, public_url: &str) -> Uids {
+        let host = host_of(public_url);
+        Uids {
+            task: uid(item.id, host),
+            parent: item.parent_id.map(|parent| uid(parent, host)),
+        }
+    }
+}
+
+/// One CalDAV resource: a VCALENDAR with the item's to-do (written as the
+/// feed writes it, with `uids`), the VTIMEZONE it needs, and the parts of
+/// `extra` that still apply (see [`shown_extra`]) written back.
+pub fn render_object(public_url: &str, item: &CalendarItem, uids: &Uids, extra: &Extra) -> String {
+    let mut out = Content::with_capacity(1024 + extra.size());
+    out.begin("VCALENDAR");
+    out.line("VERSION").raw("2.0");
+    out.line("PRODID").text(concat!(
+        "-//Taskflow//Taskflow ",
+        env!("CARGO_PKG_VERSION"),
+        "//EN"
+    ));
+    out.line("CALSCALE").raw("GREGORIAN");
+    for (zone, years) in zones(std::slice::from_ref(item)).values() {
+        zone::write(&mut out, *zone, years);
+    }
+    let shown = shown_extra(item, extra);
+    let object = Object {
+        public_url,
+        uids,
+        extra: Some(&shown),
+    };
+    todo(&mut out, &object, item);
+    out.end("VCALENDAR");
+    out.finish()
+}
+
+/// The parts of `extra` written with `item`: `DTSTART` while the due is the
+/// one it came with, the progress of an open task, the alarm's lines with
+/// the alarm, a foreign rule while Taskflow has none; the other lines
+/// always.
+pub fn shown_extra(item: &CalendarItem, extra: &Extra) -> Extra {
+    let open = item.completed_at.is_none();
+    Extra {
+        lines: extra.lines.clone(),
+        alarm: if has_alarm(item) {
+            extra.alarm.clone()
+        } else {
+            Vec::new()
+        },
+        dtstart: extra
+            .dtstart
+            .clone()
+            .filter(|start| start.with_due == read::due_key(item.due.as_ref())),
+        status: extra.status.filter(|_| open),
+        rrule: if item.recurrence.is_none() {
+            extra.rrule.clone()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// How one item is written.
+struct Object<'a> {
+    public_url: &'a str,
+    uids: &'a Uids,
+    /// What a client sent that Taskflow keeps (CalDAV only).
+    extra: Option<&'a Extra>,
 }
 
 /// The `UID` of a task: the same in every feed, and later in CalDAV.
@@ -233,8 +330,8 @@ fn zones(items: &[CalendarItem]) -> BTreeMap<&'static str, (Zone, BTreeSet<i32>)
 }
 
 /// The lines every item has, whatever its component.
-fn common(out: &mut Content, host: &str, item: &CalendarItem) {
-    out.line("UID").text(&uid(item.id, host));
+fn common(out: &mut Content, object: &Object<'_>, item: &CalendarItem) {
+    out.line("UID").text(&object.uids.task);
     out.line("DTSTAMP").raw(Instant(item.updated_at));
     out.line("CREATED").raw(Instant(item.created_at));
     out.line("LAST-MODIFIED").raw(Instant(item.updated_at));
@@ -243,7 +340,7 @@ fn common(out: &mut Content, host: &str, item: &CalendarItem) {
 }
 
 /// The lines after the summary and the times, whatever the component.
-fn details(out: &mut Content, head: &FeedHead<'_>, host: &str, item: &CalendarItem) {
+fn details(out: &mut Content, object: &Object<'_>, item: &CalendarItem) {
     if let Some(description) = &item.description {
         out.line("DESCRIPTION").text(description);
     }
@@ -254,47 +351,62 @@ fn details(out: &mut Content, head: &FeedHead<'_>, host: &str, item: &CalendarIt
         out.line("CATEGORIES")
             .texts(item.tags.iter().map(String::as_str));
     }
-    if let Some(parent) = item.parent_id {
+    if let Some(parent) = &object.uids.parent {
         out.line("RELATED-TO")
             .param("RELTYPE", "PARENT")
-            .text(&uid(parent, host));
+            .text(parent);
     }
     out.line("URL")
-        .raw(format_args!("{}/?task={}", head.public_url, item.id));
+        .raw(format_args!("{}/?task={}", object.public_url, item.id));
     if item.completed_at.is_none()
         && let (Some(rule), Some(due)) = (&item.recurrence, &item.due)
     {
         out.line("RRULE")
             .raw(rule.to_ical(item.anchor.as_ref().unwrap_or(due), due));
     }
+    if let Some(extra) = object.extra {
+        out.written(&extra.rrule.concat());
+    }
 }
 
-fn todo(out: &mut Content, head: &FeedHead<'_>, host: &str, item: &CalendarItem) {
+fn todo(out: &mut Content, object: &Object<'_>, item: &CalendarItem) {
+    let extra = object.extra;
     out.begin("VTODO");
-    common(out, host, item);
+    common(out, object, item);
     out.line("SUMMARY").text(&item.title);
     if let Some(due) = &item.due {
         time(out, "DUE", due);
     }
+    if let Some(start) = extra.and_then(|e| e.dtstart.as_ref()) {
+        out.written(&start.line);
+    }
+    let progress = extra.and_then(|e| e.status).unwrap_or_default();
     match item.completed_at {
         Some(at) => {
             out.line("STATUS").raw("COMPLETED");
             out.line("COMPLETED").raw(Instant(at));
             out.line("PERCENT-COMPLETE").raw(100);
         }
+        None if progress.in_process => out.line("STATUS").raw("IN-PROCESS"),
         None => out.line("STATUS").raw("NEEDS-ACTION"),
     }
-    details(out, head, host, item);
-    alarm(out, item, true);
+    if let Some(percent) = progress.percent.filter(|_| item.completed_at.is_none()) {
+        out.line("PERCENT-COMPLETE").raw(percent);
+    }
+    details(out, object, item);
+    alarm(out, item, true, extra.map_or(&[], |e| e.alarm.as_slice()));
+    if let Some(extra) = extra {
+        out.written(&extra.lines.concat());
+    }
     out.end("VTODO");
 }
 
-fn event(out: &mut Content, head: &FeedHead<'_>, host: &str, item: &CalendarItem) {
+fn event(out: &mut Content, object: &Object<'_>, item: &CalendarItem) {
     let Some(due) = &item.due else {
         return;
     };
     out.begin("VEVENT");
-    common(out, host, item);
+    common(out, object, item);
     match item.completed_at {
         Some(_) => out.line("SUMMARY").text(&format!("✓ {}", item.title)),
         None => out.line("SUMMARY").text(&item.title),
@@ -317,8 +429,8 @@ fn event(out: &mut Content, head: &FeedHead<'_>, host: &str, item: &CalendarItem
         }
     }
     out.line("TRANSP").raw("TRANSPARENT");
-    details(out, head, host, item);
-    alarm(out, item, false);
+    details(out, object, item);
+    alarm(out, item, false, &[]);
     out.end("VEVENT");
 }
 
@@ -338,13 +450,10 @@ fn time(out: &mut Content, name: &str, due: &Due) {
 
 /// The reminder of an open task. A to-do's relative reminder is relative
 /// to its `DUE` (`RELATED=END`): it has no `DTSTART`.
-fn alarm(out: &mut Content, item: &CalendarItem, to_do: bool) {
-    let Some(reminder) = item.reminder.filter(|_| item.completed_at.is_none()) else {
+fn alarm(out: &mut Content, item: &CalendarItem, to_do: bool, lines: &[String]) {
+    let Some(reminder) = item.reminder.filter(|_| has_alarm(item)) else {
         return;
     };
-    if matches!(reminder, Reminder::Before { .. }) && item.due.is_none() {
-        return;
-    }
     out.begin("VALARM");
     out.line("ACTION").raw("DISPLAY");
     out.line("DESCRIPTION").text(&item.title);
@@ -359,7 +468,19 @@ fn alarm(out: &mut Content, item: &CalendarItem, to_do: bool) {
             .param("VALUE", "DATE-TIME")
             .raw(Instant(at)),
     }
+    out.written(&lines.concat());
     out.end("VALARM");
+}
+
+/// Whether `item` is written with a VALARM: an open task with a reminder
+/// that can fire.
+fn has_alarm(item: &CalendarItem) -> bool {
+    match item.reminder {
+        _ if item.completed_at.is_some() => false,
+        Some(Reminder::Before { .. }) => item.due.is_some(),
+        Some(Reminder::At { .. }) => true,
+        None => false,
+    }
 }
 
 #[cfg(test)]

@@ -43,6 +43,12 @@ impl Content {
         self.line("END").raw(name);
     }
 
+    /// Lines written elsewhere (escaped, folded, each ended by CRLF), as
+    /// they are.
+    pub fn written(&mut self, lines: &str) {
+        self.out.push_str(lines);
+    }
+
     /// What was written.
     pub fn finish(self) -> String {
         self.out

@@ -14,7 +14,10 @@ use std::str::FromStr;
 
 use crate::{Due, Invalid};
 
+mod ical;
 mod words;
+
+pub use ical::FromIcal;
 
 const FIELD: &str = "recurrence";
 const MAX_INTERVAL: u32 = 999;

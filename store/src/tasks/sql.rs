@@ -790,6 +790,13 @@ pub(crate) async fn delete_in(
         .bind(&task.user_id)
         .execute(&mut *tx)
         .await?;
+    // A CalDAV client's name for it is kept, so a sync report can tell the
+    // client it is gone; its UID and name are free again.
+    query("UPDATE task_ical SET deleted_at = $1 WHERE task_id = $2 AND deleted_at IS NULL")
+        .bind(now)
+        .bind(task.id)
+        .execute(&mut *tx)
+        .await?;
     let before = task.task();
     let event = NewEvent::change(
         &task.user_id,

@@ -37,6 +37,8 @@ fn invalid_field<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
     }
 }
 
+mod app_passwords;
+mod caldav;
 mod calendar_feeds;
 mod database;
 mod idempotency;

@@ -1733,7 +1733,7 @@ async fn creates_racing_a_transfer_are_all_made_and_all_end_up_the_new_owners(h:
             ..titled(&format!("race {k}"))
         };
         // Every third with a key: one transaction of its own, not a batch.
-        let key = (k % 3 == 0).then(|| format!("race-{k}"));
+        let key = k.is_multiple_of(3).then(|| format!("race-{k}"));
         async move { svc.create(&by, &input, key.as_deref()).await.map(|_| ()) }.boxed()
     };
     let to_bob = TransferList { user: "bob".into() };
