@@ -81,7 +81,7 @@ fn no_such_feed() -> Problem {
 
 /// Whether `If-None-Match` names `etag` (or is `*`), by the weak
 /// comparison RFC 9110 §13.1.2 prescribes for it.
-fn unchanged(headers: &HeaderMap, etag: &str) -> bool {
+pub(crate) fn unchanged(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()

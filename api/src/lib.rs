@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod chat;
 mod client_documents;
 pub mod dashboard;
+pub mod dav;
 pub mod extract;
 pub mod lists;
 pub mod members;
@@ -143,6 +144,7 @@ pub fn router(state: AppState, surfaces: Surfaces) -> Router {
             .merge(webhooks::routes())
             .merge(app_passwords::routes())
             .merge(calendar::routes())
+            .merge(dav::routes())
             .merge(oauth::routes())
             .merge(transfer::routes())
             .merge(chat::routes())

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on purpose
 
 mod app_passwords;
+mod caldav;
 mod calendar_feeds;
 mod changes;
 mod chat;

@@ -36,7 +36,8 @@ pub struct DavCalendar {
     /// Whether the reader may write its tasks (an editor or more, and the
     /// list not archived).
     pub writable: bool,
-    /// Whether the reader may rename it (its owner or an admin).
+    /// Whether the reader may rename it (its owner or an admin, and the
+    /// list not archived).
     pub administrable: bool,
     /// Its place in the reader's sidebar.
     pub order: usize,
@@ -340,14 +341,14 @@ fn calendars(lists: &Lists) -> Vec<DavCalendar> {
         .iter()
         .enumerate()
         .map(|(order, list)| {
-            let role = list.role();
+            let (role, archived) = (list.role(), lists.archived(list.id));
             DavCalendar {
                 id: list.id,
                 title: list.title.clone(),
                 description: list.description.clone(),
                 color: list.color.clone(),
-                writable: role >= Role::Editor && !lists.archived(list.id),
-                administrable: role >= Role::Admin,
+                writable: role >= Role::Editor && !archived,
+                administrable: role >= Role::Admin && !archived,
                 order,
             }
         })
