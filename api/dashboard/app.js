@@ -727,7 +727,11 @@ async function openCalendar() {
       .filter((l) => !l.archived_at)
       .map((l) => el("option", { value: String(l.id) }, l.title)),
   );
-  await renderFeeds();
+  $("app-password-once").hidden = true;
+  $("app-password-error").textContent = "";
+  $("dav-url").textContent = `${location.origin}/dav/`;
+  const [me] = await Promise.all([api("GET", "/api/users/me"), renderFeeds(), renderAppPasswords()]);
+  $("dav-username").textContent = me.data.username;
   $("calendar-dialog").showModal();
   $("feed-name").focus();
 }
@@ -783,6 +787,55 @@ async function deleteFeed(f) {
     $("feed-error").textContent = error.message;
   }
   await renderFeeds();
+}
+
+async function renderAppPasswords() {
+  const { data } = await api("GET", "/api/app-passwords");
+  const when = (at) => new Date(at).toLocaleString();
+  $("app-password-list").replaceChildren(
+    ...data.map((p) =>
+      el(
+        "li",
+        { class: "app-password" },
+        el("span", { class: "name" }, p.name),
+        el("span", { class: "hint" }, `…${p.hint}, made ${when(p.created_at)}`, p.last_used_at ? `, last used ${when(p.last_used_at)}` : ", never used", p.expires_at ? `, expires ${when(p.expires_at)}` : ""),
+        el("button", { type: "button", onclick: () => revokeAppPassword(p), "aria-label": `Revoke the app password ${p.name}` }, "Revoke"),
+      ),
+    ),
+  );
+}
+
+async function addAppPassword(event) {
+  event.preventDefault();
+  const days = Number($("app-password-expiry").value);
+  try {
+    const { data } = await api("POST", "/api/app-passwords", {
+      name: $("app-password-name").value.trim(),
+      scopes: ["caldav"],
+      ...(days ? { expires_at: new Date(Date.now() + days * 86_400_000).toISOString() } : {}),
+    });
+    $("app-password-name").value = "";
+    $("app-password-error").textContent = "";
+    $("app-password-value").textContent = data.password;
+    $("dav-url").textContent = data.dav_url;
+    $("dav-username").textContent = data.username;
+    $("app-password-once").hidden = false;
+    announce(`Made the app password ${data.name}`);
+    await renderAppPasswords();
+  } catch (error) {
+    $("app-password-error").textContent = error.message;
+  }
+}
+
+async function revokeAppPassword(p) {
+  if (!confirm(`Revoke the app password ${p.name}? The app using it is signed out at once.`)) return;
+  try {
+    await api("DELETE", `/api/app-passwords/${p.id}`);
+    $("app-password-once").hidden = true;
+  } catch (error) {
+    $("app-password-error").textContent = error.message;
+  }
+  await renderAppPasswords();
 }
 
 // ---- Webhooks -------------------------------------------------------------
@@ -1325,6 +1378,16 @@ function wire() {
     $("feed-lists").disabled = $("feed-all").checked;
   });
   $("calendar-close").addEventListener("click", () => $("calendar-dialog").close());
+  $("app-password-form").addEventListener("submit", addAppPassword);
+  for (const [button, value, said] of [
+    ["dav-url-copy", "dav-url", "Server address copied"],
+    ["app-password-copy", "app-password-value", "App password copied"],
+  ]) {
+    $(button).addEventListener("click", async () => {
+      await navigator.clipboard?.writeText($(value).textContent);
+      announce(said);
+    });
+  }
   $("feed-url-copy").addEventListener("click", async () => {
     await navigator.clipboard?.writeText($("feed-url-value").textContent);
     announce("Feed address copied");

@@ -566,6 +566,45 @@ test("calendar: make a feed, copy its address once, a calendar app reads it, del
   await page.locator("#calendar-close").click();
 });
 
+test("calendar: an app password is shown once, signs a CalDAV app in, and revoking it signs the app out", async () => {
+  const page = tabA;
+  await page.getByRole("button", { name: "Calendar", exact: true }).click();
+  const davUrl = await page.locator("#dav-url").textContent();
+  assert.match(davUrl, /^http:\/\/127\.0\.0\.1:\d+\/dav\/$/);
+  const username = await page.locator("#dav-username").textContent();
+  assert.ok(username.length > 0);
+  await page.locator("#app-password-name").fill("My iPhone");
+  await page.getByRole("button", { name: "Make app password" }).click();
+  await page.locator("#app-password-once").waitFor({ state: "visible", timeout: 3000 });
+  const password = await page.locator("#app-password-value").textContent();
+  assert.match(password, /^tfap_[A-Za-z0-9_-]{43}$/);
+  const listed = page.locator("#app-password-list li", { hasText: "My iPhone" });
+  await listed.waitFor({ timeout: 3000 });
+  assert.match(await listed.textContent(), new RegExp(`…${password.slice(-4)}.*never used`));
+  await shot(page, "21-app-password");
+  // What a CalDAV app does with it: a PROPFIND of the server address (from
+  // here, not the page: a browser answers a Basic challenge with a prompt).
+  const propfind = async (secret) => {
+    const response = await fetch(davUrl, {
+      method: "PROPFIND",
+      headers: { Authorization: `Basic ${btoa(`${username}:${secret}`)}`, Depth: "0" },
+    });
+    return [response.status, await response.text()];
+  };
+  const [status, body] = await propfind(password);
+  assert.equal(status, 207, body);
+  assert.ok(body.includes(`<d:href>/dav/principals/`), body);
+  // Reopened, the password is not shown again; revoking it signs the app out.
+  await page.locator("#calendar-close").click();
+  await page.getByRole("button", { name: "Calendar", exact: true }).click();
+  assert.equal(await page.locator("#app-password-once").isVisible(), false);
+  page.once("dialog", (d) => d.accept());
+  await page.getByRole("button", { name: "Revoke the app password My iPhone" }).click();
+  await listed.waitFor({ state: "detached", timeout: 3000 });
+  assert.equal((await propfind(password))[0], 401);
+  await page.locator("#calendar-close").click();
+});
+
 test("usable at phone width, with labels on every control", async () => {
   const phone = await context.newPage();
   await phone.setViewportSize({ width: 390, height: 844 });
