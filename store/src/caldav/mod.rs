@@ -19,12 +19,12 @@ use crate::database::{Query, query};
 
 mod write;
 
-pub use write::{DavRefusal, Preconditions, PutOutcome};
-pub(crate) use write::{IcalWrite, write_ical};
-use write::own_uid_id;
 use crate::lists::Lists;
 use crate::tasks::check_user;
 use crate::{Error, Result, TaskService};
+use write::own_uid_id;
+pub use write::{DavRefusal, Preconditions, PutOutcome};
+pub(crate) use write::{IcalWrite, write_ical};
 
 /// The most changes one sync report answers; the rest come with its token.
 pub const MAX_SYNC_CHANGES: usize = 1_000;
@@ -370,9 +370,13 @@ fn with_bodies(rows: Vec<BodyRow>) -> Result<Vec<DavObject>> {
             // A row may hold Taskflow's own UID of a task (its host is the
             // HTTP side's): shown as Taskflow's own.
             let own = |uid: &Option<String>, id: Option<i64>| {
-                uid.clone().filter(|uid| id.is_none() || own_uid_id(uid) != id)
+                uid.clone()
+                    .filter(|uid| id.is_none() || own_uid_id(uid) != id)
             };
-            let (uid, parent_uid) = (own(&row.uid, Some(item.id)), own(&row.parent_uid, item.parent_id));
+            let (uid, parent_uid) = (
+                own(&row.uid, Some(item.id)),
+                own(&row.parent_uid, item.parent_id),
+            );
             Ok(DavObject {
                 task_id: item.id,
                 href: row.href.unwrap_or_else(|| default_href(item.id)),

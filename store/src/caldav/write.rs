@@ -183,7 +183,7 @@ fn allowed(pre: &Preconditions, etag: Option<&str>) -> bool {
 }
 
 /// The list, if the caller may write its tasks.
-fn writable<'l>(lists: &'l Lists, list: i64) -> Result<&'l ListRow, DavRefusal> {
+fn writable(lists: &Lists, list: i64) -> Result<&ListRow, DavRefusal> {
     let row = lists.get(list).ok_or(DavRefusal::NotFound)?;
     match row.role() >= Role::Editor && !lists.archived(list) {
         true => Ok(row),
@@ -309,7 +309,9 @@ impl TaskService {
         }
         let id = found.object.task_id;
         let replacing = match self.found(to_list, to_href).await? {
-            Some(there) if there.object.task_id == id => return Ok(Ok(PutOutcome::Unchanged { task_id: id })),
+            Some(there) if there.object.task_id == id => {
+                return Ok(Ok(PutOutcome::Unchanged { task_id: id }));
+            }
             Some(_) if !overwrite => return Ok(Err(DavRefusal::PreconditionFailed)),
             Some(there) => Some(there.object.task_id),
             None => None,
@@ -335,13 +337,22 @@ impl TaskService {
         });
         let expected = Some(found.body.item.version);
         let moved = self
-            .mutate_with(&actor, id, expected, placement, false, Some(&ical), now, |old| {
-                // A new name is a change of the resource: its tag moves.
-                Ok(Change::Update {
-                    task: Box::new(old.clone()),
-                    event: TaskEventType::Updated,
-                })
-            })
+            .mutate_with(
+                &actor,
+                id,
+                expected,
+                placement,
+                false,
+                Some(&ical),
+                now,
+                |old| {
+                    // A new name is a change of the resource: its tag moves.
+                    Ok(Change::Update {
+                        task: Box::new(old.clone()),
+                        event: TaskEventType::Updated,
+                    })
+                },
+            )
             .await;
         match moved {
             Ok(_) => Ok(Ok(PutOutcome::Updated { task_id: id })),
@@ -351,7 +362,11 @@ impl TaskService {
 
     /// The resource `href` of `list`, with what it shows.
     async fn found(&self, list: i64, href: &str) -> Result<Option<Found>> {
-        let object = self.dav_named(list, &[href], true).await?.into_iter().next();
+        let object = self
+            .dav_named(list, &[href], true)
+            .await?
+            .into_iter()
+            .next();
         Ok(object.and_then(|mut object| {
             let body = object.body.take()?;
             Some(Found { object, body })
@@ -414,7 +429,10 @@ impl TaskService {
         if holder.list_id == list || writable(&lists, holder.list_id).is_err() {
             return Ok(Err(DavRefusal::UidConflict { href: readable }));
         }
-        if href_holder(&mut conn, &owner, href, holder.id).await?.is_some() {
+        if href_holder(&mut conn, &owner, href, holder.id)
+            .await?
+            .is_some()
+        {
             return Ok(Err(DavRefusal::NameTaken));
         }
         drop(conn);
@@ -589,7 +607,14 @@ impl TaskService {
             pending_parent: parent_uid.filter(|_| parent.is_none()),
             replacing: None,
         };
-        write_ical(&mut tx, put.actor, (owner, put.list, created.id), &ical, put.now).await?;
+        write_ical(
+            &mut tx,
+            put.actor,
+            (owner, put.list, created.id),
+            &ical,
+            put.now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Ok(PutOutcome::Created {
             task_id: created.id,
@@ -646,7 +671,9 @@ fn extra_of(body: &super::DavBody) -> Extra {
 
 /// The parent UID the task waits for, if it has no parent.
 fn pending_of(body: &super::DavBody) -> Option<String> {
-    body.parent_uid.clone().filter(|_| body.item.parent_id.is_none())
+    body.parent_uid
+        .clone()
+        .filter(|_| body.item.parent_id.is_none())
 }
 
 /// The caller's time zone, for a to-do's floating times.

@@ -451,8 +451,17 @@ impl TaskService {
     ) -> Result<Task> {
         let now = self.clock.now();
         let change = |old: &StoredTask| change(old, now);
-        self.mutate_with(actor, id, expected_version, placement, cascade, None, now, change)
-            .await
+        self.mutate_with(
+            actor,
+            id,
+            expected_version,
+            placement,
+            cascade,
+            None,
+            now,
+            change,
+        )
+        .await
     }
 
     /// [`TaskService::mutate`] at `now`, writing the task's CalDAV row

@@ -8,13 +8,13 @@ use chrono::{DateTime, Utc};
 use taskflow_core::{Invalid, ListRef, NotificationKind, Spot, Task, position};
 use taskflow_events::{ReminderKind, Source, TaskEventType};
 
+use crate::caldav::IcalWrite;
 use crate::database::{Executor, Query, Tx, query};
 use crate::idempotency::{self, IdempotentCreate};
 use crate::lists::{ListRow, Lists};
 use crate::notifications::{self, Telling};
 use crate::outbox::{self, NewEvent};
 use crate::tasks::columns::{self, SELECT, StoredTask, TaskRow};
-use crate::caldav::IcalWrite;
 use crate::tasks::{Actor, Change};
 use crate::{Database, Error, Result};
 

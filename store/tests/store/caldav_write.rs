@@ -131,13 +131,17 @@ async fn a_put_creates_updates_and_an_echo_changes_nothing(h: &Harness) {
     assert_eq!(task.tags, ["errands"]);
     // The sync report names it by the client's name; its UID and what
     // Taskflow does not model come back.
-    wait_for("the create to settle", std::time::Duration::from_secs(30), || async {
-        !svc.dav_changes(home, Some(token), 100)
-            .await
-            .unwrap()
-            .changed
-            .is_empty()
-    })
+    wait_for(
+        "the create to settle",
+        std::time::Duration::from_secs(30),
+        || async {
+            !svc.dav_changes(home, Some(token), 100)
+                .await
+                .unwrap()
+                .changed
+                .is_empty()
+        },
+    )
     .await;
     let changes = svc.dav_changes(home, Some(token), 100).await.unwrap();
     assert_eq!(changes.changed.len(), 1);
@@ -187,10 +191,17 @@ async fn a_put_creates_updates_and_an_echo_changes_nothing(h: &Harness) {
     assert_eq!(etag(svc, home, "phone-1.ics").await, format!("\"{id}-3\""));
 
     // A task made elsewhere, by its default name: updated, named as before.
-    let rest = svc.create(&alice(), &CreateTask {
-        list: Some(ListRef::Id(home)),
-        ..titled("from the web")
-    }, None).await.unwrap();
+    let rest = svc
+        .create(
+            &alice(),
+            &CreateTask {
+                list: Some(ListRef::Id(home)),
+                ..titled("from the web")
+            },
+            None,
+        )
+        .await
+        .unwrap();
     let own = rendered(svc, home, &default_href(rest.id)).await;
     assert_eq!(
         put(svc, "alice", home, &default_href(rest.id), &own).await,
@@ -283,7 +294,14 @@ async fn viewers_and_archived_lists_cannot_write_and_unreached_lists_are_not_fou
     );
     svc.archive_list(&alice(), shared, None).await.unwrap();
     assert_eq!(
-        put(svc, "alice", shared, "v-1.ics", &vtodo("v-1", "SUMMARY:x\n")).await,
+        put(
+            svc,
+            "alice",
+            shared,
+            "v-1.ics",
+            &vtodo("v-1", "SUMMARY:x\n")
+        )
+        .await,
         Err(DavRefusal::NeedPrivileges)
     );
     assert_eq!(svc.get("alice", id).await.unwrap().title, "from bob");
@@ -310,20 +328,27 @@ async fn a_uid_is_one_task_of_its_owner_and_a_put_elsewhere_moves_it(h: &Harness
         Ok(PutOutcome::Updated { task_id: id })
     );
     let task = svc.get("alice", id).await.unwrap();
-    assert_eq!((task.list_id, task.title.as_str()), (work, "call the plumber today"));
+    assert_eq!(
+        (task.list_id, task.title.as_str()),
+        (work, "call the plumber today")
+    );
     let history = svc.history("alice", id, None, None).await.unwrap().entries;
     assert_eq!(history.len(), 2, "created, then moved: one task");
     assert_eq!(
         svc.dav_named(work, &["plumber.ics"], false).await.unwrap()[0].task_id,
         id
     );
-    wait_for("the move to settle", std::time::Duration::from_secs(30), || async {
-        !svc.dav_changes(home, Some(home_token), 100)
-            .await
-            .unwrap()
-            .gone
-            .is_empty()
-    })
+    wait_for(
+        "the move to settle",
+        std::time::Duration::from_secs(30),
+        || async {
+            !svc.dav_changes(home, Some(home_token), 100)
+                .await
+                .unwrap()
+                .gone
+                .is_empty()
+        },
+    )
     .await;
     let home_changes = svc.dav_changes(home, Some(home_token), 100).await.unwrap();
     assert!(home_changes.changed.is_empty());
@@ -406,7 +431,10 @@ async fn each_recurring_completion_style_completes_the_task_once(h: &Harness) {
         // The occurrence keeps its due; the next is a week on.
         assert!(task.due.unwrap().starts_with("2026-11-10T09:00"), "{name}");
         let next = next.unwrap_or_else(|| panic!("{name}: no next occurrence"));
-        assert!(next.due.clone().unwrap().starts_with("2026-11-17T09:00"), "{name}");
+        assert!(
+            next.due.clone().unwrap().starts_with("2026-11-17T09:00"),
+            "{name}"
+        );
         assert!(!next.completed);
         let done = h
             .raw
@@ -446,7 +474,16 @@ async fn a_subtask_put_before_or_after_its_parent_ends_under_it(h: &Harness) {
         put(svc, "alice", home, "e.ics", &early_body).await,
         Ok(PutOutcome::Unchanged { task_id: early })
     );
-    let late = created(put(svc, "alice", home, "late.ics", &vtodo("late", "SUMMARY:boxes\n")).await);
+    let late = created(
+        put(
+            svc,
+            "alice",
+            home,
+            "late.ics",
+            &vtodo("late", "SUMMARY:boxes\n"),
+        )
+        .await,
+    );
     let task = svc.get("alice", early).await.unwrap();
     assert_eq!(task.parent.map(|p| p.id), Some(late));
     assert_eq!(
@@ -488,9 +525,18 @@ async fn a_delete_removes_the_task_and_its_name_is_reported_gone(h: &Harness) {
     for id in [parent, child] {
         assert!(matches!(svc.get("alice", id).await, Err(Error::NotFound)));
     }
-    wait_for("the deletion to settle", std::time::Duration::from_secs(30), || async {
-        svc.dav_changes(home, Some(token), 100).await.unwrap().gone.len() == 2
-    })
+    wait_for(
+        "the deletion to settle",
+        std::time::Duration::from_secs(30),
+        || async {
+            svc.dav_changes(home, Some(token), 100)
+                .await
+                .unwrap()
+                .gone
+                .len()
+                == 2
+        },
+    )
     .await;
     let mut gone = svc.dav_changes(home, Some(token), 100).await.unwrap().gone;
     gone.sort();
@@ -526,12 +572,25 @@ async fn a_move_renames_or_moves_the_resource_and_keeps_its_history(h: &Harness)
             .unwrap(),
         Ok(PutOutcome::Updated { task_id: id })
     );
-    assert!(svc.dav_named(home, &["m.ics"], false).await.unwrap().is_empty());
+    assert!(
+        svc.dav_named(home, &["m.ics"], false)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Moved to the other list.
     assert_eq!(
-        svc.dav_move("alice", home, "renamed.ics", work, "moved.ics", false, &keep)
-            .await
-            .unwrap(),
+        svc.dav_move(
+            "alice",
+            home,
+            "renamed.ics",
+            work,
+            "moved.ics",
+            false,
+            &keep
+        )
+        .await
+        .unwrap(),
         Ok(PutOutcome::Updated { task_id: id })
     );
     assert_eq!(svc.get("alice", id).await.unwrap().list_id, work);
@@ -545,7 +604,10 @@ async fn a_move_renames_or_moves_the_resource_and_keeps_its_history(h: &Harness)
             .unwrap(),
         Ok(PutOutcome::Updated { task_id: id })
     );
-    assert!(matches!(svc.get("alice", other).await, Err(Error::NotFound)));
+    assert!(matches!(
+        svc.get("alice", other).await,
+        Err(Error::NotFound)
+    ));
     assert_eq!(
         svc.dav_named(work, &["taken.ics"], false).await.unwrap()[0].task_id,
         id
@@ -553,18 +615,37 @@ async fn a_move_renames_or_moves_the_resource_and_keeps_its_history(h: &Harness)
     let history = svc.history("alice", id, None, None).await.unwrap().entries;
     assert_eq!(history.len(), 4, "created, renamed, moved, renamed");
     // A task Taskflow named moves too, and keeps its UID.
-    let rest = svc.create(&alice(), &CreateTask {
-        list: Some(ListRef::Id(home)),
-        ..titled("web")
-    }, None).await.unwrap();
+    let rest = svc
+        .create(
+            &alice(),
+            &CreateTask {
+                list: Some(ListRef::Id(home)),
+                ..titled("web")
+            },
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(
-        svc.dav_move("alice", home, &default_href(rest.id), work, "web.ics", false, &keep)
-            .await
-            .unwrap(),
+        svc.dav_move(
+            "alice",
+            home,
+            &default_href(rest.id),
+            work,
+            "web.ics",
+            false,
+            &keep
+        )
+        .await
+        .unwrap(),
         Ok(PutOutcome::Updated { task_id: rest.id })
     );
     let named = svc.dav_named(work, &["web.ics"], true).await.unwrap();
-    assert_eq!(named[0].body.as_ref().unwrap().uid, None, "Taskflow's own UID");
+    assert_eq!(
+        named[0].body.as_ref().unwrap().uid,
+        None,
+        "Taskflow's own UID"
+    );
     // Into another owner's list: refused.
     let bobs = new_list(svc, &bob(), "Bob's").await;
     share_from_bob(svc, bobs).await;
@@ -585,7 +666,9 @@ async fn share_from_bob(svc: &TaskService, list: i64) {
         role: Grant::Editor,
     };
     let invitation = svc.invite(&bob(), list, &invite).await.unwrap();
-    svc.accept_invitation(&alice(), invitation.id).await.unwrap();
+    svc.accept_invitation(&alice(), invitation.id)
+        .await
+        .unwrap();
 }
 
 async fn a_transfer_takes_the_client_names_to_the_new_owner(h: &Harness) {
