@@ -418,6 +418,14 @@ async fn each_recurring_completion_style_completes_the_task_once(h: &Harness) {
         assert_eq!(outcome, Ok(PutOutcome::Updated { task_id: id }), "{name}");
         let task = svc.get("alice", id).await.unwrap();
         assert_eq!(task.completed, completes, "{name}");
+        // A completion is the `completed` event the Recurrence worker hears.
+        let history = svc.history("alice", id, None, None).await.unwrap();
+        let completed = history
+            .entries
+            .iter()
+            .filter(|e| e.event_type == TaskEventType::Completed && e.source == Source::Caldav)
+            .count();
+        assert_eq!(completed, usize::from(completes), "{name}");
         let event_id = uuid::Uuid::now_v7();
         let next = svc
             .next_occurrence("recurrence", event_id, "alice", id)
@@ -684,12 +692,14 @@ async fn a_transfer_takes_the_client_names_to_the_new_owner(h: &Harness) {
     share(svc, shared, "bob", Grant::Editor).await;
     let to_bob = TransferList { user: "bob".into() };
     svc.transfer_list(&alice(), shared, &to_bob).await.unwrap();
-    // The UID is bob's now: his PUT updates the same task.
+    // The UID is bob's now: his PUT of it into his own list moves the
+    // same task there.
     let renamed = vtodo("gift", "SUMMARY:gift for carol\n");
     assert_eq!(
-        put(svc, "bob", shared, "gift.ics", &renamed).await,
+        put(svc, "bob", bobs, "gift.ics", &renamed).await,
         Ok(PutOutcome::Updated { task_id: id })
     );
+    assert_eq!(svc.get("bob", id).await.unwrap().list_id, bobs);
     // The clashing one took its default name.
     let named = svc
         .dav_named(shared, &[&default_href(clashing)], true)
