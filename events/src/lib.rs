@@ -255,6 +255,7 @@ pub enum Source {
     Chat,
     Worker,
     Cli,
+    Caldav,
 }
 
 impl Source {

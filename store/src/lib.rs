@@ -61,7 +61,8 @@ pub use agents::{
 pub use app_passwords::APP_PASSWORD_PREFIX;
 pub use audience::Audience;
 pub use caldav::{
-    DavBody, DavCalendar, DavChanges, DavObject, MAX_SYNC_CHANGES, dav_etag, default_href,
+    DavBody, DavCalendar, DavChanges, DavObject, DavRefusal, MAX_SYNC_CHANGES, Preconditions,
+    PutOutcome, dav_etag, default_href,
 };
 pub use calendar_feeds::{FEED_TOKEN_PREFIX, OpenedFeed};
 pub use clock::{Clock, ManualClock, SystemClock};

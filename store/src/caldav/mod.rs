@@ -16,9 +16,15 @@ use crate::calendar_feeds::{ITEM_COLUMNS, ItemRow};
 use sqlx::types::Json;
 
 use crate::database::{Query, query};
+
+mod write;
+
 use crate::lists::Lists;
 use crate::tasks::check_user;
 use crate::{Error, Result, TaskService};
+use write::own_uid_id;
+pub use write::{DavRefusal, Preconditions, PutOutcome};
+pub(crate) use write::{IcalWrite, write_ical};
 
 /// The most changes one sync report answers; the rest come with its token.
 pub const MAX_SYNC_CHANGES: usize = 1_000;
@@ -61,7 +67,9 @@ pub struct DavBody {
     pub item: CalendarItem,
     /// The UID a client gave it (None: Taskflow's own).
     pub uid: Option<String>,
-    /// The UID a client gave its parent.
+    /// The UID a client gave its parent (None: Taskflow's own), or, for a
+    /// task without one, the parent UID it named that is not applied (not
+    /// there yet, or in another list).
     pub parent_uid: Option<String>,
     /// What the client sent that Taskflow does not model.
     pub extra: serde_json::Value,
@@ -136,8 +144,8 @@ static BODY_COLUMNS: LazyLock<String> = LazyLock::new(|| {
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "{item}, i.href, i.uid, i.extra, (SELECT p.uid FROM task_ical p \
-         WHERE p.task_id = t.parent_id AND p.deleted_at IS NULL) AS parent_uid"
+        "{item}, i.href, i.uid, i.extra, COALESCE((SELECT p.uid FROM task_ical p \
+         WHERE p.task_id = t.parent_id AND p.deleted_at IS NULL), i.pending_parent) AS parent_uid"
     )
 });
 
@@ -360,14 +368,24 @@ fn with_bodies(rows: Vec<BodyRow>) -> Result<Vec<DavObject>> {
     rows.into_iter()
         .map(|row| {
             let item = row.item.item(&mut zones)?;
+            // A row may hold Taskflow's own UID of a task (its host is the
+            // HTTP side's): shown as Taskflow's own.
+            let own = |uid: &Option<String>, id: Option<i64>| {
+                uid.clone()
+                    .filter(|uid| id.is_none() || own_uid_id(uid) != id)
+            };
+            let (uid, parent_uid) = (
+                own(&row.uid, Some(item.id)),
+                own(&row.parent_uid, item.parent_id),
+            );
             Ok(DavObject {
                 task_id: item.id,
                 href: row.href.unwrap_or_else(|| default_href(item.id)),
                 etag: dav_etag(item.id, item.version),
                 body: Some(DavBody {
                     item,
-                    uid: row.uid,
-                    parent_uid: row.parent_uid,
+                    uid,
+                    parent_uid,
                     extra: row.extra.map_or_else(|| serde_json::json!({}), |e| e.0),
                 }),
             })

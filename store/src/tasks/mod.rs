@@ -30,7 +30,7 @@ use crate::memo::Memo;
 use crate::outbox::Receipt;
 use crate::{Audience, Clock, Database, Error, Result, SystemClock};
 use columns::StoredTask;
-use sql::Placement;
+pub(crate) use sql::Placement;
 
 /// The longest user id and idempotency key.
 pub(crate) const MAX_ID_LEN: usize = 255;
@@ -449,9 +449,36 @@ impl TaskService {
         cascade: bool,
         change: impl FnOnce(&StoredTask, DateTime<Utc>) -> Result<Change>,
     ) -> Result<Task> {
-        let inbox = self.inbox(actor).await?;
         let now = self.clock.now();
         let change = |old: &StoredTask| change(old, now);
+        self.mutate_with(
+            actor,
+            id,
+            expected_version,
+            placement,
+            cascade,
+            None,
+            now,
+            change,
+        )
+        .await
+    }
+
+    /// [`TaskService::mutate`] at `now`, writing the task's CalDAV row
+    /// (`ical`) with an update, in the same transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn mutate_with(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: Option<i64>,
+        placement: Option<Placement<'_>>,
+        cascade: bool,
+        ical: Option<&crate::caldav::IcalWrite>,
+        now: DateTime<Utc>,
+        change: impl FnOnce(&StoredTask) -> Result<Change>,
+    ) -> Result<Task> {
+        let inbox = self.inbox(actor).await?;
         sql::mutate(
             &self.db,
             actor,
@@ -461,6 +488,7 @@ impl TaskService {
             inbox,
             placement,
             cascade,
+            ical,
             change,
         )
         .await
@@ -494,7 +522,7 @@ fn next_occurrence_of(current: &StoredTask, now: DateTime<Utc>) -> Option<Stored
 /// The anchor of a series after an update. Moving one occurrence keeps the
 /// series (and its COUNT) where it was, as calendars do for "this event
 /// only"; a new or changed rule, or a new zone, starts a series at the due.
-fn anchor_after(old: &StoredTask, fields: &TaskFields) -> Option<Due> {
+pub(crate) fn anchor_after(old: &StoredTask, fields: &TaskFields) -> Option<Due> {
     let (rule, due) = (fields.recurrence.as_ref()?, fields.due?);
     let same_series = old.fields.recurrence.as_ref() == Some(rule)
         && old.anchor.is_some_and(|a| a.zone() == due.zone());

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use taskflow_core::{Invalid, ListRef, NotificationKind, Spot, Task, position};
 use taskflow_events::{ReminderKind, Source, TaskEventType};
 
+use crate::caldav::IcalWrite;
 use crate::database::{Executor, Query, Tx, query};
 use crate::idempotency::{self, IdempotentCreate};
 use crate::lists::{ListRow, Lists};
@@ -311,6 +312,13 @@ pub(crate) async fn give(tx: &mut Tx, lists: &[i64], owner: &str) -> Result<()> 
          (SELECT id FROM tasks WHERE list_id IN (",
         "UPDATE task_links SET user_id = $1 WHERE task_id IN \
          (SELECT id FROM tasks WHERE list_id IN (",
+        // A CalDAV client's names are unique per owner: a UID or name the
+        // new owner uses already is forgotten (the task takes its default
+        // UID and name), then the rest follow the tasks.
+        "DELETE FROM task_ical WHERE deleted_at IS NULL AND task_id IN \
+         (SELECT id FROM tasks WHERE list_id IN (",
+        "UPDATE task_ical SET user_id = $1 WHERE deleted_at IS NULL AND task_id IN \
+         (SELECT id FROM tasks WHERE list_id IN (",
     ] {
         let mut q = Query::build(statement).bind(owner);
         q.push_binds(lists.iter().copied());
@@ -319,6 +327,12 @@ pub(crate) async fn give(tx: &mut Tx, lists: &[i64], owner: &str) -> Result<()> 
         } else {
             ")"
         });
+        if statement.starts_with("DELETE FROM task_ical") {
+            q.push(
+                " AND EXISTS (SELECT 1 FROM task_ical o WHERE o.user_id = $1 \
+                 AND o.deleted_at IS NULL AND (o.uid = task_ical.uid OR o.href = task_ical.href))",
+            );
+        }
         q.execute(&mut *tx).await?;
     }
     Ok(())
@@ -485,6 +499,8 @@ pub(crate) use taskflow_core::MAX_TASK_DEPTH;
 /// a move to another list takes its subtasks along. Returns the task as it
 /// is afterwards (as it was, for a deletion). `inbox` (the user's) skips
 /// reading the lists for a task in the Inbox, which is never archived.
+/// `ical`, for a CalDAV write, is the task's `task_ical` row, written with
+/// an update in the same transaction.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn mutate(
     db: &Database,
@@ -495,6 +511,7 @@ pub(crate) async fn mutate(
     inbox: i64,
     placement: Option<Placement<'_>>,
     cascade: bool,
+    ical: Option<&IcalWrite>,
     change: impl FnOnce(&StoredTask) -> Result<Change>,
 ) -> Result<Task> {
     let user = by.user.as_str();
@@ -571,7 +588,12 @@ pub(crate) async fn mutate(
                 TaskEventType::Completed => 0,
                 _ => task.relations.open_child_count,
             };
-            Some(save_with_event(&mut tx, by, &old, task, event, now).await?)
+            let list = task.list_id;
+            let saved = save_with_event(&mut tx, by, &old, task, event, now).await?;
+            if let Some(ical) = ical {
+                crate::caldav::write_ical(&mut tx, by, (&owner, list, old.id), ical, now).await?;
+            }
+            Some(saved)
         }
     };
     tx.commit().await?;
@@ -761,7 +783,7 @@ pub(crate) async fn descendants(
 }
 
 /// How many levels task `id` and its subtasks span (1: none).
-async fn height(on: &mut impl Executor, user: &str, id: i64) -> Result<usize> {
+pub(crate) async fn height(on: &mut impl Executor, user: &str, id: i64) -> Result<usize> {
     let mut height = 1;
     let mut level = vec![id];
     while !level.is_empty() && height <= MAX_TASK_DEPTH {

@@ -39,6 +39,7 @@ fn invalid_field<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
 
 mod app_passwords;
 mod caldav;
+mod caldav_write;
 mod calendar_feeds;
 mod database;
 mod idempotency;
