@@ -11,6 +11,7 @@
 mod auth;
 mod props;
 mod report;
+mod write;
 mod xml;
 
 use axum::Router;
@@ -164,6 +165,9 @@ async fn dav(
         "PROPFIND" => request.propfind(&target, &body).await,
         "REPORT" => request.report(&target, &body).await,
         "GET" | "HEAD" => request.get(&target, method == Method::HEAD).await,
+        "PUT" => request.put(&target, &body).await,
+        "DELETE" => request.delete(&target).await,
+        "MOVE" => request.move_to(&target).await,
         _ => Ok(not_allowed(&target)),
     };
     answer.unwrap_or_else(|err| err.into_response())
@@ -293,14 +297,17 @@ fn refused(code: StatusCode, condition: &str, description: Option<&str>) -> Resp
         .into_response()
 }
 
-/// The methods a target answers (writes come with the write side).
+/// The methods a target answers.
 fn allowed(target: &Target) -> &'static str {
     match target {
-        Target::Object(..) => "OPTIONS, GET, HEAD, PROPFIND",
+        Target::Object(..) => "OPTIONS, GET, HEAD, PUT, DELETE, MOVE, PROPFIND",
         Target::Calendar(_) => "OPTIONS, PROPFIND, REPORT",
         _ => "OPTIONS, PROPFIND",
     }
 }
+
+/// The methods a resource of a calendar the caller may only read answers.
+const READ_ONLY_OBJECT: &str = "OPTIONS, GET, HEAD, PROPFIND";
 
 fn not_allowed(target: &Target) -> Response {
     let mut response = status(StatusCode::METHOD_NOT_ALLOWED);
@@ -315,6 +322,14 @@ fn not_allowed(target: &Target) -> Response {
 async fn options(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Response {
     let allow = match auth::DavUser::from_headers(state, headers).await {
         Ok(user) => match target(uri.path(), &user) {
+            Some(Target::Object(list, _)) => match state.tasks.dav_calendar(&user.id, list).await {
+                Ok(Some((calendar, _))) if calendar.writable => {
+                    allowed(&Target::Object(list, String::new()))
+                }
+                Ok(Some(_)) => READ_ONLY_OBJECT,
+                Ok(None) => return status(StatusCode::NOT_FOUND),
+                Err(err) => return Problem::from(err).into_response(),
+            },
             Some(target) => allowed(&target),
             None => return status(StatusCode::NOT_FOUND),
         },

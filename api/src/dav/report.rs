@@ -186,13 +186,44 @@ type Range = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 /// What a `calendar-query` filter keeps: to-dos (not events), open ones
 /// only when it asks for no `COMPLETED` or a status other than completed,
-/// and those due in a time range (RFC 4791 §9.9, by the due date alone:
+/// those whose title, description or tags hold a text asked for, and those
+/// due in a time range (RFC 4791 §9.9, by the due date alone:
 /// anything it cannot decide is kept).
 #[derive(Debug, Default)]
 struct Filter {
     component_matches: bool,
     open_only: bool,
     range: Option<Range>,
+    /// Text a property must (or, negated, must not) contain.
+    texts: Vec<TextMatch>,
+}
+
+/// A `text-match` on `SUMMARY`, `DESCRIPTION` or `CATEGORIES` (RFC 4791
+/// §9.7.5): a substring, in any ASCII case unless the collation is
+/// `i;octet`.
+#[derive(Debug)]
+struct TextMatch {
+    property: &'static str,
+    text: String,
+    exact_case: bool,
+    negated: bool,
+}
+
+impl TextMatch {
+    fn holds(&self, item: &taskflow_core::calendar::CalendarItem) -> bool {
+        let values: Vec<&str> = match self.property {
+            "SUMMARY" => vec![item.title.as_str()],
+            "DESCRIPTION" => item.description.as_deref().into_iter().collect(),
+            _ => item.tags.iter().map(String::as_str).collect(),
+        };
+        let found = values.iter().any(|value| match self.exact_case {
+            true => value.contains(&self.text),
+            false => value
+                .to_ascii_lowercase()
+                .contains(&self.text.to_ascii_lowercase()),
+        });
+        found != self.negated
+    }
 }
 
 impl Filter {
@@ -227,6 +258,19 @@ impl Filter {
                 .and_then(|m| m.attribute("negate-condition"))
                 .is_some_and(|v| v == "yes");
             let text = matching.map(|m| m.text.trim().to_ascii_uppercase());
+            if let (Some(matching), Some(property)) = (
+                matching,
+                ["SUMMARY", "DESCRIPTION", "CATEGORIES"]
+                    .into_iter()
+                    .find(|p| p.eq_ignore_ascii_case(name)),
+            ) {
+                filter.texts.push(TextMatch {
+                    property,
+                    text: matching.text.trim().to_owned(),
+                    exact_case: matching.attribute("collation") == Some("i;octet"),
+                    negated,
+                });
+            }
             match (name, undefined, text.as_deref(), negated) {
                 ("COMPLETED", true, _, _) => filter.open_only = true,
                 ("STATUS", _, Some("COMPLETED"), true) => filter.open_only = true,
@@ -250,6 +294,9 @@ impl Filter {
             return true;
         };
         if self.open_only && body.item.completed_at.is_some() {
+            return false;
+        }
+        if !self.texts.iter().all(|t| t.holds(&body.item)) {
             return false;
         }
         match (&self.range, &body.item.due) {

@@ -21,6 +21,7 @@ on_both_databases!(
     multiget_and_query_answer_what_they_name,
     sync_reports_name_each_change_and_a_move_in_both_lists,
     every_bad_credential_is_the_same_401_and_nobody_elses_paths_answer,
+    writes_are_ordinary_task_changes_with_preconditions_and_privileges,
 );
 
 /// A CalDAV client of one person, signed in with an app password.
@@ -500,6 +501,26 @@ async fn multiget_and_query_answer_what_they_name(h: &Harness) {
         hrefs(&open_only.body),
         [format!("{calendar}taskflow-task-{open}.ics")]
     );
+    let titled = |text: &str, collation: &str| {
+        query(&format!(
+            "<c:comp-filter name=\"VTODO\"><c:prop-filter name=\"SUMMARY\">\
+             <c:text-match collation=\"{collation}\">{text}</c:text-match></c:prop-filter>\
+             </c:comp-filter>"
+        ))
+    };
+    let by_title = dav
+        .report(&calendar, &titled("OPEN", "i;ascii-casemap"))
+        .await;
+    assert_eq!(
+        hrefs(&by_title.body),
+        [format!("{calendar}taskflow-task-{open}.ics")]
+    );
+    let exact_case = dav.report(&calendar, &titled("OPEN", "i;octet")).await;
+    assert!(
+        responses(&exact_case.body).is_empty(),
+        "{}",
+        exact_case.body
+    );
     let events = dav
         .report(&calendar, &query("<c:comp-filter name=\"VEVENT\"/>"))
         .await;
@@ -675,5 +696,199 @@ async fn every_bad_credential_is_the_same_401_and_nobody_elses_paths_answer(h: &
     assert_eq!(
         dav.propfind(path, "0", "<d:displayname/>").await.status,
         StatusCode::UNAUTHORIZED
+    );
+}
+
+fn vtodo(uid: &str, lines: &str) -> String {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VTODO\r\nUID:{uid}\r\n\
+         DTSTAMP:20261201T000000Z\r\n{lines}END:VTODO\r\nEND:VCALENDAR\r\n"
+    )
+}
+
+async fn writes_are_ordinary_task_changes_with_preconditions_and_privileges(h: &Harness) {
+    let api = serve(h).await;
+    let home = new_list(&api, "alice", "Home").await;
+    let work = new_list(&api, "alice", "Work").await;
+    let shared = new_list(&api, "alice", "Shared").await;
+    share(&api, shared, "viewer").await;
+    let dav = Dav::new(&api, "alice").await;
+    let path = format!("/dav/calendars/alice/{home}/phone-1.ics");
+    let body = vtodo(
+        "phone-1",
+        "SUMMARY:buy stamps\r\nDUE;VALUE=DATE:20261224\r\nX-PHONE-COLOR:teal\r\n",
+    );
+    let created = dav
+        .send("PUT", &path, &[("if-none-match", "*")], &body)
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert!(
+        created.headers.get("etag").is_none(),
+        "never an ETag for a changed body"
+    );
+    // REST sees an ordinary task, made by CalDAV.
+    let tasks = api
+        .list_tasks("alice", &format!("list_id={home}"))
+        .await
+        .ok();
+    let task = &tasks["tasks"][0];
+    assert_eq!(
+        (task["title"].as_str(), task["due"].as_str()),
+        (Some("buy stamps"), Some("2026-12-24"))
+    );
+    let id = task["id"].as_i64().unwrap();
+    let history = api.task_history("alice", id).await.ok();
+    assert_eq!(history["entries"][0]["source"], "caldav", "{history}");
+    // Read back under the client's name and UID, with what Taskflow keeps.
+    let got = dav.send("GET", &path, &[], "").await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert!(
+        got.body.contains("UID:phone-1\r\n") && got.body.contains("X-PHONE-COLOR:teal\r\n"),
+        "{}",
+        got.body
+    );
+    let etag = got.headers["etag"].to_str().unwrap().to_owned();
+    // The same body again changes nothing; a second create is refused.
+    assert_eq!(
+        dav.send("PUT", &path, &[], &body).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        dav.send("GET", &path, &[], "").await.headers["etag"],
+        etag.as_str()
+    );
+    assert_eq!(
+        dav.send("PUT", &path, &[("if-none-match", "*")], &body)
+            .await
+            .status,
+        StatusCode::PRECONDITION_FAILED
+    );
+    // An edit with the tag it read; a stale tag is 412.
+    let edited = vtodo(
+        "phone-1",
+        "SUMMARY:buy stamps and envelopes\r\nSTATUS:COMPLETED\r\n",
+    );
+    let done = dav
+        .send("PUT", &path, &[("if-match", &etag)], &edited)
+        .await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.body);
+    let task = api.get_task("alice", id).await.ok();
+    assert_eq!(
+        (task["title"].as_str(), task["completed"].as_bool()),
+        (Some("buy stamps and envelopes"), Some(true))
+    );
+    assert_eq!(
+        dav.send("PUT", &path, &[("if-match", &etag)], &body)
+            .await
+            .status,
+        StatusCode::PRECONDITION_FAILED
+    );
+    // What cannot be stored is named by its precondition.
+    let event = body.replace("VTODO", "VEVENT");
+    let refused = dav
+        .send(
+            "PUT",
+            &format!("/dav/calendars/alice/{home}/e.ics"),
+            &[],
+            &event,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused.body.contains("<c:supported-calendar-component/>"),
+        "{}",
+        refused.body
+    );
+    let long = vtodo("long", &format!("SUMMARY:{}\r\n", "x".repeat(300)));
+    let refused = dav
+        .send(
+            "PUT",
+            &format!("/dav/calendars/alice/{home}/l.ics"),
+            &[],
+            &long,
+        )
+        .await;
+    assert!(
+        refused.body.contains("<c:valid-calendar-data/>") && refused.body.contains("SUMMARY"),
+        "{}",
+        refused.body
+    );
+    let clash = dav
+        .send(
+            "PUT",
+            &format!("/dav/calendars/alice/{home}/other.ics"),
+            &[],
+            &body,
+        )
+        .await;
+    assert_eq!(clash.status, StatusCode::FORBIDDEN);
+    assert!(
+        clash
+            .body
+            .contains(&format!("<c:no-uid-conflict><d:href>{path}</d:href>")),
+        "{}",
+        clash.body
+    );
+    // A viewer writes nothing: bob reads alice's shared list only.
+    let bob = Dav::new(&api, "bob").await;
+    let theirs = format!("/dav/calendars/bob/{shared}/mine.ics");
+    let denied = bob
+        .send("PUT", &theirs, &[], &vtodo("bob-1", "SUMMARY:x\r\n"))
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    assert!(
+        denied.body.contains("<d:need-privileges/>"),
+        "{}",
+        denied.body
+    );
+    let allow = bob.send("OPTIONS", &theirs, &[], "").await;
+    assert!(!allow.headers["allow"].to_str().unwrap().contains("PUT"));
+    assert!(
+        dav.send("OPTIONS", &path, &[], "").await.headers["allow"]
+            .to_str()
+            .unwrap()
+            .contains("PUT")
+    );
+
+    // MOVE to another list keeps the task; DELETE removes it.
+    let moved_path = format!("/dav/calendars/alice/{work}/moved.ics");
+    let destination = format!("{}{moved_path}", api.base);
+    let moved = dav
+        .send("MOVE", &path, &[("destination", &destination)], "")
+        .await;
+    assert!(moved.status.is_success(), "{} {}", moved.status, moved.body);
+    assert_eq!(api.get_task("alice", id).await.ok()["list_id"], work);
+    assert_eq!(
+        dav.send("GET", &path, &[], "").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let elsewhere = dav
+        .send(
+            "MOVE",
+            &moved_path,
+            &[("destination", "https://other.example/x.ics")],
+            "",
+        )
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::BAD_GATEWAY);
+    assert_eq!(
+        dav.send("DELETE", &moved_path, &[("if-match", "\"1-1\"")], "")
+            .await
+            .status,
+        StatusCode::PRECONDITION_FAILED
+    );
+    assert_eq!(
+        dav.send("DELETE", &moved_path, &[], "").await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(api.get_task("alice", id).await.status, 404);
+    assert_eq!(
+        dav.send("DELETE", &moved_path, &[], "").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let calendar = format!("/dav/calendars/alice/{work}/");
+    assert_eq!(
+        dav.send("DELETE", &calendar, &[], "").await.status,
+        StatusCode::FORBIDDEN
     );
 }

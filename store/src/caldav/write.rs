@@ -60,8 +60,9 @@ pub enum DavRefusal {
     /// The body cannot be stored (403 with its precondition).
     Invalid(Refused),
     /// The owner has a task of that UID the write cannot take over (403
-    /// `no-uid-conflict`), named only if the caller reads its list.
-    UidConflict { href: Option<String> },
+    /// `no-uid-conflict`), named (its list and name) only if the caller
+    /// reads its list.
+    UidConflict { href: Option<(i64, String)> },
     /// The name is another task's of the owner, in another list (names are
     /// unique per owner): 409.
     NameTaken,
@@ -425,7 +426,9 @@ impl TaskService {
         };
         // The owner has this UID already: in this list under another name,
         // or in a list the caller cannot write, it stays where it is.
-        let readable = lists.get(holder.list_id).map(|_| holder.href());
+        let readable = lists
+            .get(holder.list_id)
+            .map(|_| (holder.list_id, holder.href()));
         if holder.list_id == list || writable(&lists, holder.list_id).is_err() {
             return Ok(Err(DavRefusal::UidConflict { href: readable }));
         }
@@ -454,7 +457,10 @@ impl TaskService {
             let mut conn = self.db.read().await?;
             let holder = uid_holder(&mut conn, put.owner, &client.uid).await?;
             if let Some(other) = holder.filter(|h| h.id != id) {
-                let href = put.lists.get(other.list_id).map(|_| other.href());
+                let href = put
+                    .lists
+                    .get(other.list_id)
+                    .map(|_| (other.list_id, other.href()));
                 return Ok(Err(DavRefusal::UidConflict { href }));
             }
         }

@@ -317,7 +317,7 @@ async fn a_uid_is_one_task_of_its_owner_and_a_put_elsewhere_moves_it(h: &Harness
     assert_eq!(
         put(svc, "alice", home, "other.ics", &body).await,
         Err(DavRefusal::UidConflict {
-            href: Some("u-1.ics".into())
+            href: Some((home, "u-1.ics".into()))
         })
     );
     let home_token = svc.dav_changes(home, None, 100).await.unwrap().token;
