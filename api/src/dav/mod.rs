@@ -168,6 +168,7 @@ async fn dav(
         "PUT" => request.put(&target, &body).await,
         "DELETE" => request.delete(&target).await,
         "MOVE" => request.move_to(&target).await,
+        "PROPPATCH" => request.proppatch(&target, &body).await,
         _ => Ok(not_allowed(&target)),
     };
     answer.unwrap_or_else(|err| err.into_response())
@@ -301,7 +302,7 @@ fn refused(code: StatusCode, condition: &str, description: Option<&str>) -> Resp
 fn allowed(target: &Target) -> &'static str {
     match target {
         Target::Object(..) => "OPTIONS, GET, HEAD, PUT, DELETE, MOVE, PROPFIND",
-        Target::Calendar(_) => "OPTIONS, PROPFIND, REPORT",
+        Target::Calendar(_) => "OPTIONS, PROPFIND, PROPPATCH, REPORT",
         _ => "OPTIONS, PROPFIND",
     }
 }

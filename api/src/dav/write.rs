@@ -7,11 +7,16 @@
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
+use taskflow_core::UpdateList;
 use taskflow_core::calendar::Refused;
-use taskflow_store::{DavRefusal, Preconditions, PutOutcome};
+use taskflow_events::Source;
+use taskflow_store::{Actor, DavRefusal, Preconditions, PutOutcome};
 
-use super::xml::escape;
-use super::{MAX_RESOURCE, Request, Target, not_allowed, refused, status, target};
+use super::xml::{self, CALDAV, DAV, ICAL, Multistatus, Name, escape};
+use super::{
+    MAX_RESOURCE, Request, Target, bad_xml, multistatus, not_allowed, refused, status, target,
+    xml_text,
+};
 use crate::problem::Problem;
 
 /// The preconditions a request's headers set.
@@ -172,6 +177,118 @@ impl Request<'_> {
             Ok(_) => status(StatusCode::NO_CONTENT),
             Err(refusal) => self.refusal(refusal),
         })
+    }
+}
+
+/// One property a `PROPPATCH` sets or removes: what it does to the list,
+/// or None for a property a calendar keeps no value of.
+fn list_change(name: &Name, value: Option<&str>, patch: &mut UpdateList) -> Option<Result<(), ()>> {
+    let text = value.map(str::trim).unwrap_or_default();
+    match (name.ns.as_str(), name.local.as_str()) {
+        (DAV, "displayname") => {
+            // A calendar keeps a name: removing it changes nothing.
+            if !text.is_empty() {
+                patch.title = Some(text.to_owned());
+            }
+            Some(Ok(()))
+        }
+        (CALDAV, "calendar-description") => {
+            patch.description = Some((!text.is_empty()).then(|| text.to_owned()));
+            Some(Ok(()))
+        }
+        (ICAL, "calendar-color") => {
+            // Apple writes `#rrggbbaa`; Taskflow keeps `#rrggbb`.
+            let rgb = match text.len() {
+                9 if text.starts_with('#') => &text[..7],
+                _ => text,
+            };
+            match taskflow_core::Color::parse(rgb) {
+                Ok(color) => {
+                    patch.color = Some(color.map(|c| c.as_str().to_owned()));
+                    Some(Ok(()))
+                }
+                Err(_) => Some(Err(())),
+            }
+        }
+        _ => None,
+    }
+}
+
+impl Request<'_> {
+    /// `PROPPATCH` of a calendar: its name, description and colour are the
+    /// list's (changed as on REST, by its owner or an admin); every other
+    /// property is refused, and then nothing is changed (RFC 4918 §9.2).
+    pub(super) async fn proppatch(
+        &self,
+        target: &Target,
+        body: &Bytes,
+    ) -> Result<Response, Problem> {
+        let Target::Calendar(list) = target else {
+            return Ok(refused(
+                StatusCode::FORBIDDEN,
+                "<d:cannot-modify-protected-property/>",
+                Some("only a calendar's name, description and colour can be changed"),
+            ));
+        };
+        let text = match xml_text(body) {
+            Ok(text) => text,
+            Err(response) => return Ok(*response),
+        };
+        let Some(root) = xml::parse(text).filter(|r| r.name.is(DAV, "propertyupdate")) else {
+            return Ok(bad_xml());
+        };
+        let Some((calendar, _)) = self.calendar(*list).await? else {
+            return Ok(status(StatusCode::NOT_FOUND));
+        };
+        let mut patch = UpdateList::default();
+        let (mut done, mut forbidden, mut conflicting) = (Vec::new(), Vec::new(), Vec::new());
+        for action in &root.children {
+            let set = action.name.is(DAV, "set");
+            if !set && !action.name.is(DAV, "remove") {
+                continue;
+            }
+            let Some(prop) = action.child(DAV, "prop") else {
+                continue;
+            };
+            for property in &prop.children {
+                let value = set.then_some(property.text.as_str());
+                match list_change(&property.name, value, &mut patch) {
+                    Some(Ok(())) if calendar.administrable => done.push(property.name.clone()),
+                    Some(Ok(())) | None => forbidden.push(property.name.clone()),
+                    Some(Err(())) => conflicting.push(property.name.clone()),
+                }
+            }
+        }
+        let path = self.paths.calendar(*list);
+        let mut out = Multistatus::new();
+        if forbidden.is_empty() && conflicting.is_empty() && !done.is_empty() {
+            let actor = Actor::new(&self.user.id, Source::Caldav);
+            match self
+                .state
+                .tasks
+                .update_list(&actor, *list, &patch, None)
+                .await
+            {
+                Ok(_) => {}
+                Err(taskflow_store::Error::Invalid(_)) => {
+                    conflicting = std::mem::take(&mut done);
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        let failed = match forbidden.is_empty() && conflicting.is_empty() {
+            true => ("200 OK", done),
+            false => ("424 Failed Dependency", done),
+        };
+        out.propstats(
+            &path,
+            &[
+                failed,
+                ("403 Forbidden", forbidden),
+                ("409 Conflict", conflicting),
+            ],
+        );
+        Ok(multistatus(out.finish("")))
     }
 }
 

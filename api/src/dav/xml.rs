@@ -197,6 +197,24 @@ impl Multistatus {
         self.0.push_str("</d:response>");
     }
 
+    /// A resource's properties in groups, each under its own status
+    /// (`PROPPATCH`: `200 OK`, `403 Forbidden`, `424 Failed Dependency`).
+    pub fn propstats(&mut self, href: &str, groups: &[(&str, Vec<Name>)]) {
+        self.0.push_str("<d:response><d:href>");
+        self.0.push_str(&escape(href));
+        self.0.push_str("</d:href>");
+        for (status, names) in groups.iter().filter(|(_, names)| !names.is_empty()) {
+            self.0.push_str("<d:propstat><d:prop>");
+            for name in names {
+                self.0.push_str(&name.empty());
+            }
+            self.0.push_str("</d:prop><d:status>HTTP/1.1 ");
+            self.0.push_str(status);
+            self.0.push_str("</d:status></d:propstat>");
+        }
+        self.0.push_str("</d:response>");
+    }
+
     /// A resource answered with a status alone (a gone member, 404).
     pub fn status(&mut self, href: &str, status: &str, error: Option<&str>) {
         self.0.push_str("<d:response><d:href>");

@@ -22,6 +22,7 @@ on_both_databases!(
     sync_reports_name_each_change_and_a_move_in_both_lists,
     every_bad_credential_is_the_same_401_and_nobody_elses_paths_answer,
     writes_are_ordinary_task_changes_with_preconditions_and_privileges,
+    proppatch_renames_and_recolours_a_calendar_all_or_nothing,
 );
 
 /// A CalDAV client of one person, signed in with an app password.
@@ -891,4 +892,80 @@ async fn writes_are_ordinary_task_changes_with_preconditions_and_privileges(h: &
         dav.send("DELETE", &calendar, &[], "").await.status,
         StatusCode::FORBIDDEN
     );
+}
+
+fn propertyupdate(set: &str, remove: &str) -> String {
+    format!(
+        "<d:propertyupdate xmlns:d=\"DAV:\" xmlns:ic=\"http://apple.com/ns/ical/\" \
+         xmlns:c=\"urn:ietf:params:xml:ns:caldav\"><d:set><d:prop>{set}</d:prop></d:set>\
+         <d:remove><d:prop>{remove}</d:prop></d:remove></d:propertyupdate>"
+    )
+}
+
+async fn proppatch_renames_and_recolours_a_calendar_all_or_nothing(h: &Harness) {
+    let api = serve(h).await;
+    let list = new_list(&api, "alice", "Home").await;
+    let shared = new_list(&api, "alice", "Shared").await;
+    share(&api, shared, "editor").await;
+    let dav = Dav::new(&api, "alice").await;
+    let path = format!("/dav/calendars/alice/{list}/");
+    let list_now = || async {
+        api.call(Method::GET, &format!("/api/lists/{list}"), "alice", None)
+            .await
+            .ok()
+    };
+    // Apple's colour form, a new name: both applied, as on REST.
+    let body = propertyupdate(
+        "<d:displayname>Chores</d:displayname><ic:calendar-color>#FF0000FF</ic:calendar-color>",
+        "",
+    );
+    let answer = dav.send("PROPPATCH", &path, &[], &body).await;
+    assert_eq!(answer.status, StatusCode::MULTI_STATUS, "{}", answer.body);
+    assert!(
+        answer.body.contains("HTTP/1.1 200 OK") && !answer.body.contains("424"),
+        "{}",
+        answer.body
+    );
+    let now = list_now().await;
+    assert_eq!(
+        (now["title"].as_str(), now["color"].as_str()),
+        (Some("Chores"), Some("#ff0000"))
+    );
+    // One property it cannot set: that one 403, the others 424, nothing changed.
+    let body = propertyupdate(
+        "<d:displayname>Other</d:displayname><x:secret xmlns:x=\"urn:x\">1</x:secret>",
+        "",
+    );
+    let answer = dav.send("PROPPATCH", &path, &[], &body).await;
+    assert!(
+        answer.body.contains("403 Forbidden") && answer.body.contains("424 Failed Dependency"),
+        "{}",
+        answer.body
+    );
+    assert_eq!(list_now().await["title"], "Chores");
+    // A colour that is not one: 409, nothing changed.
+    let body = propertyupdate("<ic:calendar-color>blue</ic:calendar-color>", "");
+    let answer = dav.send("PROPPATCH", &path, &[], &body).await;
+    assert!(answer.body.contains("409 Conflict"), "{}", answer.body);
+    // Removing the colour clears it.
+    let body = propertyupdate("", "<ic:calendar-color/>");
+    dav.send("PROPPATCH", &path, &[], &body).await;
+    assert!(list_now().await["color"].is_null());
+    // An editor may write tasks but not rename the list.
+    let bob = Dav::new(&api, "bob").await;
+    let body = propertyupdate("<d:displayname>Bob's now</d:displayname>", "");
+    let answer = bob
+        .send(
+            "PROPPATCH",
+            &format!("/dav/calendars/bob/{shared}/"),
+            &[],
+            &body,
+        )
+        .await;
+    assert!(answer.body.contains("403 Forbidden"), "{}", answer.body);
+    let shared_now = api
+        .call(Method::GET, &format!("/api/lists/{shared}"), "alice", None)
+        .await
+        .ok();
+    assert_eq!(shared_now["title"], "Shared");
 }
