@@ -1,6 +1,7 @@
 //! Black-box tests of the `taskflow` binary: start `serve` on port 0 with a
 //! fresh data directory, talk HTTP to it, stop it with SIGTERM.
 
+use base64::Engine;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -572,6 +573,63 @@ async fn a_fetched_feeds_token_never_reaches_the_log() {
     assert!(
         !text.contains(&token[4..]),
         "the token is in the log:\n{text}"
+    );
+    server.terminate().await;
+}
+
+/// An app password is a credential too: a CalDAV app signing in with it,
+/// even refused, never puts it in the log at debug level.
+#[tokio::test]
+async fn an_app_password_never_reaches_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, log_path) = serve_logging(dir.path(), "debug").await;
+    let client = reqwest::Client::new();
+    let made: serde_json::Value = client
+        .post(format!("{}/api/app-passwords", server.base))
+        .bearer_auth(&server.printed_token)
+        .json(&serde_json::json!({"name": "phone", "scopes": ["caldav"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let password = made["password"].as_str().unwrap();
+    let username = made["username"].as_str().unwrap();
+    let propfind = reqwest::Method::from_bytes(b"PROPFIND").unwrap();
+    for (user, secret) in [(username, password), ("nobody", password)] {
+        let answer = client
+            .request(propfind.clone(), format!("{}/dav/", server.base))
+            .basic_auth(user, Some(secret))
+            .header("depth", "0")
+            .send()
+            .await
+            .unwrap();
+        let expected = if user == username { 207 } else { 401 };
+        assert_eq!(answer.status(), expected);
+    }
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    taskflow_testkit::wait_for(
+        taskflow_testkit::Lazy(|| format!("both sign-ins in the log, which holds:\n{}", log())),
+        Duration::from_secs(10),
+        || {
+            let logged = log()
+                .lines()
+                .filter(|l| l.contains("/dav/") && l.contains("finished processing request"))
+                .count();
+            async move { logged >= 2 }
+        },
+    )
+    .await;
+    let text = log();
+    assert!(
+        !text.contains(&password[5..]),
+        "the password is in the log:\n{text}"
+    );
+    let header = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    assert!(
+        !text.contains(&header[..40]),
+        "the credential is in the log:\n{text}"
     );
     server.terminate().await;
 }
