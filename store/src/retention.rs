@@ -4,7 +4,8 @@
 //! sequence they are pruned through is kept: a changes cursor or an SSE
 //! `Last-Event-ID` below it is answered `cursor_expired` or `resync`), and
 //! so do processed-event marks, reminder dispatches and finished webhook
-//! deliveries; idempotency keys go after their own, shorter horizon. One
+//! deliveries, and the CalDAV names of deleted tasks whose events are all
+//! gone; idempotency keys go after their own, shorter horizon. One
 //! pruner works at a time (on PostgreSQL a transaction-scoped advisory
 //! lock; SQLite has one process).
 
@@ -58,10 +59,12 @@ pub struct Pruned {
     pub oauth_clients: u64,
     /// App passwords expired a month ago or more.
     pub app_passwords: u64,
+    /// CalDAV names of tasks deleted before the horizon.
+    pub task_ical: u64,
 }
 
 impl Pruned {
-    fn tables(&self) -> [(&'static str, u64); 8] {
+    fn tables(&self) -> [(&'static str, u64); 9] {
         [
             ("task_events", self.task_events),
             ("processed_events", self.processed_events),
@@ -71,6 +74,7 @@ impl Pruned {
             ("oauth_tokens", self.oauth_tokens),
             ("oauth_clients", self.oauth_clients),
             ("app_passwords", self.app_passwords),
+            ("task_ical", self.task_ical),
         ]
     }
 
@@ -128,6 +132,18 @@ impl Database {
                     "DELETE FROM reminder_dispatches WHERE (task_id, kind, due_at) IN (\
                      SELECT task_id, kind, due_at FROM reminder_dispatches WHERE fired_at < $1 \
                      ORDER BY fired_at LIMIT $2)",
+                    cutoff,
+                    limit,
+                )
+                .await?;
+            // A deleted task's CalDAV name, once no event of it is left
+            // for a sync report to name it by.
+            pruned.task_ical = self
+                .prune_by_age(
+                    "DELETE FROM task_ical WHERE task_id IN (\
+                     SELECT task_id FROM task_ical i WHERE deleted_at < $1 \
+                     AND NOT EXISTS (SELECT 1 FROM task_events e WHERE e.task_id = i.task_id) \
+                     ORDER BY deleted_at LIMIT $2)",
                     cutoff,
                     limit,
                 )

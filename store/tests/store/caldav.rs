@@ -7,11 +7,14 @@
 use std::time::Duration as Wait;
 
 use taskflow_core::{CreateList, ListRef, MoveTask, UpdateTask};
-use taskflow_store::{DavChanges, Error, TaskService, default_href};
+use taskflow_store::{Clock, DavChanges, Error, TaskService, default_href};
 
 use super::*;
 
-on_both_databases!(a_sync_report_names_each_change_of_its_list_and_nothing_else);
+on_both_databases!(
+    a_sync_report_names_each_change_of_its_list_and_nothing_else,
+    a_deleted_tasks_name_is_kept_until_retention_prunes_its_events,
+);
 
 /// The list's sync token once every change of it has settled (on
 /// PostgreSQL a change counts once every older transaction has ended).
@@ -177,4 +180,53 @@ async fn a_sync_report_names_each_change_of_its_list_and_nothing_else(h: &Harnes
         svc.dav_changes(home, Some(next + 1), 1_000).await.is_err(),
         "a token never issued"
     );
+}
+
+async fn a_deleted_tasks_name_is_kept_until_retention_prunes_its_events(h: &Harness) {
+    use taskflow_store::retention::Retention;
+    let svc = &h.svc;
+    let db = svc.database();
+    let id = svc
+        .create(&alice(), &titled("gone soon"), None)
+        .await
+        .unwrap()
+        .id;
+    h.raw
+        .exec(&format!(
+            "INSERT INTO task_ical (task_id, user_id, uid, href, extra) \
+             VALUES ({id}, 'alice', 'u-gone', 'gone.ics', '{{}}')"
+        ))
+        .await;
+    svc.delete(&alice(), id, None).await.unwrap();
+    let tombstones = "SELECT COUNT(*) FROM task_ical WHERE deleted_at IS NOT NULL";
+    assert_eq!(h.raw.scalar(tombstones).await, 1, "kept, marked deleted");
+    let events = db.events_after("alice", 0, 100).await.unwrap();
+    let (deletion, before) = events.split_last().unwrap();
+    let sequences: Vec<i64> = before.iter().map(|e| e.sequence).collect();
+    db.mark_published(&sequences, h.clock.now()).await.unwrap();
+    let keep = Retention::default();
+    // Within the horizon: its events and its name stay.
+    let early = db.prune(h.clock.now(), &keep).await.unwrap().unwrap();
+    assert_eq!((early.task_events, early.task_ical), (0, 0));
+    // Past it, while its deletion is not yet published (so still held): the
+    // name stays for a sync report to name.
+    h.clock.set(h.clock.now() + chrono::Duration::days(31));
+    for _ in 0..3 {
+        db.prune(h.clock.now(), &keep).await.unwrap().unwrap();
+    }
+    assert_eq!(h.raw.scalar(tombstones).await, 1, "an event of it is held");
+    // Once every event of it is pruned, the name goes too.
+    db.mark_published(
+        &[deletion.sequence],
+        h.clock.now() - chrono::Duration::days(31),
+    )
+    .await
+    .unwrap();
+    let mut rounds = 0;
+    while h.raw.scalar(tombstones).await > 0 {
+        db.prune(h.clock.now(), &keep).await.unwrap().unwrap();
+        rounds += 1;
+        assert!(rounds < 5, "the tombstone is never pruned");
+    }
+    assert_eq!(h.raw.scalar("SELECT COUNT(*) FROM task_events").await, 0);
 }
