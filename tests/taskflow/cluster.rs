@@ -384,6 +384,64 @@ async fn the_cluster_roles_work_together_through_the_sidecar() {
     assert!(ics.contains("SUMMARY:agenda\r\n"), "{ics}");
     assert!(ics.contains("STATUS:COMPLETED\r\n"), "{ics}");
 
+    // CalDAV on the api role: bob's phone signs in with an app password,
+    // lists Team as a calendar, and a to-do it PUTs is an ordinary task.
+    let made = call(
+        reqwest::Method::POST,
+        format!("{}/api/app-passwords", api.url),
+        "bob",
+        Some(json!({"name": "phone", "scopes": ["caldav"]})),
+    )
+    .await;
+    let (user, password) = (
+        made["username"].as_str().unwrap(),
+        made["password"].as_str().unwrap(),
+    );
+    let dav = |method: &str, path: String| {
+        client
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}{path}", api.url),
+            )
+            .basic_auth(user, Some(password))
+    };
+    let home = dav("PROPFIND", format!("/dav/calendars/{user}/"))
+        .header("depth", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(home.status(), 207);
+    let listing = home.text().await.unwrap();
+    assert!(
+        listing.contains("<d:displayname>Team</d:displayname>"),
+        "{listing}"
+    );
+    let team_id = list["id"].as_i64().unwrap();
+    assert!(
+        listing.contains(&format!("/dav/calendars/{user}/{team_id}/")),
+        "{listing}"
+    );
+    let todo = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//phone//EN\r\nBEGIN:VTODO\r\n\
+                UID:bobs-phone-1\r\nDTSTAMP:20261201T000000Z\r\nSUMMARY:from the phone\r\n\
+                END:VTODO\r\nEND:VCALENDAR\r\n";
+    let put = dav(
+        "PUT",
+        format!("/dav/calendars/{user}/{team_id}/phone-1.ics"),
+    )
+    .body(todo)
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(put.status(), 201);
+    let listed = call(
+        reqwest::Method::GET,
+        format!("{}/api/tasks?list_id={team_id}", api.url),
+        "alice",
+        None,
+    )
+    .await;
+    assert!(listed.to_string().contains("from the phone"), "{listed}");
+
     for mut role in [api, sse, recurrence, reminders, webhooks] {
         sigterm(&role.child);
         let status = exit_status(&mut role.child).await;
