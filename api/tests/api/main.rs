@@ -5,6 +5,7 @@
 
 mod app_passwords;
 mod caldav;
+mod caldav_fixtures;
 mod calendar_feeds;
 mod changes;
 mod chat;
