@@ -168,6 +168,8 @@ impl Request<'_> {
                     calendar.color.as_deref().map(|c| escape(c).into_owned())
                 }
                 (ICAL, "calendar-order") => Some((calendar.order + 1).to_string()),
+                // Another person's principal is not the reader's to browse.
+                (DAV, "owner") if calendar.own => Some(href(&self.paths.principal)),
                 _ => None,
             },
             Resource::Object(object) => match (ns, local) {

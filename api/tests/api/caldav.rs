@@ -264,7 +264,7 @@ async fn discovery_leads_from_the_well_known_address_to_the_calendars(h: &Harnes
         .propfind(
             &home,
             "1",
-            "<d:resourcetype/><d:displayname/><c:supported-calendar-component-set/><cs:getctag/>",
+            "<d:resourcetype/><d:displayname/><c:supported-calendar-component-set/><cs:getctag/><d:owner/>",
         )
         .await;
     let calendar = format!("/dav/calendars/alice/{home_list}/");
@@ -280,6 +280,10 @@ async fn discovery_leads_from_the_well_known_address_to_the_calendars(h: &Harnes
     assert!(response.contains("<d:displayname>Home</d:displayname>"));
     assert!(response.contains("<c:comp name=\"VTODO\"/>"));
     assert!(response.contains("<cs:getctag>urn:taskflow:sync:"));
+    assert!(
+        response.contains("<d:owner><d:href>/dav/principals/alice/</d:href></d:owner>"),
+        "{response}"
+    );
     // OPTIONS says CalDAV, and what the calendar answers.
     let options = dav.send("OPTIONS", &calendar, &[], "").await;
     assert_eq!(options.status, StatusCode::OK);

@@ -42,6 +42,8 @@ pub struct DavCalendar {
     /// Whether the reader may write its tasks (an editor or more, and the
     /// list not archived).
     pub writable: bool,
+    /// Whether it is the reader's own list (not one shared with them).
+    pub own: bool,
     /// Whether the reader may rename it (its owner or an admin, and the
     /// list not archived).
     pub administrable: bool,
@@ -355,6 +357,7 @@ fn calendars(lists: &Lists) -> Vec<DavCalendar> {
                 title: list.title.clone(),
                 description: list.description.clone(),
                 color: list.color.clone(),
+                own: list.granted.is_none(),
                 writable: role >= Role::Editor && !archived,
                 administrable: role >= Role::Admin && !archived,
                 order,
