@@ -118,7 +118,14 @@ pub fn get(url: &str, path: &str, headers: &[(&str, &str)]) -> Vec<u8> {
     request("GET", url, path, headers, b"")
 }
 
-fn request(method: &str, url: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+/// One HTTP/1.1 request of any method (`REPORT`), encoded once.
+pub fn request(
+    method: &str,
+    url: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Vec<u8> {
     let host = url.trim_start_matches("http://");
     let mut request = format!(
         "{method} {path} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {}\r\n",

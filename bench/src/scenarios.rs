@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use base64::Engine;
 use futures::StreamExt;
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
@@ -22,7 +23,9 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
-use crate::load::{Load, Server, closed_loop, free_port, get, micros, post, quantile_ms, sibling};
+use crate::load::{
+    Load, Server, closed_loop, free_port, get, micros, post, quantile_ms, request, sibling,
+};
 use crate::record::{Entry, Recorder};
 
 const SECRET: &str = "taskflow-bench-secret";
@@ -60,7 +63,7 @@ pub struct Bench<'a> {
 }
 
 /// Every scenario, in the order a run takes them.
-pub const SCENARIOS: [&str; 14] = [
+pub const SCENARIOS: [&str; 15] = [
     "start-up",
     "create/sqlite",
     "create/shared",
@@ -75,6 +78,7 @@ pub const SCENARIOS: [&str; 14] = [
     "retention",
     "export/import",
     "feeds",
+    "caldav sync",
 ];
 
 impl Bench<'_> {
@@ -104,6 +108,7 @@ impl Bench<'_> {
                     "export/import" => self.export_import().await,
                     "retention" => self.retention().await,
                     "feeds" => self.feeds().await,
+                    "caldav sync" => self.caldav_sync().await,
                     _ => self.drain().await,
                 }
             };
@@ -272,6 +277,153 @@ impl Bench<'_> {
                 ..Entry::default()
             },
         );
+        Ok(())
+    }
+
+    /// CalDAV sync (issue 26): a phone's sync-collection report after 10
+    /// changes (edits, completions, creates, a deletion, moves out and in)
+    /// on a list of 10,000 tasks and on one of 1,000, at 64 connections
+    /// with the server's CPU per report: its cost follows the changes, not
+    /// the list (target: the 10,000-task list within 1.5× of the other).
+    /// Then the initial sync (no token) of the 10,000 tasks, 20 one after
+    /// another.
+    async fn caldav_sync(&mut self) -> anyhow::Result<()> {
+        const SCENARIO: &str = "caldav sync";
+        self.recorder.before_step().await;
+        let dir = tempfile::tempdir()?;
+        let seeded = seed_dav(dir.path()).await?;
+        let hello = self.hello().await?;
+        let server = Self::serve(dir.path(), None).await?;
+        let authorization = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{SEED_USER}:{}", seeded.password))
+        );
+        let report = |token: &str| {
+            format!(
+                "<d:sync-collection xmlns:d=\"DAV:\"><d:sync-token>{token}</d:sync-token>\
+                 <d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"
+            )
+        };
+        let mut sizes = Vec::new();
+        for (list, token, rate, p99) in [
+            (
+                seeded.big,
+                seeded.big_token.as_str(),
+                "sync-collection after 10 changes, 10,000-task list",
+                "sync-collection after 10 changes p99, 10,000-task list",
+            ),
+            (
+                seeded.small,
+                seeded.small_token.as_str(),
+                "sync-collection after 10 changes, 1,000-task list",
+                "sync-collection after 10 changes p99, 1,000-task list",
+            ),
+        ] {
+            let (url, path) = (
+                server.url.clone(),
+                format!("/dav/calendars/{SEED_USER}/{list}/"),
+            );
+            let (body, auth) = (report(token), authorization.clone());
+            let check = reqwest::Client::new()
+                .request(
+                    reqwest::Method::from_bytes(b"REPORT")?,
+                    format!("{url}{path}"),
+                )
+                .header("authorization", &auth)
+                .body(body.clone())
+                .send()
+                .await?;
+            if check.status() != reqwest::StatusCode::MULTI_STATUS {
+                bail!("the sync report answered {}", check.status());
+            }
+            let answer = check.text().await?;
+            let changed = answer.matches("<d:response>").count();
+            if changed != 10 {
+                bail!("the sync report names {changed} resources, not the 10 changed");
+            }
+            sizes.push(answer.len());
+            let cpu_before = server.cpu();
+            let load = closed_loop(
+                &server.url,
+                CONNECTIONS,
+                WARMUP,
+                self.step(),
+                move |_, _| {
+                    request(
+                        "REPORT",
+                        &url,
+                        &path,
+                        &[
+                            ("authorization", &auth),
+                            ("depth", "1"),
+                            ("content-type", "application/xml"),
+                        ],
+                        body.as_bytes(),
+                    )
+                },
+            )
+            .await;
+            let cpu = measured_part(server.cpu().saturating_sub(cpu_before), self.step());
+            self.record_gets(
+                SCENARIO,
+                rate,
+                "cost follows the changes: 10,000 within 1.5× of 1,000",
+                p99,
+                &load,
+                &hello,
+                cpu,
+            );
+        }
+        let client = reqwest::Client::new();
+        let path = format!("{}/dav/calendars/{SEED_USER}/{}/", server.url, seeded.big);
+        let cpu_before = server.cpu();
+        let mut initial = Vec::with_capacity(20);
+        let mut size = 0;
+        for _ in 0..20 {
+            let started = Instant::now();
+            let answer = client
+                .request(reqwest::Method::from_bytes(b"REPORT")?, &path)
+                .header("authorization", &authorization)
+                .body(report(""))
+                .send()
+                .await?
+                .bytes()
+                .await?;
+            initial.push(micros(started.elapsed()));
+            size = answer.len();
+        }
+        let initial_cpu = server.cpu().saturating_sub(cpu_before);
+        server.stop().await;
+        for (metric, value, unit) in [
+            (
+                "initial sync-collection, 10,000 tasks",
+                quantile_ms(&initial, 0.5),
+                "ms",
+            ),
+            (
+                "server CPU per initial sync, 10,000 tasks",
+                initial_cpu.as_secs_f64() * 1000.0 / initial.len() as f64,
+                "ms",
+            ),
+            ("initial sync size, 10,000 tasks", size as f64 / 1e6, "MB"),
+            (
+                "sync report size after 10 changes",
+                sizes[0] as f64 / 1e3,
+                "KB",
+            ),
+        ] {
+            self.recorder.record(
+                SCENARIO,
+                Entry {
+                    metric,
+                    value,
+                    unit,
+                    lower_is_better: true,
+                    ..Entry::default()
+                },
+            );
+        }
         Ok(())
     }
 
@@ -1964,6 +2116,120 @@ async fn seed_feed(dir: &Path) -> anyhow::Result<String> {
     publish_all(dir).await?;
     let file = made.url.rsplit('/').next().unwrap_or_default();
     Ok(file.trim_end_matches(".ics").to_owned())
+}
+
+/// What `seed_dav` made: two lists, each's sync token from before its 10
+/// changes, and an app password.
+struct SeededDav {
+    big: i64,
+    big_token: String,
+    small: i64,
+    small_token: String,
+    password: String,
+}
+
+/// Two lists of [`SEED_USER`] in `dir`, of 10,000 and of 1,000 tasks, each
+/// then changed 10 times after its sync token was read (3 edits, 2
+/// completions, 2 creates, a deletion, a move out and a move in), its
+/// events published.
+async fn seed_dav(dir: &Path) -> anyhow::Result<SeededDav> {
+    use taskflow_core::{CreateList, ListRef, MoveTask, UpdateTask};
+    let db = Database::open_sqlite(&dir.join("taskflow.db")).await?;
+    db.migrate().await?;
+    let svc = TaskService::new(db.clone());
+    let actor = Actor::new(SEED_USER, Source::Cli);
+    let task = |list: i64, n: usize| CreateTask {
+        title: format!("task {n}"),
+        due: n
+            .is_multiple_of(2)
+            .then(|| format!("2027-{:02}-{:02}", n % 12 + 1, n % 28 + 1)),
+        tags: vec![format!("tag{}", n % 7)],
+        list: Some(ListRef::Id(list)),
+        ..Default::default()
+    };
+    let mut lists = Vec::new();
+    for (title, count) in [("Big", 10_000), ("Small", 1_000)] {
+        let list = CreateList {
+            title: title.into(),
+            ..Default::default()
+        };
+        let list = svc.create_list(&actor, &list).await?.id;
+        let mut ids = Vec::with_capacity(count);
+        for chunk in (0..count).collect::<Vec<_>>().chunks(200) {
+            let made = futures::future::join_all(chunk.iter().map(|n| {
+                let (svc, actor, input) = (svc.clone(), actor.clone(), task(list, *n));
+                async move { svc.create(&actor, &input, None).await }
+            }))
+            .await;
+            for made in made {
+                ids.push(made?.id);
+            }
+        }
+        lists.push((list, ids));
+    }
+    let elsewhere = svc
+        .create_list(
+            &actor,
+            &CreateList {
+                title: "Elsewhere".into(),
+                ..Default::default()
+            },
+        )
+        .await?
+        .id;
+    let other = svc.create(&actor, &task(elsewhere, 0), None).await?.id;
+    let other_two = svc.create(&actor, &task(elsewhere, 1), None).await?.id;
+    let mut tokens = Vec::new();
+    for (i, (list, ids)) in lists.iter().enumerate() {
+        tokens.push(svc.dav_changes(*list, None, 1).await?.token);
+        for id in &ids[..3] {
+            let edit = UpdateTask {
+                title: Some(format!("edited {id}")),
+                ..Default::default()
+            };
+            svc.update(&actor, *id, &edit, None).await?;
+        }
+        for id in &ids[3..5] {
+            svc.complete(&actor, *id, None, false).await?;
+        }
+        for n in 0..2 {
+            svc.create(&actor, &task(*list, 90_000 + n), None).await?;
+        }
+        svc.delete(&actor, ids[5], None).await?;
+        let out = MoveTask {
+            list: Some(ListRef::Id(elsewhere)),
+            ..Default::default()
+        };
+        svc.move_task(&actor, ids[6], &out, None).await?;
+        let back = MoveTask {
+            list: Some(ListRef::Id(*list)),
+            ..Default::default()
+        };
+        svc.move_task(&actor, [other, other_two][i], &back, None)
+            .await?;
+    }
+    let password = svc
+        .create_app_password(
+            SEED_USER,
+            &taskflow_core::CreateAppPassword {
+                name: "bench".into(),
+                scopes: vec![taskflow_core::AppPasswordScope::Caldav],
+                expires_at: None,
+            },
+            "http://127.0.0.1/dav/",
+        )
+        .await?
+        .password;
+    db.close().await;
+    publish_all(dir).await?;
+    let token = |list: i64, seq: i64| format!("urn:taskflow:sync:{list}:{seq}");
+    Ok(SeededDav {
+        big: lists[0].0,
+        big_token: token(lists[0].0, tokens[0]),
+        small: lists[1].0,
+        small_token: token(lists[1].0, tokens[1]),
+        password,
+    })
 }
 
 /// A migrated SQLite database at `path` holding `count` published events

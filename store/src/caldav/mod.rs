@@ -128,6 +128,14 @@ impl TagRow {
     }
 }
 
+/// A [`TagRow`] with the task's list.
+#[derive(Debug, sqlx::FromRow)]
+struct ListedTagRow {
+    #[sqlx(flatten)]
+    tag: TagRow,
+    list_id: i64,
+}
+
 #[derive(Debug, sqlx::FromRow)]
 struct BodyRow {
     #[sqlx(flatten)]
@@ -306,14 +314,20 @@ impl TaskService {
             });
         }
         let ids = changed.iter().map(|(id, _)| *id);
+        // By id, then by list here: a filter on the list would let the
+        // planner walk the list's index, whose cost follows the list.
         let mut q = Query::build(
-            "SELECT t.id, t.version, i.href FROM tasks t \
-             LEFT JOIN task_ical i ON i.task_id = t.id WHERE t.list_id = ",
+            "SELECT t.id, t.version, i.href, t.list_id FROM tasks t \
+             LEFT JOIN task_ical i ON i.task_id = t.id WHERE t.id IN (",
         );
-        q.push_bind(list).push(" AND t.id IN (");
         q.push_binds(ids.clone());
-        q.push(")");
-        let present: Vec<TagRow> = q.fetch_all(&mut conn).await?;
+        q.push(") ORDER BY t.id");
+        let found: Vec<ListedTagRow> = q.fetch_all(&mut conn).await?;
+        let present: Vec<TagRow> = found
+            .into_iter()
+            .filter(|row| row.list_id == list)
+            .map(|row| row.tag)
+            .collect();
         let mut absent: Vec<i64> = ids
             .filter(|id| present.iter().all(|row| row.id != *id))
             .collect();
