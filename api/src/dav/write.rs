@@ -198,8 +198,10 @@ fn list_change(name: &Name, value: Option<&str>, patch: &mut UpdateList) -> Opti
         }
         (ICAL, "calendar-color") => {
             // Apple writes `#rrggbbaa`; Taskflow keeps `#rrggbb`.
-            let rgb = match text.len() {
-                9 if text.starts_with('#') => &text[..7],
+            let rgb = match text.strip_prefix('#') {
+                Some(hex) if hex.len() == 8 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    &text[..7]
+                }
                 _ => text,
             };
             match taskflow_core::Color::parse(rgb) {

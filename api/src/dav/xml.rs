@@ -42,6 +42,7 @@ impl Name {
     pub fn empty(&self) -> String {
         match prefix(&self.ns) {
             Some(p) => format!("<{p}:{}/>", self.local),
+            None if self.ns.is_empty() => format!("<{} xmlns=\"\"/>", self.local),
             None => format!(
                 "<x:{} xmlns:x=\"{}\"/>",
                 self.local,
@@ -240,6 +241,10 @@ impl Multistatus {
                 self.0
                     .push_str(&format!("<{p}:{}>{value}</{p}:{}>", name.local, name.local));
             }
+            None if name.ns.is_empty() => self.0.push_str(&format!(
+                "<{} xmlns=\"\">{value}</{}>",
+                name.local, name.local
+            )),
             None => self.0.push_str(&format!(
                 "<x:{} xmlns:x=\"{}\">{value}</x:{}>",
                 name.local,
@@ -331,12 +336,13 @@ mod tests {
         out.response(
             "/dav/a b/",
             &[(Name::new(DAV, "getetag"), "\"1-2\"".into())],
-            &[Name::new("urn:other", "colour")],
+            &[Name::new("urn:other", "colour"), Name::new("", "plain")],
         );
         let text = out.finish("<d:sync-token>t</d:sync-token>");
         assert!(text.contains("<d:href>/dav/a b/</d:href>"), "{text}");
         assert!(text.contains("<d:getetag>\"1-2\"</d:getetag>"), "{text}");
         assert!(text.contains("<x:colour xmlns:x=\"urn:other\"/>"), "{text}");
+        assert!(text.contains("<plain xmlns=\"\"/>"), "{text}");
         assert!(text.contains("404 Not Found"));
         assert!(text.ends_with("<d:sync-token>t</d:sync-token></d:multistatus>"));
         assert!(parse(&text).is_some(), "well-formed: {text}");

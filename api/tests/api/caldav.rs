@@ -896,6 +896,75 @@ async fn writes_are_ordinary_task_changes_with_preconditions_and_privileges(h: &
         dav.send("DELETE", &calendar, &[], "").await.status,
         StatusCode::FORBIDDEN
     );
+
+    // Control characters cannot go back out in XML: refused.
+    let control = vtodo("ctl", "SUMMARY:ok\r\nX-NOTE:a\u{1}b\r\n");
+    let refused = dav
+        .send(
+            "PUT",
+            &format!("/dav/calendars/alice/{home}/ctl.ics"),
+            &[],
+            &control,
+        )
+        .await;
+    assert!(
+        refused.body.contains("<c:valid-calendar-data/>"),
+        "{}",
+        refused.body
+    );
+    // Taskflow's names are its tasks': a client's new to-do cannot take one.
+    let other = new_task(&api, "alice", work, "elsewhere").await;
+    let squat = dav
+        .send(
+            "PUT",
+            &format!("/dav/calendars/alice/{home}/taskflow-task-{other}.ics"),
+            &[],
+            &vtodo("squat", "SUMMARY:x\r\n"),
+        )
+        .await;
+    assert_eq!(squat.status, StatusCode::CONFLICT);
+    // A name deleted and given to a new to-do is reported once, present.
+    let token_path = format!("/dav/calendars/alice/{home}/");
+    let (_, _, token) = dav.sync(&token_path, "").await;
+    let reused = format!("/dav/calendars/alice/{home}/reused.ics");
+    dav.send("PUT", &reused, &[], &vtodo("first", "SUMMARY:first\r\n"))
+        .await;
+    assert_eq!(
+        dav.send("DELETE", &reused, &[], "").await.status,
+        StatusCode::NO_CONTENT
+    );
+    dav.send("PUT", &reused, &[], &vtodo("second", "SUMMARY:second\r\n"))
+        .await;
+    settled(h, &dav, home).await;
+    let (present, gone, _) = dav.sync(&token_path, &token).await;
+    assert_eq!(
+        (present, gone),
+        (vec![reused.clone()], Vec::<String>::new())
+    );
+    // Moving a subtask onto its parent's name would delete it with its parent.
+    let parent = new_task(&api, "alice", home, "parent").await;
+    let child = api
+        .create_task("alice", json!({"title": "child", "parent_id": parent}))
+        .await
+        .ok()["id"]
+        .as_i64()
+        .unwrap();
+    let onto = format!(
+        "{}/dav/calendars/alice/{home}/taskflow-task-{parent}.ics",
+        api.base
+    );
+    let from = format!("/dav/calendars/alice/{home}/taskflow-task-{child}.ics");
+    let refused = dav
+        .send(
+            "MOVE",
+            &from,
+            &[("destination", &onto), ("overwrite", "T")],
+            "",
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_eq!(api.get_task("alice", child).await.status, 200);
+    assert_eq!(api.get_task("alice", parent).await.status, 200);
 }
 
 fn propertyupdate(set: &str, remove: &str) -> String {
@@ -948,9 +1017,19 @@ async fn proppatch_renames_and_recolours_a_calendar_all_or_nothing(h: &Harness) 
     );
     assert_eq!(list_now().await["title"], "Chores");
     // A colour that is not one: 409, nothing changed.
-    let body = propertyupdate("<ic:calendar-color>blue</ic:calendar-color>", "");
-    let answer = dav.send("PROPPATCH", &path, &[], &body).await;
-    assert!(answer.body.contains("409 Conflict"), "{}", answer.body);
+    for colour in ["blue", "#ééééé", "#ff00ffzz"] {
+        let body = propertyupdate(
+            &format!("<ic:calendar-color>{colour}</ic:calendar-color>"),
+            "",
+        );
+        let answer = dav.send("PROPPATCH", &path, &[], &body).await;
+        assert!(
+            answer.body.contains("409 Conflict"),
+            "{colour}: {}",
+            answer.body
+        );
+    }
+    assert_eq!(list_now().await["color"], "#ff0000");
     // Removing the colour clears it.
     let body = propertyupdate("", "<ic:calendar-color/>");
     dav.send("PROPPATCH", &path, &[], &body).await;

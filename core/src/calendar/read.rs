@@ -166,6 +166,17 @@ pub fn due_key(due: Option<&Due>) -> Option<String> {
 /// overrides). Dates without a zone are read in `default_zone`: the task's
 /// zone, else the owner's.
 pub fn parse(text: &str, default_zone: Zone) -> Result<ClientResource, Refused> {
+    // RFC 5545 allows no control characters but tab in a value (§3.3.11),
+    // and XML, which carries the text back to clients, cannot hold them.
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\n'))
+    {
+        return Err(Refused::data(
+            "VCALENDAR",
+            "the body holds control characters; remove them".to_owned(),
+        ));
+    }
     let ical = ICalendar::parse(text).map_err(|entry| {
         Refused::data(
             "VCALENDAR",

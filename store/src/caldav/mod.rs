@@ -102,7 +102,7 @@ pub fn default_href(task_id: i64) -> String {
 }
 
 /// The task a default resource name names.
-fn default_href_id(href: &str) -> Option<i64> {
+pub(crate) fn default_href_id(href: &str) -> Option<i64> {
     href.strip_prefix("taskflow-task-")?
         .strip_suffix(".ics")?
         .parse()
@@ -348,8 +348,11 @@ impl TaskService {
                 );
             }
         }
+        let changed: Vec<DavObject> = present.into_iter().map(TagRow::object).collect();
+        // A name deleted and then given to a new task is that task's now.
+        gone.retain(|href| changed.iter().all(|object| &object.href != href));
         Ok(DavChanges {
-            changed: present.into_iter().map(TagRow::object).collect(),
+            changed,
             gone,
             token,
             truncated,

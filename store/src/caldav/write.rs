@@ -321,6 +321,21 @@ impl TaskService {
         if replacing.is_none() && href_holder(&mut conn, &owner, to_href, id).await?.is_some() {
             return Ok(Err(DavRefusal::NameTaken));
         }
+        // Replacing a task deletes its subtasks: never the one moving.
+        if let Some(replaced) = replacing {
+            let mut above = found.body.item.parent_id;
+            for _ in 0..=taskflow_core::MAX_TASK_DEPTH {
+                let Some(parent) = above else { break };
+                if parent == replaced {
+                    return Ok(Err(DavRefusal::NameTaken));
+                }
+                above = query("SELECT parent_id FROM tasks WHERE id = $1")
+                    .bind(parent)
+                    .scalar_optional::<Option<i64>>(&mut conn)
+                    .await?
+                    .flatten();
+            }
+        }
         drop(conn);
         let ical = IcalWrite {
             uid: found.body.uid.clone().unwrap_or_else(|| own_uid(id)),
@@ -404,6 +419,14 @@ impl TaskService {
             Ok(client) => client,
             Err(refused) => return Ok(Err(DavRefusal::Invalid(refused))),
         };
+        // Taskflow's names are its tasks': a new resource may take one only
+        // for that task (moved here by its UID).
+        if found.is_none()
+            && let Some(n) = super::default_href_id(href)
+            && !client.uid.starts_with(&format!("taskflow-task-{n}@"))
+        {
+            return Ok(Err(DavRefusal::NameTaken));
+        }
         let put = Put {
             actor: &actor,
             lists: &lists,
