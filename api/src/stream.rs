@@ -350,7 +350,7 @@ async fn stream(
             state
                 .tasks
                 .database()
-                .replay_after(&user, after, REPLAY_LIMIT)
+                .events_after(&user, after, REPLAY_LIMIT)
                 .await?
         }
         None => Vec::new(),
@@ -418,7 +418,7 @@ async fn stream(
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     let missed = cursor
                         .database
-                        .replay_after(&cursor.user, cursor.sent.last, REPLAY_LIMIT)
+                        .events_after(&cursor.user, cursor.sent.last, REPLAY_LIMIT)
                         .await
                         .ok()?;
                     cursor.truncated = missed.len() == REPLAY_LIMIT as usize;

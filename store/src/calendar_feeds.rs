@@ -270,7 +270,6 @@ impl TaskService {
         if lists.is_empty() {
             return Ok(0);
         }
-        let settled = self.db.settled();
         let mut q = Query::build("");
         for (i, list) in lists.iter().enumerate() {
             if i > 0 {
@@ -278,12 +277,8 @@ impl TaskService {
             }
             q.push("SELECT (SELECT MAX(sequence) FROM task_events WHERE list_id = ")
                 .push_bind(*list)
-                .push(" ")
-                .push(settled)
                 .push(") UNION ALL SELECT (SELECT MAX(sequence) FROM task_events WHERE from_list_id = ")
                 .push_bind(*list)
-                .push(" ")
-                .push(settled)
                 .push(") UNION ALL SELECT (SELECT sequence FROM list_pruned_marks WHERE list_id = ")
                 .push_bind(*list)
                 .push(")");

@@ -128,7 +128,7 @@ async fn comment_event(
         };
         change.changes.insert("comment".into(), comment);
     }
-    outbox::append(tx, &event).await?;
+    outbox::append(tx, &event)?;
     Ok(event.event_id)
 }
 

@@ -476,7 +476,7 @@ pub(crate) async fn insert(
     .await?;
     let list = row.list();
     let event = NewEvent::list_change(owner, by, ListEventType::Created, None, Some(&list), now)?;
-    outbox::append(tx, &event).await?;
+    outbox::append(tx, &event)?;
     Ok(list)
 }
 
@@ -511,7 +511,7 @@ pub(crate) async fn set_inbox_fields(
         Some(&after),
         now,
     )?;
-    outbox::append(tx, &event).await?;
+    outbox::append(tx, &event)?;
     Ok(())
 }
 
@@ -835,7 +835,7 @@ impl TaskService {
                 None,
                 now,
             )?;
-            outbox::append(&mut locked.tx, &event).await?;
+            outbox::append(&mut locked.tx, &event)?;
         }
         locked.tx.commit().await?;
         Ok(shown)
@@ -875,7 +875,7 @@ impl TaskService {
         save(&mut tx, &new, old.version).await?;
         let event =
             NewEvent::list_change(&owner, actor, event_type, Some(&before), Some(&after), now)?;
-        outbox::append(&mut tx, &event).await?;
+        outbox::append(&mut tx, &event)?;
         // Nesting and archiving decide what members reach.
         crate::members::refresh_access(&mut tx, &owner, actor, now).await?;
         tx.commit().await?;

@@ -221,7 +221,7 @@ async fn member_event(
     if let outbox::Body::List { change, .. } = &mut event.body {
         change.changes.insert("member".into(), member);
     }
-    outbox::append(tx, &event).await?;
+    outbox::append(tx, &event)?;
     Ok(())
 }
 
@@ -669,7 +669,7 @@ impl TaskService {
             change.changes.insert("owner".into(), owner);
             change.changes.insert("member".into(), member);
         }
-        outbox::append(&mut tx, &event).await?;
+        outbox::append(&mut tx, &event)?;
         tx.commit().await?;
         self.get_list(actor, list).await
     }

@@ -220,7 +220,7 @@ pub(crate) async fn write(tx: &mut Tx, n: Written<'_>) -> Result<NotificationRow
         },
         traceparent: n.traceparent,
     };
-    outbox::append(tx, &notice).await?;
+    outbox::append(tx, &notice)?;
     Ok(row)
 }
 

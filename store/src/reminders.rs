@@ -86,7 +86,7 @@ impl TaskService {
                     // Each fired reminder is a trace of its own.
                     traceparent: Some(TraceContext::of_message(event_id.as_u128()).to_string()),
                 };
-                outbox::append(&mut tx, &event).await?;
+                outbox::append(&mut tx, &event)?;
                 fired.push(Fired {
                     task_id: task.id,
                     kind,

@@ -653,7 +653,7 @@ impl TaskService {
             return Err(Invalid::new("since_sequence", "since_sequence is 0 or more").into());
         }
         let endpoint = self.endpoint(&mut self.db.read().await?, user, id).await?;
-        let events = self.db.replay_after(user, since, MAX_REPLAY + 1).await?;
+        let events = self.db.events_after(user, since, MAX_REPLAY + 1).await?;
         let has_more = events.len() > MAX_REPLAY as usize;
         let events = &events[..events.len().min(MAX_REPLAY as usize)];
         let through = events.last().map_or(since, |e| e.sequence);

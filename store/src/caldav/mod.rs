@@ -284,13 +284,12 @@ impl TaskService {
                 latest: newest,
             });
         }
-        let settled = self.db.settled();
         let changed: Vec<(i64, i64)> = query(&format!(
             "SELECT task_id, MAX(sequence) AS m FROM (\
              SELECT task_id, sequence FROM task_events WHERE list_id = $1 AND sequence > $2 \
-             AND sequence <= $3 AND event_type IN ({RESOURCE_EVENTS}) {settled} \
+             AND sequence <= $3 AND event_type IN ({RESOURCE_EVENTS}) \
              UNION ALL SELECT task_id, sequence FROM task_events WHERE from_list_id = $1 \
-             AND sequence > $2 AND sequence <= $3 AND event_type IN ({RESOURCE_EVENTS}) {settled}\
+             AND sequence > $2 AND sequence <= $3 AND event_type IN ({RESOURCE_EVENTS})\
              ) c GROUP BY task_id ORDER BY m LIMIT $4"
         ))
         .bind(list)

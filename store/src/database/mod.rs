@@ -2,8 +2,8 @@
 //! PostgreSQL (distributed mode), chosen by URL at start-up.
 //!
 //! Everything in which the two differ is named here and written in
-//! `sqlite.rs` and `postgres.rs`: the pools, the per-user write lock, which
-//! outbox rows are settled, the relay's lease and commit announcements.
+//! `sqlite.rs` and `postgres.rs`: the pools, the per-user write lock, the
+//! relay's lease and commit announcements.
 //! Statements are written once and run on either through `query.rs`.
 
 mod postgres;
@@ -148,6 +148,7 @@ impl Database {
         };
         Ok(Tx {
             inner,
+            events: Vec::new(),
             appended: false,
             committed: self.committed.clone(),
         })
@@ -175,15 +176,6 @@ impl Database {
         }
         // SQLite: the one writer connection already serialises writers.
         Ok(tx)
-    }
-
-    /// The outbox filter (an SQL `AND …` or nothing) that keeps only settled
-    /// events: those no lower sequence can still commit before.
-    pub(crate) fn settled(&self) -> &'static str {
-        match self.engine {
-            Engine::Sqlite(_) => sqlite::SETTLED,
-            Engine::Postgres(_) => postgres::SETTLED,
-        }
     }
 
     /// Queues a plain create for the batcher.
@@ -267,9 +259,15 @@ impl Executor for Pooled {
 
 /// A write transaction. It rolls back when dropped uncommitted; its commit
 /// wakes the relay when it appended an event, so no write path can forget to.
+///
+/// Its outbox events are written last, just before the commit: on
+/// PostgreSQL inserting an event takes the outbox's order lock until the
+/// commit (see migration 0023), and a transaction holding it must not then
+/// wait for another's row locks.
 #[derive(Debug)]
 pub(crate) struct Tx {
     inner: TxInner,
+    events: Vec<Query<'static>>,
     appended: bool,
     committed: Arc<Notify>,
 }
@@ -281,13 +279,24 @@ enum TxInner {
 }
 
 impl Tx {
-    /// Notes that the transaction appended an outbox event.
-    pub fn appended_event(&mut self) {
+    /// Queues `insert`, an outbox event's, to run just before the commit.
+    pub fn append_event(&mut self, insert: Query<'static>) {
+        self.events.push(insert);
         self.appended = true;
     }
 
-    /// Commits; wakes the relay if an event was appended.
-    pub async fn commit(self) -> Result<()> {
+    /// Notes that the transaction wrote outbox events itself (a batch of
+    /// new tasks: afterwards it touches only those tasks' rows).
+    pub fn appended_events(&mut self) {
+        self.appended = true;
+    }
+
+    /// Writes the queued events and commits; wakes the relay if there were
+    /// any.
+    pub async fn commit(mut self) -> Result<()> {
+        for insert in std::mem::take(&mut self.events) {
+            insert.execute(&mut self).await?;
+        }
         match self.inner {
             TxInner::Sqlite(tx) => tx.commit().await?,
             TxInner::Postgres(tx) => tx.commit().await?,

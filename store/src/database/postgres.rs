@@ -1,9 +1,9 @@
 //! The PostgreSQL edition: one pool. Writes that read before they write
 //! (updates, completions, next occurrences, idempotent creates) take a
 //! transaction-scoped advisory lock per user; plain creates take none. Event
-//! order does not depend on it: the relay publishes only settled events
-//! ([`SETTLED`]: written by transactions older than every running one), so no
-//! lower sequence can commit after a published one.
+//! order does not depend on it: inserting events takes the outbox's order
+//! lock to the commit (migration 0023), so sequences commit in order and no
+//! lower one can appear after a reader saw a higher.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,10 +15,6 @@ use tokio_util::sync::CancellationToken;
 use crate::Result;
 
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
-/// Only events whose transaction is older than every running one: no lower
-/// sequence can still commit after them (see the migration).
-pub(super) const SETTLED: &str = "AND xid < pg_snapshot_xmin(pg_current_snapshot())";
 
 /// The LISTEN/NOTIFY channel that announces new outbox events (notified by
 /// the `task_events_notify` trigger of the migration).

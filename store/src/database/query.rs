@@ -33,6 +33,19 @@ pub(crate) enum Param<'a> {
 }
 
 impl Param<'_> {
+    /// The same value, owning its text and JSON.
+    pub fn into_owned(self) -> Param<'static> {
+        match self {
+            Param::Bool(v) => Param::Bool(v),
+            Param::Int(v) => Param::Int(v),
+            Param::BigInt(v) => Param::BigInt(v),
+            Param::Text(v) => Param::Text(v.map(|v| Cow::Owned(v.into_owned()))),
+            Param::Time(v) => Param::Time(v),
+            Param::Uuid(v) => Param::Uuid(v),
+            Param::Json(v) => Param::Json(v.map(|v| Cow::Owned(v.into_owned()))),
+        }
+    }
+
     /// JSON of a serializable value.
     pub fn json(value: &impl serde::Serialize) -> Result<Param<'static>> {
         Ok(Param::Json(Some(Cow::Owned(

@@ -26,9 +26,6 @@ pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 /// with `UPDATE_SCHEMAS=1`, writes it again.
 const SCHEMA: &str = include_str!("../../schema/sqlite.sql");
 
-/// One writer: every committed event is settled.
-pub(super) const SETTLED: &str = "";
-
 /// The reader and writer pools of one SQLite database.
 #[derive(Debug, Clone)]
 pub(crate) struct Pools {

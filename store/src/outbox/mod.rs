@@ -305,20 +305,20 @@ impl<'a> NewEvent<'a> {
     }
 }
 
-/// Appends an event to the outbox in `tx` (whose commit then wakes the
-/// relay); returns its sequence number.
-pub(crate) async fn append(tx: &mut Tx, event: &NewEvent<'_>) -> Result<i64> {
+/// Appends an event to the outbox in `tx`: written just before its commit,
+/// which then wakes the relay.
+pub(crate) fn append(tx: &mut Tx, event: &NewEvent<'_>) -> Result<()> {
     static INSERT: LazyLock<String> = LazyLock::new(|| {
         let places: Vec<_> = (1..=EVENT_COLUMNS.len()).map(|n| format!("${n}")).collect();
         format!(
-            "INSERT INTO task_events ({}) VALUES ({}) RETURNING sequence",
+            "INSERT INTO task_events ({}) VALUES ({})",
             event_columns(),
             places.join(", ")
         )
     });
-    let sequence = query(&INSERT).bind_all(event.params()?).scalar(tx).await?;
-    tx.appended_event();
-    Ok(sequence)
+    let params = event.params()?.map(Param::into_owned);
+    tx.append_event(query(&INSERT).bind_all(params));
+    Ok(())
 }
 
 /// A consumer's receipt of one event: what the processed-events ledger
@@ -358,9 +358,8 @@ impl Database {
     /// nobody has an endpoint.
     pub async fn unpublished(&self, limit: u32) -> Result<Vec<OutboxEvent>> {
         let rows: Vec<OutboxRow> = query(&format!(
-            "SELECT {READ_COLUMNS}, {WEBHOOKS} FROM {READ_FROM} WHERE e.published_at IS NULL {} \
-             ORDER BY sequence LIMIT $1",
-            self.settled()
+            "SELECT {READ_COLUMNS}, {WEBHOOKS} FROM {READ_FROM} WHERE e.published_at IS NULL \
+             ORDER BY sequence LIMIT $1"
         ))
         .bind(i64::from(limit))
         .fetch_all(&mut self.read().await?)
@@ -387,34 +386,14 @@ impl Database {
     /// at most `limit`: their own (changes of their lists, their
     /// notifications) and the changes of lists shared with them. Each
     /// branch is read in its own index and limited, in one statement.
+    ///
+    /// Sequences commit in order (see `Tx`), so a cursor at the last one
+    /// read never passes an event that commits later.
     pub async fn events_after(
         &self,
         user: &str,
         after: i64,
         limit: u32,
-    ) -> Result<Vec<OutboxEvent>> {
-        self.visible_after(user, after, limit, false).await
-    }
-
-    /// What a reconnecting live view missed: [`Database::events_after`],
-    /// settled ones only, as the relay publishes them, so an event whose
-    /// lower sequence commits later arrives live instead of below the
-    /// stream's cursor.
-    pub async fn replay_after(
-        &self,
-        user: &str,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<OutboxEvent>> {
-        self.visible_after(user, after, limit, true).await
-    }
-
-    async fn visible_after(
-        &self,
-        user: &str,
-        after: i64,
-        limit: u32,
-        settled: bool,
     ) -> Result<Vec<OutboxEvent>> {
         let mut q = Query::build("");
         for shared in [false, true] {
@@ -435,9 +414,6 @@ impl Database {
                     .push(")");
             }
             q.push(" AND e.sequence > ").push_bind(after);
-            if settled {
-                q.push(" ").push(self.settled());
-            }
             q.push(" ORDER BY e.sequence LIMIT ")
                 .push_bind(i64::from(limit));
         }

@@ -294,7 +294,7 @@ pub(crate) async fn insert_new(tx: &mut Tx, by: &Actor, tasks: &mut [StoredTask]
             }
         }
     }
-    tx.appended_event();
+    tx.appended_events();
     let mut parents: Vec<i64> = tasks.iter().filter_map(|t| t.parent_id).collect();
     parents.sort_unstable();
     parents.dedup();

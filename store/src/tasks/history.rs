@@ -77,7 +77,7 @@ impl TaskService {
                 latest: self.db.last_sequence().await?,
             });
         }
-        let mut events = self.db.replay_after(user, since, limit + 1).await?;
+        let mut events = self.db.events_after(user, since, limit + 1).await?;
         let has_more = events.len() > limit as usize;
         events.truncate(limit as usize);
         if events.is_empty() {

@@ -95,7 +95,7 @@ pub(crate) async fn write(
     if let crate::outbox::Body::Task { change: body, .. } = &mut event.body {
         body.changes.insert(kind.as_str().to_owned(), change);
     }
-    outbox::append(tx, &event).await?;
+    outbox::append(tx, &event)?;
     Ok(after)
 }
 

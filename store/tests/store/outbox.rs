@@ -1,6 +1,6 @@
 //! The outbox: every change leaves its event, in order and with its trace;
-//! nothing half-written; unreadable or unsettled rows hold back only what
-//! they must.
+//! nothing half-written; an unreadable row holds back only what it must;
+//! sequences commit in order.
 
 use super::*;
 
@@ -14,11 +14,12 @@ on_both_databases!(
     every_event_names_its_actor_by_their_name_when_read,
 );
 
-/// PostgreSQL: a sequence number taken by a transaction that has not
-/// committed holds back every later event, so the relay never publishes
-/// sequence 11 and then, later, 10.
+/// PostgreSQL: sequences commit in order. A transaction that took its xid
+/// first but inserts its event second waits for the one holding the lower
+/// sequence, so a cursor read in between (SSE replay, the changes feed, a
+/// CalDAV sync token) never steps past an event that commits later.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_uncommitted_earlier_event_holds_back_later_ones_on_postgres() {
+async fn a_cursor_never_passes_an_event_that_commits_later_on_postgres() {
     // None only when skipping PostgreSQL was asked for.
     let Some(h) = harness::postgres().await else {
         return;
@@ -26,40 +27,73 @@ async fn an_uncommitted_earlier_event_holds_back_later_ones_on_postgres() {
     let taskflow_testkit::harness::Raw::Postgres(pool) = &h.raw else {
         unreachable!()
     };
-    let mut slow = pool.begin().await.unwrap();
-    sqlx::query(
-        "INSERT INTO task_events (event_id, user_id, task_id, event_type, source, occurred_at, data) \
-         VALUES (gen_random_uuid(), 'alice', 999, 'updated', 'api', now(), $1)",
-    )
-    .bind(serde_json::to_value(taskflow_events::TaskEventBody {
-        task_data: h.svc.create(&bob(), &titled("template"), None).await.unwrap(),
+    let body = serde_json::to_value(taskflow_events::TaskEventBody {
+        task_data: h
+            .svc
+            .create(&bob(), &titled("template"), None)
+            .await
+            .unwrap(),
         changes: Default::default(),
-    }).unwrap())
-    .execute(&mut *slow)
-    .await
+    })
     .unwrap();
-    let later = h
-        .svc
-        .create(&alice(), &titled("committed later, numbered later"), None)
+    let insert = move |task: i64| {
+        sqlx::query(
+            "INSERT INTO task_events (event_id, user_id, task_id, event_type, source, occurred_at, data) \
+             VALUES (gen_random_uuid(), 'alice', $1, 'updated', 'api', now(), $2)",
+        )
+        .bind(task)
+        .bind(body.clone())
+    };
+    // The older transaction takes its xid first; the younger then inserts
+    // its event (the lower sequence) and stays open.
+    let mut older = pool.begin().await.unwrap();
+    let older_pid: i32 =
+        sqlx::query_scalar("SELECT pg_backend_pid() FROM (SELECT pg_current_xact_id()) x")
+            .fetch_one(&mut *older)
+            .await
+            .unwrap();
+    let mut younger = pool.begin().await.unwrap();
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut *younger)
         .await
         .unwrap();
-    let listed = h.svc.database().unpublished(10).await.unwrap();
-    assert!(
-        listed.iter().all(|e| e.task_id != later.id),
-        "held back while the earlier one is open"
-    );
-    slow.commit().await.unwrap();
-    // Other tests' transactions on this server may hold the horizon a moment.
-    let db = h.svc.database();
-    let all_settled = || async { db.unpublished(10).await.unwrap().len() == 3 };
-    wait_for(
-        "all three events to settle",
-        std::time::Duration::from_secs(30),
-        all_settled,
-    )
+    insert(1001).execute(&mut *younger).await.unwrap();
+    let older_insert = insert(1002);
+    let older_write = tokio::spawn(async move {
+        older_insert.execute(&mut *older).await.unwrap();
+        older.commit().await.unwrap();
+    });
+    // Either it committed (and a reader may see it) or it waits for the lock.
+    // (The raw pool's two connections are both in use.)
+    let watcher = sqlx::PgPool::connect(&harness::postgres_url().unwrap())
+        .await
+        .unwrap();
+    wait_for("the older transaction to commit or wait", std::time::Duration::from_secs(30), || async {
+        older_write.is_finished()
+            || sqlx::query_scalar::<_, bool>(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock')",
+            )
+            .bind(older_pid)
+            .fetch_one(&watcher)
+            .await
+            .unwrap()
+    })
     .await;
-    let settled = h.svc.database().unpublished(10).await.unwrap();
-    assert!(settled.windows(2).all(|w| w[0].sequence < w[1].sequence));
+    let db = h.svc.database();
+    let first = db.events_after("alice", 0, 10).await.unwrap();
+    let cursor = first.last().map_or(0, |e| e.sequence);
+    younger.commit().await.unwrap();
+    older_write.await.unwrap();
+    let rest = db.events_after("alice", cursor, 10).await.unwrap();
+    let mut seen: Vec<i64> = first.iter().chain(&rest).map(|e| e.task_id).collect();
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        [1001, 1002],
+        "the cursor passed an event that committed later"
+    );
+    let all = db.events_after("alice", 0, 10).await.unwrap();
+    assert!(all.windows(2).all(|w| w[0].sequence < w[1].sequence));
     h.finish().await;
 }
 
