@@ -861,7 +861,7 @@ async fn writes_are_ordinary_task_changes_with_preconditions_and_privileges(h: &
     let moved = dav
         .send("MOVE", &path, &[("destination", &destination)], "")
         .await;
-    assert!(moved.status.is_success(), "{} {}", moved.status, moved.body);
+    assert_eq!(moved.status, StatusCode::CREATED, "{}", moved.body);
     assert_eq!(api.get_task("alice", id).await.ok()["list_id"], work);
     assert_eq!(
         dav.send("GET", &path, &[], "").await.status,

@@ -148,6 +148,20 @@ async fn uid_holder(on: &mut impl Executor, owner: &str, uid: &str) -> Result<Op
     Ok(own.filter(|h| h.uid.as_deref().is_none_or(|u| own_uid_id(u) == Some(id))))
 }
 
+/// [`uid_holder`] as a caller reaching `lists` may know it. Taskflow's own
+/// form names any task by its id, so one in a list the caller cannot read
+/// is, to them, no holder at all: else a member could probe which ids are
+/// the owner's other tasks.
+async fn uid_holder_seen(
+    on: &mut impl Executor,
+    owner: &str,
+    uid: &str,
+    lists: &Lists,
+) -> Result<Option<Holder>> {
+    let holder = uid_holder(on, owner, uid).await?;
+    Ok(holder.filter(|h| h.uid.as_deref() == Some(uid) || lists.get(h.list_id).is_some()))
+}
+
 /// The owner's live task (but `except`) a client named `href`.
 async fn href_holder(
     on: &mut impl Executor,
@@ -167,15 +181,14 @@ async fn href_holder(
 }
 
 /// Whether `pre` lets the write go on, given the resource's tag (None: no
-/// such resource).
+/// such resource). `If-Match` compares strongly: a weak tag never matches
+/// (RFC 9110 §13.1.1).
 fn allowed(pre: &Preconditions, etag: Option<&str>) -> bool {
     if let Some(tags) = &pre.if_match {
         let Some(etag) = etag else {
             return false;
         };
-        let matches = tags
-            .iter()
-            .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag);
+        let matches = tags.iter().any(|t| t == "*" || t == etag);
         if !matches {
             return false;
         }
@@ -371,6 +384,9 @@ impl TaskService {
             )
             .await;
         match moved {
+            // A resource made at the destination, or one replaced there
+            // (RFC 4918 §9.9.4).
+            Ok(_) if replacing.is_none() => Ok(Ok(PutOutcome::Created { task_id: id })),
             Ok(_) => Ok(Ok(PutOutcome::Updated { task_id: id })),
             Err(err) => refusal(err),
         }
@@ -440,7 +456,7 @@ impl TaskService {
             drop(conn);
             return self.put_existing(&put, found, list).await;
         }
-        let Some(holder) = uid_holder(&mut conn, &owner, &client.uid).await? else {
+        let Some(holder) = uid_holder_seen(&mut conn, &owner, &client.uid, &lists).await? else {
             if href_holder(&mut conn, &owner, href, 0).await?.is_some() {
                 return Ok(Err(DavRefusal::NameTaken));
             }
@@ -478,7 +494,7 @@ impl TaskService {
         let current_uid = body.uid.clone().unwrap_or_else(|| own_uid(id));
         if !same_uid(&client.uid, &current_uid, id) {
             let mut conn = self.db.read().await?;
-            let holder = uid_holder(&mut conn, put.owner, &client.uid).await?;
+            let holder = uid_holder_seen(&mut conn, put.owner, &client.uid, put.lists).await?;
             if let Some(other) = holder.filter(|h| h.id != id) {
                 let href = put
                     .lists
@@ -614,7 +630,9 @@ impl TaskService {
         let mut tx = self.db.begin_for(owner).await?;
         sql::check_owners(&mut tx, [(put.list, owner)]).await?;
         // Read again under the lock: another write may have taken either.
-        if uid_holder(&mut tx, owner, &put.client.uid).await?.is_some()
+        if uid_holder_seen(&mut tx, owner, &put.client.uid, put.lists)
+            .await?
+            .is_some()
             || href_holder(&mut tx, owner, put.href, 0).await?.is_some()
         {
             return Err(Error::Conflict { current: 0 });
@@ -871,6 +889,7 @@ mod tests {
         assert!(allowed(&pre(Some(&["\"3-2\""]), false), Some(&tag)));
         assert!(allowed(&pre(Some(&["*"]), false), Some(&tag)));
         assert!(!allowed(&pre(Some(&["\"3-1\""]), false), Some(&tag)));
+        assert!(!allowed(&pre(Some(&["W/\"3-2\""]), false), Some(&tag)));
         assert!(!allowed(&pre(Some(&["*"]), false), None));
         assert!(!allowed(&pre(None, true), Some(&tag)));
         assert!(allowed(&pre(None, true), None));

@@ -399,7 +399,7 @@ pub(crate) async fn insert_created(tx: &mut Tx, by: &Actor, task: &mut StoredTas
         Some(&view),
         task.updated_at,
     )?;
-    outbox::append(tx, &event).await?;
+    outbox::append(tx, &event)?;
     tell_people(
         tx,
         by,
@@ -668,10 +668,12 @@ async fn place_change(
         Change::Unchanged => (old.clone(), TaskEventType::Moved),
         Change::Delete => return Err(Error::Internal("a deletion cannot be placed".into())),
     };
-    let event = if target == old.list_id && parent == old.parent_id {
-        event
-    } else {
-        TaskEventType::Moved
+    // A completion or a reopening stays one when it moves the task too (a
+    // phone completing a to-do it moved): the Recurrence worker hears it.
+    let event = match event {
+        TaskEventType::Completed | TaskEventType::Reopened => event,
+        _ if target == old.list_id && parent == old.parent_id => event,
+        _ => TaskEventType::Moved,
     };
     if let Some(parent_id) = parent
         && parent != old.parent_id
@@ -828,7 +830,7 @@ pub(crate) async fn delete_in(
         None,
         now,
     )?;
-    outbox::append(tx, &event).await?;
+    outbox::append(tx, &event)?;
     Ok(())
 }
 
@@ -861,7 +863,7 @@ pub(crate) async fn save_with_event(
     }
     let (before, after) = (old.task(), new.task());
     let appended = NewEvent::change(&old.user_id, by, event, Some(&before), Some(&after), now)?;
-    outbox::append(tx, &appended).await?;
+    outbox::append(tx, &appended)?;
     tell_people(tx, by, (&appended, event), &old.assignees, &new, now).await?;
     Ok(after)
 }

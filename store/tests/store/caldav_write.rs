@@ -365,6 +365,41 @@ async fn a_uid_is_one_task_of_its_owner_and_a_put_elsewhere_moves_it(h: &Harness
         put(svc, "bob", home, "bobs.ics", &moved).await,
         Err(DavRefusal::UidConflict { href: None })
     );
+    // Nor learn which ids are the owner's tasks elsewhere: Taskflow's own
+    // UID of a task bob cannot read is answered as one of no task at all.
+    let private = svc
+        .create(
+            &alice(),
+            &CreateTask {
+                list: Some(ListRef::Id(work)),
+                ..titled("private")
+            },
+            None,
+        )
+        .await
+        .unwrap()
+        .id;
+    let nobodys = private + 1000;
+    for (n, id) in [private, nobodys].into_iter().enumerate() {
+        let uid = format!("taskflow-task-{id}@tasks.example.com");
+        let outcome = put(
+            svc,
+            "bob",
+            home,
+            &format!("probe-{n}.ics"),
+            &vtodo(&uid, "SUMMARY:probe\n"),
+        )
+        .await;
+        assert!(
+            matches!(outcome, Ok(PutOutcome::Created { .. })),
+            "{id}: {outcome:?}"
+        );
+    }
+    assert_eq!(
+        svc.get("alice", private).await.unwrap().list_id,
+        work,
+        "left where it is"
+    );
     // A name the owner uses in another list is taken.
     assert_eq!(
         put(svc, "alice", home, "plumber.ics", &vtodo("u-2", "")).await,
@@ -453,6 +488,28 @@ async fn each_recurring_completion_style_completes_the_task_once(h: &Harness) {
             .await;
         assert_eq!(done, 1, "{name}: exactly one completed occurrence");
     }
+    // Completed as it moves to another list (its UID PUT there): still the
+    // `completed` event the Recurrence worker hears, once.
+    let errands = new_list(svc, &alice(), "Errands").await;
+    let uid = "water-moved@phone";
+    let id = created(put(svc, "alice", garden, "water-moved.ics", &weekly(uid)).await);
+    let done = fixture("python-caldav-complete.ics", uid);
+    assert_eq!(
+        put(svc, "alice", errands, "water-moved.ics", &done).await,
+        Ok(PutOutcome::Updated { task_id: id })
+    );
+    let task = svc.get("alice", id).await.unwrap();
+    assert!(task.completed && task.list_id == errands);
+    let history = svc.history("alice", id, None, None).await.unwrap().entries;
+    let kinds: Vec<_> = history.iter().map(|e| e.event_type).collect();
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == TaskEventType::Completed)
+            .count(),
+        1,
+        "{kinds:?}"
+    );
 }
 
 async fn a_subtask_put_before_or_after_its_parent_ends_under_it(h: &Harness) {
@@ -578,7 +635,8 @@ async fn a_move_renames_or_moves_the_resource_and_keeps_its_history(h: &Harness)
         svc.dav_move("alice", home, "m.ics", home, "renamed.ics", false, &keep)
             .await
             .unwrap(),
-        Ok(PutOutcome::Updated { task_id: id })
+        Ok(PutOutcome::Created { task_id: id }),
+        "a new resource at the destination: 201"
     );
     assert!(
         svc.dav_named(home, &["m.ics"], false)
@@ -599,7 +657,7 @@ async fn a_move_renames_or_moves_the_resource_and_keeps_its_history(h: &Harness)
         )
         .await
         .unwrap(),
-        Ok(PutOutcome::Updated { task_id: id })
+        Ok(PutOutcome::Created { task_id: id })
     );
     assert_eq!(svc.get("alice", id).await.unwrap().list_id, work);
     let named = svc.dav_named(work, &["moved.ics"], true).await.unwrap();
@@ -610,7 +668,8 @@ async fn a_move_renames_or_moves_the_resource_and_keeps_its_history(h: &Harness)
         svc.dav_move("alice", work, "moved.ics", work, "taken.ics", true, &keep)
             .await
             .unwrap(),
-        Ok(PutOutcome::Updated { task_id: id })
+        Ok(PutOutcome::Updated { task_id: id }),
+        "a resource replaced: 204"
     );
     assert!(matches!(
         svc.get("alice", other).await,
@@ -646,7 +705,7 @@ async fn a_move_renames_or_moves_the_resource_and_keeps_its_history(h: &Harness)
         )
         .await
         .unwrap(),
-        Ok(PutOutcome::Updated { task_id: rest.id })
+        Ok(PutOutcome::Created { task_id: rest.id })
     );
     let named = svc.dav_named(work, &["web.ics"], true).await.unwrap();
     assert_eq!(
