@@ -332,3 +332,11 @@ CREATE UNIQUE INDEX task_ical_uid ON task_ical (user_id, uid) WHERE deleted_at I
 CREATE UNIQUE INDEX task_ical_href ON task_ical (user_id, href) WHERE deleted_at IS NULL;
 CREATE INDEX task_ical_pending ON task_ical (user_id, pending_parent)
     WHERE pending_parent IS NOT NULL;
+CREATE TABLE task_ical_retired (
+    task_id    BIGINT NOT NULL,
+    list_id    BIGINT NOT NULL,
+    href       TEXT   NOT NULL,
+    retired_at TEXT NOT NULL,
+    PRIMARY KEY (task_id, list_id, href)
+);
+CREATE INDEX task_ical_retired_age ON task_ical_retired (retired_at);

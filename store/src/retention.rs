@@ -59,7 +59,7 @@ pub struct Pruned {
     pub oauth_clients: u64,
     /// App passwords expired a month ago or more.
     pub app_passwords: u64,
-    /// CalDAV names of tasks deleted before the horizon.
+    /// CalDAV names of tasks deleted, or renamed, before the horizon.
     pub task_ical: u64,
 }
 
@@ -144,6 +144,18 @@ impl Database {
                      SELECT task_id FROM task_ical i WHERE deleted_at < $1 \
                      AND NOT EXISTS (SELECT 1 FROM task_events e WHERE e.task_id = i.task_id) \
                      ORDER BY deleted_at LIMIT $2)",
+                    cutoff,
+                    limit,
+                )
+                .await?;
+            // A task's name before a rename, once no event up to the rename
+            // is left (a token from before it is then refused).
+            pruned.task_ical += self
+                .prune_by_age(
+                    "DELETE FROM task_ical_retired WHERE (task_id, list_id, href) IN (\
+                     SELECT task_id, list_id, href FROM task_ical_retired r WHERE retired_at < $1 \
+                     AND NOT EXISTS (SELECT 1 FROM task_events e WHERE e.task_id = r.task_id \
+                     AND e.occurred_at <= r.retired_at) ORDER BY retired_at LIMIT $2)",
                     cutoff,
                     limit,
                 )

@@ -347,6 +347,21 @@ impl TaskService {
                 );
             }
         }
+        // The names these tasks had in this list before a rename, unless a
+        // live task of the list holds one again.
+        let mut q = Query::build("SELECT href FROM task_ical_retired WHERE task_id IN (");
+        q.push_binds(changed.iter().map(|(id, _)| *id));
+        q.push(") AND list_id = ").push_bind(list);
+        q.push(
+            " AND NOT EXISTS (SELECT 1 FROM task_ical i JOIN tasks t ON t.id = i.task_id \
+             WHERE i.href = task_ical_retired.href AND i.deleted_at IS NULL AND t.list_id = ",
+        )
+        .push_bind(list)
+        .push(")");
+        let retired: Vec<(String,)> = q.fetch_all(&mut conn).await?;
+        gone.extend(retired.into_iter().map(|(href,)| href));
+        gone.sort_unstable();
+        gone.dedup();
         let changed: Vec<DavObject> = present.into_iter().map(TagRow::object).collect();
         // A name deleted and then given to a new task is that task's now.
         gone.retain(|href| changed.iter().all(|object| &object.href != href));

@@ -657,7 +657,7 @@ impl TaskService {
         write_ical(
             &mut tx,
             put.actor,
-            (owner, put.list, created.id),
+            (owner, None, put.list, created.id),
             &ical,
             put.now,
         )
@@ -769,7 +769,7 @@ async fn parent_in(
 pub(crate) async fn write_ical(
     tx: &mut Tx,
     by: &Actor,
-    (owner, list, id): (&str, i64, i64),
+    (owner, from, list, id): (&str, Option<i64>, i64, i64),
     ical: &IcalWrite,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -781,6 +781,9 @@ pub(crate) async fn write_ical(
             sql::delete_in(tx, by, below, now).await?;
         }
         sql::delete_in(tx, by, &old, now).await?;
+    }
+    if let Some(from) = from {
+        retire_name(tx, id, from, list, &ical.href, now).await?;
     }
     query(
         "INSERT INTO task_ical (task_id, user_id, uid, href, extra, pending_parent) \
@@ -809,6 +812,44 @@ pub(crate) async fn write_ical(
     .await?;
     for (child,) in waiting {
         adopt(tx, by, owner, id, child, now).await?;
+    }
+    Ok(())
+}
+
+/// Keeps task `id`'s name in list `from` as retired when it is now `href`
+/// in `list` (see migration 0024), and takes `href` in `list` off if it
+/// was retired before (renamed back).
+async fn retire_name(
+    tx: &mut Tx,
+    id: i64,
+    from: i64,
+    list: i64,
+    href: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let named: Option<String> =
+        query("SELECT href FROM task_ical WHERE task_id = $1 AND deleted_at IS NULL")
+            .bind(id)
+            .scalar_optional(&mut *tx)
+            .await?;
+    let old = named.unwrap_or_else(|| default_href(id));
+    if old != href {
+        query(
+            "INSERT INTO task_ical_retired (task_id, list_id, href, retired_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(from)
+        .bind(old.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        query("DELETE FROM task_ical_retired WHERE task_id = $1 AND list_id = $2 AND href = $3")
+            .bind(id)
+            .bind(list)
+            .bind(href)
+            .execute(&mut *tx)
+            .await?;
     }
     Ok(())
 }

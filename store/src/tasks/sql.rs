@@ -591,7 +591,8 @@ pub(crate) async fn mutate(
             let list = task.list_id;
             let saved = save_with_event(&mut tx, by, &old, task, event, now).await?;
             if let Some(ical) = ical {
-                crate::caldav::write_ical(&mut tx, by, (&owner, list, old.id), ical, now).await?;
+                let at = (owner.as_str(), Some(old.list_id), list, old.id);
+                crate::caldav::write_ical(&mut tx, by, at, ical, now).await?;
             }
             Some(saved)
         }
