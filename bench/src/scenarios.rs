@@ -305,32 +305,22 @@ impl Bench<'_> {
                  <d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"
             )
         };
+        // Each list's report, checked, then the multiget of what it names
+        // (what a client asks next): both measured on both lists.
         let mut sizes = Vec::new();
-        for (list, token, rate, p99) in [
-            (
-                seeded.big,
-                seeded.big_token.as_str(),
-                "sync-collection after 10 changes, 10,000-task list",
-                "sync-collection after 10 changes p99, 10,000-task list",
-            ),
-            (
-                seeded.small,
-                seeded.small_token.as_str(),
-                "sync-collection after 10 changes, 1,000-task list",
-                "sync-collection after 10 changes p99, 1,000-task list",
-            ),
+        let mut cases = Vec::new();
+        for (list, token, size) in [
+            (seeded.big, seeded.big_token.as_str(), "10,000"),
+            (seeded.small, seeded.small_token.as_str(), "1,000"),
         ] {
-            let (url, path) = (
-                server.url.clone(),
-                format!("/dav/calendars/{SEED_USER}/{list}/"),
-            );
-            let (body, auth) = (report(token), authorization.clone());
+            let path = format!("/dav/calendars/{SEED_USER}/{list}/");
+            let body = report(token);
             let check = reqwest::Client::new()
                 .request(
                     reqwest::Method::from_bytes(b"REPORT")?,
-                    format!("{url}{path}"),
+                    format!("{}{path}", server.url),
                 )
-                .header("authorization", &auth)
+                .header("authorization", &authorization)
                 .body(body.clone())
                 .send()
                 .await?;
@@ -338,11 +328,41 @@ impl Bench<'_> {
                 bail!("the sync report answered {}", check.status());
             }
             let answer = check.text().await?;
-            let changed = answer.matches("<d:response>").count();
-            if changed != 10 {
-                bail!("the sync report names {changed} resources, not the 10 changed");
+            let hrefs: Vec<&str> = answer
+                .split("<d:href>")
+                .skip(1)
+                .filter_map(|rest| rest.split_once("</d:href>").map(|(href, _)| href))
+                .collect();
+            if hrefs.len() != 10 {
+                bail!(
+                    "the sync report names {} resources, not the 10 changed",
+                    hrefs.len()
+                );
             }
             sizes.push(answer.len());
+            let multiget = format!(
+                "<c:calendar-multiget xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\">\
+                 <d:prop><d:getetag/><c:calendar-data/></d:prop>{}</c:calendar-multiget>",
+                hrefs
+                    .iter()
+                    .map(|href| format!("<d:href>{href}</d:href>"))
+                    .collect::<String>()
+            );
+            cases.push((
+                path.clone(),
+                body,
+                format!("sync-collection after 10 changes, {size}-task list"),
+                format!("sync-collection after 10 changes p99, {size}-task list"),
+            ));
+            cases.push((
+                path,
+                multiget,
+                format!("calendar-multiget of the 10 changed, {size}-task list"),
+                format!("calendar-multiget of the 10 changed p99, {size}-task list"),
+            ));
+        }
+        for (path, body, rate, p99) in cases {
+            let (url, auth) = (server.url.clone(), authorization.clone());
             let cpu_before = server.cpu();
             let load = closed_loop(
                 &server.url,
@@ -367,9 +387,9 @@ impl Bench<'_> {
             let cpu = measured_part(server.cpu().saturating_sub(cpu_before), self.step());
             self.record_gets(
                 SCENARIO,
-                rate,
+                &rate,
                 "cost follows the changes: 10,000 within 1.5× of 1,000",
-                p99,
+                &p99,
                 &load,
                 &hello,
                 cpu,

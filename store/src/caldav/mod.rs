@@ -229,21 +229,31 @@ impl TaskService {
         if hrefs.is_empty() {
             return Ok(Vec::new());
         }
+        // Two branches, each found by its names rather than through the
+        // list (whose index would make the cost follow the list): the
+        // client's names by the owner's name index, Taskflow's by id.
         let mut q = Query::build(format!(
-            "SELECT {} FROM tasks t LEFT JOIN task_ical i ON i.task_id = t.id WHERE t.list_id = ",
+            "SELECT {} FROM task_ical i JOIN tasks t ON t.id = i.task_id \
+             WHERE i.user_id = (SELECT user_id FROM lists WHERE id = ",
             *BODY_COLUMNS
         ));
-        q.push_bind(list).push(" AND (i.href IN (");
+        q.push_bind(list)
+            .push(") AND i.deleted_at IS NULL AND i.href IN (");
         q.push_binds(hrefs.iter().map(|h| h.to_string()));
-        q.push(")");
+        q.push(") AND t.list_id = ").push_bind(list);
         let ids: Vec<i64> = hrefs.iter().filter_map(|h| default_href_id(h)).collect();
         if !ids.is_empty() {
-            q.push(" OR (i.task_id IS NULL AND t.id IN (");
+            q.push(&format!(
+                " UNION ALL SELECT {} FROM tasks t LEFT JOIN task_ical i ON i.task_id = t.id \
+                 WHERE t.id IN (",
+                *BODY_COLUMNS
+            ));
             q.push_binds(ids);
-            q.push("))");
+            q.push(") AND i.task_id IS NULL AND t.list_id = ")
+                .push_bind(list);
         }
-        q.push(") ORDER BY t.id");
         let mut objects = with_bodies(q.fetch_all(&mut self.db.read().await?).await?)?;
+        objects.sort_unstable_by_key(|object| object.task_id);
         if !bodies {
             for object in &mut objects {
                 object.body = None;
