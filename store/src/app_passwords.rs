@@ -144,15 +144,15 @@ impl TaskService {
     }
 
     /// The user an app signs in as with `username` and `password`, if the
-    /// password is theirs, unexpired and opens `scope` (None: refuse). The
-    /// username is the person's username or user id, in any ASCII case.
-    /// Notes the use, to the minute.
+    /// password is theirs, unexpired and opens `scope` (None: refuse), with
+    /// their username as read. The username sent is the person's username
+    /// or user id, in any ASCII case. Notes the use, to the minute.
     pub async fn app_password_user(
         &self,
         username: &str,
         password: &str,
         scope: AppPasswordScope,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<(String, Option<String>)>> {
         if !password.starts_with(APP_PASSWORD_PREFIX) {
             return Ok(None);
         }
@@ -173,7 +173,9 @@ impl TaskService {
         let now = self.now();
         let fits = row.expires_at.is_none_or(|at| at > now)
             && row.scopes().any(|s| s == scope)
-            && (known_as.is_some_and(|known| username.eq_ignore_ascii_case(&known))
+            && (known_as
+                .as_ref()
+                .is_some_and(|known| username.eq_ignore_ascii_case(known))
                 || username.eq_ignore_ascii_case(&row.user_id));
         if !fits {
             return Ok(None);
@@ -188,6 +190,6 @@ impl TaskService {
                 .execute(&mut self.db.write().await?)
                 .await?;
         }
-        Ok(Some(row.user_id))
+        Ok(Some((row.user_id, known_as)))
     }
 }

@@ -75,7 +75,7 @@ impl DavUser {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(unauthorized)?;
-        let id = match basic(authorization) {
+        let (id, username) = match basic(authorization) {
             Some((username, password)) => state
                 .tasks
                 .app_password_user(&username, &password, AppPasswordScope::Caldav)
@@ -88,13 +88,18 @@ impl DavUser {
                     .subject_from_headers(headers)
                     .await
                     .map_err(|_| unauthorized())?;
-                AuthUser::seen(state, subject)
+                let id = AuthUser::seen(state, subject)
                     .await
                     .map_err(IntoResponse::into_response)?
-                    .0
+                    .0;
+                (id, None)
             }
         };
-        let username = state.tasks.me(&id).await.map_err(failed)?.username;
+        // An app password's sign-in read the username already.
+        let username = match username {
+            Some(username) => username,
+            None => state.tasks.me(&id).await.map_err(failed)?.username,
+        };
         Ok(DavUser { id, username })
     }
 }

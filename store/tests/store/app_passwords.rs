@@ -24,9 +24,14 @@ fn input(name: &str, expires_in: Option<Duration>, clock: &impl Clock) -> Create
 }
 
 async fn sign_in(svc: &TaskService, username: &str, password: &str) -> Option<String> {
-    svc.app_password_user(username, password, AppPasswordScope::Caldav)
+    let signed_in = svc
+        .app_password_user(username, password, AppPasswordScope::Caldav)
         .await
-        .unwrap()
+        .unwrap();
+    if let Some((_, known_as)) = &signed_in {
+        assert_eq!(known_as.as_deref(), Some("Alice"), "the username as read");
+    }
+    signed_in.map(|(id, _)| id)
 }
 
 async fn an_app_password_signs_in_only_its_owner_until_revoked_or_expired(h: &Harness) {
