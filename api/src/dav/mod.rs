@@ -184,8 +184,8 @@ struct Request<'a> {
 }
 
 impl Request<'_> {
-    /// The calendar of a list the caller reaches now, with its token.
-    async fn calendar(&self, list: i64) -> Result<Option<(DavCalendar, i64)>, Problem> {
+    /// The calendar of a list the caller reaches now.
+    async fn calendar(&self, list: i64) -> Result<Option<DavCalendar>, Problem> {
         Ok(self.state.tasks.dav_calendar(&self.user.id, list).await?)
     }
 
@@ -324,7 +324,7 @@ async fn options(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Response {
     let allow = match auth::DavUser::from_headers(state, headers).await {
         Ok(user) => match target(uri.path(), &user) {
             Some(Target::Object(list, _)) => match state.tasks.dav_calendar(&user.id, list).await {
-                Ok(Some((calendar, _))) if calendar.writable => {
+                Ok(Some(calendar)) if calendar.writable => {
                     allowed(&Target::Object(list, String::new()))
                 }
                 Ok(Some(_)) => READ_ONLY_OBJECT,

@@ -268,9 +268,11 @@ impl Request<'_> {
                 }
             }
             Target::Calendar(list) => {
-                let Some((calendar, newest)) = self.calendar(*list).await? else {
+                let Some(calendar) = self.calendar(*list).await? else {
                     return Ok(status(StatusCode::NOT_FOUND));
                 };
+                let tokens = self.state.tasks.dav_tokens(&[*list]).await?;
+                let newest = tokens.get(list).copied().unwrap_or(0);
                 let resource = Resource::Calendar(&calendar, newest);
                 self.respond(&mut out, &paths.calendar(*list), &resource, &wanted, None);
                 if depth == 1 {

@@ -239,7 +239,7 @@ impl Request<'_> {
         let Some(root) = xml::parse(text).filter(|r| r.name.is(DAV, "propertyupdate")) else {
             return Ok(bad_xml());
         };
-        let Some((calendar, _)) = self.calendar(*list).await? else {
+        let Some(calendar) = self.calendar(*list).await? else {
             return Ok(status(StatusCode::NOT_FOUND));
         };
         let mut patch = UpdateList::default();
