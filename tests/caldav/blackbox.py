@@ -27,10 +27,9 @@ Parts (`--parts`, comma-separated; default all):
   (`--update-tester-report` rewrites it instead).
 
 It starts `taskflow serve` itself (SQLite in a fresh data dir, or the
-PostgreSQL database given with --database-url). On PostgreSQL a change
-counts toward a sync token once every older transaction on the server has
-ended (decision 0005), so each delta is read once the calendar's
-`sync-token` has moved (polled with a deadline).
+PostgreSQL database given with --database-url). A change counts toward a
+sync token once its request is answered (decision 0044); each delta is read
+after checking that the calendar's `sync-token` moved.
 """
 
 import argparse
@@ -151,10 +150,11 @@ def sync_token(calendar):
 
 
 def token_moved(calendar, before, what):
-    """Waits until the calendar's sync-token is no longer `before` (on
-    PostgreSQL a change counts once older transactions have ended)."""
-    return until(f"{what}: the sync-token of {calendar.url} to move from {before}",
-                 lambda: (lambda now: now if now != before else None)(sync_token(calendar)))
+    """The calendar's sync-token, which a change answered has moved from
+    `before`."""
+    now = sync_token(calendar)
+    assert now != before, f"{what}: the sync-token of {calendar.url} is still {before}"
+    return now
 
 
 def delta(calendar, since):
@@ -180,7 +180,7 @@ def delta(calendar, since):
 
 
 def expect_delta(calendar, since, changed=(), deleted=(), what=""):
-    """The delta since `since` once the token has moved: exactly `changed`
+    """The delta since `since`, the token having moved: exactly `changed`
     (paths) and `deleted` (paths). Returns (changed objects, new token)."""
     token_moved(calendar, since, what)
     got, gone, token = delta(calendar, since)

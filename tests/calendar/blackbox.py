@@ -145,10 +145,9 @@ def check_todos(api, calendar, tasks):
 
 
 def settle(api):
-    """Makes a task in the Inbox and waits for it in the changes feed. On
-    PostgreSQL a change counts (in the changes feed and in feeds' ETags)
-    once every older transaction on the server has ended (decision 0005);
-    every change before this one then counts."""
+    """Makes a task in the Inbox and finds it in the changes feed: a change
+    counts (there and in feeds' ETags) once its request is answered
+    (decision 0044), so every change before it counts too."""
     marker = api.call("POST", "/api/tasks", {"title": "settled"})
     until("the marker in the changes feed", lambda: any(c["task_id"] == marker["id"] for c in api.changes()))
 

@@ -1,11 +1,13 @@
 //! Who a CalDAV request is from: an app password sent as HTTP Basic (what
 //! phones and desktop apps can do), or a bearer token as on REST. Every
-//! refusal is the same 401, challenging for both; nothing is cached, so a
-//! revoked password is refused at its next request.
+//! refusal is the same 401, challenging for both (signing keys that cannot
+//! be fetched are a 503); nothing is cached, so a revoked password is
+//! refused at its next request.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use taskflow_auth::Rejected;
 use taskflow_core::AppPasswordScope;
 
 use crate::AppState;
@@ -83,11 +85,17 @@ impl DavUser {
                 .map_err(failed)?
                 .ok_or_else(unauthorized)?,
             None => {
-                let subject = state
-                    .verifier
-                    .subject_from_headers(headers)
-                    .await
-                    .map_err(|_| unauthorized())?;
+                // Keys that cannot be fetched right now are a 503 to try
+                // again, not a sign-in the client would give up on.
+                let subject =
+                    state
+                        .verifier
+                        .subject_from_headers(headers)
+                        .await
+                        .map_err(|rejected| match rejected {
+                            Rejected::Unauthorized(_) => unauthorized(),
+                            unavailable => Problem::from(unavailable).into_response(),
+                        })?;
                 let id = AuthUser::seen(state, subject)
                     .await
                     .map_err(IntoResponse::into_response)?

@@ -23,6 +23,7 @@ on_both_databases!(
     every_bad_credential_is_the_same_401_and_nobody_elses_paths_answer,
     writes_are_ordinary_task_changes_with_preconditions_and_privileges,
     proppatch_renames_and_recolours_a_calendar_all_or_nothing,
+    signing_keys_out_of_reach_are_a_503_not_a_sign_in_refused,
 );
 
 /// A CalDAV client of one person, signed in with an app password.
@@ -1041,4 +1042,35 @@ async fn proppatch_renames_and_recolours_a_calendar_all_or_nothing(h: &Harness) 
         .await
         .ok();
     assert_eq!(shared_now["title"], "Shared");
+}
+
+/// A bearer token whose signing keys cannot be fetched (the JWKS endpoint
+/// is down) is a 503 to try again, as on REST: a 401 would make a phone
+/// ask its owner for a new password.
+async fn signing_keys_out_of_reach_are_a_503_not_a_sign_in_refused(h: &Harness) {
+    use taskflow_auth::Verifier;
+    let verifier = Verifier::jwks_only("http://127.0.0.1:9/jwks.json");
+    let api =
+        crate::common::serve_state(taskflow_api::AppState::new(h.svc.clone(), verifier)).await;
+    let part = |json: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+    let token = format!(
+        "{}.{}.{}",
+        part(r#"{"alg":"RS256","typ":"JWT","kid":"k1"}"#),
+        part(r#"{"sub":"alice","exp":4102444800}"#),
+        part("signature")
+    );
+    for path in ["/dav/", "/api/tasks"] {
+        let method = if path == "/dav/" { "PROPFIND" } else { "GET" };
+        let answer = reqwest::Client::new()
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}{path}", api.base),
+            )
+            .header("authorization", format!("Bearer {token}"))
+            .header("depth", "0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+    }
 }

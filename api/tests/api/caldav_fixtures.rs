@@ -20,16 +20,13 @@
 //! capture token body <d:sync-token> ... </d:sync-token>
 //! capture etag body {href}</d:href> >> <d:getetag> ... </d:getetag>
 //! capture etag header etag
-//! retry
 //! ```
 //!
 //! `capture` takes the text after each `>>`-separated start in turn, up to
-//! the end; `\r\n` in a check is CRLF. `retry` resends the request until
-//! every check holds (30 s), for reports that wait on a change to settle.
+//! the end; `\r\n` in a check is CRLF.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use axum::http::Method;
 use base64::Engine;
@@ -163,24 +160,15 @@ impl Replay {
             .map(str::trim)
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
             .collect();
-        let retry = checks.contains(&"retry");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let answer = self.send(&step).await;
-            match self.check(&checks, &answer) {
-                Ok(captured) => {
-                    self.vars.extend(captured);
-                    return Ok(());
-                }
-                Err(failure) if !retry || Instant::now() > deadline => {
-                    return Err(format!(
-                        "{failure}\n--- answered {}\n{:?}\n{}",
-                        answer.status, answer.headers, answer.body
-                    ));
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
-        }
+        let answer = self.send(&step).await;
+        let captured = self.check(&checks, &answer).map_err(|failure| {
+            format!(
+                "{failure}\n--- answered {}\n{:?}\n{}",
+                answer.status, answer.headers, answer.body
+            )
+        })?;
+        self.vars.extend(captured);
+        Ok(())
     }
 
     /// `{name}` replaced by its value; an unknown name is an error.
@@ -291,7 +279,6 @@ impl Replay {
             };
             let (word, rest) = line.split_once(' ').unwrap_or((&line, ""));
             match word {
-                "retry" => {}
                 "status" if rest == answer.status.to_string() => {}
                 "status" => {
                     return Err(format!(

@@ -3,13 +3,12 @@
 //! its changes and nobody else's; bad cursors and page sizes are refused.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use axum::http::Method;
 use serde_json::{Value, json};
 use taskflow_testkit::app::TestApp;
 use taskflow_testkit::harness::Harness;
-use taskflow_testkit::{on_both_databases, wait_for};
+use taskflow_testkit::on_both_databases;
 
 use crate::common::serve;
 
@@ -19,10 +18,6 @@ on_both_databases!(
     bad_cursors_and_page_sizes_are_refused,
     a_cursor_behind_the_retention_horizon_is_told_to_start_again,
 );
-
-/// The longest a test waits for its changes to settle (PostgreSQL holds
-/// back a change while an older transaction is still running).
-const DEADLINE: Duration = Duration::from_secs(10);
 
 /// Every change `user` may see after `since`, `limit` at a time, and the
 /// cursor to follow from next.
@@ -50,13 +45,16 @@ async fn follow(api: &TestApp, user: &str, since: i64, limit: u32) -> (Vec<Value
     }
 }
 
-/// Follows the feed from `since` until it holds `count` changes.
+/// Follows the feed from `since`, which holds at least `count` changes:
+/// a change is in it once its request is answered.
 async fn follow_until(api: &TestApp, user: &str, since: i64, count: usize) -> (Vec<Value>, i64) {
-    wait_for(format!("{count} changes for {user}"), DEADLINE, || async {
-        follow(api, user, since, 2).await.0.len() >= count
-    })
-    .await;
-    follow(api, user, since, 2).await
+    let followed = follow(api, user, since, 2).await;
+    assert!(
+        followed.0.len() >= count,
+        "{count} changes for {user}: {:?}",
+        followed.0
+    );
+    followed
 }
 
 /// The tasks and lists the changes say exist, by id, after applying each
