@@ -422,6 +422,30 @@ async fn serve_logging(dir: &Path, filter: &str) -> (Server, std::path::PathBuf)
     (server, log_path)
 }
 
+/// The log at `log_path` once it holds `count` finished requests to paths
+/// containing `path` (the log is written after the answer is sent).
+async fn log_after_requests(log_path: &Path, path: &str, count: usize) -> String {
+    let log = || std::fs::read_to_string(log_path).unwrap_or_default();
+    taskflow_testkit::wait_for(
+        taskflow_testkit::Lazy(|| {
+            format!(
+                "{count} requests to {path} in the log, which holds:\n{}",
+                log()
+            )
+        }),
+        Duration::from_secs(10),
+        || {
+            let logged = log()
+                .lines()
+                .filter(|l| l.contains(path) && l.contains("finished processing request"))
+                .count();
+            async move { logged >= count }
+        },
+    )
+    .await;
+    log()
+}
+
 /// One trace follows a change: the request that completes a weekly task,
 /// its commit and publish, the recurrence worker that handles the event,
 /// the next occurrence it commits and publishes, and the SSE pushes of both
@@ -556,20 +580,7 @@ async fn a_fetched_feeds_token_never_reaches_the_log() {
         .await
         .unwrap();
     assert_eq!(again.status(), 304);
-    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-    taskflow_testkit::wait_for(
-        taskflow_testkit::Lazy(|| format!("both fetches in the log, which holds:\n{}", log())),
-        Duration::from_secs(10),
-        || {
-            let logged = log()
-                .lines()
-                .filter(|l| l.contains("/feeds/…") && l.contains("finished processing request"))
-                .count();
-            async move { logged >= 2 }
-        },
-    )
-    .await;
-    let text = log();
+    let text = log_after_requests(&log_path, "/feeds/…", 2).await;
     assert!(
         !text.contains(&token[4..]),
         "the token is in the log:\n{text}"
@@ -608,20 +619,7 @@ async fn an_app_password_never_reaches_the_log() {
         let expected = if user == username { 207 } else { 401 };
         assert_eq!(answer.status(), expected);
     }
-    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-    taskflow_testkit::wait_for(
-        taskflow_testkit::Lazy(|| format!("both sign-ins in the log, which holds:\n{}", log())),
-        Duration::from_secs(10),
-        || {
-            let logged = log()
-                .lines()
-                .filter(|l| l.contains("/dav/") && l.contains("finished processing request"))
-                .count();
-            async move { logged >= 2 }
-        },
-    )
-    .await;
-    let text = log();
+    let text = log_after_requests(&log_path, "/dav/", 2).await;
     assert!(
         !text.contains(&password[5..]),
         "the password is in the log:\n{text}"

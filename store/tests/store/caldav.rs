@@ -4,7 +4,6 @@
 //! names for its resources (kept after a deletion), and refuses a token
 //! older than what retention holds of the list.
 
-
 use taskflow_core::{CreateList, ListRef, MoveTask, UpdateTask};
 use taskflow_store::{Clock, DavChanges, Error, TaskService, default_href};
 

@@ -3,7 +3,6 @@
 //! included) and with nothing else, survives pruning, and a removed
 //! member's feed loses the shared list at once.
 
-
 use taskflow_core::calendar::{CreateCalendarFeed, FeedComponent, FeedLists};
 use taskflow_core::{
     CreateInvitation, CreateList, Grant, ListRef, MoveTask, Subject, UpdateList, UpdateTask,
