@@ -277,12 +277,19 @@ impl TaskService {
                 truncated: false,
             });
         };
-        let pruned: Option<i64> =
-            query("SELECT sequence FROM list_pruned_marks WHERE list_id = $1")
-                .bind(list)
-                .scalar_optional(&mut conn)
-                .await?;
-        if since > newest || pruned.is_some_and(|mark| since < mark) {
+        // Refused: a token from before the list's pruned events, or from
+        // before it changed owner (the names of its tasks may have changed
+        // with no event of theirs: the client syncs it anew).
+        let (pruned, transferred): (Option<i64>, Option<i64>) = query(
+            "SELECT (SELECT sequence FROM list_pruned_marks WHERE list_id = $1), \
+             (SELECT MAX(sequence) FROM task_events WHERE list_id = $1 AND sequence > $2 \
+             AND event_type = 'list_transferred')",
+        )
+        .bind(list)
+        .bind(since)
+        .fetch_one(&mut conn)
+        .await?;
+        if since > newest || pruned.is_some_and(|mark| since < mark) || transferred.is_some() {
             return Err(Error::CursorExpired {
                 oldest: pruned.unwrap_or(0),
                 latest: newest,

@@ -305,17 +305,31 @@ pub(crate) async fn unassign_unreachable(
 /// (`list_transferred`). Who made and last changed each task is written
 /// out first, since NULL there means the owner.
 pub(crate) async fn give(tx: &mut Tx, lists: &[i64], owner: &str) -> Result<()> {
+    // A CalDAV client's names are unique per owner: a task whose UID or
+    // name the new owner uses already takes Taskflow's own instead, keeping
+    // what else the client gave it (the list's sync tokens from before the
+    // transfer are refused: a client syncs it anew).
+    const CLASH: &str = "EXISTS (SELECT 1 FROM task_ical o WHERE o.user_id = $1 \
+         AND o.deleted_at IS NULL AND o.FIELD = task_ical.FIELD)";
+    let clash = |field: &str| CLASH.replace("FIELD", field);
+    let mut q = Query::build(format!(
+        "UPDATE task_ical SET \
+         uid = CASE WHEN {} THEN 'taskflow-task-' || task_id || '@' ELSE uid END, \
+         href = CASE WHEN {} THEN 'taskflow-task-' || task_id || '.ics' ELSE href END \
+         WHERE deleted_at IS NULL AND task_id IN (SELECT id FROM tasks WHERE list_id IN (",
+        clash("uid"),
+        clash("href")
+    ))
+    .bind(owner);
+    q.push_binds(lists.iter().copied());
+    q.push("))");
+    q.execute(&mut *tx).await?;
     for statement in [
         "UPDATE tasks SET created_by = COALESCE(created_by, user_id), \
          updated_by = COALESCE(updated_by, user_id), user_id = $1 WHERE list_id IN (",
         "UPDATE task_tags SET user_id = $1 WHERE task_id IN \
          (SELECT id FROM tasks WHERE list_id IN (",
         "UPDATE task_links SET user_id = $1 WHERE task_id IN \
-         (SELECT id FROM tasks WHERE list_id IN (",
-        // A CalDAV client's names are unique per owner: a UID or name the
-        // new owner uses already is forgotten (the task takes its default
-        // UID and name), then the rest follow the tasks.
-        "DELETE FROM task_ical WHERE deleted_at IS NULL AND task_id IN \
          (SELECT id FROM tasks WHERE list_id IN (",
         "UPDATE task_ical SET user_id = $1 WHERE deleted_at IS NULL AND task_id IN \
          (SELECT id FROM tasks WHERE list_id IN (",
@@ -327,12 +341,6 @@ pub(crate) async fn give(tx: &mut Tx, lists: &[i64], owner: &str) -> Result<()> 
         } else {
             ")"
         });
-        if statement.starts_with("DELETE FROM task_ical") {
-            q.push(
-                " AND EXISTS (SELECT 1 FROM task_ical o WHERE o.user_id = $1 \
-                 AND o.deleted_at IS NULL AND (o.uid = task_ical.uid OR o.href = task_ical.href))",
-            );
-        }
         q.execute(&mut *tx).await?;
     }
     Ok(())

@@ -844,8 +844,10 @@ async fn a_transfer_takes_the_client_names_to_the_new_owner(h: &Harness) {
     let bobs = new_list(svc, &bob(), "Mine").await;
     let clash = vtodo("clash", "SUMMARY:clash\n");
     created(put(svc, "bob", bobs, "clash.ics", &clash).await);
-    let clashing = created(put(svc, "alice", shared, "clash.ics", &clash).await);
+    let kept = vtodo("clash", "SUMMARY:clash\nX-CLIENT-COLOUR:teal\n");
+    let clashing = created(put(svc, "alice", shared, "clash.ics", &kept).await);
     share(svc, shared, "bob", Grant::Editor).await;
+    let before = token(svc, shared).await;
     let to_bob = TransferList { user: "bob".into() };
     svc.transfer_list(&alice(), shared, &to_bob).await.unwrap();
     // The UID is bob's now: his PUT of it into his own list moves the
@@ -856,10 +858,23 @@ async fn a_transfer_takes_the_client_names_to_the_new_owner(h: &Harness) {
         Ok(PutOutcome::Updated { task_id: id })
     );
     assert_eq!(svc.get("bob", id).await.unwrap().list_id, bobs);
-    // The clashing one took its default name.
-    let named = svc
-        .dav_named(shared, &[&default_href(clashing)], true)
-        .await
-        .unwrap();
+    // The clashing one took Taskflow's own UID and name, keeping what else
+    // the client gave it; a token from before the transfer is refused, so
+    // a client syncs the list anew.
+    let href = default_href(clashing);
+    let named = svc.dav_named(shared, &[&href], true).await.unwrap();
     assert_eq!(named[0].body.as_ref().unwrap().uid, None);
+    let text = rendered(svc, shared, &href).await;
+    assert!(text.contains("X-CLIENT-COLOUR:teal"), "{text}");
+    assert!(
+        text.contains(&format!("UID:taskflow-task-{clashing}@")),
+        "{text}"
+    );
+    assert!(matches!(
+        svc.dav_changes(shared, Some(before), 100).await,
+        Err(Error::CursorExpired { .. })
+    ));
+    let anew = svc.dav_changes(shared, None, 100).await.unwrap();
+    let names: Vec<_> = anew.changed.iter().map(|o| o.href.as_str()).collect();
+    assert_eq!(names, [href.as_str()]);
 }
