@@ -340,3 +340,4 @@ CREATE TABLE task_ical_retired (
     PRIMARY KEY (task_id, list_id, href)
 );
 CREATE INDEX task_ical_retired_age ON task_ical_retired (retired_at);
+CREATE INDEX task_ical_deleted ON task_ical (deleted_at) WHERE deleted_at IS NOT NULL;

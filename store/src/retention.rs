@@ -252,12 +252,13 @@ impl Database {
             return Ok(Some(0));
         };
         // Each list's newest change survives its events (calendar feeds'
-        // ETags): filed under it, or moved out of it.
+        // ETags): filed under it, or moved out of it. `+`: the batch is read
+        // by its sequences, not through a list index (all the table).
         for column in ["list_id", "from_list_id"] {
             query(&format!(
                 "INSERT INTO list_pruned_marks (list_id, sequence) \
-                 SELECT {column}, MAX(sequence) FROM task_events \
-                 WHERE sequence <= $1 AND {column} IS NOT NULL GROUP BY {column} \
+                 SELECT +{column}, MAX(sequence) FROM task_events \
+                 WHERE sequence <= $1 AND +{column} IS NOT NULL GROUP BY +{column} \
                  ON CONFLICT (list_id) DO UPDATE SET sequence = excluded.sequence \
                  WHERE excluded.sequence > list_pruned_marks.sequence"
             ))

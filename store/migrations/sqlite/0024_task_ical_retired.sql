@@ -11,3 +11,6 @@ CREATE TABLE task_ical_retired (
     PRIMARY KEY (task_id, list_id, href)
 );
 CREATE INDEX task_ical_retired_age ON task_ical_retired (retired_at);
+
+-- Retention reads deleted tasks' rows oldest first (not the whole table).
+CREATE INDEX task_ical_deleted ON task_ical (deleted_at) WHERE deleted_at IS NOT NULL;

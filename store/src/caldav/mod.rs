@@ -243,7 +243,9 @@ impl TaskService {
                 *BODY_COLUMNS
             ));
             q.push_binds(ids);
-            q.push(") AND i.task_id IS NULL AND t.list_id = ")
+            // `+`: the list is checked on the rows found by id, not used
+            // to find them (SQLite would walk the list's index).
+            q.push(") AND i.task_id IS NULL AND +t.list_id = ")
                 .push_bind(list);
         }
         let mut objects = with_bodies(q.fetch_all(&mut self.db.read().await?).await?)?;
