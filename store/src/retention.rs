@@ -107,8 +107,9 @@ impl Database {
             .await
     }
 
-    /// One batch of each table, each in its own short transaction; None
-    /// when another pruner holds the lock.
+    /// One batch of each table: the large ones each in its own short
+    /// transaction, the small ones together; None when another pruner
+    /// holds the lock.
     pub async fn prune(&self, now: DateTime<Utc>, keep: &Retention) -> Result<Option<Pruned>> {
         let mut pruned = Pruned::default();
         let limit = i64::from(keep.batch.max(1));
@@ -136,30 +137,6 @@ impl Database {
                     limit,
                 )
                 .await?;
-            // A deleted task's CalDAV name, once no event of it is left
-            // for a sync report to name it by.
-            pruned.task_ical = self
-                .prune_by_age(
-                    "DELETE FROM task_ical WHERE task_id IN (\
-                     SELECT task_id FROM task_ical i WHERE deleted_at < $1 \
-                     AND NOT EXISTS (SELECT 1 FROM task_events e WHERE e.task_id = i.task_id) \
-                     ORDER BY deleted_at LIMIT $2)",
-                    cutoff,
-                    limit,
-                )
-                .await?;
-            // A task's name before a rename, once no event up to the rename
-            // is left (a token from before it is then refused).
-            pruned.task_ical += self
-                .prune_by_age(
-                    "DELETE FROM task_ical_retired WHERE (task_id, list_id, href) IN (\
-                     SELECT task_id, list_id, href FROM task_ical_retired r WHERE retired_at < $1 \
-                     AND NOT EXISTS (SELECT 1 FROM task_events e WHERE e.task_id = r.task_id \
-                     AND e.occurred_at <= r.retired_at) ORDER BY retired_at LIMIT $2)",
-                    cutoff,
-                    limit,
-                )
-                .await?;
             pruned.webhook_deliveries = self
                 .prune_by_age(
                     "DELETE FROM webhook_deliveries WHERE n IN (\
@@ -179,37 +156,61 @@ impl Database {
                 limit,
             )
             .await?;
-        // A spent token is kept until it expires, so that its reuse is
-        // recognised; after that it is refused as unknown anyway.
-        pruned.oauth_tokens = self
-            .prune_by_age(
+        // The small tables, in one transaction: a round costs the writer
+        // one commit for them, not one each.
+        let mut small: Vec<(&str, DateTime<Utc>)> = vec![
+            // A spent token is kept until it expires, so that its reuse is
+            // recognised; after that it is refused as unknown anyway.
+            (
                 "DELETE FROM oauth_tokens WHERE hash IN (\
                  SELECT hash FROM oauth_tokens WHERE expires_at < $1 \
                  ORDER BY expires_at LIMIT $2)",
                 now,
-                limit,
-            )
-            .await?;
-        pruned.oauth_clients = self
-            .prune_by_age(
+            ),
+            (
                 "DELETE FROM oauth_clients WHERE id IN (\
                  SELECT id FROM oauth_clients c WHERE created_at < $1 \
                  AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.client_id = c.id) \
                  ORDER BY created_at LIMIT $2)",
                 now - crate::agents::PENDING_CLIENT_TTL,
-                limit,
-            )
-            .await?;
-        // Shown as expired for a while, then forgotten.
-        pruned.app_passwords = self
-            .prune_by_age(
+            ),
+            // Shown as expired for a while, then forgotten.
+            (
                 "DELETE FROM app_passwords WHERE id IN (\
                  SELECT id FROM app_passwords WHERE expires_at < $1 \
                  ORDER BY expires_at LIMIT $2)",
                 now - EXPIRED_KEPT,
-                limit,
-            )
-            .await?;
+            ),
+        ];
+        if let Some(events) = keep.events {
+            let cutoff = now - events;
+            small.extend([
+                // A deleted task's CalDAV name, once no event of it is
+                // left for a sync report to name it by.
+                (
+                    "DELETE FROM task_ical WHERE task_id IN (\
+                     SELECT task_id FROM task_ical i WHERE deleted_at < $1 \
+                     AND NOT EXISTS (SELECT 1 FROM task_events e WHERE e.task_id = i.task_id) \
+                     ORDER BY deleted_at LIMIT $2)",
+                    cutoff,
+                ),
+                // A task's name before a rename, once no event up to the
+                // rename is left (a token from before it is then refused).
+                (
+                    "DELETE FROM task_ical_retired WHERE (task_id, list_id, href) IN (\
+                     SELECT task_id, list_id, href FROM task_ical_retired r WHERE retired_at < $1 \
+                     AND NOT EXISTS (SELECT 1 FROM task_events e WHERE e.task_id = r.task_id \
+                     AND e.occurred_at <= r.retired_at) ORDER BY retired_at LIMIT $2)",
+                    cutoff,
+                ),
+            ]);
+        }
+        let deleted = self.prune_together(&small, limit).await?;
+        if let [tokens, clients, passwords, ical @ ..] = deleted.as_slice() {
+            (pruned.oauth_tokens, pruned.oauth_clients) = (*tokens, *clients);
+            pruned.app_passwords = *passwords;
+            pruned.task_ical = ical.iter().sum();
+        }
         Ok(Some(pruned))
     }
 
@@ -280,6 +281,30 @@ impl Database {
         .await?;
         tx.commit().await?;
         Ok(Some(deleted))
+    }
+
+    /// Runs batched deletes (each: `$1` its cutoff, `$2` the batch) in one
+    /// transaction; how many rows each deleted.
+    async fn prune_together(
+        &self,
+        deletes: &[(&str, DateTime<Utc>)],
+        limit: i64,
+    ) -> Result<Vec<u64>> {
+        let Some(mut tx) = self.pruning().await? else {
+            return Ok(Vec::new());
+        };
+        let mut deleted = Vec::with_capacity(deletes.len());
+        for (sql, cutoff) in deletes {
+            deleted.push(
+                query(sql)
+                    .bind(*cutoff)
+                    .bind(limit)
+                    .execute(&mut tx)
+                    .await?,
+            );
+        }
+        tx.commit().await?;
+        Ok(deleted)
     }
 
     /// Runs one batched delete (`$1` the cutoff, `$2` the batch).
