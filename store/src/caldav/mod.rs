@@ -365,9 +365,15 @@ impl TaskService {
         let mut q = Query::build("SELECT href FROM task_ical_retired WHERE task_id IN (");
         q.push_binds(changed.iter().map(|(id, _)| *id));
         q.push(") AND list_id = ").push_bind(list);
+        // (By the owner's name index: the list's owner owns its tasks.)
         q.push(
             " AND NOT EXISTS (SELECT 1 FROM task_ical i JOIN tasks t ON t.id = i.task_id \
-             WHERE i.href = task_ical_retired.href AND i.deleted_at IS NULL AND t.list_id = ",
+             WHERE i.user_id = (SELECT user_id FROM lists WHERE id = ",
+        )
+        .push_bind(list)
+        .push(
+            ") AND i.href = task_ical_retired.href AND i.deleted_at IS NULL \
+             AND t.list_id = ",
         )
         .push_bind(list)
         .push(")");
