@@ -578,14 +578,21 @@ pub(crate) async fn mutate(
                         ),
                     ));
                 }
+                // Completed where the task goes, if it moves too: each
+                // subtask is saved once.
                 for subtask in open.into_iter().rev() {
                     let mut done = subtask.clone();
                     done.completed_at = Some(now);
+                    done.list_id = task.list_id;
                     save_with_event(&mut tx, by, subtask, done, event, now).await?;
                 }
             }
             if task.list_id != old.list_id {
+                let completing = event == TaskEventType::Completed;
                 for subtask in &below {
+                    if completing && subtask.completed_at.is_none() {
+                        continue;
+                    }
                     let mut moved = subtask.clone();
                     moved.list_id = task.list_id;
                     save_with_event(&mut tx, by, subtask, moved, TaskEventType::Moved, now).await?;
