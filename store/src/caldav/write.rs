@@ -148,20 +148,6 @@ async fn uid_holder(on: &mut impl Executor, owner: &str, uid: &str) -> Result<Op
     Ok(own.filter(|h| h.uid.as_deref().is_none_or(|u| own_uid_id(u) == Some(id))))
 }
 
-/// [`uid_holder`] as a caller reaching `lists` may know it. Taskflow's own
-/// form names any task by its id, so one in a list the caller cannot read
-/// is, to them, no holder at all: else a member could probe which ids are
-/// the owner's other tasks.
-async fn uid_holder_seen(
-    on: &mut impl Executor,
-    owner: &str,
-    uid: &str,
-    lists: &Lists,
-) -> Result<Option<Holder>> {
-    let holder = uid_holder(on, owner, uid).await?;
-    Ok(holder.filter(|h| h.uid.as_deref() == Some(uid) || lists.get(h.list_id).is_some()))
-}
-
 /// The owner's live task (but `except`) a client named `href`.
 async fn href_holder(
     on: &mut impl Executor,
@@ -443,6 +429,21 @@ impl TaskService {
         {
             return Ok(Err(DavRefusal::NameTaken));
         }
+        // Taskflow's own UIDs name its tasks: one is taken only for the
+        // task it names, and only if the caller can read it; else it is
+        // refused as one naming no task (ids tell a member nothing of the
+        // owner's other lists, and no task takes another's UID).
+        if let Some(named) = own_uid_id(&client.uid)
+            && found.as_ref().is_none_or(|f| f.object.task_id != named)
+        {
+            let holder = uid_holder(&mut conn, &owner, &client.uid).await?;
+            if !holder.is_some_and(|h| h.id == named && lists.get(h.list_id).is_some()) {
+                return Ok(Err(DavRefusal::Invalid(Refused::ValidObject(format!(
+                    "the UID {} names a Taskflow task you cannot reach; give a new to-do a UID of its own",
+                    client.uid
+                )))));
+            }
+        }
         let put = Put {
             actor: &actor,
             lists: &lists,
@@ -456,7 +457,7 @@ impl TaskService {
             drop(conn);
             return self.put_existing(&put, found, list).await;
         }
-        let Some(holder) = uid_holder_seen(&mut conn, &owner, &client.uid, &lists).await? else {
+        let Some(holder) = uid_holder(&mut conn, &owner, &client.uid).await? else {
             if href_holder(&mut conn, &owner, href, 0).await?.is_some() {
                 return Ok(Err(DavRefusal::NameTaken));
             }
@@ -494,7 +495,7 @@ impl TaskService {
         let current_uid = body.uid.clone().unwrap_or_else(|| own_uid(id));
         if !same_uid(&client.uid, &current_uid, id) {
             let mut conn = self.db.read().await?;
-            let holder = uid_holder_seen(&mut conn, put.owner, &client.uid, put.lists).await?;
+            let holder = uid_holder(&mut conn, put.owner, &client.uid).await?;
             if let Some(other) = holder.filter(|h| h.id != id) {
                 let href = put
                     .lists
@@ -630,9 +631,7 @@ impl TaskService {
         let mut tx = self.db.begin_for(owner).await?;
         sql::check_owners(&mut tx, [(put.list, owner)]).await?;
         // Read again under the lock: another write may have taken either.
-        if uid_holder_seen(&mut tx, owner, &put.client.uid, put.lists)
-            .await?
-            .is_some()
+        if uid_holder(&mut tx, owner, &put.client.uid).await?.is_some()
             || href_holder(&mut tx, owner, put.href, 0).await?.is_some()
         {
             return Err(Error::Conflict { current: 0 });

@@ -343,7 +343,8 @@ async fn a_uid_is_one_task_of_its_owner_and_a_put_elsewhere_moves_it(h: &Harness
         Err(DavRefusal::UidConflict { href: None })
     );
     // Nor learn which ids are the owner's tasks elsewhere: Taskflow's own
-    // UID of a task bob cannot read is answered as one of no task at all.
+    // UID of a task bob cannot read is refused as one naming no task, and
+    // no other task takes it.
     let private = svc
         .create(
             &alice(),
@@ -356,22 +357,18 @@ async fn a_uid_is_one_task_of_its_owner_and_a_put_elsewhere_moves_it(h: &Harness
         .await
         .unwrap()
         .id;
-    let nobodys = private + 1000;
-    for (n, id) in [private, nobodys].into_iter().enumerate() {
+    let mut answers = Vec::new();
+    for (n, id) in [private, private + 1000].into_iter().enumerate() {
         let uid = format!("taskflow-task-{id}@tasks.example.com");
-        let outcome = put(
-            svc,
-            "bob",
-            home,
-            &format!("probe-{n}.ics"),
-            &vtodo(&uid, "SUMMARY:probe\n"),
-        )
-        .await;
-        assert!(
-            matches!(outcome, Ok(PutOutcome::Created { .. })),
-            "{id}: {outcome:?}"
-        );
+        let body = vtodo(&uid, "SUMMARY:probe\n");
+        match put(svc, "bob", home, &format!("probe-{n}.ics"), &body).await {
+            Err(DavRefusal::Invalid(refused)) => {
+                answers.push(refused.to_string().replace(&uid, "UID"));
+            }
+            other => panic!("{uid}: {other:?}"),
+        }
     }
+    assert_eq!(answers[0], answers[1], "the same answer either way");
     assert_eq!(
         svc.get("alice", private).await.unwrap().list_id,
         work,
@@ -470,6 +467,13 @@ async fn each_recurring_completion_style_completes_the_task_once(h: &Harness) {
     let errands = new_list(svc, &alice(), "Errands").await;
     let uid = "water-moved@phone";
     let id = created(put(svc, "alice", garden, "water-moved.ics", &weekly(uid)).await);
+    // With an open subtask, which is completed and moves along.
+    let step = CreateTask {
+        parent: Some(id),
+        list: Some(ListRef::Id(garden)),
+        ..titled("fill the can")
+    };
+    let step = svc.create(&alice(), &step, None).await.unwrap().id;
     let done = fixture("python-caldav-complete.ics", uid);
     assert_eq!(
         put(svc, "alice", errands, "water-moved.ics", &done).await,
@@ -477,6 +481,8 @@ async fn each_recurring_completion_style_completes_the_task_once(h: &Harness) {
     );
     let task = svc.get("alice", id).await.unwrap();
     assert!(task.completed && task.list_id == errands);
+    let step = svc.get("alice", step).await.unwrap();
+    assert!(step.completed && step.list_id == errands, "{step:?}");
     let history = svc.history("alice", id, None, None).await.unwrap().entries;
     let kinds: Vec<_> = history.iter().map(|e| e.event_type).collect();
     assert_eq!(
