@@ -286,17 +286,24 @@ impl Tx {
     }
 
     /// Notes that the transaction wrote outbox events itself (a batch of
-    /// new tasks: afterwards it touches only those tasks' rows).
+    /// new tasks, after [`Tx::write_events`]: afterwards it touches only
+    /// those tasks' rows).
     pub fn appended_events(&mut self) {
         self.appended = true;
+    }
+
+    /// Writes the queued events now, so events written next follow them.
+    pub async fn write_events(&mut self) -> Result<()> {
+        for insert in std::mem::take(&mut self.events) {
+            insert.execute(self).await?;
+        }
+        Ok(())
     }
 
     /// Writes the queued events and commits; wakes the relay if there were
     /// any.
     pub async fn commit(mut self) -> Result<()> {
-        for insert in std::mem::take(&mut self.events) {
-            insert.execute(&mut self).await?;
-        }
+        self.write_events().await?;
         match self.inner {
             TxInner::Sqlite(tx) => tx.commit().await?,
             TxInner::Postgres(tx) => tx.commit().await?,

@@ -275,6 +275,8 @@ pub(crate) async fn insert_new(tx: &mut Tx, by: &Actor, tasks: &mut [StoredTask]
         .iter()
         .map(|task| Row::new(task.clone(), &task.user_id, by))
         .collect::<Result<Vec<_>>>()?;
+    // The events queued so far (the lists these tasks go in) come first.
+    tx.write_events().await?;
     for chunk in rows.chunks(MAX_BATCH) {
         match tx.conn() {
             Conn::Sqlite(_) => {

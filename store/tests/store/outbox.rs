@@ -12,6 +12,7 @@ on_both_databases!(
     every_write_keeps_its_requests_trace_in_the_outbox,
     an_upgrade_moves_unconfirmed_reminders_into_the_outbox,
     every_event_names_its_actor_by_their_name_when_read,
+    an_import_announces_its_lists_before_their_tasks,
 );
 
 /// PostgreSQL: sequences commit in order. A transaction that took its xid
@@ -472,5 +473,37 @@ async fn every_event_names_its_actor_by_their_name_when_read(h: &Harness) {
     assert_eq!(
         (last[0].actor.id.as_str(), last[0].source),
         ("alice", Source::Worker)
+    );
+}
+
+/// An import writes a list and its tasks in one transaction: the list's
+/// event comes first, so no consumer hears of a task in a list it has not
+/// heard of.
+async fn an_import_announces_its_lists_before_their_tasks(h: &Harness) {
+    let doc: taskflow_core::Export = serde_json::from_value(json!({
+        "format": "taskflow.export", "version": 1,
+        "lists": [{"id": 1, "title": "Moved in"}],
+        "tasks": [{"id": 1, "list_id": 1, "title": "first"}, {"id": 2, "list_id": 1, "title": "second"}]
+    }))
+    .unwrap();
+    h.svc
+        .import(&alice(), &doc, taskflow_store::ImportInto::NewLists, false)
+        .await
+        .unwrap();
+    let events = h
+        .svc
+        .database()
+        .events_after("alice", 0, 100)
+        .await
+        .unwrap();
+    let first_task = events.iter().position(|e| e.task_id > 0).unwrap();
+    let list = events.iter().position(|e| e.task_id == 0).unwrap();
+    assert!(
+        list < first_task,
+        "{:?}",
+        events
+            .iter()
+            .map(|e| (e.sequence, e.task_id))
+            .collect::<Vec<_>>()
     );
 }
