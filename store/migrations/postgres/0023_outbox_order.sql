@@ -16,7 +16,7 @@
 -- the length of that insert and the commit.
 CREATE FUNCTION task_events_order() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock(hashtextextended('taskflow-outbox:' || current_schema(), 0));
+    PERFORM pg_advisory_xact_lock(hashtextextended('taskflow-outbox:' || TG_TABLE_SCHEMA, 0));
     RETURN NULL;
 END
 $$;

@@ -431,8 +431,8 @@ impl Database {
     }
 
     /// (sequence, user, task, list) of every task or list change committed
-    /// after `after`, oldest first, at most `limit` (on SQLite, commit
-    /// order); a list's change has task 0.
+    /// after `after`, oldest first (commit order), at most `limit`; a
+    /// list's change has task 0.
     pub async fn events_since(
         &self,
         after: i64,

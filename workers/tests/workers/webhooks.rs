@@ -113,17 +113,9 @@ impl Hooked {
             .collect()
     }
 
-    /// The `task-events` messages written since the last feed, once they
-    /// have settled (on PostgreSQL the relay's read holds back what a
-    /// transaction older than it may still precede).
+    /// The `task-events` messages written since the last feed (each is
+    /// committed, in sequence order, once its write is answered).
     async fn settled(&self) -> Vec<CloudEvent<Value>> {
-        let db = self.svc.database();
-        let last = db.last_sequence().await.unwrap();
-        wait_for("the outbox to settle", DEADLINE, || async {
-            let settled = db.unpublished(10_000).await.unwrap();
-            settled.last().is_some_and(|e| e.sequence >= last)
-        })
-        .await;
         self.messages().await
     }
 
