@@ -87,9 +87,6 @@ impl Pruned {
 /// How long an expired app password is still listed.
 const EXPIRED_KEPT: chrono::Duration = chrono::Duration::days(30);
 
-/// The key of the pruner's advisory lock on PostgreSQL.
-const PRUNER_LOCK: i64 = 0x7461_736b_7072_756e; // "taskprun"
-
 impl Database {
     /// The sequence through which events have been pruned (0: none).
     pub async fn pruned_through(&self) -> Result<i64> {
@@ -219,10 +216,14 @@ impl Database {
     async fn pruning(&self) -> Result<Option<Tx>> {
         let mut tx = self.begin().await?;
         if self.kind() == DatabaseKind::Postgres {
-            let got: bool = query("SELECT pg_try_advisory_xact_lock($1)")
-                .bind(PRUNER_LOCK)
-                .scalar(&mut tx)
-                .await?;
+            // One pruner per schema, as one relay (deployments sharing a
+            // database each prune their own).
+            let got: bool = query(
+                "SELECT pg_try_advisory_xact_lock(\
+                 hashtextextended('taskflow-pruner:' || current_schema(), 0))",
+            )
+            .scalar(&mut tx)
+            .await?;
             if !got {
                 return Ok(None);
             }

@@ -429,15 +429,27 @@ impl TaskService {
         {
             return Ok(Err(DavRefusal::NameTaken));
         }
-        // Taskflow's own UIDs name its tasks: one is taken only for the
-        // task it names, and only if the caller can read it; else it is
-        // refused as one naming no task (ids tell a member nothing of the
-        // owner's other lists, and no task takes another's UID).
+        // Taskflow's own UIDs name its tasks: a resource takes one only
+        // for the task it names, as the owner's own (moved here by its
+        // UID) or as a copy of another owner's task, and only if the
+        // caller can read that task (or the copy holding it). Else it is
+        // refused as one naming no task: ids tell a member
+        // nothing of lists they cannot read.
         if let Some(named) = own_uid_id(&client.uid)
             && found.as_ref().is_none_or(|f| f.object.task_id != named)
         {
-            let holder = uid_holder(&mut conn, &owner, &client.uid).await?;
-            if !holder.is_some_and(|h| h.id == named && lists.get(h.list_id).is_some()) {
+            let reachable = match uid_holder(&mut conn, &owner, &client.uid).await? {
+                Some(h) => {
+                    (h.id == named || h.uid.as_deref() == Some(client.uid.as_str()))
+                        && lists.get(h.list_id).is_some()
+                }
+                None => query("SELECT list_id FROM tasks WHERE id = $1")
+                    .bind(named)
+                    .scalar_optional::<i64>(&mut conn)
+                    .await?
+                    .is_some_and(|list| lists.get(list).is_some()),
+            };
+            if !reachable {
                 return Ok(Err(DavRefusal::Invalid(Refused::ValidObject(format!(
                     "the UID {} names a Taskflow task you cannot reach; give a new to-do a UID of its own",
                     client.uid

@@ -369,6 +369,34 @@ async fn a_uid_is_one_task_of_its_owner_and_a_put_elsewhere_moves_it(h: &Harness
         }
     }
     assert_eq!(answers[0], answers[1], "the same answer either way");
+    // Alice's own task PUT by its UID into a list bob shares with her (an
+    // app moving it between owners: PUT there, DELETE here) is a new to-do
+    // there, which keeps that UID through its next edits.
+    let bobs = new_list(svc, &bob(), "Bob's").await;
+    share_from_bob(svc, bobs).await;
+    let uid = format!("taskflow-task-{private}@tasks.example.com");
+    let copy = created(
+        put(
+            svc,
+            "alice",
+            bobs,
+            "copy.ics",
+            &vtodo(&uid, "SUMMARY:private\n"),
+        )
+        .await,
+    );
+    assert_ne!(copy, private);
+    assert_eq!(
+        put(
+            svc,
+            "alice",
+            bobs,
+            "copy.ics",
+            &vtodo(&uid, "SUMMARY:private, edited\n")
+        )
+        .await,
+        Ok(PutOutcome::Updated { task_id: copy })
+    );
     assert_eq!(
         svc.get("alice", private).await.unwrap().list_id,
         work,
