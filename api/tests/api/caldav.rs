@@ -534,7 +534,7 @@ async fn multiget_and_query_answer_what_they_name(h: &Harness) {
 }
 
 /// Checks that `list`'s sync token counts every change of it.
-async fn settled(h: &Harness, dav: &Dav<'_>, list: i64) {
+async fn token_counts_every_change(h: &Harness, dav: &Dav<'_>, list: i64) {
     let newest = h
         .raw
         .scalar(&format!(
@@ -560,7 +560,7 @@ async fn sync_reports_name_each_change_and_a_move_in_both_lists(h: &Harness) {
         format!("/dav/calendars/alice/{work}/"),
     );
     let href = |list: &str, id: i64| format!("{list}taskflow-task-{id}.ics");
-    settled(h, &dav, home).await;
+    token_counts_every_change(h, &dav, home).await;
     let (all, gone, token) = dav.sync(&home_path, "").await;
     assert_eq!(all, [href(&home_path, a), href(&home_path, b)]);
     assert!(gone.is_empty());
@@ -579,18 +579,18 @@ async fn sync_reports_name_each_change_and_a_move_in_both_lists(h: &Harness) {
         .await;
     assert_eq!(moved.status, 200, "{:?}", moved.body);
     let c = new_task(&api, "alice", home, "c").await;
-    settled(h, &dav, home).await;
+    token_counts_every_change(h, &dav, home).await;
     let (changed, gone, next) = dav.sync(&home_path, &token).await;
     assert_eq!(changed, [href(&home_path, a), href(&home_path, c)]);
     assert_eq!(gone, [href(&home_path, b)]);
     assert_ne!(next, token);
     let (changed, gone, _) = dav.sync(&home_path, &next).await;
     assert!(changed.is_empty() && gone.is_empty(), "nothing since");
-    settled(h, &dav, work).await;
+    token_counts_every_change(h, &dav, work).await;
     let (arrived, _, _) = dav.sync(&work_path, &work_token).await;
     assert_eq!(arrived, [href(&work_path, b)]);
     api.delete_task("alice", c).await;
-    settled(h, &dav, home).await;
+    token_counts_every_change(h, &dav, home).await;
     let (_, gone, _) = dav.sync(&home_path, &next).await;
     assert_eq!(gone, [href(&home_path, c)]);
 
@@ -926,7 +926,7 @@ async fn writes_are_ordinary_task_changes_with_preconditions_and_privileges(h: &
     );
     dav.send("PUT", &reused, &[], &vtodo("second", "SUMMARY:second\r\n"))
         .await;
-    settled(h, &dav, home).await;
+    token_counts_every_change(h, &dav, home).await;
     let (present, gone, _) = dav.sync(&token_path, &token).await;
     assert_eq!(
         (present, gone),

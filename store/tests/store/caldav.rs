@@ -15,7 +15,7 @@ on_both_databases!(
 );
 
 /// The list's sync token, which counts every change of it at once.
-async fn settled_token(h: &Harness, list: i64) -> i64 {
+async fn current_token(h: &Harness, list: i64) -> i64 {
     let sql = format!(
         "SELECT COALESCE(MAX(sequence), 0) FROM task_events \
          WHERE list_id = {list} OR from_list_id = {list}"
@@ -67,7 +67,7 @@ async fn a_sync_report_names_each_change_of_its_list_and_nothing_else(h: &Harnes
         .await;
 
     // Everything, with a token.
-    let token = settled_token(h, home).await;
+    let token = current_token(h, home).await;
     let all = svc.dav_changes(home, None, 1_000).await.unwrap();
     assert_eq!(all.token, token);
     assert_eq!(
@@ -87,7 +87,7 @@ async fn a_sync_report_names_each_change_of_its_list_and_nothing_else(h: &Harnes
     assert_eq!(none.token, token);
 
     // An edit, a deletion, a move out, a new task; another list's change.
-    let work_token = settled_token(h, work).await;
+    let work_token = current_token(h, work).await;
     let retitle = UpdateTask {
         title: Some("a2".into()),
         ..UpdateTask::default()
@@ -107,7 +107,7 @@ async fn a_sync_report_names_each_change_of_its_list_and_nothing_else(h: &Harnes
     svc.create(&alice(), &in_list(work, "w"), None)
         .await
         .unwrap();
-    let next = settled_token(h, home).await;
+    let next = current_token(h, home).await;
     let delta = since(svc, home, token, 1_000).await;
     assert_eq!(hrefs(&delta), [default_href(a), default_href(e)]);
     assert_eq!(delta.changed[0].etag, format!("\"{a}-2\""));
@@ -119,7 +119,7 @@ async fn a_sync_report_names_each_change_of_its_list_and_nothing_else(h: &Harnes
     assert_eq!(delta.token, next);
     assert!(!delta.truncated);
     // The list it moved to reports it, with the other new task.
-    settled_token(h, work).await;
+    current_token(h, work).await;
     let moved_in = since(svc, work, work_token, 1_000).await;
     assert_eq!(moved_in.changed.len(), 2);
     assert_eq!(moved_in.changed[0].href, default_href(c));

@@ -115,7 +115,7 @@ impl Hooked {
 
     /// The `task-events` messages written since the last feed (each is
     /// committed, in sequence order, once its write is answered).
-    async fn settled(&self) -> Vec<CloudEvent<Value>> {
+    async fn written(&self) -> Vec<CloudEvent<Value>> {
         self.messages().await
     }
 
@@ -135,7 +135,7 @@ impl Hooked {
     /// Gives the consumer what was written since the last feed, `times`
     /// times over.
     async fn feed(&mut self, times: usize) {
-        let messages = self.settled().await;
+        let messages = self.written().await;
         self.deliver(&messages, times).await;
         if let Some(last) = self
             .svc
@@ -287,7 +287,7 @@ async fn every_event_reaches_the_endpoint_once_signed_and_in_order(h: &Harness) 
 async fn a_message_the_relay_found_no_endpoint_for_is_passed_over(h: &Harness) {
     let hook = hooked(h).await;
     hook.create("alice", "one").await;
-    let mut messages = hook.settled().await;
+    let mut messages = hook.written().await;
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].data["webhooks"], true, "alice has an endpoint");
     messages[0].data["webhooks"] = false.into();
