@@ -5,19 +5,23 @@
 //! claimed with `SKIP LOCKED` on PostgreSQL so replicas share the work),
 //! sends its pending rows in sequence order, and records each attempt here.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
+use serde::Serialize;
 use serde_json::json;
 use sqlx::types::Json;
 use taskflow_core::webhook::{MAX_WEBHOOK_DESCRIPTION, PING_TYPE};
 use taskflow_core::{
-    CreateWebhook, Delivery, DeliveryPage, DeliveryQuery, DeliveryStatus, Invalid, ListRef,
-    NotificationKind, Replayed, Role, UpdateWebhook, Webhook, WebhookUrl, WebhookWithSecret,
+    CreateWebhook, Delivery, DeliveryPage, DeliveryQuery, DeliveryStatus, FieldChange, Invalid,
+    List, ListRef, NotificationKind, Replayed, Role, Task, UpdateWebhook, Webhook, WebhookUrl,
+    WebhookWithSecret,
 };
-use taskflow_events::{Source, change_types, derived_id};
+use taskflow_events::{EventActor, Source, change_types, derived_id};
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::database::{Executor, Param, Query, Tx, query};
@@ -257,9 +261,15 @@ fn new_secret() -> String {
 }
 
 /// The `webhook-id` of an event's delivery to an endpoint: the same for
-/// every attempt, redelivery and replay.
+/// every attempt, redelivery and replay. A UUIDv8 that sorts by time: the
+/// event's (UUIDv7) millisecond first, then a hash of the event and the
+/// endpoint. Each new row goes at the end of the table's `id` index, where
+/// a random id would dirty a page of it per row (a commit of 100
+/// deliveries wrote some 70 pages of index).
 pub fn delivery_id(event_id: Uuid, endpoint: i64) -> Uuid {
-    derived_id(event_id, &format!("webhook:{endpoint}"))
+    let mut bytes = *derived_id(event_id, &format!("webhook:{endpoint}")).as_bytes();
+    bytes[..6].copy_from_slice(&event_id.as_bytes()[..6]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
 /// Checks the event types asked for: known, at least one.
@@ -577,7 +587,7 @@ impl TaskService {
         .await?;
         try_now(&mut tx, id).await?;
         tx.commit().await?;
-        self.db.wake_webhook_senders();
+        self.db.wake_webhook_senders([id]);
         created.view(None)
     }
 
@@ -641,7 +651,7 @@ impl TaskService {
         .ok_or(Error::NotFound)?;
         try_now(&mut tx, id).await?;
         tx.commit().await?;
-        self.db.wake_webhook_senders();
+        self.db.wake_webhook_senders([id]);
         row.view(None)
     }
 
@@ -686,7 +696,7 @@ impl TaskService {
         .await?;
         try_now(&mut tx, id).await?;
         tx.commit().await?;
-        self.db.wake_webhook_senders();
+        self.db.wake_webhook_senders([id]);
         Ok(Replayed {
             queued: wanted.len() as i64,
             through_sequence: through,
@@ -743,9 +753,8 @@ impl TaskService {
             .collect();
         insert_deliveries(&mut tx, &values, now, "DO NOTHING").await?;
         tx.commit().await?;
-        if !rows.is_empty() {
-            self.db.wake_webhook_senders();
-        }
+        self.db
+            .wake_webhook_senders(rows.iter().map(|(_, endpoint)| *endpoint));
         Ok(rows.len())
     }
 }
@@ -809,27 +818,56 @@ pub fn webhook_body(event: &OutboxEvent) -> Result<Option<String>> {
     let Some(event_type) = cloud_type(event) else {
         return Ok(None);
     };
-    let mut data = json!({
-        "list_id": event.list_id,
-        "actor": event.actor,
-        "source": event.source,
-        "sequence": event.sequence,
-    });
-    match &event.body {
-        Body::Task { change, .. } => {
-            data["task_id"] = json!(event.task_id);
-            data["task"] = serde_json::to_value(&change.task_data)?;
-            data["changes"] = serde_json::to_value(&change.changes)?;
-        }
-        Body::List { change, .. } => {
-            data["list"] = serde_json::to_value(&change.list_data)?;
-            data["changes"] = serde_json::to_value(&change.changes)?;
-        }
+    let (task_id, task, list, changes) = match &event.body {
+        Body::Task { change, .. } => (
+            Some(event.task_id),
+            Some(&change.task_data),
+            None,
+            &change.changes,
+        ),
+        Body::List { change, .. } => (None, None, Some(&change.list_data), &change.changes),
         Body::Reminder(_) | Body::NotificationCreated { .. } => return Ok(None),
-    }
-    Ok(Some(
-        json!({"type": event_type, "timestamp": event.occurred_at, "data": data}).to_string(),
-    ))
+    };
+    let body = Sent {
+        event_type: &event_type,
+        timestamp: event.occurred_at,
+        data: SentData {
+            actor: &event.actor,
+            changes,
+            list,
+            list_id: event.list_id,
+            sequence: event.sequence,
+            source: event.source,
+            task,
+            task_id,
+        },
+    };
+    Ok(Some(serde_json::to_string(&body)?))
+}
+
+/// A change's webhook body, written straight from the event (no JSON
+/// tree between).
+#[derive(Serialize)]
+struct Sent<'a> {
+    #[serde(rename = "type")]
+    event_type: &'a str,
+    timestamp: DateTime<Utc>,
+    data: SentData<'a>,
+}
+
+#[derive(Serialize)]
+struct SentData<'a> {
+    actor: &'a EventActor,
+    changes: &'a BTreeMap<String, FieldChange>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    list: Option<&'a List>,
+    list_id: Option<i64>,
+    sequence: i64,
+    source: Source,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    task: Option<&'a Task>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    task_id: Option<i64>,
 }
 
 /// Which of `lists` `user` reaches as a member, or was given.
@@ -882,17 +920,107 @@ struct Target {
     via: Option<i64>,
 }
 
-impl Database {
-    /// Woken when deliveries become due (in this process).
-    pub fn webhooks_due(&self) -> &std::sync::Arc<tokio::sync::Notify> {
-        &self.webhooks_due
+/// Who waits for deliveries in this process: the sender serving an
+/// endpoint waits for that endpoint's, the claiming loop for those of
+/// endpoints no sender here serves. A consumer's commit wakes only the one
+/// that sends its rows (the claiming loop's claim is a write, needless
+/// while the endpoint is held).
+#[derive(Debug, Default)]
+pub struct Wakers {
+    claims: Notify,
+    serving: Mutex<HashMap<i64, Arc<Notify>>>,
+}
+
+/// An endpoint a sender in this process serves, until dropped.
+#[derive(Debug)]
+pub struct Serving {
+    wakers: Arc<Wakers>,
+    endpoint: i64,
+    due: Arc<Notify>,
+}
+
+impl Serving {
+    /// Resolves once the endpoint's deliveries become due (at once when
+    /// they did since the last wait).
+    pub async fn due(&self) {
+        self.due.notified().await;
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let mut serving = self
+            .wakers
+            .serving
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if serving
+            .get(&self.endpoint)
+            .is_some_and(|due| Arc::ptr_eq(due, &self.due))
+        {
+            serving.remove(&self.endpoint);
+        }
+    }
+}
+
+impl Wakers {
+    async fn claims_due(&self) {
+        self.claims.notified().await;
     }
 
-    /// Wakes every sender waiting for deliveries (the claiming loop and
-    /// those holding an endpoint for more), and the next to wait.
-    pub fn wake_webhook_senders(&self) {
-        self.webhooks_due.notify_waiters();
-        self.webhooks_due.notify_one();
+    fn serve(self: &Arc<Self>, endpoint: i64) -> Serving {
+        let due = Arc::new(Notify::new());
+        self.serving
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(endpoint, due.clone());
+        Serving {
+            wakers: self.clone(),
+            endpoint,
+            due,
+        }
+    }
+
+    fn wake(&self, endpoints: impl IntoIterator<Item = i64>) {
+        let serving = self.serving.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut unserved = false;
+        for endpoint in endpoints {
+            match serving.get(&endpoint) {
+                Some(due) => due.notify_one(),
+                None => unserved = true,
+            }
+        }
+        drop(serving);
+        if unserved {
+            self.claims.notify_one();
+        }
+    }
+}
+
+impl Database {
+    /// Resolves once deliveries become due for an endpoint no sender in
+    /// this process serves (at once when they did since the last wait).
+    pub async fn webhook_claims_due(&self) {
+        self.webhook_wakers.claims_due().await;
+    }
+
+    /// Wakes the claiming loop: a sender let an endpoint go, or a slot
+    /// came free.
+    pub fn wake_webhook_claims(&self) {
+        self.webhook_wakers.claims.notify_one();
+    }
+
+    /// Marks `endpoint` as served by the caller, whom [`Serving::due`]
+    /// wakes for its deliveries from now on (instead of the claiming
+    /// loop). When the sender lets it go, it drops this and then wakes the
+    /// claiming loop, which sends what came meanwhile.
+    pub fn serve_webhook_endpoint(&self, endpoint: i64) -> Serving {
+        self.webhook_wakers.serve(endpoint)
+    }
+
+    /// Wakes whoever sends the deliveries just made due for `endpoints`.
+    pub fn wake_webhook_senders(&self, endpoints: impl IntoIterator<Item = i64>) {
+        self.webhook_wakers.wake(endpoints);
     }
 
     /// Each (event, endpoint) of the run that takes it.
@@ -1046,9 +1174,12 @@ impl Database {
             q.push_binds(sequences.iter().copied());
             q.push(")");
             let read = outbox::read_each(q, &mut conn).await?;
+            // Lists matter only for others' events (an owner sees their own).
             let lists: Vec<i64> = read
                 .iter()
-                .filter_map(|(_, e)| e.as_ref().ok().and_then(|e| e.list_id))
+                .filter_map(|(_, e)| e.as_ref().ok())
+                .filter(|e| e.user_id != endpoint.user_id)
+                .filter_map(|e| e.list_id)
                 .collect();
             let reached = reached_lists(&mut conn, &endpoint.user_id, &lists).await?;
             for (sequence, event) in read {
@@ -1110,9 +1241,14 @@ impl Database {
         let mut tx = self.begin().await?;
         // Still ours? (A sender that overran its lease writes nothing: the
         // one that took the endpoint over sends those again, same ids.)
-        let ours = query(
-            "UPDATE webhook_endpoints SET lease_until = $1 WHERE id = $2 AND lease_until = $3",
-        )
+        // What went through clears its failures in the same statement.
+        let cleared = !attempts.is_empty() && *after == After::Sent;
+        let ours = query(if cleared {
+            "UPDATE webhook_endpoints SET lease_until = $1, retry_at = NULL, \
+             failing_since = NULL WHERE id = $2 AND lease_until = $3"
+        } else {
+            "UPDATE webhook_endpoints SET lease_until = $1 WHERE id = $2 AND lease_until = $3"
+        })
         .bind(held_until)
         .bind(endpoint.id)
         .bind(endpoint.held)
@@ -1172,15 +1308,7 @@ impl Database {
             .await?;
         }
         match after {
-            After::Sent => {
-                query(
-                    "UPDATE webhook_endpoints SET retry_at = NULL, failing_since = NULL \
-                     WHERE id = $1",
-                )
-                .bind(endpoint.id)
-                .execute(&mut tx)
-                .await?;
-            }
+            After::Sent => {}
             After::RetryAt(_) | After::GaveUp => {
                 let retry_at = match after {
                     After::RetryAt(at) => Some(*at),
@@ -1251,4 +1379,53 @@ fn cut(text: &str, max: usize) -> &str {
         end -= 1;
     }
     &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::FutureExt as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn deliveries_wake_the_sender_serving_their_endpoint_else_the_claiming_loop() {
+        let wakers = Arc::new(Wakers::default());
+        let serving = wakers.serve(1);
+        wakers.wake([1]);
+        assert!(serving.due().now_or_never().is_some());
+        assert!(
+            wakers.claims_due().now_or_never().is_none(),
+            "claimed needlessly"
+        );
+        wakers.wake([1, 2]);
+        assert!(serving.due().now_or_never().is_some());
+        assert!(
+            wakers.claims_due().now_or_never().is_some(),
+            "2 is no one's"
+        );
+        // Let go: the claiming loop takes its deliveries.
+        drop(serving);
+        wakers.wake([1]);
+        assert!(wakers.claims_due().now_or_never().is_some());
+        // The one serving it now is woken, whenever the one before lets go.
+        let before = wakers.serve(3);
+        let now = wakers.serve(3);
+        drop(before);
+        wakers.wake([3]);
+        assert!(now.due().now_or_never().is_some());
+        assert!(wakers.claims_due().now_or_never().is_none());
+    }
+
+    #[test]
+    fn delivery_ids_are_stable_per_endpoint_and_sort_by_their_event() {
+        let earlier = Uuid::parse_str("019af000-0000-7000-8000-000000000001").unwrap_or_default();
+        let later = Uuid::parse_str("019af000-0001-7fff-bfff-ffffffffffff").unwrap_or_default();
+        assert_eq!(delivery_id(earlier, 1), delivery_id(earlier, 1));
+        assert_ne!(delivery_id(earlier, 1), delivery_id(earlier, 2));
+        assert_eq!(delivery_id(earlier, 1).get_version_num(), 8);
+        // A millisecond later sorts after, whatever the hash.
+        for endpoint in 1..50 {
+            assert!(delivery_id(earlier, endpoint) < delivery_id(later, 1));
+        }
+    }
 }

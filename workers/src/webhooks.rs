@@ -238,6 +238,14 @@ pub struct Sender {
     config: Arc<SenderConfig>,
 }
 
+/// An endpoint as a run of attempts sends to it.
+struct Target {
+    url: WebhookUrl,
+    /// One per secret: the current one, then the previous one while the
+    /// rotation overlap lasts.
+    signers: Vec<Webhook>,
+}
+
 /// What one attempt came to.
 #[derive(Debug)]
 struct Answer {
@@ -305,7 +313,9 @@ impl Sender {
                             tokio::spawn(async move {
                                 sender.serve(endpoint, &stop, &spare).await;
                                 drop(slot);
-                                sender.tasks.database().wake_webhook_senders();
+                                // What came while it let go is the claiming
+                                // loop's to send.
+                                sender.tasks.database().wake_webhook_claims();
                             });
                         }
                     }
@@ -314,7 +324,7 @@ impl Sender {
             }
             tokio::select! {
                 () = stop.cancelled() => break,
-                () = db.webhooks_due().notified() => {}
+                () = db.webhook_claims_due() => {}
                 () = tokio::time::sleep(self.config.poll) => {}
             }
         }
@@ -330,6 +340,7 @@ impl Sender {
     /// to spare for other endpoints.
     async fn serve(&self, mut endpoint: Endpoint, stop: &CancellationToken, slots: &Semaphore) {
         let db = self.tasks.database();
+        let serving = db.serve_webhook_endpoint(endpoint.id);
         let lease = chrono::Duration::from_std(self.config.lease).unwrap_or_default();
         // Let go well before the lease ends.
         let budget = Instant::now() + self.config.lease / 2;
@@ -361,7 +372,7 @@ impl Sender {
             let more = going && full && attempts.len() == BATCH as usize;
             let linger = going && !more && slots.available_permits() > 0;
             let held_until = if more || linger { now + lease } else { now };
-            // Woken for another endpoint's deliveries: nothing to write
+            // Woken for deliveries the last round sent: nothing to write
             // (the lease outlasts the budget).
             let idle = linger && attempts.is_empty();
             if !idle {
@@ -381,7 +392,7 @@ impl Sender {
                 return;
             }
             let woken = tokio::select! {
-                () = db.webhooks_due().notified() => true,
+                () = serving.due() => true,
                 () = tokio::time::sleep(LINGER) => false,
                 () = stop.cancelled() => false,
             };
@@ -430,14 +441,24 @@ impl Sender {
     ) -> (Vec<Attempt>, After) {
         let mut attempts = Vec::with_capacity(batch.len());
         let last = self.config.schedule.len().max(1);
+        let target = self.target(endpoint);
         for outgoing in batch {
             if stop.is_cancelled() || Instant::now() >= budget {
                 break;
             }
             let at = self.tasks.now();
-            let answer = match &outgoing.body {
-                Ok(body) => self.attempt(endpoint, outgoing.id, body).await,
-                Err(why) => Answer {
+            // A body that cannot be sent never will be: failed at once,
+            // and the next one goes.
+            let unsendable = outgoing.body.is_err();
+            let answer = match (outgoing.body, &target) {
+                (Ok(body), Ok(target)) => self.attempt(target, outgoing.id, body).await,
+                (Err(why), _) => Answer {
+                    status: None,
+                    error: Some(why),
+                    retry_after: None,
+                    took: Duration::ZERO,
+                },
+                (Ok(_), Err(why)) => Answer {
                     status: None,
                     error: Some(why.clone()),
                     retry_after: None,
@@ -446,9 +467,6 @@ impl Sender {
             };
             let succeeded = answer.succeeded();
             let made = outgoing.attempts as usize + 1;
-            // A body that cannot be sent never will be: failed at once,
-            // and the next one goes.
-            let unsendable = outgoing.body.is_err();
             if unsendable {
                 count(&answer);
                 attempts.push(Attempt {
@@ -496,8 +514,22 @@ impl Sender {
         (attempts, After::Sent)
     }
 
+    /// Where and how a run of attempts at `endpoint` is sent (checked and
+    /// decoded once a run), or why none can be.
+    fn target(&self, endpoint: &Endpoint) -> Result<Target, String> {
+        let url =
+            WebhookUrl::parse(&endpoint.url, self.config.insecure).map_err(|err| err.reason)?;
+        let signers = endpoint
+            .secrets
+            .iter()
+            .map(|secret| Webhook::new(secret))
+            .collect::<Result<_, _>>()
+            .map_err(|err| format!("cannot sign: {err}"))?;
+        Ok(Target { url, signers })
+    }
+
     /// One signed POST.
-    async fn attempt(&self, endpoint: &Endpoint, id: Uuid, body: &str) -> Answer {
+    async fn attempt(&self, target: &Target, id: Uuid, body: String) -> Answer {
         let started = Instant::now();
         let failed = |error: String| Answer {
             status: None,
@@ -505,28 +537,29 @@ impl Sender {
             retry_after: None,
             took: started.elapsed(),
         };
-        let url = match WebhookUrl::parse(&endpoint.url, self.config.insecure) {
-            Ok(url) => url,
-            Err(err) => return failed(err.reason),
-        };
         let msg_id = id.to_string();
         // The attempt's real time: receivers check it against their clock.
         let timestamp = Utc::now().timestamp();
-        let mut signatures = Vec::with_capacity(endpoint.secrets.len());
-        for secret in &endpoint.secrets {
-            match Webhook::new(secret).and_then(|w| w.sign(&msg_id, timestamp, body.as_bytes())) {
-                Ok(signature) => signatures.push(signature),
+        let mut signatures = String::new();
+        for signer in &target.signers {
+            match signer.sign(&msg_id, timestamp, body.as_bytes()) {
+                Ok(signature) => {
+                    if !signatures.is_empty() {
+                        signatures.push(' ');
+                    }
+                    signatures.push_str(&signature);
+                }
                 Err(err) => return failed(format!("cannot sign: {err}")),
             }
         }
         let sent = self
             .client
-            .post(url.as_str())
+            .post(target.url.as_str())
             .header("content-type", "application/json")
-            .header("webhook-id", &msg_id)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signatures.join(" "))
-            .body(body.to_owned())
+            .header("webhook-id", msg_id)
+            .header("webhook-timestamp", timestamp)
+            .header("webhook-signature", signatures)
+            .body(body)
             .send()
             .await;
         let mut response = match sent {

@@ -40,8 +40,8 @@ pub struct Database {
     committed: Arc<Notify>,
     /// Plain creates, committed together by the batcher (`tasks::batch`).
     creates: mpsc::Sender<batch::Job>,
-    /// Woken when webhook deliveries become due (in this process).
-    pub(crate) webhooks_due: Arc<Notify>,
+    /// Who to wake when webhook deliveries become due (in this process).
+    pub(crate) webhook_wakers: Arc<crate::webhooks::Wakers>,
 }
 
 /// The pools of one database, by engine.
@@ -62,7 +62,7 @@ impl Database {
             engine,
             committed,
             creates,
-            webhooks_due: Arc::new(Notify::new()),
+            webhook_wakers: Arc::default(),
         }
     }
 

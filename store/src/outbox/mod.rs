@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
+use serde_json::value::RawValue;
 use sqlx::types::Json;
 use taskflow_core::{List, Task, field_changes};
 use taskflow_events::{
@@ -120,30 +121,35 @@ impl Body {
         }
     }
 
-    /// A row's body from its `event_type` and `data`.
-    fn read(kind: &str, data: serde_json::Value) -> Result<Body> {
+    /// A row's body from its `event_type` and `data` (read straight into
+    /// its type, with no JSON tree between).
+    fn read(kind: &str, data: &RawValue) -> Result<Body> {
+        let data = data.get();
         if let Some(event_type) = TaskEventType::parse(kind) {
             return Ok(Body::Task {
                 event_type,
-                change: serde_json::from_value(data)?,
+                change: serde_json::from_str(data)?,
             });
         }
         if let Some(event_type) = ListEventType::parse(kind) {
             return Ok(Body::List {
                 event_type,
-                change: serde_json::from_value(data)?,
+                change: serde_json::from_str(data)?,
             });
         }
         if kind.parse::<ReminderKind>().is_ok() {
-            return Ok(Body::Reminder(serde_json::from_value(data)?));
+            return Ok(Body::Reminder(serde_json::from_str(data)?));
         }
         if kind == NOTIFICATION_CREATED {
-            let id = data
-                .get("notification_id")
-                .and_then(serde_json::Value::as_i64);
-            return id
-                .map(|notification_id| Body::NotificationCreated { notification_id })
-                .ok_or_else(|| Error::Internal("a notification row without its id".into()));
+            #[derive(serde::Deserialize)]
+            struct Notice {
+                notification_id: i64,
+            }
+            let notice: Notice = serde_json::from_str(data)
+                .map_err(|_| Error::Internal("a notification row without its id".into()))?;
+            return Ok(Body::NotificationCreated {
+                notification_id: notice.notification_id,
+            });
         }
         Err(Error::Internal(format!(
             "an outbox row of unknown type `{kind}`"
@@ -526,7 +532,7 @@ struct OutboxRow {
     source: String,
     occurred_at: DateTime<Utc>,
     /// Decoded per row, so one unreadable row cannot fail a whole batch.
-    data: Json<serde_json::Value>,
+    data: Json<Box<RawValue>>,
     traceparent: Option<String>,
     actor_id: String,
     /// None for a user with no `users` row (never seen by a surface).
@@ -569,7 +575,7 @@ impl TryFrom<OutboxRow> for OutboxEvent {
             Error::Internal(format!("event {} has an unknown source", row.sequence))
         })?;
         Ok(OutboxEvent {
-            body: Body::read(&row.event_type, row.data.0)?,
+            body: Body::read(&row.event_type, &row.data.0)?,
             source,
             sequence: row.sequence,
             event_id: row.event_id,

@@ -26,6 +26,7 @@ on_both_databases!(
     a_rotated_secret_signs_beside_the_old_one_for_a_day,
     a_member_removed_or_demoted_is_sent_nothing_more_of_the_list,
     a_message_the_relay_found_no_endpoint_for_is_passed_over,
+    new_deliveries_wake_the_sender_without_a_poll,
 );
 
 const DEADLINE: Duration = Duration::from_secs(15);
@@ -54,6 +55,11 @@ async fn hooked(h: &Harness) -> Hooked {
 
 /// `user`'s endpoint (of `list` only, if given) at a fresh receiver.
 async fn hooked_as(h: &Harness, user: &str, list: Option<i64>) -> Hooked {
+    hooked_polling(h, user, list, Duration::from_millis(20)).await
+}
+
+/// As [`hooked_as`], the sender looking for deliveries every `poll`.
+async fn hooked_polling(h: &Harness, user: &str, list: Option<i64>, poll: Duration) -> Hooked {
     let svc = h.svc.clone().with_insecure_webhooks(true);
     let receiver = Receiver::start().await;
     let created = svc
@@ -71,7 +77,7 @@ async fn hooked_as(h: &Harness, user: &str, list: Option<i64>) -> Hooked {
     let stop = CancellationToken::new();
     let config = SenderConfig {
         insecure: true,
-        poll: Duration::from_millis(20),
+        poll,
         ..SenderConfig::default()
     };
     let sender = Sender::new(svc.clone(), config).unwrap();
@@ -280,6 +286,23 @@ async fn every_event_reaches_the_endpoint_once_signed_and_in_order(h: &Harness) 
     assert!(got[12].verifies_with(&hook.secret));
     // Bob sees none of alice's endpoints.
     assert!(hook.svc.webhook("bob", hook.endpoint).await.is_err());
+}
+
+/// New deliveries wake the sender at once, whether it holds the endpoint
+/// (sending, or lingering for more) or not: none waits for the poll.
+async fn new_deliveries_wake_the_sender_without_a_poll(h: &Harness) {
+    let mut hook = hooked_polling(h, "alice", None, Duration::from_secs(3600)).await;
+    hook.create("alice", "first").await;
+    hook.feed(1).await;
+    hook.until_accepted(1).await;
+    for n in 0..3 {
+        hook.create("alice", &format!("more {n}")).await;
+        hook.feed(1).await;
+        hook.until_accepted(2 + n).await;
+    }
+    hook.svc.test_webhook("alice", hook.endpoint).await.unwrap();
+    let got = hook.until_accepted(5).await;
+    assert_eq!(got[4].json()["type"], "taskflow.ping.v1");
 }
 
 /// The relay's word that no endpoint could take an event is taken (the
