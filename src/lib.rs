@@ -5,7 +5,7 @@
 
 /// Every binary allocates with mimalloc: a change's work is many small,
 /// short-lived allocations (requests, rows, JSON), where glibc's malloc
-/// spent a sixth of a webhook sender's CPU (ARCHITECTURE.md, Speed).
+/// spent a sixth of a webhook sender's CPU (decision 0045).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
