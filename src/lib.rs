@@ -3,12 +3,6 @@
 //! (`cluster`), one binary each. Each command is a
 //! function the tests can call; `main.rs` only wires.
 
-/// Every binary allocates with mimalloc: a change's work is many small,
-/// short-lived allocations (requests, rows, JSON), where glibc's malloc
-/// spent a sixth of a webhook sender's CPU (decision 0045).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 pub mod cluster;
 pub mod config;
 pub mod net;
