@@ -5,9 +5,10 @@
 //! order, retrying on the Standard schedule.
 //!
 //! The sender connects only to public addresses: the URL is checked again
-//! at every attempt and every name is resolved by [`PublicOnly`], which
-//! drops private, loopback and link-local answers (DNS can change after an
-//! endpoint is made). It follows no redirect and reads at most 4 KB of an
+//! for every run of attempts (as the endpoint is then) and every name is
+//! resolved by [`PublicOnly`] at each connection, which drops private,
+//! loopback and link-local answers (DNS can change after an endpoint is
+//! made). It follows no redirect and reads at most 4 KB of an
 //! answer.
 
 use std::net::SocketAddr;
