@@ -587,7 +587,7 @@ impl TaskService {
         .await?;
         try_now(&mut tx, id).await?;
         tx.commit().await?;
-        self.db.wake_webhook_senders([id]);
+        self.db.webhook_wakers.wake([id]);
         created.view(None)
     }
 
@@ -651,7 +651,7 @@ impl TaskService {
         .ok_or(Error::NotFound)?;
         try_now(&mut tx, id).await?;
         tx.commit().await?;
-        self.db.wake_webhook_senders([id]);
+        self.db.webhook_wakers.wake([id]);
         row.view(None)
     }
 
@@ -696,7 +696,7 @@ impl TaskService {
         .await?;
         try_now(&mut tx, id).await?;
         tx.commit().await?;
-        self.db.wake_webhook_senders([id]);
+        self.db.webhook_wakers.wake([id]);
         Ok(Replayed {
             queued: wanted.len() as i64,
             through_sequence: through,
@@ -754,7 +754,8 @@ impl TaskService {
         insert_deliveries(&mut tx, &values, now, "DO NOTHING").await?;
         tx.commit().await?;
         self.db
-            .wake_webhook_senders(rows.iter().map(|(_, endpoint)| *endpoint));
+            .webhook_wakers
+            .wake(rows.iter().map(|(_, endpoint)| *endpoint));
         Ok(rows.len())
     }
 }
@@ -964,11 +965,23 @@ impl Drop for Serving {
 }
 
 impl Wakers {
-    async fn claims_due(&self) {
+    /// Resolves once deliveries become due for an endpoint no sender in
+    /// this process serves (at once when they did since the last wait).
+    pub async fn claims_due(&self) {
         self.claims.notified().await;
     }
 
-    fn serve(self: &Arc<Self>, endpoint: i64) -> Serving {
+    /// Wakes the claiming loop: a sender let an endpoint go, or a slot
+    /// came free.
+    pub fn wake_claims(&self) {
+        self.claims.notify_one();
+    }
+
+    /// Marks `endpoint` as served by the caller, whom [`Serving::due`]
+    /// wakes for its deliveries from now on (instead of the claiming
+    /// loop). When the sender lets it go, it drops this and then wakes the
+    /// claiming loop, which sends what came meanwhile.
+    pub fn serve(self: &Arc<Self>, endpoint: i64) -> Serving {
         let due = Arc::new(Notify::new());
         self.serving
             .lock()
@@ -981,7 +994,8 @@ impl Wakers {
         }
     }
 
-    fn wake(&self, endpoints: impl IntoIterator<Item = i64>) {
+    /// Wakes whoever sends the deliveries just made due for `endpoints`.
+    pub fn wake(&self, endpoints: impl IntoIterator<Item = i64>) {
         let serving = self.serving.lock().unwrap_or_else(PoisonError::into_inner);
         let mut unserved = false;
         for endpoint in endpoints {
@@ -992,35 +1006,15 @@ impl Wakers {
         }
         drop(serving);
         if unserved {
-            self.claims.notify_one();
+            self.wake_claims();
         }
     }
 }
 
 impl Database {
-    /// Resolves once deliveries become due for an endpoint no sender in
-    /// this process serves (at once when they did since the last wait).
-    pub async fn webhook_claims_due(&self) {
-        self.webhook_wakers.claims_due().await;
-    }
-
-    /// Wakes the claiming loop: a sender let an endpoint go, or a slot
-    /// came free.
-    pub fn wake_webhook_claims(&self) {
-        self.webhook_wakers.claims.notify_one();
-    }
-
-    /// Marks `endpoint` as served by the caller, whom [`Serving::due`]
-    /// wakes for its deliveries from now on (instead of the claiming
-    /// loop). When the sender lets it go, it drops this and then wakes the
-    /// claiming loop, which sends what came meanwhile.
-    pub fn serve_webhook_endpoint(&self, endpoint: i64) -> Serving {
-        self.webhook_wakers.serve(endpoint)
-    }
-
-    /// Wakes whoever sends the deliveries just made due for `endpoints`.
-    pub fn wake_webhook_senders(&self, endpoints: impl IntoIterator<Item = i64>) {
-        self.webhook_wakers.wake(endpoints);
+    /// Who is woken for webhook deliveries in this process.
+    pub fn webhook_wakers(&self) -> &Arc<Wakers> {
+        &self.webhook_wakers
     }
 
     /// Each (event, endpoint) of the run that takes it.

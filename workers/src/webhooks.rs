@@ -342,7 +342,7 @@ impl Sender {
                                 drop(slot);
                                 // What came while it let go is the claiming
                                 // loop's to send.
-                                sender.tasks.database().wake_webhook_claims();
+                                sender.tasks.database().webhook_wakers().wake_claims();
                             });
                         }
                     }
@@ -351,7 +351,7 @@ impl Sender {
             }
             tokio::select! {
                 () = stop.cancelled() => break,
-                () = db.webhook_claims_due() => {}
+                () = db.webhook_wakers().claims_due() => {}
                 () = tokio::time::sleep(self.config.poll) => {}
             }
         }
@@ -367,7 +367,7 @@ impl Sender {
     /// to spare for other endpoints.
     async fn serve(&self, mut endpoint: Endpoint, stop: &CancellationToken, slots: &Semaphore) {
         let db = self.tasks.database();
-        let serving = db.serve_webhook_endpoint(endpoint.id);
+        let serving = db.webhook_wakers().serve(endpoint.id);
         let lease = chrono::Duration::from_std(self.config.lease).unwrap_or_default();
         // Let go well before the lease ends.
         let budget = Instant::now() + self.config.lease / 2;
